@@ -1,0 +1,107 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { simpleGit, SimpleGit, SimpleGitProgressEvent } from 'simple-git';
+
+/**
+ * The persistent git workspace of a worker:
+ *   <root>/mirrors/<name>-<hash of url>.git   a bare mirror per remote, fetched by each release
+ *   <root>/releases/<releaseId>/<name>         a working copy per release, cloned with the mirror as reference
+ * A second release fetches the mirror instead of cloning, and two releases of
+ * the same product never share a working copy.
+ */
+export interface GitOptions {
+  onProgress?: (event: SimpleGitProgressEvent) => void;
+  /** The environment variable holding an https token. */
+  tokenEnv?: string;
+}
+
+export class GitWorkspace {
+  private readonly mirrorLocks = new Map<string, Promise<unknown>>();
+
+  constructor(
+    readonly root: string,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {}
+
+  mirrorDir(name: string, url: string): string {
+    const hash = createHash('sha256').update(url).digest('hex').slice(0, 10);
+    return join(this.root, 'mirrors', `${name}-${hash}.git`);
+  }
+
+  workingCopyDir(releaseId: string, name: string): string {
+    return join(this.root, 'releases', releaseId, name);
+  }
+
+  git(baseDir: string, options: GitOptions = {}): SimpleGit {
+    return simpleGit({ baseDir, progress: options.onProgress }).env(gitEnvironment(this.env, options.tokenEnv));
+  }
+
+  /** Clones the mirror, or fetches it when it is there; one at a time per mirror in this process. */
+  async refreshMirror(name: string, url: string, options: GitOptions = {}): Promise<string> {
+    const dir = this.mirrorDir(name, url);
+    const previous = this.mirrorLocks.get(dir) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(async () => {
+      if (existsSync(join(dir, 'HEAD'))) {
+        await this.git(dir, options).raw(['remote', 'update', '--prune']);
+      } else {
+        mkdirSync(join(this.root, 'mirrors'), { recursive: true });
+        await this.git(this.root, options).clone(url, dir, ['--mirror', '--progress']);
+      }
+      return dir;
+    });
+    this.mirrorLocks.set(dir, next);
+    try {
+      return await next;
+    } finally {
+      if (this.mirrorLocks.get(dir) === next) this.mirrorLocks.delete(dir);
+    }
+  }
+
+  /** The release's working copy of a repository, cloned on first use, fetched after. */
+  async workingCopy(releaseId: string, name: string, url: string, options: GitOptions = {}): Promise<SimpleGit> {
+    const dir = this.workingCopyDir(releaseId, name);
+    const mirror = await this.refreshMirror(name, url, options);
+    if (!existsSync(join(dir, '.git'))) {
+      mkdirSync(join(this.root, 'releases', releaseId), { recursive: true });
+      const partial = `${dir}.partial-${process.pid}`;
+      await this.git(join(this.root, 'releases', releaseId), options).clone(url, partial, ['--reference', mirror, '--no-checkout', '--progress']);
+      // Rename makes the clone appear whole or not at all, even after a crash mid-clone.
+      if (existsSync(join(dir, '.git'))) await rm(partial, { recursive: true, force: true });
+      else await rename(partial, dir);
+    } else {
+      await this.git(dir, options).fetch(['origin', '--prune', '--tags', '--force']);
+    }
+    return this.git(dir, options);
+  }
+}
+
+/** What git sees of the worker's environment; the rest (editors, pagers, hooks) stays out. */
+const PASSED_TO_GIT = ['PATH', 'HOME', 'TMPDIR', 'SSH_AUTH_SOCK', 'http_proxy', 'https_proxy', 'no_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY'];
+
+/**
+ * Git runs with no terminal prompt and with the https token (when the manifest
+ * names one) passed through GIT_CONFIG_* variables: never in arguments, URLs or logs.
+ */
+export function gitEnvironment(env: NodeJS.ProcessEnv, tokenEnv?: string): NodeJS.ProcessEnv {
+  const result: NodeJS.ProcessEnv = { GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' };
+  for (const name of PASSED_TO_GIT) {
+    if (env[name] !== undefined) result[name] = env[name];
+  }
+  const token = tokenEnv ? env[tokenEnv] : undefined;
+  if (token) {
+    const basic = Buffer.from(`x-access-token:${token}`).toString('base64');
+    result.GIT_CONFIG_COUNT = '1';
+    result.GIT_CONFIG_KEY_0 = 'http.extraHeader';
+    result.GIT_CONFIG_VALUE_0 = `Authorization: Basic ${basic}`;
+  }
+  return result;
+}
+
+/** The SHA of a branch on a remote, or undefined when the branch is not there; throws when the remote is not reachable. */
+export async function remoteBranchSha(url: string, branch: string, env: NodeJS.ProcessEnv = process.env, tokenEnv?: string): Promise<string | undefined> {
+  const output = await simpleGit().env(gitEnvironment(env, tokenEnv)).listRemote(['--heads', '--', url, `refs/heads/${branch}`]);
+  const line = output.split('\n').find((candidate) => candidate.endsWith(`\trefs/heads/${branch}`));
+  return line?.split('\t')[0];
+}

@@ -1,0 +1,56 @@
+import { join } from 'node:path';
+import { Runtime } from '@temporalio/worker';
+import { UserError } from '../../release/errors';
+import { ensureTools, projectRoot } from '../../worker/tools';
+import { DevServer, startDevServer } from '../../worker/temporalServer';
+import { createReleaseWorker, defaultWorkspaceDir } from '../../worker/worker';
+import { connectWorker, temporalSettings } from '../connection';
+
+export interface DevOptions {
+  uiPort: number;
+  dbFile: string;
+}
+
+export const DEFAULT_DB_FILE = join(projectRoot, '.relflow', 'temporal.db');
+
+function portOf(address: string): { ip: string; port: number } {
+  const match = /^([^:]+):(\d+)$/.exec(address);
+  if (!match) throw new UserError(`TEMPORAL_ADDRESS '${address}': expected host:port, e.g. 127.0.0.1:7233`);
+  return { ip: match[1] === 'localhost' ? '127.0.0.1' : match[1], port: Number(match[2]) };
+}
+
+/** Starts the embedded Temporal dev server, then runs the worker until the process is interrupted. */
+export async function startDevEnvironment(options: DevOptions, log: (line: string) => void): Promise<{ server: DevServer; stop: () => Promise<void> }> {
+  const tools = ensureTools();
+  const settings = temporalSettings();
+  const { ip, port } = portOf(settings.address);
+  log(`starting Temporal dev server on ${ip}:${port} (state in ${options.dbFile})`);
+  const server = await startDevServer({ temporalCli: tools.temporalCli, dbFile: options.dbFile, ip, port, uiPort: options.uiPort, namespace: settings.namespace });
+  log(`Temporal Web UI: ${server.uiUrl}`);
+  const connection = await connectWorker(settings);
+  const worker = await createReleaseWorker({ connection, namespace: settings.namespace, workspaceDir: defaultWorkspaceDir() });
+  const running = worker.run();
+  log(`worker polling task queue '${worker.options.taskQueue}' (workspace ${defaultWorkspaceDir()})`);
+  const stop = async () => {
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+    await running.catch(() => undefined);
+    await connection.close();
+    await server.stop();
+  };
+  return { server, stop };
+}
+
+export async function devCommand(options: DevOptions): Promise<void> {
+  Runtime.install({ shutdownSignals: [] });
+  const log = (line: string) => process.stdout.write(`[relflow dev] ${line}\n`);
+  const { stop } = await startDevEnvironment(options, log);
+  log('ready; Ctrl-C stops the worker and the server');
+  await new Promise<void>((resolve) => {
+    const handler = () => resolve();
+    process.once('SIGINT', handler);
+    process.once('SIGTERM', handler);
+  });
+  log('stopping');
+  await stop();
+  log('stopped');
+}

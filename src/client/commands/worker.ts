@@ -1,0 +1,30 @@
+import { createReleaseWorker, defaultWorkspaceDir, RELEASE_TASK_QUEUE } from '../../worker/worker';
+import { connectWorker, temporalSettings } from '../connection';
+
+export interface WorkerCommandOptions {
+  taskQueue: string;
+  workspace: string;
+  maxActivities: number;
+}
+
+/** A worker alone, for a Temporal server that runs elsewhere. Stops on SIGINT/SIGTERM. */
+export async function workerCommand(options: WorkerCommandOptions): Promise<void> {
+  const settings = temporalSettings();
+  const connection = await connectWorker(settings);
+  const worker = await createReleaseWorker({
+    connection,
+    namespace: settings.namespace,
+    taskQueue: options.taskQueue,
+    workspaceDir: options.workspace,
+    maxConcurrentActivityTaskExecutions: options.maxActivities,
+  });
+  process.stdout.write(`[relflow worker] polling '${options.taskQueue}' on ${settings.address} (namespace ${settings.namespace})\n`);
+  await worker.run();
+  await connection.close();
+}
+
+export const workerDefaults = () => ({
+  taskQueue: process.env.RELFLOW_TASK_QUEUE ?? RELEASE_TASK_QUEUE,
+  workspace: defaultWorkspaceDir(),
+  maxActivities: Number(process.env.RELFLOW_MAX_ACTIVITIES ?? 16),
+});

@@ -1,0 +1,93 @@
+import { Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import { loadManifest } from '../config/loadManifest';
+import { remoteBranchSha } from '../activities/gitWorkspace';
+import { UserError } from '../release/errors';
+import { buildReleasePlan, dateStamp, ReleasePlan } from '../release/plan';
+import type { ReleaseKind } from '../release/version';
+import { RELEASE_TASK_QUEUE } from '../worker/worker';
+import { releaseWorkflow } from '../workflows';
+import { ReleaseKindKey, ReleaseProductKey, ReleaseStageKey, ReleaseStatusKey, ReleaseVersionKey } from '../workflows/searchAttributes';
+import { releaseStateQuery, ReleaseRequest, ReleaseState } from '../workflows/state';
+
+export interface StartOptions {
+  kind: ReleaseKind;
+  configFile: string;
+  version?: string;
+  pluginsVersion?: string;
+  /** YYYYMMDD for a nightly; today (UTC) when absent. */
+  date?: string;
+  taskQueue?: string;
+}
+
+/** Every repository's base branch must be reachable before anything starts. */
+async function checkRemotes(plan: ReleasePlan, tokenEnv?: string): Promise<void> {
+  const problems = await Promise.all(
+    plan.repositories.map(async (repository, index) => {
+      try {
+        const sha = await remoteBranchSha(repository.url, repository.baseBranch, process.env, tokenEnv);
+        return sha ? undefined : `repositories[${index}] (${repository.name}): branch '${repository.baseBranch}' does not exist on ${repository.url}`;
+      } catch (error) {
+        const reason = (error instanceof Error ? error.message : String(error)).trim().split('\n').filter(Boolean)[0];
+        return `repositories[${index}].url: cannot reach '${repository.url}': ${reason}`;
+      }
+    }),
+  );
+  const found = problems.filter((problem): problem is string => Boolean(problem));
+  if (found.length > 0) throw new UserError(found.join('\n'));
+}
+
+export async function prepareRelease(options: StartOptions): Promise<{ request: ReleaseRequest; plan: ReleasePlan }> {
+  const manifest = loadManifest(options.configFile);
+  const date = options.date ?? dateStamp(new Date());
+  const plan = buildReleasePlan(manifest, { kind: options.kind, version: options.version, pluginsVersion: options.pluginsVersion, date });
+  const request: ReleaseRequest = {
+    manifest,
+    manifestFile: options.configFile,
+    kind: options.kind,
+    version: options.version,
+    pluginsVersion: options.pluginsVersion,
+    date,
+  };
+  return { request, plan };
+}
+
+export async function startRelease(client: Client, options: StartOptions): Promise<ReleasePlan> {
+  const { request, plan } = await prepareRelease(options);
+  await checkRemotes(plan, request.manifest.git.tokenEnv);
+  try {
+    await client.workflow.start(releaseWorkflow, {
+      taskQueue: options.taskQueue ?? RELEASE_TASK_QUEUE,
+      workflowId: plan.releaseId,
+      args: [request],
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      staticSummary: `${plan.product} ${plan.kind} release ${plan.releaseName}`,
+      typedSearchAttributes: [
+        { key: ReleaseProductKey, value: plan.product },
+        { key: ReleaseKindKey, value: plan.kind },
+        { key: ReleaseVersionKey, value: plan.releaseName },
+        { key: ReleaseStageKey, value: 'plan' },
+        { key: ReleaseStatusKey, value: 'running' },
+      ],
+    });
+  } catch (error) {
+    if (error instanceof WorkflowExecutionAlreadyStartedError) {
+      const existing = await client.workflow.getHandle(plan.releaseId).describe();
+      throw new UserError(
+        `release ${plan.releaseId} already exists (${existing.status.name.toLowerCase()}, started ${existing.startTime.toISOString()}); ` +
+          `see \`relflow status ${plan.releaseId}\``,
+      );
+    }
+    throw error;
+  }
+  return plan;
+}
+
+export async function releaseState(client: Client, releaseId: string): Promise<ReleaseState> {
+  const handle = client.workflow.getHandle(releaseId);
+  try {
+    return await handle.query(releaseStateQuery);
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) throw new UserError(`no release with ID '${releaseId}' (see \`relflow list\`)`);
+    throw error;
+  }
+}

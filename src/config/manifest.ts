@@ -1,0 +1,257 @@
+import { z } from 'zod';
+
+/**
+ * The release manifest: what a product is made of and how it is released.
+ * Secrets are never written here: fields ending in `Env` name the environment
+ * variable an activity reads when it runs.
+ */
+
+const name = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a name of letters, digits, ".", "_" or "-" (e.g. cloudify-rest-client)');
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'the name of an environment variable (e.g. GITHUB_TOKEN)');
+const email = z.string().regex(/^[^@\s]+@[^@\s]+$/, 'an email address such as release@example.com');
+const duration = z
+  .string()
+  .regex(/^\d+(ms|s|m|h|d)$/, 'a duration such as 90s, 30m, 12h or 3d');
+const gitUrl = z
+  .string()
+  .min(1)
+  .refine((url) => !/\s/.test(url) && !url.startsWith('-'), 'a git URL or path (e.g. https://github.com/org/repo.git)');
+
+export const VERSION_PRESETS = [
+  'setup.py',
+  'pyproject.toml',
+  '__version__',
+  'package.json',
+  'plugin.yaml',
+  'types.yaml',
+  'sphinx-conf.py',
+  'blueprint',
+  'VERSION',
+] as const;
+export type VersionPreset = (typeof VERSION_PRESETS)[number];
+
+const versionRule = z.union([
+  z
+    .object({
+      preset: z.enum(VERSION_PRESETS),
+      required: z.boolean().default(false),
+    })
+    .strict(),
+  z
+    .object({
+      description: z.string().default(''),
+      type: z.string().min(1).describe('regular expression over the file name, e.g. setup.py or (.*-)?blueprint.yaml'),
+      path: z.string().default('.*').describe('regular expression over the repository name, e.g. cloudify-.*-plugin'),
+      excluded: z.array(z.string()).default([]).describe('file paths (relative to the repository) left alone'),
+      match: z.string().min(1).describe('regular expression that finds the spot'),
+      replace: z.string().min(1).describe('regular expression inside the match that is replaced'),
+      with: z.string().min(1).describe('template over the version forms, e.g. {{ .python_core_version }}'),
+      required: z.boolean().default(false),
+    })
+    .strict(),
+]);
+
+const repository = z
+  .object({
+    name,
+    url: gitUrl,
+    branch: z.string().min(1).default('master').describe('the main branch nightlies and build branches start from'),
+    stream: z.enum(['core', 'plugins']).default('core').describe('which version stream the repository carries'),
+    pypi: z
+      .union([z.boolean(), z.object({ packageDir: z.string().default('.') }).strict()])
+      .default(false)
+      .describe('publish the Python package of this repository to PyPI'),
+    readthedocs: z.string().optional().describe('ReadTheDocs project slug'),
+    pluginYaml: z.string().optional().describe('path of plugin.yaml inside the repository'),
+    typesYaml: z.string().optional().describe('path of types.yaml inside the repository'),
+    versionRules: z.array(versionRule).optional().describe('rules for this repository, instead of the top-level ones'),
+  })
+  .strict();
+
+const artifact = z
+  .object({
+    name,
+    repository: name.describe('the repository whose checkout the build runs in'),
+    builder: z.enum(['local', 'ec2', 'vagrant']).default('local'),
+    command: z.string().min(1).describe('the build command, run by sh in the repository (or on the machine)'),
+    outputs: z.array(z.string().min(1)).min(1).describe('files the build leaves, relative to the repository; globs allowed'),
+    timeout: duration.default('2h'),
+    ec2: z
+      .object({
+        imageId: z.string().min(1),
+        instanceType: z.string().default('t3.large'),
+        subnetId: z.string().optional(),
+        keyName: z.string().optional(),
+      })
+      .strict()
+      .optional(),
+    vagrant: z.object({ directory: z.string().min(1) }).strict().optional(),
+  })
+  .strict();
+
+const s3Target = z
+  .object({
+    bucket: z.string().min(3),
+    region: z.string().default('us-east-1'),
+    endpoint: z.string().url().optional().describe('an S3-compatible endpoint; AWS when absent'),
+    accessKeyIdEnv: envName.optional(),
+    secretAccessKeyEnv: envName.optional(),
+  })
+  .strict();
+
+const mirror = z.discriminatedUnion('type', [
+  s3Target.extend({ type: z.literal('s3'), name }).strict(),
+  z.object({ type: z.literal('directory'), name, path: z.string().min(1) }).strict(),
+]);
+
+const storage = s3Target
+  .extend({
+    layout: z
+      .string()
+      .default('org/{{ product }}/{{ version_version_base }}/{{ release_dir }}/{{ file }}')
+      .describe('object key template'),
+    nightlyLayout: z.string().default('org/{{ product }}/nightly/{{ file }}'),
+    md5: z.boolean().default(false).describe('also write .md5 files beside the .sha256 ones'),
+    mirrors: z.array(mirror).default([]),
+  })
+  .strict();
+
+const gate = z
+  .object({
+    enabled: z.boolean().optional().describe('default: on for milestone and GA, off for patches, never for nightlies'),
+    approvers: z.array(z.string().min(1)).default([]).describe('who may approve; anyone when empty'),
+    timeout: duration.default('3d'),
+    reminderEvery: duration.default('12h'),
+  })
+  .strict();
+
+export const manifestSchema = z
+  .object({
+    product: name,
+    versions: z
+      .object({
+        core: z.string().regex(/^\d+\.\d+$/, 'X.Y, the core version in development (e.g. 3.5)'),
+        plugins: z.string().regex(/^\d+\.\d+(\.\d+)?$/, 'X.Y, the plugins version (e.g. 1.5)'),
+      })
+      .strict(),
+    naming: z
+      .object({
+        branch: z
+          .object({
+            nightly: z.string().default('{{ main_branch }}'),
+            milestone: z.string().default('{{ yaml_core_version }}-build'),
+            ga: z.string().default('{{ yaml_core_version }}-build'),
+            patch: z.string().default('{{ major }}.{{ minor }}-patch{{ patch }}'),
+          })
+          .strict()
+          .default({}),
+        tag: z
+          .object({
+            nightly: z.string().default('nightly-{{ date }}'),
+            milestone: z.string().default('{{ yaml_core_version }}'),
+            ga: z.string().default('{{ yaml_core_version }}'),
+          })
+          .strict()
+          .default({}),
+        commitMessage: z.string().default('Release {{ product }} {{ release_name }}'),
+      })
+      .strict()
+      .default({}),
+    git: z
+      .object({
+        author: z
+          .object({ name: z.string().min(1), email: email })
+          .strict()
+          .default({ name: 'relflow', email: 'relflow@localhost' }),
+        parallelism: z.number().int().min(1).max(64).default(4),
+        tokenEnv: envName.optional().describe('token for https remotes'),
+      })
+      .strict()
+      .default({}),
+    repositories: z.array(repository).min(1),
+    versionRules: z.array(versionRule).default([{ preset: 'setup.py' }, { preset: 'plugin.yaml' }]),
+    artifacts: z.array(artifact).default([]),
+    storage: storage.optional(),
+    ci: z
+      .discriminatedUnion('provider', [
+        z.object({ provider: z.literal('none') }).strict(),
+        z
+          .object({
+            provider: z.literal('github'),
+            apiUrl: z.string().url().default('https://api.github.com'),
+            owner: z.string().min(1),
+            tokenEnv: envName.optional(),
+            timeout: duration.default('2h'),
+            pollEvery: duration.default('30s'),
+          })
+          .strict(),
+        z
+          .object({
+            provider: z.literal('command'),
+            command: z.string().min(1),
+            timeout: duration.default('2h'),
+          })
+          .strict(),
+      ])
+      .default({ provider: 'none' }),
+    systemTests: z
+      .object({
+        command: z.string().min(1),
+        junit: z.string().optional().describe('JUnit XML file the command writes'),
+        timeout: duration.default('4h'),
+      })
+      .strict()
+      .optional(),
+    gates: z
+      .object({ pypi: gate.default({}), docs: gate.default({}) })
+      .strict()
+      .default({}),
+    pypi: z
+      .object({
+        repositoryUrl: z.string().url().default('https://upload.pypi.org/legacy/'),
+        usernameEnv: envName.optional(),
+        passwordEnv: envName.optional(),
+      })
+      .strict()
+      .optional(),
+    readthedocs: z
+      .object({
+        apiUrl: z.string().url().default('https://readthedocs.org/api/v3'),
+        tokenEnv: envName,
+        timeout: duration.default('1h'),
+      })
+      .strict()
+      .optional(),
+    notifications: z
+      .object({
+        email: z
+          .object({
+            from: email,
+            to: z.array(email).min(1),
+            smtp: z
+              .object({
+                host: z.string().min(1),
+                port: z.number().int().min(1).max(65535).default(587),
+                secure: z.boolean().default(false),
+                userEnv: envName.optional(),
+                passwordEnv: envName.optional(),
+              })
+              .strict(),
+          })
+          .strict()
+          .optional(),
+        webhooks: z.array(z.object({ name, urlEnv: envName }).strict()).default([]),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
+export type Manifest = z.output<typeof manifestSchema>;
+export type ManifestInput = z.input<typeof manifestSchema>;
+export type RepositorySpec = Manifest['repositories'][number];
+export type ArtifactSpec = Manifest['artifacts'][number];
+export type VersionRule = Manifest['versionRules'][number];
+export type GateSpec = Manifest['gates']['pypi'];

@@ -1,0 +1,153 @@
+import type { Manifest, RepositorySpec } from '../config/manifest';
+import { UserError } from './errors';
+import { renderTemplate, TemplateValues } from './template';
+import {
+  checkVersionForms,
+  parseReleaseVersion,
+  pluginsVersion,
+  ProductVersion,
+  ReleaseKind,
+  versionForms,
+  VersionForms,
+} from './version';
+
+export interface RepositoryPlan {
+  name: string;
+  url: string;
+  mainBranch: string;
+  /** Where the release starts: the main branch, or the patch branch. */
+  baseBranch: string;
+  /** The branch the version commit goes to. */
+  buildBranch: string;
+  /** The tag pushed for this release; absent for patches. */
+  tag?: string;
+  stream: 'core' | 'plugins';
+  /** The yaml form of this repository's stream (`3.4m5` or `1.4m5`). */
+  version: string;
+}
+
+export interface ReleasePlan {
+  releaseId: string;
+  product: string;
+  kind: ReleaseKind;
+  /** `3.4m5`, `3.4`, `3.4.2`, `nightly-20261124`. */
+  releaseName: string;
+  version: ProductVersion;
+  forms: VersionForms;
+  commitMessage: string;
+  /** Storage prefix of this release's files (layout with an empty file name). */
+  storagePrefix?: string;
+  repositories: RepositoryPlan[];
+}
+
+export interface PlanInput {
+  kind: ReleaseKind;
+  /** The version typed by the user; nightlies default to the manifest's core version. */
+  version?: string;
+  pluginsVersion?: string;
+  /** YYYYMMDD, for nightlies. */
+  date?: string;
+}
+
+/** Workflow IDs and release IDs: `<product>-<releaseName>`. */
+export function releaseIdOf(product: string, releaseName: string): string {
+  return `${product}-${releaseName}`;
+}
+
+function releaseDir(version: ProductVersion): string {
+  const pre = version.prerelease;
+  return pre && pre.label !== 'dev' ? `${pre.label}${pre.number}-RELEASE` : 'ga-RELEASE';
+}
+
+export function templateValues(plan: Pick<ReleasePlan, 'product' | 'kind' | 'releaseName' | 'version' | 'forms'>, date?: string): TemplateValues {
+  const { version, forms } = plan;
+  return {
+    product: plan.product,
+    kind: plan.kind,
+    release_name: plan.releaseName,
+    major: version.major,
+    minor: version.minor,
+    patch: version.patch,
+    prerelease: version.prerelease && version.prerelease.label !== 'dev' ? `${version.prerelease.label}${version.prerelease.number}` : '',
+    date,
+    release_dir: releaseDir(version),
+    version_version_base: `${version.major}.${version.minor}.${version.patch}`,
+    ...forms,
+  };
+}
+
+export function storageKey(plan: ReleasePlan, manifest: Manifest, file: string): string {
+  if (!manifest.storage) throw new UserError('storage: the manifest has no storage section');
+  const layout = plan.kind === 'nightly' ? manifest.storage.nightlyLayout : manifest.storage.layout;
+  const values = { ...templateValues(plan), file };
+  return renderTemplate(layout, values, 'storage.layout').replace(/\/{2,}/g, '/');
+}
+
+function gitRefName(name: string, where: string): string {
+  // The rules of git check-ref-format, plus no leading dash (never an option).
+  const bad =
+    name.length === 0 ||
+    name.startsWith('-') ||
+    name.startsWith('/') ||
+    name.endsWith('/') ||
+    name.endsWith('.') ||
+    name.endsWith('.lock') ||
+    name.includes('..') ||
+    name.includes('@{') ||
+    name.includes('//') ||
+    name === '@' ||
+    /[\x00-\x20\x7f~^:?*[\\]/.test(name) ||
+    name.split('/').some((part) => part.startsWith('.'));
+  if (bad) throw new UserError(`${where}: '${name}' is not a valid git branch or tag name`);
+  return name;
+}
+
+function repositoryPlan(repository: RepositorySpec, manifest: Manifest, plan: Omit<ReleasePlan, 'repositories'>, date: string | undefined, plugins: VersionForms): RepositoryPlan {
+  const values = {
+    ...templateValues(plan, date),
+    repository: repository.name,
+    main_branch: repository.branch,
+    version: repository.stream === 'plugins' ? plugins.yaml_plugins_version : plan.forms.yaml_core_version,
+  };
+  const buildBranch = gitRefName(renderTemplate(manifest.naming.branch[plan.kind], values, `naming.branch.${plan.kind}`), `naming.branch.${plan.kind}`);
+  const tag =
+    plan.kind === 'patch'
+      ? undefined
+      : gitRefName(renderTemplate(manifest.naming.tag[plan.kind], values, `naming.tag.${plan.kind}`), `naming.tag.${plan.kind}`);
+  gitRefName(repository.branch, `repositories[${repository.name}].branch`);
+  return {
+    name: repository.name,
+    url: repository.url,
+    mainBranch: repository.branch,
+    baseBranch: plan.kind === 'patch' ? buildBranch : repository.branch,
+    buildBranch,
+    tag,
+    stream: repository.stream,
+    version: String(values.version),
+  };
+}
+
+/** Every name of a release, computed from the manifest alone (pure; no I/O). */
+export function buildReleasePlan(manifest: Manifest, input: PlanInput): ReleasePlan {
+  const versionInput = input.version ?? (input.kind === 'nightly' ? manifest.versions.core : undefined);
+  if (!versionInput) throw new UserError(`--version is required for a ${input.kind} release`);
+  const version = parseReleaseVersion(input.kind, versionInput, input.date);
+  const plugins = pluginsVersion(input.pluginsVersion ?? manifest.versions.plugins, version);
+  const forms = versionForms(version, plugins);
+  checkVersionForms(forms);
+  const releaseName = input.kind === 'nightly' ? `nightly-${input.date}` : forms.yaml_core_version;
+  const base = { releaseId: releaseIdOf(manifest.product, releaseName), product: manifest.product, kind: input.kind, releaseName, version, forms };
+  const commitMessage = renderTemplate(manifest.naming.commitMessage, templateValues(base, input.date), 'naming.commitMessage');
+  const partial = { ...base, commitMessage };
+  const plan: ReleasePlan = {
+    ...partial,
+    repositories: manifest.repositories.map((repository) => repositoryPlan(repository, manifest, partial, input.date, forms)),
+  };
+  if (manifest.storage) plan.storagePrefix = storageKey(plan, manifest, '');
+  return plan;
+}
+
+/** YYYYMMDD in UTC. */
+export function dateStamp(date: Date): string {
+  return date.toISOString().slice(0, 10).replace(/-/g, '');
+}

@@ -1,0 +1,157 @@
+import { UserError } from './errors';
+
+export const RELEASE_KINDS = ['nightly', 'milestone', 'ga', 'patch'] as const;
+export type ReleaseKind = (typeof RELEASE_KINDS)[number];
+
+export function isReleaseKind(value: string): value is ReleaseKind {
+  return (RELEASE_KINDS as readonly string[]).includes(value);
+}
+
+/** `m` (milestone), `rc` (release candidate) or `dev` (nightly, number = date). */
+export interface Prerelease {
+  label: 'm' | 'rc' | 'dev';
+  number: number;
+}
+
+export interface ProductVersion {
+  major: number;
+  minor: number;
+  /** Patch number, 0 for everything but patch releases. */
+  patch: number;
+  prerelease?: Prerelease;
+}
+
+const EXAMPLES: Record<ReleaseKind, string> = {
+  nightly: '3.5 (the version in development; the date is added)',
+  milestone: '3.4m5 (or 3.4rc1)',
+  ga: '3.4',
+  patch: '3.4.2 (or 3.4-patch2)',
+};
+
+const PATTERNS: Record<ReleaseKind, RegExp> = {
+  nightly: /^(\d{1,4})\.(\d{1,4})$/,
+  milestone: /^(\d{1,4})\.(\d{1,4})(m|rc)(\d{1,4})$/,
+  ga: /^(\d{1,4})\.(\d{1,4})$/,
+  patch: /^(\d{1,4})\.(\d{1,4})(?:\.|-patch)(\d{1,4})$/,
+};
+
+export function versionExample(kind: ReleaseKind): string {
+  return EXAMPLES[kind];
+}
+
+/**
+ * Parses the version a release engineer types for a release kind.
+ * `nightlyDate` (YYYYMMDD) is required for nightlies and comes from workflow time.
+ */
+export function parseReleaseVersion(kind: ReleaseKind, input: string, nightlyDate?: string): ProductVersion {
+  const match = PATTERNS[kind].exec(input.trim());
+  if (!match) {
+    throw new UserError(`invalid ${kind} version '${input}': expected e.g. ${EXAMPLES[kind]}`);
+  }
+  const major = Number(match[1]);
+  const minor = Number(match[2]);
+  switch (kind) {
+    case 'ga':
+      return { major, minor, patch: 0 };
+    case 'milestone': {
+      const number = Number(match[4]);
+      if (number < 1) throw new UserError(`invalid milestone version '${input}': the milestone number starts at 1, e.g. 3.4m1`);
+      return { major, minor, patch: 0, prerelease: { label: match[3] as 'm' | 'rc', number } };
+    }
+    case 'patch': {
+      const patch = Number(match[3]);
+      if (patch < 1) throw new UserError(`invalid patch version '${input}': the patch number starts at 1, e.g. 3.4.1`);
+      return { major, minor, patch };
+    }
+    case 'nightly': {
+      if (!nightlyDate || !/^\d{8}$/.test(nightlyDate)) {
+        throw new UserError(`a nightly needs its date as YYYYMMDD, got '${nightlyDate ?? ''}'`);
+      }
+      return { major, minor, patch: 0, prerelease: { label: 'dev', number: Number(nightlyDate) } };
+    }
+  }
+}
+
+/** The version streams of a release: core (the product) and plugins. */
+export interface VersionForms {
+  /** yaml / tag form: `3.2m3`, `3.2`, `3.2.1`, `3.5dev20261124`. */
+  yaml_core_version: string;
+  yaml_plugins_version: string;
+  /** PEP 440: `3.2a3`, `3.2rc1`, `3.2`, `3.2.1`, `3.5.dev20261124`. */
+  python_core_version: string;
+  python_plugins_version: string;
+  /** VERSION files, always three parts: `3.2.0-m3`, `3.2.0`. */
+  version_version: string;
+  version_plugins_version: string;
+}
+
+function base(version: ProductVersion, threeParts: boolean): string {
+  const twoParts = `${version.major}.${version.minor}`;
+  return threeParts || version.patch > 0 ? `${twoParts}.${version.patch}` : twoParts;
+}
+
+function yamlForm(version: ProductVersion): string {
+  const pre = version.prerelease;
+  return pre ? `${base(version, false)}${pre.label}${pre.number}` : base(version, false);
+}
+
+function pythonForm(version: ProductVersion): string {
+  const pre = version.prerelease;
+  if (!pre) return base(version, false);
+  if (pre.label === 'dev') return `${base(version, false)}.dev${pre.number}`;
+  return `${base(version, false)}${pre.label === 'm' ? 'a' : 'rc'}${pre.number}`;
+}
+
+function versionFileForm(version: ProductVersion): string {
+  const pre = version.prerelease;
+  return pre ? `${base(version, true)}-${pre.label}${pre.number}` : base(version, true);
+}
+
+/**
+ * Parses the plugins stream (`1.4`, or `1.4.2` for a patch) and gives it the
+ * prerelease of the core version, as the original version tool did.
+ */
+export function pluginsVersion(input: string, core: ProductVersion): ProductVersion {
+  const match = /^(\d{1,4})\.(\d{1,4})(?:\.(\d{1,4}))?$/.exec(input.trim());
+  if (!match) throw new UserError(`invalid plugins version '${input}': expected e.g. 1.4 or 1.4.2`);
+  return {
+    major: Number(match[1]),
+    minor: Number(match[2]),
+    patch: match[3] ? Number(match[3]) : 0,
+    prerelease: core.prerelease,
+  };
+}
+
+export function versionForms(core: ProductVersion, plugins: ProductVersion): VersionForms {
+  return {
+    yaml_core_version: yamlForm(core),
+    yaml_plugins_version: yamlForm(plugins),
+    python_core_version: pythonForm(core),
+    python_plugins_version: pythonForm(plugins),
+    version_version: versionFileForm(core),
+    version_plugins_version: versionFileForm(plugins),
+  };
+}
+
+const FORM_PATTERNS: Record<keyof VersionForms, RegExp> = {
+  yaml_core_version: /^\d+\.\d+(\.\d+)?((m|rc|dev)\d+)?$/,
+  yaml_plugins_version: /^\d+\.\d+(\.\d+)?((m|rc|dev)\d+)?$/,
+  python_core_version: /^\d+\.\d+(\.\d+)?((a|rc)\d+|\.dev\d+)?$/,
+  python_plugins_version: /^\d+\.\d+(\.\d+)?((a|rc)\d+|\.dev\d+)?$/,
+  version_version: /^\d+\.\d+\.\d+(-(m|rc|dev)\d+)?$/,
+  version_plugins_version: /^\d+\.\d+\.\d+(-(m|rc|dev)\d+)?$/,
+};
+
+/** Every form must match its pattern before the version tool writes anything. */
+export function checkVersionForms(forms: VersionForms): void {
+  for (const [name, pattern] of Object.entries(FORM_PATTERNS) as [keyof VersionForms, RegExp][]) {
+    if (!pattern.test(forms[name])) {
+      throw new UserError(`version form ${name} = '${forms[name]}' does not match ${pattern}`);
+    }
+  }
+}
+
+/** PEP 440 public version check (the subset release tools produce). */
+export function isPep440(version: string): boolean {
+  return /^\d+(\.\d+)*((a|b|rc)\d+)?(\.post\d+)?(\.dev\d+)?$/.test(version);
+}

@@ -1,0 +1,112 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { dirname } from 'node:path';
+import { UserError } from '../release/errors';
+import { SEARCH_ATTRIBUTES } from '../workflows/searchAttributes';
+
+export interface DevServerOptions {
+  temporalCli: string;
+  /** SQLite file; state survives a restart. In memory when absent. */
+  dbFile?: string;
+  ip?: string;
+  port: number;
+  /** Web UI port; headless when absent. */
+  uiPort?: number;
+  namespace?: string;
+  /** Where the server's own log goes; inherited stderr when absent. */
+  log?: 'inherit' | 'ignore';
+  startTimeoutMs?: number;
+}
+
+export interface DevServer {
+  address: string;
+  uiUrl?: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+const SEARCH_ATTRIBUTE_TYPE: Record<string, string> = { KEYWORD: 'Keyword', TEXT: 'Text', INT: 'Int', DATETIME: 'Datetime' };
+
+export function devServerArgs(options: DevServerOptions): string[] {
+  const args = ['server', 'start-dev', '--ip', options.ip ?? '127.0.0.1', '--port', String(options.port), '--namespace', options.namespace ?? 'default'];
+  args.push('--log-format', 'pretty', '--log-level', 'warn');
+  if (options.dbFile) args.push('--db-filename', options.dbFile);
+  if (options.uiPort) args.push('--ui-port', String(options.uiPort));
+  else args.push('--headless');
+  for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=${SEARCH_ATTRIBUTE_TYPE[key.type]}`);
+  for (const [key, value] of Object.entries({
+    'frontend.enableServerVersionCheck': false,
+    'frontend.enableUpdateWorkflowExecution': true,
+    'frontend.enableUpdateWorkflowExecutionAsyncAccepted': true,
+    'system.forceSearchAttributesCacheRefreshOnRead': true,
+  })) {
+    args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
+  }
+  return args;
+}
+
+export function isPortOpen(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))));
+    });
+  });
+}
+
+/** Starts `temporal server start-dev` and waits until its frontend accepts connections. */
+export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  const ip = options.ip ?? '127.0.0.1';
+  if (await isPortOpen(ip, options.port)) {
+    throw new UserError(`port ${options.port} on ${ip} is already in use; is another Temporal server running? (set TEMPORAL_ADDRESS to use it)`);
+  }
+  if (options.dbFile) mkdirSync(dirname(options.dbFile), { recursive: true });
+  const child = spawn(options.temporalCli, devServerArgs(options), {
+    stdio: ['ignore', options.log === 'inherit' ? 'inherit' : 'ignore', options.log === 'ignore' ? 'ignore' : 'inherit'],
+  });
+  let exited: string | undefined;
+  child.once('exit', (code, signal) => {
+    exited = `exited with ${signal ?? `code ${code}`}`;
+  });
+  child.once('error', (error) => {
+    exited = error.message;
+  });
+  const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
+  while (!(await isPortOpen(ip, options.port))) {
+    if (exited) throw new UserError(`the Temporal dev server (${options.temporalCli}) ${exited} before it listened on ${ip}:${options.port}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new UserError(`the Temporal dev server did not listen on ${ip}:${options.port} within ${options.startTimeoutMs ?? 60_000} ms`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    address: `${ip}:${options.port}`,
+    uiUrl: options.uiPort ? `http://${ip === '0.0.0.0' ? 'localhost' : ip}:${options.uiPort}` : undefined,
+    process: child,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        child.once('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        child.kill('SIGTERM');
+      }),
+  };
+}

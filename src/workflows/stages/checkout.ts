@@ -1,0 +1,29 @@
+import { mapWithLimit } from '../concurrency';
+import { gitActivities } from '../activities';
+import { planOf, Stage } from '../stage';
+import { fail, start, succeed } from '../tracker';
+
+/** Clones or fetches every repository and records the SHA the release starts from. */
+export const checkoutStage: Stage = {
+  name: 'checkout',
+  skip: () => undefined,
+  async run(context) {
+    const plan = planOf(context);
+    await mapWithLimit(plan.repositories, context.manifest.git.parallelism, async (repository) => {
+      const state = context.release.repository(repository.name);
+      start(state, `fetching ${repository.baseBranch}`);
+      try {
+        const { baseSha } = await gitActivities.checkoutRepository({
+          releaseId: plan.releaseId,
+          repository,
+          tokenEnv: context.manifest.git.tokenEnv,
+        });
+        state.baseSha = baseSha;
+        succeed(state, `at ${baseSha.slice(0, 12)} of ${repository.baseBranch}`);
+      } catch (error) {
+        fail(state, error);
+        throw error;
+      }
+    });
+  },
+};

@@ -1,0 +1,26 @@
+import { ApplicationFailure } from '@temporalio/workflow';
+import { buildReleasePlan, dateStamp } from '../../release/plan';
+import type { Stage } from '../stage';
+
+/** Computes every name of the release from the manifest: pure, so it runs in the workflow. */
+export const planStage: Stage = {
+  name: 'plan',
+  skip: () => undefined,
+  async run(context) {
+    const { request, manifest, release } = context;
+    try {
+      context.plan = buildReleasePlan(manifest, {
+        kind: request.kind,
+        version: request.version,
+        pluginsVersion: request.pluginsVersion,
+        date: request.date ?? dateStamp(new Date()),
+      });
+    } catch (error) {
+      throw ApplicationFailure.nonRetryable(error instanceof Error ? error.message : String(error), 'InvalidReleaseInput');
+    }
+    release.setReleaseName(context.plan.releaseName);
+    for (const repository of context.plan.repositories) {
+      Object.assign(release.repository(repository.name), { buildBranch: repository.buildBranch, tag: repository.tag });
+    }
+  },
+};

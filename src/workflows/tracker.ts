@@ -1,0 +1,116 @@
+import { setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import type { ReleaseKind } from '../release/version';
+import { ReleaseKindKey, ReleaseProductKey, ReleaseStageKey, ReleaseStatusKey, ReleaseVersionKey } from './searchAttributes';
+import {
+  ItemState,
+  releaseStateQuery,
+  ReleaseState,
+  ReleaseStatus,
+  RepositoryState,
+  StageName,
+  STAGES,
+} from './state';
+
+function now(): string {
+  return new Date().toISOString();
+}
+
+/** The visible state of one release: answered by the `release` query, mirrored in search attributes. */
+export class ReleaseTracker {
+  readonly state: ReleaseState;
+
+  constructor(releaseId: string, product: string, kind: ReleaseKind) {
+    this.state = {
+      releaseId,
+      product,
+      kind,
+      status: 'running',
+      stage: 'plan',
+      stages: STAGES.map((name) => ({ name, status: 'pending' })),
+      repositories: [],
+    };
+    setHandler(releaseStateQuery, () => this.state);
+    this.publish();
+  }
+
+  stage(name: StageName): ItemState {
+    const stage = this.state.stages.find((candidate) => candidate.name === name);
+    if (!stage) throw new Error(`unknown stage ${name}`);
+    return stage;
+  }
+
+  repository(name: string): RepositoryState {
+    let repository = this.state.repositories.find((candidate) => candidate.name === name);
+    if (!repository) {
+      repository = { name, status: 'pending' };
+      this.state.repositories.push(repository);
+    }
+    return repository;
+  }
+
+  setReleaseName(releaseName: string): void {
+    this.state.releaseName = releaseName;
+    this.publish();
+  }
+
+  enterStage(name: StageName): void {
+    this.state.stage = name;
+    start(this.stage(name));
+    this.publish();
+  }
+
+  setStatus(status: ReleaseStatus): void {
+    this.state.status = status;
+    this.publish();
+  }
+
+  finish(status: ReleaseStatus): void {
+    this.state.stage = 'done';
+    this.setStatus(status);
+  }
+
+  private publish(): void {
+    upsertSearchAttributes([
+      { key: ReleaseProductKey, value: this.state.product },
+      { key: ReleaseKindKey, value: this.state.kind },
+      { key: ReleaseVersionKey, value: this.state.releaseName ?? '' },
+      { key: ReleaseStageKey, value: this.state.stage },
+      { key: ReleaseStatusKey, value: this.state.status },
+    ]);
+  }
+}
+
+export function start(item: ItemState, detail?: string): void {
+  item.status = 'running';
+  item.startedAt = now();
+  item.endedAt = undefined;
+  item.error = undefined;
+  item.detail = detail;
+}
+
+export function succeed(item: ItemState, detail?: string): void {
+  item.status = 'succeeded';
+  item.endedAt = now();
+  if (detail !== undefined) item.detail = detail;
+}
+
+export function fail(item: ItemState, error: unknown): void {
+  item.status = 'failed';
+  item.endedAt = now();
+  item.error = errorMessage(error);
+}
+
+export function skip(item: ItemState, reason: string): void {
+  item.status = 'skipped';
+  item.endedAt = now();
+  item.detail = reason;
+}
+
+/** The message a person should read: the root cause of an activity or child failure. */
+export function errorMessage(error: unknown): string {
+  let current: unknown = error;
+  while (current instanceof Error && (current as { cause?: unknown }).cause instanceof Error) {
+    current = (current as { cause?: unknown }).cause;
+  }
+  return current instanceof Error ? current.message : String(current);
+}

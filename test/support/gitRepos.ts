@@ -1,0 +1,59 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+export function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, GIT_AUTHOR_NAME: 'Test', GIT_AUTHOR_EMAIL: 'test@example.com', GIT_COMMITTER_NAME: 'Test', GIT_COMMITTER_EMAIL: 'test@example.com' },
+  }).trim();
+}
+
+export interface RemoteSpec {
+  name: string;
+  files: Record<string, string>;
+  branch?: string;
+  /** Extra branches, each with files changed on top of the main branch. */
+  branches?: Record<string, Record<string, string>>;
+  /** How many commits of history to write before the files. */
+  history?: number;
+}
+
+/** A bare repository with real history, as a git server would hold it. Returns its path (the remote URL). */
+export function createRemote(root: string, spec: RemoteSpec): string {
+  const branch = spec.branch ?? 'master';
+  const work = join(root, 'work', spec.name);
+  const bare = join(root, 'remotes', `${spec.name}.git`);
+  mkdirSync(work, { recursive: true });
+  git(work, 'init', '-q', '-b', branch);
+  for (let index = 0; index < (spec.history ?? 1); index += 1) {
+    writeFileSync(join(work, 'HISTORY'), `commit ${index}\n`);
+    git(work, 'add', '-A');
+    git(work, 'commit', '-q', '-m', `history ${index}`);
+  }
+  writeFiles(work, spec.files);
+  git(work, 'add', '-A');
+  git(work, 'commit', '-q', '-m', `${spec.name}: initial content`);
+  for (const [name, files] of Object.entries(spec.branches ?? {})) {
+    git(work, 'checkout', '-q', '-b', name);
+    writeFiles(work, files);
+    git(work, 'add', '-A');
+    git(work, 'commit', '-q', '-m', `${name}: changes`);
+    git(work, 'checkout', '-q', branch);
+  }
+  mkdirSync(dirname(bare), { recursive: true });
+  git(root, 'clone', '-q', '--bare', work, bare);
+  return bare;
+}
+
+export function writeFiles(dir: string, files: Record<string, string>): void {
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), content);
+  }
+}
+
+export function remoteSha(bare: string, ref: string): string {
+  return git(bare, 'rev-parse', ref);
+}

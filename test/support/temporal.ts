@@ -1,0 +1,86 @@
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker, WorkerOptions } from '@temporalio/worker';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createActivities } from '../../src/activities';
+import { ensureTools } from '../../src/worker/tools';
+import { DevServer, freePort, startDevServer } from '../../src/worker/temporalServer';
+import { workflowsPath } from '../../src/worker/worker';
+
+/** One real Temporal dev server (the bootstrapped CLI) for the whole test run. */
+interface Shared {
+  server: DevServer;
+  client: Client;
+  connection: NativeConnection;
+  bundle?: WorkerOptions['workflowBundle'];
+}
+
+let shared: Shared | undefined;
+
+export async function startTestServer(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const tools = ensureTools();
+  const port = await freePort();
+  const uiPort = await freePort();
+  const server = await startDevServer({ temporalCli: tools.temporalCli, port, uiPort, log: 'ignore', startTimeoutMs: 90_000 });
+  const client = new Client({ connection: await Connection.connect({ address: server.address }), namespace: 'default' });
+  const connection = await NativeConnection.connect({ address: server.address });
+  shared = { server, client, connection };
+}
+
+export async function stopTestServer(): Promise<void> {
+  if (!shared) return;
+  await shared.connection.close();
+  await shared.client.connection.close();
+  await shared.server.stop();
+  shared = undefined;
+}
+
+function current(): Shared {
+  if (!shared) throw new Error('the test Temporal server is not running (test/hooks.ts starts it)');
+  return shared;
+}
+
+export function testServer(): DevServer {
+  return current().server;
+}
+
+export function testClient(): Client {
+  return current().client;
+}
+
+export async function workflowBundle(): Promise<WorkerOptions['workflowBundle']> {
+  const state = current();
+  state.bundle ??= await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error } as never });
+  return state.bundle;
+}
+
+let queueCounter = 0;
+export function uniqueTaskQueue(prefix = 'test'): string {
+  queueCounter += 1;
+  return `${prefix}-${process.pid}-${queueCounter}-${Date.now()}`;
+}
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `relflow-${prefix}-`));
+}
+
+export interface TestWorkerOptions {
+  taskQueue: string;
+  workspaceDir?: string;
+  activities?: object;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** A worker with the real activities (or the given ones) on a task queue of the test's own. */
+export async function createTestWorker(options: TestWorkerOptions): Promise<Worker> {
+  const state = current();
+  return Worker.create({
+    connection: state.connection,
+    namespace: 'default',
+    taskQueue: options.taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: options.activities ?? createActivities({ workspaceDir: options.workspaceDir ?? tempDir('workspace'), env: options.env }),
+  });
+}
