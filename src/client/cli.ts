@@ -8,7 +8,7 @@ import { connectClient } from './connection';
 import { DEFAULT_DB_FILE, devCommand } from './commands/dev';
 import { workerCommand, workerDefaults } from './commands/worker';
 import { formatRelease } from './format';
-import { releaseState, startRelease } from './releases';
+import { prepareRelease, releaseState, startPreparedRelease } from './releases';
 
 /** Exit codes scripts can rely on. */
 export const EXIT = { done: 0, failed: 1, badInput: 2, waiting: 3 } as const;
@@ -33,6 +33,7 @@ const configOption = () => new Option('-c, --config <file>', 'the release manife
 export function buildProgram(): Command {
   const program = new Command('relflow')
     .description('Release automation for multi-repository products, as durable Temporal workflows.')
+    .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
       'after',
@@ -73,11 +74,12 @@ Example:
     .option('-v, --version <version>', 'release version: 3.4 (ga), 3.4m5 (milestone), 3.4.2 (patch); nightlies default to versions.core')
     .option('--plugins-version <version>', 'plugins version stream (default: versions.plugins of the manifest)')
     .option('--date <yyyymmdd>', 'date of a nightly (default: today, UTC)')
+    .option('--task-queue <name>', 'task queue of the release workers (RELFLOW_TASK_QUEUE)', defaults.taskQueue)
     .option('--json', 'print the started release as JSON')
     .addHelpText('after', '\nExamples:\n  relflow start nightly -c relflow.yaml\n  relflow start milestone --version 3.4m5 -c relflow.yaml')
-    .action(async (kind: ReleaseKind, options: { config: string; version?: string; pluginsVersion?: string; date?: string; json?: boolean }) => {
-      const client = await connectClient();
-      const plan = await startRelease(client, { kind, configFile: options.config, version: options.version, pluginsVersion: options.pluginsVersion, date: options.date });
+    .action(async (kind: ReleaseKind, options: { config: string; version?: string; pluginsVersion?: string; date?: string; taskQueue: string; json?: boolean }) => {
+      const prepared = await prepareRelease({ kind, configFile: options.config, version: options.version, pluginsVersion: options.pluginsVersion, date: options.date, taskQueue: options.taskQueue });
+      const plan = await startPreparedRelease(await connectClient(), prepared);
       if (options.json) out(JSON.stringify({ releaseId: plan.releaseId, kind: plan.kind, releaseName: plan.releaseName }));
       else out(`started ${plan.kind} release ${plan.releaseName}: ${plan.releaseId}\nwatch it with: relflow status ${plan.releaseId}`);
     });
@@ -120,7 +122,7 @@ Example:
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram().exitOverride();
+  const program = buildProgram();
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.done;

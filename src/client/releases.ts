@@ -36,7 +36,14 @@ async function checkRemotes(plan: ReleasePlan, tokenEnv?: string): Promise<void>
   if (found.length > 0) throw new UserError(found.join('\n'));
 }
 
-export async function prepareRelease(options: StartOptions): Promise<{ request: ReleaseRequest; plan: ReleasePlan }> {
+export interface PreparedRelease {
+  request: ReleaseRequest;
+  plan: ReleasePlan;
+  taskQueue?: string;
+}
+
+/** Everything a start checks before it touches the server: the manifest, every name, every remote. */
+export async function prepareRelease(options: StartOptions): Promise<PreparedRelease> {
   const manifest = loadManifest(options.configFile);
   const date = options.date ?? dateStamp(new Date());
   const plan = buildReleasePlan(manifest, { kind: options.kind, version: options.version, pluginsVersion: options.pluginsVersion, date });
@@ -48,15 +55,18 @@ export async function prepareRelease(options: StartOptions): Promise<{ request: 
     pluginsVersion: options.pluginsVersion,
     date,
   };
-  return { request, plan };
+  await checkRemotes(plan, manifest.git.tokenEnv);
+  return { request, plan, taskQueue: options.taskQueue };
 }
 
 export async function startRelease(client: Client, options: StartOptions): Promise<ReleasePlan> {
-  const { request, plan } = await prepareRelease(options);
-  await checkRemotes(plan, request.manifest.git.tokenEnv);
+  return startPreparedRelease(client, await prepareRelease(options));
+}
+
+export async function startPreparedRelease(client: Client, { request, plan, taskQueue }: PreparedRelease): Promise<ReleasePlan> {
   try {
     await client.workflow.start(releaseWorkflow, {
-      taskQueue: options.taskQueue ?? RELEASE_TASK_QUEUE,
+      taskQueue: taskQueue ?? RELEASE_TASK_QUEUE,
       workflowId: plan.releaseId,
       args: [request],
       workflowIdReusePolicy: 'REJECT_DUPLICATE',

@@ -1,0 +1,136 @@
+import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { createRemote } from './support/gitRepos';
+import { writeManifest } from './support/manifests';
+import { RELFLOW_BIN, runCli, runCliAsync } from './support/cli';
+import { createTestWorker, tempDir, testServer, uniqueTaskQueue } from './support/temporal';
+import { freePort } from '../src/worker/temporalServer';
+
+function oneLineError(stderr: string): string {
+  const lines = stderr.trim().split('\n');
+  assert.equal(lines.length, 1, `expected a one-line error, got:\n${stderr}`);
+  assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace for user errors');
+  return lines[0];
+}
+
+describe('relflow CLI', function () {
+  let root: string;
+  let config: string;
+
+  before(function () {
+    root = tempDir('cli');
+    const repo = createRemote(root, { name: 'core', files: { 'setup.py': "setup(version='3.4')\n" } });
+    const other = createRemote(root, { name: 'ui', files: { 'package.json': '{"version": "3.4.0"}\n' } });
+    config = writeManifest(root, {
+      product: 'clitest',
+      versions: { core: '3.5', plugins: '1.5' },
+      repositories: [{ name: 'core', url: repo }, { name: 'ui', url: other }],
+    });
+  });
+
+  it('prints help with an example for every command', function () {
+    for (const command of ['start', 'status', 'dev', 'worker', 'validate', 'schema']) {
+      const result = runCli([command, '--help']);
+      assert.equal(result.status, 0, result.stderr);
+      assert.match(result.stdout, /Example/, `${command} --help has an example`);
+    }
+  });
+
+  it('names an unreadable manifest on one line, exit 2', function () {
+    const result = runCli(['start', 'nightly', '-c', join(root, 'missing.yaml')]);
+    assert.equal(result.status, 2);
+    assert.equal(oneLineError(result.stderr), `relflow: ${join(root, 'missing.yaml')}: cannot read the manifest (no such file)`);
+  });
+
+  it('names an unknown repository URL before starting anything', function () {
+    const bad = writeManifest(root, {
+      product: 'clitest',
+      versions: { core: '3.5', plugins: '1.5' },
+      repositories: [{ name: 'core', url: join(root, 'remotes', 'nope.git') }],
+    }, 'bad-url.yaml');
+    const result = runCli(['start', 'nightly', '-c', bad], { TEMPORAL_ADDRESS: testServer().address });
+    assert.equal(result.status, 2);
+    assert.match(oneLineError(result.stderr), /^relflow: repositories\[0\]\.url: cannot reach '.*nope\.git'/);
+  });
+
+  it('says when no Temporal server is reachable at TEMPORAL_ADDRESS', async function () {
+    const port = await freePort();
+    const result = runCli(['start', 'nightly', '-c', config], { TEMPORAL_ADDRESS: `127.0.0.1:${port}` });
+    assert.equal(result.status, 2);
+    assert.match(oneLineError(result.stderr), new RegExp(`^relflow: no Temporal server reachable at 127\\.0\\.0\\.1:${port} \\(TEMPORAL_ADDRESS\\)`));
+  });
+
+  it('rejects an unknown release kind and a bad version with exit 2', function () {
+    assert.equal(runCli(['start', 'weekly', '-c', config]).status, 2);
+    const result = runCli(['start', 'milestone', '--version', '3.4m', '-c', config]);
+    assert.equal(result.status, 2);
+    assert.equal(oneLineError(result.stderr), "relflow: invalid milestone version '3.4m': expected e.g. 3.4m5 (or 3.4rc1)");
+  });
+
+  it('starts a nightly and shows its status from the query', async function () {
+    const taskQueue = uniqueTaskQueue('cli');
+    const worker = await createTestWorker({ taskQueue });
+    const env = { TEMPORAL_ADDRESS: testServer().address, RELFLOW_TASK_QUEUE: taskQueue };
+    await worker.runUntil(async () => {
+      const started = await runCliAsync(['start', 'nightly', '-c', config, '--date', '20260101', '--json'], env);
+      assert.equal(started.status, 0, started.stderr);
+      const { releaseId } = JSON.parse(started.stdout) as { releaseId: string };
+      assert.equal(releaseId, 'clitest-nightly-20260101');
+      const client = new Client({ connection: await Connection.connect({ address: testServer().address }) });
+      await client.workflow.getHandle(releaseId).result();
+      const status = await runCliAsync(['status', releaseId], env);
+      assert.equal(status.status, 0, status.stderr);
+      assert.match(status.stdout, /status\s+succeeded/);
+      assert.match(status.stdout, /core\s+succeeded\s+[0-9a-f]{12}/);
+      const again = await runCliAsync(['start', 'nightly', '-c', config, '--date', '20260101'], env);
+      assert.equal(again.status, 2);
+      assert.match(oneLineError(again.stderr), /release clitest-nightly-20260101 already exists \(completed/);
+      await client.connection.close();
+    });
+  });
+
+  it('`relflow dev` keeps its state across a restart and stops cleanly on Ctrl-C', async function () {
+    this.timeout(240_000);
+    const port = await freePort();
+    const uiPort = await freePort();
+    const dbFile = join(tempDir('dev'), 'temporal.db');
+    const env = { ...process.env, TEMPORAL_ADDRESS: `127.0.0.1:${port}`, RELFLOW_WORKSPACE: tempDir('dev-workspace') };
+    const runDev = () =>
+      new Promise<{ stop: () => Promise<{ code: number | null; output: string }> }>((resolve, reject) => {
+        const child = spawn(process.execPath, [RELFLOW_BIN, 'dev', '--db-file', dbFile, '--ui-port', String(uiPort)], { env });
+        let output = '';
+        const onData = (chunk: Buffer) => {
+          output += chunk.toString();
+          if (output.includes('ready;')) {
+            resolve({
+              stop: () =>
+                new Promise((done) => {
+                  child.once('close', (code) => done({ code, output }));
+                  child.kill('SIGINT');
+                }),
+            });
+          }
+        };
+        child.stdout.on('data', onData);
+        child.stderr.on('data', onData);
+        child.once('close', (code) => reject(new Error(`relflow dev exited early (${code}):\n${output}`)));
+      });
+    const first = await runDev();
+    const started = await runCliAsync(['start', 'nightly', '-c', config, '--date', '20260202', '--json'], { TEMPORAL_ADDRESS: `127.0.0.1:${port}` });
+    assert.equal(started.status, 0, started.stderr);
+    const client = new Client({ connection: await Connection.connect({ address: `127.0.0.1:${port}` }) });
+    await client.workflow.getHandle('clitest-nightly-20260202').result();
+    await client.connection.close();
+    const stopped = await first.stop();
+    assert.equal(stopped.code, 0, stopped.output);
+    assert.match(stopped.output, /stopped/);
+
+    const second = await runDev();
+    const status = await runCliAsync(['status', 'clitest-nightly-20260202'], { TEMPORAL_ADDRESS: `127.0.0.1:${port}` });
+    assert.equal(status.status, 0, status.stderr);
+    assert.match(status.stdout, /status\s+succeeded/);
+    assert.equal((await second.stop()).code, 0);
+  });
+});
