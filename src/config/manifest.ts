@@ -113,6 +113,7 @@ const storage = s3Target
       .default('org/{{ product }}/{{ version_version_base }}/{{ release_dir }}/{{ file }}')
       .describe('object key template'),
     nightlyLayout: z.string().default('org/{{ product }}/nightly/{{ file }}'),
+    publicUrl: z.string().url().optional().describe('the URL the stored files are downloaded from; the bucket URL when absent'),
     md5: z.boolean().default(false).describe('also write .md5 files beside the .sha256 ones'),
     mirrors: z.array(mirror).default([]),
   })
@@ -150,8 +151,8 @@ export const manifestSchema = z
         tag: z
           .object({
             nightly: z.string().default('nightly-{{ date }}'),
-            milestone: z.string().default('{{ yaml_core_version }}'),
-            ga: z.string().default('{{ yaml_core_version }}'),
+            milestone: z.string().default('{{ version }}'),
+            ga: z.string().default('{{ version }}'),
           })
           .strict()
           .default({}),

@@ -127,6 +127,30 @@ function repositoryPlan(repository: RepositorySpec, manifest: Manifest, plan: Om
   };
 }
 
+/** The public base URL of the stored files. */
+export function storagePublicUrl(manifest: Manifest): string | undefined {
+  const storage = manifest.storage;
+  if (!storage) return undefined;
+  if (storage.publicUrl) return storage.publicUrl.replace(/\/+$/, '');
+  return storage.endpoint ? `${storage.endpoint.replace(/\/+$/, '')}/${storage.bucket}` : `https://${storage.bucket}.s3.amazonaws.com`;
+}
+
+/** What the version rules of one repository may use: the forms, and its own stream's forms under stream-neutral names. */
+export function repositoryTemplateValues(plan: ReleasePlan, manifest: Manifest, repository: RepositoryPlan): TemplateValues {
+  const plugins = repository.stream === 'plugins';
+  const publicUrl = storagePublicUrl(manifest);
+  return {
+    ...templateValues(plan),
+    repository: repository.name,
+    main_branch: repository.mainBranch,
+    python_version: plugins ? plan.forms.python_plugins_version : plan.forms.python_core_version,
+    yaml_version: plugins ? plan.forms.yaml_plugins_version : plan.forms.yaml_core_version,
+    version_file_version: plugins ? plan.forms.version_plugins_version : plan.forms.version_version,
+    storage_url: publicUrl,
+    release_url: publicUrl && plan.storagePrefix !== undefined ? `${publicUrl}/${plan.storagePrefix}` : undefined,
+  };
+}
+
 /** Every name of a release, computed from the manifest alone (pure; no I/O). */
 export function buildReleasePlan(manifest: Manifest, input: PlanInput): ReleasePlan {
   const versionInput = input.version ?? (input.kind === 'nightly' ? manifest.versions.core : undefined);

@@ -1,0 +1,180 @@
+import { parse as parseYaml } from 'yaml';
+import type { VersionPreset, VersionRule } from '../config/manifest';
+import { UserError } from './errors';
+import { renderTemplate, TemplateValues } from './template';
+import { isPep440 } from './version';
+
+/**
+ * The version tool. A rule has the original tool's shape: `type` (regex over
+ * the file name), `path` (regex over the repository name), `excluded` files,
+ * `match` (regex that finds the spot), `replace` (regex inside the match) and
+ * `with` (a template over the version forms). Pure: it works on file contents
+ * and returns the new ones; the activity reads and writes the files.
+ */
+export interface ConcreteRule {
+  description: string;
+  type: string;
+  path: string;
+  excluded: string[];
+  match: string;
+  replace: string;
+  with: string;
+  required: boolean;
+  /** Checked on every value the rule writes. */
+  check?: 'pep440';
+}
+
+const QUOTED_VALUE = `(?<=['"])[^'"]*(?=['"])`;
+
+function rule(description: string, fields: Omit<ConcreteRule, 'description' | 'path' | 'excluded' | 'required'>): ConcreteRule {
+  return { description, path: '.*', excluded: [], required: false, ...fields };
+}
+
+/** Built-in rules for the common files, so a manifest rarely writes regexes. */
+export const PRESETS: Record<VersionPreset, ConcreteRule[]> = {
+  'setup.py': [
+    rule('setup.py version', { type: '^setup\\.py$', match: `\\bversion\\s*=\\s*['"][^'"]*['"]`, replace: QUOTED_VALUE, with: '{{ python_version }}', check: 'pep440' }),
+  ],
+  'pyproject.toml': [
+    rule('pyproject.toml [project] version', { type: '^pyproject\\.toml$', match: '^version\\s*=\\s*"[^"]*"', replace: '(?<=")[^"]*(?=")', with: '{{ python_version }}', check: 'pep440' }),
+  ],
+  __version__: [
+    rule('__version__ in Python modules', { type: '^(__init__|__version__|_version|version)\\.py$', match: `^__version__\\s*=\\s*['"][^'"]*['"]`, replace: QUOTED_VALUE, with: '{{ python_version }}', check: 'pep440' }),
+  ],
+  'package.json': [
+    rule('package.json version', { type: '^package\\.json$', match: '^ {2}"version"\\s*:\\s*"[^"]*"', replace: '(?<=:\\s*")[^"]*(?=")', with: '{{ version_file_version }}' }),
+  ],
+  'plugin.yaml': [
+    rule('plugin.yaml package_version', { type: '^plugin\\.yaml$', match: `package_version:\\s*['"]?[^'"\\s]+['"]?`, replace: `(?<=:\\s*['"]?)[^'"\\s]+`, with: '{{ yaml_plugins_version }}' }),
+    rule('plugin.yaml package_source archive URL', { type: '^plugin\\.yaml$', match: 'package_source:\\s*\\S+/archive/[^/\\s]+\\.(zip|tar\\.gz)', replace: '(?<=/archive/)[^/\\s]+?(?=\\.(zip|tar\\.gz)$)', with: '{{ yaml_version }}' }),
+  ],
+  'types.yaml': [
+    rule('types.yaml import URLs', { type: '\\.ya?ml$', match: 'https?://[^\\s\'"]+/spec/[^/\\s\'"]+/[^/\\s\'"]+/types\\.yaml', replace: '[^/]+(?=/types\\.yaml$)', with: '{{ yaml_core_version }}' }),
+    rule('plugin.yaml import URLs', { type: '\\.ya?ml$', match: 'https?://[^\\s\'"]+/spec/[^/\\s\'"]+/[^/\\s\'"]+/plugin\\.yaml', replace: '[^/]+(?=/plugin\\.yaml$)', with: '{{ yaml_plugins_version }}' }),
+  ],
+  'sphinx-conf.py': [
+    rule('Sphinx conf.py version', { type: '^conf\\.py$', match: `^version\\s*=\\s*u?['"][^'"]*['"]`, replace: QUOTED_VALUE, with: '{{ major }}.{{ minor }}' }),
+    rule('Sphinx conf.py release', { type: '^conf\\.py$', match: `^release\\s*=\\s*u?['"][^'"]*['"]`, replace: QUOTED_VALUE, with: '{{ yaml_core_version }}' }),
+  ],
+  blueprint: [
+    rule('manager blueprint package URLs', {
+      type: '^(.*-)?blueprint(-inputs)?\\.yaml$',
+      match: '{{ storage_url_pattern }}[^\\s\'"]+',
+      replace: '{{ storage_url_pattern }}(?=[^/\\s\'"]+$)',
+      with: '{{ release_url }}',
+    }),
+  ],
+  VERSION: [
+    rule('VERSION file', { type: '^VERSION$', match: '"version"\\s*:\\s*"[^"]*"', replace: '(?<=:\\s*")[^"]*(?=")', with: '{{ version_file_version }}' }),
+  ],
+};
+
+export function concreteRules(rules: readonly VersionRule[]): ConcreteRule[] {
+  return rules.flatMap((entry) =>
+    'preset' in entry
+      ? PRESETS[entry.preset].map((preset) => ({ ...preset, required: entry.required }))
+      : [{ description: entry.description || entry.type, type: entry.type, path: entry.path, excluded: entry.excluded, match: entry.match, replace: entry.replace, with: entry.with, required: entry.required }],
+  );
+}
+
+export interface SourceFile {
+  /** Relative to the repository root, with forward slashes. */
+  path: string;
+  content: string;
+}
+
+export interface FileChange {
+  path: string;
+  before: string;
+  after: string;
+  rules: string[];
+}
+
+function compile(pattern: string, flags: string, where: string): RegExp {
+  try {
+    return new RegExp(pattern, flags);
+  } catch (error) {
+    throw new UserError(`${where}: invalid regular expression ${pattern}: ${(error as Error).message}`);
+  }
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** `storage_url_pattern` lets the blueprint preset find URLs under the storage's public base. */
+export function ruleValues(values: TemplateValues & { storage_url?: string }): TemplateValues {
+  const base = values.storage_url;
+  return { ...values, storage_url_pattern: base ? `${escapeRegex(base.replace(/\/+$/, ''))}/(?:[^\\s'"]*/)?` : '(?!)' };
+}
+
+function checkParses(file: SourceFile): void {
+  try {
+    if (/\.ya?ml$/.test(file.path)) parseYaml(file.content);
+    else if (/\.json$/.test(file.path)) JSON.parse(file.content);
+  } catch (error) {
+    throw new UserError(`${file.path}: no longer parses after the version rewrite: ${(error as Error).message.split('\n')[0]}`);
+  }
+}
+
+function basename(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+/**
+ * Applies the rules to a repository's files. Returns the files that change;
+ * refuses (UserError) when a required rule matches nothing, a written value is
+ * not valid, or a rewritten file no longer parses. Idempotent by construction:
+ * a second run over its own output changes nothing.
+ */
+export function applyVersionRules(repository: string, files: readonly SourceFile[], rules: readonly ConcreteRule[], values: TemplateValues): FileChange[] {
+  const templateContext = ruleValues(values);
+  const changes = new Map<string, FileChange>();
+  for (const [index, current] of rules.entries()) {
+    const where = `versionRules[${index}] (${current.description})`;
+    if (!compile(current.path, '', where).test(repository)) continue;
+    const typePattern = compile(current.type, '', where);
+    const matchPattern = compile(renderTemplate(current.match, templateContext, `${where}.match`), 'gm', where);
+    const replacement = renderTemplate(current.with, templateContext, `${where}.with`);
+    if (current.check === 'pep440' && !isPep440(replacement)) {
+      throw new UserError(`${where}: '${replacement}' is not a PEP 440 version`);
+    }
+    let matched = false;
+    for (const file of files) {
+      if (!typePattern.test(basename(file.path)) || current.excluded.includes(file.path)) continue;
+      const previous = changes.get(file.path);
+      const before = previous?.after ?? file.content;
+      const replacePattern = compile(renderTemplate(current.replace, templateContext, `${where}.replace`), 'g', where);
+      const after = before.replace(matchPattern, (spot) => {
+        matched = true;
+        return spot.replace(replacePattern, replacement);
+      });
+      if (after !== before || previous) {
+        const change = previous ?? { path: file.path, before: file.content, after, rules: [] };
+        change.after = after;
+        if (after !== before) change.rules.push(current.description);
+        changes.set(file.path, change);
+      }
+    }
+    if (current.required && !matched) {
+      throw new UserError(`${repository}: required rule ${where} matched nothing (file name /${current.type}/, spot /${current.match}/)`);
+    }
+  }
+  const result = [...changes.values()].filter((change) => change.after !== change.before);
+  for (const change of result) checkParses({ path: change.path, content: change.after });
+  return result.sort((a, b) => a.path.localeCompare(b.path));
+}
+
+/** A short unified-style diff of the changed lines, for `relflow plan`. */
+export function shortDiff(change: FileChange): string {
+  const before = change.before.split('\n');
+  const after = change.after.split('\n');
+  const lines = [`--- ${change.path}`, `+++ ${change.path}`];
+  for (let index = 0; index < Math.max(before.length, after.length); index += 1) {
+    if (before[index] !== after[index]) {
+      if (before[index] !== undefined) lines.push(`-${before[index]}`);
+      if (after[index] !== undefined) lines.push(`+${after[index]}`);
+    }
+  }
+  return lines.join('\n');
+}

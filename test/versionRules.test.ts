@@ -1,0 +1,134 @@
+import { strict as assert } from 'node:assert';
+import type { VersionPreset } from '../src/config/manifest';
+import { buildReleasePlan, repositoryTemplateValues } from '../src/release/plan';
+import { applyVersionRules, concreteRules, shortDiff, SourceFile } from '../src/release/versionRules';
+import { manifestOf } from './support/manifests';
+
+const manifest = manifestOf({
+  product: 'cloudify',
+  versions: { core: '3.5', plugins: '1.5' },
+  repositories: [
+    { name: 'cloudify-rest-client', url: '/srv/rest.git' },
+    { name: 'cloudify-script-plugin', url: '/srv/script.git', stream: 'plugins' },
+  ],
+  storage: { bucket: 'gigaspaces-repository-eu', publicUrl: 'http://repository.cloudifysource.org' },
+});
+const plan = buildReleasePlan(manifest, { kind: 'milestone', version: '3.4m5' });
+const coreValues = repositoryTemplateValues(plan, manifest, plan.repositories[0]);
+const pluginValues = repositoryTemplateValues(plan, manifest, plan.repositories[1]);
+
+function run(preset: VersionPreset, files: SourceFile[], values = coreValues, repository = 'cloudify-rest-client') {
+  return applyVersionRules(repository, files, concreteRules([{ preset, required: false }]), values);
+}
+
+describe('the version tool (presets over real-world file shapes)', function () {
+  const cases: { preset: VersionPreset; path: string; before: string; after: string; plugins?: boolean }[] = [
+    {
+      preset: 'setup.py',
+      path: 'setup.py',
+      before: "from setuptools import setup\n\nsetup(\n    name='cloudify-rest-client',\n    version='3.3',\n    packages=['cloudify_rest_client'],\n)\n",
+      after: "from setuptools import setup\n\nsetup(\n    name='cloudify-rest-client',\n    version='3.4a5',\n    packages=['cloudify_rest_client'],\n)\n",
+    },
+    {
+      preset: 'setup.py',
+      path: 'setup.py',
+      before: 'setup(name="cloudify-script-plugin", version="1.3", install_requires=["cloudify-plugins-common==3.3"])\n',
+      after: 'setup(name="cloudify-script-plugin", version="1.5a5", install_requires=["cloudify-plugins-common==3.3"])\n',
+      plugins: true,
+    },
+    {
+      preset: 'pyproject.toml',
+      path: 'pyproject.toml',
+      before: '[project]\nname = "cloudify-cli"\nversion = "3.3"\n\n[tool.black]\ntarget-version = "py38"\n',
+      after: '[project]\nname = "cloudify-cli"\nversion = "3.4a5"\n\n[tool.black]\ntarget-version = "py38"\n',
+    },
+    {
+      preset: '__version__',
+      path: 'cloudify_cli/__init__.py',
+      before: "__version__ = '3.3'\n__author__ = 'Gigaspaces'\n",
+      after: "__version__ = '3.4a5'\n__author__ = 'Gigaspaces'\n",
+    },
+    {
+      preset: 'package.json',
+      path: 'package.json',
+      before: '{\n  "name": "cloudify-ui",\n  "version": "3.3.0",\n  "dependencies": {\n    "lodash": { "version": "4.0.0" }\n  }\n}\n',
+      after: '{\n  "name": "cloudify-ui",\n  "version": "3.4.0-m5",\n  "dependencies": {\n    "lodash": { "version": "4.0.0" }\n  }\n}\n',
+    },
+    {
+      preset: 'plugin.yaml',
+      path: 'plugin.yaml',
+      before:
+        'plugins:\n  script:\n    executor: central_deployment_agent\n    package_name: cloudify-script-plugin\n    package_version: \'1.3\'\n    source: https://github.com/cloudify-cosmo/cloudify-script-plugin/archive/1.3.zip\n    package_source: https://github.com/cloudify-cosmo/cloudify-script-plugin/archive/1.3.zip\n',
+      after:
+        'plugins:\n  script:\n    executor: central_deployment_agent\n    package_name: cloudify-script-plugin\n    package_version: \'1.5m5\'\n    source: https://github.com/cloudify-cosmo/cloudify-script-plugin/archive/1.3.zip\n    package_source: https://github.com/cloudify-cosmo/cloudify-script-plugin/archive/1.5m5.zip\n',
+      plugins: true,
+    },
+    {
+      preset: 'types.yaml',
+      path: 'resources/rest-service/cloudify/types/blueprint.yaml',
+      before: 'imports:\n  - http://www.getcloudify.org/spec/cloudify/3.3/types.yaml\n  - http://www.getcloudify.org/spec/fabric-plugin/1.3/plugin.yaml\n',
+      after: 'imports:\n  - http://www.getcloudify.org/spec/cloudify/3.4m5/types.yaml\n  - http://www.getcloudify.org/spec/fabric-plugin/1.5m5/plugin.yaml\n',
+    },
+    {
+      preset: 'sphinx-conf.py',
+      path: 'docs/conf.py',
+      before: "project = u'cloudify-rest-client'\n# The short X.Y version.\nversion = '3.3'\n# The full version.\nrelease = '3.3'\n",
+      after: "project = u'cloudify-rest-client'\n# The short X.Y version.\nversion = '3.4'\n# The full version.\nrelease = '3.4m5'\n",
+    },
+    {
+      preset: 'blueprint',
+      path: 'aws-ec2-manager-blueprint.yaml',
+      before:
+        "inputs:\n  ui_package_url:\n    default: http://repository.cloudifysource.org/org/cloudify3/3.3.0/m4-RELEASE/cloudify-ui_3.3.0-m4-b274_amd64.deb\n  rest_service_package_url: 'http://repository.cloudifysource.org/org/cloudify3/3.3.0/m4-RELEASE/cloudify-rest-service-3.3.0-m4-b274.tgz'\n  other_url: http://example.com/keep/this.tgz\n",
+      after:
+        "inputs:\n  ui_package_url:\n    default: http://repository.cloudifysource.org/org/cloudify/3.4.0/m5-RELEASE/cloudify-ui_3.3.0-m4-b274_amd64.deb\n  rest_service_package_url: 'http://repository.cloudifysource.org/org/cloudify/3.4.0/m5-RELEASE/cloudify-rest-service-3.3.0-m4-b274.tgz'\n  other_url: http://example.com/keep/this.tgz\n",
+    },
+  ];
+  for (const testCase of cases) {
+    it(`${testCase.preset}: ${testCase.path}${testCase.plugins ? ' (plugins stream)' : ''}`, function () {
+      const values = testCase.plugins ? pluginValues : coreValues;
+      const repository = testCase.plugins ? 'cloudify-script-plugin' : 'cloudify-rest-client';
+      const changes = run(testCase.preset, [{ path: testCase.path, content: testCase.before }], values, repository);
+      assert.equal(changes.length, 1);
+      assert.equal(changes[0].after, testCase.after);
+      const again = run(testCase.preset, [{ path: testCase.path, content: changes[0].after }], values, repository);
+      assert.deepEqual(again, [], 'a second run changes nothing');
+    });
+  }
+
+  it('points a blueprint URL at this release only when it is under the storage URL', function () {
+    const changes = run('blueprint', [{ path: 'blueprint.yaml', content: 'x_package_url: http://repository.cloudifysource.org/a/b.tgz\n' }]);
+    assert.equal(changes[0].after, 'x_package_url: http://repository.cloudifysource.org/org/cloudify/3.4.0/m5-RELEASE/b.tgz\n');
+  });
+
+  it('refuses when a required rule matches nothing, naming the repository and the rule', function () {
+    assert.throws(
+      () => applyVersionRules('cloudify-rest-client', [{ path: 'README.md', content: 'hi' }], concreteRules([{ preset: 'setup.py', required: true }]), coreValues),
+      /cloudify-rest-client: required rule versionRules\[0\] \(setup\.py version\) matched nothing/,
+    );
+  });
+
+  it('refuses a rewrite that leaves YAML that no longer parses', function () {
+    const rules = concreteRules([{ description: 'bad', type: '\\.yaml$', path: '.*', excluded: [], match: 'version: \\S+', replace: '\\S+$', with: '[{{ yaml_version }}', required: false }]);
+    assert.throws(() => applyVersionRules('x', [{ path: 'a.yaml', content: 'version: 1\n' }], rules, coreValues), /a\.yaml: no longer parses after the version rewrite/);
+  });
+
+  it('refuses a Python rule whose value is not PEP 440', function () {
+    const rules = concreteRules([{ preset: 'setup.py', required: false }]);
+    assert.throws(() => applyVersionRules('x', [{ path: 'setup.py', content: "version='1'" }], rules, { ...coreValues, python_version: '3.4m5' }), /'3\.4m5' is not a PEP 440 version/);
+  });
+
+  it('applies custom rules in the original tool shape, with path and excluded', function () {
+    const rules = concreteRules([
+      { description: 'plugins VERSION', type: '^VERSION$', path: 'cloudify-.*-plugin', excluded: ['old/VERSION'], match: 'v=.*', replace: '(?<=v=).*', with: '{{ .yaml_plugins_version }}', required: true },
+    ]);
+    const files = [
+      { path: 'VERSION', content: 'v=1.3\n' },
+      { path: 'old/VERSION', content: 'v=0.1\n' },
+    ];
+    const changes = applyVersionRules('cloudify-script-plugin', files, rules, pluginValues);
+    assert.deepEqual(changes.map((change) => [change.path, change.after]), [['VERSION', 'v=1.5m5\n']]);
+    assert.deepEqual(applyVersionRules('cloudify-rest-client', files, rules.map((rule) => ({ ...rule, required: false })), coreValues), []);
+    assert.match(shortDiff(changes[0]), /^--- VERSION\n\+\+\+ VERSION\n-v=1\.3\n\+v=1\.5m5$/);
+  });
+});
