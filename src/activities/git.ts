@@ -1,14 +1,19 @@
 import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { GitError } from 'simple-git';
+import { GitError, SimpleGit } from 'simple-git';
 import type { RepositoryPlan } from '../release/plan';
+import type { TemplateValues } from '../release/template';
+import { UserError } from '../release/errors';
+import { applyVersionRules, ConcreteRule, FileChange, SourceFile } from '../release/versionRules';
 import { GitOptions, GitWorkspace } from './gitWorkspace';
 
-export interface CheckoutInput {
+export interface RepositoryRef {
   releaseId: string;
   repository: RepositoryPlan;
+  /** The environment variable holding an https token for the remotes. */
   tokenEnv?: string;
 }
 
@@ -18,18 +23,64 @@ export interface CheckoutResult {
   warm: boolean;
 }
 
+export interface VersionCommitInput extends RepositoryRef {
+  baseSha: string;
+  rules: ConcreteRule[];
+  values: TemplateValues;
+  author: { name: string; email: string };
+  message: string;
+}
+
+export interface VersionCommitResult {
+  /** The head of the build branch on the remote after the push. */
+  headSha: string;
+  changedFiles: string[];
+  /** False when the remote already held the version changes (a re-run). */
+  committed: boolean;
+}
+
+export interface TagInput extends RepositoryRef {
+  tag: string;
+  sha: string;
+  message: string;
+  author: { name: string; email: string };
+}
+
+export interface TagResult {
+  tag: string;
+  sha: string;
+  /** False when the tag was already on the remote at that commit. */
+  created: boolean;
+}
+
 const MISSING_REMOTE = /(does not appear to be a git repository|repository .* not found|Repository not found|Could not read from remote repository|not found)/i;
+const REJECTED_PUSH = /(\[rejected\]|non-fast-forward|fetch first|failed to push some refs|already exists)/i;
+const MAX_PUSH_ATTEMPTS = 5;
+
+function lastLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.trim().split('\n').filter(Boolean).slice(-1)[0] ?? text;
+}
 
 /** A remote that does not exist or refuses us will not start working on a retry. */
 export function describeGitFailure(error: unknown, what: string): Error {
-  const message = error instanceof Error ? error.message.trim().split('\n').filter(Boolean).slice(-1)[0] ?? error.message : String(error);
+  if (error instanceof ApplicationFailure) return error;
+  if (error instanceof UserError) return ApplicationFailure.nonRetryable(`${what}: ${error.message}`, 'InvalidRelease');
   if (error instanceof GitError && MISSING_REMOTE.test(error.message)) {
-    return ApplicationFailure.nonRetryable(`${what}: ${message}`, 'GitRemoteNotFound');
+    return ApplicationFailure.nonRetryable(`${what}: ${lastLine(error)}`, 'GitRemoteNotFound');
   }
-  return new Error(`${what}: ${message}`);
+  return new Error(`${what}: ${lastLine(error)}`);
 }
 
-function heartbeatOptions(tokenEnv?: string): GitOptions {
+function heartbeat(details: unknown): void {
+  try {
+    Context.current().heartbeat(details);
+  } catch {
+    // Not inside an activity (a direct call from a test or the CLI).
+  }
+}
+
+function gitOptions(tokenEnv?: string): GitOptions {
   let last = 0;
   return {
     tokenEnv,
@@ -37,40 +88,176 @@ function heartbeatOptions(tokenEnv?: string): GitOptions {
       const now = Date.now();
       if (now - last < 1000) return;
       last = now;
-      try {
-        Context.current().heartbeat({ method, stage, progress });
-      } catch {
-        // Not inside an activity (a direct call from a test or the CLI).
-      }
+      heartbeat({ method, stage, progress });
     },
   };
+}
+
+async function revParse(git: SimpleGit, ref: string): Promise<string | undefined> {
+  const sha = (await git.raw(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]).catch(() => '')).trim();
+  return sha || undefined;
+}
+
+// simple-git reports a non-zero exit without stderr as success, so `--is-ancestor` cannot be used.
+async function isAncestor(git: SimpleGit, ancestor: string, descendant: string): Promise<boolean> {
+  const base = (await git.raw(['merge-base', ancestor, descendant]).catch(() => '')).trim();
+  return base === ancestor;
+}
+
+/** Tracked text files whose name some rule could match. */
+async function candidateFiles(git: SimpleGit, dir: string, rules: readonly ConcreteRule[]): Promise<SourceFile[]> {
+  const types = rules.map((rule) => new RegExp(rule.type));
+  const paths = (await git.raw(['ls-files', '-z'])).split('\0').filter(Boolean);
+  const files: SourceFile[] = [];
+  for (const path of paths) {
+    const name = path.slice(path.lastIndexOf('/') + 1);
+    if (!types.some((type) => type.test(name))) continue;
+    const buffer = await readFile(join(dir, path));
+    if (buffer.length > 4 * 1024 * 1024 || buffer.subarray(0, 8000).includes(0)) continue;
+    files.push({ path, content: buffer.toString('utf8') });
+  }
+  return files;
+}
+
+async function remoteTagCommit(git: SimpleGit, tag: string): Promise<string | undefined> {
+  const output = await git.raw(['ls-remote', '--tags', 'origin', `refs/tags/${tag}`, `refs/tags/${tag}^{}`]);
+  const lines = output.split('\n').filter(Boolean).map((line) => line.split('\t'));
+  const peeled = lines.find(([, ref]) => ref === `refs/tags/${tag}^{}`);
+  const direct = lines.find(([, ref]) => ref === `refs/tags/${tag}`);
+  return (peeled ?? direct)?.[0];
 }
 
 export function createGitActivities(workspace: GitWorkspace) {
+  const workingCopy = (input: RepositoryRef) =>
+    workspace.workingCopy(input.releaseId, input.repository.name, input.repository.url, gitOptions(input.tokenEnv));
+
+  /**
+   * Puts the build branch in the working copy at its start point and applies
+   * the version rules; commits locally when anything changed. The start point
+   * is the remote build branch when it exists (a re-run, or a patch branch),
+   * else the base SHA. Nothing leaves the machine.
+   */
+  async function commitVersionChanges(input: VersionCommitInput): Promise<{ git: SimpleGit; start: string; changes: FileChange[]; localHead: string }> {
+    const { repository } = input;
+    const git = await workingCopy(input);
+    const dir = workspace.workingCopyDir(input.releaseId, repository.name);
+    const remoteBuild = await revParse(git, `refs/remotes/origin/${repository.buildBranch}`);
+    if (remoteBuild && !(await isAncestor(git, input.baseSha, remoteBuild))) {
+      throw ApplicationFailure.nonRetryable(
+        `${repository.name}: branch '${repository.buildBranch}' on ${repository.url} is at ${remoteBuild.slice(0, 12)}, which does not contain the release base ${input.baseSha.slice(0, 12)}; ` +
+          'delete or rename that branch, or start the release again',
+        'GitBranchDiverged',
+      );
+    }
+    const start = remoteBuild ?? input.baseSha;
+    await git.raw(['checkout', '--quiet', '--force', '-B', repository.buildBranch, start]);
+    await git.raw(['clean', '-fdq']);
+    const changes = applyVersionRules(repository.name, await candidateFiles(git, dir, input.rules), input.rules, input.values);
+    for (const change of changes) await writeFile(join(dir, change.path), change.after);
+    if (changes.length > 0) {
+      await git.addConfig('user.name', input.author.name).addConfig('user.email', input.author.email);
+      await git.raw(['add', '--', ...changes.map((change) => change.path)]);
+      await git.raw(['commit', '--quiet', '--no-verify', '-m', input.message]);
+    }
+    return { git, start, changes, localHead: (await revParse(git, 'HEAD')) as string };
+  }
+
   return {
     /** Clones or fetches the repository into the release's working copy; returns the base SHA. */
-    async checkoutRepository({ releaseId, repository, tokenEnv }: CheckoutInput): Promise<CheckoutResult> {
-      const options = heartbeatOptions(tokenEnv);
-      const warm = workspaceHasMirror(workspace, repository);
+    async checkoutRepository(input: RepositoryRef): Promise<CheckoutResult> {
+      const { repository } = input;
+      const warm = existsSync(join(workspace.mirrorDir(repository.name, repository.url), 'HEAD'));
       try {
-        const git = await workspace.workingCopy(releaseId, repository.name, repository.url, options);
-        const remoteRef = `refs/remotes/origin/${repository.baseBranch}`;
-        const baseSha = (await git.raw(['rev-parse', '--verify', '--quiet', `${remoteRef}^{commit}`]).catch(() => '')).trim();
+        const git = await workingCopy(input);
+        const baseSha = await revParse(git, `refs/remotes/origin/${repository.baseBranch}`);
         if (!baseSha) {
-          throw ApplicationFailure.nonRetryable(
-            `${repository.name}: branch '${repository.baseBranch}' does not exist on ${repository.url}`,
-            'GitBranchNotFound',
-          );
+          throw ApplicationFailure.nonRetryable(`${repository.name}: branch '${repository.baseBranch}' does not exist on ${repository.url}`, 'GitBranchNotFound');
         }
         return { baseSha, warm };
       } catch (error) {
-        if (error instanceof ApplicationFailure) throw error;
         throw describeGitFailure(error, `${repository.name}: cannot fetch ${repository.url}`);
+      }
+    },
+
+    commitVersionChanges,
+
+    /**
+     * The version stage of one repository: rules applied on the build branch,
+     * one commit, pushed. Runs again safely at any point: a commit the remote
+     * already holds is not made again; a remote that moved is fetched, checked
+     * and retried, never forced.
+     */
+    async versionRepository(input: VersionCommitInput): Promise<VersionCommitResult> {
+      const { repository } = input;
+      try {
+        for (let attempt = 1; ; attempt += 1) {
+          const { git, start, changes, localHead } = await commitVersionChanges(input);
+          heartbeat({ step: 'push', attempt });
+          if (localHead === start && (await revParse(git, `refs/remotes/origin/${repository.buildBranch}`)) === start) {
+            return { headSha: start, changedFiles: [], committed: false };
+          }
+          try {
+            await git.raw(['push', '--porcelain', 'origin', `${localHead}:refs/heads/${repository.buildBranch}`]);
+            return { headSha: localHead, changedFiles: changes.map((change) => change.path), committed: changes.length > 0 };
+          } catch (error) {
+            if (!REJECTED_PUSH.test(String(error)) || attempt >= MAX_PUSH_ATTEMPTS) throw error;
+            // The remote moved between our fetch and our push: start over from what it holds now.
+          }
+        }
+      } catch (error) {
+        throw describeGitFailure(error, `${repository.name}: version commit on '${repository.buildBranch}'`);
+      }
+    },
+
+    /** An annotated tag at `sha`, pushed. A tag already there at that commit is fine; at another commit it is an error. */
+    async tagRepository(input: TagInput): Promise<TagResult> {
+      const { repository, tag, sha } = input;
+      try {
+        const git = await workingCopy(input);
+        for (let attempt = 1; ; attempt += 1) {
+          const existing = await remoteTagCommit(git, tag);
+          if (existing === sha) return { tag, sha, created: false };
+          if (existing) {
+            throw ApplicationFailure.nonRetryable(
+              `${repository.name}: tag '${tag}' already exists on ${repository.url} at ${existing.slice(0, 12)}, not at ${sha.slice(0, 12)}; ` +
+                `to move it to the build branch run \`relflow retag ${input.releaseId} --repository ${repository.name}\``,
+              'GitTagConflict',
+            );
+          }
+          await git.addConfig('user.name', input.author.name).addConfig('user.email', input.author.email);
+          await git.raw(['tag', '--force', '--annotate', '-m', input.message, '--', tag, sha]);
+          try {
+            await git.raw(['push', '--porcelain', 'origin', `refs/tags/${tag}:refs/tags/${tag}`]);
+            return { tag, sha, created: true };
+          } catch (error) {
+            if (!REJECTED_PUSH.test(String(error)) || attempt >= MAX_PUSH_ATTEMPTS) throw error;
+          }
+        }
+      } catch (error) {
+        throw describeGitFailure(error, `${repository.name}: tag '${tag}'`);
+      }
+    },
+
+    /**
+     * Re-tagging as release engineers do it by hand: the tag moves to the head
+     * of the build branch and is force-pushed. Only ever run on request.
+     */
+    async retagRepository(input: Omit<TagInput, 'sha'>): Promise<TagResult> {
+      const { repository, tag } = input;
+      try {
+        const git = await workingCopy(input);
+        const head = await revParse(git, `refs/remotes/origin/${repository.buildBranch}`);
+        if (!head) throw ApplicationFailure.nonRetryable(`${repository.name}: branch '${repository.buildBranch}' does not exist on ${repository.url}`, 'GitBranchNotFound');
+        if ((await remoteTagCommit(git, tag)) === head) return { tag, sha: head, created: false };
+        await git.addConfig('user.name', input.author.name).addConfig('user.email', input.author.email);
+        await git.raw(['tag', '--force', '--annotate', '-m', input.message, '--', tag, head]);
+        await git.raw(['push', '--porcelain', '--force', 'origin', `refs/tags/${tag}:refs/tags/${tag}`]);
+        return { tag, sha: head, created: true };
+      } catch (error) {
+        throw describeGitFailure(error, `${repository.name}: retag '${tag}'`);
       }
     },
   };
 }
 
-function workspaceHasMirror(workspace: GitWorkspace, repository: RepositoryPlan): boolean {
-  return existsSync(join(workspace.mirrorDir(repository.name, repository.url), 'HEAD'));
-}
+export type GitActivities = ReturnType<typeof createGitActivities>;

@@ -1,0 +1,191 @@
+import { strict as assert } from 'node:assert';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
+import { createGitActivities } from '../src/activities/git';
+import { GitWorkspace } from '../src/activities/gitWorkspace';
+import { buildReleasePlan, repositoryTemplateValues, ReleasePlan } from '../src/release/plan';
+import { ReleaseKind } from '../src/release/version';
+import { concreteRules } from '../src/release/versionRules';
+import { createRemote, git, remoteSha } from './support/gitRepos';
+import { manifestOf } from './support/manifests';
+import { tempDir } from './support/temporal';
+
+const author = { name: 'Release Bot', email: 'release@example.com' };
+
+function setup(kind: ReleaseKind, version?: string) {
+  const root = tempDir(`git-${kind}`);
+  const remote = createRemote(root, {
+    name: 'cloudify-rest-client',
+    files: { 'setup.py': "setup(name='cloudify-rest-client', version='3.3')\n", 'README.md': 'rest client\n' },
+    history: 3,
+    branches: { '3.4-patch2': { 'fix.txt': 'a fix\n' } },
+  });
+  const manifest = manifestOf({
+    product: 'cloudify',
+    versions: { core: '3.5', plugins: '1.5' },
+    repositories: [{ name: 'cloudify-rest-client', url: remote }],
+    versionRules: [{ preset: 'setup.py', required: true }],
+  });
+  const plan = buildReleasePlan(manifest, { kind, version, date: '20261124' });
+  const workspace = new GitWorkspace(join(root, 'workspace'));
+  const activities = createGitActivities(workspace);
+  const repository = plan.repositories[0];
+  const ref = { releaseId: plan.releaseId, repository };
+  const versionInput = (baseSha: string) => ({
+    ...ref,
+    baseSha,
+    rules: concreteRules(manifest.versionRules),
+    values: repositoryTemplateValues(plan, manifest, repository),
+    author,
+    message: plan.commitMessage,
+  });
+  return { root, remote, manifest, plan, workspace, activities, repository, ref, versionInput };
+}
+
+function commitCount(remote: string, ref: string): number {
+  return Number(git(remote, 'rev-list', '--count', ref));
+}
+
+function fileAt(remote: string, ref: string, path: string): string {
+  return git(remote, 'show', `${ref}:${path}`);
+}
+
+async function rejects(promise: Promise<unknown>, pattern: RegExp, type?: string): Promise<void> {
+  await assert.rejects(promise, (error: unknown) => {
+    assert.ok(error instanceof ApplicationFailure, `expected an ApplicationFailure, got ${String(error)}`);
+    assert.match(error.message, pattern);
+    if (type) assert.equal(error.type, type);
+    assert.equal(error.nonRetryable, true);
+    return true;
+  });
+}
+
+describe('git stage activities on real repositories', function () {
+  it('clones into a fresh workspace and fetches into a warm one, recording the base SHA', async function () {
+    const { activities, ref, remote, root } = setup('ga', '3.4');
+    const cold = await activities.checkoutRepository(ref);
+    assert.deepEqual(cold, { baseSha: remoteSha(remote, 'master'), warm: false });
+    // Someone pushes to master; the next release fetches it instead of cloning.
+    const work = join(root, 'work', 'cloudify-rest-client');
+    git(work, 'commit', '--allow-empty', '-q', '-m', 'later work');
+    git(work, 'push', '-q', remote, 'master');
+    const warm = await activities.checkoutRepository({ ...ref, releaseId: 'cloudify-3.5' });
+    assert.deepEqual(warm, { baseSha: remoteSha(remote, 'master'), warm: true });
+    assert.notEqual(warm.baseSha, cold.baseSha);
+  });
+
+  const kinds: [ReleaseKind, string | undefined, string, string | undefined, string][] = [
+    ['milestone', '3.4m5', '3.4m5-build', '3.4m5', '3.4a5'],
+    ['ga', '3.4', '3.4-build', '3.4', '3.4'],
+    ['patch', '3.4.2', '3.4-patch2', undefined, '3.4.2'],
+    ['nightly', undefined, 'master', 'nightly-20261124', '3.5.dev20261124'],
+  ];
+  for (const [kind, version, branch, tag, pythonVersion] of kinds) {
+    it(`${kind}: version commit on '${branch}'${tag ? `, tag '${tag}'` : ', no tag'}, each activity run twice`, async function () {
+      const { activities, ref, remote, repository, versionInput, plan } = setup(kind, version);
+      assert.equal(repository.buildBranch, branch);
+      assert.equal(repository.tag, tag);
+      const { baseSha } = await activities.checkoutRepository(ref);
+      const first = await activities.versionRepository(versionInput(baseSha));
+      assert.deepEqual([first.committed, first.changedFiles], [true, ['setup.py']]);
+      assert.equal(remoteSha(remote, branch), first.headSha);
+      assert.equal(git(remote, 'rev-parse', `${first.headSha}^`), baseSha);
+      assert.match(fileAt(remote, branch, 'setup.py'), new RegExp(`version='${pythonVersion.replace(/\./g, '\\.')}'`));
+      assert.equal(git(remote, 'log', '-1', '--format=%an <%ae>|%s', branch), `Release Bot <release@example.com>|${plan.commitMessage}`);
+
+      const second = await activities.versionRepository(versionInput(baseSha));
+      assert.deepEqual(second, { headSha: first.headSha, changedFiles: [], committed: false });
+      assert.equal(remoteSha(remote, branch), first.headSha);
+
+      if (tag) {
+        const tagInput = { ...ref, tag, sha: first.headSha, message: `Release ${tag}`, author };
+        assert.deepEqual(await activities.tagRepository(tagInput), { tag, sha: first.headSha, created: true });
+        assert.deepEqual(await activities.tagRepository(tagInput), { tag, sha: first.headSha, created: false });
+        assert.equal(git(remote, 'rev-parse', `refs/tags/${tag}^{commit}`), first.headSha);
+        assert.equal(git(remote, 'cat-file', '-t', `refs/tags/${tag}`), 'tag', 'an annotated tag');
+      }
+      if (kind === 'patch') assert.ok(fileAt(remote, branch, 'fix.txt'), 'built from the patch branch');
+    });
+  }
+
+  it('a crash between commit and push: the re-run pushes exactly one version commit', async function () {
+    const { activities, ref, remote, versionInput } = setup('ga', '3.4');
+    const { baseSha } = await activities.checkoutRepository(ref);
+    const before = commitCount(remote, 'master');
+    const local = await activities.commitVersionChanges(versionInput(baseSha));
+    assert.equal(local.changes.length, 1);
+    assert.equal(existsSync(join(remote, 'refs', 'heads', '3.4-build')), false, 'nothing reached the remote');
+    const result = await activities.versionRepository(versionInput(baseSha));
+    assert.equal(result.committed, true);
+    assert.equal(commitCount(remote, '3.4-build'), before + 1);
+    assert.equal(git(remote, 'log', '--format=%s', '3.4-build').split('\n').filter((subject) => subject.startsWith('Release')).length, 1);
+  });
+
+  it('a crash after the push: the re-run finds the commit on the remote and makes none', async function () {
+    const { activities, ref, remote, versionInput } = setup('milestone', '3.4m5');
+    const { baseSha } = await activities.checkoutRepository(ref);
+    const pushed = await activities.versionRepository(versionInput(baseSha));
+    // A new worker with an empty workspace picks the activity up again.
+    const fresh = createGitActivities(new GitWorkspace(tempDir('other-worker')));
+    const again = await fresh.versionRepository(versionInput(baseSha));
+    assert.deepEqual(again, { headSha: pushed.headSha, changedFiles: [], committed: false });
+    assert.equal(remoteSha(remote, '3.4m5-build'), pushed.headSha);
+  });
+
+  it('a remote that moved is fetched and built on, never forced', async function () {
+    const { activities, ref, remote, root, versionInput } = setup('patch', '3.4.2');
+    const { baseSha } = await activities.checkoutRepository(ref);
+    const work = join(root, 'work', 'cloudify-rest-client');
+    git(work, 'checkout', '-q', '3.4-patch2');
+    git(work, 'commit', '--allow-empty', '-q', '-m', 'a late fix');
+    git(work, 'push', '-q', remote, '3.4-patch2');
+    const moved = remoteSha(remote, '3.4-patch2');
+    const result = await activities.versionRepository(versionInput(baseSha));
+    assert.equal(git(remote, 'rev-parse', `${result.headSha}^`), moved, 'the late fix is kept under the version commit');
+  });
+
+  it('a build branch that does not contain the base is refused, naming both commits', async function () {
+    const { activities, ref, remote, root, versionInput } = setup('ga', '3.4');
+    const { baseSha } = await activities.checkoutRepository(ref);
+    const work = join(root, 'work', 'cloudify-rest-client');
+    git(work, 'checkout', '-q', '--orphan', 'stray');
+    git(work, 'commit', '--allow-empty', '-q', '-m', 'unrelated');
+    git(work, 'push', '-q', remote, 'stray:refs/heads/3.4-build');
+    await rejects(activities.versionRepository(versionInput(baseSha)), /branch '3\.4-build' .* does not contain the release base/, 'GitBranchDiverged');
+  });
+
+  it('a tag at another commit is a non-retryable error that says where and how to retag', async function () {
+    const { activities, ref, remote, versionInput } = setup('ga', '3.4');
+    const { baseSha } = await activities.checkoutRepository(ref);
+    git(remote, 'tag', '3.4', baseSha);
+    const { headSha } = await activities.versionRepository(versionInput(baseSha));
+    const tagInput = { ...ref, tag: '3.4', sha: headSha, message: 'Release 3.4', author };
+    await rejects(
+      activities.tagRepository(tagInput),
+      new RegExp(`tag '3\\.4' already exists on .* at ${baseSha.slice(0, 12)}, not at ${headSha.slice(0, 12)}; to move it .*relflow retag cloudify-3\\.4 --repository cloudify-rest-client`),
+      'GitTagConflict',
+    );
+    assert.equal(git(remote, 'rev-parse', '3.4^{commit}'), baseSha, 'the tag was not touched');
+    const moved = await activities.retagRepository({ ...ref, tag: '3.4', message: 'Release 3.4', author });
+    assert.deepEqual(moved, { tag: '3.4', sha: headSha, created: true });
+    assert.equal(git(remote, 'rev-parse', '3.4^{commit}'), headSha);
+    assert.equal((await activities.tagRepository(tagInput)).created, false);
+  });
+
+  it('refuses a hostile branch name before anything runs', function () {
+    const root = tempDir('hostile');
+    const marker = join(root, 'pwned');
+    const manifest = manifestOf({
+      product: 'cloudify',
+      versions: { core: '3.5', plugins: '1.5' },
+      repositories: [{ name: 'x', url: join(root, 'x.git'), branch: `--upload-pack=touch ${marker}` }],
+    });
+    assert.throws(() => buildReleasePlan(manifest, { kind: 'ga', version: '3.4' }) as ReleasePlan, /'--upload-pack=touch .*' is not a valid git branch or tag name/);
+    assert.throws(
+      () => buildReleasePlan(manifestOf({ ...manifest, naming: { branch: { ga: 'a b;rm -rf' } } }), { kind: 'ga', version: '3.4' }),
+      /naming\.branch\.ga: 'a b;rm -rf' is not a valid git branch or tag name/,
+    );
+    assert.equal(existsSync(marker), false);
+  });
+});
