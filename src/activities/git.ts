@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
@@ -104,17 +104,18 @@ async function isAncestor(git: SimpleGit, ancestor: string, descendant: string):
   return base === ancestor;
 }
 
-/** Tracked text files whose name some rule could match. */
-async function candidateFiles(git: SimpleGit, dir: string, rules: readonly ConcreteRule[]): Promise<SourceFile[]> {
+/** The text files of a commit whose name some rule could match (what the version tool reads). */
+export async function candidateFiles(git: SimpleGit, commit: string, rules: readonly ConcreteRule[]): Promise<SourceFile[]> {
   const types = rules.map((rule) => new RegExp(rule.type));
-  const paths = (await git.raw(['ls-files', '-z'])).split('\0').filter(Boolean);
+  const entries = (await git.raw(['ls-tree', '-r', '-z', '--long', commit])).split('\0').filter(Boolean);
   const files: SourceFile[] = [];
-  for (const path of paths) {
+  for (const entry of entries) {
+    const [meta, path] = entry.split('\t');
+    const [, type, object, size] = meta.split(/\s+/);
     const name = path.slice(path.lastIndexOf('/') + 1);
-    if (!types.some((type) => type.test(name))) continue;
-    const buffer = await readFile(join(dir, path));
-    if (buffer.length > 4 * 1024 * 1024 || buffer.subarray(0, 8000).includes(0)) continue;
-    files.push({ path, content: buffer.toString('utf8') });
+    if (type !== 'blob' || Number(size) > 4 * 1024 * 1024 || !types.some((pattern) => pattern.test(name))) continue;
+    const content = await git.raw(['cat-file', 'blob', object]);
+    if (!content.slice(0, 8000).includes('\0')) files.push({ path, content });
   }
   return files;
 }
@@ -152,7 +153,7 @@ export function createGitActivities(workspace: GitWorkspace) {
     const start = remoteBuild ?? input.baseSha;
     await git.raw(['checkout', '--quiet', '--force', '-B', repository.buildBranch, start]);
     await git.raw(['clean', '-fdq']);
-    const changes = applyVersionRules(repository.name, await candidateFiles(git, dir, input.rules), input.rules, input.values);
+    const changes = applyVersionRules(repository.name, await candidateFiles(git, start, input.rules), input.rules, input.values);
     for (const change of changes) await writeFile(join(dir, change.path), change.after);
     if (changes.length > 0) {
       await git.addConfig('user.name', input.author.name).addConfig('user.email', input.author.email);

@@ -6,6 +6,7 @@ import { UserError } from '../release/errors';
 import { isReleaseKind, RELEASE_KINDS, ReleaseKind } from '../release/version';
 import { connectClient } from './connection';
 import { DEFAULT_DB_FILE, devCommand } from './commands/dev';
+import { formatPlan, planRelease } from './commands/plan';
 import { workerCommand, workerDefaults } from './commands/worker';
 import { formatRelease } from './format';
 import { prepareRelease, releaseState, startPreparedRelease } from './releases';
@@ -95,6 +96,21 @@ Example:
       const state = await releaseState(client, releaseId);
       out(options.json ? JSON.stringify(state, null, 2) : formatRelease(state));
       process.exitCode = state.status === 'failed' || state.status === 'aborted' ? EXIT.failed : state.status === 'waiting' ? EXIT.waiting : EXIT.done;
+    });
+
+  program
+    .command('plan')
+    .description('show every name and file change a release would make, without writing anything anywhere')
+    .argument('<kind>', `release kind: ${RELEASE_KINDS.join(', ')}`, parseKind)
+    .addOption(configOption())
+    .option('-v, --version <version>', 'release version (as for start)')
+    .option('--plugins-version <version>', 'plugins version stream')
+    .option('--date <yyyymmdd>', 'date of a nightly (default: today, UTC)')
+    .option('--json', 'print the plan as JSON')
+    .addHelpText('after', '\nExample:\n  relflow plan milestone --version 3.4m5 -c relflow.yaml')
+    .action(async (kind: ReleaseKind, options: { config: string; version?: string; pluginsVersion?: string; date?: string; json?: boolean }) => {
+      const report = await planRelease({ kind, configFile: options.config, version: options.version, pluginsVersion: options.pluginsVersion, date: options.date });
+      out(options.json ? JSON.stringify(report, null, 2) : formatPlan(report));
     });
 
   program

@@ -171,7 +171,7 @@ export const manifestSchema = z
       })
       .strict()
       .default({}),
-    repositories: z.array(repository).min(1),
+    repositories: z.array(repository).min(1, 'at least one repository'),
     versionRules: z.array(versionRule).default([{ preset: 'setup.py' }, { preset: 'plugin.yaml' }]),
     artifacts: z.array(artifact).default([]),
     storage: storage.optional(),

@@ -2,11 +2,13 @@ import { ApplicationFailure, isCancellation, workflowInfo } from '@temporalio/wo
 import type { ReleaseContext, Stage } from './stage';
 import { checkoutStage } from './stages/checkout';
 import { planStage } from './stages/plan';
+import { tagStage } from './stages/tag';
+import { versionStage } from './stages/version';
 import type { ReleaseRequest, ReleaseState } from './state';
 import { errorMessage, fail, ReleaseTracker, skip, succeed } from './tracker';
 
 /** The release, in order. Each stage says when it does not apply. */
-export const PIPELINE: readonly Stage[] = [planStage, checkoutStage];
+export const PIPELINE: readonly Stage[] = [planStage, checkoutStage, versionStage, tagStage];
 
 export async function releaseWorkflow(request: ReleaseRequest): Promise<ReleaseState> {
   const release = new ReleaseTracker(workflowInfo().workflowId, request.manifest.product, request.kind);

@@ -38,6 +38,8 @@ export interface RepositoryState extends ItemState {
   headSha?: string;
   buildBranch?: string;
   tag?: string;
+  /** The commit the tag points at, once pushed. */
+  tagSha?: string;
   changedFiles?: string[];
 }
 

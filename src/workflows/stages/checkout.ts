@@ -11,6 +11,7 @@ export const checkoutStage: Stage = {
     const plan = planOf(context);
     await mapWithLimit(plan.repositories, context.manifest.git.parallelism, async (repository) => {
       const state = context.release.repository(repository.name);
+      if (state.baseSha) return;
       start(state, `fetching ${repository.baseBranch}`);
       try {
         const { baseSha } = await gitActivities.checkoutRepository({

@@ -1,0 +1,85 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { simpleGit } from 'simple-git';
+import { candidateFiles } from '../../activities/git';
+import { gitEnvironment } from '../../activities/gitWorkspace';
+import { loadManifest } from '../../config/loadManifest';
+import { UserError } from '../../release/errors';
+import { buildReleasePlan, dateStamp, ReleasePlan, repositoryTemplateValues } from '../../release/plan';
+import type { ReleaseKind } from '../../release/version';
+import { applyVersionRules, concreteRules, FileChange, shortDiff } from '../../release/versionRules';
+
+export interface PlannedRepository {
+  name: string;
+  url: string;
+  baseBranch: string;
+  buildBranch: string;
+  tag?: string;
+  productVersion: string;
+  pythonVersion: string;
+  changes: FileChange[];
+}
+
+export interface PlanReport {
+  plan: ReleasePlan;
+  repositories: PlannedRepository[];
+}
+
+/**
+ * What a release would do, computed without changing anything: each base
+ * branch is read from a throw-away shallow clone in the system temp directory.
+ */
+export async function planRelease(options: { kind: ReleaseKind; configFile: string; version?: string; pluginsVersion?: string; date?: string }): Promise<PlanReport> {
+  const manifest = loadManifest(options.configFile);
+  const plan = buildReleasePlan(manifest, { ...options, date: options.date ?? dateStamp(new Date()) });
+  const scratch = await mkdtemp(join(tmpdir(), 'relflow-plan-'));
+  try {
+    const repositories = await Promise.all(
+      plan.repositories.map(async (repository, index): Promise<PlannedRepository> => {
+        const spec = manifest.repositories[index];
+        const rules = concreteRules(spec.versionRules ?? manifest.versionRules);
+        const dir = join(scratch, repository.name);
+        const git = simpleGit().env(gitEnvironment(process.env, manifest.git.tokenEnv));
+        try {
+          await git.clone(repository.url, dir, ['--bare', '--depth', '1', '--single-branch', '--branch', repository.baseBranch]);
+        } catch (error) {
+          const reason = (error instanceof Error ? error.message : String(error)).trim().split('\n').filter(Boolean).slice(-1)[0];
+          throw new UserError(`repositories[${index}] (${repository.name}): cannot read branch '${repository.baseBranch}' of ${repository.url}: ${reason}`);
+        }
+        const values = repositoryTemplateValues(plan, manifest, repository);
+        const files = await candidateFiles(simpleGit(dir), 'HEAD', rules);
+        return {
+          name: repository.name,
+          url: repository.url,
+          baseBranch: repository.baseBranch,
+          buildBranch: repository.buildBranch,
+          tag: repository.tag,
+          productVersion: String(values.yaml_version),
+          pythonVersion: String(values.python_version),
+          changes: applyVersionRules(repository.name, files, rules, values),
+        };
+      }),
+    );
+    return { plan, repositories };
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+export function formatPlan(report: PlanReport): string {
+  const { plan } = report;
+  const lines = [`${plan.product} ${plan.kind} release ${plan.releaseName} (ID ${plan.releaseId})`];
+  if (plan.storagePrefix !== undefined) lines.push(`storage prefix: ${plan.storagePrefix}`);
+  for (const repository of report.repositories) {
+    lines.push(
+      '',
+      `${repository.name}  ${repository.url}`,
+      `  base ${repository.baseBranch} -> build branch ${repository.buildBranch}, tag ${repository.tag ?? '(none: patch)'}`,
+      `  version ${repository.productVersion}, Python ${repository.pythonVersion}`,
+      repository.changes.length === 0 ? '  no file changes' : `  ${repository.changes.length} file(s) change:`,
+      ...repository.changes.map((change) => shortDiff(change).replace(/^/gm, '    ')),
+    );
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,40 @@
+import { repositoryTemplateValues } from '../../release/plan';
+import { concreteRules } from '../../release/versionRules';
+import { gitActivities } from '../activities';
+import { mapWithLimit } from '../concurrency';
+import { planOf, Stage } from '../stage';
+import { fail, start, succeed } from '../tracker';
+
+/** The version tool over every repository, one commit each on the build branch, pushed. */
+export const versionStage: Stage = {
+  name: 'version',
+  skip: () => undefined,
+  async run(context) {
+    const plan = planOf(context);
+    const { manifest } = context;
+    await mapWithLimit(plan.repositories, manifest.git.parallelism, async (repository) => {
+      const state = context.release.repository(repository.name);
+      if (state.headSha) return;
+      const spec = manifest.repositories.find((candidate) => candidate.name === repository.name);
+      start(state, `versioning on ${repository.buildBranch}`);
+      try {
+        const result = await gitActivities.versionRepository({
+          releaseId: plan.releaseId,
+          repository,
+          tokenEnv: manifest.git.tokenEnv,
+          baseSha: state.baseSha as string,
+          rules: concreteRules(spec?.versionRules ?? manifest.versionRules),
+          values: repositoryTemplateValues(plan, manifest, repository),
+          author: manifest.git.author,
+          message: plan.commitMessage,
+        });
+        state.headSha = result.headSha;
+        state.changedFiles = result.changedFiles;
+        succeed(state, `${result.changedFiles.length} files versioned at ${result.headSha.slice(0, 12)}`);
+      } catch (error) {
+        fail(state, error);
+        throw error;
+      }
+    });
+  },
+};

@@ -1,0 +1,127 @@
+import { strict as assert } from 'node:assert';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadManifest, ManifestError, parseManifest } from '../src/config/loadManifest';
+import { projectRoot } from '../src/worker/tools';
+import { createRemote } from './support/gitRepos';
+import { writeManifest } from './support/manifests';
+import { runCli } from './support/cli';
+import { tempDir } from './support/temporal';
+
+function problems(text: string): string[] {
+  try {
+    parseManifest(text, 'relflow.yaml');
+  } catch (error) {
+    assert.ok(error instanceof ManifestError, String(error));
+    return error.message.split('\n');
+  }
+  assert.fail('expected the manifest to be refused');
+}
+
+describe('the release manifest', function () {
+  it('relflow.example.yaml validates', function () {
+    const manifest = loadManifest(join(projectRoot, 'relflow.example.yaml'));
+    assert.equal(manifest.product, 'cloudify');
+    assert.equal(manifest.repositories.length, 6);
+    const result = runCli(['validate', '-c', join(projectRoot, 'relflow.example.yaml')]);
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /valid \(6 repositories, 3 artifacts\)/);
+  });
+
+  it('names the file, the path inside it and what was expected, for every problem at once', function () {
+    const found = problems(`
+product: cloudify
+versions: { core: "3", plugins: "1.5" }
+repositories:
+  - { name: a, url: /srv/a.git }
+  - { name: b, url: /srv/b.git }
+  - { name: c, url: /srv/c.git }
+  - { name: d, ulr: /srv/d.git }
+  - { name: a, url: /srv/e.git, stream: plugin }
+artifacts:
+  - { name: ui, repository: nope, command: make, outputs: [x.tgz] }
+gates: { pypi: { timeout: soon } }
+`);
+    assert.deepEqual(found, [
+      'relflow.yaml: versions.core: X.Y, the core version in development (e.g. 3.5)',
+      'relflow.yaml: repositories[3].url: required, expected string',
+      "relflow.yaml: repositories[3]: unknown field 'ulr'",
+      "relflow.yaml: repositories[4].stream: expected one of 'core', 'plugins', got 'plugin'",
+      'relflow.yaml: gates.pypi.timeout: a duration such as 90s, 30m, 12h or 3d',
+    ]);
+  });
+
+  it('checks what spans fields: duplicate names, unknown repositories, missing sections', function () {
+    const found = problems(`
+product: cloudify
+versions: { core: "3.5", plugins: "1.5" }
+repositories:
+  - { name: a, url: /srv/a.git, pypi: true }
+  - { name: a, url: /srv/b.git }
+artifacts:
+  - { name: ui, repository: nope, builder: ec2, command: make, outputs: [x.tgz] }
+`);
+    assert.deepEqual(found, [
+      "relflow.yaml: repositories[1].name: 'a' is already the name of repositories[0]",
+      "relflow.yaml: artifacts[0].repository: 'nope' is not a repository of this manifest; expected one of a",
+      'relflow.yaml: artifacts[0].ec2: required with builder ec2 (imageId, instanceType)',
+      'relflow.yaml: storage: required when the manifest has artifacts (where they are uploaded)',
+      'relflow.yaml: pypi: required when a repository is published to PyPI (repositoryUrl)',
+    ]);
+  });
+
+  it('refuses YAML that does not parse, and a document that is not a mapping', function () {
+    assert.match(problems('product: [unclosed\n')[0], /^relflow\.yaml: invalid YAML: /);
+    assert.deepEqual(problems('- a\n- b\n'), ['relflow.yaml: expected a YAML mapping with product, versions and repositories']);
+  });
+
+  it('`relflow validate` prints every problem and exits 2', function () {
+    const dir = tempDir('validate');
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, 'product: "bad name"\nversions: { core: "3.5", plugins: "1.5" }\nrepositories: []\n');
+    const result = runCli(['validate', '-c', file]);
+    assert.equal(result.status, 2);
+    assert.deepEqual(result.stderr.trim().split('\n'), [
+      `relflow: ${file}: product: a name of letters, digits, ".", "_" or "-" (e.g. cloudify-rest-client)`,
+      `${file}: repositories: at least one repository`,
+    ]);
+  });
+
+  it('`relflow schema` writes a JSON Schema that describes the fields', function () {
+    const dir = tempDir('schema');
+    const result = runCli(['schema', '-o', join(dir, 'schema.json')]);
+    assert.equal(result.status, 0, result.stderr);
+    const schema = JSON.parse(readFileSync(join(dir, 'schema.json'), 'utf8'));
+    const root = schema.definitions.RelflowManifest;
+    assert.deepEqual(root.required.sort(), ['product', 'repositories', 'versions']);
+    assert.equal(root.additionalProperties, false);
+    assert.ok(root.properties.repositories.items.properties.url);
+    assert.ok(root.properties.storage.properties.layout.description);
+  });
+
+  it('`relflow plan` shows names and diffs from real repositories and writes nothing', function () {
+    const root = tempDir('plan');
+    const rest = createRemote(root, { name: 'cloudify-rest-client', files: { 'setup.py': "setup(name='rest', version='3.3')\n", 'docs/conf.py': "version = '3.3'\nrelease = '3.3'\n" } });
+    const plugin = createRemote(root, { name: 'cloudify-script-plugin', files: { 'plugin.yaml': "plugins:\n  script:\n    package_version: '1.3'\n" } });
+    const config = writeManifest(root, {
+      product: 'cloudify',
+      versions: { core: '3.5', plugins: '1.5' },
+      repositories: [{ name: 'cloudify-rest-client', url: rest }, { name: 'cloudify-script-plugin', url: plugin, stream: 'plugins' }],
+      versionRules: [{ preset: 'setup.py' }, { preset: 'sphinx-conf.py' }, { preset: 'plugin.yaml' }],
+    });
+    const refsBefore = [rest, plugin].map((remote) => readFileSync(join(remote, 'packed-refs'), 'utf8'));
+    const result = runCli(['plan', 'milestone', '--version', '3.4m5', '-c', config]);
+    assert.equal(result.status, 0, result.stderr);
+    const text = result.stdout;
+    assert.match(text, /cloudify milestone release 3\.4m5 \(ID cloudify-3\.4m5\)/);
+    assert.match(text, /base master -> build branch 3\.4m5-build, tag 3\.4m5\n  version 3\.4m5, Python 3\.4a5\n  2 file\(s\) change:/);
+    assert.match(text, /-setup\(name='rest', version='3\.3'\)\n\s+\+setup\(name='rest', version='3\.4a5'\)/);
+    assert.match(text, /\+release = '3\.4m5'/);
+    assert.match(text, /base master -> build branch 3\.4m5-build, tag 1\.5m5\n  version 1\.5m5, Python 1\.5a5/);
+    assert.match(text, /\+    package_version: '1\.5m5'/);
+    assert.deepEqual([rest, plugin].map((remote) => readFileSync(join(remote, 'packed-refs'), 'utf8')), refsBefore, 'no ref changed on the remotes');
+    const patch = runCli(['plan', 'patch', '--version', '3.4.1', '-c', config]);
+    assert.equal(patch.status, 2);
+    assert.match(patch.stderr, /^relflow: repositories\[0\] \(cloudify-rest-client\): cannot read branch '3\.4-patch1' of /);
+  });
+});
