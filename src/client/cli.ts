@@ -6,6 +6,7 @@ import { UserError } from '../release/errors';
 import { isReleaseKind, RELEASE_KINDS, ReleaseKind } from '../release/version';
 import { connectClient } from './connection';
 import { DEFAULT_DB_FILE, devCommand } from './commands/dev';
+import { demoCommand } from './commands/demo';
 import { formatPlan, planRelease } from './commands/plan';
 import { workerCommand, workerDefaults } from './commands/worker';
 import { formatRelease } from './format';
@@ -58,6 +59,12 @@ Example:
     .action(async (options: { uiPort: number; dbFile: string }) => devCommand(options));
 
   const defaults = workerDefaults();
+  program
+    .command('demo')
+    .description('run a nightly and a GA release of a sandbox product on the embedded dev server')
+    .addHelpText('after', '\nExample:\n  relflow demo        # or: npm run demo')
+    .action(async () => demoCommand());
+
   program
     .command('worker')
     .description('run a worker against the Temporal server at TEMPORAL_ADDRESS')

@@ -105,7 +105,12 @@ function escapeRegex(text: string): string {
 /** `storage_url_pattern` lets the blueprint preset find URLs under the storage's public base. */
 export function ruleValues(values: TemplateValues & { storage_url?: string }): TemplateValues {
   const base = values.storage_url;
-  return { ...values, storage_url_pattern: base ? `${escapeRegex(base.replace(/\/+$/, ''))}/(?:[^\\s'"]*/)?` : '(?!)' };
+  // Without storage there is nothing to point blueprints at: the pattern matches nothing.
+  return {
+    ...values,
+    release_url: values.release_url ?? '',
+    storage_url_pattern: base ? `${escapeRegex(base.replace(/\/+$/, ''))}/(?:[^\\s'"]*/)?` : '(?!)',
+  };
 }
 
 function checkParses(file: SourceFile): void {

@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { dirname } from 'node:path';
 import { UserError } from '../release/errors';
@@ -14,8 +14,8 @@ export interface DevServerOptions {
   /** Web UI port; headless when absent. */
   uiPort?: number;
   namespace?: string;
-  /** Where the server's own log goes; inherited stderr when absent. */
-  log?: 'inherit' | 'ignore';
+  /** Where the server's own log goes: a file path, 'ignore', or (when absent) inherited stderr. */
+  log?: string;
   startTimeoutMs?: number;
 }
 
@@ -75,9 +75,10 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     throw new UserError(`port ${options.port} on ${ip} is already in use; is another Temporal server running? (set TEMPORAL_ADDRESS to use it)`);
   }
   if (options.dbFile) mkdirSync(dirname(options.dbFile), { recursive: true });
-  const child = spawn(options.temporalCli, devServerArgs(options), {
-    stdio: ['ignore', options.log === 'inherit' ? 'inherit' : 'ignore', options.log === 'ignore' ? 'ignore' : 'inherit'],
-  });
+  const logFd = options.log && options.log !== 'ignore' ? openSync(options.log, 'a') : undefined;
+  const output = logFd ?? (options.log === 'ignore' ? 'ignore' : 'inherit');
+  const child = spawn(options.temporalCli, devServerArgs(options), { stdio: ['ignore', output, output] });
+  if (logFd !== undefined) closeSync(logFd);
   let exited: string | undefined;
   child.once('exit', (code, signal) => {
     exited = `exited with ${signal ?? `code ${code}`}`;

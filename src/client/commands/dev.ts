@@ -1,5 +1,5 @@
-import { join } from 'node:path';
-import { Runtime } from '@temporalio/worker';
+import { dirname, join } from 'node:path';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { UserError } from '../../release/errors';
 import { ensureTools, projectRoot } from '../../worker/tools';
 import { DevServer, startDevServer } from '../../worker/temporalServer';
@@ -19,13 +19,20 @@ function portOf(address: string): { ip: string; port: number } {
   return { ip: match[1] === 'localhost' ? '127.0.0.1' : match[1], port: Number(match[2]) };
 }
 
+/** Worker logs at WARN, and no SDK signal handlers: the commands stop the worker themselves. */
+export function installQuietRuntime(): void {
+  Runtime.install({ shutdownSignals: [], logger: new DefaultLogger('WARN') });
+}
+
 /** Starts the embedded Temporal dev server, then runs the worker until the process is interrupted. */
 export async function startDevEnvironment(options: DevOptions, log: (line: string) => void): Promise<{ server: DevServer; stop: () => Promise<void> }> {
   const tools = ensureTools();
   const settings = temporalSettings();
   const { ip, port } = portOf(settings.address);
   log(`starting Temporal dev server on ${ip}:${port} (state in ${options.dbFile})`);
-  const server = await startDevServer({ temporalCli: tools.temporalCli, dbFile: options.dbFile, ip, port, uiPort: options.uiPort, namespace: settings.namespace });
+  const serverLog = join(dirname(options.dbFile), 'temporal-server.log');
+  const server = await startDevServer({ temporalCli: tools.temporalCli, dbFile: options.dbFile, ip, port, uiPort: options.uiPort, namespace: settings.namespace, log: serverLog });
+  log(`server log: ${serverLog}`);
   log(`Temporal Web UI: ${server.uiUrl}`);
   const connection = await connectWorker(settings);
   const worker = await createReleaseWorker({ connection, namespace: settings.namespace, workspaceDir: defaultWorkspaceDir() });
@@ -41,7 +48,7 @@ export async function startDevEnvironment(options: DevOptions, log: (line: strin
 }
 
 export async function devCommand(options: DevOptions): Promise<void> {
-  Runtime.install({ shutdownSignals: [] });
+  installQuietRuntime();
   const log = (line: string) => process.stdout.write(`[relflow dev] ${line}\n`);
   const { stop } = await startDevEnvironment(options, log);
   log('ready; Ctrl-C stops the worker and the server');

@@ -1,0 +1,99 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { stringify } from 'yaml';
+import type { ManifestInput } from '../config/manifest';
+
+/** A sandbox product shaped like the seed's: Python packages, plugins, types.yaml, a UI with a build, docs, a blueprint. */
+const REPOSITORIES: Record<string, Record<string, string>> = {
+  'cloudify-rest-client': {
+    'setup.py': "from setuptools import setup\n\nsetup(\n    name='cloudify-rest-client',\n    version='3.3',\n    packages=['cloudify_rest_client'],\n)\n",
+    'cloudify_rest_client/__init__.py': "__version__ = '3.3'\n",
+  },
+  'cloudify-dsl-parser': {
+    'setup.py': "from setuptools import setup\n\nsetup(name='cloudify-dsl-parser', version='3.3', packages=['dsl_parser'])\n",
+    'dsl_parser/__init__.py': '',
+  },
+  'cloudify-manager': {
+    'setup.py': "from setuptools import setup\n\nsetup(name='cloudify-manager', version='3.3', packages=[])\n",
+    'resources/rest-service/cloudify/types/types.yaml': 'tosca_definitions_version: cloudify_dsl_1_0\nnode_types:\n  cloudify.nodes.Root: {}\n',
+  },
+  'cloudify-script-plugin': {
+    'setup.py': "from setuptools import setup\n\nsetup(name='cloudify-script-plugin', version='1.3', packages=['script_runner'])\n",
+    'script_runner/__init__.py': '',
+    'plugin.yaml':
+      "plugins:\n  script:\n    executor: central_deployment_agent\n    package_name: cloudify-script-plugin\n    package_version: '1.3'\n    package_source: https://github.com/cloudify-cosmo/cloudify-script-plugin/archive/1.3.zip\n",
+  },
+  'cloudify-ui': {
+    'package.json': '{\n  "name": "cloudify-ui",\n  "version": "3.3.0",\n  "private": true\n}\n',
+    'build.sh': '#!/bin/sh\nset -e\nmkdir -p dist\nnode -e "console.log(require(\'./package.json\').version)" > dist/VERSION\ntar czf cloudify-ui.tgz dist\n',
+  },
+  'cloudify-docs': {
+    'docs/conf.py': "project = u'cloudify'\nversion = '3.3'\nrelease = '3.3'\n",
+  },
+  'cloudify-manager-blueprints': {
+    'simple-manager-blueprint.yaml':
+      'tosca_definitions_version: cloudify_dsl_1_0\nimports:\n  - http://www.getcloudify.org/spec/cloudify/3.3/types.yaml\n  - http://www.getcloudify.org/spec/script-plugin/1.3/plugin.yaml\ninputs:\n  ui_package_url:\n    default: http://localhost/demo-storage/org/demo/3.3.0/ga-RELEASE/cloudify-ui.tgz\n',
+  },
+};
+
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, GIT_AUTHOR_NAME: 'Demo', GIT_AUTHOR_EMAIL: 'demo@example.com', GIT_COMMITTER_NAME: 'Demo', GIT_COMMITTER_EMAIL: 'demo@example.com' },
+  }).trim();
+}
+
+/** Creates the sandbox remotes once (a second demo reuses them) and writes the manifest. Returns the manifest path. */
+export function createDemoProduct(root: string): string {
+  const remotes = join(root, 'remotes');
+  for (const [name, files] of Object.entries(REPOSITORIES)) {
+    const bare = join(remotes, `${name}.git`);
+    if (existsSync(join(bare, 'HEAD'))) continue;
+    const work = join(root, 'seed', name);
+    rmSync(work, { recursive: true, force: true });
+    mkdirSync(work, { recursive: true });
+    git(work, 'init', '-q', '-b', 'master');
+    for (const [path, content] of Object.entries(files)) {
+      mkdirSync(dirname(join(work, path)), { recursive: true });
+      writeFileSync(join(work, path), content, { mode: path.endsWith('.sh') ? 0o755 : 0o644 });
+    }
+    git(work, 'add', '-A');
+    git(work, 'commit', '-q', '-m', `${name}: initial import`);
+    mkdirSync(remotes, { recursive: true });
+    git(root, 'clone', '-q', '--bare', work, bare);
+    rmSync(work, { recursive: true, force: true });
+  }
+  const manifest: ManifestInput = {
+    product: 'demo',
+    versions: { core: '3.5', plugins: '1.5' },
+    git: { author: { name: 'relflow demo', email: 'demo@example.com' }, parallelism: 4 },
+    repositories: Object.keys(REPOSITORIES).map((name) => ({
+      name,
+      url: join(remotes, `${name}.git`),
+      ...(name.includes('plugin') ? { stream: 'plugins' as const } : {}),
+      ...(name === 'cloudify-ui' ? { versionRules: [{ preset: 'package.json' as const, required: true }] } : {}),
+    })),
+    versionRules: [
+      { preset: 'setup.py' },
+      { preset: '__version__' },
+      { preset: 'plugin.yaml' },
+      { preset: 'types.yaml' },
+      { preset: 'sphinx-conf.py' },
+      { preset: 'blueprint' },
+    ],
+  };
+  const file = join(root, 'relflow.yaml');
+  writeFileSync(file, `# The demo product's release manifest (written by relflow demo).\n${stringify(manifest)}`);
+  return file;
+}
+
+/** The next GA version of the demo: one minor above the newest GA tag of its remotes. */
+export function nextDemoGaVersion(root: string): string {
+  const tags = git(join(root, 'remotes', 'cloudify-rest-client.git'), 'tag', '--list')
+    .split('\n')
+    .filter((tag) => /^3\.\d+$/.test(tag))
+    .map((tag) => Number(tag.split('.')[1]));
+  return `3.${tags.length ? Math.max(...tags) + 1 : 4}`;
+}
