@@ -1,17 +1,37 @@
+import { join } from 'node:path';
+import { createBuildActivities } from './builders';
+import { createCiActivities } from './ci';
 import { createGitActivities } from './git';
 import { GitWorkspace } from './gitWorkspace';
+import { createNotifyActivities } from './notify';
+import { createPypiActivities } from './pypi';
+import { createDocsActivities } from './readthedocs';
+import { createSpecsActivities } from './specs';
+import { createStorageActivities } from './storage';
+import { createSystemTestActivities } from './systemTests';
 
 export interface ActivityConfig {
   /** The worker's persistent workspace (git mirrors and working copies, build outputs). */
   workspaceDir: string;
+  /** The Python of the tools environment (python -m build, twine). */
+  pythonBin?: string;
   env?: NodeJS.ProcessEnv;
 }
 
-/** Every activity of relflow, wired to one worker's workspace. */
+/** Every activity of relflow, wired to one worker's workspace and environment. */
 export function createActivities(config: ActivityConfig) {
-  const workspace = new GitWorkspace(`${config.workspaceDir}/git`, config.env ?? process.env);
+  const env = config.env ?? process.env;
+  const workspace = new GitWorkspace(join(config.workspaceDir, 'git'), env);
   return {
     ...createGitActivities(workspace),
+    ...createSpecsActivities(workspace, env),
+    ...createStorageActivities(env),
+    ...createCiActivities(env),
+    ...createSystemTestActivities(env),
+    ...createPypiActivities(workspace, config.pythonBin ?? 'python3', env),
+    ...createDocsActivities(env),
+    ...createNotifyActivities(env),
+    ...createBuildActivities(workspace, join(config.workspaceDir, 'builds'), env),
   };
 }
 

@@ -1,4 +1,4 @@
-import { Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import { Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { loadManifest } from '../config/loadManifest';
 import { remoteBranchSha } from '../activities/gitWorkspace';
 import { UserError } from '../release/errors';
@@ -7,7 +7,17 @@ import type { ReleaseKind } from '../release/version';
 import { RELEASE_TASK_QUEUE } from '../worker/worker';
 import { releaseWorkflow } from '../workflows';
 import { ReleaseKindKey, ReleaseProductKey, ReleaseStageKey, ReleaseStatusKey, ReleaseVersionKey } from '../workflows/searchAttributes';
-import { releaseStateQuery, ReleaseRequest, ReleaseState } from '../workflows/state';
+import {
+  approveUpdate,
+  GateDecision,
+  GateState,
+  OperatorCommand,
+  operatorUpdate,
+  rejectUpdate,
+  releaseStateQuery,
+  ReleaseRequest,
+  ReleaseState,
+} from '../workflows/state';
 
 export interface StartOptions {
   kind: ReleaseKind;
@@ -17,6 +27,7 @@ export interface StartOptions {
   /** YYYYMMDD for a nightly; today (UTC) when absent. */
   date?: string;
   taskQueue?: string;
+  buildTaskQueue?: string;
 }
 
 /** Every repository's base branch must be reachable before anything starts. */
@@ -54,6 +65,7 @@ export async function prepareRelease(options: StartOptions): Promise<PreparedRel
     version: options.version,
     pluginsVersion: options.pluginsVersion,
     date,
+    buildTaskQueue: options.buildTaskQueue,
   };
   await checkRemotes(plan, manifest.git.tokenEnv);
   return { request, plan, taskQueue: options.taskQueue };
@@ -99,5 +111,32 @@ export async function releaseState(client: Client, releaseId: string): Promise<R
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) throw new UserError(`no release with ID '${releaseId}' (see \`relflow list\`)`);
     throw error;
+  }
+}
+
+function refusal(error: unknown): UserError | unknown {
+  if (error instanceof WorkflowNotFoundError) return new UserError(`no running release with that ID (see \`relflow list\`)`);
+  if (error instanceof WorkflowUpdateFailedError) {
+    const cause = error.cause instanceof Error ? error.cause.message : error.message;
+    return new UserError(`refused: ${cause}`);
+  }
+  return error;
+}
+
+/** Approves or rejects a gate; the release answers at once, or refuses with the reason. */
+export async function decideGate(client: Client, releaseId: string, decision: GateDecision, approve: boolean): Promise<GateState> {
+  try {
+    return await client.workflow.getHandle(releaseId).executeUpdate(approve ? approveUpdate : rejectUpdate, { args: [decision] });
+  } catch (error) {
+    throw refusal(error);
+  }
+}
+
+/** retry, skip or abort a blocked release. */
+export async function operateRelease(client: Client, releaseId: string, command: OperatorCommand): Promise<string> {
+  try {
+    return await client.workflow.getHandle(releaseId).executeUpdate(operatorUpdate, { args: [command] });
+  } catch (error) {
+    throw refusal(error);
   }
 }

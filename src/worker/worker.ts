@@ -1,16 +1,19 @@
-import { NativeConnection, Worker, WorkerOptions } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Worker, WorkerOptions } from '@temporalio/worker';
 import { join } from 'node:path';
 import { createActivities } from '../activities';
+import { BUILD_TASK_QUEUE } from '../workflows/stages/artifacts';
 import { projectRoot } from './tools';
 
 export const RELEASE_TASK_QUEUE = 'relflow';
-export const BUILD_TASK_QUEUE = 'relflow-builds';
+export { BUILD_TASK_QUEUE };
 
 export interface WorkerSettings {
   connection: NativeConnection;
   namespace: string;
   taskQueue?: string;
   workspaceDir: string;
+  /** The Python with build and twine (the tools environment, or RELFLOW_PYTHON). */
+  pythonBin?: string;
   /** A prebuilt workflow bundle (tests build it once); bundled from src/workflows when absent. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   maxConcurrentActivityTaskExecutions?: number;
@@ -21,14 +24,19 @@ export function workflowsPath(): string {
   return require.resolve('../workflows');
 }
 
-/** A worker for the release task queue: the workflows and every activity. */
+/**
+ * A worker: the workflows and every activity, on one task queue. The release
+ * queue and the build queue run the same worker code; build capacity grows by
+ * starting more workers on the build queue.
+ */
 export async function createReleaseWorker(settings: WorkerSettings): Promise<Worker> {
+  const env = settings.env ?? process.env;
   return Worker.create({
     connection: settings.connection,
     namespace: settings.namespace,
     taskQueue: settings.taskQueue ?? RELEASE_TASK_QUEUE,
     ...(settings.workflowBundle ? { workflowBundle: settings.workflowBundle } : { workflowsPath: workflowsPath() }),
-    activities: createActivities({ workspaceDir: settings.workspaceDir, env: settings.env }),
+    activities: createActivities({ workspaceDir: settings.workspaceDir, pythonBin: settings.pythonBin ?? env.RELFLOW_PYTHON, env }),
     maxConcurrentActivityTaskExecutions: settings.maxConcurrentActivityTaskExecutions ?? 16,
   });
 }
@@ -36,3 +44,32 @@ export async function createReleaseWorker(settings: WorkerSettings): Promise<Wor
 export function defaultWorkspaceDir(): string {
   return process.env.RELFLOW_WORKSPACE ?? join(projectRoot, '.relflow', 'workspace');
 }
+
+export interface RunningWorkers {
+  taskQueues: string[];
+  stop(): Promise<void>;
+}
+
+/** Release and build workers in this process, sharing one workflow bundle. */
+export async function startWorkers(settings: Omit<WorkerSettings, 'taskQueue'>, taskQueues = [RELEASE_TASK_QUEUE, BUILD_TASK_QUEUE]): Promise<RunningWorkers> {
+  const workflowBundle = settings.workflowBundle ?? (await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: quietBundlerLogger }));
+  const workers = await Promise.all(taskQueues.map((taskQueue) => createReleaseWorker({ ...settings, taskQueue, workflowBundle })));
+  const running = workers.map((worker) => worker.run());
+  return {
+    taskQueues,
+    stop: async () => {
+      for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+      await Promise.allSettled(running);
+    },
+  };
+}
+
+const ignore = () => undefined;
+const quietBundlerLogger = {
+  trace: ignore,
+  debug: ignore,
+  info: ignore,
+  warn: ignore,
+  error: (message: string) => void process.stderr.write(`${message}\n`),
+  log: ignore,
+};

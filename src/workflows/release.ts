@@ -1,37 +1,100 @@
 import { ApplicationFailure, isCancellation, workflowInfo } from '@temporalio/workflow';
+import { alert } from './alerts';
+import { Gates } from './gates';
+import { OperatorControls } from './operator';
 import type { ReleaseContext, Stage } from './stage';
+import { announceStage } from './stages/announce';
+import { artifactsStage } from './stages/artifacts';
 import { checkoutStage } from './stages/checkout';
+import { ciStage } from './stages/ci';
 import { planStage } from './stages/plan';
+import { docsStage, pypiStage } from './stages/publish';
+import { specsStage } from './stages/specs';
+import { systemTestsStage } from './stages/systemTests';
 import { tagStage } from './stages/tag';
 import { versionStage } from './stages/version';
 import type { ReleaseRequest, ReleaseState } from './state';
 import { errorMessage, fail, ReleaseTracker, skip, succeed } from './tracker';
 
 /** The release, in order. Each stage says when it does not apply. */
-export const PIPELINE: readonly Stage[] = [planStage, checkoutStage, versionStage, tagStage];
+export const PIPELINE: readonly Stage[] = [
+  planStage,
+  checkoutStage,
+  versionStage,
+  tagStage,
+  ciStage,
+  specsStage,
+  artifactsStage,
+  systemTestsStage,
+  pypiStage,
+  docsStage,
+  announceStage,
+];
+
+type StageEnd = 'done' | 'aborted';
+
+/**
+ * Runs a stage; when it fails after its retries the release is blocked on it
+ * and waits for an operator's retry, skip or abort. Work done before is kept.
+ */
+async function runStage(stage: Stage, context: ReleaseContext, operator: OperatorControls): Promise<StageEnd> {
+  const { release } = context;
+  for (;;) {
+    release.enterStage(stage.name);
+    try {
+      const outcome = await stage.run(context);
+      if (outcome?.failed) fail(release.stage(stage.name), outcome.failed);
+      else succeed(release.stage(stage.name), outcome?.detail);
+      return 'done';
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      const message = errorMessage(error);
+      if (stage.name === 'plan') throw ApplicationFailure.nonRetryable(`plan: ${message}`, 'InvalidReleaseInput');
+      release.block(stage.name, message, stage.skippable);
+      const id = release.state.releaseId;
+      await alert(context.manifest, {
+        subject: `${release.state.product} release ${release.state.releaseName ?? id} is blocked on ${stage.name}`,
+        text: `Stage ${stage.name} failed after its retries:\n  ${message}\n\nRetry: relflow retry ${id}\n${stage.skippable ? `Skip:  relflow skip ${id}\n` : ''}Abort: relflow abort ${id}`,
+        summary: `blocked on ${stage.name}: ${message} (relflow retry ${id})`,
+      });
+      const command = await operator.next();
+      release.unblock();
+      if (command.action === 'abort') {
+        fail(release.stage(stage.name), `aborted by ${command.by} after: ${message}`);
+        return 'aborted';
+      }
+      if (command.action === 'skip') {
+        skip(release.stage(stage.name), `skipped by ${command.by} after: ${message}`);
+        return 'done';
+      }
+    }
+  }
+}
 
 export async function releaseWorkflow(request: ReleaseRequest): Promise<ReleaseState> {
   const release = new ReleaseTracker(workflowInfo().workflowId, request.manifest.product, request.kind);
-  const context: ReleaseContext = { request, manifest: request.manifest, release };
-  for (const stage of PIPELINE) {
-    const reason = stage.skip(context);
-    if (reason) {
-      skip(release.stage(stage.name), reason);
-      continue;
-    }
-    release.enterStage(stage.name);
-    try {
-      await stage.run(context);
-      succeed(release.stage(stage.name));
-    } catch (error) {
-      fail(release.stage(stage.name), error);
-      if (isCancellation(error)) {
-        release.finish('cancelled');
-        throw error;
+  const context: ReleaseContext = { request, manifest: request.manifest, release, gates: new Gates(release) };
+  const operator = new OperatorControls(release);
+  try {
+    for (const stage of PIPELINE) {
+      const reason = stage.skip(context);
+      if (reason) {
+        skip(release.stage(stage.name), reason);
+        continue;
       }
-      release.finish('failed');
-      throw ApplicationFailure.nonRetryable(`${stage.name}: ${errorMessage(error)}`, 'ReleaseFailed');
+      if ((await runStage(stage, context, operator)) === 'aborted') {
+        release.finish('aborted');
+        return release.state;
+      }
     }
+  } catch (error) {
+    if (isCancellation(error)) {
+      release.finish('cancelled');
+      throw error;
+    }
+    fail(release.stage(release.state.stage === 'done' ? 'announce' : release.state.stage), error);
+    release.finish('failed');
+    throw error;
   }
   release.finish('succeeded');
   return release.state;

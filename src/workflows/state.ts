@@ -1,4 +1,4 @@
-import { defineQuery } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Manifest } from '../config/manifest';
 import type { ReleaseKind } from '../release/version';
 
@@ -41,6 +41,38 @@ export interface RepositoryState extends ItemState {
   /** The commit the tag points at, once pushed. */
   tagSha?: string;
   changedFiles?: string[];
+  ci?: 'passed' | 'failed' | 'pending';
+  published?: string[];
+  docs?: 'built' | 'failed';
+}
+
+/** A file stored for the release, as listed in artifacts.json. */
+export interface StoredFile {
+  name: string;
+  file: string;
+  size: number;
+  sha256: string;
+  urls: string[];
+}
+
+export interface ArtifactState extends ItemState {
+  name: string;
+  builder: string;
+  machineId?: string;
+  files?: StoredFile[];
+}
+
+export const GATES = ['pypi', 'docs'] as const;
+export type GateName = (typeof GATES)[number];
+
+export interface GateState {
+  name: GateName;
+  status: 'closed' | 'open' | 'approved' | 'rejected' | 'timed-out' | 'skipped';
+  approvers: string[];
+  openedAt?: string;
+  decidedAt?: string;
+  by?: string;
+  comment?: string;
 }
 
 export type ReleaseStatus = 'running' | 'waiting' | 'blocked' | 'succeeded' | 'failed' | 'aborted' | 'cancelled';
@@ -54,6 +86,16 @@ export interface ReleaseState {
   stage: StageName | 'done';
   stages: StageState[];
   repositories: RepositoryState[];
+  artifacts: ArtifactState[];
+  gates: GateState[];
+  /** The stage the release waits on after its retries ran out. */
+  blocked?: { stage: StageName; error: string; since: string; skippable: boolean };
+  ci?: { passed: boolean; detail: string };
+  systemTests?: { passed: boolean; tests: number; failures: number; skipped: number; detail: string };
+  /** artifacts.json and the spec files, once uploaded. */
+  stored: StoredFile[];
+  /** Operator actions, in order: who did what and when. */
+  log: { at: string; by: string; action: string }[];
 }
 
 /** What `relflow start` (or a Schedule) sends. Never a secret: the manifest only names environment variables. */
@@ -65,6 +107,33 @@ export interface ReleaseRequest {
   pluginsVersion?: string;
   /** YYYYMMDD; nightlies started by a Schedule take the workflow's own date. */
   date?: string;
+  /** Task queue of the artifact builds (default relflow-builds). */
+  buildTaskQueue?: string;
+}
+
+export interface GateDecision {
+  gate: GateName;
+  by: string;
+  comment?: string;
+}
+
+export type OperatorAction = 'retry' | 'skip' | 'abort';
+
+export interface OperatorCommand {
+  action: OperatorAction;
+  by: string;
+  reason?: string;
 }
 
 export const releaseStateQuery = defineQuery<ReleaseState>('release');
+
+/** Signals, usable from the Web UI's signal form: {"gate": "pypi", "by": "alice"}. */
+export const approveSignal = defineSignal<[GateDecision]>('approve');
+export const rejectSignal = defineSignal<[GateDecision]>('reject');
+/** {"action": "retry", "by": "alice"} */
+export const operatorSignal = defineSignal<[OperatorCommand]>('operator');
+
+/** Validated updates for the CLI: an immediate yes, or a no with the reason. */
+export const approveUpdate = defineUpdate<GateState, [GateDecision]>('approveGate');
+export const rejectUpdate = defineUpdate<GateState, [GateDecision]>('rejectGate');
+export const operatorUpdate = defineUpdate<string, [OperatorCommand]>('operate');

@@ -2,6 +2,9 @@ import { setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ReleaseKind } from '../release/version';
 import { ReleaseKindKey, ReleaseProductKey, ReleaseStageKey, ReleaseStatusKey, ReleaseVersionKey } from './searchAttributes';
 import {
+  ArtifactState,
+  GateName,
+  GateState,
   ItemState,
   releaseStateQuery,
   ReleaseState,
@@ -28,6 +31,10 @@ export class ReleaseTracker {
       stage: 'plan',
       stages: STAGES.map((name) => ({ name, status: 'pending' })),
       repositories: [],
+      artifacts: [],
+      gates: [],
+      stored: [],
+      log: [],
     };
     setHandler(releaseStateQuery, () => this.state);
     this.publish();
@@ -48,6 +55,23 @@ export class ReleaseTracker {
     return repository;
   }
 
+  artifact(name: string, builder: string): ArtifactState {
+    let artifact = this.state.artifacts.find((candidate) => candidate.name === name);
+    if (!artifact) {
+      artifact = { name, builder, status: 'pending' };
+      this.state.artifacts.push(artifact);
+    }
+    return artifact;
+  }
+
+  gate(name: GateName): GateState | undefined {
+    return this.state.gates.find((candidate) => candidate.name === name);
+  }
+
+  record(by: string, action: string): void {
+    this.state.log.push({ at: now(), by, action });
+  }
+
   setReleaseName(releaseName: string): void {
     this.state.releaseName = releaseName;
     this.publish();
@@ -57,6 +81,19 @@ export class ReleaseTracker {
     this.state.stage = name;
     start(this.stage(name));
     this.publish();
+  }
+
+  block(stage: StageName, error: string, skippable: boolean): void {
+    const item = this.stage(stage);
+    item.status = 'blocked';
+    item.error = error;
+    this.state.blocked = { stage, error, since: now(), skippable };
+    this.setStatus('blocked');
+  }
+
+  unblock(): void {
+    this.state.blocked = undefined;
+    this.setStatus('running');
   }
 
   setStatus(status: ReleaseStatus): void {

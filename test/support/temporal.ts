@@ -19,7 +19,7 @@ interface Shared {
 let shared: Shared | undefined;
 
 export async function startTestServer(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } } });
   const tools = ensureTools();
   const port = await freePort();
   const uiPort = await freePort();
@@ -83,4 +83,11 @@ export async function createTestWorker(options: TestWorkerOptions): Promise<Work
     workflowBundle: await workflowBundle(),
     activities: options.activities ?? createActivities({ workspaceDir: options.workspaceDir ?? tempDir('workspace'), env: options.env }),
   });
+}
+
+/** Release and build workers (same bundle) on a test's own task queues, while `fn` runs. */
+export async function withWorkers<T>(options: TestWorkerOptions, fn: () => Promise<T>): Promise<T> {
+  const release = await createTestWorker(options);
+  const builds = await createTestWorker({ ...options, taskQueue: `${options.taskQueue}-builds` });
+  return builds.runUntil(release.runUntil(fn));
 }

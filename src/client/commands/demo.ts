@@ -3,9 +3,9 @@ import { Client } from '@temporalio/client';
 import { UserError } from '../../release/errors';
 import { dateStamp } from '../../release/plan';
 import type { ReleaseKind } from '../../release/version';
-import { ensureTools, projectRoot } from '../../worker/tools';
+import { ensureTools, projectRoot, pythonTool } from '../../worker/tools';
 import { isPortOpen } from '../../worker/temporalServer';
-import { createReleaseWorker, defaultWorkspaceDir } from '../../worker/worker';
+import { defaultWorkspaceDir, startWorkers } from '../../worker/worker';
 import { connectClient, connectWorker, temporalSettings } from '../connection';
 import { createDemoProduct, nextDemoGaVersion } from '../demoProduct';
 import { formatRelease } from '../format';
@@ -37,7 +37,7 @@ async function runRelease(client: Client, configFile: string, kind: ReleaseKind,
 export async function demoCommand(): Promise<void> {
   installQuietRuntime();
   const started = Date.now();
-  ensureTools();
+  const tools = ensureTools();
   const settings = temporalSettings();
   const [host, port] = settings.address.split(':');
   let stopServer: (() => Promise<void>) | undefined;
@@ -45,11 +45,9 @@ export async function demoCommand(): Promise<void> {
   if (await isPortOpen(host, Number(port))) {
     log(`using the Temporal server already at ${settings.address}, with a worker of this process`);
     const connection = await connectWorker(settings);
-    const worker = await createReleaseWorker({ connection, namespace: settings.namespace, workspaceDir: defaultWorkspaceDir() });
-    const running = worker.run();
+    const workers = await startWorkers({ connection, namespace: settings.namespace, workspaceDir: defaultWorkspaceDir(), pythonBin: pythonTool(tools, 'python') });
     stopServer = async () => {
-      worker.shutdown();
-      await running;
+      await workers.stop();
       await connection.close();
     };
   } else {

@@ -1,9 +1,9 @@
 import { dirname, join } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { UserError } from '../../release/errors';
-import { ensureTools, projectRoot } from '../../worker/tools';
+import { ensureTools, projectRoot, pythonTool } from '../../worker/tools';
 import { DevServer, startDevServer } from '../../worker/temporalServer';
-import { createReleaseWorker, defaultWorkspaceDir } from '../../worker/worker';
+import { defaultWorkspaceDir, startWorkers } from '../../worker/worker';
 import { connectWorker, temporalSettings } from '../connection';
 
 export interface DevOptions {
@@ -21,7 +21,7 @@ function portOf(address: string): { ip: string; port: number } {
 
 /** Worker logs at WARN, and no SDK signal handlers: the commands stop the worker themselves. */
 export function installQuietRuntime(): void {
-  Runtime.install({ shutdownSignals: [], logger: new DefaultLogger('WARN') });
+  Runtime.install({ shutdownSignals: [], logger: new DefaultLogger('WARN'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } } });
 }
 
 /** Starts the embedded Temporal dev server, then runs the worker until the process is interrupted. */
@@ -35,12 +35,10 @@ export async function startDevEnvironment(options: DevOptions, log: (line: strin
   log(`server log: ${serverLog}`);
   log(`Temporal Web UI: ${server.uiUrl}`);
   const connection = await connectWorker(settings);
-  const worker = await createReleaseWorker({ connection, namespace: settings.namespace, workspaceDir: defaultWorkspaceDir() });
-  const running = worker.run();
-  log(`worker polling task queue '${worker.options.taskQueue}' (workspace ${defaultWorkspaceDir()})`);
+  const workers = await startWorkers({ connection, namespace: settings.namespace, workspaceDir: defaultWorkspaceDir(), pythonBin: pythonTool(tools, 'python') });
+  log(`workers polling task queues ${workers.taskQueues.map((queue) => `'${queue}'`).join(' and ')} (workspace ${defaultWorkspaceDir()})`);
   const stop = async () => {
-    if (worker.getState() === 'RUNNING') worker.shutdown();
-    await running.catch(() => undefined);
+    await workers.stop();
     await connection.close();
     await server.stop();
   };

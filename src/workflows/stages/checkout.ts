@@ -6,6 +6,7 @@ import { fail, start, succeed } from '../tracker';
 /** Clones or fetches every repository and records the SHA the release starts from. */
 export const checkoutStage: Stage = {
   name: 'checkout',
+  skippable: false,
   skip: () => undefined,
   async run(context) {
     const plan = planOf(context);
@@ -15,7 +16,7 @@ export const checkoutStage: Stage = {
       start(state, `fetching ${repository.baseBranch}`);
       try {
         const { baseSha } = await gitActivities.checkoutRepository({
-          releaseId: plan.releaseId,
+          releaseId: context.release.state.releaseId,
           repository,
           tokenEnv: context.manifest.git.tokenEnv,
         });

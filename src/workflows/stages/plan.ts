@@ -5,6 +5,7 @@ import type { Stage } from '../stage';
 /** Computes every name of the release from the manifest: pure, so it runs in the workflow. */
 export const planStage: Stage = {
   name: 'plan',
+  skippable: false,
   skip: () => undefined,
   async run(context) {
     const { request, manifest, release } = context;

@@ -6,6 +6,7 @@ import { fail, start, succeed } from '../tracker';
 /** Annotated tags on the version commits, so CI runs on them. Patches are built from their branch. */
 export const tagStage: Stage = {
   name: 'tag',
+  skippable: false,
   skip: ({ request }) => (request.kind === 'patch' ? 'patches are built from the patch branch, not tags' : undefined),
   async run(context) {
     const plan = planOf(context);
@@ -16,7 +17,7 @@ export const tagStage: Stage = {
       start(state, `tagging ${repository.tag}`);
       try {
         const result = await gitActivities.tagRepository({
-          releaseId: plan.releaseId,
+          releaseId: context.release.state.releaseId,
           repository,
           tokenEnv: manifest.git.tokenEnv,
           tag: repository.tag,

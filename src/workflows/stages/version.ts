@@ -8,6 +8,7 @@ import { fail, start, succeed } from '../tracker';
 /** The version tool over every repository, one commit each on the build branch, pushed. */
 export const versionStage: Stage = {
   name: 'version',
+  skippable: false,
   skip: () => undefined,
   async run(context) {
     const plan = planOf(context);
@@ -19,7 +20,7 @@ export const versionStage: Stage = {
       start(state, `versioning on ${repository.buildBranch}`);
       try {
         const result = await gitActivities.versionRepository({
-          releaseId: plan.releaseId,
+          releaseId: context.release.state.releaseId,
           repository,
           tokenEnv: manifest.git.tokenEnv,
           baseSha: state.baseSha as string,

@@ -1,0 +1,90 @@
+import { tmpdir } from 'node:os';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Manifest } from '../config/manifest';
+import { durationMs } from '../release/duration';
+import { heartbeat, lastLines, runProcess } from './process';
+
+export interface CiTarget {
+  repository: string;
+  tag: string;
+  sha: string;
+}
+
+export interface CiResult {
+  passed: boolean;
+  repositories: { repository: string; result: 'passed' | 'failed' | 'pending'; detail: string }[];
+  detail: string;
+}
+
+type GithubCi = Extract<Manifest['ci'], { provider: 'github' }>;
+
+const FAILED_CONCLUSIONS = ['failure', 'cancelled', 'timed_out', 'action_required', 'startup_failure'];
+
+async function githubJson(ci: GithubCi, token: string | undefined, path: string): Promise<unknown> {
+  const response = await fetch(`${ci.apiUrl.replace(/\/+$/, '')}${path}`, {
+    headers: { accept: 'application/vnd.github+json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+  });
+  if (response.status === 401 || response.status === 403) throw ApplicationFailure.nonRetryable(`GitHub API ${path}: HTTP ${response.status}; check ci.tokenEnv`, 'CiUnauthorized');
+  if (!response.ok) throw new Error(`GitHub API ${path}: HTTP ${response.status}`);
+  return response.json();
+}
+
+/** The combined commit status and the check runs of a tag, as one verdict. */
+async function githubVerdict(ci: GithubCi, token: string | undefined, target: CiTarget): Promise<{ result: 'passed' | 'failed' | 'pending'; detail: string }> {
+  const ref = encodeURIComponent(target.tag);
+  const base = `/repos/${encodeURIComponent(ci.owner)}/${encodeURIComponent(target.repository)}/commits/${ref}`;
+  const status = (await githubJson(ci, token, `${base}/status`)) as { state: string; total_count: number; statuses: { context: string; state: string }[] };
+  const checks = (await githubJson(ci, token, `${base}/check-runs`)) as { total_count: number; check_runs: { name: string; status: string; conclusion: string | null }[] };
+  const failedStatuses = status.statuses.filter((entry) => entry.state === 'failure' || entry.state === 'error').map((entry) => entry.context);
+  const failedChecks = checks.check_runs.filter((run) => run.status === 'completed' && FAILED_CONCLUSIONS.includes(run.conclusion ?? '')).map((run) => run.name);
+  if (failedStatuses.length + failedChecks.length > 0) return { result: 'failed', detail: `failed: ${[...failedStatuses, ...failedChecks].join(', ')}` };
+  const checksDone = checks.check_runs.every((run) => run.status === 'completed');
+  const statusDone = status.total_count === 0 || status.state === 'success';
+  if (status.total_count + checks.total_count === 0) return { result: 'pending', detail: 'no CI result reported yet' };
+  return checksDone && statusDone ? { result: 'passed', detail: `${status.total_count} statuses, ${checks.total_count} check runs passed` } : { result: 'pending', detail: 'running' };
+}
+
+export function createCiActivities(env: NodeJS.ProcessEnv) {
+  return {
+    /**
+     * Waits for the unit and integration results on the release tags. A failure
+     * or a timeout is a result (the release goes on without system tests), not an error.
+     */
+    async waitForCi(input: { ci: Manifest['ci']; targets: CiTarget[]; pollMs?: number }): Promise<CiResult> {
+      const { ci } = input;
+      if (ci.provider === 'none') return { passed: true, repositories: [], detail: 'no CI provider' };
+      if (ci.provider === 'command') {
+        const result = await runProcess(['sh', '-c', ci.command], {
+          cwd: tmpdir(),
+          env: { PATH: env.PATH, HOME: env.HOME, RELFLOW_CI_TARGETS: JSON.stringify(input.targets) },
+          timeoutMs: durationMs(ci.timeout),
+        });
+        const passed = result.code === 0;
+        return {
+          passed,
+          repositories: input.targets.map((target) => ({ repository: target.repository, result: passed ? 'passed' : 'failed', detail: '' })),
+          detail: passed ? 'CI command passed' : `CI command failed (exit ${result.code}): ${lastLines(result.output)}`,
+        };
+      }
+      const token = ci.tokenEnv ? env[ci.tokenEnv] : undefined;
+      if (ci.tokenEnv && !token) throw ApplicationFailure.nonRetryable(`ci.tokenEnv: environment variable ${ci.tokenEnv} is not set on the worker`, 'MissingSecret');
+      const deadline = Date.now() + durationMs(ci.timeout);
+      let wait = input.pollMs ?? durationMs(ci.pollEvery);
+      for (;;) {
+        const verdicts = await Promise.all(input.targets.map(async (target) => ({ repository: target.repository, ...(await githubVerdict(ci, token, target)) })));
+        heartbeat({ pending: verdicts.filter((verdict) => verdict.result === 'pending').length });
+        const failed = verdicts.filter((verdict) => verdict.result === 'failed');
+        const pending = verdicts.filter((verdict) => verdict.result === 'pending');
+        if (failed.length > 0 && pending.length === 0) {
+          return { passed: false, repositories: verdicts, detail: `CI failed on ${failed.map((verdict) => `${verdict.repository} (${verdict.detail})`).join(', ')}` };
+        }
+        if (pending.length === 0) return { passed: true, repositories: verdicts, detail: `CI passed on ${verdicts.length} repositories` };
+        if (Date.now() + wait > deadline) {
+          return { passed: false, repositories: verdicts, detail: `CI timed out after ${ci.timeout} waiting for ${pending.map((verdict) => verdict.repository).join(', ')}` };
+        }
+        await new Promise((resolve) => setTimeout(resolve, wait));
+        wait = Math.min(wait * 1.5, 5 * 60_000);
+      }
+    },
+  };
+}

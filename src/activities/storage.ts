@@ -1,0 +1,154 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync } from 'node:fs';
+import { copyFile, mkdir, rename, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { HeadObjectCommand, NotFound, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import type { Manifest } from '../config/manifest';
+import type { StoredFile } from '../workflows/state';
+import { heartbeat } from './process';
+
+type StorageSpec = NonNullable<Manifest['storage']>;
+type S3Spec = Pick<StorageSpec, 'bucket' | 'region' | 'endpoint' | 'accessKeyIdEnv' | 'secretAccessKeyEnv'>;
+
+export type StorageTarget = ({ type: 's3'; name: string; publicUrl: string } & S3Spec) | { type: 'directory'; name: string; path: string };
+
+/** The primary store and every mirror, in order. */
+export function storageTargets(storage: StorageSpec): StorageTarget[] {
+  const bucketUrl = (spec: S3Spec) => (spec.endpoint ? `${spec.endpoint.replace(/\/+$/, '')}/${spec.bucket}` : `https://${spec.bucket}.s3.amazonaws.com`);
+  return [
+    { type: 's3', name: 'storage', ...storage, publicUrl: (storage.publicUrl ?? bucketUrl(storage)).replace(/\/+$/, '') },
+    ...storage.mirrors.map((mirror): StorageTarget => (mirror.type === 'directory' ? mirror : { ...mirror, publicUrl: bucketUrl(mirror) })),
+  ];
+}
+
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+async function md5File(path: string): Promise<string> {
+  const hash = createHash('md5');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+
+export function s3Client(spec: S3Spec, env: NodeJS.ProcessEnv): S3Client {
+  const accessKeyId = spec.accessKeyIdEnv ? env[spec.accessKeyIdEnv] : undefined;
+  const secretAccessKey = spec.secretAccessKeyEnv ? env[spec.secretAccessKeyEnv] : undefined;
+  if (spec.accessKeyIdEnv && !accessKeyId) throw new Error(`storage: environment variable ${spec.accessKeyIdEnv} is not set on the worker`);
+  if (spec.secretAccessKeyEnv && !secretAccessKey) throw new Error(`storage: environment variable ${spec.secretAccessKeyEnv} is not set on the worker`);
+  return new S3Client({
+    region: spec.region,
+    endpoint: spec.endpoint,
+    forcePathStyle: Boolean(spec.endpoint),
+    credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : undefined,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+  });
+}
+
+const PART_SIZE = 16 * 1024 * 1024;
+
+/** Uploads unless an object with the same sha256 is already there; true when it uploaded. */
+async function putS3(client: S3Client, bucket: string, key: string, path: string, sha256: string, size: number): Promise<boolean> {
+  try {
+    const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    if (head.Metadata?.sha256 === sha256 && head.ContentLength === size) return false;
+  } catch (error) {
+    if (!(error instanceof NotFound) && (error as { name?: string }).name !== 'NotFound') throw error;
+  }
+  const upload = new Upload({
+    client,
+    params: { Bucket: bucket, Key: key, Body: createReadStream(path), Metadata: { sha256 }, ChecksumAlgorithm: 'SHA256' },
+    partSize: PART_SIZE,
+    queueSize: 4,
+  });
+  upload.on('httpUploadProgress', (progress) => heartbeat({ key, loaded: progress.loaded, total: size }));
+  await upload.done();
+  return true;
+}
+
+async function putS3Text(client: S3Client, bucket: string, key: string, body: string): Promise<void> {
+  await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'text/plain' }));
+}
+
+async function putDirectory(root: string, key: string, path: string, sha256: string): Promise<boolean> {
+  const target = join(root, key);
+  if (existsSync(target) && (await sha256File(target)) === sha256) return false;
+  await mkdir(dirname(target), { recursive: true });
+  const partial = `${target}.partial`;
+  await copyFile(path, partial);
+  await rename(partial, target);
+  return true;
+}
+
+export interface StoreFileInput {
+  storage: StorageSpec;
+  /** The artifact (or spec) name, for artifacts.json. */
+  name: string;
+  key: string;
+  path: string;
+}
+
+export interface StoreFileResult extends StoredFile {
+  /** Targets that already held the same bytes. */
+  skipped: string[];
+}
+
+/**
+ * Stores one file with a `.sha256` beside it (and `.md5` when asked) on the
+ * primary store and every mirror. A target that already holds the same bytes
+ * is skipped, so a resumed release uploads only what is missing. A target that
+ * fails is named in the error; the others keep what they received.
+ */
+export async function storeFile(input: StoreFileInput, env: NodeJS.ProcessEnv): Promise<StoreFileResult> {
+  const { size } = await stat(input.path);
+  const sha256 = await sha256File(input.path);
+  const md5 = input.storage.md5 ? await md5File(input.path) : undefined;
+  const fileName = input.key.slice(input.key.lastIndexOf('/') + 1);
+  const urls: string[] = [];
+  const skipped: string[] = [];
+  const failures: string[] = [];
+  for (const target of storageTargets(input.storage)) {
+    try {
+      let uploaded: boolean;
+      if (target.type === 's3') {
+        const client = s3Client(target, env);
+        uploaded = await putS3(client, target.bucket, input.key, input.path, sha256, size);
+        if (uploaded) {
+          await putS3Text(client, target.bucket, `${input.key}.sha256`, `${sha256}  ${fileName}\n`);
+          if (md5) await putS3Text(client, target.bucket, `${input.key}.md5`, `${md5}  ${fileName}\n`);
+        }
+        urls.push(`${target.publicUrl}/${input.key}`);
+      } else {
+        uploaded = await putDirectory(target.path, input.key, input.path, sha256);
+        if (uploaded) {
+          await writeFile(join(target.path, `${input.key}.sha256`), `${sha256}  ${fileName}\n`);
+          if (md5) await writeFile(join(target.path, `${input.key}.md5`), `${md5}  ${fileName}\n`);
+        }
+        urls.push(`file://${join(target.path, input.key)}`);
+      }
+      if (!uploaded) skipped.push(target.name);
+    } catch (error) {
+      failures.push(`${target.name}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  if (failures.length > 0) throw new Error(`storing ${input.key} failed on ${failures.join('; ')}`);
+  return { name: input.name, file: fileName, size, sha256, urls, skipped };
+}
+
+export function createStorageActivities(env: NodeJS.ProcessEnv) {
+  return {
+    /** artifacts.json: every stored file of the release, beside the artifacts. */
+    async publishArtifactsManifest(input: { storage: StorageSpec; key: string; releaseId: string; files: StoredFile[] }): Promise<StoredFile> {
+      const body = `${JSON.stringify({ release: input.releaseId, files: input.files }, null, 2)}\n`;
+      const path = join(tmpdir(), `relflow-${input.releaseId}-artifacts-${process.pid}.json`);
+      await writeFile(path, body);
+      const { skipped: _skipped, ...stored } = await storeFile({ storage: input.storage, name: 'artifacts.json', key: input.key, path }, env);
+      return stored;
+    },
+  };
+}

@@ -1,0 +1,51 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
+import type { Manifest } from '../config/manifest';
+import { durationMs } from '../release/duration';
+import type { StoredFile } from '../workflows/state';
+import { lastLines, runProcess } from './process';
+
+export interface SystemTestResult {
+  passed: boolean;
+  tests: number;
+  failures: number;
+  skipped: number;
+  detail: string;
+}
+
+/** Counts of a JUnit XML report: the sum over its <testsuite> elements (or the one <testsuites> total). */
+export function junitCounts(xml: string): { tests: number; failures: number; skipped: number } {
+  const suites = [...xml.matchAll(/<testsuite\b([^>]*)>/g)].map((match) => match[1]);
+  const attribute = (attributes: string, name: string) => Number(new RegExp(`\\b${name}="(\\d+)"`).exec(attributes)?.[1] ?? 0);
+  return suites.reduce(
+    (total, attributes) => ({
+      tests: total.tests + attribute(attributes, 'tests'),
+      failures: total.failures + attribute(attributes, 'failures') + attribute(attributes, 'errors'),
+      skipped: total.skipped + attribute(attributes, 'skipped'),
+    }),
+    { tests: 0, failures: 0, skipped: 0 },
+  );
+}
+
+export function createSystemTestActivities(env: NodeJS.ProcessEnv) {
+  return {
+    /** The configured command gets the artifacts manifest; its exit status and JUnit report decide. */
+    async runSystemTests(input: { systemTests: NonNullable<Manifest['systemTests']>; releaseId: string; files: StoredFile[] }): Promise<SystemTestResult> {
+      const dir = await mkdtemp(join(tmpdir(), 'relflow-system-tests-'));
+      const manifestPath = join(dir, 'artifacts.json');
+      await writeFile(manifestPath, JSON.stringify({ release: input.releaseId, files: input.files }, null, 2));
+      const result = await runProcess(['sh', '-c', input.systemTests.command], {
+        cwd: dir,
+        env: { PATH: env.PATH, HOME: env.HOME, RELFLOW_ARTIFACTS_MANIFEST: manifestPath, RELFLOW_RELEASE_ID: input.releaseId },
+        timeoutMs: durationMs(input.systemTests.timeout),
+      });
+      const junit = input.systemTests.junit && (isAbsolute(input.systemTests.junit) ? input.systemTests.junit : join(dir, input.systemTests.junit));
+      const counts = junit && existsSync(junit) ? junitCounts(readFileSync(junit, 'utf8')) : { tests: 0, failures: 0, skipped: 0 };
+      const passed = result.code === 0 && counts.failures === 0;
+      const summary = `${counts.tests} tests, ${counts.failures} failed, ${counts.skipped} skipped`;
+      return { passed, ...counts, detail: passed ? summary : `system tests failed (exit ${result.code}; ${summary}): ${lastLines(result.output, 3)}` };
+    },
+  };
+}

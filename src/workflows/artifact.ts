@@ -1,0 +1,27 @@
+import { CancellationScope, proxyActivities } from '@temporalio/workflow';
+import type { BuildActivities, BuildRequest } from '../activities/builders';
+import type { StoredFile } from './state';
+
+export interface ArtifactResult {
+  machineId: string;
+  files: StoredFile[];
+}
+
+/**
+ * One artifact: provision -> build (outputs stored) -> tear down. The tear-down
+ * runs on success, failure and cancellation alike.
+ */
+export async function artifactWorkflow(request: BuildRequest): Promise<ArtifactResult> {
+  const builder = proxyActivities<BuildActivities>({
+    startToCloseTimeout: request.timeoutMs + 10 * 60_000,
+    heartbeatTimeout: '2 minutes',
+    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumAttempts: 3 },
+  });
+  const machine = await builder.provisionBuilder(request);
+  try {
+    const files = await builder.buildArtifact({ ...request, machine });
+    return { machineId: machine.id, files };
+  } finally {
+    await CancellationScope.nonCancellable(() => builder.tearDownBuilder({ ...request, machine }));
+  }
+}

@@ -1,0 +1,79 @@
+import { condition, setHandler } from '@temporalio/workflow';
+import type { GateSpec } from '../config/manifest';
+import { durationMs } from '../release/duration';
+import { approveSignal, approveUpdate, GateDecision, GateName, GateState, GATES, rejectSignal, rejectUpdate } from './state';
+import type { ReleaseTracker } from './tracker';
+
+export type GateOutcome = 'approved' | 'rejected' | 'timed-out';
+
+/**
+ * The manual decisions of a release. Signals serve the Web UI's signal form;
+ * validated updates give the CLI an immediate yes or a no with the reason.
+ */
+export class Gates {
+  constructor(private readonly release: ReleaseTracker) {
+    setHandler(approveSignal, (decision) => this.decideIfValid(decision, 'approved'));
+    setHandler(rejectSignal, (decision) => this.decideIfValid(decision, 'rejected'));
+    setHandler(approveUpdate, (decision) => this.decide(decision, 'approved'), { validator: (decision) => this.validate(decision) });
+    setHandler(rejectUpdate, (decision) => this.decide(decision, 'rejected'), { validator: (decision) => this.validate(decision) });
+  }
+
+  /** Why a decision is refused, or undefined when it is valid. */
+  problem(decision: GateDecision): string | undefined {
+    if (!decision || !(GATES as readonly string[]).includes(decision.gate)) {
+      return `unknown gate '${decision?.gate}': expected one of ${GATES.join(', ')}`;
+    }
+    if (!decision.by) return 'say who decides (by)';
+    const gate = this.release.gate(decision.gate);
+    if (!gate || gate.status === 'closed') return `gate ${decision.gate} is not open (the release is at stage ${this.release.state.stage})`;
+    if (gate.status === 'skipped') return `gate ${decision.gate} does not apply to this release`;
+    if (gate.status !== 'open') return `gate ${decision.gate} was already decided: ${gate.status}${gate.by ? ` by ${gate.by}` : ''} at ${gate.decidedAt}`;
+    if (gate.approvers.length > 0 && !gate.approvers.includes(decision.by)) {
+      return `${decision.by} may not decide gate ${decision.gate}; approvers: ${gate.approvers.join(', ')}`;
+    }
+    return undefined;
+  }
+
+  private validate(decision: GateDecision): void {
+    const problem = this.problem(decision);
+    if (problem) throw new Error(problem);
+  }
+
+  private decideIfValid(decision: GateDecision, status: 'approved' | 'rejected'): void {
+    if (this.problem(decision)) return;
+    this.decide(decision, status);
+  }
+
+  private decide(decision: GateDecision, status: 'approved' | 'rejected'): GateState {
+    const gate = this.release.gate(decision.gate) as GateState;
+    Object.assign(gate, { status, by: decision.by, comment: decision.comment, decidedAt: new Date().toISOString() });
+    this.release.record(decision.by, `${status === 'approved' ? 'approved' : 'rejected'} gate ${decision.gate}${decision.comment ? `: ${decision.comment}` : ''}`);
+    return gate;
+  }
+
+  /** Opens the gate and waits for a decision, reminding while it waits; a timeout counts as rejected. */
+  async open(name: GateName, spec: GateSpec, remind: (gate: GateState, first: boolean) => Promise<void>): Promise<GateOutcome> {
+    const gate: GateState = { name, status: 'open', approvers: spec.approvers, openedAt: new Date().toISOString() };
+    this.release.state.gates = [...this.release.state.gates.filter((candidate) => candidate.name !== name), gate];
+    const previous = this.release.state.status;
+    this.release.setStatus('waiting');
+    const deadline = Date.now() + durationMs(spec.timeout);
+    const every = durationMs(spec.reminderEvery);
+    await remind(gate, true);
+    while (gate.status === 'open') {
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        Object.assign(gate, { status: 'timed-out', decidedAt: new Date().toISOString() });
+        break;
+      }
+      const decided = await condition(() => gate.status !== 'open', Math.min(left, every));
+      if (!decided && deadline - Date.now() > 0) await remind(gate, false);
+    }
+    this.release.setStatus(previous === 'waiting' ? 'running' : previous);
+    return gate.status as GateOutcome;
+  }
+
+  skip(name: GateName): void {
+    this.release.state.gates.push({ name, status: 'skipped', approvers: [] });
+  }
+}

@@ -1,0 +1,17 @@
+import { activities } from '../activities';
+import type { Stage } from '../stage';
+
+/** The release email with every package, and the chat webhooks. */
+export const announceStage: Stage = {
+  name: 'announce',
+  skippable: true,
+  skip: ({ manifest }) => (!manifest.notifications.email && manifest.notifications.webhooks.length === 0 ? 'no email or webhook configured' : undefined),
+  async run(context) {
+    const state = context.release.state;
+    const report = await activities({ startToCloseTimeout: '5 minutes' }).announceRelease({
+      notifications: context.manifest.notifications,
+      state: { ...state, stages: state.stages.map((stage) => (stage.name === 'announce' ? { ...stage, status: 'succeeded' } : stage)) },
+    });
+    return { detail: [report.email ? `email ${report.email}` : '', ...report.webhooks.map((hook) => `webhook ${hook.name}`)].filter(Boolean).join(', ') };
+  },
+};

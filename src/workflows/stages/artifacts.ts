@@ -1,0 +1,70 @@
+import { ChildWorkflowCancellationType, isCancellation, ParentClosePolicy, startChild } from '@temporalio/workflow';
+import { durationMs } from '../../release/duration';
+import { storageKey } from '../../release/plan';
+import { activities } from '../activities';
+import { artifactWorkflow } from '../artifact';
+import { planOf, releaseCommit, Stage } from '../stage';
+import { fail, start, succeed } from '../tracker';
+
+export const BUILD_TASK_QUEUE = 'relflow-builds';
+
+/** One child workflow per artifact, in parallel on the build task queue; then artifacts.json beside them. */
+export const artifactsStage: Stage = {
+  name: 'artifacts',
+  skippable: true,
+  skip: ({ manifest }) => (manifest.artifacts.length === 0 ? 'the manifest has no artifacts' : undefined),
+  async run(context) {
+    const plan = planOf(context);
+    const { manifest, release } = context;
+    const storage = manifest.storage as NonNullable<typeof manifest.storage>;
+    const failures: string[] = [];
+    await Promise.all(
+      manifest.artifacts.map(async (artifact) => {
+        const state = release.artifact(artifact.name, artifact.builder);
+        if (state.status === 'succeeded') return;
+        start(state, `building on ${artifact.builder}`);
+        const repository = plan.repositories.find((candidate) => candidate.name === artifact.repository) as (typeof plan.repositories)[number];
+        try {
+          const child = await startChild(artifactWorkflow, {
+            workflowId: `${release.state.releaseId}/artifact/${artifact.name}`,
+            taskQueue: context.request.buildTaskQueue ?? BUILD_TASK_QUEUE,
+            staticSummary: `${release.state.releaseId}: build ${artifact.name} on ${artifact.builder}`,
+            cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+            parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+            args: [
+              {
+                releaseId: context.release.state.releaseId,
+                artifact,
+                repository: { name: repository.name, url: repository.url },
+                sha: releaseCommit(context, repository.name),
+                version: plan.forms.version_version,
+                storage,
+                keyPrefix: storageKey(plan, manifest, ''),
+                timeoutMs: durationMs(artifact.timeout),
+                tokenEnv: manifest.git.tokenEnv,
+              },
+            ],
+          });
+          const result = await child.result();
+          state.machineId = result.machineId;
+          state.files = result.files;
+          succeed(state, `${result.files.length} files stored`);
+        } catch (error) {
+          fail(state, error);
+          failures.push(`${artifact.name}: ${state.error}`);
+          if (isCancellation(error)) throw error;
+        }
+      }),
+    );
+    if (failures.length > 0) throw new Error(failures.join('; '));
+    const files = release.state.artifacts.flatMap((artifact) => artifact.files ?? []);
+    const manifestFile = await activities().publishArtifactsManifest({
+      storage,
+      key: storageKey(plan, manifest, 'artifacts.json'),
+      releaseId: context.release.state.releaseId,
+      files: [...files, ...release.state.stored],
+    });
+    release.state.stored = [...release.state.stored.filter((file) => file.name !== 'artifacts.json'), manifestFile];
+    return { detail: `${files.length} files; artifacts.json at ${manifestFile.urls[0]}` };
+  },
+};

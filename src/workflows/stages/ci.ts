@@ -1,0 +1,31 @@
+import { durationMs } from '../../release/duration';
+import { activities } from '../activities';
+import { planOf, Stage } from '../stage';
+
+/** Waits for unit and integration results on the tags. Red CI does not stop the release; it skips system tests and gates. */
+export const ciStage: Stage = {
+  name: 'ci',
+  skippable: true,
+  skip: ({ request, manifest }) => {
+    if (request.kind === 'patch') return 'patches have no tags to test';
+    if (manifest.ci.provider === 'none') return 'no CI provider configured (ci.provider: none)';
+    return undefined;
+  },
+  async run(context) {
+    const plan = planOf(context);
+    const ci = context.manifest.ci;
+    const timeout = ci.provider === 'none' ? 0 : durationMs(ci.timeout);
+    const { waitForCi } = activities({ startToCloseTimeout: timeout + 10 * 60_000, heartbeatTimeout: '10 minutes' });
+    const result = await waitForCi({
+      ci,
+      targets: plan.repositories.map((repository) => ({
+        repository: repository.name,
+        tag: repository.tag as string,
+        sha: context.release.repository(repository.name).tagSha as string,
+      })),
+    });
+    for (const verdict of result.repositories) context.release.repository(verdict.repository).ci = verdict.result;
+    context.release.state.ci = { passed: result.passed, detail: result.detail };
+    return result.passed ? { detail: result.detail } : { failed: result.detail };
+  },
+};

@@ -1,0 +1,93 @@
+import type { GateSpec } from '../../config/manifest';
+import type { ReleaseKind } from '../../release/version';
+import { activities } from '../activities';
+import { alert } from '../alerts';
+import { planOf, ReleaseContext, releaseCommit, Stage, testedSkipReason } from '../stage';
+import type { GateName, GateState } from '../state';
+import { errorMessage } from '../tracker';
+
+/** Gates: on for milestone and GA, off for patches unless the manifest says so, never for nightlies. */
+function gateSkipReason(name: GateName, spec: GateSpec, kind: ReleaseKind): string | undefined {
+  if (kind === 'nightly') return 'nightlies are not published';
+  const enabled = spec.enabled ?? kind !== 'patch';
+  return enabled ? undefined : `the ${name} gate is off for ${kind} releases (gates.${name}.enabled)`;
+}
+
+/** Opens the gate, with reminders; true when approved. A rejection or timeout skips the publication. */
+async function passGate(context: ReleaseContext, name: GateName, spec: GateSpec): Promise<{ approved: boolean; detail: string }> {
+  const plan = planOf(context);
+  const releaseId = context.release.state.releaseId;
+  const remind = async (gate: GateState, first: boolean) =>
+    alert(context.manifest, {
+      subject: `${first ? 'Waiting for' : 'Reminder: still waiting for'} the ${name} gate of ${plan.product} ${plan.releaseName}`,
+      text: `The ${name} gate of release ${releaseId} is open${gate.approvers.length ? ` for ${gate.approvers.join(', ')}` : ''}.\n\n` +
+        `Approve: relflow approve ${releaseId} ${name} --by <you>\nReject:  relflow reject ${releaseId} ${name} --by <you>`,
+      summary: `relflow approve ${releaseId} ${name} --by <you>`,
+    });
+  const outcome = await context.gates.open(name, spec, remind);
+  const gate = context.release.gate(name) as GateState;
+  if (outcome === 'approved') return { approved: true, detail: `approved by ${gate.by}` };
+  if (outcome === 'timed-out') return { approved: false, detail: `the ${name} gate timed out after ${spec.timeout}: counted as rejected` };
+  return { approved: false, detail: `rejected by ${gate.by}${gate.comment ? `: ${gate.comment}` : ''}` };
+}
+
+export const pypiStage: Stage = {
+  name: 'pypi',
+  skippable: true,
+  skip: (context) => {
+    const reason = gateSkipReason('pypi', context.manifest.gates.pypi, context.request.kind);
+    if (reason) return reason;
+    if (!context.manifest.repositories.some((repository) => repository.pypi !== false)) return 'no repository is published to PyPI';
+    return testedSkipReason(context);
+  },
+  async run(context) {
+    const gate = await passGate(context, 'pypi', context.manifest.gates.pypi);
+    if (!gate.approved) return { detail: gate.detail };
+    const pypi = context.manifest.pypi as NonNullable<typeof context.manifest.pypi>;
+    const failures: string[] = [];
+    for (const spec of context.manifest.repositories.filter((repository) => repository.pypi !== false)) {
+      const state = context.release.repository(spec.name);
+      if (state.published) continue;
+      try {
+        const result = await activities({ startToCloseTimeout: '1 hour' }).publishPythonPackage({
+          pypi,
+          tokenEnv: context.manifest.git.tokenEnv,
+          target: { repository: { name: spec.name, url: spec.url }, sha: releaseCommit(context, spec.name), packageDir: typeof spec.pypi === 'object' ? spec.pypi.packageDir : '.' },
+        });
+        state.published = [...result.uploaded, ...result.skipped];
+      } catch (error) {
+        failures.push(`${spec.name}: ${errorMessage(error)}`);
+      }
+    }
+    if (failures.length > 0) throw new Error(failures.join('; '));
+    return { detail: `${gate.detail}; published ${context.release.state.repositories.flatMap((repository) => repository.published ?? []).length} files` };
+  },
+};
+
+export const docsStage: Stage = {
+  name: 'docs',
+  skippable: true,
+  skip: (context) => {
+    const reason = gateSkipReason('docs', context.manifest.gates.docs, context.request.kind);
+    if (reason) return reason;
+    if (!context.manifest.repositories.some((repository) => repository.readthedocs)) return 'no repository has a ReadTheDocs project';
+    return testedSkipReason(context);
+  },
+  async run(context) {
+    const gate = await passGate(context, 'docs', context.manifest.gates.docs);
+    if (!gate.approved) return { detail: gate.detail };
+    const plan = planOf(context);
+    const readthedocs = context.manifest.readthedocs as NonNullable<typeof context.manifest.readthedocs>;
+    const failures: string[] = [];
+    for (const spec of context.manifest.repositories.filter((repository) => repository.readthedocs)) {
+      const state = context.release.repository(spec.name);
+      if (state.docs === 'built') continue;
+      const version = plan.repositories.find((repository) => repository.name === spec.name)?.tag ?? plan.forms.yaml_core_version;
+      const result = await activities({ startToCloseTimeout: '2 hours' }).buildDocs({ readthedocs, project: spec.readthedocs as string, version });
+      state.docs = result.success ? 'built' : 'failed';
+      if (!result.success) failures.push(`${spec.readthedocs}: ${result.detail}`);
+    }
+    if (failures.length > 0) throw new Error(`ReadTheDocs: ${failures.join('; ')}`);
+    return { detail: gate.detail };
+  },
+};

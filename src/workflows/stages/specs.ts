@@ -1,0 +1,30 @@
+import { storageKey } from '../../release/plan';
+import { activities } from '../activities';
+import { planOf, releaseCommit, Stage } from '../stage';
+
+/** types.yaml and every plugin.yaml, as the version tool left them, under the release's storage layout. */
+export const specsStage: Stage = {
+  name: 'specs',
+  skippable: true,
+  skip: ({ manifest }) => {
+    if (!manifest.storage) return 'no storage configured';
+    if (!manifest.repositories.some((repository) => repository.typesYaml || repository.pluginYaml)) return 'no repository names a types.yaml or plugin.yaml';
+    return undefined;
+  },
+  async run(context) {
+    const plan = planOf(context);
+    const { manifest } = context;
+    const storage = manifest.storage as NonNullable<typeof manifest.storage>;
+    const files = manifest.repositories.flatMap((spec) => {
+      const repository = plan.repositories.find((candidate) => candidate.name === spec.name);
+      if (!repository) return [];
+      return [spec.typesYaml, spec.pluginYaml]
+        .filter((path): path is string => Boolean(path))
+        .map((path) => ({ repository, sha: releaseCommit(context, spec.name), path, key: storageKey(plan, manifest, `specs/${spec.name}/${path.slice(path.lastIndexOf('/') + 1)}`) }));
+    });
+    const stored = await activities().uploadSpecs({ releaseId: context.release.state.releaseId, storage, files, tokenEnv: manifest.git.tokenEnv });
+    const state = context.release.state;
+    state.stored = [...state.stored.filter((file) => !stored.some((candidate) => candidate.urls[0] === file.urls[0])), ...stored];
+    return { detail: `${stored.length} spec files stored` };
+  },
+};

@@ -1,0 +1,24 @@
+import { durationMs } from '../../release/duration';
+import { activities } from '../activities';
+import { planOf, Stage } from '../stage';
+
+/** System tests on the built artifacts; skipped when CI failed, as the original flow did. */
+export const systemTestsStage: Stage = {
+  name: 'system-tests',
+  skippable: true,
+  skip: (context) => {
+    if (!context.manifest.systemTests) return 'no system tests configured';
+    const ci = context.release.state.ci;
+    if (ci && !ci.passed) return `CI failed: ${ci.detail}`;
+    return undefined;
+  },
+  async run(context) {
+    const plan = planOf(context);
+    const systemTests = context.manifest.systemTests as NonNullable<typeof context.manifest.systemTests>;
+    const { runSystemTests } = activities({ startToCloseTimeout: durationMs(systemTests.timeout) + 10 * 60_000, retry: { maximumAttempts: 1 } });
+    const files = [...context.release.state.artifacts.flatMap((artifact) => artifact.files ?? []), ...context.release.state.stored];
+    const result = await runSystemTests({ systemTests, releaseId: context.release.state.releaseId, files });
+    context.release.state.systemTests = result;
+    return result.passed ? { detail: result.detail } : { failed: result.detail };
+  },
+};

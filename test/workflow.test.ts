@@ -1,0 +1,233 @@
+import { strict as assert } from 'node:assert';
+import { ApplicationFailure } from '@temporalio/common';
+import { WorkflowFailedError } from '@temporalio/client';
+import type { ManifestInput } from '../src/config/manifest';
+import { decideGate, operateRelease } from '../src/client/releases';
+import type { ReleaseKind } from '../src/release/version';
+import { releaseWorkflow } from '../src/workflows';
+import { approveSignal, releaseStateQuery, ReleaseState } from '../src/workflows/state';
+import { fakeActivities, untilCancelled } from './support/fakeActivities';
+import { manifestOf } from './support/manifests';
+import { testClient, uniqueTaskQueue, withWorkers } from './support/temporal';
+
+function fullManifest(overrides: Partial<ManifestInput> = {}): ManifestInput {
+  return {
+    product: 'wf',
+    versions: { core: '3.5', plugins: '1.5' },
+    repositories: [
+      { name: 'core', url: '/srv/core.git', pypi: true, readthedocs: 'core-docs', typesYaml: 'types.yaml' },
+      { name: 'plugin', url: '/srv/plugin.git', stream: 'plugins', pluginYaml: 'plugin.yaml' },
+    ],
+    artifacts: [
+      { name: 'ui', repository: 'core', command: 'make', outputs: ['ui.tgz'] },
+      { name: 'agent', repository: 'plugin', command: 'make', outputs: ['agent.tgz'] },
+    ],
+    storage: { bucket: 'releases' },
+    ci: { provider: 'github', owner: 'org' },
+    systemTests: { command: './run.sh' },
+    gates: { pypi: { approvers: ['alice'], timeout: '1h', reminderEvery: '1h' }, docs: { timeout: '1h', reminderEvery: '1h' } },
+    pypi: { repositoryUrl: 'http://pypi.invalid/' },
+    readthedocs: { tokenEnv: 'RTD_TOKEN' },
+    notifications: { webhooks: [{ name: 'chat', urlEnv: 'CHAT_URL' }] },
+    ...overrides,
+  };
+}
+
+let counter = 0;
+async function startRelease(taskQueue: string, kind: ReleaseKind, version: string | undefined, manifest = fullManifest()) {
+  counter += 1;
+  return testClient().workflow.start(releaseWorkflow, {
+    taskQueue,
+    workflowId: `wf-test-${process.pid}-${Date.now()}-${counter}`,
+    args: [{ manifest: manifestOf(manifest), kind, version, date: '20261124', buildTaskQueue: `${taskQueue}-builds` }],
+  });
+}
+
+async function waitFor(handle: { query: (q: typeof releaseStateQuery) => Promise<ReleaseState> }, predicate: (state: ReleaseState) => boolean, what: string): Promise<ReleaseState> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const state = await handle.query(releaseStateQuery);
+    if (predicate(state)) return state;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; state: ${JSON.stringify(state.stages.map((stage) => [stage.name, stage.status]))}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const stageTable = (state: ReleaseState) => Object.fromEntries(state.stages.map((stage) => [stage.name, stage.status]));
+const openGate = (name: string) => (state: ReleaseState) => state.gates.some((gate) => gate.name === name && gate.status === 'open');
+
+describe('release workflow (test activities, real dev server)', function () {
+  it('nightly: every stage but the gates; pypi and docs skipped', async function () {
+    const taskQueue = uniqueTaskQueue('wf');
+    const { activities, calls } = fakeActivities();
+    const state = await withWorkers({ taskQueue, activities }, async () => (await startRelease(taskQueue, 'nightly', undefined)).result());
+    assert.deepEqual(stageTable(state), {
+      plan: 'succeeded', checkout: 'succeeded', version: 'succeeded', tag: 'succeeded', ci: 'succeeded', specs: 'succeeded',
+      artifacts: 'succeeded', 'system-tests': 'succeeded', pypi: 'skipped', docs: 'skipped', announce: 'succeeded',
+    });
+    assert.equal(state.stages.find((stage) => stage.name === 'pypi')?.detail, 'nightlies are not published');
+    assert.deepEqual(state.artifacts.map((artifact) => [artifact.name, artifact.status, artifact.machineId]), [['ui', 'succeeded', 'machine-ui'], ['agent', 'succeeded', 'machine-agent']]);
+    assert.equal(calls.tearDownBuilder.length, 2);
+    assert.deepEqual(calls.tagRepository.map(([input]) => (input as { tag: string }).tag), ['nightly-20261124', 'nightly-20261124']);
+    assert.equal(state.status, 'succeeded');
+  });
+
+  it('patch: no tag, no CI; gates off by default', async function () {
+    const taskQueue = uniqueTaskQueue('wf');
+    const { activities, calls } = fakeActivities();
+    const state = await withWorkers({ taskQueue, activities }, async () => (await startRelease(taskQueue, 'patch', '3.4.2')).result());
+    const table = stageTable(state);
+    assert.deepEqual([table.tag, table.ci, table.pypi, table.docs, table.artifacts], ['skipped', 'skipped', 'skipped', 'skipped', 'succeeded']);
+    assert.equal(calls.tagRepository, undefined);
+    assert.match(state.stages.find((stage) => stage.name === 'pypi')?.detail ?? '', /gate is off for patch releases/);
+    assert.equal(calls.buildArtifact[0][0] && (calls.buildArtifact[0][0] as { sha: string }).sha, 'b'.repeat(40), 'patches build the branch head');
+  });
+
+  for (const [kind, version] of [['milestone', '3.4m5'], ['ga', '3.4']] as const) {
+    it(`${kind}: waits at the PyPI and docs gates, publishes after approval`, async function () {
+      const taskQueue = uniqueTaskQueue('wf');
+      const { activities, calls } = fakeActivities();
+      const state = await withWorkers({ taskQueue, activities }, async () => {
+        const handle = await startRelease(taskQueue, kind, version);
+        const waiting = await waitFor(handle, openGate('pypi'), 'the pypi gate');
+        assert.equal(waiting.status, 'waiting');
+        assert.equal(calls.publishPythonPackage, undefined, 'nothing published before the gate');
+        await waitFor(handle, () => Boolean(calls.sendAlert), 'the gate alert');
+        assert.match(String((calls.sendAlert[0][0] as { message: { text: string } }).message.text), new RegExp(`relflow approve ${handle.workflowId} pypi`));
+        await decideGate(testClient(), handle.workflowId, { gate: 'pypi', by: 'alice' }, true);
+        await waitFor(handle, openGate('docs'), 'the docs gate');
+        await decideGate(testClient(), handle.workflowId, { gate: 'docs', by: 'bob', comment: 'docs look fine' }, true);
+        return handle.result();
+      });
+      assert.equal(state.status, 'succeeded');
+      assert.deepEqual(stageTable(state).pypi, 'succeeded');
+      assert.equal(calls.publishPythonPackage.length, 1, 'only the pypi repository');
+      assert.deepEqual(calls.buildDocs.map(([input]) => (input as { project: string }).project), ['core-docs']);
+      assert.deepEqual(state.gates.map((gate) => [gate.name, gate.status, gate.by]), [['pypi', 'approved', 'alice'], ['docs', 'approved', 'bob']]);
+      assert.deepEqual(state.log.map((entry) => entry.action), ['approved gate pypi', 'approved gate docs: docs look fine']);
+    });
+  }
+
+  it('a CI failure keeps the artifacts, skips system tests and gates, and the announcement says why', async function () {
+    const taskQueue = uniqueTaskQueue('wf');
+    const { activities, calls } = fakeActivities({ waitForCi: async () => ({ passed: false, repositories: [{ repository: 'core', result: 'failed', detail: 'unit' }], detail: 'CI failed on core (unit)' }) });
+    const state = await withWorkers({ taskQueue, activities }, async () => (await startRelease(taskQueue, 'ga', '3.4')).result());
+    const table = stageTable(state);
+    assert.deepEqual([table.ci, table.artifacts, table['system-tests'], table.pypi, table.docs, table.announce], ['failed', 'succeeded', 'skipped', 'skipped', 'skipped', 'succeeded']);
+    assert.equal(state.stages.find((stage) => stage.name === 'system-tests')?.detail, 'CI failed: CI failed on core (unit)');
+    const announced = (calls.announceRelease[0][0] as { state: ReleaseState }).state;
+    assert.equal(announced.ci?.passed, false);
+    assert.equal(calls.runSystemTests, undefined);
+  });
+
+  it('gate refusals: wrong approver, gate not open, already decided; a rejection skips the publication', async function () {
+    const taskQueue = uniqueTaskQueue('wf');
+    const { activities, calls } = fakeActivities();
+    const state = await withWorkers({ taskQueue, activities }, async () => {
+      const handle = await startRelease(taskQueue, 'ga', '3.4');
+      await assert.rejects(decideGate(testClient(), handle.workflowId, { gate: 'docs', by: 'bob' }, true), /refused: gate docs is not open/);
+      await waitFor(handle, openGate('pypi'), 'the pypi gate');
+      await assert.rejects(decideGate(testClient(), handle.workflowId, { gate: 'pypi', by: 'mallory' }, true), /refused: mallory may not decide gate pypi; approvers: alice/);
+      await decideGate(testClient(), handle.workflowId, { gate: 'pypi', by: 'alice', comment: 'not this one' }, false);
+      await assert.rejects(decideGate(testClient(), handle.workflowId, { gate: 'pypi', by: 'alice' }, true), /refused: gate pypi was already decided: rejected by alice/);
+      await waitFor(handle, openGate('docs'), 'the docs gate');
+      await handle.signal(approveSignal, { gate: 'docs', by: 'web-ui' });
+      return handle.result();
+    });
+    assert.equal(calls.publishPythonPackage, undefined);
+    assert.equal(state.stages.find((stage) => stage.name === 'pypi')?.detail, 'rejected by alice: not this one');
+    assert.deepEqual(state.gates.map((gate) => [gate.name, gate.status, gate.by]), [['pypi', 'rejected', 'alice'], ['docs', 'approved', 'web-ui']]);
+  });
+
+  it('a gate that times out counts as rejected, after reminders', async function () {
+    const taskQueue = uniqueTaskQueue('wf');
+    const { activities, calls } = fakeActivities();
+    const manifest = fullManifest({ gates: { pypi: { timeout: '3s', reminderEvery: '1s' }, docs: { enabled: false } } });
+    const state = await withWorkers({ taskQueue, activities }, async () => (await startRelease(taskQueue, 'ga', '3.4', manifest)).result());
+    assert.equal(state.gates[0].status, 'timed-out');
+    assert.match(state.stages.find((stage) => stage.name === 'pypi')?.detail ?? '', /timed out after 3s: counted as rejected/);
+    const reminders = calls.sendAlert.filter(([input]) => /^Reminder/.test((input as { message: { subject: string } }).message.subject));
+    assert.ok(reminders.length >= 1, 'at least one reminder');
+    assert.equal(calls.publishPythonPackage, undefined);
+  });
+
+  it('blocked -> retry: the failed stage runs again and nothing before it is repeated', async function () {
+    const taskQueue = uniqueTaskQueue('wf');
+    let failing = true;
+    const { activities, calls } = fakeActivities({
+      uploadSpecs: async () => {
+        if (failing) throw new Error('mirror tarzan: connection refused');
+        return [];
+      },
+    });
+    const manifest = fullManifest({ ci: { provider: 'none' }, systemTests: undefined });
+    const state = await withWorkers({ taskQueue, activities }, async () => {
+      const handle = await startRelease(taskQueue, 'nightly', undefined, manifest);
+      const blocked = await waitFor(handle, (candidate) => candidate.status === 'blocked', 'blocked');
+      assert.deepEqual(blocked.blocked && [blocked.blocked.stage, blocked.blocked.error], ['specs', 'mirror tarzan: connection refused']);
+      assert.match(String((calls.sendAlert.at(-1)?.[0] as { message: { text: string } }).message.text), /relflow retry /);
+      await assert.rejects(operateRelease(testClient(), handle.workflowId, { action: 'abort', by: '' }), /refused: say who acts/);
+      failing = false;
+      assert.match(await operateRelease(testClient(), handle.workflowId, { action: 'retry', by: 'carol' }), /retry accepted for stage specs/);
+      await assert.rejects(operateRelease(testClient(), handle.workflowId, { action: 'retry', by: 'carol' }), /refused: release .* is not blocked/);
+      return handle.result();
+    });
+    assert.equal(state.status, 'succeeded');
+    assert.equal(calls.uploadSpecs.length, 4, '3 attempts, then the retry');
+    assert.equal(calls.checkoutRepository.length, 2, 'checkout ran once per repository');
+    assert.equal(calls.versionRepository.length, 2);
+    assert.deepEqual(state.log.map((entry) => [entry.by, entry.action]), [['carol', 'retry stage specs']]);
+  });
+
+  it('blocked -> skip where allowed (specs), refused where not (version); abort ends the release', async function () {
+    const taskQueue = uniqueTaskQueue('wf');
+    const { activities } = fakeActivities({
+      uploadSpecs: async () => {
+        throw new Error('storage down');
+      },
+      versionRepository: async () => {
+        throw ApplicationFailure.nonRetryable('push rejected by hook', 'GitPushRejected');
+      },
+    });
+    const manifest = fullManifest({ ci: { provider: 'none' } });
+    await withWorkers({ taskQueue, activities }, async () => {
+      const handle = await startRelease(taskQueue, 'nightly', undefined, manifest);
+      await waitFor(handle, (state) => state.blocked?.stage === 'version', 'blocked on version');
+      await assert.rejects(operateRelease(testClient(), handle.workflowId, { action: 'skip', by: 'dan' }), /refused: stage version cannot be skipped/);
+      await operateRelease(testClient(), handle.workflowId, { action: 'abort', by: 'dan', reason: 'bad hook' });
+      const state = await handle.result();
+      assert.equal(state.status, 'aborted');
+      assert.equal(stageTable(state).version, 'failed');
+      assert.equal(stageTable(state).specs, 'pending');
+    });
+    const second = fakeActivities({
+      uploadSpecs: async () => {
+        throw new Error('storage down');
+      },
+    });
+    await withWorkers({ taskQueue: `${taskQueue}-2`, activities: second.activities }, async () => {
+      const handle = await startRelease(`${taskQueue}-2`, 'nightly', undefined, manifest);
+      await waitFor(handle, (state) => state.blocked?.stage === 'specs', 'blocked on specs');
+      await operateRelease(testClient(), handle.workflowId, { action: 'skip', by: 'erin' });
+      const state = await handle.result();
+      assert.equal(state.status, 'succeeded');
+      assert.equal(stageTable(state).specs, 'skipped');
+      assert.match(state.stages.find((stage) => stage.name === 'specs')?.detail ?? '', /skipped by erin after: storage down/);
+      assert.equal(stageTable(state).artifacts, 'succeeded');
+    });
+  });
+
+  it('cancelling the release cancels the builds and tears every machine down', async function () {
+    const taskQueue = uniqueTaskQueue('wf');
+    const { activities, calls } = fakeActivities({ buildArtifact: untilCancelled });
+    await withWorkers({ taskQueue, activities }, async () => {
+      const handle = await startRelease(taskQueue, 'nightly', undefined, fullManifest({ ci: { provider: 'none' } }));
+      await waitFor(handle, (state) => state.artifacts.length === 2 && (calls.buildArtifact?.length ?? 0) === 2, 'both builds running');
+      await handle.cancel();
+      await assert.rejects(handle.result(), (error: unknown) => error instanceof WorkflowFailedError);
+      const state = await handle.query(releaseStateQuery);
+      assert.equal(state.status, 'cancelled');
+    });
+    assert.deepEqual(calls.tearDownBuilder.map(([input]) => (input as { machine: { id: string } }).machine.id).sort(), ['machine-agent', 'machine-ui']);
+  });
+});
