@@ -1,3 +1,4 @@
+import { stopServices } from './support/services';
 import { startTestServer, stopTestServer } from './support/temporal';
 
 /** Mocha global fixtures: one Temporal dev server for the whole run. */
@@ -6,5 +7,6 @@ export async function mochaGlobalSetup(): Promise<void> {
 }
 
 export async function mochaGlobalTeardown(): Promise<void> {
+  stopServices();
   await stopTestServer();
 }

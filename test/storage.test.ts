@@ -1,0 +1,100 @@
+import { strict as assert } from 'node:assert';
+import { createHash } from 'node:crypto';
+import { createWriteStream, existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import type { Manifest } from '../src/config/manifest';
+import { s3Client, storeFile } from '../src/activities/storage';
+import { createStorageActivities } from '../src/activities/storage';
+import { MOTO_ENV, motoEndpoint } from './support/services';
+import { tempDir } from './support/temporal';
+
+type Storage = NonNullable<Manifest['storage']>;
+
+async function storageOn(bucket: string, mirrors: Storage['mirrors'] = [], md5 = false): Promise<Storage> {
+  const endpoint = await motoEndpoint();
+  const storage: Storage = {
+    bucket,
+    region: 'us-east-1',
+    endpoint,
+    accessKeyIdEnv: 'TEST_AWS_KEY',
+    secretAccessKeyEnv: 'TEST_AWS_SECRET',
+    layout: 'org/{{ product }}/{{ file }}',
+    nightlyLayout: 'org/{{ product }}/nightly/{{ file }}',
+    md5,
+    mirrors,
+  };
+  await s3Client(storage, MOTO_ENV).send(new CreateBucketCommand({ Bucket: bucket }));
+  return storage;
+}
+
+async function writeBigFile(path: string, mib: number): Promise<string> {
+  const hash = createHash('sha256');
+  const stream = createWriteStream(path);
+  const block = Buffer.alloc(1024 * 1024);
+  for (let index = 0; index < mib; index += 1) {
+    block.fill(index % 251);
+    block.writeUInt32LE(index, 0);
+    hash.update(block);
+    if (!stream.write(block)) await new Promise<void>((resolve) => stream.once('drain', () => resolve()));
+  }
+  await new Promise<void>((resolve) => stream.end(() => resolve()));
+  return hash.digest('hex');
+}
+
+describe('storage on moto S3 and directory mirrors', function () {
+  this.timeout(300_000);
+
+  it('uploads a 100 MiB file in parts with its sha256, and skips it when it is already there', async function () {
+    const dir = tempDir('storage-big');
+    const path = join(dir, 'agent.tar.gz');
+    const sha256 = await writeBigFile(path, 100);
+    const mirror = join(dir, 'tarzan');
+    const storage = await storageOn('big-releases', [{ type: 'directory', name: 'tarzan', path: mirror }], true);
+    const key = 'org/demo/3.4.0/ga-RELEASE/agent.tar.gz';
+    const first = await storeFile({ storage, name: 'agent', key, path }, MOTO_ENV);
+    assert.equal(first.sha256, sha256);
+    assert.equal(first.size, 100 * 1024 * 1024);
+    assert.deepEqual(first.skipped, []);
+    const client = s3Client(storage, MOTO_ENV);
+    const head = await client.send(new HeadObjectCommand({ Bucket: 'big-releases', Key: key }));
+    assert.equal(head.ContentLength, 100 * 1024 * 1024);
+    assert.equal(head.Metadata?.sha256, sha256);
+    assert.equal(/-(\d+)"?$/.exec(head.ETag ?? '')?.[1], '7', 'a multipart upload in 16 MiB parts');
+    const checksum = await client.send(new GetObjectCommand({ Bucket: 'big-releases', Key: `${key}.sha256` }));
+    assert.equal(await checksum.Body?.transformToString(), `${sha256}  agent.tar.gz\n`);
+    assert.ok(existsSync(join(mirror, key)) && existsSync(join(mirror, `${key}.md5`)));
+    assert.deepEqual(first.urls, [`${storage.endpoint}/big-releases/${key}`, `file://${join(mirror, key)}`]);
+
+    const again = await storeFile({ storage, name: 'agent', key, path }, MOTO_ENV);
+    assert.deepEqual(again.skipped, ['storage', 'tarzan'], 'nothing uploaded twice');
+  });
+
+  it('a mirror that is down is reported by name; the targets that worked keep the file', async function () {
+    const dir = tempDir('storage-down');
+    const path = join(dir, 'ui.tgz');
+    writeFileSync(path, 'ui bytes');
+    const blocked = join(dir, 'not-a-directory');
+    writeFileSync(blocked, 'a file where the mirror directory should be');
+    const storage = await storageOn('down-releases', [{ type: 'directory', name: 'tarzan', path: blocked }]);
+    await assert.rejects(storeFile({ storage, name: 'ui', key: 'org/demo/ui.tgz', path }, MOTO_ENV), /storing org\/demo\/ui\.tgz failed on tarzan: /);
+    const listed = await s3Client(storage, MOTO_ENV).send(new ListObjectsV2Command({ Bucket: 'down-releases' }));
+    assert.deepEqual(listed.Contents?.map((object) => object.Key).sort(), ['org/demo/ui.tgz', 'org/demo/ui.tgz.sha256']);
+  });
+
+  it('names a missing credential variable instead of uploading anonymously', async function () {
+    const storage = await storageOn('creds-releases');
+    const dir = tempDir('creds');
+    writeFileSync(join(dir, 'x'), 'x');
+    await assert.rejects(storeFile({ storage, name: 'x', key: 'x', path: join(dir, 'x') }, {}), /storage: environment variable TEST_AWS_KEY is not set on the worker/);
+  });
+
+  it('artifacts.json lists every file with its URLs and sha256', async function () {
+    const storage = await storageOn('manifest-releases');
+    const files = [{ name: 'ui', file: 'ui.tgz', size: 8, sha256: 'c'.repeat(64), urls: ['http://x/ui.tgz'] }];
+    const stored = await createStorageActivities(MOTO_ENV).publishArtifactsManifest({ storage, key: 'org/demo/artifacts.json', releaseId: 'demo-3.4', files });
+    const body = await (await s3Client(storage, MOTO_ENV).send(new GetObjectCommand({ Bucket: 'manifest-releases', Key: 'org/demo/artifacts.json' }))).Body?.transformToString();
+    assert.deepEqual(JSON.parse(body ?? '{}'), { release: 'demo-3.4', files });
+    assert.equal(stored.file, 'artifacts.json');
+  });
+});
