@@ -212,6 +212,7 @@ export const manifestSchema = z
     pypi: z
       .object({
         repositoryUrl: z.string().url().default('https://upload.pypi.org/legacy/'),
+        indexUrl: z.string().url().optional().describe('the simple index of that repository; derived from repositoryUrl when absent'),
         usernameEnv: envName.optional(),
         passwordEnv: envName.optional(),
       })

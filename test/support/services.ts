@@ -43,4 +43,4 @@ export function stopServices(): void {
 }
 
 /** Credentials moto accepts; the worker reads them from these variables. */
-export const MOTO_ENV = { TEST_AWS_KEY: 'testing', TEST_AWS_SECRET: 'testing' };
+export const MOTO_ENV = { TEST_AWS_KEY: 'moto-access-key-id', TEST_AWS_SECRET: 'moto-secret-access-key-value' };

@@ -71,6 +71,7 @@ export interface TestWorkerOptions {
   workspaceDir?: string;
   activities?: object;
   env?: NodeJS.ProcessEnv;
+  pythonBin?: string;
 }
 
 /** A worker with the real activities (or the given ones) on a task queue of the test's own. */
@@ -81,7 +82,7 @@ export async function createTestWorker(options: TestWorkerOptions): Promise<Work
     namespace: 'default',
     taskQueue: options.taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: options.activities ?? createActivities({ workspaceDir: options.workspaceDir ?? tempDir('workspace'), env: options.env }),
+    activities: options.activities ?? createActivities({ workspaceDir: options.workspaceDir ?? tempDir('workspace'), env: options.env, pythonBin: options.pythonBin }),
   });
 }
 

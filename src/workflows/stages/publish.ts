@@ -56,7 +56,7 @@ export const pypiStage: Stage = {
         });
         state.published = [...result.uploaded, ...result.skipped];
       } catch (error) {
-        failures.push(`${spec.name}: ${errorMessage(error)}`);
+        failures.push(errorMessage(error));
       }
     }
     if (failures.length > 0) throw new Error(failures.join('; '));

@@ -1,0 +1,178 @@
+import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CreateBucketCommand, GetObjectCommand } from '@aws-sdk/client-s3';
+import { parse, stringify } from 'yaml';
+import { createPypiActivities } from '../src/activities/pypi';
+import { GitWorkspace } from '../src/activities/gitWorkspace';
+import { s3Client } from '../src/activities/storage';
+import { createDemoProduct } from '../src/client/demoProduct';
+import { decideGate, prepareRelease, startPreparedRelease } from '../src/client/releases';
+import type { ManifestInput } from '../src/config/manifest';
+import { ensureTools, pythonTool } from '../src/worker/tools';
+import { releaseStateQuery, ReleaseState } from '../src/workflows/state';
+import { git } from './support/gitRepos';
+import { Inbox, LocalApi, startGithubApi, startInbox, startLocalApi, startReadTheDocsApi } from './support/fakeSaas';
+import { MOTO_ENV, motoEndpoint, startPypiServer } from './support/services';
+import { createTestWorker, tempDir, testClient, uniqueTaskQueue } from './support/temporal';
+
+describe('a GA release end to end through the real activities', function () {
+  this.timeout(300_000);
+  let root: string;
+  let github: LocalApi;
+  let readthedocs: LocalApi;
+  let hooks: LocalApi;
+  let inbox: Inbox;
+  let pypiUrl: string;
+  let env: NodeJS.ProcessEnv;
+  let config: string;
+
+  before(async function () {
+    root = tempDir('e2e');
+    const endpoint = await motoEndpoint();
+    github = await startGithubApi(githubStates);
+    readthedocs = await startReadTheDocsApi({ 'cloudify-rest-client': true });
+    hooks = await startLocalApi(() => ({ status: 200, json: { ok: true } }));
+    inbox = await startInbox();
+    pypiUrl = await startPypiServer(join(root, 'packages'));
+    const product = createDemoProduct(join(root, 'product'));
+    const manifest = parse(readFileSync(product, 'utf8')) as ManifestInput;
+    const withUi = manifest.repositories.map((repository) =>
+      repository.name === 'cloudify-rest-client'
+        ? { ...repository, pypi: true, readthedocs: 'cloudify-rest-client' }
+        : repository.name === 'cloudify-manager'
+          ? { ...repository, typesYaml: 'resources/rest-service/cloudify/types/types.yaml' }
+          : repository.name === 'cloudify-script-plugin'
+            ? { ...repository, pluginYaml: 'plugin.yaml' }
+            : repository,
+    );
+    const full: ManifestInput = {
+      ...manifest,
+      repositories: withUi,
+      artifacts: [{ name: 'cloudify-ui', repository: 'cloudify-ui', command: './build.sh', outputs: ['cloudify-ui.tgz'] }],
+      storage: {
+        bucket: 'e2e-releases',
+        endpoint,
+        accessKeyIdEnv: 'TEST_AWS_KEY',
+        secretAccessKeyEnv: 'TEST_AWS_SECRET',
+        mirrors: [{ type: 'directory', name: 'tarzan', path: join(root, 'tarzan') }],
+      },
+      ci: { provider: 'github', apiUrl: github.url, owner: 'cloudify-cosmo', tokenEnv: 'TEST_GITHUB_TOKEN', pollEvery: '1s' },
+      systemTests: { command: 'test -s "$RELFLOW_ARTIFACTS_MANIFEST" && printf \'<testsuite tests="4" failures="0" skipped="1"></testsuite>\' > junit.xml', junit: 'junit.xml' },
+      gates: { pypi: { approvers: ['alice'] }, docs: {} },
+      pypi: { repositoryUrl: pypiUrl, usernameEnv: 'TEST_PYPI_USER', passwordEnv: 'TEST_PYPI_PASSWORD' },
+      readthedocs: { apiUrl: `${readthedocs.url}/api/v3`, tokenEnv: 'TEST_RTD_TOKEN' },
+      notifications: {
+        email: { from: 'relflow@example.com', to: ['dev@example.com'], smtp: { host: '127.0.0.1', port: inbox.port, userEnv: 'TEST_SMTP_USER', passwordEnv: 'TEST_SMTP_PASSWORD' } },
+        webhooks: [{ name: 'chat', urlEnv: 'TEST_WEBHOOK_URL' }],
+      },
+    };
+    config = join(root, 'relflow.yaml');
+    writeFileSync(config, stringify(full));
+    await s3Client({ bucket: 'e2e-releases', region: 'us-east-1', endpoint, accessKeyIdEnv: 'TEST_AWS_KEY', secretAccessKeyEnv: 'TEST_AWS_SECRET' }, MOTO_ENV).send(
+      new CreateBucketCommand({ Bucket: 'e2e-releases' }),
+    );
+    env = {
+      ...process.env,
+      ...MOTO_ENV,
+      TEST_GITHUB_TOKEN: 'ghp-secret-token-value',
+      TEST_PYPI_USER: 'uploader',
+      TEST_PYPI_PASSWORD: 'pypi-secret-password',
+      TEST_RTD_TOKEN: 'rtd-secret-token',
+      TEST_SMTP_USER: 'smtp-user',
+      TEST_SMTP_PASSWORD: 'smtp-secret-password',
+      TEST_WEBHOOK_URL: `${hooks.url}/hooks/T000/B000/secret-path`,
+    };
+  });
+
+  after(async function () {
+    await Promise.all([github?.close(), readthedocs?.close(), hooks?.close(), inbox?.close()]);
+  });
+
+  it('builds, stores, tests, publishes after the gates and announces; no secret in the history', async function () {
+    const taskQueue = uniqueTaskQueue('e2e');
+    const workspaceDir = tempDir('e2e-workspace');
+    const pythonBin = pythonTool(ensureTools(), 'python');
+    const release = await createTestWorker({ taskQueue, workspaceDir, env, pythonBin });
+    const builds = await createTestWorker({ taskQueue: `${taskQueue}-builds`, workspaceDir, env });
+    const client = testClient();
+    const { state, history } = await builds.runUntil(
+      release.runUntil(async () => {
+        const prepared = await prepareRelease({ kind: 'ga', configFile: config, version: '3.4', taskQueue, buildTaskQueue: `${taskQueue}-builds` });
+        const plan = await startPreparedRelease(client, prepared);
+        const handle = client.workflow.getHandle(plan.releaseId);
+        const waitFor = async (predicate: (s: ReleaseState) => boolean) => {
+          for (let index = 0; index < 600; index += 1) {
+            const current = await handle.query(releaseStateQuery);
+            if (predicate(current)) return current;
+            await new Promise((resolve) => setTimeout(resolve, 200));
+          }
+          const last = await handle.query(releaseStateQuery);
+          throw new Error(`timed out; ${JSON.stringify(last.stages.filter((stage) => stage.status !== 'pending').map((stage) => [stage.name, stage.status, stage.error ?? stage.detail]))}`);
+        };
+        // CI reports success once the tags exist.
+        await waitFor((s) => s.stage === 'ci');
+        for (const name of ['cloudify-rest-client', 'cloudify-dsl-parser', 'cloudify-manager', 'cloudify-script-plugin', 'cloudify-ui', 'cloudify-docs', 'cloudify-manager-blueprints']) {
+          githubStates[name] = 'success';
+        }
+        await waitFor((s) => s.gates.some((gate) => gate.name === 'pypi' && gate.status === 'open'));
+        await decideGate(client, plan.releaseId, { gate: 'pypi', by: 'alice' }, true);
+        await waitFor((s) => s.gates.some((gate) => gate.name === 'docs' && gate.status === 'open'));
+        await decideGate(client, plan.releaseId, { gate: 'docs', by: 'bob' }, true);
+        const settled = await waitFor((s) => ['succeeded', 'failed', 'blocked', 'aborted'].includes(s.status));
+        assert.equal(settled.status, 'succeeded', JSON.stringify(settled.blocked ?? settled.stages.find((stage) => stage.status === 'failed')));
+        const result: ReleaseState = await handle.result();
+        return { state: result, history: JSON.stringify(await handle.fetchHistory()) };
+      }),
+    );
+    const stages = Object.fromEntries(state.stages.map((stage) => [stage.name, stage.status]));
+    assert.deepEqual(stages, {
+      plan: 'succeeded', checkout: 'succeeded', version: 'succeeded', tag: 'succeeded', ci: 'succeeded', specs: 'succeeded',
+      artifacts: 'succeeded', 'system-tests': 'succeeded', pypi: 'succeeded', docs: 'succeeded', announce: 'succeeded',
+    });
+    // The UI tarball was built from the tagged commit, stored on moto and the mirror, and listed in artifacts.json.
+    const ui = state.artifacts[0].files?.[0];
+    assert.ok(ui);
+    assert.equal(ui.file, 'cloudify-ui.tgz');
+    const key = 'org/demo/3.4.0/ga-RELEASE/cloudify-ui.tgz';
+    assert.ok(existsSync(join(root, 'tarzan', key)));
+    assert.equal(execFileSync('tar', ['xzf', join(root, 'tarzan', key), '-O', 'dist/VERSION'], { encoding: 'utf8' }).trim(), '3.4.0');
+    const endpoint = await motoEndpoint();
+    const s3 = s3Client({ bucket: 'e2e-releases', region: 'us-east-1', endpoint, accessKeyIdEnv: 'TEST_AWS_KEY', secretAccessKeyEnv: 'TEST_AWS_SECRET' }, MOTO_ENV);
+    const listing = JSON.parse((await (await s3.send(new GetObjectCommand({ Bucket: 'e2e-releases', Key: 'org/demo/3.4.0/ga-RELEASE/artifacts.json' }))).Body?.transformToString()) ?? '{}');
+    assert.deepEqual(listing.files.map((file: { file: string }) => file.file).sort(), ['cloudify-ui.tgz', 'plugin.yaml', 'types.yaml']);
+    const types = await (await s3.send(new GetObjectCommand({ Bucket: 'e2e-releases', Key: 'org/demo/3.4.0/ga-RELEASE/specs/cloudify-manager/types.yaml' }))).Body?.transformToString();
+    assert.match(types ?? '', /cloudify\.nodes\.Root/);
+    // System tests got the artifacts manifest and their JUnit counts show.
+    assert.deepEqual(state.systemTests && [state.systemTests.passed, state.systemTests.tests, state.systemTests.skipped], [true, 4, 1]);
+    // PyPI: the package is on pypiserver and pip installs it from there.
+    const venv = join(root, 'pip-venv');
+    execFileSync('python3', ['-m', 'venv', venv]);
+    execFileSync(join(venv, 'bin', 'pip'), ['install', '--quiet', '--no-deps', '--index-url', `${pypiUrl}/simple/`, 'cloudify-rest-client==3.4'], { encoding: 'utf8' });
+    assert.match(execFileSync(join(venv, 'bin', 'pip'), ['show', 'cloudify-rest-client'], { encoding: 'utf8' }), /Version: 3\.4/);
+    // A second publication of the same release uploads nothing.
+    const again = await createPypiActivities(new GitWorkspace(join(workspaceDir, 'git'), env), pythonBin, env).publishPythonPackage({
+      pypi: { repositoryUrl: pypiUrl, usernameEnv: 'TEST_PYPI_USER', passwordEnv: 'TEST_PYPI_PASSWORD' },
+      target: { repository: { name: 'cloudify-rest-client', url: join(root, 'product', 'remotes', 'cloudify-rest-client.git') }, sha: git(join(root, 'product', 'remotes', 'cloudify-rest-client.git'), 'rev-parse', '3.4^{commit}'), packageDir: '.' },
+    });
+    assert.deepEqual(again.uploaded, []);
+    assert.equal(again.skipped.length, 2);
+    // ReadTheDocs was asked to build the release version with the token.
+    assert.ok(readthedocs.requests.some((request) => request.method === 'POST' && request.path === '/api/v3/projects/cloudify-rest-client/versions/3.4/builds/' && request.headers.authorization === 'Token rtd-secret-token'));
+    // The email lists every package; the webhook got the summary.
+    const announcement = inbox.mails.find((mail) => /ga release 3\.4: 4 packages/.test(mail.subject ?? ''));
+    assert.ok(announcement, `mails: ${inbox.mails.map((mail) => mail.subject).join(', ')}`);
+    for (const file of listing.files as { file: string; sha256: string }[]) {
+      assert.ok(announcement.text?.includes(file.file) && announcement.text.includes(file.sha256), `${file.file} in the email`);
+    }
+    assert.ok(String(announcement.html).includes('<table>'));
+    assert.ok(hooks.requests.some((request) => request.path === '/hooks/T000/B000/secret-path' && /4 packages/.test(request.body)));
+    // Secrets never enter the workflow history.
+    for (const secret of ['ghp-secret-token-value', 'pypi-secret-password', 'rtd-secret-token', 'smtp-secret-password', 'secret-path', MOTO_ENV.TEST_AWS_SECRET]) {
+      assert.equal(history.includes(secret), false, `'${secret}' found in the history`);
+    }
+  });
+});
+
+const githubStates: Record<string, 'success' | 'failure' | 'pending'> = {};
