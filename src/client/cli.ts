@@ -9,8 +9,10 @@ import { DEFAULT_DB_FILE, devCommand } from './commands/dev';
 import { demoCommand } from './commands/demo';
 import { formatPlan, planRelease } from './commands/plan';
 import { workerCommand, workerDefaults } from './commands/worker';
-import { formatRelease } from './format';
-import { prepareRelease, releaseState, startPreparedRelease } from './releases';
+import { formatRelease, markdownReport } from './format';
+import { createNightlySchedule, describeSchedule, listSchedules, scheduleAction } from './schedules';
+import type { GateName, ReleaseState } from '../workflows/state';
+import { decideGate, listReleases, operateRelease, prepareRelease, releaseState, retagRelease, startPreparedRelease } from './releases';
 
 /** Exit codes scripts can rely on. */
 export const EXIT = { done: 0, failed: 1, badInput: 2, waiting: 3 } as const;
@@ -31,6 +33,14 @@ function parsePositive(value: string): number {
 }
 
 const configOption = () => new Option('-c, --config <file>', 'the release manifest (YAML)').default('relflow.yaml');
+
+/** 0 done (or still running), 1 failed, aborted, cancelled or a gate rejected, 3 waiting at a gate. */
+export function exitCodeOf(state: ReleaseState): number {
+  if (['failed', 'aborted', 'cancelled', 'blocked'].includes(state.status)) return EXIT.failed;
+  if (state.status === 'waiting') return EXIT.waiting;
+  if (state.gates.some((gate) => gate.status === 'rejected' || gate.status === 'timed-out')) return EXIT.failed;
+  return EXIT.done;
+}
 
 export function buildProgram(): Command {
   const program = new Command('relflow')
@@ -102,7 +112,7 @@ Example:
       const client = await connectClient();
       const state = await releaseState(client, releaseId);
       out(options.json ? JSON.stringify(state, null, 2) : formatRelease(state));
-      process.exitCode = state.status === 'failed' || state.status === 'aborted' ? EXIT.failed : state.status === 'waiting' ? EXIT.waiting : EXIT.done;
+      process.exitCode = exitCodeOf(state);
     });
 
   program
@@ -119,6 +129,150 @@ Example:
       const report = await planRelease({ kind, configFile: options.config, version: options.version, pluginsVersion: options.pluginsVersion, date: options.date });
       out(options.json ? JSON.stringify(report, null, 2) : formatPlan(report));
     });
+
+  const byOption = () => new Option('--by <name>', 'who decides (checked against the gate approvers)').default(process.env.USER ?? 'unknown');
+  for (const [name, approve] of [['approve', true], ['reject', false]] as const) {
+    program
+      .command(name)
+      .description(`${name} a gate of a waiting release (the release answers at once, or says why not)`)
+      .argument('<release-id>', 'the release')
+      .argument('<gate>', 'pypi or docs')
+      .addOption(byOption())
+      .option('--comment <text>', 'why, for the report')
+      .addHelpText('after', `\nExample:\n  relflow ${name} cloudify-3.4 pypi --by alice`)
+      .action(async (releaseId: string, gate: string, options: { by: string; comment?: string }) => {
+        const state = await decideGate(await connectClient(), releaseId, { gate: gate as GateName, by: options.by, comment: options.comment }, approve);
+        out(`gate ${state.name} of ${releaseId}: ${state.status} by ${state.by}`);
+        process.exitCode = approve ? EXIT.done : EXIT.failed;
+      });
+  }
+
+  for (const action of ['retry', 'skip', 'abort'] as const) {
+    program
+      .command(action)
+      .description(`${action} the stage a blocked release waits on`)
+      .argument('<release-id>', 'the blocked release')
+      .option('--by <name>', 'who acts', process.env.USER ?? 'unknown')
+      .option('--reason <text>', 'why, for the report')
+      .addHelpText('after', `\nExample:\n  relflow ${action} cloudify-3.4 --reason "mirror is back"`)
+      .action(async (releaseId: string, options: { by: string; reason?: string }) => {
+        out(await operateRelease(await connectClient(), releaseId, { action, by: options.by, reason: options.reason }));
+      });
+  }
+
+  program
+    .command('retag')
+    .description("move a release's tag to the head of its build branch and force-push it (never done implicitly)")
+    .argument('<release-id>', 'the release')
+    .requiredOption('--repository <name>', 'the repository whose tag moves')
+    .option('--by <name>', 'who asks', process.env.USER ?? 'unknown')
+    .option('--task-queue <name>', 'task queue of the release workers', defaults.taskQueue)
+    .addHelpText('after', '\nExample:\n  relflow retag cloudify-3.4m5 --repository cloudify-manager')
+    .action(async (releaseId: string, options: { repository: string; by: string; taskQueue: string }) => {
+      const result = await retagRelease(await connectClient(), releaseId, options.repository, options.by, options.taskQueue);
+      out(result.created ? `tag ${result.tag} of ${options.repository} moved to ${result.sha}` : `tag ${result.tag} of ${options.repository} already at ${result.sha}`);
+    });
+
+  program
+    .command('cancel')
+    .description('cancel a running release: builds are cancelled and their machines torn down')
+    .argument('<release-id>', 'the release')
+    .addHelpText('after', '\nExample:\n  relflow cancel cloudify-nightly-20261124')
+    .action(async (releaseId: string) => {
+      await (await connectClient()).workflow.getHandle(releaseId).cancel();
+      out(`cancellation requested for ${releaseId}`);
+    });
+
+  program
+    .command('list')
+    .description('list releases, filtered by their search attributes')
+    .option('--kind <kind>', 'nightly, milestone, ga or patch')
+    .option('--version <version>', 'release name, e.g. 3.4m5')
+    .option('--status <status>', 'running, waiting, blocked, succeeded, failed, aborted, cancelled')
+    .option('--product <name>', 'product')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  relflow list --kind ga --status succeeded')
+    .action(async (options: { kind?: string; version?: string; status?: string; product?: string; json?: boolean }) => {
+      const releases = await listReleases(await connectClient(), options);
+      if (options.json) out(JSON.stringify(releases, null, 2));
+      else out(releases.length === 0 ? 'no releases' : releases.map((release) => `${release.releaseId}  ${release.kind}  ${release.version}  ${release.status}  ${release.stage}  ${release.started}`).join('\n'));
+    });
+
+  program
+    .command('watch')
+    .description('follow a release live until it ends or waits at a gate')
+    .argument('<release-id>', 'the release')
+    .option('--interval <ms>', 'refresh interval', parsePositive, 1000)
+    .addHelpText('after', '\nExample:\n  relflow watch cloudify-3.4')
+    .action(async (releaseId: string, options: { interval: number }) => {
+      const client = await connectClient();
+      for (;;) {
+        const state = await releaseState(client, releaseId);
+        if (process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H');
+        out(formatRelease(state));
+        const ended = !['running'].includes(state.status);
+        if (ended) {
+          process.exitCode = exitCodeOf(state);
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, options.interval));
+      }
+    });
+
+  program
+    .command('report')
+    .description('the release as Markdown: stages, repositories with SHAs and tags, artifacts with URLs and sha256, results, decisions')
+    .argument('<release-id>', 'the release')
+    .option('-o, --output <file>', 'write to a file')
+    .addHelpText('after', '\nExample:\n  relflow report cloudify-3.4 -o release-3.4.md')
+    .action(async (releaseId: string, options: { output?: string }) => {
+      const report = markdownReport(await releaseState(await connectClient(), releaseId));
+      if (options.output) writeFileSync(options.output, report);
+      else out(report);
+    });
+
+  const schedule = program.command('schedule').description('the nightly as a Temporal Schedule (overlapping runs are skipped)');
+  schedule
+    .command('create')
+    .argument('<kind>', 'nightly')
+    .requiredOption('--cron <expression>', 'when, e.g. "0 2 * * *"')
+    .addOption(configOption())
+    .option('--id <schedule-id>', 'schedule ID (default: <product>-nightly)')
+    .option('--timezone <tz>', 'time zone of the cron expression', 'UTC')
+    .option('--task-queue <name>', 'task queue of the release workers', defaults.taskQueue)
+    .addHelpText('after', '\nExample:\n  relflow schedule create nightly --cron "0 2 * * *" -c relflow.yaml')
+    .action(async (kind: string, options: { cron: string; config: string; id?: string; timezone: string; taskQueue: string }) => {
+      if (kind !== 'nightly') throw new UserError(`only nightlies are scheduled; got '${kind}'`);
+      const manifest = loadManifest(options.config);
+      const scheduleId = options.id ?? `${manifest.product}-nightly`;
+      await createNightlySchedule(await connectClient(), { scheduleId, cron: options.cron, configFile: options.config, timezone: options.timezone, taskQueue: options.taskQueue });
+      out(`schedule ${scheduleId} created: nightly at "${options.cron}" (${options.timezone})`);
+    });
+  schedule
+    .command('list')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }) => {
+      const schedules = await listSchedules(await connectClient());
+      out(options.json ? JSON.stringify(schedules, null, 2) : schedules.map((entry) => `${entry.scheduleId}  ${entry.paused ? 'paused' : 'active'}  next ${entry.nextRun ?? '-'}  last ${entry.recent ?? '-'}`).join('\n') || 'no schedules');
+    });
+  schedule
+    .command('describe')
+    .argument('<schedule-id>')
+    .option('--json', 'print JSON')
+    .action(async (scheduleId: string) => {
+      const description = await describeSchedule(await connectClient(), scheduleId);
+      out(JSON.stringify({ scheduleId, paused: description.state.paused, note: description.state.note, spec: description.spec, nextRuns: description.info.nextActionTimes, recent: description.info.recentActions.map((action) => action.action.workflow.workflowId) }, null, 2));
+    });
+  for (const action of ['pause', 'unpause', 'trigger', 'delete'] as const) {
+    schedule
+      .command(action)
+      .argument('<schedule-id>')
+      .option('--note <text>', 'why (pause, unpause)')
+      .action(async (scheduleId: string, options: { note?: string }) => {
+        await scheduleAction(await connectClient(), scheduleId, action, options.note);
+        out(`schedule ${scheduleId}: ${action} done`);
+      });
+  }
 
   program
     .command('validate')

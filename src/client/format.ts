@@ -37,5 +37,52 @@ export function formatRelease(state: ReleaseState): string {
       ]),
     );
   }
+  const files = [...state.artifacts.flatMap((artifact) => artifact.files ?? []), ...state.stored];
+  if (state.artifacts.length > 0) {
+    lines.push('', table([['ARTIFACT', 'STATE', 'MACHINE', 'DETAIL'], ...state.artifacts.map((artifact) => [artifact.name, artifact.status, artifact.machineId ?? '-', artifact.error ?? artifact.detail ?? ''])]));
+  }
+  if (state.gates.length > 0) {
+    lines.push('', table([['GATE', 'STATE', 'BY', 'WHEN'], ...state.gates.map((gate) => [gate.name, gate.status, gate.by ?? '-', gate.decidedAt ?? gate.openedAt ?? ''])]));
+    for (const gate of state.gates.filter((candidate) => candidate.status === 'open')) {
+      lines.push(`waiting: relflow approve ${state.releaseId} ${gate.name} --by <you>   (or reject)`);
+    }
+  }
+  if (state.blocked) {
+    lines.push('', `BLOCKED on ${state.blocked.stage}: ${state.blocked.error}`, `  relflow retry ${state.releaseId}${state.blocked.skippable ? ` | relflow skip ${state.releaseId}` : ''} | relflow abort ${state.releaseId}`);
+  }
+  if (files.length > 0) lines.push('', `${files.length} files stored${state.stored.some((file) => file.name === 'artifacts.json') ? '; artifacts.json: ' + (state.stored.find((file) => file.name === 'artifacts.json')?.urls[0] ?? '') : ''}`);
   return lines.join('\n');
+}
+
+/** The release as a Markdown report: stages, repositories, artifacts, results, decisions. */
+export function markdownReport(state: ReleaseState): string {
+  const row = (cells: string[]) => `| ${cells.map((cell) => cell.replace(/\|/g, '\\|')).join(' | ')} |`;
+  const head = (cells: string[]) => [row(cells), row(cells.map(() => '---'))];
+  const files = [...state.artifacts.flatMap((artifact) => artifact.files ?? []), ...state.stored];
+  return [
+    `# ${state.product} ${state.kind} release ${state.releaseName ?? ''}`,
+    '',
+    `Release \`${state.releaseId}\`: **${state.status}**.`,
+    '',
+    '## Stages',
+    ...head(['stage', 'state', 'ended', 'detail']),
+    ...state.stages.map((stage) => row([stage.name, stage.status, stage.endedAt ?? '', stage.error ?? stage.detail ?? ''])),
+    '',
+    '## Repositories',
+    ...head(['repository', 'base SHA', 'release commit', 'branch', 'tag']),
+    ...state.repositories.map((repository) => row([repository.name, repository.baseSha ?? '', repository.tagSha ?? repository.headSha ?? '', repository.buildBranch ?? '', repository.tag ?? ''])),
+    '',
+    '## Artifacts',
+    ...head(['name', 'file', 'size', 'sha256', 'URLs']),
+    ...files.map((file) => row([file.name, file.file, String(file.size), file.sha256, file.urls.join('<br>')])),
+    '',
+    '## Results',
+    `- CI: ${state.ci ? `${state.ci.passed ? 'passed' : 'failed'} (${state.ci.detail})` : 'not run'}`,
+    `- System tests: ${state.systemTests ? `${state.systemTests.passed ? 'passed' : 'failed'} (${state.systemTests.detail})` : 'not run'}`,
+    ...state.gates.map((gate) => `- Gate ${gate.name}: ${gate.status}${gate.by ? ` by ${gate.by} at ${gate.decidedAt}` : ''}${gate.comment ? ` (${gate.comment})` : ''}`),
+    '',
+    '## Decisions',
+    ...(state.log.length ? state.log.map((entry) => `- ${entry.at} ${entry.by}: ${entry.action}`) : ['- none']),
+    '',
+  ].join('\n');
 }

@@ -5,7 +5,9 @@ import { UserError } from '../release/errors';
 import { buildReleasePlan, dateStamp, ReleasePlan } from '../release/plan';
 import type { ReleaseKind } from '../release/version';
 import { RELEASE_TASK_QUEUE } from '../worker/worker';
-import { releaseWorkflow } from '../workflows';
+import { releaseWorkflow, retagWorkflow } from '../workflows';
+import type { TagResult } from '../activities/git';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { ReleaseKindKey, ReleaseProductKey, ReleaseStageKey, ReleaseStatusKey, ReleaseVersionKey } from '../workflows/searchAttributes';
 import {
   approveUpdate,
@@ -139,4 +141,69 @@ export async function operateRelease(client: Client, releaseId: string, command:
   } catch (error) {
     throw refusal(error);
   }
+}
+
+export interface ReleaseSummary {
+  releaseId: string;
+  kind: string;
+  version: string;
+  stage: string;
+  status: string;
+  started: string;
+}
+
+/** Releases found through their search attributes (the Web UI filters by the same ones). */
+export async function listReleases(client: Client, filters: { kind?: string; version?: string; status?: string; product?: string }): Promise<ReleaseSummary[]> {
+  const clauses = [`WorkflowType = 'releaseWorkflow'`];
+  const quoted = (value: string) => `'${value.replace(/'/g, '')}'`;
+  if (filters.kind) clauses.push(`ReleaseKind = ${quoted(filters.kind)}`);
+  if (filters.version) clauses.push(`ReleaseVersion = ${quoted(filters.version)}`);
+  if (filters.status) clauses.push(`ReleaseStatus = ${quoted(filters.status)}`);
+  if (filters.product) clauses.push(`ReleaseProduct = ${quoted(filters.product)}`);
+  const result: ReleaseSummary[] = [];
+  for await (const execution of client.workflow.list({ query: clauses.join(' AND ') })) {
+    const attribute = (key: { name: string }) => String(execution.typedSearchAttributes.getAll().find((pair) => pair.key.name === key.name)?.value ?? '');
+    result.push({
+      releaseId: execution.workflowId,
+      kind: attribute(ReleaseKindKey),
+      version: attribute(ReleaseVersionKey),
+      stage: attribute(ReleaseStageKey),
+      status: attribute(ReleaseStatusKey),
+      started: execution.startTime.toISOString(),
+    });
+  }
+  return result;
+}
+
+/** The request a release was started with, read back from the start of its history. */
+export async function releaseRequest(client: Client, releaseId: string): Promise<ReleaseRequest> {
+  const history = await client.workflow.getHandle(releaseId).fetchHistory();
+  const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+  if (!payload) throw new UserError(`release ${releaseId} has no start input in its history`);
+  return defaultPayloadConverter.fromPayload(payload) as ReleaseRequest;
+}
+
+/** Runs the retag as a workflow of its own on the release workers, so it is recorded and retried like the rest. */
+export async function retagRelease(client: Client, releaseId: string, repositoryName: string, by: string, taskQueue?: string): Promise<TagResult> {
+  const state = await releaseState(client, releaseId);
+  const request = await releaseRequest(client, releaseId);
+  const repository = state.repositories.find((candidate) => candidate.name === repositoryName);
+  const spec = request.manifest.repositories.find((candidate) => candidate.name === repositoryName);
+  if (!repository || !spec) throw new UserError(`release ${releaseId} has no repository '${repositoryName}'; it has ${state.repositories.map((candidate) => candidate.name).join(', ')}`);
+  if (!repository.tag || !repository.buildBranch) throw new UserError(`${repositoryName} has no tag in release ${releaseId} (patches are not tagged)`);
+  return client.workflow.execute(retagWorkflow, {
+    taskQueue: taskQueue ?? RELEASE_TASK_QUEUE,
+    workflowId: `${releaseId}/retag/${repositoryName}/${Date.now()}`,
+    staticSummary: `retag ${repository.tag} of ${repositoryName} (${releaseId}) by ${by}`,
+    args: [
+      {
+        releaseId,
+        repository: { name: spec.name, url: spec.url, mainBranch: spec.branch, baseBranch: repository.buildBranch, buildBranch: repository.buildBranch, tag: repository.tag, stream: spec.stream, version: repository.tag },
+        tag: repository.tag,
+        message: `Retag ${repository.tag} by ${by}`,
+        author: request.manifest.git.author,
+        tokenEnv: request.manifest.git.tokenEnv,
+      },
+    ],
+  });
 }

@@ -1,2 +1,3 @@
 export { releaseWorkflow } from './release';
 export { artifactWorkflow } from './artifact';
+export { retagWorkflow } from './retag';

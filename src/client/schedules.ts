@@ -1,0 +1,77 @@
+import { Client, ScheduleDescription, ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
+import { UserError } from '../release/errors';
+import { RELEASE_TASK_QUEUE } from '../worker/worker';
+import { releaseWorkflow } from '../workflows';
+import { prepareRelease } from './releases';
+
+export interface NightlyScheduleOptions {
+  scheduleId: string;
+  cron: string;
+  configFile: string;
+  timezone?: string;
+  taskQueue?: string;
+  buildTaskQueue?: string;
+}
+
+/**
+ * A Temporal Schedule that starts the nightly; a nightly still running when the
+ * next is due makes the next one skip. The manifest is read now and carried in
+ * the schedule (update the schedule after editing it).
+ */
+export async function createNightlySchedule(client: Client, options: NightlyScheduleOptions): Promise<string> {
+  const { request, plan } = await prepareRelease({ kind: 'nightly', configFile: options.configFile, buildTaskQueue: options.buildTaskQueue });
+  // The schedule's runs take the date of their own start.
+  const { date: _date, ...scheduled } = request;
+  try {
+    await client.schedule.create({
+      scheduleId: options.scheduleId,
+      spec: { cronExpressions: [options.cron], timezone: options.timezone },
+      policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
+      action: {
+        type: 'startWorkflow',
+        workflowType: releaseWorkflow,
+        workflowId: `${plan.product}-nightly`,
+        taskQueue: options.taskQueue ?? RELEASE_TASK_QUEUE,
+        args: [scheduled],
+      },
+      memo: { manifestFile: options.configFile },
+    });
+  } catch (error) {
+    if (error instanceof Error && /already (exists|running)/i.test(error.message)) {
+      throw new UserError(`schedule '${options.scheduleId}' already exists; delete it first (relflow schedule delete ${options.scheduleId})`);
+    }
+    throw error;
+  }
+  return options.scheduleId;
+}
+
+export async function describeSchedule(client: Client, scheduleId: string): Promise<ScheduleDescription> {
+  try {
+    return await client.schedule.getHandle(scheduleId).describe();
+  } catch (error) {
+    if (error instanceof ScheduleNotFoundError) throw new UserError(`no schedule '${scheduleId}' (see \`relflow schedule list\`)`);
+    throw error;
+  }
+}
+
+export async function scheduleAction(client: Client, scheduleId: string, action: 'pause' | 'unpause' | 'trigger' | 'delete', note?: string): Promise<void> {
+  await describeSchedule(client, scheduleId);
+  const handle = client.schedule.getHandle(scheduleId);
+  if (action === 'pause') await handle.pause(note);
+  else if (action === 'unpause') await handle.unpause(note);
+  else if (action === 'trigger') await handle.trigger(ScheduleOverlapPolicy.SKIP);
+  else await handle.delete();
+}
+
+export async function listSchedules(client: Client): Promise<{ scheduleId: string; paused: boolean; nextRun?: string; recent?: string }[]> {
+  const result = [];
+  for await (const schedule of client.schedule.list()) {
+    result.push({
+      scheduleId: schedule.scheduleId,
+      paused: schedule.state.paused,
+      nextRun: schedule.info.nextActionTimes[0]?.toISOString(),
+      recent: schedule.info.recentActions.at(-1)?.action.workflow.workflowId,
+    });
+  }
+  return result;
+}
