@@ -94,7 +94,7 @@ describe('relflow CLI', function () {
   it('`relflow dev` keeps its state across a restart and stops cleanly on Ctrl-C', async function () {
     this.timeout(240_000);
     const port = await freePort();
-    const uiPort = await freePort();
+    const uiPort = port + 1000;
     const dbFile = join(tempDir('dev'), 'temporal.db');
     const env = { ...process.env, TEMPORAL_ADDRESS: `127.0.0.1:${port}`, RELFLOW_WORKSPACE: tempDir('dev-workspace') };
     const runDev = () =>

@@ -29,6 +29,7 @@ export function fakeActivities(overrides: Partial<Record<keyof ReleaseActivities
     provisionBuilder: async (request: never) => ({ id: `machine-${(request as { artifact: { name: string } }).artifact.name}`, builder: 'local' }),
     buildArtifact: async (request: never) => [file((request as { artifact: { name: string } }).artifact.name)],
     tearDownBuilder: async () => undefined,
+    retagRepository: async (input: never) => ({ tag: (input as { tag: string }).tag, sha: 'c'.repeat(40), created: true }),
   };
   const activities: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
   for (const [name, implementation] of Object.entries({ ...defaults, ...overrides })) {

@@ -1,6 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker, WorkerOptions } from '@temporalio/worker';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createActivities } from '../../src/activities';
@@ -21,9 +21,17 @@ let shared: Shared | undefined;
 export async function startTestServer(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } } });
   const tools = ensureTools();
-  const port = await freePort();
-  const uiPort = await freePort();
-  const server = await startDevServer({ temporalCli: tools.temporalCli, port, uiPort, log: 'ignore', startTimeoutMs: 90_000 });
+  const log = join(tempDir('temporal'), 'server.log');
+  let server: DevServer | undefined;
+  // The dev server also binds a few ports next to its frontend port: on a collision, try other ports.
+  for (let attempt = 1; !server; attempt += 1) {
+    const port = await freePort();
+    try {
+      server = await startDevServer({ temporalCli: tools.temporalCli, port, uiPort: port + 1000, log, startTimeoutMs: 90_000 });
+    } catch (error) {
+      if (attempt >= 3) throw new Error(`${(error as Error).message}\n${readFileSync(log, 'utf8').split('\n').slice(-15).join('\n')}`);
+    }
+  }
   const client = new Client({ connection: await Connection.connect({ address: server.address }), namespace: 'default' });
   const connection = await NativeConnection.connect({ address: server.address });
   shared = { server, client, connection };
