@@ -31,7 +31,8 @@ export function runProcess(argv: string[], options: { cwd: string; env: NodeJS.P
       why = new Error(`${argv[0]} did not finish within ${Math.round(options.timeoutMs / 1000)} s`);
       kill();
     }, options.timeoutMs);
-    const beat = setInterval(() => heartbeat(), 5000);
+    heartbeat();
+    const beat = setInterval(() => heartbeat(), 1000);
     try {
       Context.current().cancelled.catch((error: Error) => {
         why = error;

@@ -14,7 +14,7 @@ export interface ArtifactResult {
 export async function artifactWorkflow(request: BuildRequest): Promise<ArtifactResult> {
   const builder = proxyActivities<BuildActivities>({
     startToCloseTimeout: request.timeoutMs + 10 * 60_000,
-    heartbeatTimeout: '2 minutes',
+    heartbeatTimeout: request.heartbeatTimeout ?? '2 minutes',
     retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumAttempts: 3 },
   });
   const machine = await builder.provisionBuilder(request);

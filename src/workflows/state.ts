@@ -109,6 +109,8 @@ export interface ReleaseRequest {
   date?: string;
   /** Task queue of the artifact builds (default relflow-builds). */
   buildTaskQueue?: string;
+  /** How soon a build whose worker died is noticed and run again (default 2 minutes). */
+  buildHeartbeatTimeout?: string;
 }
 
 export interface GateDecision {

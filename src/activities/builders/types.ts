@@ -13,6 +13,8 @@ export interface BuildRequest {
   keyPrefix: string;
   timeoutMs: number;
   tokenEnv?: string;
+  /** How soon a build on a dead worker is noticed (default 2 minutes). */
+  heartbeatTimeout?: string;
 }
 
 export interface Machine {

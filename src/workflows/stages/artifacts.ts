@@ -42,6 +42,7 @@ export const artifactsStage: Stage = {
                 keyPrefix: storageKey(plan, manifest, ''),
                 timeoutMs: durationMs(artifact.timeout),
                 tokenEnv: manifest.git.tokenEnv,
+                heartbeatTimeout: context.request.buildHeartbeatTimeout,
               },
             ],
           });
