@@ -1,0 +1,102 @@
+import { strict as assert } from 'node:assert';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { loadManifest } from '../src/config/loadManifest';
+import { projectRoot } from '../src/worker/tools';
+
+interface Service {
+  image?: string;
+  build?: string;
+  ports?: string[];
+  healthcheck?: { test: string[] };
+  environment?: Record<string, string>;
+  env_file?: string[];
+  volumes?: string[];
+  depends_on?: Record<string, { condition: string }>;
+}
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? sourceFiles(path) : path.endsWith('.ts') ? [path] : [];
+  });
+}
+
+/** Every TEMPORAL_* and RELFLOW_* variable the worker code reads. */
+function variablesReadBySource(): string[] {
+  const names = new Set<string>();
+  for (const file of sourceFiles(join(projectRoot, 'src'))) {
+    const text = readFileSync(file, 'utf8');
+    // Reads only: `env.NAME`, `env['NAME']`, `readPem('NAME', ...)`; the RELFLOW_* values relflow sets for build commands are not read.
+    for (const match of text.matchAll(/(?:env\.|env\['|readPem\(')((?:TEMPORAL|RELFLOW)_[A-Z_]+)/g)) names.add(match[1]);
+  }
+  // Tools of the development machine, not of a worker: the dev server binary and its cache.
+  for (const developmentOnly of ['RELFLOW_TEMPORAL_CLI', 'RELFLOW_CACHE_DIR']) names.delete(developmentOnly);
+  return [...names].sort();
+}
+
+describe('production topology (docker-compose.yml, Dockerfile), checked without a Docker engine', function () {
+  const compose = parse(readFileSync(join(projectRoot, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, Service>; volumes: Record<string, unknown> };
+  const services = compose.services;
+
+  it('has PostgreSQL, Temporal with its schema setup, the Web UI and two relflow workers', function () {
+    assert.deepEqual(Object.keys(services).sort(), ['postgresql', 'relflow-build-worker', 'relflow-worker', 'temporal', 'temporal-search-attributes', 'temporal-ui']);
+    assert.match(services.temporal.image ?? '', /^temporalio\/auto-setup:/);
+    assert.equal(services['relflow-worker'].environment?.RELFLOW_TASK_QUEUE, 'relflow');
+    assert.equal(services['relflow-build-worker'].environment?.RELFLOW_TASK_QUEUE, 'relflow-builds');
+  });
+
+  it('pins every image by version', function () {
+    for (const [name, service] of Object.entries(services)) {
+      if (!service.image) continue;
+      assert.match(service.image, /:[0-9][\w.-]*$/, `${name}: ${service.image} is not pinned`);
+      assert.doesNotMatch(service.image, /:latest$/);
+    }
+  });
+
+  it('gives every long-running service a health check, and publishes the gRPC and Web UI ports', function () {
+    for (const [name, service] of Object.entries(services)) {
+      if (name === 'temporal-search-attributes') continue;
+      assert.ok(service.healthcheck?.test?.length, `${name} has no health check`);
+    }
+    assert.deepEqual(services.temporal.ports, ['7233:7233']);
+    assert.deepEqual(services['temporal-ui'].ports, ['8233:8080']);
+  });
+
+  it('registers the search attributes the workflow keeps current', function () {
+    const command = JSON.stringify(services['temporal-search-attributes']);
+    for (const name of ['ReleaseKind', 'ReleaseVersion', 'ReleaseStage', 'ReleaseProduct', 'ReleaseStatus']) assert.ok(command.includes(name), name);
+  });
+
+  it('passes every variable the worker reads, and the secrets through relflow.env', function () {
+    const read = variablesReadBySource();
+    assert.ok(read.length >= 10, read.join(', '));
+    for (const worker of ['relflow-worker', 'relflow-build-worker']) {
+      const environment = Object.keys(services[worker].environment ?? {});
+      assert.deepEqual(read.filter((name) => !environment.includes(name)), [], `${worker} misses variables`);
+      assert.deepEqual(services[worker].env_file, ['relflow.env']);
+    }
+    const secretsFile = readFileSync(join(projectRoot, 'relflow.env.example'), 'utf8');
+    const example = JSON.stringify(loadManifest(join(projectRoot, 'relflow.example.yaml')));
+    const secretNames = [...example.matchAll(/"\w+Env":"([A-Z_]+)"/g)].map((match) => match[1]);
+    assert.ok(secretNames.length >= 8);
+    for (const name of secretNames) assert.match(secretsFile, new RegExp(`^${name}=`, 'm'), `${name} in relflow.env.example`);
+  });
+
+  it('keeps Postgres data and the workspaces in volumes', function () {
+    assert.ok(services.postgresql.volumes?.some((volume) => volume.startsWith('postgres-data:')));
+    assert.ok(services['relflow-worker'].volumes?.some((volume) => volume.startsWith('workspace:')));
+    assert.deepEqual(Object.keys(compose.volumes).sort(), ['build-workspace', 'postgres-data', 'workspace']);
+  });
+
+  it('builds a multi-stage, non-root worker image with production dependencies, git, python3 and twine', function () {
+    const dockerfile = readFileSync(join(projectRoot, 'Dockerfile'), 'utf8');
+    assert.equal(dockerfile.match(/^FROM /gm)?.length, 2);
+    assert.match(dockerfile, /^USER node$/m);
+    assert.match(dockerfile, /npm ci --omit=dev/);
+    assert.match(dockerfile, /apt-get install .*\bgit\b.*\bpython3\b/);
+    assert.match(dockerfile, /pip install .*twine==/);
+    assert.match(dockerfile, /^CMD \["node", "bin\/relflow", "worker"\]$/m);
+  });
+});
