@@ -21,7 +21,7 @@ import { freePort, startDevServer } from '../src/worker/temporalServer';
 import { startWorkers } from '../src/worker/worker';
 import { releaseWorkflow } from '../src/workflows';
 import type { ReleaseState } from '../src/workflows/state';
-import { MOTO_ENV, motoEndpoint, stopServices } from '../test/support/services';
+import { MOTO_ENV, motoEndpoint, stopServices } from '../src/worker/localServices';
 import { tempDir } from '../test/support/temporal';
 
 function option(name: string, fallback: number): number {

@@ -9,7 +9,7 @@ import { releaseWorkflow } from '../src/workflows';
 import { releaseStateQuery, ReleaseState } from '../src/workflows/state';
 import { createRemote, git } from './support/gitRepos';
 import { RELFLOW_BIN } from './support/cli';
-import { MOTO_ENV, motoEndpoint } from './support/services';
+import { MOTO_ENV, motoEndpoint } from '../src/worker/localServices';
 import { tempDir, testClient, testServer, uniqueTaskQueue } from './support/temporal';
 
 function startWorkerProcess(taskQueue: string, workspace: string, log: string): ChildProcess {

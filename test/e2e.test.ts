@@ -14,7 +14,7 @@ import { ensureTools, pythonTool } from '../src/worker/tools';
 import { releaseStateQuery, ReleaseState } from '../src/workflows/state';
 import { git } from './support/gitRepos';
 import { Inbox, LocalApi, startGithubApi, startInbox, startLocalApi, startReadTheDocsApi } from './support/fakeSaas';
-import { MOTO_ENV, motoEndpoint, startPypiServer } from './support/services';
+import { MOTO_ENV, motoEndpoint, startPypiServer } from '../src/worker/localServices';
 import { createTestWorker, tempDir, testClient, uniqueTaskQueue } from './support/temporal';
 
 describe('a GA release end to end through the real activities', function () {

@@ -1,4 +1,4 @@
-import { stopServices } from './support/services';
+import { stopServices } from '../src/worker/localServices';
 import { startTestServer, stopTestServer } from './support/temporal';
 
 /** Mocha global fixtures: one Temporal dev server for the whole run. */

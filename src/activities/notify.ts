@@ -1,3 +1,5 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import type { Manifest } from '../config/manifest';
 import type { ReleaseState } from '../workflows/state';
@@ -27,7 +29,14 @@ export function createNotifyActivities(env: NodeJS.ProcessEnv) {
   async function deliver(notifications: Manifest['notifications'], message: Message): Promise<DeliveryReport> {
     const report: DeliveryReport = { webhooks: [] };
     const email = notifications.email;
-    if (email) {
+    if (email?.outbox) {
+      const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+      const info = await transport.sendMail({ from: email.from, to: email.to, subject: message.subject, text: message.text, html: message.html });
+      await mkdir(email.outbox, { recursive: true });
+      const file = join(email.outbox, `${new Date().toISOString().replace(/[:.]/g, '-')}-${message.subject.replace(/[^\w.-]+/g, '_').slice(0, 80)}.eml`);
+      await writeFile(file, info.message as Buffer);
+      report.email = file;
+    } else if (email?.smtp) {
       const user = secret(env, email.smtp.userEnv, 'notifications.email.smtp.userEnv');
       const pass = secret(env, email.smtp.passwordEnv, 'notifications.email.smtp.passwordEnv');
       const transport = nodemailer.createTransport({

@@ -45,8 +45,43 @@ function git(cwd: string, ...args: string[]): string {
   }).trim();
 }
 
-/** Creates the sandbox remotes once (a second demo reuses them) and writes the manifest. Returns the manifest path. */
-export function createDemoProduct(root: string): string {
+/** Where the demo's outside systems listen (moto S3, pypiserver, the ReadTheDocs stand-in). */
+export interface DemoServices {
+  s3Endpoint: string;
+  pypiUrl: string;
+  readthedocsApi: string;
+}
+
+/** The variables the demo's manifest names; the demo's workers get them. */
+export const DEMO_ENV = { DEMO_AWS_KEY: 'demo-access-key', DEMO_AWS_SECRET: 'demo-secret-key', DEMO_RTD_TOKEN: 'demo-readthedocs-token' };
+
+function releaseSections(root: string, services: DemoServices): Partial<ManifestInput> {
+  return {
+    artifacts: [{ name: 'cloudify-ui', repository: 'cloudify-ui', command: './build.sh', outputs: ['cloudify-ui.tgz'] }],
+    storage: {
+      bucket: 'demo-releases',
+      endpoint: services.s3Endpoint,
+      accessKeyIdEnv: 'DEMO_AWS_KEY',
+      secretAccessKeyEnv: 'DEMO_AWS_SECRET',
+      md5: true,
+      mirrors: [{ type: 'directory', name: 'tarzan', path: join(root, 'mirror') }],
+    },
+    systemTests: {
+      command: 'test -s "$RELFLOW_ARTIFACTS_MANIFEST" && printf \'<testsuite tests="3" failures="0" skipped="0"></testsuite>\' > junit.xml',
+      junit: 'junit.xml',
+    },
+    gates: { pypi: { approvers: ['release-engineer'] }, docs: {} },
+    pypi: { repositoryUrl: services.pypiUrl },
+    readthedocs: { apiUrl: `${services.readthedocsApi}/api/v3`, tokenEnv: 'DEMO_RTD_TOKEN' },
+    notifications: { email: { from: 'relflow@example.com', to: ['release-team@example.com'], outbox: join(root, 'outbox') } },
+  };
+}
+
+/**
+ * Creates the sandbox remotes once (a second demo reuses them) and writes the
+ * manifest, with the release sections when the services are given. Returns its path.
+ */
+export function createDemoProduct(root: string, services?: DemoServices): string {
   const remotes = join(root, 'remotes');
   for (const [name, files] of Object.entries(REPOSITORIES)) {
     const bare = join(remotes, `${name}.git`);
@@ -72,8 +107,11 @@ export function createDemoProduct(root: string): string {
     repositories: Object.keys(REPOSITORIES).map((name) => ({
       name,
       url: join(remotes, `${name}.git`),
-      ...(name.includes('plugin') ? { stream: 'plugins' as const } : {}),
+      ...(name.includes('plugin') ? { stream: 'plugins' as const, pluginYaml: 'plugin.yaml' } : {}),
       ...(name === 'cloudify-ui' ? { versionRules: [{ preset: 'package.json' as const, required: true }] } : {}),
+      ...(services && (name === 'cloudify-rest-client' || name === 'cloudify-dsl-parser') ? { pypi: true } : {}),
+      ...(services && name === 'cloudify-docs' ? { readthedocs: 'cloudify-docs' } : {}),
+      ...(name === 'cloudify-manager' ? { typesYaml: 'resources/rest-service/cloudify/types/types.yaml' } : {}),
     })),
     versionRules: [
       { preset: 'setup.py' },
@@ -83,17 +121,19 @@ export function createDemoProduct(root: string): string {
       { preset: 'sphinx-conf.py' },
       { preset: 'blueprint' },
     ],
+    ...(services ? releaseSections(root, services) : {}),
   };
   const file = join(root, 'relflow.yaml');
   writeFileSync(file, `# The demo product's release manifest (written by relflow demo).\n${stringify(manifest)}`);
   return file;
 }
 
-/** The next GA version of the demo: one minor above the newest GA tag of its remotes. */
-export function nextDemoGaVersion(root: string): string {
+/** The next GA of the demo: one minor above the newest GA tag of its remotes, core 3.N with plugins 1.N. */
+export function nextDemoGaVersion(root: string): { version: string; pluginsVersion: string } {
   const tags = git(join(root, 'remotes', 'cloudify-rest-client.git'), 'tag', '--list')
     .split('\n')
     .filter((tag) => /^3\.\d+$/.test(tag))
     .map((tag) => Number(tag.split('.')[1]));
-  return `3.${tags.length ? Math.max(...tags) + 1 : 4}`;
+  const minor = tags.length ? Math.max(...tags) + 1 : 4;
+  return { version: `3.${minor}`, pluginsVersion: `1.${minor}` };
 }

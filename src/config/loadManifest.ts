@@ -79,6 +79,10 @@ function crossChecks(manifest: Manifest): ManifestProblem[] {
   if (manifest.repositories.some((repository) => repository.readthedocs) && !manifest.readthedocs) {
     problems.push({ path: 'readthedocs', message: 'required when a repository names a ReadTheDocs project (tokenEnv)' });
   }
+  const email = manifest.notifications.email;
+  if (email && !email.smtp && !email.outbox) {
+    problems.push({ path: 'notifications.email', message: 'needs smtp (host, port) or an outbox directory' });
+  }
   return problems;
 }
 

@@ -240,7 +240,9 @@ export const manifestSchema = z
                 userEnv: envName.optional(),
                 passwordEnv: envName.optional(),
               })
-              .strict(),
+              .strict()
+              .optional(),
+            outbox: z.string().min(1).optional().describe('write each mail as an .eml file into this directory instead of sending it'),
           })
           .strict()
           .optional(),

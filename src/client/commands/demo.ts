@@ -1,21 +1,52 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { Client } from '@temporalio/client';
+import { s3Client } from '../../activities/storage';
+import { loadManifest } from '../../config/loadManifest';
 import { UserError } from '../../release/errors';
 import { dateStamp } from '../../release/plan';
 import type { ReleaseKind } from '../../release/version';
+import { motoEndpoint, startPypiServer, stopServices } from '../../worker/localServices';
 import { ensureTools, projectRoot, pythonTool } from '../../worker/tools';
 import { isPortOpen } from '../../worker/temporalServer';
 import { defaultWorkspaceDir, startWorkers } from '../../worker/worker';
+import type { GateName, ReleaseState } from '../../workflows/state';
 import { connectClient, connectWorker, temporalSettings } from '../connection';
-import { createDemoProduct, nextDemoGaVersion } from '../demoProduct';
-import { formatRelease } from '../format';
+import { createDemoProduct, DEMO_ENV, nextDemoGaVersion } from '../demoProduct';
+import { formatRelease, markdownReport } from '../format';
+import { startReadTheDocsApi } from '../localApi';
 import { prepareRelease, releaseState, startPreparedRelease } from '../releases';
 import { DEFAULT_DB_FILE, installQuietRuntime, startDevEnvironment } from './dev';
 
 const log = (line: string) => process.stdout.write(`[relflow demo] ${line}\n`);
 
-async function runRelease(client: Client, configFile: string, kind: ReleaseKind, version?: string): Promise<{ releaseId: string; ok: boolean }> {
-  const prepared = await prepareRelease({ kind, configFile, version, date: dateStamp(new Date()) });
+/** The demo's own task queues: a `relflow dev` worker without the demo's settings never takes its work. */
+const DEMO_QUEUE = 'relflow-demo';
+
+async function waitForState(client: Client, releaseId: string, predicate: (state: ReleaseState) => boolean): Promise<ReleaseState> {
+  for (;;) {
+    const state = await releaseState(client, releaseId);
+    if (predicate(state)) return state;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+}
+
+/** A person at the terminal: `relflow approve <id> <gate>` (asynchronously: this process runs the workers that answer). */
+async function approveWithCli(releaseId: string, gate: GateName, address: string): Promise<void> {
+  const argv = [join(projectRoot, 'bin', 'relflow'), 'approve', releaseId, gate, '--by', 'release-engineer', '--comment', 'approved in the demo'];
+  log(`$ relflow ${argv.slice(1).join(' ')}`);
+  try {
+    const { stdout } = await promisify(execFile)(process.execPath, argv, { encoding: 'utf8', env: { ...process.env, TEMPORAL_ADDRESS: address } });
+    process.stdout.write(stdout);
+  } catch (error) {
+    throw new UserError(`relflow approve failed: ${String((error as { stderr?: string }).stderr ?? error).trim()}`);
+  }
+}
+
+async function runRelease(client: Client, configFile: string, kind: ReleaseKind, address: string, versions: { version?: string; pluginsVersion?: string } = {}): Promise<ReleaseState> {
+  const prepared = await prepareRelease({ kind, configFile, ...versions, date: dateStamp(new Date()), taskQueue: DEMO_QUEUE, buildTaskQueue: `${DEMO_QUEUE}-builds` });
   const releaseId = prepared.plan.releaseId;
   try {
     await startPreparedRelease(client, prepared);
@@ -24,48 +55,75 @@ async function runRelease(client: Client, configFile: string, kind: ReleaseKind,
     if (!(error instanceof UserError && /already exists/.test(error.message))) throw error;
     log(`${releaseId} already ran today; showing it again`);
   }
-  await client.workflow.getHandle(releaseId).result().catch(() => undefined);
-  const state = await releaseState(client, releaseId);
-  process.stdout.write(`\n${formatRelease(state)}\n\n`);
-  return { releaseId, ok: state.status === 'succeeded' };
+  const approved = new Set<string>();
+  for (;;) {
+    const state = await waitForState(client, releaseId, (candidate) => candidate.status !== 'running');
+    const open = state.gates.find((gate) => gate.status === 'open' && !approved.has(gate.name));
+    if (open) {
+      log(`the ${open.name} gate is open`);
+      await approveWithCli(releaseId, open.name, address);
+      approved.add(open.name);
+      continue;
+    }
+    if (state.status === 'waiting') continue;
+    process.stdout.write(`\n${formatRelease(state)}\n\n`);
+    return state;
+  }
 }
 
 /**
- * The first thing a new user runs: the embedded dev server and a worker, a
- * sandbox product under .relflow/demo, a nightly and a GA release of it.
+ * The first thing a new user runs: the embedded dev server and workers, moto as
+ * S3, pypiserver as PyPI, a ReadTheDocs stand-in, an outbox for email, a sandbox
+ * product under .relflow/demo; then a nightly and a GA release of it, with the
+ * GA's gates approved through the CLI.
  */
 export async function demoCommand(): Promise<void> {
-  installQuietRuntime();
+  installQuietRuntime('ERROR');
   const started = Date.now();
   const tools = ensureTools();
   const settings = temporalSettings();
   const [host, port] = settings.address.split(':');
+  const root = join(projectRoot, '.relflow', 'demo');
   let stopServer: (() => Promise<void>) | undefined;
   let uiUrl = 'http://localhost:8233';
-  if (await isPortOpen(host, Number(port))) {
-    log(`using the Temporal server already at ${settings.address}, with a worker of this process`);
+  const readthedocs = await startReadTheDocsApi({ 'cloudify-docs': true });
+  try {
+    const s3Endpoint = await motoEndpoint();
+    const pypiUrl = await startPypiServer(join(root, 'pypi'));
+    log(`moto S3 at ${s3Endpoint}, pypiserver at ${pypiUrl}, ReadTheDocs stand-in at ${readthedocs.url}`);
+    const configFile = createDemoProduct(root, { s3Endpoint, pypiUrl, readthedocsApi: readthedocs.url });
+    const storage = loadManifest(configFile).storage;
+    if (storage) await s3Client(storage, DEMO_ENV).send(new CreateBucketCommand({ Bucket: storage.bucket }));
+    log(`sandbox product: ${join(root, 'remotes')} (manifest ${configFile})`);
+
+    if (await isPortOpen(host, Number(port))) {
+      log(`using the Temporal server already at ${settings.address}`);
+    } else {
+      const environment = await startDevEnvironment({ uiPort: 8233, dbFile: DEFAULT_DB_FILE, workers: false }, log);
+      uiUrl = environment.server.uiUrl ?? uiUrl;
+      stopServer = environment.stop;
+    }
     const connection = await connectWorker(settings);
-    const workers = await startWorkers({ connection, namespace: settings.namespace, workspaceDir: defaultWorkspaceDir(), pythonBin: pythonTool(tools, 'python') });
-    stopServer = async () => {
+    const workers = await startWorkers(
+      { connection, namespace: settings.namespace, workspaceDir: defaultWorkspaceDir(), pythonBin: pythonTool(tools, 'python'), env: { ...process.env, ...DEMO_ENV } },
+      [DEMO_QUEUE, `${DEMO_QUEUE}-builds`],
+    );
+    try {
+      const client = await connectClient(settings);
+      const nightly = await runRelease(client, configFile, 'nightly', settings.address);
+      const ga = await runRelease(client, configFile, 'ga', settings.address, nextDemoGaVersion(root));
+      process.stdout.write(`${markdownReport(ga)}\n`);
+      log(`mails written to ${join(root, 'outbox')}; artifacts mirrored under ${join(root, 'mirror')}; packages in ${join(root, 'pypi')}`);
+      log(`releases ${nightly.releaseId} and ${ga.releaseId} are in the Temporal Web UI at ${uiUrl} while \`npm start\` runs (state is kept in ${DEFAULT_DB_FILE})`);
+      log(`demo finished in ${Math.round((Date.now() - started) / 1000)} s`);
+      if (nightly.status !== 'succeeded' || ga.status !== 'succeeded') throw new Error('a demo release did not succeed (see its state above)');
+    } finally {
       await workers.stop();
       await connection.close();
-    };
-  } else {
-    const environment = await startDevEnvironment({ uiPort: 8233, dbFile: DEFAULT_DB_FILE }, log);
-    uiUrl = environment.server.uiUrl ?? uiUrl;
-    stopServer = environment.stop;
-  }
-  try {
-    const root = join(projectRoot, '.relflow', 'demo');
-    const configFile = createDemoProduct(root);
-    log(`sandbox product: ${join(root, 'remotes')} (manifest ${configFile})`);
-    const client = await connectClient(settings);
-    const nightly = await runRelease(client, configFile, 'nightly');
-    const ga = await runRelease(client, configFile, 'ga', nextDemoGaVersion(root));
-    log(`releases ${nightly.releaseId} and ${ga.releaseId} are in the Temporal Web UI at ${uiUrl} while \`npm start\` runs (state is kept in ${DEFAULT_DB_FILE})`);
-    log(`demo finished in ${Math.round((Date.now() - started) / 1000)} s`);
-    if (!nightly.ok || !ga.ok) throw new Error('a demo release did not succeed (see its state above)');
+    }
   } finally {
-    await stopServer();
+    await stopServer?.();
+    stopServices();
+    await readthedocs.close();
   }
 }

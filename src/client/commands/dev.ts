@@ -9,6 +9,8 @@ import { connectWorker, temporalSettings } from '../connection';
 export interface DevOptions {
   uiPort: number;
   dbFile: string;
+  /** Start the release and build workers too (default true). */
+  workers?: boolean;
 }
 
 export const DEFAULT_DB_FILE = join(projectRoot, '.relflow', 'temporal.db');
@@ -20,8 +22,8 @@ function portOf(address: string): { ip: string; port: number } {
 }
 
 /** Worker logs at WARN, and no SDK signal handlers: the commands stop the worker themselves. */
-export function installQuietRuntime(): void {
-  Runtime.install({ shutdownSignals: [], logger: new DefaultLogger('WARN'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } } });
+export function installQuietRuntime(level: 'WARN' | 'ERROR' = 'WARN'): void {
+  Runtime.install({ shutdownSignals: [], logger: new DefaultLogger(level), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } } });
 }
 
 /** Starts the embedded Temporal dev server, then runs the worker until the process is interrupted. */
@@ -34,6 +36,7 @@ export async function startDevEnvironment(options: DevOptions, log: (line: strin
   const server = await startDevServer({ temporalCli: tools.temporalCli, dbFile: options.dbFile, ip, port, uiPort: options.uiPort, namespace: settings.namespace, log: serverLog });
   log(`server log: ${serverLog}`);
   log(`Temporal Web UI: ${server.uiUrl}`);
+  if (options.workers === false) return { server, stop: () => server.stop() };
   const connection = await connectWorker(settings);
   const workers = await startWorkers({ connection, namespace: settings.namespace, workspaceDir: defaultWorkspaceDir(), pythonBin: pythonTool(tools, 'python') });
   log(`workers polling task queues ${workers.taskQueues.map((queue) => `'${queue}'`).join(' and ')} (workspace ${defaultWorkspaceDir()})`);

@@ -1,9 +1,9 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { ensureTools, pythonTool } from '../../src/worker/tools';
-import { freePort, isPortOpen } from '../../src/worker/temporalServer';
+import { ensureTools, pythonTool } from './tools';
+import { freePort, isPortOpen } from './temporalServer';
 
-/** Real servers from the tools environment, started on loopback once per test run and stopped at the end. */
+/** Real servers from the tools environment (moto, pypiserver), on loopback, for the tests, the demo and the benchmark. */
 const running: ChildProcess[] = [];
 
 async function startServer(argv: string[], port: number, what: string): Promise<void> {
@@ -42,5 +42,5 @@ export function stopServices(): void {
   moto = undefined;
 }
 
-/** Credentials moto accepts; the worker reads them from these variables. */
+/** Credentials moto accepts (any do); the worker reads them from these variables. */
 export const MOTO_ENV = { TEST_AWS_KEY: 'moto-access-key-id', TEST_AWS_SECRET: 'moto-secret-access-key-value' };
