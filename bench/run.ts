@@ -11,7 +11,7 @@ import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createReadStream } from 'node:fs';
-import { s3Client, sha256File } from '../src/activities/storage';
+import { s3Client, sha256File, storeFile } from '../src/activities/storage';
 import { validateManifest } from '../src/config/loadManifest';
 import type { Manifest } from '../src/config/manifest';
 import { buildReleasePlan, repositoryTemplateValues } from '../src/release/plan';
@@ -153,6 +153,24 @@ async function runNightly(client: Client, taskQueue: string, manifest: Manifest,
   return { wallMs, busyMs, events, state };
 }
 
+/** Throughput and memory of one 100 MiB upload (moto S3, multipart, plus the directory mirror). */
+async function uploadFigures(manifest: Manifest, root: string, say: (line: string) => void): Promise<void> {
+  const path = join(root, 'upload-100mib.bin');
+  execFileSync('sh', ['-c', `head -c ${100 * 1024 * 1024} /dev/urandom > ${path}`]);
+  const rssBefore = process.memoryUsage().rss;
+  let peak = rssBefore;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+  const started = Date.now();
+  await storeFile({ storage: manifest.storage as NonNullable<Manifest['storage']>, name: 'upload', key: 'bench/upload-100mib.bin', path }, MOTO_ENV);
+  const ms = Date.now() - started;
+  clearInterval(sampler);
+  say(`100 MiB upload (sha256, S3 multipart, mirror) ${seconds(ms)} = ${(100 / (ms / 1000)).toFixed(0)} MiB/s; RSS grew ${((peak - rssBefore) / 1048576).toFixed(0)} MiB during it`);
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } } });
   const root = tempDir('bench');
@@ -188,7 +206,6 @@ async function main(): Promise<void> {
     await s3Client(baselineManifest.storage as NonNullable<Manifest['storage']>, MOTO_ENV).send(new CreateBucketCommand({ Bucket: 'bench-baseline' }));
     const baselineMs = await baseline(baselineManifest, join(baselineRoot, 'work'), '20260101');
 
-    const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
     const ratio = (a: number, b: number) => (a / b).toFixed(2);
     say('');
     say(`baseline (sequential script)        ${seconds(baselineMs)}`);
@@ -199,6 +216,12 @@ async function main(): Promise<void> {
     say(`worker peak RSS (this process)      ${rssAfterRelflow.toFixed(0)} MiB`);
     say(`history events (release + children) ${first.events} (limit 51200 per workflow)`);
     say(`release states                      ${first.state.status}, ${warm.state.status}, ${rerun.state.status}`);
+    const stageMs = (state: ReleaseState, name: string) => {
+      const stage = state.stages.find((candidate) => candidate.name === name);
+      return stage?.startedAt && stage.endedAt ? Date.parse(stage.endedAt) - Date.parse(stage.startedAt) : NaN;
+    };
+    say(`checkout of ${REPOS} repositories       cold ${seconds(stageMs(first.state, 'checkout'))}, warm ${seconds(stageMs(warm.state, 'checkout'))}`);
+    await uploadFigures(relflowManifest, root, say);
   } finally {
     await workers.stop();
     await connection.close();
