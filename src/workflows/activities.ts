@@ -11,5 +11,10 @@ export function activities(options: Partial<ActivityOptions> = {}) {
 /** Git activities: idempotent, heartbeating on long clones and pushes. */
 export const gitActivities = activities({ retry: { ...RETRY, maximumAttempts: 5 } });
 
+/** The same, with the one-line summary the Web UI shows for the activity. */
+export function gitActivitiesFor(summary: string) {
+  return activities({ retry: { ...RETRY, maximumAttempts: 5 }, summary });
+}
+
 /** Alerts must not hold a release up for long. */
 export const notifyActivities = activities({ startToCloseTimeout: '2 minutes', heartbeatTimeout: undefined });

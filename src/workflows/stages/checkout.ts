@@ -1,5 +1,5 @@
 import { mapWithLimit } from '../concurrency';
-import { gitActivities } from '../activities';
+import { gitActivitiesFor } from '../activities';
 import { planOf, Stage } from '../stage';
 import { fail, start, succeed } from '../tracker';
 
@@ -15,7 +15,7 @@ export const checkoutStage: Stage = {
       if (state.baseSha) return;
       start(state, `fetching ${repository.baseBranch}`);
       try {
-        const { baseSha } = await gitActivities.checkoutRepository({
+        const { baseSha } = await gitActivitiesFor(`checkout ${repository.name} (${repository.baseBranch})`).checkoutRepository({
           releaseId: context.release.state.releaseId,
           repository,
           tokenEnv: context.manifest.git.tokenEnv,

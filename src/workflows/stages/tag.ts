@@ -1,4 +1,4 @@
-import { gitActivities } from '../activities';
+import { gitActivitiesFor } from '../activities';
 import { mapWithLimit } from '../concurrency';
 import { planOf, Stage } from '../stage';
 import { fail, start, succeed } from '../tracker';
@@ -16,7 +16,7 @@ export const tagStage: Stage = {
       if (!repository.tag || state.tagSha) return;
       start(state, `tagging ${repository.tag}`);
       try {
-        const result = await gitActivities.tagRepository({
+        const result = await gitActivitiesFor(`tag ${repository.name} ${repository.tag}`).tagRepository({
           releaseId: context.release.state.releaseId,
           repository,
           tokenEnv: manifest.git.tokenEnv,

@@ -1,6 +1,6 @@
 import { repositoryTemplateValues } from '../../release/plan';
 import { concreteRules } from '../../release/versionRules';
-import { gitActivities } from '../activities';
+import { gitActivitiesFor } from '../activities';
 import { mapWithLimit } from '../concurrency';
 import { planOf, Stage } from '../stage';
 import { fail, start, succeed } from '../tracker';
@@ -19,7 +19,7 @@ export const versionStage: Stage = {
       const spec = manifest.repositories.find((candidate) => candidate.name === repository.name);
       start(state, `versioning on ${repository.buildBranch}`);
       try {
-        const result = await gitActivities.versionRepository({
+        const result = await gitActivitiesFor(`version ${repository.name} on ${repository.buildBranch}`).versionRepository({
           releaseId: context.release.state.releaseId,
           repository,
           tokenEnv: manifest.git.tokenEnv,

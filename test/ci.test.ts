@@ -1,0 +1,80 @@
+import { strict as assert } from 'node:assert';
+import { createCiActivities } from '../src/activities/ci';
+import { createDocsActivities } from '../src/activities/readthedocs';
+import { junitCounts } from '../src/activities/systemTests';
+import { startGithubApi, startReadTheDocsApi } from './support/fakeSaas';
+
+const targets = [
+  { repository: 'cloudify-manager', tag: '3.4', sha: 'a'.repeat(40) },
+  { repository: 'cloudify-ui', tag: '3.4', sha: 'b'.repeat(40) },
+];
+
+describe('CI on tags (GitHub REST API served locally) and ReadTheDocs builds', function () {
+  this.timeout(60_000);
+
+  it('passes when every tag is green, with the token sent as a bearer token', async function () {
+    const api = await startGithubApi({ 'cloudify-manager': 'success', 'cloudify-ui': 'success' });
+    try {
+      const result = await createCiActivities({ GH: 'token-123' }).waitForCi({ ci: { provider: 'github', apiUrl: api.url, owner: 'cloudify-cosmo', tokenEnv: 'GH', timeout: '10s', pollEvery: '1s' }, targets });
+      assert.equal(result.passed, true);
+      assert.ok(api.requests.every((request) => request.headers.authorization === 'Bearer token-123'));
+      assert.ok(api.requests.some((request) => request.path === '/repos/cloudify-cosmo/cloudify-ui/commits/3.4/check-runs'));
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('reports a red tag as a failed result (not an error), naming the repository and the check', async function () {
+    const api = await startGithubApi({ 'cloudify-manager': 'success', 'cloudify-ui': 'failure' });
+    try {
+      const result = await createCiActivities({}).waitForCi({ ci: { provider: 'github', apiUrl: api.url, owner: 'org', timeout: '10s', pollEvery: '1s' }, targets });
+      assert.equal(result.passed, false);
+      assert.equal(result.detail, 'CI failed on cloudify-ui (failed: travis-ci, unit)');
+      assert.deepEqual(result.repositories.map((entry) => entry.result), ['passed', 'failed']);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('gives up after the manifest timeout, naming what is still pending', async function () {
+    const api = await startGithubApi({ 'cloudify-manager': 'success', 'cloudify-ui': 'pending' });
+    try {
+      const started = Date.now();
+      const result = await createCiActivities({}).waitForCi({ ci: { provider: 'github', apiUrl: api.url, owner: 'org', timeout: '3s', pollEvery: '1s' }, targets });
+      assert.equal(result.passed, false);
+      assert.equal(result.detail, 'CI timed out after 3s waiting for cloudify-ui');
+      assert.ok(Date.now() - started < 10_000);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('runs a command provider with the tags in its environment', async function () {
+    const ci = createCiActivities({ PATH: process.env.PATH });
+    const green = await ci.waitForCi({ ci: { provider: 'command', command: 'echo "$RELFLOW_CI_TARGETS" | grep -q cloudify-ui', timeout: '10s' }, targets });
+    assert.equal(green.passed, true);
+    const red = await ci.waitForCi({ ci: { provider: 'command', command: 'echo boom; exit 3', timeout: '10s' }, targets });
+    assert.deepEqual([red.passed, red.detail], [false, 'CI command failed (exit 3): boom']);
+  });
+
+  it('counts a JUnit report over all its suites', function () {
+    const xml = '<testsuites><testsuite name="a" tests="3" failures="1" errors="1" skipped="0"/><testsuite name="b" tests="2" failures="0" skipped="1"></testsuite></testsuites>';
+    assert.deepEqual(junitCounts(xml), { tests: 5, failures: 2, skipped: 1 });
+  });
+
+  it('ReadTheDocs: a successful and a failed build are reported per project', async function () {
+    const api = await startReadTheDocsApi({ good: true, bad: false });
+    try {
+      const docs = createDocsActivities({ RTD: 'rtd-token' });
+      const readthedocs = { apiUrl: `${api.url}/api/v3`, tokenEnv: 'RTD', timeout: '10s' };
+      const good = await docs.buildDocs({ readthedocs, project: 'good', version: '3.4', pollMs: 50 });
+      const bad = await docs.buildDocs({ readthedocs, project: 'bad', version: '3.4', pollMs: 50 });
+      assert.deepEqual([good.success, good.detail], [true, 'built']);
+      assert.deepEqual([bad.success, bad.detail], [false, 'failed: Sphinx error']);
+      assert.ok(api.requests.every((request) => request.headers.authorization === 'Token rtd-token'));
+      await assert.rejects(docs.buildDocs({ readthedocs, project: 'missing', version: '3.4', pollMs: 50 }), /ReadTheDocs project 'missing' has no version '3\.4'/);
+    } finally {
+      await api.close();
+    }
+  });
+});
