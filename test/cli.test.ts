@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { createRemote } from './support/gitRepos';
@@ -7,6 +7,7 @@ import { writeManifest } from './support/manifests';
 import { RELFLOW_BIN, runCli, runCliAsync } from './support/cli';
 import { createTestWorker, tempDir, testServer, uniqueTaskQueue } from './support/temporal';
 import { freePort } from '../src/worker/temporalServer';
+import { projectRoot } from '../src/worker/tools';
 
 function oneLineError(stderr: string): string {
   const lines = stderr.trim().split('\n');
@@ -28,6 +29,15 @@ describe('relflow CLI', function () {
       versions: { core: '3.5', plugins: '1.5' },
       repositories: [{ name: 'core', url: repo }, { name: 'ui', url: other }],
     });
+  });
+
+  it('the bootstrap names a missing Go and how to install it, before building anything', function () {
+    const result = spawnSync(process.execPath, [join(projectRoot, 'scripts', 'bootstrap.mjs')], {
+      encoding: 'utf8',
+      env: { PATH: '/nonexistent', HOME: process.env.HOME, RELFLOW_CACHE_DIR: tempDir('empty-cache') },
+    });
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /^relflow bootstrap: the Temporal CLI is not built yet and `go` is not on PATH: install Go >= 1\.25 .*RELFLOW_TEMPORAL_CLI/);
   });
 
   it('prints help with an example for every command', function () {
