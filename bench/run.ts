@@ -221,6 +221,7 @@ async function main(): Promise<void> {
       return stage?.startedAt && stage.endedAt ? Date.parse(stage.endedAt) - Date.parse(stage.startedAt) : NaN;
     };
     say(`checkout of ${REPOS} repositories       cold ${seconds(stageMs(first.state, 'checkout'))}, warm ${seconds(stageMs(warm.state, 'checkout'))}`);
+    say(`stage times of the first nightly     ${first.state.stages.filter((stage) => stage.status === 'succeeded').map((stage) => `${stage.name} ${seconds(stageMs(first.state, stage.name))}`).join(', ')}`);
     await uploadFigures(relflowManifest, root, say);
   } finally {
     await workers.stop();

@@ -129,8 +129,15 @@ async function remoteTagCommit(git: SimpleGit, tag: string): Promise<string | un
 }
 
 export function createGitActivities(workspace: GitWorkspace) {
-  const workingCopy = (input: RepositoryRef) =>
-    workspace.workingCopy(input.releaseId, input.repository.name, input.repository.url, gitOptions(input.tokenEnv));
+  const workingCopy = (input: RepositoryRef, fetch = true) =>
+    workspace.workingCopy(input.releaseId, input.repository.name, input.repository.url, { ...gitOptions(input.tokenEnv), fetch });
+
+  /** The working copy, fetched only when it lacks `sha` (another worker made it). */
+  async function workingCopyWith(input: RepositoryRef, sha: string): Promise<SimpleGit> {
+    const git = await workingCopy(input, false);
+    if (!(await revParse(git, sha))) await git.fetch(['origin', '--prune', '--tags', '--force']);
+    return git;
+  }
 
   /**
    * Puts the build branch in the working copy at its start point and applies
@@ -214,7 +221,7 @@ export function createGitActivities(workspace: GitWorkspace) {
     async tagRepository(input: TagInput): Promise<TagResult> {
       const { repository, tag, sha } = input;
       try {
-        const git = await workingCopy(input);
+        const git = await workingCopyWith(input, sha);
         for (let attempt = 1; ; attempt += 1) {
           const existing = await remoteTagCommit(git, tag);
           if (existing === sha) return { tag, sha, created: false };

@@ -59,18 +59,23 @@ export class GitWorkspace {
     }
   }
 
-  /** The release's working copy of a repository, cloned on first use, fetched after. */
-  async workingCopy(releaseId: string, name: string, url: string, options: GitOptions = {}): Promise<SimpleGit> {
+  /**
+   * The release's working copy of a repository: cloned (with the refreshed
+   * mirror as reference) on first use; after that fetched from its remote, or,
+   * with `fetch: false`, used as it is (the caller fetches only what it lacks).
+   */
+  async workingCopy(releaseId: string, name: string, url: string, options: GitOptions & { fetch?: boolean } = {}): Promise<SimpleGit> {
     const dir = this.workingCopyDir(releaseId, name);
-    const mirror = await this.refreshMirror(name, url, options);
     if (!existsSync(join(dir, '.git'))) {
+      const mirror = await this.refreshMirror(name, url, options);
       mkdirSync(join(this.root, 'releases', releaseId), { recursive: true });
       const partial = `${dir}.partial-${process.pid}`;
+      await rm(partial, { recursive: true, force: true });
       await this.git(join(this.root, 'releases', releaseId), options).clone(url, partial, ['--reference', mirror, '--no-checkout', '--progress']);
       // Rename makes the clone appear whole or not at all, even after a crash mid-clone.
       if (existsSync(join(dir, '.git'))) await rm(partial, { recursive: true, force: true });
       else await rename(partial, dir);
-    } else {
+    } else if (options.fetch !== false) {
       await this.git(dir, options).fetch(['origin', '--prune', '--tags', '--force']);
     }
     return this.git(dir, options);

@@ -28,7 +28,10 @@ export function createSpecsActivities(workspace: GitWorkspace, env: NodeJS.Proce
           const { repository } = spec;
           let content: string;
           try {
-            const git = await workspace.workingCopy(input.releaseId, repository.name, repository.url, { tokenEnv: input.tokenEnv });
+            let git = await workspace.workingCopy(input.releaseId, repository.name, repository.url, { tokenEnv: input.tokenEnv, fetch: false });
+            if (!(await git.raw(['cat-file', '-t', spec.sha]).catch(() => ''))) {
+              git = await workspace.workingCopy(input.releaseId, repository.name, repository.url, { tokenEnv: input.tokenEnv });
+            }
             content = await git.raw(['show', `${spec.sha}:${spec.path}`]);
           } catch (error) {
             throw describeGitFailure(error, `${repository.name}: cannot read ${spec.path} at ${spec.sha.slice(0, 12)}`);
