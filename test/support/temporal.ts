@@ -50,6 +50,11 @@ function current(): Shared {
   return shared;
 }
 
+/** The Temporal Web UI of the test server. */
+export function testUiUrl(): string {
+  return current().server.uiUrl as string;
+}
+
 export function testServer(): DevServer {
   return current().server;
 }

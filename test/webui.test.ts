@@ -1,0 +1,65 @@
+import { strict as assert } from 'node:assert';
+import { existsSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+import type { ManifestInput } from '../src/config/manifest';
+import { releaseWorkflow } from '../src/workflows';
+import { fakeActivities } from './support/fakeActivities';
+import { manifestOf } from './support/manifests';
+import { testClient, testUiUrl, uniqueTaskQueue, withWorkers } from './support/temporal';
+
+const CHROMIUM = '/usr/bin/chromium';
+
+describe('the Temporal Web UI shows releases by their search attributes (Debian chromium, playwright-core)', function () {
+  this.timeout(180_000);
+
+  before(function () {
+    if (!existsSync(CHROMIUM)) this.skip();
+  });
+
+  it('finds a finished release by kind and product and reads its status', async function () {
+    const taskQueue = uniqueTaskQueue('webui');
+    const product = `webui${Date.now()}`;
+    const manifest: ManifestInput = { product, versions: { core: '3.5', plugins: '1.5' }, repositories: [{ name: 'core', url: '/srv/core.git' }] };
+    const { activities } = fakeActivities();
+    const workflowId = await withWorkers({ taskQueue, activities }, async () => {
+      const handle = await testClient().workflow.start(releaseWorkflow, {
+        taskQueue,
+        workflowId: `${product}-nightly-20261124`,
+        args: [{ manifest: manifestOf(manifest), kind: 'nightly', date: '20261124', buildTaskQueue: `${taskQueue}-builds` }],
+      });
+      await handle.result();
+      return handle.workflowId;
+    });
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    try {
+      const page = await browser.newPage();
+      const query = `ReleaseKind="nightly" AND ReleaseProduct="${product}" AND ReleaseStatus="succeeded"`;
+      const url = `${testUiUrl()}/namespaces/default/workflows?query=${encodeURIComponent(query)}`;
+      // The visibility store catches up within a moment: reload until the release is listed.
+      let listed = false;
+      for (let attempt = 0; attempt < 20 && !listed; attempt += 1) {
+        await page.goto(url, { waitUntil: 'domcontentloaded' });
+        listed = await page
+          .getByText(workflowId)
+          .first()
+          .waitFor({ state: 'visible', timeout: 5000 })
+          .then(() => true)
+          .catch(() => false);
+      }
+      if (!listed) await page.screenshot({ path: '/tmp/relflow-webui-failure.png' });
+      assert.ok(listed, `${workflowId} not listed at ${url} (screenshot /tmp/relflow-webui-failure.png)`);
+      const row = page.locator('tr', { hasText: workflowId }).first();
+      assert.match((await row.innerText()).toLowerCase(), /completed/);
+      const href = await page.locator('a', { hasText: workflowId }).first().getAttribute('href');
+      assert.ok(href, 'the release links to its page');
+      await page.goto(new URL(href, testUiUrl()).toString(), { waitUntil: 'domcontentloaded' });
+      await page.getByText(workflowId).first().waitFor({ state: 'visible', timeout: 15_000 });
+      assert.match((await page.locator('body').innerText()).toLowerCase(), /completed/);
+    } finally {
+      await browser.close();
+    }
+  });
+});
