@@ -76,6 +76,12 @@ describe('relflow CLI on releases (the real binary against the test server)', fu
       assert.match(report.stdout, /\| core \| a{40} \| b{40} \| 3\.4-build \| 3\.4 \|/);
       assert.match(report.stdout, /alice: approved gate pypi: ship it/);
       assert.match(report.stdout, /Gate docs: rejected by bob .*\(docs are stale\)/);
+      const html = await runCliAsync(['report', id, '--format', 'html'], env);
+      assert.match(html.stdout, /^<!doctype html>/);
+      assert.match(html.stdout, /<tr><td>core<\/td><td>a{40}<\/td><td>b{40}<\/td><td>3\.4-build<\/td><td>3\.4<\/td><\/tr>/);
+      assert.match(html.stdout, /<li>Gate docs: rejected by bob/);
+      const json = JSON.parse((await runCliAsync(['report', id, '--format', 'json'], env)).stdout) as ReleaseState;
+      assert.equal(json.releaseId, id);
       const listed = await until('the release in list', async () => {
         const result = await runCliAsync(['list', '--kind', 'ga', '--product', 'clirel', '--json'], env);
         const releases = JSON.parse(result.stdout || '[]') as { releaseId: string; status: string }[];

@@ -1,3 +1,4 @@
+import { escapeHtml } from '../release/escapeHtml';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
@@ -74,9 +75,6 @@ export function createNotifyActivities(env: NodeJS.ProcessEnv) {
   };
 }
 
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"]/g, (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[char] as string);
-}
 
 export function announcement(state: ReleaseState): Message {
   const files = [...state.artifacts.flatMap((artifact) => artifact.files ?? []), ...state.stored];

@@ -9,7 +9,7 @@ import { DEFAULT_DB_FILE, devCommand } from './commands/dev';
 import { demoCommand } from './commands/demo';
 import { formatPlan, planRelease } from './commands/plan';
 import { workerCommand, workerDefaults } from './commands/worker';
-import { formatRelease, markdownReport } from './format';
+import { formatRelease, htmlReport, markdownReport } from './format';
 import { createNightlySchedule, describeSchedule, listSchedules, scheduleAction } from './schedules';
 import type { GateName, ReleaseState } from '../workflows/state';
 import { decideGate, listReleases, operateRelease, prepareRelease, releaseState, retagRelease, startPreparedRelease } from './releases';
@@ -203,13 +203,17 @@ Example:
     .description('follow a release live until it ends or waits at a gate')
     .argument('<release-id>', 'the release')
     .option('--interval <ms>', 'refresh interval', parsePositive, 1000)
+    .option('--json', 'print each state as one line of JSON')
     .addHelpText('after', '\nExample:\n  relflow watch cloudify-3.4')
-    .action(async (releaseId: string, options: { interval: number }) => {
+    .action(async (releaseId: string, options: { interval: number; json?: boolean }) => {
       const client = await connectClient();
       for (;;) {
         const state = await releaseState(client, releaseId);
-        if (process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H');
-        out(formatRelease(state));
+        if (options.json) out(JSON.stringify(state));
+        else {
+          if (process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H');
+          out(formatRelease(state));
+        }
         const ended = !['running'].includes(state.status);
         if (ended) {
           process.exitCode = exitCodeOf(state);
@@ -224,9 +228,11 @@ Example:
     .description('the release as Markdown: stages, repositories with SHAs and tags, artifacts with URLs and sha256, results, decisions')
     .argument('<release-id>', 'the release')
     .option('-o, --output <file>', 'write to a file')
-    .addHelpText('after', '\nExample:\n  relflow report cloudify-3.4 -o release-3.4.md')
-    .action(async (releaseId: string, options: { output?: string }) => {
-      const report = markdownReport(await releaseState(await connectClient(), releaseId));
+    .addOption(new Option('--format <format>', 'markdown, html or json').choices(['markdown', 'html', 'json']).default('markdown'))
+    .addHelpText('after', '\nExamples:\n  relflow report cloudify-3.4 -o release-3.4.md\n  relflow report cloudify-3.4 --format html -o release-3.4.html')
+    .action(async (releaseId: string, options: { output?: string; format: 'markdown' | 'html' | 'json' }) => {
+      const state = await releaseState(await connectClient(), releaseId);
+      const report = options.format === 'html' ? htmlReport(state) : options.format === 'json' ? JSON.stringify(state, null, 2) : markdownReport(state);
       if (options.output) writeFileSync(options.output, report);
       else out(report);
     });

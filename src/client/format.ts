@@ -1,3 +1,4 @@
+import { escapeHtml } from '../release/escapeHtml';
 import type { ItemState, ReleaseState } from '../workflows/state';
 
 function table(rows: string[][]): string {
@@ -85,4 +86,37 @@ export function markdownReport(state: ReleaseState): string {
     ...(state.log.length ? state.log.map((entry) => `- ${entry.at} ${entry.by}: ${entry.action}`) : ['- none']),
     '',
   ].join('\n');
+}
+
+
+/** The Markdown report as a standalone HTML page (headings, tables, lists; `<br>` in cells kept). */
+export function htmlReport(state: ReleaseState): string {
+  const lines = markdownReport(state).split('\n');
+  const body: string[] = [];
+  let inList = false;
+  for (const [index, line] of lines.entries()) {
+    if (inList && !line.startsWith('- ')) {
+      body.push('</ul>');
+      inList = false;
+    }
+    if (line.startsWith('## ')) body.push(`<h2>${escapeHtml(line.slice(3))}</h2>`);
+    else if (line.startsWith('# ')) body.push(`<h1>${escapeHtml(line.slice(2))}</h1>`);
+    else if (line.startsWith('- ')) {
+      if (!inList) body.push('<ul>');
+      inList = true;
+      body.push(`<li>${escapeHtml(line.slice(2))}</li>`);
+    } else if (line.startsWith('|')) {
+      if (/^\|( --- \|)+$/.test(line)) continue;
+      const cells = line.slice(2, -2).split(' | ').map((cell) => escapeHtml(cell.replace(/\\\|/g, '|')).replace(/&lt;br&gt;/g, '<br>'));
+      const header = lines[index + 1]?.startsWith('| ---');
+      const tag = header ? 'th' : 'td';
+      if (header) body.push('<table>');
+      body.push(`<tr>${cells.map((cell) => `<${tag}>${cell}</${tag}>`).join('')}</tr>`);
+      if (!lines[index + 1]?.startsWith('|')) body.push('</table>');
+    } else if (line.trim()) body.push(`<p>${escapeHtml(line).replace(/\*\*(.+?)\*\*/g, '<strong>$1</strong>').replace(/`(.+?)`/g, '<code>$1</code>')}</p>`);
+  }
+  if (inList) body.push('</ul>');
+  return `<!doctype html>\n<html><head><meta charset="utf-8"><title>${escapeHtml(state.releaseId)}</title>` +
+    '<style>body{font-family:sans-serif}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;font-size:13px}</style></head>' +
+    `<body>\n${body.join('\n')}\n</body></html>\n`;
 }
