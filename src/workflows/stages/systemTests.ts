@@ -1,6 +1,6 @@
 import { durationMs } from '../../release/duration';
 import { activities } from '../activities';
-import { planOf, Stage } from '../stage';
+import type { Stage } from '../stage';
 
 /** System tests on the built artifacts; skipped when CI failed, as the original flow did. */
 export const systemTestsStage: Stage = {
@@ -13,7 +13,6 @@ export const systemTestsStage: Stage = {
     return undefined;
   },
   async run(context) {
-    const plan = planOf(context);
     const systemTests = context.manifest.systemTests as NonNullable<typeof context.manifest.systemTests>;
     const { runSystemTests } = activities({ startToCloseTimeout: durationMs(systemTests.timeout) + 10 * 60_000, retry: { maximumAttempts: 1 } });
     const files = [...context.release.state.artifacts.flatMap((artifact) => artifact.files ?? []), ...context.release.state.stored];
