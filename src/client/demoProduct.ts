@@ -37,11 +37,12 @@ const REPOSITORIES: Record<string, Record<string, string>> = {
   },
 };
 
-function git(cwd: string, ...args: string[]): string {
+/** git for sandbox repositories (the demo's, the tests'), as a fixed sandbox author. */
+export function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', args, {
     cwd,
     encoding: 'utf8',
-    env: { ...process.env, GIT_AUTHOR_NAME: 'Demo', GIT_AUTHOR_EMAIL: 'demo@example.com', GIT_COMMITTER_NAME: 'Demo', GIT_COMMITTER_EMAIL: 'demo@example.com' },
+    env: { ...process.env, GIT_AUTHOR_NAME: 'Sandbox', GIT_AUTHOR_EMAIL: 'sandbox@example.com', GIT_COMMITTER_NAME: 'Sandbox', GIT_COMMITTER_EMAIL: 'sandbox@example.com' },
   }).trim();
 }
 
