@@ -122,6 +122,9 @@ artifacts:
     assert.deepEqual([rest, plugin].map((remote) => readFileSync(join(remote, 'packed-refs'), 'utf8')), refsBefore, 'no ref changed on the remotes');
     const patch = runCli(['plan', 'patch', '--version', '3.4.1', '-c', config]);
     assert.equal(patch.status, 2);
-    assert.match(patch.stderr, /^relflow: repositories\[0\] \(cloudify-rest-client\): cannot read branch '3\.4-patch1' of /);
+    const problems = patch.stderr.trim().split('\n');
+    assert.equal(problems.length, 2, patch.stderr);
+    assert.match(problems[0], /^relflow: repositories\[0\] \(cloudify-rest-client\): cannot read branch '3\.4-patch1' of /);
+    assert.match(problems[1], /^repositories\[1\] \(cloudify-script-plugin\): cannot read branch '3\.4-patch1' of /);
   });
 });

@@ -165,6 +165,8 @@ describe('release workflow (test activities, real dev server)', function () {
       const handle = await startRelease(taskQueue, 'nightly', undefined, manifest);
       const blocked = await waitFor(handle, (candidate) => candidate.status === 'blocked', 'blocked');
       assert.deepEqual(blocked.blocked && [blocked.blocked.stage, blocked.blocked.error], ['specs', 'mirror tarzan: connection refused']);
+      // The release shows `blocked` before its alert activity has run.
+      await waitFor(handle, () => Boolean(calls.sendAlert), 'the blocked alert');
       assert.match(String((calls.sendAlert.at(-1)?.[0] as { message: { text: string } }).message.text), /relflow retry /);
       await assert.rejects(operateRelease(testClient(), handle.workflowId, { action: 'abort', by: '' }), /refused: say who acts/);
       failing = false;

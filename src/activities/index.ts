@@ -6,6 +6,7 @@ import { GitWorkspace } from './gitWorkspace';
 import { createNotifyActivities } from './notify';
 import { createPypiActivities } from './pypi';
 import { createDocsActivities } from './readthedocs';
+import { createReaperActivities } from './reaper';
 import { createSpecsActivities } from './specs';
 import { createStorageActivities } from './storage';
 import { createSystemTestActivities } from './systemTests';
@@ -32,6 +33,7 @@ export function createActivities(config: ActivityConfig) {
     ...createDocsActivities(env),
     ...createNotifyActivities(env),
     ...createBuildActivities(workspace, join(config.workspaceDir, 'builds'), env),
+    ...createReaperActivities(env),
   };
 }
 

@@ -66,3 +66,15 @@ export function heartbeat(details?: unknown): void {
 export function lastLines(output: string, count = 5): string {
   return output.trim().split('\n').slice(-count).join(' | ');
 }
+
+/** Waits; inside an activity the wait ends early, with the cancellation, when the activity is cancelled. */
+export async function pause(ms: number): Promise<void> {
+  let context: Context | undefined;
+  try {
+    context = Context.current();
+  } catch {
+    // Called outside an activity.
+  }
+  if (context) await context.sleep(ms);
+  else await new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -4,13 +4,15 @@ import { loadManifest } from '../config/loadManifest';
 import { manifestJsonSchema } from '../config/jsonSchema';
 import { UserError } from '../release/errors';
 import { isReleaseKind, RELEASE_KINDS, ReleaseKind } from '../release/version';
+import { BuildMachine, reapBuildMachines } from '../activities/builders/ec2';
+import { isReleaseRunning } from '../activities/reaper';
 import { connectClient } from './connection';
 import { DEFAULT_DB_FILE, devCommand } from './commands/dev';
 import { demoCommand } from './commands/demo';
 import { formatPlan, planRelease } from './commands/plan';
 import { workerCommand, workerDefaults } from './commands/worker';
 import { formatRelease, htmlReport, markdownReport } from './format';
-import { createNightlySchedule, describeSchedule, listSchedules, scheduleAction } from './schedules';
+import { createNightlySchedule, createReapSchedule, describeSchedule, listSchedules, scheduleAction } from './schedules';
 import type { GateName, ReleaseState } from '../workflows/state';
 import { decideGate, listReleases, operateRelease, prepareRelease, releaseState, retagRelease, startPreparedRelease } from './releases';
 
@@ -237,22 +239,47 @@ Example:
       else out(report);
     });
 
-  const schedule = program.command('schedule').description('the nightly as a Temporal Schedule (overlapping runs are skipped)');
+  program
+    .command('reap')
+    .description('terminate the EC2 build machines whose release no longer runs (what a terminated release leaves behind)')
+    .addOption(configOption())
+    .option('--dry-run', 'list what would be terminated; terminate nothing')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExamples:\n  relflow reap -c relflow.yaml --dry-run\n  relflow schedule create reap --cron "*/30 * * * *" -c relflow.yaml   # every 30 minutes')
+    .action(async (options: { config: string; dryRun?: boolean; json?: boolean }) => {
+      const manifest = loadManifest(options.config);
+      const client = await connectClient();
+      const result = await reapBuildMachines(manifest.ec2, process.env, (releaseId) => isReleaseRunning(client, releaseId), { dryRun: options.dryRun });
+      if (options.json) return out(JSON.stringify(result, null, 2));
+      const line = (machine: BuildMachine) => `  ${machine.instanceId}  ${machine.releaseId || '(no release)'}  ${machine.artifact}  launched ${machine.launched ?? '-'}`;
+      out(
+        [
+          `${options.dryRun ? 'would terminate' : 'terminated'} ${result.terminated.length} machine(s)${result.terminated.length ? ':' : ''}`,
+          ...result.terminated.map(line),
+          `kept ${result.kept.length} machine(s) of running releases${result.kept.length ? ':' : ''}`,
+          ...result.kept.map(line),
+        ].join('\n'),
+      );
+    });
+
+  const schedule = program.command('schedule').description('Temporal Schedules: the nightly, and the build machine reaper (overlapping runs are skipped)');
   schedule
     .command('create')
-    .argument('<kind>', 'nightly')
+    .argument('<what>', 'nightly (start the nightly release) or reap (terminate build machines of releases that no longer run)')
     .requiredOption('--cron <expression>', 'when, e.g. "0 2 * * *"')
     .addOption(configOption())
-    .option('--id <schedule-id>', 'schedule ID (default: <product>-nightly)')
+    .option('--id <schedule-id>', 'schedule ID (default: <product>-nightly or <product>-reap)')
     .option('--timezone <tz>', 'time zone of the cron expression', 'UTC')
     .option('--task-queue <name>', 'task queue of the release workers', defaults.taskQueue)
-    .addHelpText('after', '\nExample:\n  relflow schedule create nightly --cron "0 2 * * *" -c relflow.yaml')
-    .action(async (kind: string, options: { cron: string; config: string; id?: string; timezone: string; taskQueue: string }) => {
-      if (kind !== 'nightly') throw new UserError(`only nightlies are scheduled; got '${kind}'`);
+    .addHelpText('after', '\nExamples:\n  relflow schedule create nightly --cron "0 2 * * *" -c relflow.yaml\n  relflow schedule create reap --cron "*/30 * * * *" -c relflow.yaml')
+    .action(async (what: string, options: { cron: string; config: string; id?: string; timezone: string; taskQueue: string }) => {
+      if (what !== 'nightly' && what !== 'reap') throw new UserError(`schedule create: expected nightly or reap, got '${what}' (milestone, GA and patch releases are started by hand)`);
       const manifest = loadManifest(options.config);
-      const scheduleId = options.id ?? `${manifest.product}-nightly`;
-      await createNightlySchedule(await connectClient(), { scheduleId, cron: options.cron, configFile: options.config, timezone: options.timezone, taskQueue: options.taskQueue });
-      out(`schedule ${scheduleId} created: nightly at "${options.cron}" (${options.timezone})`);
+      const scheduleId = options.id ?? `${manifest.product}-${what}`;
+      const settings = { scheduleId, cron: options.cron, configFile: options.config, timezone: options.timezone, taskQueue: options.taskQueue };
+      const client = await connectClient();
+      await (what === 'nightly' ? createNightlySchedule(client, settings) : createReapSchedule(client, settings));
+      out(`schedule ${scheduleId} created: ${what} at "${options.cron}" (${options.timezone})`);
     });
   schedule
     .command('list')

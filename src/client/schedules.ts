@@ -1,16 +1,39 @@
-import { Client, ScheduleDescription, ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
+import { Client, ScheduleDescription, ScheduleNotFoundError, ScheduleOptionsAction, ScheduleOverlapPolicy } from '@temporalio/client';
+import { loadManifest } from '../config/loadManifest';
 import { UserError } from '../release/errors';
 import { RELEASE_TASK_QUEUE } from '../worker/worker';
-import { releaseWorkflow } from '../workflows';
+import { reapWorkflow, releaseWorkflow } from '../workflows';
 import { prepareRelease } from './releases';
 
-export interface NightlyScheduleOptions {
+export interface ScheduleOptions {
   scheduleId: string;
   cron: string;
-  configFile: string;
   timezone?: string;
   taskQueue?: string;
+}
+
+export interface NightlyScheduleOptions extends ScheduleOptions {
+  configFile: string;
   buildTaskQueue?: string;
+}
+
+/** Creates a schedule; one that exists already is a user error that says how to replace it. */
+async function createSchedule(client: Client, options: ScheduleOptions & { action: ScheduleOptionsAction; memo?: Record<string, unknown> }): Promise<string> {
+  try {
+    await client.schedule.create({
+      scheduleId: options.scheduleId,
+      spec: { cronExpressions: [options.cron], timezone: options.timezone },
+      policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
+      action: options.action,
+      memo: options.memo,
+    });
+  } catch (error) {
+    if (error instanceof Error && /already (exists|running)/i.test(error.message)) {
+      throw new UserError(`schedule '${options.scheduleId}' already exists; delete it first (relflow schedule delete ${options.scheduleId})`);
+    }
+    throw error;
+  }
+  return options.scheduleId;
 }
 
 /**
@@ -22,27 +45,21 @@ export async function createNightlySchedule(client: Client, options: NightlySche
   const { request, plan } = await prepareRelease({ kind: 'nightly', configFile: options.configFile, buildTaskQueue: options.buildTaskQueue });
   // The schedule's runs take the date of their own start.
   const { date: _date, ...scheduled } = request;
-  try {
-    await client.schedule.create({
-      scheduleId: options.scheduleId,
-      spec: { cronExpressions: [options.cron], timezone: options.timezone },
-      policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
-      action: {
-        type: 'startWorkflow',
-        workflowType: releaseWorkflow,
-        workflowId: `${plan.product}-nightly`,
-        taskQueue: options.taskQueue ?? RELEASE_TASK_QUEUE,
-        args: [scheduled],
-      },
-      memo: { manifestFile: options.configFile },
-    });
-  } catch (error) {
-    if (error instanceof Error && /already (exists|running)/i.test(error.message)) {
-      throw new UserError(`schedule '${options.scheduleId}' already exists; delete it first (relflow schedule delete ${options.scheduleId})`);
-    }
-    throw error;
-  }
-  return options.scheduleId;
+  return createSchedule(client, {
+    ...options,
+    action: { type: 'startWorkflow', workflowType: releaseWorkflow, workflowId: `${plan.product}-nightly`, taskQueue: options.taskQueue ?? RELEASE_TASK_QUEUE, args: [scheduled] },
+    memo: { manifestFile: options.configFile },
+  });
+}
+
+/** A Temporal Schedule that runs the reaper over the manifest's EC2 settings. */
+export async function createReapSchedule(client: Client, options: ScheduleOptions & { configFile: string }): Promise<string> {
+  const manifest = loadManifest(options.configFile);
+  return createSchedule(client, {
+    ...options,
+    action: { type: 'startWorkflow', workflowType: reapWorkflow, workflowId: `${manifest.product}-reap`, taskQueue: options.taskQueue ?? RELEASE_TASK_QUEUE, args: [{ ec2: manifest.ec2 }] },
+    memo: { manifestFile: options.configFile },
+  });
 }
 
 export async function describeSchedule(client: Client, scheduleId: string): Promise<ScheduleDescription> {

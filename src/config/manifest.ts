@@ -175,6 +175,17 @@ export const manifestSchema = z
     versionRules: z.array(versionRule).default([{ preset: 'setup.py' }, { preset: 'plugin.yaml' }]),
     artifacts: z.array(artifact).default([]),
     storage: storage.optional(),
+    ec2: z
+      .object({
+        region: z.string().default('us-east-1'),
+        endpoint: z.string().url().optional().describe('an EC2-compatible endpoint; AWS when absent'),
+        accessKeyIdEnv: envName.optional(),
+        secretAccessKeyEnv: envName.optional(),
+        pollInterval: duration.default('5s').describe('how often a build waits to look for its machine\'s result'),
+      })
+      .strict()
+      .default({})
+      .describe('where the ec2 builder starts its machines'),
     ci: z
       .discriminatedUnion('provider', [
         z.object({ provider: z.literal('none') }).strict(),

@@ -1,4 +1,4 @@
-import { CancellationScope, proxyActivities } from '@temporalio/workflow';
+import { CancellationScope, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { BuildActivities, BuildRequest } from '../activities/builders';
 import type { StoredFile } from './state';
 
@@ -11,7 +11,9 @@ export interface ArtifactResult {
  * One artifact: provision -> build (outputs stored) -> tear down. The tear-down
  * runs on success, failure and cancellation alike.
  */
-export async function artifactWorkflow(request: BuildRequest): Promise<ArtifactResult> {
+export async function artifactWorkflow(input: BuildRequest): Promise<ArtifactResult> {
+  // Machines and their reports are keyed by the run, so an operator's retry gets a machine of its own.
+  const request: BuildRequest = patched('artifact-run-id') ? { ...input, runId: workflowInfo().runId } : input;
   const builder = proxyActivities<BuildActivities>({
     startToCloseTimeout: request.timeoutMs + 10 * 60_000,
     heartbeatTimeout: request.heartbeatTimeout ?? '2 minutes',

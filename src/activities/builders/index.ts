@@ -1,21 +1,20 @@
-import { ApplicationFailure } from '@temporalio/common';
 import type { GitWorkspace } from '../gitWorkspace';
+import { createEc2Builder } from './ec2';
 import { createLocalBuilder } from './local';
 import type { BuildRequest, Machine } from './types';
+import { createVagrantBuilder } from './vagrant';
 import type { StoredFile } from '../../workflows/state';
 
 export type { BuildRequest, Machine } from './types';
 
 /** Provision, build (and store the outputs), tear down: one interface over every builder. */
 export function createBuildActivities(workspace: GitWorkspace, buildRoot: string, env: NodeJS.ProcessEnv) {
-  const local = createLocalBuilder(workspace, buildRoot, env);
-  const builderFor = (request: BuildRequest) => {
-    if (request.artifact.builder === 'local') return local;
-    throw ApplicationFailure.nonRetryable(
-      `${request.artifact.name}: the ${request.artifact.builder} builder is not available in this relflow version; use builder: local`,
-      'BuilderUnavailable',
-    );
+  const builders = {
+    local: createLocalBuilder(workspace, buildRoot, env),
+    ec2: createEc2Builder(env),
+    vagrant: createVagrantBuilder(workspace, buildRoot, env),
   };
+  const builderFor = (request: BuildRequest) => builders[request.artifact.builder];
   return {
     async provisionBuilder(request: BuildRequest): Promise<Machine> {
       return builderFor(request).provision(request);

@@ -1,12 +1,11 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { ApplicationFailure } from '@temporalio/common';
-import { simpleGit } from 'simple-git';
 import type { GitWorkspace } from '../gitWorkspace';
 import { gitEnvironment } from '../gitWorkspace';
 import { lastLines, runProcess } from '../process';
-import { storeFile } from '../storage';
+import { storeBuildOutputs } from './outputs';
+import { buildVariables, checkOutReleaseCommit } from './source';
 import type { BuildRequest, Machine } from './types';
 import type { StoredFile } from '../../workflows/state';
 
@@ -55,33 +54,10 @@ export function createLocalBuilder(workspace: GitWorkspace, buildRoot: string, e
     },
 
     async build(request: BuildRequest): Promise<StoredFile[]> {
-      const dir = buildDir(request);
-      const source = join(dir, 'src');
-      const mirror = await workspace.refreshMirror(request.repository.name, request.repository.url, { tokenEnv: request.tokenEnv });
-      await rm(source, { recursive: true, force: true });
-      await mkdir(dir, { recursive: true });
-      const git = simpleGit(dir).env(gitEnvironment(env, request.tokenEnv));
-      await git.clone(mirror, source, ['--no-checkout', '--quiet']);
-      await simpleGit(source).env(gitEnvironment(env)).raw(['checkout', '--quiet', '--detach', request.sha]);
-      const buildEnv = {
-        ...gitEnvironment(env),
-        RELFLOW_RELEASE_ID: request.releaseId,
-        RELFLOW_ARTIFACT: request.artifact.name,
-        RELFLOW_VERSION: request.version,
-        RELFLOW_SHA: request.sha,
-      };
-      await runCommand(request.artifact.command, source, buildEnv, request.timeoutMs);
-      const outputs = request.artifact.outputs.flatMap((pattern) => expandOutputs(source, pattern));
-      if (outputs.length === 0) {
-        throw ApplicationFailure.nonRetryable(`${request.artifact.name}: the build left none of ${request.artifact.outputs.join(', ')}`, 'BuildOutputMissing');
-      }
-      const stored: StoredFile[] = [];
-      for (const path of outputs) {
-        const file = path.slice(path.lastIndexOf('/') + 1);
-        const { skipped: _skipped, ...result } = await storeFile({ storage: request.storage, name: request.artifact.name, key: `${request.keyPrefix}${file}`, path }, env);
-        stored.push(result);
-      }
-      return stored;
+      const source = join(buildDir(request), 'src');
+      await checkOutReleaseCommit(workspace, request, source, env);
+      await runCommand(request.artifact.command, source, { ...gitEnvironment(env), ...buildVariables(request) }, request.timeoutMs);
+      return storeBuildOutputs(request, request.artifact.outputs.flatMap((pattern) => expandOutputs(source, pattern)), env);
     },
 
     async tearDown(request: BuildRequest): Promise<void> {

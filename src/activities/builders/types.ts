@@ -9,10 +9,14 @@ export interface BuildRequest {
   sha: string;
   version: string;
   storage: NonNullable<Manifest['storage']>;
+  /** Where ec2 builds start their machines. */
+  ec2?: Manifest['ec2'];
   /** Storage key prefix of the release (keys are prefix + file name). */
   keyPrefix: string;
   timeoutMs: number;
   tokenEnv?: string;
+  /** The artifact workflow's run: a retried activity keeps its machine, an operator's retry (a new run) gets a new one. */
+  runId?: string;
   /** How soon a build on a dead worker is noticed (default 2 minutes). */
   heartbeatTimeout?: string;
 }

@@ -35,7 +35,7 @@ export async function planRelease(options: { kind: ReleaseKind; configFile: stri
   const plan = buildReleasePlan(manifest, { ...options, date: options.date ?? dateStamp(new Date()) });
   const scratch = await mkdtemp(join(tmpdir(), 'relflow-plan-'));
   try {
-    const repositories = await Promise.all(
+    const results = await Promise.allSettled(
       plan.repositories.map(async (repository, index): Promise<PlannedRepository> => {
         const spec = manifest.repositories[index];
         const rules = concreteRules(spec.versionRules ?? manifest.versionRules);
@@ -61,6 +61,12 @@ export async function planRelease(options: { kind: ReleaseKind; configFile: stri
         };
       }),
     );
+    // Every repository that cannot be read, in manifest order, rather than whichever clone failed first.
+    const problems = results.flatMap((result) => (result.status === 'rejected' ? [result.reason as unknown] : []));
+    const userProblems = problems.filter((problem): problem is UserError => problem instanceof UserError);
+    if (userProblems.length < problems.length) throw problems.find((problem) => !(problem instanceof UserError));
+    if (userProblems.length > 0) throw new UserError(userProblems.map((problem) => problem.message).join('\n'));
+    const repositories = results.map((result) => (result as PromiseFulfilledResult<PlannedRepository>).value);
     return { plan, repositories };
   } finally {
     await rm(scratch, { recursive: true, force: true });

@@ -39,6 +39,7 @@ export const artifactsStage: Stage = {
                 sha: releaseCommit(context, repository.name),
                 version: plan.forms.version_version,
                 storage,
+                ec2: manifest.ec2,
                 keyPrefix: storageKey(plan, manifest, ''),
                 timeoutMs: durationMs(artifact.timeout),
                 tokenEnv: manifest.git.tokenEnv,

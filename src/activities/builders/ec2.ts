@@ -1,0 +1,142 @@
+import { createHash } from 'node:crypto';
+import { DescribeInstancesCommand, EC2Client, Instance, paginateDescribeInstances, RunInstancesCommand, TerminateInstancesCommand, _InstanceType } from '@aws-sdk/client-ec2';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Manifest } from '../../config/manifest';
+import { durationMs } from '../../release/duration';
+import type { StoredFile } from '../../workflows/state';
+import { buildRun, buildScript, collectMachineOutputs, removeMachineReports } from './machine';
+import type { BuildRequest, Machine } from './types';
+
+export type Ec2Settings = Manifest['ec2'];
+
+const RELEASE_TAG = 'relflow:release';
+const ARTIFACT_TAG = 'relflow:artifact';
+const RUN_TAG = 'relflow:run';
+
+export function ec2Client(settings: Ec2Settings, env: NodeJS.ProcessEnv): EC2Client {
+  const accessKeyId = settings.accessKeyIdEnv ? env[settings.accessKeyIdEnv] : undefined;
+  const secretAccessKey = settings.secretAccessKeyEnv ? env[settings.secretAccessKeyEnv] : undefined;
+  for (const [field, name, value] of [['ec2.accessKeyIdEnv', settings.accessKeyIdEnv, accessKeyId], ['ec2.secretAccessKeyEnv', settings.secretAccessKeyEnv, secretAccessKey]] as const) {
+    if (name && !value) throw ApplicationFailure.nonRetryable(`${field}: environment variable ${name} is not set on the worker`, 'MissingSecret');
+  }
+  return new EC2Client({ region: settings.region, endpoint: settings.endpoint, credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : undefined });
+}
+
+/**
+ * The same artifact run always gives the same token, so a retried RunInstances
+ * returns the first machine; an operator's retry is a new run and a new machine.
+ */
+export function clientToken(request: BuildRequest): string {
+  return createHash('sha256').update(`${request.releaseId}/${request.artifact.name}/${buildRun(request)}`).digest('hex').slice(0, 64);
+}
+
+const ALIVE = ['pending', 'running'];
+
+/** The ec2 builder: a machine per artifact run (idempotent by ClientToken), tagged with its release, terminated in the tear-down. */
+export function createEc2Builder(env: NodeJS.ProcessEnv, pollMs = 5000) {
+  const settingsOf = (request: BuildRequest): Ec2Settings => request.ec2 ?? { region: 'us-east-1', pollInterval: '5s' };
+  return {
+    async provision(request: BuildRequest): Promise<Machine> {
+      const machine = request.artifact.ec2;
+      if (!machine) throw ApplicationFailure.nonRetryable(`artifacts.${request.artifact.name}.ec2: required with builder ec2 (imageId)`, 'InvalidArtifact');
+      const client = ec2Client(settingsOf(request), env);
+      // EC2 dedupes by ClientToken; the lookup by tags also covers EC2-compatible APIs that do not (moto).
+      const existing = await client.send(
+        new DescribeInstancesCommand({
+          Filters: [
+            { Name: `tag:${RELEASE_TAG}`, Values: [request.releaseId] },
+            { Name: `tag:${ARTIFACT_TAG}`, Values: [request.artifact.name] },
+            { Name: `tag:${RUN_TAG}`, Values: [buildRun(request)] },
+            { Name: 'instance-state-name', Values: ALIVE },
+          ],
+        }),
+      );
+      const alive = existing.Reservations?.flatMap((reservation) => reservation.Instances ?? [])[0]?.InstanceId;
+      if (alive) return { id: alive, builder: 'ec2' };
+      const response = await client.send(
+        new RunInstancesCommand({
+          ImageId: machine.imageId,
+          InstanceType: machine.instanceType as _InstanceType,
+          SubnetId: machine.subnetId,
+          KeyName: machine.keyName,
+          MinCount: 1,
+          MaxCount: 1,
+          ClientToken: clientToken(request),
+          InstanceInitiatedShutdownBehavior: 'terminate',
+          UserData: Buffer.from(await buildScript(request, env)).toString('base64'),
+          TagSpecifications: [
+            {
+              ResourceType: 'instance',
+              Tags: [
+                { Key: 'Name', Value: `relflow ${request.releaseId} ${request.artifact.name}` },
+                { Key: RELEASE_TAG, Value: request.releaseId },
+                { Key: ARTIFACT_TAG, Value: request.artifact.name },
+                { Key: RUN_TAG, Value: buildRun(request) },
+              ],
+            },
+          ],
+        }),
+      );
+      const id = response.Instances?.[0]?.InstanceId;
+      if (!id) throw new Error(`${request.artifact.name}: RunInstances returned no instance`);
+      return { id, builder: 'ec2' };
+    },
+
+    async build(request: BuildRequest & { machine: Machine }): Promise<StoredFile[]> {
+      return collectMachineOutputs(request, env, request.ec2?.pollInterval ? durationMs(request.ec2.pollInterval) : pollMs);
+    },
+
+    async tearDown(request: BuildRequest & { machine: Machine }): Promise<void> {
+      await terminateInstances(settingsOf(request), env, [request.machine.id]);
+      await removeMachineReports(request, env);
+    },
+  };
+}
+
+async function terminateInstances(settings: Ec2Settings, env: NodeJS.ProcessEnv, ids: string[]): Promise<void> {
+  try {
+    await ec2Client(settings, env).send(new TerminateInstancesCommand({ InstanceIds: ids }));
+  } catch (error) {
+    if (!/InvalidInstanceID\.NotFound/.test(String((error as { name?: string }).name ?? error))) throw error;
+  }
+}
+
+export interface BuildMachine {
+  instanceId: string;
+  releaseId: string;
+  artifact: string;
+  state: string;
+  launched?: string;
+}
+
+/** Every pending or running machine that relflow started (by its tags). */
+export async function listBuildMachines(settings: Ec2Settings, env: NodeJS.ProcessEnv): Promise<BuildMachine[]> {
+  const machines: BuildMachine[] = [];
+  const pages = paginateDescribeInstances({ client: ec2Client(settings, env) }, { Filters: [{ Name: 'tag-key', Values: [RELEASE_TAG] }, { Name: 'instance-state-name', Values: ALIVE }] });
+  for await (const page of pages) {
+    for (const instance of (page.Reservations ?? []).flatMap((reservation) => reservation.Instances ?? [])) {
+      const tag = (key: string) => (instance as Instance).Tags?.find((candidate) => candidate.Key === key)?.Value ?? '';
+      machines.push({ instanceId: instance.InstanceId as string, releaseId: tag(RELEASE_TAG), artifact: tag(ARTIFACT_TAG), state: instance.State?.Name ?? '', launched: instance.LaunchTime?.toISOString() });
+    }
+  }
+  return machines;
+}
+
+export interface ReapResult {
+  terminated: BuildMachine[];
+  kept: BuildMachine[];
+}
+
+/**
+ * Terminates the build machines whose release is no longer running (finished,
+ * failed, terminated, or unknown to Temporal): what a hard-killed release leaves.
+ */
+export async function reapBuildMachines(settings: Ec2Settings, env: NodeJS.ProcessEnv, isReleaseRunning: (releaseId: string) => Promise<boolean>, options: { dryRun?: boolean } = {}): Promise<ReapResult> {
+  const result: ReapResult = { terminated: [], kept: [] };
+  for (const machine of await listBuildMachines(settings, env)) {
+    if (machine.releaseId && (await isReleaseRunning(machine.releaseId))) result.kept.push(machine);
+    else result.terminated.push(machine);
+  }
+  if (!options.dryRun && result.terminated.length > 0) await terminateInstances(settings, env, result.terminated.map((machine) => machine.instanceId));
+  return result;
+}

@@ -1,0 +1,144 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import { DeleteObjectsCommand, GetObjectCommand, NoSuchKey, PutObjectCommand } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { ApplicationFailure } from '@temporalio/common';
+import type { StoredFile } from '../../workflows/state';
+import { heartbeat, lastLines, pause, runProcess } from '../process';
+import { s3Client } from '../storage';
+import { globToRegExp } from './local';
+import { storeBuildOutputs } from './outputs';
+import { buildVariables } from './source';
+import type { BuildRequest, Machine } from './types';
+
+// Builds on a machine of their own (ec2, vagrant) share one path: the machine runs
+// buildScript, which reports its outputs, log and status to presigned S3 URLs;
+// collectMachineOutputs waits for the status and stores the outputs like any build's.
+
+const SAFE_PATTERN = /^[A-Za-z0-9._/*?-]+$/;
+
+function quote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The artifact run a machine belongs to (a build started outside a workflow is run 'direct'). */
+export function buildRun(request: BuildRequest): string {
+  return request.runId ?? 'direct';
+}
+
+/**
+ * Where a machine reports, beside the release's files. Keyed by the artifact
+ * workflow's run, so an operator's retry never reads a status a failed run left.
+ */
+export function reportKeys(request: BuildRequest) {
+  const base = `${request.keyPrefix}.relflow-builds/${request.artifact.name}/${buildRun(request)}`;
+  return { outputs: `${base}/outputs.tar`, log: `${base}/build.log`, status: `${base}/status` };
+}
+
+/**
+ * The script a build machine runs: clone, check out the release commit, build,
+ * tar the outputs and PUT them, the log and the status to presigned URLs. No
+ * credential is on the machine; the URLs expire with the build timeout.
+ */
+export async function buildScript(request: BuildRequest, env: NodeJS.ProcessEnv): Promise<string> {
+  for (const pattern of request.artifact.outputs) {
+    if (!SAFE_PATTERN.test(pattern)) {
+      throw ApplicationFailure.nonRetryable(`artifacts.${request.artifact.name}.outputs: '${pattern}' may only use letters, digits, . _ / - * ? on a build machine`, 'InvalidOutput');
+    }
+  }
+  const client = s3Client(request.storage, env);
+  const expiresIn = Math.min(7 * 24 * 3600, Math.ceil(request.timeoutMs / 1000) + 3600);
+  const keys = reportKeys(request);
+  const put = (key: string) => getSignedUrl(client, new PutObjectCommand({ Bucket: request.storage.bucket, Key: key }), { expiresIn });
+  const [outputsUrl, logUrl, statusUrl] = await Promise.all([put(keys.outputs), put(keys.log), put(keys.status)]);
+  const variables = Object.entries(buildVariables(request)).map(([name, value]) => `${name}=${quote(value)}`).join(' ');
+  return [
+    '#!/bin/sh',
+    'set -u',
+    'work=$(mktemp -d)',
+    'status=failed',
+    `if git clone --quiet ${quote(request.repository.url)} "$work/src" > "$work/build.log" 2>&1 \\`,
+    `  && cd "$work/src" && git checkout --quiet ${quote(request.sha)} >> "$work/build.log" 2>&1 \\`,
+    `  && env ${variables} sh -c ${quote(request.artifact.command)} >> "$work/build.log" 2>&1 \\`,
+    `  && tar cf "$work/outputs.tar" ${request.artifact.outputs.join(' ')} >> "$work/build.log" 2>&1; then status=ok; fi`,
+    `curl -sf -X PUT --upload-file "$work/build.log" ${quote(logUrl)}`,
+    `if [ "$status" = ok ]; then curl -sf -X PUT --upload-file "$work/outputs.tar" ${quote(outputsUrl)} || status=failed; fi`,
+    // A file, not --data-binary: curl would send that as a form, which some S3 servers read as an empty body.
+    'printf %s "$status" > "$work/status"',
+    `curl -sf -X PUT --upload-file "$work/status" ${quote(statusUrl)}`,
+    'cd / && rm -rf "$work"',
+    '[ "$status" = ok ]',
+    '',
+  ].join('\n');
+}
+
+async function getObject(request: BuildRequest, env: NodeJS.ProcessEnv, key: string): Promise<Readable | undefined> {
+  try {
+    const response = await s3Client(request.storage, env).send(new GetObjectCommand({ Bucket: request.storage.bucket, Key: key }));
+    return response.Body as Readable;
+  } catch (error) {
+    if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') return undefined;
+    throw error;
+  }
+}
+
+async function readText(request: BuildRequest, env: NodeJS.ProcessEnv, key: string): Promise<string | undefined> {
+  const body = await getObject(request, env, key);
+  if (!body) return undefined;
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name));
+}
+
+/**
+ * Waits (heartbeating, until the build timeout) for the machine's status; on
+ * success streams its outputs to disk and stores them, on failure reports the
+ * end of its log.
+ */
+export async function collectMachineOutputs(request: BuildRequest & { machine: Machine }, env: NodeJS.ProcessEnv, pollMs: number): Promise<StoredFile[]> {
+  const keys = reportKeys(request);
+  const deadline = Date.now() + request.timeoutMs;
+  let status: string | undefined;
+  while ((status = await readText(request, env, keys.status)) === undefined) {
+    heartbeat({ machine: request.machine.id, waiting: 'status' });
+    if (Date.now() > deadline) {
+      throw ApplicationFailure.nonRetryable(`${request.artifact.name}: machine ${request.machine.id} reported nothing within ${request.artifact.timeout}`, 'BuildTimeout');
+    }
+    await pause(pollMs);
+  }
+  if (status !== 'ok') {
+    const log = (await readText(request, env, keys.log)) ?? '(no log)';
+    throw ApplicationFailure.nonRetryable(`${request.artifact.name}: the build on ${request.machine.id} failed: ${lastLines(log)}`, 'BuildFailed');
+  }
+  const dir = await mkdtemp(join(tmpdir(), `relflow-${request.artifact.name}-`));
+  try {
+    const body = await getObject(request, env, keys.outputs);
+    if (!body) throw new Error(`${request.artifact.name}: machine ${request.machine.id} reported ok but its outputs are missing`);
+    await pipeline(body, createWriteStream(join(dir, 'outputs.tar')));
+    await mkdir(join(dir, 'out'));
+    const untar = await runProcess(['tar', 'xf', join(dir, 'outputs.tar'), '-C', join(dir, 'out')], { cwd: dir, env: { PATH: env.PATH }, timeoutMs: 10 * 60_000 });
+    if (untar.code !== 0) throw new Error(`${request.artifact.name}: cannot unpack the outputs of ${request.machine.id}: ${lastLines(untar.output)}`);
+    const patterns = request.artifact.outputs.map(globToRegExp);
+    const outputs = (await filesUnder(join(dir, 'out'))).filter((path) => patterns.some((pattern) => pattern.test(relative(join(dir, 'out'), path))));
+    return await storeBuildOutputs(request, outputs.sort(), env);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The tear-down's part: the reports are read, and the outputs already stored under their own names. */
+export async function removeMachineReports(request: BuildRequest, env: NodeJS.ProcessEnv): Promise<void> {
+  const keys = reportKeys(request);
+  await s3Client(request.storage, env).send(
+    new DeleteObjectsCommand({ Bucket: request.storage.bucket, Delete: { Objects: Object.values(keys).map((Key) => ({ Key })), Quiet: true } }),
+  );
+}

@@ -1,0 +1,190 @@
+import { strict as assert } from 'node:assert';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { DescribeInstanceAttributeCommand, DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { CreateBucketCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { createEc2Builder } from '../src/activities/builders/ec2';
+import type { BuildRequest } from '../src/activities/builders';
+import { s3Client } from '../src/activities/storage';
+import { validateManifest } from '../src/config/loadManifest';
+import { MOTO_ENV, motoEndpoint } from '../src/worker/localServices';
+import { releaseWorkflow } from '../src/workflows';
+import { releaseStateQuery } from '../src/workflows/state';
+import { createRemote, git } from './support/gitRepos';
+import { runCli } from './support/cli';
+import { writeManifest } from './support/manifests';
+import { tempDir, testClient, testServer, uniqueTaskQueue, withWorkers } from './support/temporal';
+
+const ENV = { ...process.env, ...MOTO_ENV };
+
+/** Plays the machine: runs the user-data as EC2 would at boot (asynchronously, so the builder keeps polling). */
+async function runMachine(script: string, cwd: string, env: Record<string, string> = {}): Promise<void> {
+  await promisify(execFile)('sh', ['-c', script], { cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } }).catch(() => undefined);
+}
+
+async function setup(bucket: string) {
+  const root = tempDir('ec2');
+  const remote = createRemote(root, { name: 'agent', files: { 'build.sh': '#!/bin/sh\nset -e\nmkdir -p dist\necho "agent $RELFLOW_VERSION" > dist/agent.txt\ntar czf dist/agent.tar.gz dist/agent.txt\n' } });
+  const endpoint = await motoEndpoint();
+  const storage = { bucket, region: 'us-east-1', endpoint, accessKeyIdEnv: 'TEST_AWS_KEY', secretAccessKeyEnv: 'TEST_AWS_SECRET', layout: 'org/{{ product }}/{{ file }}', nightlyLayout: 'n/{{ file }}', md5: false, mirrors: [{ type: 'directory' as const, name: 'tarzan', path: join(root, 'tarzan') }] };
+  await s3Client(storage, MOTO_ENV).send(new CreateBucketCommand({ Bucket: bucket }));
+  const ec2 = { region: 'us-east-1', endpoint, accessKeyIdEnv: 'TEST_AWS_KEY', secretAccessKeyEnv: 'TEST_AWS_SECRET', pollInterval: '1s' };
+  const client = new EC2Client({ region: 'us-east-1', endpoint, credentials: { accessKeyId: MOTO_ENV.TEST_AWS_KEY, secretAccessKey: MOTO_ENV.TEST_AWS_SECRET } });
+  return { root, remote, storage, ec2, client };
+}
+
+function buildRequest(setupResult: Awaited<ReturnType<typeof setup>>, overrides: Partial<BuildRequest> & { command?: string } = {}): BuildRequest {
+  const { command, ...rest } = overrides;
+  return {
+    releaseId: `ec2-${Date.now()}`,
+    artifact: { name: 'agent', repository: 'agent', builder: 'ec2', command: command ?? 'sh build.sh', outputs: ['dist/*.tar.gz'], timeout: '10m', ec2: { imageId: 'ami-12c6146b', instanceType: 't3.large' } },
+    repository: { name: 'agent', url: setupResult.remote },
+    sha: git(setupResult.remote, 'rev-parse', 'master'),
+    version: '3.4.0',
+    storage: setupResult.storage,
+    ec2: setupResult.ec2,
+    keyPrefix: `org/ec2/${Date.now()}/`,
+    timeoutMs: 600_000,
+    ...rest,
+  };
+}
+
+async function userDataOf(client: EC2Client, instanceId: string): Promise<string> {
+  const attribute = await client.send(new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'userData' }));
+  return Buffer.from(attribute.UserData?.Value ?? '', 'base64').toString('utf8');
+}
+
+async function instancesOf(client: EC2Client, release: string) {
+  const response = await client.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:relflow:release', Values: [release] }] }));
+  return (response.Reservations ?? []).flatMap((reservation) => reservation.Instances ?? []);
+}
+
+describe('ec2 builder on moto (machine lifecycle; the test plays the machine by running its user-data)', function () {
+  this.timeout(120_000);
+
+  it('a retried RunInstances gives the same machine; the outputs come back through presigned URLs; tear-down terminates and cleans up', async function () {
+    const context = await setup('ec2-direct');
+    const { client, root, storage } = context;
+    const request = buildRequest(context, { keyPrefix: 'org/ec2/3.4.0/ga-RELEASE/' });
+    const builder = createEc2Builder(ENV, 200);
+    const first = await builder.provision(request);
+    const retried = await builder.provision(request);
+    assert.equal(retried.id, first.id, 'a retried provision finds the machine of its run');
+    const instances = await instancesOf(client, request.releaseId);
+    assert.equal(instances.length, 1);
+    assert.equal(instances[0].Tags?.find((tag) => tag.Key === 'relflow:artifact')?.Value, 'agent');
+
+    const script = await userDataOf(client, first.id);
+    assert.doesNotMatch(script, new RegExp(MOTO_ENV.TEST_AWS_SECRET), 'no credential on the machine');
+    const building = builder.build({ ...request, machine: first });
+    await runMachine(script, root);
+    const files = await building;
+    assert.deepEqual(files.map((file) => file.file), ['agent.tar.gz']);
+    assert.ok(existsSync(join(root, 'tarzan', 'org/ec2/3.4.0/ga-RELEASE/agent.tar.gz')));
+    const reports = () => s3Client(storage, MOTO_ENV).send(new ListObjectsV2Command({ Bucket: storage.bucket, Prefix: `${request.keyPrefix}.relflow-builds/` }));
+    assert.equal((await reports()).KeyCount, 3, 'outputs, log and status of the machine');
+
+    await builder.tearDown({ ...request, machine: first });
+    assert.equal((await instancesOf(client, request.releaseId))[0].State?.Name, 'terminated');
+    assert.equal((await reports()).KeyCount, 0, 'the machine reports are removed with the machine');
+    await builder.tearDown({ ...request, machine: first });
+  });
+
+  it('a failed build on the machine reports its log; an operator retry (a new run) gets a new machine and its own status', async function () {
+    const context = await setup('ec2-failed');
+    const { client, root } = context;
+    // Fails unless the machine has BUILD_OK=1: the first run fails, the second succeeds.
+    const request = buildRequest(context, { command: 'echo compiler exploded; [ "${BUILD_OK:-}" = 1 ] && sh build.sh', runId: 'run-1' });
+    const builder = createEc2Builder(ENV, 200);
+    const machine = await builder.provision(request);
+    const building = builder.build({ ...request, machine });
+    await runMachine(await userDataOf(client, machine.id), root);
+    await assert.rejects(building, /the build on i-[0-9a-f]+ failed: .*compiler exploded/);
+    await builder.tearDown({ ...request, machine });
+
+    const retry = { ...request, runId: 'run-2' };
+    const second = await builder.provision(retry);
+    assert.notEqual(second.id, machine.id, 'a new run starts a new machine');
+    const rebuilding = builder.build({ ...retry, machine: second });
+    await runMachine(await userDataOf(client, second.id), root, { BUILD_OK: '1' });
+    assert.deepEqual((await rebuilding).map((file) => file.file), ['agent.tar.gz'], 'the retry does not read the failed run\'s status');
+    await builder.tearDown({ ...retry, machine: second });
+    assert.deepEqual((await instancesOf(client, request.releaseId)).map((instance) => instance.State?.Name), ['terminated', 'terminated']);
+  });
+
+  it('relflow reap terminates the machines of releases that no longer run, keeps the others, and runs as a schedule', async function () {
+    const context = await setup('ec2-reap');
+    const { client, storage, ec2, root } = context;
+    const config = writeManifest(root, { product: 'reaped', versions: { core: '3.5', plugins: '1.5' }, repositories: [{ name: 'agent', url: context.remote }], storage, ec2 });
+    const builder = createEc2Builder(ENV, 200);
+    // A running release: started on a task queue no worker polls, so it stays running.
+    const live = await testClient().workflow.start('releaseWorkflow', { taskQueue: uniqueTaskQueue('nobody'), workflowId: `reap-live-${Date.now()}`, args: [] });
+    const liveMachine = await builder.provision(buildRequest(context, { releaseId: live.workflowId }));
+    const goneMachine = await builder.provision(buildRequest(context, { releaseId: `reap-gone-${Date.now()}` }));
+    const ours = async () => {
+      const response = await client.send(new DescribeInstancesCommand({ InstanceIds: [liveMachine.id, goneMachine.id] }));
+      return Object.fromEntries((response.Reservations ?? []).flatMap((reservation) => reservation.Instances ?? []).map((instance) => [instance.InstanceId, instance.State?.Name]));
+    };
+    const env = { ...MOTO_ENV, TEMPORAL_ADDRESS: testServer().address };
+
+    const dry = runCli(['reap', '-c', config, '--dry-run', '--json'], env);
+    assert.equal(dry.status, 0, dry.stderr);
+    const planned = JSON.parse(dry.stdout) as { terminated: { instanceId: string }[]; kept: { instanceId: string }[] };
+    assert.ok(planned.terminated.some((machine) => machine.instanceId === goneMachine.id));
+    assert.ok(planned.kept.some((machine) => machine.instanceId === liveMachine.id));
+    assert.deepEqual(await ours(), { [liveMachine.id]: 'running', [goneMachine.id]: 'running' }, 'a dry run terminates nothing');
+
+    const reaped = runCli(['reap', '-c', config], env);
+    assert.equal(reaped.status, 0, reaped.stderr);
+    assert.match(reaped.stdout, new RegExp(`terminated \\d+ machine\\(s\\):[\\s\\S]*${goneMachine.id}  reap-gone-`));
+    assert.deepEqual(await ours(), { [liveMachine.id]: 'running', [goneMachine.id]: 'terminated' });
+
+    // The release ends without tearing its machine down (terminated by hand): the scheduled reaper finds it.
+    await live.terminate('test: a release killed without its tear-down');
+    const taskQueue = uniqueTaskQueue('reap');
+    await withWorkers({ taskQueue, env: ENV }, async () => {
+      const scheduleId = `reap-${Date.now()}`;
+      const created = runCli(['schedule', 'create', 'reap', '--cron', '0 * * * *', '-c', config, '--id', scheduleId, '--task-queue', taskQueue], env);
+      assert.equal(created.status, 0, created.stderr);
+      assert.match(created.stdout, new RegExp(`schedule ${scheduleId} created: reap`));
+      const schedule = testClient().schedule.getHandle(scheduleId);
+      await schedule.trigger();
+      for (let waited = 0; (await ours())[liveMachine.id] !== 'terminated' && waited < 60_000; waited += 250) await new Promise((resolve) => setTimeout(resolve, 250));
+      assert.equal((await ours())[liveMachine.id], 'terminated', 'the scheduled reaper terminated the machine of the killed release');
+      await schedule.delete();
+    });
+  });
+
+  it('cancelling a release leaves no machine running', async function () {
+    const { remote, storage, ec2, client } = await setup('ec2-cancel');
+    const manifest = validateManifest(
+      {
+        product: 'ec2cancel',
+        versions: { core: '3.5', plugins: '1.5' },
+        repositories: [{ name: 'agent', url: remote }],
+        artifacts: [{ name: 'agent', repository: 'agent', builder: 'ec2', command: 'sh build.sh', outputs: ['dist/*.tar.gz'], ec2: { imageId: 'ami-12c6146b' } }],
+        storage,
+        ec2,
+      },
+      'ec2 manifest',
+    );
+    const taskQueue = uniqueTaskQueue('ec2');
+    await withWorkers({ taskQueue, env: ENV }, async () => {
+      const handle = await testClient().workflow.start(releaseWorkflow, {
+        taskQueue,
+        workflowId: `ec2cancel-${Date.now()}`,
+        args: [{ manifest, kind: 'nightly', date: '20261124', buildTaskQueue: `${taskQueue}-builds` }],
+      });
+      for (let attempt = 0; attempt < 300 && (await instancesOf(client, handle.workflowId)).length === 0; attempt += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      assert.equal((await instancesOf(client, handle.workflowId))[0]?.State?.Name, 'running');
+      await handle.cancel();
+      await assert.rejects(handle.result());
+      assert.equal((await handle.query(releaseStateQuery)).status, 'cancelled');
+      assert.deepEqual((await instancesOf(client, handle.workflowId)).map((instance) => instance.State?.Name), ['terminated']);
+    });
+  });
+});
