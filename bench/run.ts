@@ -1,14 +1,18 @@
 /**
  * `npm run bench`: a nightly of a synthetic product with relflow, against the
  * sequential script it replaces, on the same machine in the same run.
- *   node lib/bench/run.js [--repos 30] [--artifacts 8] [--artifact-mib 24]
+ *   node lib/bench/run.js [--repos 30] [--artifacts 8] [--artifact-mib 24] [--remote-seconds 60]
+ * A second scenario builds every artifact on a machine of its own (ec2 builder,
+ * moto, machines played by bench/machines.ts) that works REMOTE_SECONDS off this CPU.
  * Prints figures and ratios; asserts nothing.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { Client, Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createReadStream } from 'node:fs';
 import { s3Client, sha256File, storeFile } from '../src/activities/storage';
@@ -23,6 +27,7 @@ import { releaseWorkflow } from '../src/workflows';
 import type { ReleaseState } from '../src/workflows/state';
 import { MOTO_ENV, motoEndpoint, stopServices } from '../src/worker/localServices';
 import { tempDir } from '../test/support/temporal';
+import { playMachines } from './machines';
 
 function option(name: string, fallback: number): number {
   const index = process.argv.indexOf(`--${name}`);
@@ -32,6 +37,7 @@ function option(name: string, fallback: number): number {
 const REPOS = option('repos', 30);
 const ARTIFACTS = option('artifacts', 8);
 const ARTIFACT_MIB = option('artifact-mib', 24);
+const REMOTE_SECONDS = option('remote-seconds', 60);
 const GIT_ENV = { ...process.env, GIT_AUTHOR_NAME: 'Bench', GIT_AUTHOR_EMAIL: 'bench@example.com', GIT_COMMITTER_NAME: 'Bench', GIT_COMMITTER_EMAIL: 'bench@example.com' };
 
 function git(cwd: string, ...args: string[]): string {
@@ -68,7 +74,15 @@ function generateProduct(root: string): string[] {
   return urls;
 }
 
-function manifestFor(urls: string[], endpoint: string, mirror: string, bucket: string): Manifest {
+/** Each artifact on a machine of its own: the build waits off this CPU, then packs a small file. */
+function remoteArtifacts(urls: string[]) {
+  return urls.slice(0, ARTIFACTS).map((_url, index) => {
+    const name = `repo-${String(index).padStart(3, '0')}`;
+    return { name, repository: name, builder: 'ec2' as const, command: `sleep ${REMOTE_SECONDS} && tar czf ${name}.tgz setup.py`, outputs: [`${name}.tgz`], ec2: { imageId: 'ami-12c6146b' } };
+  });
+}
+
+function manifestFor(urls: string[], endpoint: string, mirror: string, bucket: string, remote = false): Manifest {
   return validateManifest(
     {
       product: 'bench',
@@ -76,11 +90,14 @@ function manifestFor(urls: string[], endpoint: string, mirror: string, bucket: s
       git: { parallelism: 4 },
       repositories: urls.map((url, index) => ({ name: `repo-${String(index).padStart(3, '0')}`, url })),
       versionRules: [{ preset: 'setup.py' }, { preset: 'plugin.yaml' }],
-      artifacts: urls.slice(0, ARTIFACTS).map((_url, index) => {
-        const name = `repo-${String(index).padStart(3, '0')}`;
-        return { name, repository: name, command: 'sh build.sh', outputs: [`${name}.tgz`] };
-      }),
+      artifacts: remote
+        ? remoteArtifacts(urls)
+        : urls.slice(0, ARTIFACTS).map((_url, index) => {
+            const name = `repo-${String(index).padStart(3, '0')}`;
+            return { name, repository: name, command: 'sh build.sh', outputs: [`${name}.tgz`] };
+          }),
       storage: { bucket, endpoint, accessKeyIdEnv: 'TEST_AWS_KEY', secretAccessKeyEnv: 'TEST_AWS_SECRET', mirrors: [{ type: 'directory', name: 'mirror', path: mirror }] },
+      ec2: { endpoint, accessKeyIdEnv: 'TEST_AWS_KEY', secretAccessKeyEnv: 'TEST_AWS_SECRET', pollInterval: '1s' },
     },
     'bench manifest',
   );
@@ -119,6 +136,8 @@ interface Measured {
   wallMs: number;
   busyMs: number;
   events: number;
+  /** The largest history of the release and its children, in bytes (Temporal's limit: 50 MiB). */
+  largestHistoryBytes: number;
   state: ReleaseState;
 }
 
@@ -129,8 +148,10 @@ async function runNightly(client: Client, taskQueue: string, manifest: Manifest,
   const state = await handle.result();
   const wallMs = Date.now() - started;
   const intervals: [number, number][] = [];
+  let largestHistoryBytes = 0;
   const collect = async (id: string) => {
     const history = await client.workflow.getHandle(id).fetchHistory();
+    largestHistoryBytes = Math.max(largestHistoryBytes, temporal.api.history.v1.History.encode(history).finish().length);
     const startedAt = new Map<number, number>();
     for (const event of history.events ?? []) {
       const time = Number(event.eventTime?.seconds ?? 0) * 1000 + Math.floor((event.eventTime?.nanos ?? 0) / 1e6);
@@ -150,7 +171,7 @@ async function runNightly(client: Client, taskQueue: string, manifest: Manifest,
     busyMs += to - Math.max(from, end);
     end = to;
   }
-  return { wallMs, busyMs, events, state };
+  return { wallMs, busyMs, events, largestHistoryBytes, state };
 }
 
 /** Throughput and memory of one 100 MiB upload (moto S3, multipart, plus the directory mirror). */
@@ -165,6 +186,26 @@ async function uploadFigures(manifest: Manifest, root: string, say: (line: strin
   const ms = Date.now() - started;
   clearInterval(sampler);
   say(`100 MiB upload (sha256, S3 multipart, mirror) ${seconds(ms)} = ${(100 / (ms / 1000)).toFixed(0)} MiB/s; RSS grew ${((peak - rssBefore) / 1048576).toFixed(0)} MiB during it`);
+}
+
+/** The remote-builds scenario: the release's wall time against its longest build plus the git stages. */
+async function remoteBuildFigures(client: Client, taskQueue: string, urls: string[], endpoint: string, root: string, say: (line: string) => void): Promise<void> {
+  const manifest = manifestFor(urls, endpoint, join(root, 'mirror-remote'), 'bench-remote', true);
+  await s3Client(manifest.storage as NonNullable<Manifest['storage']>, MOTO_ENV).send(new CreateBucketCommand({ Bucket: 'bench-remote' }));
+  const player = playMachines(new EC2Client({ region: 'us-east-1', endpoint, credentials: { accessKeyId: MOTO_ENV.TEST_AWS_KEY, secretAccessKey: MOTO_ENV.TEST_AWS_SECRET } }));
+  const run = await runNightly(client, taskQueue, manifest, '20260103', 'bench-nightly-remote');
+  const machines = await player.stop();
+  const stage = (name: string) => {
+    const found = run.state.stages.find((candidate) => candidate.name === name);
+    return found?.startedAt && found.endedAt ? Date.parse(found.endedAt) - Date.parse(found.startedAt) : 0;
+  };
+  const gitMs = stage('checkout') + stage('version') + stage('tag');
+  const longestMs = Math.max(...machines.map((machine) => (machine.endedAt ?? machine.startedAt) - machine.startedAt));
+  say('');
+  say(`remote builds: ${machines.length} machines (ec2 builder on moto), each ${REMOTE_SECONDS} s off this CPU`);
+  say(`release wall time                   ${seconds(run.wallMs)} (${run.state.status})`);
+  say(`longest build + git stages          ${seconds(longestMs)} + ${seconds(gitMs)} = ${seconds(longestMs + gitMs)}; wall time is ${(run.wallMs / (longestMs + gitMs)).toFixed(2)}x of it (target <= 1.10x)`);
+  say(`the rest                            specs ${seconds(stage('specs'))}, artifacts stage ${seconds(stage('artifacts'))}, announce ${seconds(stage('announce'))}`);
 }
 
 function seconds(ms: number): string {
@@ -214,7 +255,7 @@ async function main(): Promise<void> {
     say(`second nightly (warm workspace)     ${seconds(warm.wallMs)}   ${ratio(warm.wallMs, first.wallMs)}x of the first (target <= 0.5x)`);
     say(`re-run of a finished nightly        ${seconds(rerun.wallMs)}   ${ratio(rerun.wallMs, warm.wallMs)}x of the first run of that nightly (target <= 0.1x)`);
     say(`worker peak RSS (this process)      ${rssAfterRelflow.toFixed(0)} MiB`);
-    say(`history events (release + children) ${first.events} (limit 51200 per workflow)`);
+    say(`history events (release + children) ${first.events} (limit 51200 per workflow); largest history ${(first.largestHistoryBytes / 1024).toFixed(0)} KiB (limit 50 MiB)`);
     say(`release states                      ${first.state.status}, ${warm.state.status}, ${rerun.state.status}`);
     const stageMs = (state: ReleaseState, name: string) => {
       const stage = state.stages.find((candidate) => candidate.name === name);
@@ -223,6 +264,7 @@ async function main(): Promise<void> {
     say(`checkout of ${REPOS} repositories       cold ${seconds(stageMs(first.state, 'checkout'))}, warm ${seconds(stageMs(warm.state, 'checkout'))}`);
     say(`stage times of the first nightly     ${first.state.stages.filter((stage) => stage.status === 'succeeded').map((stage) => `${stage.name} ${seconds(stageMs(first.state, stage.name))}`).join(', ')}`);
     await uploadFigures(relflowManifest, root, say);
+    await remoteBuildFigures(client, taskQueue, urls, endpoint, root, say);
   } finally {
     await workers.stop();
     await connection.close();

@@ -8,6 +8,8 @@ import { RELFLOW_BIN, runCli, runCliAsync } from './support/cli';
 import { createTestWorker, tempDir, testServer, uniqueTaskQueue } from './support/temporal';
 import { freePort } from '../src/worker/temporalServer';
 import { projectRoot } from '../src/worker/tools';
+import type { Command } from 'commander';
+import { buildProgram } from '../src/client/cli';
 
 function oneLineError(stderr: string): string {
   const lines = stderr.trim().split('\n');
@@ -40,11 +42,22 @@ describe('relflow CLI', function () {
     assert.match(result.stderr, /^relflow bootstrap: the Temporal CLI is not built yet and `go` is not on PATH: install Go >= 1\.25 .*RELFLOW_TEMPORAL_CLI/);
   });
 
-  it('prints help with an example for every command', function () {
-    for (const command of ['start', 'status', 'dev', 'worker', 'validate', 'schema']) {
-      const result = runCli([command, '--help']);
+  it('prints help with a description and an example for every command', function () {
+    const paths: string[][] = [];
+    const walk = (command: Command, path: string[]) => {
+      for (const sub of command.commands) {
+        if (sub.commands.length > 0) walk(sub, [...path, sub.name()]);
+        else paths.push([...path, sub.name()]);
+      }
+    };
+    walk(buildProgram(), []);
+    assert.ok(paths.length >= 28, `${paths.length} commands`);
+    for (const path of paths) {
+      const result = runCli([...path, '--help']);
       assert.equal(result.status, 0, result.stderr);
-      assert.match(result.stdout, /Example/, `${command} --help has an example`);
+      assert.match(result.stdout, /^Usage: relflow /, path.join(' '));
+      assert.match(result.stdout, /\n\n\S.*\n/, `relflow ${path.join(' ')} --help has a description`);
+      assert.match(result.stdout, /Examples?:\n  relflow /, `relflow ${path.join(' ')} --help has an example`);
     }
   });
 
@@ -99,6 +112,26 @@ describe('relflow CLI', function () {
       assert.match(oneLineError(again.stderr), /release clitest-nightly-20260101 already exists \(completed/);
       await client.connection.close();
     });
+  });
+
+  it('`relflow worker` runs releases from its task queue and stops on SIGINT', async function () {
+    const queue = uniqueTaskQueue('cli-worker');
+    const worker = spawn(process.execPath, [RELFLOW_BIN, 'worker', '--task-queue', queue, '--workspace', tempDir('cli-worker'), '--max-activities', '4'], { env: { ...process.env, TEMPORAL_ADDRESS: testServer().address } });
+    let output = '';
+    worker.stdout.on('data', (chunk) => (output += chunk));
+    worker.stderr.on('data', (chunk) => (output += chunk));
+    const exited = new Promise<number | null>((resolve) => worker.on('close', resolve));
+    for (let waited = 0; !output.includes(`polling '${queue}'`) && waited < 60_000; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
+    const started = await runCliAsync(['start', 'nightly', '-c', config, '--date', '20260307', '--json'], { TEMPORAL_ADDRESS: testServer().address, RELFLOW_TASK_QUEUE: queue });
+    assert.equal(started.status, 0, started.stderr);
+    const id = (JSON.parse(started.stdout) as { releaseId: string }).releaseId;
+    const client = new Client({ connection: await Connection.connect({ address: testServer().address }) });
+    const state = (await client.workflow.getHandle(id).result()) as { status: string; repositories: { baseSha?: string }[] };
+    await client.connection.close();
+    assert.equal(state.status, 'succeeded');
+    assert.equal(state.repositories.filter((repository) => repository.baseSha).length, 2, 'the worker checked out both repositories');
+    worker.kill('SIGINT');
+    assert.equal(await exited, 0, output);
   });
 
   it('`relflow dev` keeps its state across a restart and stops cleanly on Ctrl-C', async function () {

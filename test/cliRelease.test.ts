@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import { createRemote } from './support/gitRepos';
 import { writeManifest } from './support/manifests';
 import { runCliAsync } from './support/cli';
-import { fakeActivities } from './support/fakeActivities';
+import { fakeActivities, untilCancelled } from './support/fakeActivities';
 import { tempDir, testClient, testServer, uniqueTaskQueue, withWorkers } from './support/temporal';
 import { releaseStateQuery, ReleaseState } from '../src/workflows/state';
 
@@ -116,6 +116,64 @@ describe('relflow CLI on releases (the real binary against the test server)', fu
       const state: ReleaseState = await testClient().workflow.getHandle(id).result();
       assert.equal(state.status, 'succeeded');
       assert.equal(calls.checkoutRepository.length, 2);
+    });
+  });
+
+  it('`relflow skip` passes a blocked stage, `relflow abort` ends a release', async function () {
+    const { activities } = fakeActivities({
+      uploadSpecs: async () => {
+        throw new Error('storage unreachable');
+      },
+    });
+    await withWorkers({ taskQueue, activities }, async () => {
+      const startBlocked = async (date: string) => {
+        const started = await runCliAsync(['start', 'nightly', '-c', config, '--date', date, '--json'], env);
+        const id = (JSON.parse(started.stdout) as { releaseId: string }).releaseId;
+        await until('blocked', async () => ((await stateOf(testClient(), id)).status === 'blocked' ? true : undefined));
+        return id;
+      };
+      const skipped = await startBlocked('20260304');
+      const skip = await runCliAsync(['skip', skipped, '--by', 'carol', '--reason', 'specs go up by hand'], env);
+      assert.equal(skip.status, 0, skip.stderr);
+      assert.match(skip.stdout, /skip accepted for stage specs/);
+      const done: ReleaseState = await testClient().workflow.getHandle(skipped).result();
+      assert.equal(done.status, 'succeeded');
+      assert.match(done.stages.find((stage) => stage.name === 'specs')?.detail ?? '', /^skipped by carol after: storage unreachable/);
+
+      const aborted = await startBlocked('20260305');
+      const abort = await runCliAsync(['abort', aborted, '--by', 'carol'], env);
+      assert.equal(abort.status, 0, abort.stderr);
+      await testClient().workflow.getHandle(aborted).result();
+      const status = await runCliAsync(['status', aborted], env);
+      assert.equal(status.status, 1, 'an aborted release exits 1');
+      assert.match(status.stdout, /status\s+aborted/);
+      const again = await runCliAsync(['abort', aborted, '--by', 'carol'], env);
+      assert.equal(again.status, 2);
+      assert.match(again.stderr, /refused: release .* is not blocked|not running/);
+    });
+  });
+
+  it('`relflow cancel` cancels a release while it builds, and its machines are torn down', async function () {
+    const root = tempDir('cli-cancel');
+    const core = createRemote(root, { name: 'core', files: { 'setup.py': "setup(version='3.3')\n" } });
+    const cancelConfig = writeManifest(root, {
+      product: 'clicancel',
+      versions: { core: '3.5', plugins: '1.5' },
+      repositories: [{ name: 'core', url: core }],
+      artifacts: [{ name: 'ui', repository: 'core', command: 'make', outputs: ['ui.tgz'] }],
+      storage: { bucket: 'unused' },
+    });
+    const { activities, calls } = fakeActivities({ buildArtifact: untilCancelled });
+    await withWorkers({ taskQueue, activities }, async () => {
+      const started = await runCliAsync(['start', 'nightly', '-c', cancelConfig, '--date', '20260306', '--json'], env);
+      const id = (JSON.parse(started.stdout) as { releaseId: string }).releaseId;
+      await until('the build', async () => (calls.buildArtifact ? true : undefined));
+      const cancel = await runCliAsync(['cancel', id], env);
+      assert.equal(cancel.status, 0, cancel.stderr);
+      assert.equal(cancel.stdout.trim(), `cancellation requested for ${id}`);
+      await assert.rejects(testClient().workflow.getHandle(id).result());
+      assert.equal((await stateOf(testClient(), id)).status, 'cancelled');
+      assert.equal(calls.tearDownBuilder?.length, 1, 'the machine was torn down');
     });
   });
 

@@ -3,12 +3,12 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { GitError, SimpleGit } from 'simple-git';
+import { GitError } from 'simple-git';
 import type { RepositoryPlan } from '../release/plan';
 import type { TemplateValues } from '../release/template';
 import { UserError } from '../release/errors';
 import { applyVersionRules, ConcreteRule, FileChange, SourceFile } from '../release/versionRules';
-import { GitOptions, GitWorkspace } from './gitWorkspace';
+import { GitOptions, GitRepo, GitWorkspace } from './gitWorkspace';
 
 export interface RepositoryRef {
   releaseId: string;
@@ -93,19 +93,25 @@ function gitOptions(tokenEnv?: string): GitOptions {
   };
 }
 
-async function revParse(git: SimpleGit, ref: string): Promise<string | undefined> {
+/** The author of release commits and tags, as options of that one command (the working copy's config is left alone). */
+function identity(author: { name: string; email: string }): string[] {
+  return ['-c', `user.name=${author.name}`, '-c', `user.email=${author.email}`];
+}
+
+async function revParse(git: GitRepo, ref: string): Promise<string | undefined> {
   const sha = (await git.raw(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]).catch(() => '')).trim();
   return sha || undefined;
 }
 
-// simple-git reports a non-zero exit without stderr as success, so `--is-ancestor` cannot be used.
-async function isAncestor(git: SimpleGit, ancestor: string, descendant: string): Promise<boolean> {
-  const base = (await git.raw(['merge-base', ancestor, descendant]).catch(() => '')).trim();
-  return base === ancestor;
+async function isAncestor(git: GitRepo, ancestor: string, descendant: string): Promise<boolean> {
+  return git.raw(['merge-base', '--is-ancestor', ancestor, descendant]).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** The text files of a commit whose name some rule could match (what the version tool reads). */
-export async function candidateFiles(git: SimpleGit, commit: string, rules: readonly ConcreteRule[]): Promise<SourceFile[]> {
+export async function candidateFiles(git: Pick<GitRepo, 'raw'>, commit: string, rules: readonly ConcreteRule[]): Promise<SourceFile[]> {
   const types = rules.map((rule) => new RegExp(rule.type));
   const entries = (await git.raw(['ls-tree', '-r', '-z', '--long', commit])).split('\0').filter(Boolean);
   const files: SourceFile[] = [];
@@ -120,7 +126,7 @@ export async function candidateFiles(git: SimpleGit, commit: string, rules: read
   return files;
 }
 
-async function remoteTagCommit(git: SimpleGit, tag: string): Promise<string | undefined> {
+async function remoteTagCommit(git: GitRepo, tag: string): Promise<string | undefined> {
   const output = await git.raw(['ls-remote', '--tags', 'origin', `refs/tags/${tag}`, `refs/tags/${tag}^{}`]);
   const lines = output.split('\n').filter(Boolean).map((line) => line.split('\t'));
   const peeled = lines.find(([, ref]) => ref === `refs/tags/${tag}^{}`);
@@ -133,9 +139,9 @@ export function createGitActivities(workspace: GitWorkspace) {
     workspace.workingCopy(input.releaseId, input.repository.name, input.repository.url, { ...gitOptions(input.tokenEnv), fetch });
 
   /** The working copy, fetched only when it lacks `sha` (another worker made it). */
-  async function workingCopyWith(input: RepositoryRef, sha: string): Promise<SimpleGit> {
+  async function workingCopyWith(input: RepositoryRef, sha: string): Promise<GitRepo> {
     const git = await workingCopy(input, false);
-    if (!(await revParse(git, sha))) await git.fetch(['origin', '--prune', '--tags', '--force']);
+    if (!(await revParse(git, sha))) await git.fetch();
     return git;
   }
 
@@ -145,7 +151,7 @@ export function createGitActivities(workspace: GitWorkspace) {
    * is the remote build branch when it exists (a re-run, or a patch branch),
    * else the base SHA. Nothing leaves the machine.
    */
-  async function commitVersionChanges(input: VersionCommitInput): Promise<{ git: SimpleGit; start: string; changes: FileChange[]; localHead: string }> {
+  async function commitVersionChanges(input: VersionCommitInput): Promise<{ git: GitRepo; start: string; changes: FileChange[]; localHead: string }> {
     const { repository } = input;
     const git = await workingCopy(input);
     const dir = workspace.workingCopyDir(input.releaseId, repository.name);
@@ -163,9 +169,8 @@ export function createGitActivities(workspace: GitWorkspace) {
     const changes = applyVersionRules(repository.name, await candidateFiles(git, start, input.rules), input.rules, input.values);
     for (const change of changes) await writeFile(join(dir, change.path), change.after);
     if (changes.length > 0) {
-      await git.addConfig('user.name', input.author.name).addConfig('user.email', input.author.email);
       await git.raw(['add', '--', ...changes.map((change) => change.path)]);
-      await git.raw(['commit', '--quiet', '--no-verify', '-m', input.message]);
+      await git.raw([...identity(input.author), 'commit', '--quiet', '--no-verify', '-m', input.message]);
     }
     return { git, start, changes, localHead: (await revParse(git, 'HEAD')) as string };
   }
@@ -232,8 +237,7 @@ export function createGitActivities(workspace: GitWorkspace) {
               'GitTagConflict',
             );
           }
-          await git.addConfig('user.name', input.author.name).addConfig('user.email', input.author.email);
-          await git.raw(['tag', '--force', '--annotate', '-m', input.message, '--', tag, sha]);
+          await git.raw([...identity(input.author), 'tag', '--force', '--annotate', '-m', input.message, '--', tag, sha]);
           try {
             await git.raw(['push', '--porcelain', 'origin', `refs/tags/${tag}:refs/tags/${tag}`]);
             return { tag, sha, created: true };
@@ -257,8 +261,7 @@ export function createGitActivities(workspace: GitWorkspace) {
         const head = await revParse(git, `refs/remotes/origin/${repository.buildBranch}`);
         if (!head) throw ApplicationFailure.nonRetryable(`${repository.name}: branch '${repository.buildBranch}' does not exist on ${repository.url}`, 'GitBranchNotFound');
         if ((await remoteTagCommit(git, tag)) === head) return { tag, sha: head, created: false };
-        await git.addConfig('user.name', input.author.name).addConfig('user.email', input.author.email);
-        await git.raw(['tag', '--force', '--annotate', '-m', input.message, '--', tag, head]);
+        await git.raw([...identity(input.author), 'tag', '--force', '--annotate', '-m', input.message, '--', tag, head]);
         await git.raw(['push', '--porcelain', '--force', 'origin', `refs/tags/${tag}:refs/tags/${tag}`]);
         return { tag, sha: head, created: true };
       } catch (error) {

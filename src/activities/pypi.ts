@@ -2,9 +2,8 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import { simpleGit } from 'simple-git';
 import type { Manifest } from '../config/manifest';
-import { gitEnvironment, GitWorkspace } from './gitWorkspace';
+import type { GitWorkspace } from './gitWorkspace';
 import { lastLines, runProcess } from './process';
 
 export interface PypiTarget {
@@ -55,9 +54,7 @@ export function createPypiActivities(workspace: GitWorkspace, pythonBin: string,
       }
       const dir = await mkdtemp(join(tmpdir(), `relflow-pypi-${target.repository.name}-`));
       try {
-        const mirror = await workspace.refreshMirror(target.repository.name, target.repository.url, { tokenEnv: input.tokenEnv });
-        await simpleGit(dir).env(gitEnvironment(env)).clone(mirror, join(dir, 'src'), ['--no-checkout', '--quiet']);
-        await simpleGit(join(dir, 'src')).env(gitEnvironment(env)).raw(['checkout', '--quiet', '--detach', target.sha]);
+        await workspace.checkOutCommit(target.repository.name, target.repository.url, target.sha, join(dir, 'src'), { tokenEnv: input.tokenEnv });
         const base = { PATH: env.PATH, HOME: env.HOME, PIP_DISABLE_PIP_VERSION_CHECK: '1' };
         const build = await runProcess([pythonBin, '-m', 'build', '--no-isolation', '--sdist', '--wheel', '--outdir', join(dir, 'dist'), join(dir, 'src', target.packageDir)], {
           cwd: dir,

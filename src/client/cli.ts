@@ -283,26 +283,37 @@ Example:
     });
   schedule
     .command('list')
+    .description('list the schedules with their next and last run')
     .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  relflow schedule list --json')
     .action(async (options: { json?: boolean }) => {
       const schedules = await listSchedules(await connectClient());
       out(options.json ? JSON.stringify(schedules, null, 2) : schedules.map((entry) => `${entry.scheduleId}  ${entry.paused ? 'paused' : 'active'}  next ${entry.nextRun ?? '-'}  last ${entry.recent ?? '-'}`).join('\n') || 'no schedules');
     });
   schedule
     .command('describe')
+    .description('a schedule as JSON: state, spec, next runs and recent releases')
     .argument('<schedule-id>')
-    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  relflow schedule describe cloudify-nightly')
     .action(async (scheduleId: string) => {
       const description = await describeSchedule(await connectClient(), scheduleId);
       out(JSON.stringify({ scheduleId, paused: description.state.paused, note: description.state.note, spec: description.spec, nextRuns: description.info.nextActionTimes, recent: description.info.recentActions.map((action) => action.action.workflow.workflowId) }, null, 2));
     });
-  for (const action of ['pause', 'unpause', 'trigger', 'delete'] as const) {
+  const scheduleActions = {
+    pause: ['stop starting runs until unpaused', ' --note "release freeze"'],
+    unpause: ['start runs again', ''],
+    trigger: ['start a run now (skipped while one still runs)', ''],
+    delete: ['delete the schedule (runs it started go on)', ''],
+  } as const;
+  for (const [action, [description, example]] of Object.entries(scheduleActions)) {
     schedule
       .command(action)
+      .description(description)
       .argument('<schedule-id>')
       .option('--note <text>', 'why (pause, unpause)')
+      .addHelpText('after', `\nExample:\n  relflow schedule ${action} cloudify-nightly${example}`)
       .action(async (scheduleId: string, options: { note?: string }) => {
-        await scheduleAction(await connectClient(), scheduleId, action, options.note);
+        await scheduleAction(await connectClient(), scheduleId, action as keyof typeof scheduleActions, options.note);
         out(`schedule ${scheduleId}: ${action} done`);
       });
   }

@@ -55,7 +55,7 @@ export function createLocalBuilder(workspace: GitWorkspace, buildRoot: string, e
 
     async build(request: BuildRequest): Promise<StoredFile[]> {
       const source = join(buildDir(request), 'src');
-      await checkOutReleaseCommit(workspace, request, source, env);
+      await checkOutReleaseCommit(workspace, request, source);
       await runCommand(request.artifact.command, source, { ...gitEnvironment(env), ...buildVariables(request) }, request.timeoutMs);
       return storeBuildOutputs(request, request.artifact.outputs.flatMap((pattern) => expandOutputs(source, pattern)), env);
     },

@@ -1,17 +1,9 @@
-import { mkdir, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { simpleGit } from 'simple-git';
 import type { GitWorkspace } from '../gitWorkspace';
-import { gitEnvironment } from '../gitWorkspace';
 import type { BuildRequest } from './types';
 
 /** A fresh working copy of the release commit at `dir`, cloned from the worker's mirror of the repository. */
-export async function checkOutReleaseCommit(workspace: GitWorkspace, request: BuildRequest, dir: string, env: NodeJS.ProcessEnv): Promise<void> {
-  const mirror = await workspace.refreshMirror(request.repository.name, request.repository.url, { tokenEnv: request.tokenEnv });
-  await rm(dir, { recursive: true, force: true });
-  await mkdir(dirname(dir), { recursive: true });
-  await simpleGit(dirname(dir)).env(gitEnvironment(env, request.tokenEnv)).clone(mirror, dir, ['--no-checkout', '--quiet']);
-  await simpleGit(dir).env(gitEnvironment(env)).raw(['checkout', '--quiet', '--detach', request.sha]);
+export async function checkOutReleaseCommit(workspace: GitWorkspace, request: BuildRequest, dir: string): Promise<void> {
+  await workspace.checkOutCommit(request.repository.name, request.repository.url, request.sha, dir, { tokenEnv: request.tokenEnv });
 }
 
 /** What a build command sees of its release. */

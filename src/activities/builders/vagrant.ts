@@ -45,7 +45,7 @@ export function createVagrantBuilder(workspace: GitWorkspace, buildRoot: string,
     async provision(request: BuildRequest): Promise<Machine> {
       const dir = machineDir(request);
       // A machine an earlier attempt brought up keeps its state in .vagrant: `vagrant up` again resumes it.
-      if (!existsSync(join(dir, '.vagrant'))) await checkOutReleaseCommit(workspace, request, join(runDir(request), 'src'), env);
+      if (!existsSync(join(dir, '.vagrant'))) await checkOutReleaseCommit(workspace, request, join(runDir(request), 'src'));
       if (!existsSync(join(dir, 'Vagrantfile'))) {
         throw ApplicationFailure.nonRetryable(
           `artifacts.${request.artifact.name}.vagrant.directory: no Vagrantfile in '${request.artifact.vagrant?.directory}' of ${request.repository.name} at ${request.sha.slice(0, 12)}`,
