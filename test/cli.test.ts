@@ -51,13 +51,13 @@ describe('relflow CLI', function () {
       }
     };
     walk(buildProgram(), []);
-    assert.ok(paths.length >= 28, `${paths.length} commands`);
+    assert.ok(paths.length >= 26, `${paths.length} commands`);
     for (const path of paths) {
       const result = runCli([...path, '--help']);
       assert.equal(result.status, 0, result.stderr);
       assert.match(result.stdout, /^Usage: relflow /, path.join(' '));
       assert.match(result.stdout, /\n\n\S.*\n/, `relflow ${path.join(' ')} --help has a description`);
-      assert.match(result.stdout, /Examples?:\n  relflow /, `relflow ${path.join(' ')} --help has an example`);
+      assert.match(result.stdout, /Examples?:\n  .*\brelflow /, `relflow ${path.join(' ')} --help has an example`);
     }
   });
 

@@ -41,7 +41,7 @@ describe('relflow CLI on releases (the real binary against the test server)', fu
       pypi: { repositoryUrl: 'http://pypi.invalid/' },
       readthedocs: { tokenEnv: 'RTD_TOKEN' },
     });
-    env = { TEMPORAL_ADDRESS: testServer().address, RELFLOW_TASK_QUEUE: taskQueue, USER: 'tester' };
+    env = { TEMPORAL_ADDRESS: testServer().address, RELFLOW_TASK_QUEUE: taskQueue, RELFLOW_BUILD_TASK_QUEUE: `${taskQueue}-builds`, USER: 'tester' };
   });
 
   it('watch stops at a gate (exit 3); approve, reject with reasons; status, report, list', async function () {
@@ -149,7 +149,7 @@ describe('relflow CLI on releases (the real binary against the test server)', fu
       assert.match(status.stdout, /status\s+aborted/);
       const again = await runCliAsync(['abort', aborted, '--by', 'carol'], env);
       assert.equal(again.status, 2);
-      assert.match(again.stderr, /refused: release .* is not blocked|not running/);
+      assert.equal(again.stderr.trim(), `relflow: refused: release ${aborted} has ended (completed); see \`relflow status ${aborted}\``);
     });
   });
 

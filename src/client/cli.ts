@@ -95,10 +95,11 @@ Example:
     .option('--plugins-version <version>', 'plugins version stream (default: versions.plugins of the manifest)')
     .option('--date <yyyymmdd>', 'date of a nightly (default: today, UTC)')
     .option('--task-queue <name>', 'task queue of the release workers (RELFLOW_TASK_QUEUE)', defaults.taskQueue)
+    .option('--build-task-queue <name>', 'task queue of the build workers (RELFLOW_BUILD_TASK_QUEUE)', defaults.buildTaskQueue)
     .option('--json', 'print the started release as JSON')
     .addHelpText('after', '\nExamples:\n  relflow start nightly -c relflow.yaml\n  relflow start milestone --version 3.4m5 -c relflow.yaml')
-    .action(async (kind: ReleaseKind, options: { config: string; version?: string; pluginsVersion?: string; date?: string; taskQueue: string; json?: boolean }) => {
-      const prepared = await prepareRelease({ kind, configFile: options.config, version: options.version, pluginsVersion: options.pluginsVersion, date: options.date, taskQueue: options.taskQueue });
+    .action(async (kind: ReleaseKind, options: { config: string; version?: string; pluginsVersion?: string; date?: string; taskQueue: string; buildTaskQueue: string; json?: boolean }) => {
+      const prepared = await prepareRelease({ kind, configFile: options.config, version: options.version, pluginsVersion: options.pluginsVersion, date: options.date, taskQueue: options.taskQueue, buildTaskQueue: options.buildTaskQueue });
       const plan = await startPreparedRelease(await connectClient(), prepared);
       if (options.json) out(JSON.stringify({ releaseId: plan.releaseId, kind: plan.kind, releaseName: plan.releaseName }));
       else out(`started ${plan.kind} release ${plan.releaseName}: ${plan.releaseId}\nwatch it with: relflow status ${plan.releaseId}`);

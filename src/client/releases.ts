@@ -116,8 +116,13 @@ export async function releaseState(client: Client, releaseId: string): Promise<R
   }
 }
 
-function refusal(error: unknown): UserError | unknown {
-  if (error instanceof WorkflowNotFoundError) return new UserError(`no running release with that ID (see \`relflow list\`)`);
+/** Why an update was refused: the release's answer, or that it has ended, or that there is no such release. */
+async function refusal(client: Client, releaseId: string, error: unknown): Promise<unknown> {
+  if (error instanceof WorkflowNotFoundError) {
+    const ended = await client.workflow.getHandle(releaseId).describe().catch(() => undefined);
+    if (ended) return new UserError(`refused: release ${releaseId} has ended (${ended.status.name.toLowerCase()}); see \`relflow status ${releaseId}\``);
+    return new UserError(`no release with ID '${releaseId}' (see \`relflow list\`)`);
+  }
   if (error instanceof WorkflowUpdateFailedError) {
     const cause = error.cause instanceof Error ? error.cause.message : error.message;
     return new UserError(`refused: ${cause}`);
@@ -130,7 +135,7 @@ export async function decideGate(client: Client, releaseId: string, decision: Ga
   try {
     return await client.workflow.getHandle(releaseId).executeUpdate(approve ? approveUpdate : rejectUpdate, { args: [decision] });
   } catch (error) {
-    throw refusal(error);
+    throw await refusal(client, releaseId, error);
   }
 }
 
@@ -139,7 +144,7 @@ export async function operateRelease(client: Client, releaseId: string, command:
   try {
     return await client.workflow.getHandle(releaseId).executeUpdate(operatorUpdate, { args: [command] });
   } catch (error) {
-    throw refusal(error);
+    throw await refusal(client, releaseId, error);
   }
 }
 

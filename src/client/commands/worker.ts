@@ -1,4 +1,4 @@
-import { createReleaseWorker, defaultWorkspaceDir, RELEASE_TASK_QUEUE } from '../../worker/worker';
+import { BUILD_TASK_QUEUE, createReleaseWorker, defaultWorkspaceDir, RELEASE_TASK_QUEUE } from '../../worker/worker';
 import { connectWorker, temporalSettings } from '../connection';
 
 export interface WorkerCommandOptions {
@@ -25,6 +25,8 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<void
 
 export const workerDefaults = () => ({
   taskQueue: process.env.RELFLOW_TASK_QUEUE ?? RELEASE_TASK_QUEUE,
+  /** Where releases started from this environment run their builds. */
+  buildTaskQueue: process.env.RELFLOW_BUILD_TASK_QUEUE ?? BUILD_TASK_QUEUE,
   workspace: defaultWorkspaceDir(),
   maxActivities: Number(process.env.RELFLOW_MAX_ACTIVITIES ?? 16),
 });
