@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { createGitActivities } from '../src/activities/git';
@@ -108,6 +108,23 @@ describe('git stage activities on real repositories', function () {
       if (kind === 'patch') assert.ok(fileAt(remote, branch, 'fix.txt'), 'built from the patch branch');
     });
   }
+
+  it('the version commit keeps file modes and the rest of the tree, names the configured author, and leaves the working copy alone', async function () {
+    const { remote, workspace, activities, ref, versionInput, plan } = setup('milestone', '3.4m5');
+    const work = join(remote, '..', '..', 'work', 'cloudify-rest-client');
+    git(work, 'update-index', '--chmod=+x', 'setup.py');
+    git(work, 'commit', '-q', '-m', 'setup.py is executable');
+    git(work, 'push', '-q', remote, 'master');
+    const { baseSha } = await activities.checkoutRepository(ref);
+    const { headSha } = await activities.versionRepository(versionInput(baseSha));
+    const branch = plan.repositories[0].buildBranch;
+    assert.match(git(remote, 'ls-tree', branch, 'setup.py'), /^100755 blob /);
+    assert.deepEqual(git(remote, 'diff', '--name-only', baseSha, branch).split('\n'), ['setup.py'], 'only the versioned file changed');
+    assert.equal(git(remote, 'log', '-1', '--format=%an <%ae>|%cn <%ce>|%P', branch), `${author.name} <${author.email}>|${author.name} <${author.email}>|${baseSha}`);
+    const copy = workspace.workingCopyDir(ref.releaseId, 'cloudify-rest-client');
+    assert.equal(git(copy, 'rev-parse', branch), headSha, 'the local build branch names the commit');
+    assert.doesNotMatch(readFileSync(join(copy, '.git', 'config'), 'utf8'), /\[user\]/, 'no identity written into the working copy config');
+  });
 
   it('a crash between commit and push: the re-run pushes exactly one version commit', async function () {
     const { activities, ref, remote, versionInput } = setup('ga', '3.4');

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
@@ -126,6 +127,31 @@ export async function candidateFiles(git: Pick<GitRepo, 'raw'>, commit: string, 
   return files;
 }
 
+/** A commit of `changes` on top of `parent`, made in a scratch index (the working copy's own index and files are not touched). */
+async function commitOnTop(git: GitRepo, parent: string, changes: FileChange[], input: { author: { name: string; email: string }; message: string }): Promise<string> {
+  const scratch = await mkdtemp(join(tmpdir(), 'relflow-commit-'));
+  const index = { GIT_INDEX_FILE: join(scratch, 'index') };
+  try {
+    await git.raw(['read-tree', parent], index);
+    const modes = new Map(
+      (await git.raw(['ls-files', '--stage', '-z', '--', ...changes.map((change) => change.path)], index))
+        .split('\0')
+        .filter(Boolean)
+        .map((entry) => [entry.slice(entry.indexOf('\t') + 1), entry.split(' ')[0]] as const),
+    );
+    for (const [number, change] of changes.entries()) {
+      const file = join(scratch, `file-${number}`);
+      await writeFile(file, change.after);
+      const blob = (await git.raw(['hash-object', '-w', '--', file])).trim();
+      await git.raw(['update-index', '--add', '--cacheinfo', `${modes.get(change.path) ?? '100644'},${blob},${change.path}`], index);
+    }
+    const tree = (await git.raw(['write-tree'], index)).trim();
+    return (await git.raw([...identity(input.author), 'commit-tree', tree, '-p', parent, '-m', input.message])).trim();
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
 async function remoteTagCommit(git: GitRepo, tag: string): Promise<string | undefined> {
   const output = await git.raw(['ls-remote', '--tags', 'origin', `refs/tags/${tag}`, `refs/tags/${tag}^{}`]);
   const lines = output.split('\n').filter(Boolean).map((line) => line.split('\t'));
@@ -146,15 +172,15 @@ export function createGitActivities(workspace: GitWorkspace) {
   }
 
   /**
-   * Puts the build branch in the working copy at its start point and applies
-   * the version rules; commits locally when anything changed. The start point
-   * is the remote build branch when it exists (a re-run, or a patch branch),
-   * else the base SHA. Nothing leaves the machine.
+   * Applies the version rules to the build branch's start point and commits
+   * the changes, when there are any, on top of it. The start point is the remote
+   * build branch when it exists (a re-run, or a patch branch), else the base SHA.
+   * Files are read from and written to git objects, with no checkout: nothing
+   * in a working tree can go stale, and nothing leaves the machine.
    */
   async function commitVersionChanges(input: VersionCommitInput): Promise<{ git: GitRepo; start: string; changes: FileChange[]; localHead: string }> {
     const { repository } = input;
     const git = await workingCopy(input);
-    const dir = workspace.workingCopyDir(input.releaseId, repository.name);
     const remoteBuild = await revParse(git, `refs/remotes/origin/${repository.buildBranch}`);
     if (remoteBuild && !(await isAncestor(git, input.baseSha, remoteBuild))) {
       throw ApplicationFailure.nonRetryable(
@@ -164,18 +190,14 @@ export function createGitActivities(workspace: GitWorkspace) {
       );
     }
     const start = remoteBuild ?? input.baseSha;
-    await git.raw(['checkout', '--quiet', '--force', '-B', repository.buildBranch, start]);
-    await git.raw(['clean', '-fdq']);
     const changes = applyVersionRules(repository.name, await candidateFiles(git, start, input.rules), input.rules, input.values);
-    for (const change of changes) await writeFile(join(dir, change.path), change.after);
-    if (changes.length > 0) {
-      await git.raw(['add', '--', ...changes.map((change) => change.path)]);
-      await git.raw([...identity(input.author), 'commit', '--quiet', '--no-verify', '-m', input.message]);
-    }
-    return { git, start, changes, localHead: (await revParse(git, 'HEAD')) as string };
+    const localHead = changes.length === 0 ? start : await commitOnTop(git, start, changes, input);
+    await git.raw(['update-ref', `refs/heads/${repository.buildBranch}`, localHead]);
+    return { git, start, changes, localHead };
   }
 
   return {
+    /** Clones or fetches the repository into the release's working copy  return {
     /** Clones or fetches the repository into the release's working copy; returns the base SHA. */
     async checkoutRepository(input: RepositoryRef): Promise<CheckoutResult> {
       const { repository } = input;

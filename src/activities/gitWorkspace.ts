@@ -21,8 +21,8 @@ export interface GitOptions {
 /** A git directory to run commands in. */
 export interface GitRepo {
   readonly dir: string;
-  /** git with these arguments (never through a shell); resolves with its stdout. */
-  raw(args: string[]): Promise<string>;
+  /** git with these arguments (never through a shell), and these variables on top; resolves with its stdout. */
+  raw(args: string[], extraEnv?: NodeJS.ProcessEnv): Promise<string>;
   /** Fetches every branch and tag of origin, heartbeating on progress. */
   fetch(): Promise<void>;
 }
@@ -68,7 +68,7 @@ export class GitWorkspace {
     const env = gitEnvironment(this.env, options.tokenEnv);
     return {
       dir,
-      raw: (args) => runGit(dir, args, env),
+      raw: (args, extraEnv) => runGit(dir, args, extraEnv ? { ...env, ...extraEnv } : env),
       fetch: async () => {
         await this.git(dir, options).fetch(['origin', '--prune', '--tags', '--force']);
       },

@@ -1,9 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { simpleGit } from 'simple-git';
 import { candidateFiles } from '../../activities/git';
-import { gitEnvironment } from '../../activities/gitWorkspace';
+import { gitEnvironment, runGit } from '../../activities/gitWorkspace';
 import { loadManifest } from '../../config/loadManifest';
 import { UserError } from '../../release/errors';
 import { buildReleasePlan, dateStamp, ReleasePlan, repositoryTemplateValues } from '../../release/plan';
@@ -40,15 +39,14 @@ export async function planRelease(options: { kind: ReleaseKind; configFile: stri
         const spec = manifest.repositories[index];
         const rules = concreteRules(spec.versionRules ?? manifest.versionRules);
         const dir = join(scratch, repository.name);
-        const git = simpleGit().env(gitEnvironment(process.env, manifest.git.tokenEnv));
         try {
-          await git.clone(repository.url, dir, ['--bare', '--depth', '1', '--single-branch', '--branch', repository.baseBranch]);
+          await runGit(scratch, ['clone', '--bare', '--depth', '1', '--single-branch', '--branch', repository.baseBranch, '--', repository.url, dir], gitEnvironment(process.env, manifest.git.tokenEnv));
         } catch (error) {
           const reason = (error instanceof Error ? error.message : String(error)).trim().split('\n').filter(Boolean).slice(-1)[0];
           throw new UserError(`repositories[${index}] (${repository.name}): cannot read branch '${repository.baseBranch}' of ${repository.url}: ${reason}`);
         }
         const values = repositoryTemplateValues(plan, manifest, repository);
-        const files = await candidateFiles(simpleGit(dir), 'HEAD', rules);
+        const files = await candidateFiles({ raw: (args) => runGit(dir, args, gitEnvironment(process.env)) }, 'HEAD', rules);
         return {
           name: repository.name,
           url: repository.url,
