@@ -83,12 +83,12 @@ describe('ec2 builder on moto (machine lifecycle; the test plays the machine by 
     const files = await building;
     assert.deepEqual(files.map((file) => file.file), ['agent.tar.gz']);
     assert.ok(existsSync(join(root, 'tarzan', 'org/ec2/3.4.0/ga-RELEASE/agent.tar.gz')));
-    const reports = () => s3Client(storage, MOTO_ENV).send(new ListObjectsV2Command({ Bucket: storage.bucket, Prefix: `${request.keyPrefix}.relflow-builds/` }));
-    assert.equal((await reports()).KeyCount, 3, 'outputs, log and status of the machine');
+    const listed = async (prefix: string) => ((await s3Client(storage, MOTO_ENV).send(new ListObjectsV2Command({ Bucket: storage.bucket, Prefix: prefix }))).Contents ?? []).map((object) => object.Key);
+    assert.equal((await listed(`${request.keyPrefix}.relflow-builds/agent/direct/`)).length, 3, 'outputs, log and status of the machine');
 
     await builder.tearDown({ ...request, machine: first });
     assert.equal((await instancesOf(client, request.releaseId))[0].State?.Name, 'terminated');
-    assert.equal((await reports()).KeyCount, 0, 'the machine reports are removed with the machine');
+    assert.deepEqual(await listed(`${request.keyPrefix}.relflow-builds/`), [`${request.keyPrefix}.relflow-builds/agent/built-${request.sha}.json`], 'the machine reports are removed with the machine; the build record stays');
     await builder.tearDown({ ...request, machine: first });
   });
 

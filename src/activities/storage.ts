@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { copyFile, mkdir, rename, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { HeadObjectCommand, NotFound, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, NoSuchKey, NotFound, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Manifest } from '../config/manifest';
 import type { StoredFile } from '../workflows/state';
@@ -82,6 +82,42 @@ async function putDirectory(root: string, key: string, path: string, sha256: str
   const partial = `${target}.partial`;
   await copyFile(path, partial);
   await rename(partial, target);
+  return true;
+}
+
+/** A small text object on the primary store, or undefined when there is none. */
+export async function readStoredText(storage: S3Spec, key: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  try {
+    const response = await s3Client(storage, env).send(new GetObjectCommand({ Bucket: storage.bucket, Key: key }));
+    return await response.Body?.transformToString('utf8');
+  } catch (error) {
+    if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') return undefined;
+    throw error;
+  }
+}
+
+export async function writeStoredText(storage: S3Spec, key: string, body: string, env: NodeJS.ProcessEnv): Promise<void> {
+  await putS3Text(s3Client(storage, env), storage.bucket, key, body);
+}
+
+/** Whether every target (the store and each mirror) holds the object at `key` with these bytes. */
+export async function isStoredEverywhere(storage: StorageSpec, key: string, file: Pick<StoredFile, 'sha256' | 'size'>, env: NodeJS.ProcessEnv): Promise<boolean> {
+  for (const target of storageTargets(storage)) {
+    if (target.type === 's3') {
+      try {
+        const head = await s3Client(target, env).send(new HeadObjectCommand({ Bucket: target.bucket, Key: key }));
+        if (head.Metadata?.sha256 !== file.sha256 || head.ContentLength !== file.size) return false;
+      } catch (error) {
+        if (error instanceof NotFound || (error as { name?: string }).name === 'NotFound') return false;
+        throw error;
+      }
+    } else {
+      const path = join(target.path, key);
+      if (!existsSync(path) || (await stat(path)).size !== file.size) return false;
+      const sidecar = await readFile(`${path}.sha256`, 'utf8').catch(() => '');
+      if (!sidecar.startsWith(file.sha256)) return false;
+    }
+  }
   return true;
 }
 

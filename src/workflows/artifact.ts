@@ -5,6 +5,8 @@ import type { StoredFile } from './state';
 export interface ArtifactResult {
   machineId: string;
   files: StoredFile[];
+  /** True when an earlier build from the same commit was still stored: nothing was built. */
+  reused?: boolean;
 }
 
 /**
@@ -19,6 +21,10 @@ export async function artifactWorkflow(input: BuildRequest): Promise<ArtifactRes
     heartbeatTimeout: request.heartbeatTimeout ?? '2 minutes',
     retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumAttempts: 3 },
   });
+  if (patched('reuse-stored-build')) {
+    const stored = await builder.findStoredBuild(request);
+    if (stored) return { machineId: 'none', files: stored, reused: true };
+  }
   const machine = await builder.provisionBuilder(request);
   try {
     const files = await builder.buildArtifact({ ...request, machine });

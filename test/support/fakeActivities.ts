@@ -26,6 +26,7 @@ export function fakeActivities(overrides: Partial<Record<keyof ReleaseActivities
     buildDocs: async (input: never) => ({ project: (input as { project: string }).project, version: '3.4', buildId: 1, success: true, detail: 'built' }),
     sendAlert: async () => ({ webhooks: [] }),
     announceRelease: async () => ({ email: '<id@test>', webhooks: [] }),
+    findStoredBuild: async () => undefined,
     provisionBuilder: async (request: never) => ({ id: `machine-${(request as { artifact: { name: string } }).artifact.name}`, builder: 'local' }),
     buildArtifact: async (request: never) => [file((request as { artifact: { name: string } }).artifact.name)],
     tearDownBuilder: async () => undefined,

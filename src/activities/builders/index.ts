@@ -1,6 +1,7 @@
 import type { GitWorkspace } from '../gitWorkspace';
 import { createEc2Builder } from './ec2';
 import { createLocalBuilder } from './local';
+import { findStoredBuild } from './outputs';
 import type { BuildRequest, Machine } from './types';
 import { createVagrantBuilder } from './vagrant';
 import type { StoredFile } from '../../workflows/state';
@@ -16,6 +17,10 @@ export function createBuildActivities(workspace: GitWorkspace, buildRoot: string
   };
   const builderFor = (request: BuildRequest) => builders[request.artifact.builder];
   return {
+    /** The stored files of an earlier build from the same commit, when they are all still in place. */
+    async findStoredBuild(request: BuildRequest): Promise<StoredFile[] | undefined> {
+      return findStoredBuild(request, env);
+    },
     async provisionBuilder(request: BuildRequest): Promise<Machine> {
       return builderFor(request).provision(request);
     },

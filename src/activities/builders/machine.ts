@@ -9,7 +9,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ApplicationFailure } from '@temporalio/common';
 import type { StoredFile } from '../../workflows/state';
 import { heartbeat, lastLines, pause, runProcess } from '../process';
-import { s3Client } from '../storage';
+import { readStoredText, s3Client } from '../storage';
 import { globToRegExp } from './local';
 import { storeBuildOutputs } from './outputs';
 import { buildVariables } from './source';
@@ -86,14 +86,6 @@ async function getObject(request: BuildRequest, env: NodeJS.ProcessEnv, key: str
   }
 }
 
-async function readText(request: BuildRequest, env: NodeJS.ProcessEnv, key: string): Promise<string | undefined> {
-  const body = await getObject(request, env, key);
-  if (!body) return undefined;
-  const chunks: Buffer[] = [];
-  for await (const chunk of body) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 async function filesUnder(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true });
   return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name));
@@ -108,7 +100,7 @@ export async function collectMachineOutputs(request: BuildRequest & { machine: M
   const keys = reportKeys(request);
   const deadline = Date.now() + request.timeoutMs;
   let status: string | undefined;
-  while ((status = await readText(request, env, keys.status)) === undefined) {
+  while ((status = await readStoredText(request.storage, keys.status, env)) === undefined) {
     heartbeat({ machine: request.machine.id, waiting: 'status' });
     if (Date.now() > deadline) {
       throw ApplicationFailure.nonRetryable(`${request.artifact.name}: machine ${request.machine.id} reported nothing within ${request.artifact.timeout}`, 'BuildTimeout');
@@ -116,7 +108,7 @@ export async function collectMachineOutputs(request: BuildRequest & { machine: M
     await pause(pollMs);
   }
   if (status !== 'ok') {
-    const log = (await readText(request, env, keys.log)) ?? '(no log)';
+    const log = (await readStoredText(request.storage, keys.log, env)) ?? '(no log)';
     throw ApplicationFailure.nonRetryable(`${request.artifact.name}: the build on ${request.machine.id} failed: ${lastLines(log)}`, 'BuildFailed');
   }
   const dir = await mkdtemp(join(tmpdir(), `relflow-${request.artifact.name}-`));

@@ -50,7 +50,7 @@ export const artifactsStage: Stage = {
           const result = await child.result();
           state.machineId = result.machineId;
           state.files = result.files;
-          succeed(state, `${result.files.length} files stored`);
+          succeed(state, result.reused ? `${result.files.length} files of an earlier build of this commit still stored: not rebuilt` : `${result.files.length} files stored`);
         } catch (error) {
           fail(state, error);
           failures.push(`${artifact.name}: ${state.error}`);
