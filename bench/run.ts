@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: a nightly of a synthetic product with relflow, against the
  * sequential script it replaces, on the same machine in the same run.
- *   node lib/bench/run.js [--repos 30] [--artifacts 8] [--artifact-mib 24] [--remote-seconds 60]
+ *   node lib/bench/run.js [--repos 30] [--artifacts 8] [--artifact-mib 24] [--remote-seconds 60] [--git-parallelism 8]
  * A second scenario builds every artifact on a machine of its own (ec2 builder,
  * moto, machines played by bench/machines.ts) that works REMOTE_SECONDS off this CPU.
  * Prints figures and ratios; asserts nothing.
@@ -38,6 +38,7 @@ const REPOS = option('repos', 30);
 const ARTIFACTS = option('artifacts', 8);
 const ARTIFACT_MIB = option('artifact-mib', 24);
 const REMOTE_SECONDS = option('remote-seconds', 60);
+const GIT_PARALLELISM = option('git-parallelism', 8);
 const GIT_ENV = { ...process.env, GIT_AUTHOR_NAME: 'Bench', GIT_AUTHOR_EMAIL: 'bench@example.com', GIT_COMMITTER_NAME: 'Bench', GIT_COMMITTER_EMAIL: 'bench@example.com' };
 
 function git(cwd: string, ...args: string[]): string {
@@ -87,7 +88,7 @@ function manifestFor(urls: string[], endpoint: string, mirror: string, bucket: s
     {
       product: 'bench',
       versions: { core: '3.5', plugins: '1.5' },
-      git: { parallelism: 4 },
+      git: { parallelism: GIT_PARALLELISM },
       repositories: urls.map((url, index) => ({ name: `repo-${String(index).padStart(3, '0')}`, url })),
       versionRules: [{ preset: 'setup.py' }, { preset: 'plugin.yaml' }],
       artifacts: remote
@@ -216,7 +217,7 @@ async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } } });
   const root = tempDir('bench');
   const say = (line: string) => process.stdout.write(`${line}\n`);
-  say(`relflow bench: ${REPOS} repositories, ${ARTIFACTS} artifacts of ~${ARTIFACT_MIB} MiB, ${root}`);
+  say(`relflow bench: ${REPOS} repositories (git parallelism ${GIT_PARALLELISM}), ${ARTIFACTS} artifacts of ~${ARTIFACT_MIB} MiB, ${root}`);
   const generated = Date.now();
   const urls = generateProduct(root);
   say(`scenario generated in ${((Date.now() - generated) / 1000).toFixed(1)} s`);

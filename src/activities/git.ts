@@ -111,45 +111,56 @@ async function isAncestor(git: GitRepo, ancestor: string, descendant: string): P
   );
 }
 
-/** The text files of a commit whose name some rule could match (what the version tool reads). */
-export async function candidateFiles(git: Pick<GitRepo, 'raw'>, commit: string, rules: readonly ConcreteRule[]): Promise<SourceFile[]> {
+/** The text files of a commit whose name some rule could match (what the version tool reads), with their modes. */
+export async function candidateFiles(git: Pick<GitRepo, 'raw' | 'rawBytes'>, commit: string, rules: readonly ConcreteRule[]): Promise<(SourceFile & { mode: string })[]> {
   const types = rules.map((rule) => new RegExp(rule.type));
   const entries = (await git.raw(['ls-tree', '-r', '-z', '--long', commit])).split('\0').filter(Boolean);
-  const files: SourceFile[] = [];
+  const wanted: { path: string; mode: string; object: string }[] = [];
   for (const entry of entries) {
     const [meta, path] = entry.split('\t');
-    const [, type, object, size] = meta.split(/\s+/);
+    const [mode, type, object, size] = meta.split(/\s+/);
     const name = path.slice(path.lastIndexOf('/') + 1);
-    if (type !== 'blob' || Number(size) > 4 * 1024 * 1024 || !types.some((pattern) => pattern.test(name))) continue;
-    const content = await git.raw(['cat-file', 'blob', object]);
-    if (!content.slice(0, 8000).includes('\0')) files.push({ path, content });
+    if (type === 'blob' && Number(size) <= 4 * 1024 * 1024 && types.some((pattern) => pattern.test(name))) wanted.push({ path, mode, object });
+  }
+  if (wanted.length === 0) return [];
+  // One `cat-file --batch` for all of them: "<sha> blob <size>\n<content>\n" each, in order.
+  const batch = await git.rawBytes(['cat-file', '--batch'], `${wanted.map((file) => file.object).join('\n')}\n`);
+  const files: (SourceFile & { mode: string })[] = [];
+  let offset = 0;
+  for (const file of wanted) {
+    const headerEnd = batch.indexOf(10, offset);
+    const size = Number(batch.subarray(offset, headerEnd).toString('utf8').split(' ')[2]);
+    const content = batch.subarray(headerEnd + 1, headerEnd + 1 + size).toString('utf8');
+    offset = headerEnd + 1 + size + 1;
+    if (!content.slice(0, 8000).includes('\0')) files.push({ path: file.path, mode: file.mode, content });
   }
   return files;
 }
 
 /** A commit of `changes` on top of `parent`, made in a scratch index (the working copy's own index and files are not touched). */
-async function commitOnTop(git: GitRepo, parent: string, changes: FileChange[], input: { author: { name: string; email: string }; message: string }): Promise<string> {
+async function commitOnTop(git: GitRepo, parent: string, changes: (FileChange & { mode: string })[], input: { author: { name: string; email: string }; message: string }): Promise<string> {
   const scratch = await mkdtemp(join(tmpdir(), 'relflow-commit-'));
   const index = { GIT_INDEX_FILE: join(scratch, 'index') };
   try {
-    await git.raw(['read-tree', parent], index);
-    const modes = new Map(
-      (await git.raw(['ls-files', '--stage', '-z', '--', ...changes.map((change) => change.path)], index))
-        .split('\0')
-        .filter(Boolean)
-        .map((entry) => [entry.slice(entry.indexOf('\t') + 1), entry.split(' ')[0]] as const),
+    const paths = await Promise.all(
+      changes.map(async (change, number) => {
+        const file = join(scratch, `file-${number}`);
+        await writeFile(file, change.after);
+        return file;
+      }),
     );
-    for (const [number, change] of changes.entries()) {
-      const file = join(scratch, `file-${number}`);
-      await writeFile(file, change.after);
-      const blob = (await git.raw(['hash-object', '-w', '--', file])).trim();
-      await git.raw(['update-index', '--add', '--cacheinfo', `${modes.get(change.path) ?? '100644'},${blob},${change.path}`], index);
-    }
+    const blobs = (await git.raw(['hash-object', '-w', '--stdin-paths'], undefined, `${paths.join('\n')}\n`)).trim().split('\n');
+    await git.raw(['read-tree', parent], index);
+    await git.raw(['update-index', '-z', '--index-info'], index, changes.map((change, number) => `${change.mode} ${blobs[number]}\t${change.path}\0`).join(''));
     const tree = (await git.raw(['write-tree'], index)).trim();
     return (await git.raw([...identity(input.author), 'commit-tree', tree, '-p', parent, '-m', input.message])).trim();
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 async function remoteTagCommit(git: GitRepo, tag: string): Promise<string | undefined> {
@@ -178,9 +189,9 @@ export function createGitActivities(workspace: GitWorkspace) {
    * Files are read from and written to git objects, with no checkout: nothing
    * in a working tree can go stale, and nothing leaves the machine.
    */
-  async function commitVersionChanges(input: VersionCommitInput): Promise<{ git: GitRepo; start: string; changes: FileChange[]; localHead: string }> {
+  async function commitVersionChanges(input: VersionCommitInput, fetch = true): Promise<{ git: GitRepo; start: string; changes: FileChange[]; localHead: string }> {
     const { repository } = input;
-    const git = await workingCopy(input);
+    const git = await workingCopy(input, fetch);
     const remoteBuild = await revParse(git, `refs/remotes/origin/${repository.buildBranch}`);
     if (remoteBuild && !(await isAncestor(git, input.baseSha, remoteBuild))) {
       throw ApplicationFailure.nonRetryable(
@@ -190,8 +201,10 @@ export function createGitActivities(workspace: GitWorkspace) {
       );
     }
     const start = remoteBuild ?? input.baseSha;
-    const changes = applyVersionRules(repository.name, await candidateFiles(git, start, input.rules), input.rules, input.values);
-    const localHead = changes.length === 0 ? start : await commitOnTop(git, start, changes, input);
+    const files = await candidateFiles(git, start, input.rules);
+    const changes = applyVersionRules(repository.name, files, input.rules, input.values);
+    const modes = new Map(files.map((file) => [file.path, file.mode]));
+    const localHead = changes.length === 0 ? start : await commitOnTop(git, start, changes.map((change) => ({ ...change, mode: modes.get(change.path) ?? '100644' })), input);
     await git.raw(['update-ref', `refs/heads/${repository.buildBranch}`, localHead]);
     return { git, start, changes, localHead };
   }
@@ -226,7 +239,9 @@ export function createGitActivities(workspace: GitWorkspace) {
       const { repository } = input;
       try {
         for (let attempt = 1; ; attempt += 1) {
-          const { git, start, changes, localHead } = await commitVersionChanges(input);
+          // The checkout stage fetched this working copy. When the remote has moved since, the push is
+          // rejected and the next attempt fetches: a round trip per repository saved in the usual case.
+          const { git, start, changes, localHead } = await commitVersionChanges(input, attempt > 1);
           heartbeat({ step: 'push', attempt });
           if (localHead === start && (await revParse(git, `refs/remotes/origin/${repository.buildBranch}`)) === start) {
             return { headSha: start, changedFiles: [], committed: false };
@@ -244,12 +259,24 @@ export function createGitActivities(workspace: GitWorkspace) {
       }
     },
 
-    /** An annotated tag at `sha`, pushed. A tag already there at that commit is fine; at another commit it is an error. */
+    /**
+     * An annotated tag at `sha`, pushed (never forced). A tag already there at
+     * that commit is fine; at another commit it is an error. The remote is asked
+     * where its tag points only when it refuses the push.
+     */
     async tagRepository(input: TagInput): Promise<TagResult> {
       const { repository, tag, sha } = input;
       try {
         const git = await workingCopyWith(input, sha);
         for (let attempt = 1; ; attempt += 1) {
+          await git.raw([...identity(input.author), 'tag', '--force', '--annotate', '-m', input.message, '--', tag, sha]);
+          try {
+            const pushed = await git.raw(['push', '--porcelain', 'origin', `refs/tags/${tag}:refs/tags/${tag}`]);
+            // Porcelain marks a ref that was already up to date with '='.
+            return { tag, sha, created: !new RegExp(`^=\\trefs/tags/${escapeRegExp(tag)}:`, 'm').test(pushed) };
+          } catch (error) {
+            if (!REJECTED_PUSH.test(String(error)) || attempt >= MAX_PUSH_ATTEMPTS) throw error;
+          }
           const existing = await remoteTagCommit(git, tag);
           if (existing === sha) return { tag, sha, created: false };
           if (existing) {
@@ -258,13 +285,6 @@ export function createGitActivities(workspace: GitWorkspace) {
                 `to move it to the build branch run \`relflow retag ${input.releaseId} --repository ${repository.name}\``,
               'GitTagConflict',
             );
-          }
-          await git.raw([...identity(input.author), 'tag', '--force', '--annotate', '-m', input.message, '--', tag, sha]);
-          try {
-            await git.raw(['push', '--porcelain', 'origin', `refs/tags/${tag}:refs/tags/${tag}`]);
-            return { tag, sha, created: true };
-          } catch (error) {
-            if (!REJECTED_PUSH.test(String(error)) || attempt >= MAX_PUSH_ATTEMPTS) throw error;
           }
         }
       } catch (error) {

@@ -21,8 +21,10 @@ export interface GitOptions {
 /** A git directory to run commands in. */
 export interface GitRepo {
   readonly dir: string;
-  /** git with these arguments (never through a shell), and these variables on top; resolves with its stdout. */
-  raw(args: string[], extraEnv?: NodeJS.ProcessEnv): Promise<string>;
+  /** git with these arguments (never through a shell), these variables on top and this standard input; resolves with its stdout. */
+  raw(args: string[], extraEnv?: NodeJS.ProcessEnv, input?: string): Promise<string>;
+  /** The same, for output that is not text (file contents). */
+  rawBytes(args: string[], input?: string): Promise<Buffer>;
   /** Fetches every branch and tag of origin, heartbeating on progress. */
   fetch(): Promise<void>;
 }
@@ -33,13 +35,30 @@ export interface GitRepo {
  * quarter of a second per repository in each git stage. Fails with simple-git's
  * GitError, carrying what git printed, so callers classify failures one way.
  */
-export function runGit(dir: string, args: string[], env: NodeJS.ProcessEnv): Promise<string> {
+export function runGit(dir: string, args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<string> {
+  return runGitBytes(dir, args, env, input).then((stdout) => stdout.toString('utf8'));
+}
+
+export function runGitBytes(dir: string, args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    execFile('git', args, { cwd: dir, env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error) reject(new GitError(undefined, `git ${args[0]} failed: ${`${stdout}\n${stderr}`.trim() || error.message}`));
+    const child = execFile('git', args, { cwd: dir, env, encoding: 'buffer', maxBuffer: 256 * 1024 * 1024 }, (error, stdout, stderr) => {
+      if (error) reject(new GitError(undefined, `git ${args[0]} failed: ${`${stdout.toString('utf8')}\n${stderr.toString('utf8')}`.trim() || error.message}`));
       else resolve(stdout);
     });
+    // A git that exits without reading its input closes the pipe: its exit status tells what went wrong.
+    child.stdin?.on('error', () => undefined);
+    if (input === undefined) child.stdin?.end();
+    else child.stdin?.end(input);
   });
+}
+
+/** Plain git commands in `dir` (fetches, with progress heartbeats, need a GitWorkspace). */
+export function gitAt(dir: string, env: NodeJS.ProcessEnv): Omit<GitRepo, 'fetch'> {
+  return {
+    dir,
+    raw: (args, extraEnv, input) => runGit(dir, args, extraEnv ? { ...env, ...extraEnv } : env, input),
+    rawBytes: (args, input) => runGitBytes(dir, args, env, input),
+  };
 }
 
 export class GitWorkspace {
@@ -65,10 +84,8 @@ export class GitWorkspace {
   }
 
   repo(dir: string, options: GitOptions = {}): GitRepo {
-    const env = gitEnvironment(this.env, options.tokenEnv);
     return {
-      dir,
-      raw: (args, extraEnv) => runGit(dir, args, extraEnv ? { ...env, ...extraEnv } : env),
+      ...gitAt(dir, gitEnvironment(this.env, options.tokenEnv)),
       fetch: async () => {
         await this.git(dir, options).fetch(['origin', '--prune', '--tags', '--force']);
       },

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { candidateFiles } from '../../activities/git';
-import { gitEnvironment, runGit } from '../../activities/gitWorkspace';
+import { gitAt, gitEnvironment, runGit } from '../../activities/gitWorkspace';
 import { loadManifest } from '../../config/loadManifest';
 import { UserError } from '../../release/errors';
 import { buildReleasePlan, dateStamp, ReleasePlan, repositoryTemplateValues } from '../../release/plan';
@@ -46,7 +46,7 @@ export async function planRelease(options: { kind: ReleaseKind; configFile: stri
           throw new UserError(`repositories[${index}] (${repository.name}): cannot read branch '${repository.baseBranch}' of ${repository.url}: ${reason}`);
         }
         const values = repositoryTemplateValues(plan, manifest, repository);
-        const files = await candidateFiles({ raw: (args) => runGit(dir, args, gitEnvironment(process.env)) }, 'HEAD', rules);
+        const files = await candidateFiles(gitAt(dir, gitEnvironment(process.env)), 'HEAD', rules);
         return {
           name: repository.name,
           url: repository.url,
