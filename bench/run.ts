@@ -27,7 +27,7 @@ import { releaseWorkflow } from '../src/workflows';
 import type { ReleaseState } from '../src/workflows/state';
 import { MOTO_ENV, motoEndpoint, stopServices } from '../src/worker/localServices';
 import { tempDir } from '../test/support/temporal';
-import { playMachines } from './machines';
+import { playMachines } from '../test/support/machines';
 
 function option(name: string, fallback: number): number {
   const index = process.argv.indexOf(`--${name}`);

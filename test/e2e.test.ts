@@ -49,6 +49,8 @@ describe('a GA release end to end through the real activities', function () {
     );
     const full: ManifestInput = {
       ...manifest,
+      // Its own product name: the demo test releases the demo product on the same server.
+      product: 'e2e',
       repositories: withUi,
       artifacts: [{ name: 'cloudify-ui', repository: 'cloudify-ui', command: './build.sh', outputs: ['cloudify-ui.tgz'] }],
       storage: {
@@ -135,14 +137,14 @@ describe('a GA release end to end through the real activities', function () {
     const ui = state.artifacts[0].files?.[0];
     assert.ok(ui);
     assert.equal(ui.file, 'cloudify-ui.tgz');
-    const key = 'org/demo/3.4.0/ga-RELEASE/cloudify-ui.tgz';
+    const key = 'org/e2e/3.4.0/ga-RELEASE/cloudify-ui.tgz';
     assert.ok(existsSync(join(root, 'tarzan', key)));
     assert.equal(execFileSync('tar', ['xzf', join(root, 'tarzan', key), '-O', 'dist/VERSION'], { encoding: 'utf8' }).trim(), '3.4.0');
     const endpoint = await motoEndpoint();
     const s3 = s3Client({ bucket: 'e2e-releases', region: 'us-east-1', endpoint, accessKeyIdEnv: 'TEST_AWS_KEY', secretAccessKeyEnv: 'TEST_AWS_SECRET' }, MOTO_ENV);
-    const listing = JSON.parse((await (await s3.send(new GetObjectCommand({ Bucket: 'e2e-releases', Key: 'org/demo/3.4.0/ga-RELEASE/artifacts.json' }))).Body?.transformToString()) ?? '{}');
+    const listing = JSON.parse((await (await s3.send(new GetObjectCommand({ Bucket: 'e2e-releases', Key: 'org/e2e/3.4.0/ga-RELEASE/artifacts.json' }))).Body?.transformToString()) ?? '{}');
     assert.deepEqual(listing.files.map((file: { file: string }) => file.file).sort(), ['cloudify-ui.tgz', 'plugin.yaml', 'types.yaml']);
-    const types = await (await s3.send(new GetObjectCommand({ Bucket: 'e2e-releases', Key: 'org/demo/3.4.0/ga-RELEASE/specs/cloudify-manager/types.yaml' }))).Body?.transformToString();
+    const types = await (await s3.send(new GetObjectCommand({ Bucket: 'e2e-releases', Key: 'org/e2e/3.4.0/ga-RELEASE/specs/cloudify-manager/types.yaml' }))).Body?.transformToString();
     assert.match(types ?? '', /cloudify\.nodes\.Root/);
     // System tests got the artifacts manifest and their JUnit counts show.
     assert.deepEqual(state.systemTests && [state.systemTests.passed, state.systemTests.tests, state.systemTests.skipped], [true, 4, 1]);

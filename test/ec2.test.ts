@@ -13,6 +13,7 @@ import { MOTO_ENV, motoEndpoint } from '../src/worker/localServices';
 import { releaseWorkflow } from '../src/workflows';
 import { releaseStateQuery } from '../src/workflows/state';
 import { createRemote, git } from './support/gitRepos';
+import { playMachines } from './support/machines';
 import { runCli } from './support/cli';
 import { writeManifest } from './support/manifests';
 import { tempDir, testClient, testServer, uniqueTaskQueue, withWorkers } from './support/temporal';
@@ -155,6 +156,48 @@ describe('ec2 builder on moto (machine lifecycle; the test plays the machine by 
       assert.equal((await ours())[liveMachine.id], 'terminated', 'the scheduled reaper terminated the machine of the killed release');
       await schedule.delete();
     });
+  });
+
+  it('a release builds on a machine: the wait is a look per poll interval (no worker slot held, no history growth), then tear-down', async function () {
+    const { remote, storage, ec2, client } = await setup('ec2-release');
+    const manifest = validateManifest(
+      {
+        product: 'ec2release',
+        versions: { core: '3.5', plugins: '1.5' },
+        repositories: [{ name: 'agent', url: remote }],
+        artifacts: [
+          { name: 'agent', repository: 'agent', builder: 'ec2', command: 'sleep 4 && sh build.sh', outputs: ['dist/*.tar.gz'], ec2: { imageId: 'ami-12c6146b' } },
+          { name: 'never', repository: 'agent', builder: 'ec2', command: 'true', outputs: ['dist/*.tar.gz'], timeout: '6s', ec2: { imageId: 'ami-12c6146b' } },
+        ],
+        storage,
+        ec2,
+      },
+      'ec2 manifest',
+    );
+    const taskQueue = uniqueTaskQueue('ec2-release');
+    const releaseId = `ec2release-${Date.now()}`;
+    // Plays EC2 for the agent machine only: the other never reports.
+    const player = playMachines(client, 250, (tags) => tags['relflow:artifact'] === 'agent');
+    await withWorkers({ taskQueue, env: ENV }, async () => {
+      const handle = await testClient().workflow.start(releaseWorkflow, {
+        taskQueue,
+        workflowId: releaseId,
+        args: [{ manifest, kind: 'nightly', date: '20261125', buildTaskQueue: `${taskQueue}-builds` }],
+      });
+      for (let waited = 0; (await handle.query(releaseStateQuery)).status !== 'blocked' && waited < 90_000; waited += 250) await new Promise((resolve) => setTimeout(resolve, 250));
+      const state = await handle.query(releaseStateQuery);
+      assert.equal(state.status, 'blocked');
+      assert.deepEqual(state.artifacts.find((artifact) => artifact.name === 'agent')?.files?.map((file) => file.file), ['agent.tar.gz']);
+      assert.match(state.blocked?.error ?? '', /never: machine i-[0-9a-f]+ reported nothing within 6s/);
+      const history = await testClient().workflow.getHandle(`${handle.workflowId}/artifact/agent`).fetchHistory();
+      assert.ok((history.events?.length ?? 0) < 40, `the agent's wait of several polls left ${history.events?.length} events`);
+      await handle.signal('operator', { action: 'abort', by: 'test' });
+      await handle.result();
+    });
+    await player.stop();
+    const alive = await client.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:relflow:release', Values: [releaseId] }, { Name: 'instance-state-name', Values: ['pending', 'running'] }] }));
+    const ours = (alive.Reservations ?? []).flatMap((reservation) => reservation.Instances ?? []);
+    assert.deepEqual(ours, [], 'both machines were torn down');
   });
 
   it('cancelling a release leaves no machine running', async function () {

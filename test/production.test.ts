@@ -31,8 +31,8 @@ function variablesReadBySource(): string[] {
     // Reads only: `env.NAME`, `env['NAME']`, `readPem('NAME', ...)`; the RELFLOW_* values relflow sets for build commands are not read.
     for (const match of text.matchAll(/(?:env\.|env\['|readPem\(')((?:TEMPORAL|RELFLOW)_[A-Z_]+)/g)) names.add(match[1]);
   }
-  // Tools of the development machine, not of a worker: the dev server binary and its cache.
-  for (const developmentOnly of ['RELFLOW_TEMPORAL_CLI', 'RELFLOW_CACHE_DIR']) names.delete(developmentOnly);
+  // Tools of the development machine, not of a worker: the dev server binary, its cache, the demo's sandbox.
+  for (const developmentOnly of ['RELFLOW_TEMPORAL_CLI', 'RELFLOW_CACHE_DIR', 'RELFLOW_DEMO_DIR']) names.delete(developmentOnly);
   return [...names].sort();
 }
 

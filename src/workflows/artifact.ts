@@ -1,5 +1,6 @@
-import { CancellationScope, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { BuildActivities, BuildRequest } from '../activities/builders';
+import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { BuildActivities, BuildRequest, Machine } from '../activities/builders';
+import { durationMs } from '../release/duration';
 import type { StoredFile } from './state';
 
 export interface ArtifactResult {
@@ -7,6 +8,30 @@ export interface ArtifactResult {
   files: StoredFile[];
   /** True when an earlier build from the same commit was still stored: nothing was built. */
   reused?: boolean;
+}
+
+/**
+ * Waits for a build on a machine of its own by looking at it once per poll
+ * interval: each look is an activity attempt the server retries, so the wait
+ * holds no worker slot and adds no history events, however long the build.
+ */
+async function awaitMachineBuild(request: BuildRequest & { machine: Machine }): Promise<StoredFile[]> {
+  const poll = durationMs(request.ec2?.pollInterval ?? '5s');
+  const looks = proxyActivities<BuildActivities>({
+    scheduleToCloseTimeout: request.timeoutMs,
+    startToCloseTimeout: '10 minutes',
+    retry: { initialInterval: poll, backoffCoefficient: 1, maximumInterval: poll },
+  });
+  try {
+    return await looks.checkMachineBuild(request);
+  } catch (error) {
+    if (isCancellation(error)) throw error;
+    // The build timeout ends the looks: the last one's "still building" is the cause, the retry state says why.
+    if (error instanceof ActivityFailure && error.retryState === 'TIMEOUT') {
+      throw ApplicationFailure.nonRetryable(`${request.artifact.name}: machine ${request.machine.id} reported nothing within ${request.artifact.timeout}`, 'BuildTimeout');
+    }
+    throw error;
+  }
 }
 
 /**
@@ -27,7 +52,10 @@ export async function artifactWorkflow(input: BuildRequest): Promise<ArtifactRes
   }
   const machine = await builder.provisionBuilder(request);
   try {
-    const files = await builder.buildArtifact({ ...request, machine });
+    const files =
+      request.artifact.builder === 'ec2' && patched('ec2-wait-by-retry')
+        ? await awaitMachineBuild({ ...request, machine })
+        : await builder.buildArtifact({ ...request, machine });
     return { machineId: machine.id, files };
   } finally {
     await CancellationScope.nonCancellable(() => builder.tearDownBuilder({ ...request, machine }));

@@ -4,7 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Manifest } from '../../config/manifest';
 import { durationMs } from '../../release/duration';
 import type { StoredFile } from '../../workflows/state';
-import { buildRun, buildScript, collectMachineOutputs, removeMachineReports } from './machine';
+import { buildRun, buildScript, collectMachineOutputs, finishMachineBuild, removeMachineReports } from './machine';
 import type { BuildRequest, Machine } from './types';
 
 export type Ec2Settings = Manifest['ec2'];
@@ -31,6 +31,9 @@ export function clientToken(request: BuildRequest): string {
 }
 
 const ALIVE = ['pending', 'running'];
+
+/** The failure type of a look at a machine that has not reported yet. */
+export const BUILD_RUNNING = 'BuildRunning';
 
 /** The ec2 builder: a machine per artifact run (idempotent by ClientToken), tagged with its release, terminated in the tear-down. */
 export function createEc2Builder(env: NodeJS.ProcessEnv, pollMs = 5000) {
@@ -84,6 +87,17 @@ export function createEc2Builder(env: NodeJS.ProcessEnv, pollMs = 5000) {
 
     async build(request: BuildRequest & { machine: Machine }): Promise<StoredFile[]> {
       return collectMachineOutputs(request, env, request.ec2?.pollInterval ? durationMs(request.ec2.pollInterval) : pollMs);
+    },
+
+    /**
+     * One look at the machine: its stored outputs, or a retryable failure while
+     * it builds. The workflow retries this at the poll interval, so a waiting
+     * build holds no worker slot and adds nothing to the history.
+     */
+    async checkBuild(request: BuildRequest & { machine: Machine }): Promise<StoredFile[]> {
+      const files = await finishMachineBuild(request, env);
+      if (!files) throw ApplicationFailure.retryable(`${request.artifact.name}: machine ${request.machine.id} is still building`, BUILD_RUNNING);
+      return files;
     },
 
     async tearDown(request: BuildRequest & { machine: Machine }): Promise<void> {

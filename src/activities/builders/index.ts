@@ -27,6 +27,10 @@ export function createBuildActivities(workspace: GitWorkspace, buildRoot: string
     async buildArtifact(request: BuildRequest & { machine: Machine }): Promise<StoredFile[]> {
       return builderFor(request).build(request);
     },
+    /** One look at an ec2 machine's build (the artifact workflow retries it at the poll interval). */
+    async checkMachineBuild(request: BuildRequest & { machine: Machine }): Promise<StoredFile[]> {
+      return builders.ec2.checkBuild(request);
+    },
     async tearDownBuilder(request: BuildRequest & { machine: Machine }): Promise<void> {
       return builderFor(request).tearDown(request);
     },

@@ -92,21 +92,14 @@ async function filesUnder(dir: string): Promise<string[]> {
 }
 
 /**
- * Waits (heartbeating, until the build timeout) for the machine's status; on
- * success streams its outputs to disk and stores them, on failure reports the
- * end of its log.
+ * One look at the machine's report: undefined while it has not reported; its
+ * stored outputs when it succeeded (streamed to disk, then stored like any
+ * build's); a non-retryable failure with the end of its log when it failed.
  */
-export async function collectMachineOutputs(request: BuildRequest & { machine: Machine }, env: NodeJS.ProcessEnv, pollMs: number): Promise<StoredFile[]> {
+export async function finishMachineBuild(request: BuildRequest & { machine: Machine }, env: NodeJS.ProcessEnv): Promise<StoredFile[] | undefined> {
   const keys = reportKeys(request);
-  const deadline = Date.now() + request.timeoutMs;
-  let status: string | undefined;
-  while ((status = await readStoredText(request.storage, keys.status, env)) === undefined) {
-    heartbeat({ machine: request.machine.id, waiting: 'status' });
-    if (Date.now() > deadline) {
-      throw ApplicationFailure.nonRetryable(`${request.artifact.name}: machine ${request.machine.id} reported nothing within ${request.artifact.timeout}`, 'BuildTimeout');
-    }
-    await pause(pollMs);
-  }
+  const status = await readStoredText(request.storage, keys.status, env);
+  if (status === undefined) return undefined;
   if (status !== 'ok') {
     const log = (await readStoredText(request.storage, keys.log, env)) ?? '(no log)';
     throw ApplicationFailure.nonRetryable(`${request.artifact.name}: the build on ${request.machine.id} failed: ${lastLines(log)}`, 'BuildFailed');
@@ -124,6 +117,20 @@ export async function collectMachineOutputs(request: BuildRequest & { machine: M
     return await storeBuildOutputs(request, outputs.sort(), env);
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Looks at the machine's report until it is there (heartbeating), or the build timeout passes. */
+export async function collectMachineOutputs(request: BuildRequest & { machine: Machine }, env: NodeJS.ProcessEnv, pollMs: number): Promise<StoredFile[]> {
+  const deadline = Date.now() + request.timeoutMs;
+  for (;;) {
+    const files = await finishMachineBuild(request, env);
+    if (files) return files;
+    heartbeat({ machine: request.machine.id, waiting: 'status' });
+    if (Date.now() > deadline) {
+      throw ApplicationFailure.nonRetryable(`${request.artifact.name}: machine ${request.machine.id} reported nothing within ${request.artifact.timeout}`, 'BuildTimeout');
+    }
+    await pause(pollMs);
   }
 }
 

@@ -74,7 +74,7 @@ async function runRelease(client: Client, configFile: string, kind: ReleaseKind,
 /**
  * The first thing a new user runs: the embedded dev server and workers, moto as
  * S3, pypiserver as PyPI, a ReadTheDocs stand-in, an outbox for email, a sandbox
- * product under .relflow/demo; then a nightly and a GA release of it, with the
+ * product under .relflow/demo (or RELFLOW_DEMO_DIR); then a nightly and a GA release of it, with the
  * GA's gates approved through the CLI.
  */
 export async function demoCommand(): Promise<void> {
@@ -83,7 +83,7 @@ export async function demoCommand(): Promise<void> {
   const tools = ensureTools();
   const settings = temporalSettings();
   const [host, port] = settings.address.split(':');
-  const root = join(projectRoot, '.relflow', 'demo');
+  const root = process.env.RELFLOW_DEMO_DIR || join(projectRoot, '.relflow', 'demo');
   let stopServer: (() => Promise<void>) | undefined;
   let uiUrl = 'http://localhost:8233';
   const readthedocs = await startReadTheDocsApi({ 'cloudify-docs': true });

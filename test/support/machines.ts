@@ -17,7 +17,7 @@ export interface PlayedMachine {
  * would at boot. The builds it runs sleep off this machine's CPU, as remote
  * builds do.
  */
-export function playMachines(client: EC2Client, pollMs = 250): { stop(): Promise<PlayedMachine[]> } {
+export function playMachines(client: EC2Client, pollMs = 250, accept: (tags: Record<string, string>) => boolean = () => true): { stop(): Promise<PlayedMachine[]> } {
   const machines = new Map<string, PlayedMachine>();
   const running: Promise<void>[] = [];
   let stopped = false;
@@ -26,7 +26,7 @@ export function playMachines(client: EC2Client, pollMs = 250): { stop(): Promise
       const response = await client.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag-key', Values: ['relflow:release'] }, { Name: 'instance-state-name', Values: ['running'] }] }));
       for (const instance of (response.Reservations ?? []).flatMap((reservation) => reservation.Instances ?? [])) {
         const instanceId = instance.InstanceId as string;
-        if (machines.has(instanceId)) continue;
+        if (machines.has(instanceId) || !accept(Object.fromEntries((instance.Tags ?? []).map((tag) => [tag.Key, tag.Value])))) continue;
         const machine: PlayedMachine = { instanceId, startedAt: Date.now() };
         machines.set(instanceId, machine);
         const attribute = await client.send(new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'userData' }));

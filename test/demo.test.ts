@@ -1,0 +1,32 @@
+import { strict as assert } from 'node:assert';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCliAsync } from './support/cli';
+import { tempDir, testServer } from './support/temporal';
+
+describe('relflow demo (the real binary, on the test server)', function () {
+  this.timeout(300_000);
+
+  it('runs a nightly and a GA with its gates approved through the CLI; a second run reuses the sandbox and releases the next GA', async function () {
+    const demoDir = tempDir('demo');
+    const env = { TEMPORAL_ADDRESS: testServer().address, RELFLOW_DEMO_DIR: demoDir, RELFLOW_WORKSPACE: tempDir('demo-workspace') };
+    const first = await runCliAsync(['demo'], env);
+    assert.equal(first.status, 0, `${first.stdout}\n${first.stderr}`);
+    assert.match(first.stdout, /using the Temporal server already at /);
+    assert.match(first.stdout, /\$ relflow approve \S+ pypi --by release-engineer/);
+    assert.match(first.stdout, /\$ relflow approve \S+ docs --by release-engineer/);
+    assert.match(first.stdout, /# demo ga release 3\.\d+/, 'the GA report');
+    assert.match(first.stdout, /demo finished in \d+ s/);
+    assert.ok(readdirSync(join(demoDir, 'remotes')).length >= 6, 'a sandbox product of six or more repositories');
+    assert.ok(readdirSync(join(demoDir, 'outbox')).length >= 2, 'the announcements of both releases');
+    assert.ok(readdirSync(join(demoDir, 'pypi')).some((file) => file.endsWith('.whl')), 'wheels published to the demo PyPI');
+    assert.ok(existsSync(join(demoDir, 'mirror')));
+
+    const firstGa = /# demo ga release (3\.\d+)/.exec(first.stdout)?.[1];
+    const second = await runCliAsync(['demo'], env);
+    assert.equal(second.status, 0, `${second.stdout}\n${second.stderr}`);
+    assert.match(second.stdout, /already ran today; showing it again/, 'the nightly of the day is not started twice');
+    const secondGa = /# demo ga release (3\.\d+)/.exec(second.stdout)?.[1];
+    assert.notEqual(secondGa, firstGa, 'the second run releases the next GA');
+  });
+});
