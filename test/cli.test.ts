@@ -5,7 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import { createRemote } from './support/gitRepos';
 import { writeManifest } from './support/manifests';
 import { RELFLOW_BIN, runCli, runCliAsync } from './support/cli';
-import { createTestWorker, tempDir, testServer, uniqueTaskQueue } from './support/temporal';
+import { createTestWorker, tempDir, testClient, testServer, uniqueTaskQueue } from './support/temporal';
 import { freePort } from '../src/worker/temporalServer';
 import { projectRoot } from '../src/worker/tools';
 import type { Command } from 'commander';
@@ -132,6 +132,18 @@ describe('relflow CLI', function () {
     assert.equal(state.repositories.filter((repository) => repository.baseSha).length, 2, 'the worker checked out both repositories');
     worker.kill('SIGINT');
     assert.equal(await exited, 0, output);
+
+    // With its worker gone, the finished release is read from its result; a running one names the worker it needs.
+    const status = await runCliAsync(['status', id], { TEMPORAL_ADDRESS: testServer().address });
+    assert.equal(status.status, 0, status.stderr);
+    assert.match(status.stdout, /status\s+succeeded/);
+    const nobody = uniqueTaskQueue('nobody');
+    const orphan = await runCliAsync(['start', 'nightly', '-c', config, '--date', '20260308', '--json'], { TEMPORAL_ADDRESS: testServer().address, RELFLOW_TASK_QUEUE: nobody });
+    const orphanId = (JSON.parse(orphan.stdout) as { releaseId: string }).releaseId;
+    const stuck = await runCliAsync(['status', orphanId], { TEMPORAL_ADDRESS: testServer().address });
+    assert.equal(stuck.status, 2, stuck.stderr);
+    assert.equal(oneLineError(stuck.stderr), `relflow: release ${orphanId} (running) cannot answer: no worker polls its task queue '${nobody}'; start one with \`relflow worker --task-queue ${nobody}\``);
+    await testClient().workflow.getHandle(orphanId).terminate('test: no worker will come');
   });
 
   it('`relflow dev` keeps its state across a restart and stops cleanly on Ctrl-C', async function () {

@@ -1,5 +1,6 @@
 import { escapeHtml } from '../release/escapeHtml';
 import type { ItemState, ReleaseState } from '../workflows/state';
+import { countOf } from '../release/wording';
 
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
@@ -51,7 +52,7 @@ export function formatRelease(state: ReleaseState): string {
   if (state.blocked) {
     lines.push('', `BLOCKED on ${state.blocked.stage}: ${state.blocked.error}`, `  relflow retry ${state.releaseId}${state.blocked.skippable ? ` | relflow skip ${state.releaseId}` : ''} | relflow abort ${state.releaseId}`);
   }
-  if (files.length > 0) lines.push('', `${files.length} files stored${state.stored.some((file) => file.name === 'artifacts.json') ? '; artifacts.json: ' + (state.stored.find((file) => file.name === 'artifacts.json')?.urls[0] ?? '') : ''}`);
+  if (files.length > 0) lines.push('', `${countOf(files.length, 'file')} stored${state.stored.some((file) => file.name === 'artifacts.json') ? '; artifacts.json: ' + (state.stored.find((file) => file.name === 'artifacts.json')?.urls[0] ?? '') : ''}`);
   return lines.join('\n');
 }
 

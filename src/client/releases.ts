@@ -1,4 +1,4 @@
-import { Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { Client, ServiceError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { loadManifest } from '../config/loadManifest';
 import { remoteBranchSha } from '../activities/gitWorkspace';
 import { UserError } from '../release/errors';
@@ -8,6 +8,7 @@ import { RELEASE_TASK_QUEUE } from '../worker/worker';
 import { releaseWorkflow, retagWorkflow } from '../workflows';
 import type { TagResult } from '../activities/git';
 import { defaultPayloadConverter } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import { ReleaseKindKey, ReleaseProductKey, ReleaseStageKey, ReleaseStatusKey, ReleaseVersionKey } from '../workflows/searchAttributes';
 import {
   approveUpdate,
@@ -106,12 +107,38 @@ export async function startPreparedRelease(client: Client, { request, plan, task
   return plan;
 }
 
+/**
+ * The release as its query answers. A finished release is read from its result
+ * (its final state, in the history), so it needs no worker; a running one needs
+ * a worker on its task queue, and when none polls it that worker is named
+ * rather than waited for.
+ */
 export async function releaseState(client: Client, releaseId: string): Promise<ReleaseState> {
   const handle = client.workflow.getHandle(releaseId);
+  let description;
+  try {
+    description = await handle.describe();
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) throw new UserError(`no release with ID '${releaseId}' (see \`relflow list\`)`);
+    throw error;
+  }
+  if (description.status.name === 'COMPLETED') return (await handle.result()) as ReleaseState;
+  const noWorker = () =>
+    new UserError(
+      `release ${releaseId} (${description.status.name.toLowerCase()}) cannot answer: no worker polls its task queue '${description.taskQueue}'; ` +
+        `start one with \`relflow worker --task-queue ${description.taskQueue}\``,
+    );
+  const { pollers } = await client.workflowService.describeTaskQueue({
+    namespace: client.options.namespace,
+    taskQueue: { name: description.taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+    taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+  });
+  if (!pollers?.length) throw noWorker();
   try {
     return await handle.query(releaseStateQuery);
   } catch (error) {
-    if (error instanceof WorkflowNotFoundError) throw new UserError(`no release with ID '${releaseId}' (see \`relflow list\`)`);
+    // The server lists pollers seen lately, so a worker that just stopped still counts until the query fails.
+    if (error instanceof ServiceError) throw noWorker();
     throw error;
   }
 }

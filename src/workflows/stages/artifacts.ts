@@ -5,6 +5,7 @@ import { activities } from '../activities';
 import { artifactWorkflow } from '../artifact';
 import { planOf, releaseCommit, Stage } from '../stage';
 import { fail, start, succeed } from '../tracker';
+import { countOf } from '../../release/wording';
 
 export const BUILD_TASK_QUEUE = 'relflow-builds';
 
@@ -50,7 +51,7 @@ export const artifactsStage: Stage = {
           const result = await child.result();
           state.machineId = result.machineId;
           state.files = result.files;
-          succeed(state, result.reused ? `${result.files.length} files of an earlier build of this commit still stored: not rebuilt` : `${result.files.length} files stored`);
+          succeed(state, result.reused ? `${countOf(result.files.length, 'file')} of an earlier build of this commit still stored: not rebuilt` : `${countOf(result.files.length, 'file')} stored`);
         } catch (error) {
           fail(state, error);
           failures.push(`${artifact.name}: ${state.error}`);
@@ -67,6 +68,6 @@ export const artifactsStage: Stage = {
       files: [...files, ...release.state.stored],
     });
     release.state.stored = [...release.state.stored.filter((file) => file.name !== 'artifacts.json'), manifestFile];
-    return { detail: `${files.length} files; artifacts.json at ${manifestFile.urls[0]}` };
+    return { detail: `${countOf(files.length, 'file')}; artifacts.json at ${manifestFile.urls[0]}` };
   },
 };

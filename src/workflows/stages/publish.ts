@@ -5,6 +5,7 @@ import { alert } from '../alerts';
 import { planOf, ReleaseContext, releaseCommit, Stage, testedSkipReason } from '../stage';
 import type { GateName, GateState } from '../state';
 import { errorMessage } from '../tracker';
+import { countOf } from '../../release/wording';
 
 /** Gates: on for milestone and GA, off for patches unless the manifest says so, never for nightlies. */
 function gateSkipReason(name: GateName, spec: GateSpec, kind: ReleaseKind): string | undefined {
@@ -60,7 +61,7 @@ export const pypiStage: Stage = {
       }
     }
     if (failures.length > 0) throw new Error(failures.join('; '));
-    return { detail: `${gate.detail}; published ${context.release.state.repositories.flatMap((repository) => repository.published ?? []).length} files` };
+    return { detail: `${gate.detail}; published ${countOf(context.release.state.repositories.flatMap((repository) => repository.published ?? []).length, 'file')}` };
   },
 };
 

@@ -1,6 +1,7 @@
 import { storageKey } from '../../release/plan';
 import { activities } from '../activities';
 import { planOf, releaseCommit, Stage } from '../stage';
+import { countOf } from '../../release/wording';
 
 /** types.yaml and every plugin.yaml, as the version tool left them, under the release's storage layout. */
 export const specsStage: Stage = {
@@ -25,6 +26,6 @@ export const specsStage: Stage = {
     const stored = await activities().uploadSpecs({ releaseId: context.release.state.releaseId, storage, files, tokenEnv: manifest.git.tokenEnv });
     const state = context.release.state;
     state.stored = [...state.stored.filter((file) => !stored.some((candidate) => candidate.urls[0] === file.urls[0])), ...stored];
-    return { detail: `${stored.length} spec files stored` };
+    return { detail: `${countOf(stored.length, 'spec file')} stored` };
   },
 };

@@ -4,6 +4,7 @@ import { gitActivitiesFor } from '../activities';
 import { mapWithLimit } from '../concurrency';
 import { planOf, Stage } from '../stage';
 import { fail, start, succeed } from '../tracker';
+import { countOf } from '../../release/wording';
 
 /** The version tool over every repository, one commit each on the build branch, pushed. */
 export const versionStage: Stage = {
@@ -31,7 +32,7 @@ export const versionStage: Stage = {
         });
         state.headSha = result.headSha;
         state.changedFiles = result.changedFiles;
-        succeed(state, `${result.changedFiles.length} files versioned at ${result.headSha.slice(0, 12)}`);
+        succeed(state, `${countOf(result.changedFiles.length, 'file')} versioned at ${result.headSha.slice(0, 12)}`);
       } catch (error) {
         fail(state, error);
         throw error;
