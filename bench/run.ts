@@ -3,7 +3,7 @@
  * sequential script it replaces, on the same machine in the same run.
  *   node lib/bench/run.js [--repos 30] [--artifacts 8] [--artifact-mib 24] [--remote-seconds 60] [--git-parallelism 8]
  * A second scenario builds every artifact on a machine of its own (ec2 builder,
- * moto, machines played by bench/machines.ts) that works REMOTE_SECONDS off this CPU.
+ * moto, machines played by test/support/machines.ts) that works REMOTE_SECONDS off this CPU.
  * Prints figures and ratios; asserts nothing.
  */
 import { execFileSync } from 'node:child_process';
@@ -196,10 +196,7 @@ async function remoteBuildFigures(client: Client, taskQueue: string, urls: strin
   const player = playMachines(new EC2Client({ region: 'us-east-1', endpoint, credentials: { accessKeyId: MOTO_ENV.TEST_AWS_KEY, secretAccessKey: MOTO_ENV.TEST_AWS_SECRET } }));
   const run = await runNightly(client, taskQueue, manifest, '20260103', 'bench-nightly-remote');
   const machines = await player.stop();
-  const stage = (name: string) => {
-    const found = run.state.stages.find((candidate) => candidate.name === name);
-    return found?.startedAt && found.endedAt ? Date.parse(found.endedAt) - Date.parse(found.startedAt) : 0;
-  };
+  const stage = (name: string) => stageMs(run.state, name) || 0;
   const gitMs = stage('checkout') + stage('version') + stage('tag');
   const longestMs = Math.max(...machines.map((machine) => (machine.endedAt ?? machine.startedAt) - machine.startedAt));
   say('');
@@ -207,6 +204,12 @@ async function remoteBuildFigures(client: Client, taskQueue: string, urls: strin
   say(`release wall time                   ${seconds(run.wallMs)} (${run.state.status})`);
   say(`longest build + git stages          ${seconds(longestMs)} + ${seconds(gitMs)} = ${seconds(longestMs + gitMs)}; wall time is ${(run.wallMs / (longestMs + gitMs)).toFixed(2)}x of it (target <= 1.10x)`);
   say(`the rest                            specs ${seconds(stage('specs'))}, artifacts stage ${seconds(stage('artifacts'))}, announce ${seconds(stage('announce'))}`);
+}
+
+/** How long a stage of the release ran, or NaN when it did not. */
+function stageMs(state: ReleaseState, name: string): number {
+  const stage = state.stages.find((candidate) => candidate.name === name);
+  return stage?.startedAt && stage.endedAt ? Date.parse(stage.endedAt) - Date.parse(stage.startedAt) : NaN;
 }
 
 function seconds(ms: number): string {
@@ -258,10 +261,6 @@ async function main(): Promise<void> {
     say(`worker peak RSS (this process)      ${rssAfterRelflow.toFixed(0)} MiB`);
     say(`history events (release + children) ${first.events} (limit 51200 per workflow); largest history ${(first.largestHistoryBytes / 1024).toFixed(0)} KiB (limit 50 MiB)`);
     say(`release states                      ${first.state.status}, ${warm.state.status}, ${rerun.state.status}`);
-    const stageMs = (state: ReleaseState, name: string) => {
-      const stage = state.stages.find((candidate) => candidate.name === name);
-      return stage?.startedAt && stage.endedAt ? Date.parse(stage.endedAt) - Date.parse(stage.startedAt) : NaN;
-    };
     say(`checkout of ${REPOS} repositories       cold ${seconds(stageMs(first.state, 'checkout'))}, warm ${seconds(stageMs(warm.state, 'checkout'))}`);
     say(`stage times of the first nightly     ${first.state.stages.filter((stage) => stage.status === 'succeeded').map((stage) => `${stage.name} ${seconds(stageMs(first.state, stage.name))}`).join(', ')}`);
     await uploadFigures(relflowManifest, root, say);

@@ -159,10 +159,6 @@ async function commitOnTop(git: GitRepo, parent: string, changes: (FileChange & 
   }
 }
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
 async function remoteTagCommit(git: GitRepo, tag: string): Promise<string | undefined> {
   const output = await git.raw(['ls-remote', '--tags', 'origin', `refs/tags/${tag}`, `refs/tags/${tag}^{}`]);
   const lines = output.split('\n').filter(Boolean).map((line) => line.split('\t'));
@@ -273,7 +269,7 @@ export function createGitActivities(workspace: GitWorkspace) {
           try {
             const pushed = await git.raw(['push', '--porcelain', 'origin', `refs/tags/${tag}:refs/tags/${tag}`]);
             // Porcelain marks a ref that was already up to date with '='.
-            return { tag, sha, created: !new RegExp(`^=\\trefs/tags/${escapeRegExp(tag)}:`, 'm').test(pushed) };
+            return { tag, sha, created: !pushed.split('\n').some((line) => line.startsWith(`=\trefs/tags/${tag}:`)) };
           } catch (error) {
             if (!REJECTED_PUSH.test(String(error)) || attempt >= MAX_PUSH_ATTEMPTS) throw error;
           }

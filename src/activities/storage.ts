@@ -3,6 +3,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, NoSuchKey, NotFound, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Manifest } from '../config/manifest';
@@ -52,14 +53,20 @@ export function s3Client(spec: S3Spec, env: NodeJS.ProcessEnv): S3Client {
 
 const PART_SIZE = 16 * 1024 * 1024;
 
-/** Uploads unless an object with the same sha256 is already there; true when it uploaded. */
-async function putS3(client: S3Client, bucket: string, key: string, path: string, sha256: string, size: number): Promise<boolean> {
+/** Whether the bucket holds these bytes at `key` (by the sha256 recorded with the object, and its size). */
+async function s3HoldsObject(client: S3Client, bucket: string, key: string, sha256: string, size: number): Promise<boolean> {
   try {
     const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-    if (head.Metadata?.sha256 === sha256 && head.ContentLength === size) return false;
+    return head.Metadata?.sha256 === sha256 && head.ContentLength === size;
   } catch (error) {
-    if (!(error instanceof NotFound) && (error as { name?: string }).name !== 'NotFound') throw error;
+    if (error instanceof NotFound || (error as { name?: string }).name === 'NotFound') return false;
+    throw error;
   }
+}
+
+/** Uploads unless an object with the same sha256 is already there; true when it uploaded. */
+async function putS3(client: S3Client, bucket: string, key: string, path: string, sha256: string, size: number): Promise<boolean> {
+  if (await s3HoldsObject(client, bucket, key, sha256, size)) return false;
   const upload = new Upload({
     client,
     params: { Bucket: bucket, Key: key, Body: createReadStream(path), Metadata: { sha256 }, ChecksumAlgorithm: 'SHA256' },
@@ -85,15 +92,24 @@ async function putDirectory(root: string, key: string, path: string, sha256: str
   return true;
 }
 
-/** A small text object on the primary store, or undefined when there is none. */
-export async function readStoredText(storage: S3Spec, key: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+/** An object of the primary store as a stream, or undefined when there is none. */
+export async function openStoredObject(storage: S3Spec, key: string, env: NodeJS.ProcessEnv): Promise<Readable | undefined> {
   try {
     const response = await s3Client(storage, env).send(new GetObjectCommand({ Bucket: storage.bucket, Key: key }));
-    return await response.Body?.transformToString('utf8');
+    return response.Body as Readable;
   } catch (error) {
     if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') return undefined;
     throw error;
   }
+}
+
+/** A small text object on the primary store, or undefined when there is none. */
+export async function readStoredText(storage: S3Spec, key: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  const body = await openStoredObject(storage, key, env);
+  if (!body) return undefined;
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 export async function writeStoredText(storage: S3Spec, key: string, body: string, env: NodeJS.ProcessEnv): Promise<void> {
@@ -104,13 +120,7 @@ export async function writeStoredText(storage: S3Spec, key: string, body: string
 export async function isStoredEverywhere(storage: StorageSpec, key: string, file: Pick<StoredFile, 'sha256' | 'size'>, env: NodeJS.ProcessEnv): Promise<boolean> {
   for (const target of storageTargets(storage)) {
     if (target.type === 's3') {
-      try {
-        const head = await s3Client(target, env).send(new HeadObjectCommand({ Bucket: target.bucket, Key: key }));
-        if (head.Metadata?.sha256 !== file.sha256 || head.ContentLength !== file.size) return false;
-      } catch (error) {
-        if (error instanceof NotFound || (error as { name?: string }).name === 'NotFound') return false;
-        throw error;
-      }
+      if (!(await s3HoldsObject(s3Client(target, env), target.bucket, key, file.sha256, file.size))) return false;
     } else {
       const path = join(target.path, key);
       if (!existsSync(path) || (await stat(path)).size !== file.size) return false;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_EC2_POLL_INTERVAL } from '../release/duration';
 
 /**
  * The release manifest: what a product is made of and how it is released.
@@ -181,7 +182,7 @@ export const manifestSchema = z
         endpoint: z.string().url().optional().describe('an EC2-compatible endpoint; AWS when absent'),
         accessKeyIdEnv: envName.optional(),
         secretAccessKeyEnv: envName.optional(),
-        pollInterval: duration.default('5s').describe('how often a build waits to look for its machine\'s result'),
+        pollInterval: duration.default(DEFAULT_EC2_POLL_INTERVAL).describe('how often a build waits to look for its machine\'s result'),
       })
       .strict()
       .default({})

@@ -8,3 +8,6 @@ export function durationMs(text: string): number {
   if (!match) throw new UserError(`invalid duration '${text}': expected e.g. 90s, 30m, 12h or 3d`);
   return Number(match[1]) * UNIT_MS[match[2]];
 }
+
+/** How often an ec2 build looks for its machine's result, unless the manifest says otherwise. */
+export const DEFAULT_EC2_POLL_INTERVAL = '5s';

@@ -1,6 +1,6 @@
 import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { BuildActivities, BuildRequest, Machine } from '../activities/builders';
-import { durationMs } from '../release/duration';
+import { DEFAULT_EC2_POLL_INTERVAL, durationMs } from '../release/duration';
 import type { StoredFile } from './state';
 
 export interface ArtifactResult {
@@ -16,7 +16,7 @@ export interface ArtifactResult {
  * holds no worker slot and adds no history events, however long the build.
  */
 async function awaitMachineBuild(request: BuildRequest & { machine: Machine }): Promise<StoredFile[]> {
-  const poll = durationMs(request.ec2?.pollInterval ?? '5s');
+  const poll = durationMs(request.ec2?.pollInterval ?? DEFAULT_EC2_POLL_INTERVAL);
   const looks = proxyActivities<BuildActivities>({
     scheduleToCloseTimeout: request.timeoutMs,
     startToCloseTimeout: '10 minutes',

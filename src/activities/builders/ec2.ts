@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { DescribeInstancesCommand, EC2Client, Instance, paginateDescribeInstances, RunInstancesCommand, TerminateInstancesCommand, _InstanceType } from '@aws-sdk/client-ec2';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Manifest } from '../../config/manifest';
-import { durationMs } from '../../release/duration';
+import { DEFAULT_EC2_POLL_INTERVAL, durationMs } from '../../release/duration';
 import type { StoredFile } from '../../workflows/state';
 import { buildRun, buildScript, collectMachineOutputs, finishMachineBuild, removeMachineReports } from './machine';
 import type { BuildRequest, Machine } from './types';
@@ -36,8 +36,8 @@ const ALIVE = ['pending', 'running'];
 export const BUILD_RUNNING = 'BuildRunning';
 
 /** The ec2 builder: a machine per artifact run (idempotent by ClientToken), tagged with its release, terminated in the tear-down. */
-export function createEc2Builder(env: NodeJS.ProcessEnv, pollMs = 5000) {
-  const settingsOf = (request: BuildRequest): Ec2Settings => request.ec2 ?? { region: 'us-east-1', pollInterval: '5s' };
+export function createEc2Builder(env: NodeJS.ProcessEnv, pollMs = durationMs(DEFAULT_EC2_POLL_INTERVAL)) {
+  const settingsOf = (request: BuildRequest): Ec2Settings => request.ec2 ?? { region: 'us-east-1', pollInterval: DEFAULT_EC2_POLL_INTERVAL };
   return {
     async provision(request: BuildRequest): Promise<Machine> {
       const machine = request.artifact.ec2;

@@ -1,16 +1,15 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { Readable } from 'node:stream';
-import { DeleteObjectsCommand, GetObjectCommand, NoSuchKey, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ApplicationFailure } from '@temporalio/common';
 import type { StoredFile } from '../../workflows/state';
 import { heartbeat, lastLines, pause, runProcess } from '../process';
-import { readStoredText, s3Client } from '../storage';
-import { globToRegExp } from './local';
+import { openStoredObject, readStoredText, s3Client } from '../storage';
+import { expandOutputs } from './local';
 import { storeBuildOutputs } from './outputs';
 import { buildVariables } from './source';
 import type { BuildRequest, Machine } from './types';
@@ -76,21 +75,6 @@ export async function buildScript(request: BuildRequest, env: NodeJS.ProcessEnv)
   ].join('\n');
 }
 
-async function getObject(request: BuildRequest, env: NodeJS.ProcessEnv, key: string): Promise<Readable | undefined> {
-  try {
-    const response = await s3Client(request.storage, env).send(new GetObjectCommand({ Bucket: request.storage.bucket, Key: key }));
-    return response.Body as Readable;
-  } catch (error) {
-    if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') return undefined;
-    throw error;
-  }
-}
-
-async function filesUnder(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
-  return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name));
-}
-
 /**
  * One look at the machine's report: undefined while it has not reported; its
  * stored outputs when it succeeded (streamed to disk, then stored like any
@@ -106,15 +90,13 @@ export async function finishMachineBuild(request: BuildRequest & { machine: Mach
   }
   const dir = await mkdtemp(join(tmpdir(), `relflow-${request.artifact.name}-`));
   try {
-    const body = await getObject(request, env, keys.outputs);
+    const body = await openStoredObject(request.storage, keys.outputs, env);
     if (!body) throw new Error(`${request.artifact.name}: machine ${request.machine.id} reported ok but its outputs are missing`);
     await pipeline(body, createWriteStream(join(dir, 'outputs.tar')));
     await mkdir(join(dir, 'out'));
     const untar = await runProcess(['tar', 'xf', join(dir, 'outputs.tar'), '-C', join(dir, 'out')], { cwd: dir, env: { PATH: env.PATH }, timeoutMs: 10 * 60_000 });
     if (untar.code !== 0) throw new Error(`${request.artifact.name}: cannot unpack the outputs of ${request.machine.id}: ${lastLines(untar.output)}`);
-    const patterns = request.artifact.outputs.map(globToRegExp);
-    const outputs = (await filesUnder(join(dir, 'out'))).filter((path) => patterns.some((pattern) => pattern.test(relative(join(dir, 'out'), path))));
-    return await storeBuildOutputs(request, outputs.sort(), env);
+    return await storeBuildOutputs(request, request.artifact.outputs.flatMap((pattern) => expandOutputs(join(dir, 'out'), pattern)), env);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
