@@ -52,6 +52,21 @@ function buildRequest(setupResult: Awaited<ReturnType<typeof setup>>, overrides:
   };
 }
 
+/** A release of the test's agent repository whose artifacts build on ec2. */
+function ec2Manifest(context: Pick<Awaited<ReturnType<typeof setup>>, 'remote' | 'storage' | 'ec2'>, product: string, artifacts: { name: string; command: string; timeout?: string }[]) {
+  return validateManifest(
+    {
+      product,
+      versions: { core: '3.5', plugins: '1.5' },
+      repositories: [{ name: 'agent', url: context.remote }],
+      artifacts: artifacts.map((artifact) => ({ ...artifact, repository: 'agent', builder: 'ec2' as const, outputs: ['dist/*.tar.gz'], ec2: { imageId: 'ami-12c6146b' } })),
+      storage: context.storage,
+      ec2: context.ec2,
+    },
+    `${product} manifest`,
+  );
+}
+
 async function userDataOf(client: EC2Client, instanceId: string): Promise<string> {
   const attribute = await client.send(new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'userData' }));
   return Buffer.from(attribute.UserData?.Value ?? '', 'base64').toString('utf8');
@@ -160,20 +175,10 @@ describe('ec2 builder on moto (machine lifecycle; the test plays the machine by 
 
   it('a release builds on a machine: the wait is a look per poll interval (no worker slot held, no history growth), then tear-down', async function () {
     const { remote, storage, ec2, client } = await setup('ec2-release');
-    const manifest = validateManifest(
-      {
-        product: 'ec2release',
-        versions: { core: '3.5', plugins: '1.5' },
-        repositories: [{ name: 'agent', url: remote }],
-        artifacts: [
-          { name: 'agent', repository: 'agent', builder: 'ec2', command: 'sleep 4 && sh build.sh', outputs: ['dist/*.tar.gz'], ec2: { imageId: 'ami-12c6146b' } },
-          { name: 'never', repository: 'agent', builder: 'ec2', command: 'true', outputs: ['dist/*.tar.gz'], timeout: '6s', ec2: { imageId: 'ami-12c6146b' } },
-        ],
-        storage,
-        ec2,
-      },
-      'ec2 manifest',
-    );
+    const manifest = ec2Manifest({ remote, storage, ec2 }, 'ec2release', [
+      { name: 'agent', command: 'sleep 4 && sh build.sh' },
+      { name: 'never', command: 'true', timeout: '6s' },
+    ]);
     const taskQueue = uniqueTaskQueue('ec2-release');
     const releaseId = `ec2release-${Date.now()}`;
     // Plays EC2 for the agent machine only: the other never reports.
@@ -202,17 +207,7 @@ describe('ec2 builder on moto (machine lifecycle; the test plays the machine by 
 
   it('cancelling a release leaves no machine running', async function () {
     const { remote, storage, ec2, client } = await setup('ec2-cancel');
-    const manifest = validateManifest(
-      {
-        product: 'ec2cancel',
-        versions: { core: '3.5', plugins: '1.5' },
-        repositories: [{ name: 'agent', url: remote }],
-        artifacts: [{ name: 'agent', repository: 'agent', builder: 'ec2', command: 'sh build.sh', outputs: ['dist/*.tar.gz'], ec2: { imageId: 'ami-12c6146b' } }],
-        storage,
-        ec2,
-      },
-      'ec2 manifest',
-    );
+    const manifest = ec2Manifest({ remote, storage, ec2 }, 'ec2cancel', [{ name: 'agent', command: 'sh build.sh' }]);
     const taskQueue = uniqueTaskQueue('ec2');
     await withWorkers({ taskQueue, env: ENV }, async () => {
       const handle = await testClient().workflow.start(releaseWorkflow, {
