@@ -2,14 +2,13 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { GitError } from 'simple-git';
 import type { RepositoryPlan } from '../release/plan';
 import type { TemplateValues } from '../release/template';
 import { UserError } from '../release/errors';
+import { heartbeat } from './process';
 import { applyVersionRules, ConcreteRule, FileChange, SourceFile } from '../release/versionRules';
-import { GitOptions, GitRepo, GitWorkspace } from './gitWorkspace';
+import { GitCommandError, GitRepo, GitWorkspace } from './gitWorkspace';
 
 export interface RepositoryRef {
   releaseId: string;
@@ -55,6 +54,8 @@ export interface TagResult {
 }
 
 const MISSING_REMOTE = /(does not appear to be a git repository|repository .* not found|Repository not found|Could not read from remote repository|not found)/i;
+/** Credentials that git or the server refused: the same token will be refused again. */
+const UNAUTHORIZED = /(Authentication failed|returned error: 40[13]|could not read (Username|Password)|terminal prompts disabled|Permission denied \(publickey|Invalid username or password)/i;
 const REJECTED_PUSH = /(\[rejected\]|non-fast-forward|fetch first|failed to push some refs|already exists)/i;
 const MAX_PUSH_ATTEMPTS = 5;
 
@@ -67,31 +68,19 @@ function lastLine(error: unknown): string {
 export function describeGitFailure(error: unknown, what: string): Error {
   if (error instanceof ApplicationFailure) return error;
   if (error instanceof UserError) return ApplicationFailure.nonRetryable(`${what}: ${error.message}`, 'InvalidRelease');
-  if (error instanceof GitError && MISSING_REMOTE.test(error.message)) {
+  if (error instanceof GitCommandError && /returned error: 30[1278]/.test(error.message)) {
+    return ApplicationFailure.nonRetryable(
+      `${what}: the remote redirects (${lastLine(error).replace(/^.*returned error: /, 'HTTP ')}); with git.tokenEnv no redirect is followed, so the token never reaches another host: put the repository's new URL in the manifest`,
+      'GitRedirected',
+    );
+  }
+  if (error instanceof GitCommandError && UNAUTHORIZED.test(error.message)) {
+    return ApplicationFailure.nonRetryable(`${what}: ${lastLine(error)} (check git.tokenEnv and the token's access to the repository)`, 'GitUnauthorized');
+  }
+  if (error instanceof GitCommandError && MISSING_REMOTE.test(error.message)) {
     return ApplicationFailure.nonRetryable(`${what}: ${lastLine(error)}`, 'GitRemoteNotFound');
   }
   return new Error(`${what}: ${lastLine(error)}`);
-}
-
-function heartbeat(details: unknown): void {
-  try {
-    Context.current().heartbeat(details);
-  } catch {
-    // Not inside an activity (a direct call from a test or the CLI).
-  }
-}
-
-function gitOptions(tokenEnv?: string): GitOptions {
-  let last = 0;
-  return {
-    tokenEnv,
-    onProgress: ({ method, stage, progress }) => {
-      const now = Date.now();
-      if (now - last < 1000) return;
-      last = now;
-      heartbeat({ method, stage, progress });
-    },
-  };
 }
 
 /** The author of release commits and tags, as options of that one command (the working copy's config is left alone). */
@@ -169,7 +158,7 @@ async function remoteTagCommit(git: GitRepo, tag: string): Promise<string | unde
 
 export function createGitActivities(workspace: GitWorkspace) {
   const workingCopy = (input: RepositoryRef, fetch = true) =>
-    workspace.workingCopy(input.releaseId, input.repository.name, input.repository.url, { ...gitOptions(input.tokenEnv), fetch });
+    workspace.workingCopy(input.releaseId, input.repository.name, input.repository.url, { tokenEnv: input.tokenEnv, fetch });
 
   /** The working copy, fetched only when it lacks `sha` (another worker made it). */
   async function workingCopyWith(input: RepositoryRef, sha: string): Promise<GitRepo> {

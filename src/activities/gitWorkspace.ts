@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { GitError, simpleGit, SimpleGit, SimpleGitProgressEvent } from 'simple-git';
+import { UserError } from '../release/errors';
+import { heartbeat } from './process';
 
 /**
  * The persistent git workspace of a worker:
@@ -13,9 +14,10 @@ import { GitError, simpleGit, SimpleGit, SimpleGitProgressEvent } from 'simple-g
  * the same product never share a working copy.
  */
 export interface GitOptions {
-  onProgress?: (event: SimpleGitProgressEvent) => void;
-  /** The environment variable holding an https token. */
+  /** The environment variable holding an https token, sent to the host of the remote only. */
   tokenEnv?: string;
+  /** The remote the token is for (its scheme, host and port scope the token). */
+  url?: string;
 }
 
 /** A git directory to run commands in. */
@@ -25,15 +27,25 @@ export interface GitRepo {
   raw(args: string[], extraEnv?: NodeJS.ProcessEnv, input?: string): Promise<string>;
   /** The same, for output that is not text (file contents). */
   rawBytes(args: string[], input?: string): Promise<Buffer>;
-  /** Fetches every branch and tag of origin, heartbeating on progress. */
+  /** Fetches every branch and tag of origin. */
   fetch(): Promise<void>;
 }
 
+/** A git command that failed, with what git printed (never its environment, where a token may be). */
+export class GitCommandError extends Error {
+  constructor(
+    readonly command: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'GitCommandError';
+  }
+}
+
 /**
- * Runs git directly rather than through simple-git, which waits a fixed 50 ms
- * after every command that prints nothing (config, add, commit, tag...): a
- * quarter of a second per repository in each git stage. Fails with simple-git's
- * GitError, carrying what git printed, so callers classify failures one way.
+ * Runs git directly (argv, never a shell). Inside an activity it heartbeats
+ * every second while git runs, so a long clone, fetch or push keeps the
+ * activity alive and a dead worker is noticed by its heartbeat timeout.
  */
 export function runGit(dir: string, args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<string> {
   return runGitBytes(dir, args, env, input).then((stdout) => stdout.toString('utf8'));
@@ -41,8 +53,11 @@ export function runGit(dir: string, args: string[], env: NodeJS.ProcessEnv, inpu
 
 export function runGitBytes(dir: string, args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
+    const beat = setInterval(() => heartbeat({ git: args.find((arg) => !arg.startsWith('-') && !arg.includes('=')) }), 1000);
     const child = execFile('git', args, { cwd: dir, env, encoding: 'buffer', maxBuffer: 256 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error) reject(new GitError(undefined, `git ${args[0]} failed: ${`${stdout.toString('utf8')}\n${stderr.toString('utf8')}`.trim() || error.message}`));
+      clearInterval(beat);
+      const command = args.find((arg, index) => !arg.startsWith('-') && args[index - 1] !== '-c') ?? 'git';
+      if (error) reject(new GitCommandError(command, `git ${command} failed: ${`${stdout.toString('utf8')}\n${stderr.toString('utf8')}`.trim() || error.message}`));
       else resolve(stdout);
     });
     // A git that exits without reading its input closes the pipe: its exit status tells what went wrong.
@@ -78,16 +93,17 @@ export class GitWorkspace {
     return join(this.root, 'releases', releaseId, name);
   }
 
-  /** simple-git, for the clones and fetches whose progress keeps a long activity heartbeating. */
-  git(baseDir: string, options: GitOptions = {}): SimpleGit {
-    return simpleGit({ baseDir, progress: options.onProgress }).env(gitEnvironment(this.env, options.tokenEnv));
+  /** The environment git runs with for `url`: no prompt, and the token (when named) scoped to that remote's host. */
+  environment(options: GitOptions = {}): NodeJS.ProcessEnv {
+    return gitEnvironment(this.env, options.tokenEnv, options.url);
   }
 
   repo(dir: string, options: GitOptions = {}): GitRepo {
+    const env = this.environment(options);
     return {
-      ...gitAt(dir, gitEnvironment(this.env, options.tokenEnv)),
+      ...gitAt(dir, env),
       fetch: async () => {
-        await this.git(dir, options).fetch(['origin', '--prune', '--tags', '--force']);
+        await runGit(dir, ['fetch', '--prune', '--tags', '--force', 'origin'], env);
       },
     };
   }
@@ -107,11 +123,12 @@ export class GitWorkspace {
     const dir = this.mirrorDir(name, url);
     const previous = this.mirrorLocks.get(dir) ?? Promise.resolve();
     const next = previous.catch(() => undefined).then(async () => {
+      const env = this.environment({ ...options, url });
       if (existsSync(join(dir, 'HEAD'))) {
-        await this.git(dir, options).raw(['remote', 'update', '--prune']);
+        await runGit(dir, ['remote', 'update', '--prune'], env);
       } else {
         mkdirSync(join(this.root, 'mirrors'), { recursive: true });
-        await this.git(this.root, options).clone(url, dir, ['--mirror', '--progress']);
+        await runGit(this.root, ['clone', '--mirror', '--quiet', '--', url, dir], env);
       }
       return dir;
     });
@@ -135,14 +152,14 @@ export class GitWorkspace {
       mkdirSync(join(this.root, 'releases', releaseId), { recursive: true });
       const partial = `${dir}.partial-${process.pid}`;
       await rm(partial, { recursive: true, force: true });
-      await this.git(join(this.root, 'releases', releaseId), options).clone(url, partial, ['--reference', mirror, '--no-checkout', '--progress']);
+      await runGit(join(this.root, 'releases', releaseId), ['clone', '--reference', mirror, '--no-checkout', '--quiet', '--', url, partial], this.environment({ ...options, url }));
       // Rename makes the clone appear whole or not at all, even after a crash mid-clone.
       if (existsSync(join(dir, '.git'))) await rm(partial, { recursive: true, force: true });
       else await rename(partial, dir);
     } else if (options.fetch !== false) {
-      await this.repo(dir, options).fetch();
+      await this.repo(dir, { ...options, url }).fetch();
     }
-    return this.repo(dir, options);
+    return this.repo(dir, { ...options, url });
   }
 }
 
@@ -150,27 +167,45 @@ export class GitWorkspace {
 const PASSED_TO_GIT = ['PATH', 'HOME', 'TMPDIR', 'SSH_AUTH_SOCK', 'http_proxy', 'https_proxy', 'no_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY'];
 
 /**
- * Git runs with no terminal prompt and with the https token (when the manifest
- * names one) passed through GIT_CONFIG_* variables: never in arguments, URLs or logs.
+ * Git runs with no terminal prompt and, when the manifest names a token for an
+ * http(s) remote, with that token as an Authorization header scoped to the
+ * remote's scheme, host and port (`http.<origin>/.extraHeader`, passed through
+ * GIT_CONFIG_* variables): never in arguments, URLs or logs, and never sent to
+ * another host (a redirect is refused; submodules and other remotes get no header).
  */
-export function gitEnvironment(env: NodeJS.ProcessEnv, tokenEnv?: string): NodeJS.ProcessEnv {
+export function gitEnvironment(env: NodeJS.ProcessEnv, tokenEnv?: string, url?: string): NodeJS.ProcessEnv {
   const result: NodeJS.ProcessEnv = { GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' };
   for (const name of PASSED_TO_GIT) {
     if (env[name] !== undefined) result[name] = env[name];
   }
-  const token = tokenEnv ? env[tokenEnv] : undefined;
-  if (token) {
-    const basic = Buffer.from(`x-access-token:${token}`).toString('base64');
-    result.GIT_CONFIG_COUNT = '1';
-    result.GIT_CONFIG_KEY_0 = 'http.extraHeader';
-    result.GIT_CONFIG_VALUE_0 = `Authorization: Basic ${basic}`;
-  }
+  const origin = tokenEnv && url ? httpOrigin(url) : undefined;
+  if (!origin) return result;
+  const token = env[tokenEnv as string];
+  if (!token) throw new UserError(`git.tokenEnv: environment variable ${tokenEnv} is not set on the worker (needed for ${origin})`);
+  const basic = Buffer.from(`x-access-token:${token}`).toString('base64');
+  // git keeps a remote's headers when it follows a redirect: with a token, it follows none.
+  result.GIT_CONFIG_COUNT = '2';
+  result.GIT_CONFIG_KEY_0 = `http.${origin}/.extraHeader`;
+  result.GIT_CONFIG_VALUE_0 = `Authorization: Basic ${basic}`;
+  result.GIT_CONFIG_KEY_1 = 'http.followRedirects';
+  result.GIT_CONFIG_VALUE_1 = 'false';
   return result;
+}
+
+/** `https://host:port` of an http(s) remote URL; undefined for ssh, file and local paths. */
+export function httpOrigin(url: string): string | undefined {
+  if (!/^https?:\/\//i.test(url)) return undefined;
+  try {
+    const parsed = new URL(url);
+    return `${parsed.protocol}//${parsed.host}`;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The SHA of a branch on a remote, or undefined when the branch is not there; throws when the remote is not reachable. */
 export async function remoteBranchSha(url: string, branch: string, env: NodeJS.ProcessEnv = process.env, tokenEnv?: string): Promise<string | undefined> {
-  const output = await simpleGit().env(gitEnvironment(env, tokenEnv)).listRemote(['--heads', '--', url, `refs/heads/${branch}`]);
+  const output = await runGit(process.cwd(), ['ls-remote', '--heads', '--', url, `refs/heads/${branch}`], gitEnvironment(env, tokenEnv, url));
   const line = output.split('\n').find((candidate) => candidate.endsWith(`\trefs/heads/${branch}`));
   return line?.split('\t')[0];
 }

@@ -40,7 +40,7 @@ export async function planRelease(options: { kind: ReleaseKind; configFile: stri
         const rules = concreteRules(spec.versionRules ?? manifest.versionRules);
         const dir = join(scratch, repository.name);
         try {
-          await runGit(scratch, ['clone', '--bare', '--depth', '1', '--single-branch', '--branch', repository.baseBranch, '--', repository.url, dir], gitEnvironment(process.env, manifest.git.tokenEnv));
+          await runGit(scratch, ['clone', '--bare', '--depth', '1', '--single-branch', '--branch', repository.baseBranch, '--', repository.url, dir], gitEnvironment(process.env, manifest.git.tokenEnv, repository.url));
         } catch (error) {
           const reason = (error instanceof Error ? error.message : String(error)).trim().split('\n').filter(Boolean).slice(-1)[0];
           throw new UserError(`repositories[${index}] (${repository.name}): cannot read branch '${repository.baseBranch}' of ${repository.url}: ${reason}`);
