@@ -108,8 +108,8 @@ describe('relflow CLI', function () {
       assert.match(status.stdout, /status\s+succeeded/);
       assert.match(status.stdout, /core\s+succeeded\s+[0-9a-f]{12}/);
       const again = await runCliAsync(['start', 'nightly', '-c', config, '--date', '20260101'], env);
-      assert.equal(again.status, 2);
-      assert.match(oneLineError(again.stderr), /release clitest-nightly-20260101 already exists \(completed/);
+      assert.equal(again.status, 0, 'a succeeded release started again is reported, not started');
+      assert.match(again.stdout, /nightly release nightly-20260101 \(clitest-nightly-20260101\) already succeeded; nothing started/);
       await client.connection.close();
     });
   });

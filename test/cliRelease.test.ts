@@ -149,7 +149,7 @@ describe('relflow CLI on releases (the real binary against the test server)', fu
       assert.match(status.stdout, /status\s+aborted/);
       const again = await runCliAsync(['abort', aborted, '--by', 'carol'], env);
       assert.equal(again.status, 2);
-      assert.equal(again.stderr.trim(), `relflow: refused: release ${aborted} has ended (completed); see \`relflow status ${aborted}\``);
+      assert.equal(again.stderr.trim(), `relflow: refused: release ${aborted} has ended (aborted); see \`relflow status ${aborted}\``);
     });
   });
 

@@ -102,7 +102,7 @@ describe('a GA release end to end through the real activities', function () {
     const { state, history } = await builds.runUntil(
       release.runUntil(async () => {
         const prepared = await prepareRelease({ kind: 'ga', configFile: config, version: '3.4', taskQueue, buildTaskQueue: `${taskQueue}-builds` });
-        const plan = await startPreparedRelease(client, prepared);
+        const { plan } = await startPreparedRelease(client, prepared);
         const handle = client.workflow.getHandle(plan.releaseId);
         const waitFor = async (predicate: (s: ReleaseState) => boolean) => {
           for (let index = 0; index < 600; index += 1) {

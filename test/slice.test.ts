@@ -22,7 +22,7 @@ describe('walking skeleton: a nightly through checkout, version and tag', functi
     const worker = await createTestWorker({ taskQueue });
     const client = testClient();
     const { plan, state } = await worker.runUntil(async () => {
-      const started = await startRelease(client, { kind: 'nightly', configFile: config, date: '20261124', taskQueue });
+      const { plan: started } = await startRelease(client, { kind: 'nightly', configFile: config, date: '20261124', taskQueue });
       await client.workflow.getHandle(started.releaseId).result();
       return { plan: started, state: await releaseState(client, started.releaseId) };
     });

@@ -17,8 +17,19 @@ export interface RepositoryRef {
   tokenEnv?: string;
 }
 
+export interface CheckoutInput extends RepositoryRef {
+  /**
+   * The base SHA of an earlier run of this release (started again after it was
+   * aborted or failed): kept when the remote build branch already holds it, so
+   * the new run continues on what the earlier one pushed instead of forking it.
+   */
+  adoptBaseSha?: string;
+}
+
 export interface CheckoutResult {
   baseSha: string;
+  /** True when the base SHA is the earlier run's (its build branch is continued). */
+  adopted?: boolean;
   /** Whether the mirror already existed (a warm workspace). */
   warm: boolean;
 }
@@ -197,14 +208,21 @@ export function createGitActivities(workspace: GitWorkspace) {
   return {
     /** Clones or fetches the repository into the release's working copy  return {
     /** Clones or fetches the repository into the release's working copy; returns the base SHA. */
-    async checkoutRepository(input: RepositoryRef): Promise<CheckoutResult> {
-      const { repository } = input;
+    async checkoutRepository(input: CheckoutInput): Promise<CheckoutResult> {
+      const { repository, adoptBaseSha } = input;
       const warm = existsSync(join(workspace.mirrorDir(repository.name, repository.url), 'HEAD'));
       try {
         const git = await workingCopy(input);
         const baseSha = await revParse(git, `refs/remotes/origin/${repository.baseBranch}`);
         if (!baseSha) {
           throw ApplicationFailure.nonRetryable(`${repository.name}: branch '${repository.baseBranch}' does not exist on ${repository.url}`, 'GitBranchNotFound');
+        }
+        if (adoptBaseSha && /^[0-9a-f]{40}$/.test(adoptBaseSha) && adoptBaseSha !== baseSha) {
+          const build = await revParse(git, `refs/remotes/origin/${repository.buildBranch}`);
+          // Only a commit of the base branch that the build branch grew from: never a SHA from elsewhere.
+          if (build && (await isAncestor(git, adoptBaseSha, build)) && (await isAncestor(git, adoptBaseSha, baseSha))) {
+            return { baseSha: adoptBaseSha, warm, adopted: true };
+          }
         }
         return { baseSha, warm };
       } catch (error) {

@@ -11,10 +11,10 @@ import { DEFAULT_DB_FILE, devCommand } from './commands/dev';
 import { demoCommand } from './commands/demo';
 import { formatPlan, planRelease } from './commands/plan';
 import { workerCommand, workerDefaults } from './commands/worker';
-import { formatRelease, htmlReport, markdownReport } from './format';
+import { formatRelease, formatRuns, htmlReport, markdownReport } from './format';
 import { createNightlySchedule, createReapSchedule, describeSchedule, listSchedules, scheduleAction } from './schedules';
 import type { GateName, ReleaseState } from '../workflows/state';
-import { decideGate, listReleases, operateRelease, prepareRelease, releaseState, retagRelease, startPreparedRelease } from './releases';
+import { decideGate, listReleases, operateRelease, prepareRelease, releaseRuns, releaseState, retagRelease, startPreparedRelease } from './releases';
 
 /** Exit codes scripts can rely on. */
 export const EXIT = { done: 0, failed: 1, badInput: 2, waiting: 3 } as const;
@@ -100,9 +100,15 @@ Example:
     .addHelpText('after', '\nExamples:\n  relflow start nightly -c relflow.yaml\n  relflow start milestone --version 3.4m5 -c relflow.yaml')
     .action(async (kind: ReleaseKind, options: { config: string; version?: string; pluginsVersion?: string; date?: string; taskQueue: string; buildTaskQueue: string; json?: boolean }) => {
       const prepared = await prepareRelease({ kind, configFile: options.config, version: options.version, pluginsVersion: options.pluginsVersion, date: options.date, taskQueue: options.taskQueue, buildTaskQueue: options.buildTaskQueue });
-      const plan = await startPreparedRelease(await connectClient(), prepared);
-      if (options.json) out(JSON.stringify({ releaseId: plan.releaseId, kind: plan.kind, releaseName: plan.releaseName }));
-      else out(`started ${plan.kind} release ${plan.releaseName}: ${plan.releaseId}\nwatch it with: relflow status ${plan.releaseId}`);
+      const { plan, started, state, continues } = await startPreparedRelease(await connectClient(), prepared);
+      if (options.json) {
+        out(JSON.stringify({ releaseId: plan.releaseId, kind: plan.kind, releaseName: plan.releaseName, started, status: state?.status ?? 'running', continues: continues?.runId }));
+      } else if (!started) {
+        out(`${plan.kind} release ${plan.releaseName} (${plan.releaseId}) already succeeded; nothing started\nsee it with: relflow status ${plan.releaseId}`);
+      } else {
+        const again = continues ? ` (run again after a run that ended ${continues.status} at ${continues.closed ?? continues.started}; what it pushed, stored and published is kept, not redone)` : '';
+        out(`started ${plan.kind} release ${plan.releaseName}: ${plan.releaseId}${again}\nwatch it with: relflow status ${plan.releaseId}`);
+      }
     });
 
   program
@@ -114,7 +120,8 @@ Example:
     .action(async (releaseId: string, options: { json?: boolean }) => {
       const client = await connectClient();
       const state = await releaseState(client, releaseId);
-      out(options.json ? JSON.stringify(state, null, 2) : formatRelease(state));
+      const runs = await releaseRuns(client, releaseId);
+      out(options.json ? JSON.stringify({ ...state, runs }, null, 2) : `${formatRelease(state)}${formatRuns(runs)}`);
       process.exitCode = exitCodeOf(state);
     });
 
@@ -188,7 +195,7 @@ Example:
 
   program
     .command('list')
-    .description('list releases, filtered by their search attributes')
+    .description('list releases, filtered by their search attributes; a release started again shows each run')
     .option('--kind <kind>', 'nightly, milestone, ga or patch')
     .option('--version <version>', 'release name, e.g. 3.4m5')
     .option('--status <status>', 'running, waiting, blocked, succeeded, failed, aborted, cancelled')
@@ -198,7 +205,7 @@ Example:
     .action(async (options: { kind?: string; version?: string; status?: string; product?: string; json?: boolean }) => {
       const releases = await listReleases(await connectClient(), options);
       if (options.json) out(JSON.stringify(releases, null, 2));
-      else out(releases.length === 0 ? 'no releases' : releases.map((release) => `${release.releaseId}  ${release.kind}  ${release.version}  ${release.status}  ${release.stage}  ${release.started}`).join('\n'));
+      else out(releases.length === 0 ? 'no releases' : releases.map((release) => `${release.releaseId}  ${release.kind}  ${release.version}  ${release.status}  ${release.stage}  ${release.started}  run ${release.runId}`).join('\n'));
     });
 
   program

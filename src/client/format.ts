@@ -56,6 +56,12 @@ export function formatRelease(state: ReleaseState): string {
   return lines.join('\n');
 }
 
+/** The runs of a release ID, when it was started more than once (empty otherwise). */
+export function formatRuns(runs: { runId: string; status: string; started: string; closed?: string }[]): string {
+  if (runs.length < 2) return '';
+  return `\n\n${table([['RUN', 'STATE', 'STARTED', 'ENDED'], ...runs.map((run, index) => [`${index + 1} ${run.runId}`, run.status, run.started, run.closed ?? '-'])])}`;
+}
+
 /** The release as a Markdown report: stages, repositories, artifacts, results, decisions. */
 export function markdownReport(state: ReleaseState): string {
   const row = (cells: string[]) => `| ${cells.map((cell) => cell.replace(/\|/g, '\\|')).join(' | ')} |`;

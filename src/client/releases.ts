@@ -1,4 +1,4 @@
-import { Client, ServiceError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { Client, ServiceError, WorkflowExecutionAlreadyStartedError, WorkflowExecutionInfo, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { loadManifest } from '../config/loadManifest';
 import { remoteBranchSha } from '../activities/gitWorkspace';
 import { UserError } from '../release/errors';
@@ -74,17 +74,43 @@ export async function prepareRelease(options: StartOptions): Promise<PreparedRel
   return { request, plan, taskQueue: options.taskQueue };
 }
 
-export async function startRelease(client: Client, options: StartOptions): Promise<ReleasePlan> {
+export interface StartResult {
+  plan: ReleasePlan;
+  /** False when the release ID already succeeded: nothing was started and `state` is its result. */
+  started: boolean;
+  state?: ReleaseState;
+  /** The earlier run a new run continues (it had been aborted, failed, cancelled or terminated). */
+  continues?: ReleaseRun;
+}
+
+export async function startRelease(client: Client, options: StartOptions): Promise<StartResult> {
   return startPreparedRelease(client, await prepareRelease(options));
 }
 
-export async function startPreparedRelease(client: Client, { request, plan, taskQueue }: PreparedRelease): Promise<ReleasePlan> {
+/**
+ * Starts the release, or says what there already is. A release ID runs again
+ * only when its last run did not succeed; the new run continues what that run
+ * left (its base SHAs, so the build branches, tags, stored files and published
+ * packages it made are found by the same checks and not made twice). A release
+ * that succeeded is reported, not started; one that runs is refused.
+ */
+export async function startPreparedRelease(client: Client, { request, plan, taskQueue }: PreparedRelease): Promise<StartResult> {
+  const previous = await lastRun(client, plan.releaseId);
+  if (previous?.status === 'running' || previous?.status === 'waiting' || previous?.status === 'blocked') {
+    throw new UserError(`release ${plan.releaseId} is already running (${previous.status}, started ${previous.started}); see \`relflow status ${plan.releaseId}\``);
+  }
+  if (previous?.status === 'succeeded') {
+    const state = (await client.workflow.getHandle(plan.releaseId, previous.runId).result()) as ReleaseState;
+    return { plan, started: false, state };
+  }
+  const adopted: ReleaseRequest = previous ? { ...request, adopt: { runId: previous.runId, baseShas: await checkedOutBases(client, plan.releaseId, previous.runId) } } : request;
   try {
     await client.workflow.start(releaseWorkflow, {
       taskQueue: taskQueue ?? RELEASE_TASK_QUEUE,
       workflowId: plan.releaseId,
-      args: [request],
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      args: [adopted],
+      // The check above decided: a new run only after one that did not succeed. A run started meanwhile is refused by the server.
+      workflowIdReusePolicy: previous ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE',
       staticSummary: `${plan.product} ${plan.kind} release ${plan.releaseName}`,
       typedSearchAttributes: [
         { key: ReleaseProductKey, value: plan.product },
@@ -96,15 +122,74 @@ export async function startPreparedRelease(client: Client, { request, plan, task
     });
   } catch (error) {
     if (error instanceof WorkflowExecutionAlreadyStartedError) {
-      const existing = await client.workflow.getHandle(plan.releaseId).describe();
-      throw new UserError(
-        `release ${plan.releaseId} already exists (${existing.status.name.toLowerCase()}, started ${existing.startTime.toISOString()}); ` +
-          `see \`relflow status ${plan.releaseId}\``,
-      );
+      throw new UserError(`release ${plan.releaseId} was started by someone else a moment ago; see \`relflow status ${plan.releaseId}\``);
     }
     throw error;
   }
-  return plan;
+  return { plan, started: true, continues: previous };
+}
+
+export interface ReleaseRun {
+  runId: string;
+  /** The release's own status (aborted, failed, succeeded...), or Temporal's when the run ended without saying (terminated, timed out). */
+  status: string;
+  started: string;
+  closed?: string;
+}
+
+function quoted(value: string): string {
+  return `'${value.replace(/['\\]/g, '')}'`;
+}
+
+function runOf(execution: Pick<WorkflowExecutionInfo, 'runId' | 'status' | 'typedSearchAttributes' | 'startTime' | 'closeTime'>): ReleaseRun {
+  const temporalStatus = execution.status.name.toLowerCase();
+  const attribute = execution.typedSearchAttributes.getAll().find((pair) => pair.key.name === ReleaseStatusKey.name)?.value;
+  const ended = execution.status.name !== 'RUNNING';
+  // A terminated or timed-out run never wrote its end into the attribute.
+  const status = ended && (!attribute || ['running', 'waiting', 'blocked'].includes(String(attribute))) ? temporalStatus.replace('canceled', 'cancelled') : String(attribute ?? temporalStatus);
+  return { runId: execution.runId, status, started: execution.startTime.toISOString(), closed: execution.closeTime?.toISOString() };
+}
+
+/** Every run of a release ID, oldest first. */
+export async function releaseRuns(client: Client, releaseId: string): Promise<ReleaseRun[]> {
+  const runs: ReleaseRun[] = [];
+  for await (const execution of client.workflow.list({ query: `WorkflowId = ${quoted(releaseId)}` })) runs.push(runOf(execution));
+  return runs.sort((a, b) => a.started.localeCompare(b.started));
+}
+
+/** The latest run of a release ID, read from the server itself (not the search index, which may lag). */
+async function lastRun(client: Client, releaseId: string): Promise<ReleaseRun | undefined> {
+  let description;
+  try {
+    description = await client.workflow.getHandle(releaseId).describe();
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return undefined;
+    throw error;
+  }
+  const run = runOf(description);
+  if (description.status.name === 'COMPLETED') run.status = ((await client.workflow.getHandle(releaseId, description.runId).result()) as ReleaseState).status;
+  return run;
+}
+
+/** The base SHA each repository was checked out at in a run, read from its history (no worker needed, whatever way the run ended). */
+async function checkedOutBases(client: Client, releaseId: string, runId: string): Promise<Record<string, string>> {
+  const history = await client.workflow.getHandle(releaseId, runId).fetchHistory();
+  const scheduled = new Map<string, string>();
+  const bases: Record<string, string> = {};
+  for (const event of history.events ?? []) {
+    const start = event.activityTaskScheduledEventAttributes;
+    if (start?.activityType?.name === 'checkoutRepository' && start.input?.payloads?.[0]) {
+      const input = defaultPayloadConverter.fromPayload(start.input.payloads[0]) as { repository?: { name?: string } };
+      if (input.repository?.name) scheduled.set(String(event.eventId), input.repository.name);
+    }
+    const done = event.activityTaskCompletedEventAttributes;
+    const name = done ? scheduled.get(String(done.scheduledEventId)) : undefined;
+    if (done && name && done.result?.payloads?.[0]) {
+      const result = defaultPayloadConverter.fromPayload(done.result.payloads[0]) as { baseSha?: string };
+      if (result.baseSha) bases[name] = result.baseSha;
+    }
+  }
+  return bases;
 }
 
 /**
@@ -146,8 +231,8 @@ export async function releaseState(client: Client, releaseId: string): Promise<R
 /** Why an update was refused: the release's answer, or that it has ended, or that there is no such release. */
 async function refusal(client: Client, releaseId: string, error: unknown): Promise<unknown> {
   if (error instanceof WorkflowNotFoundError) {
-    const ended = await client.workflow.getHandle(releaseId).describe().catch(() => undefined);
-    if (ended) return new UserError(`refused: release ${releaseId} has ended (${ended.status.name.toLowerCase()}); see \`relflow status ${releaseId}\``);
+    const ended = await lastRun(client, releaseId).catch(() => undefined);
+    if (ended) return new UserError(`refused: release ${releaseId} has ended (${ended.status}); see \`relflow status ${releaseId}\``);
     return new UserError(`no release with ID '${releaseId}' (see \`relflow list\`)`);
   }
   if (error instanceof WorkflowUpdateFailedError) {
@@ -182,12 +267,12 @@ export interface ReleaseSummary {
   stage: string;
   status: string;
   started: string;
+  runId: string;
 }
 
 /** Releases found through their search attributes (the Web UI filters by the same ones). */
 export async function listReleases(client: Client, filters: { kind?: string; version?: string; status?: string; product?: string }): Promise<ReleaseSummary[]> {
   const clauses = [`WorkflowType = 'releaseWorkflow'`];
-  const quoted = (value: string) => `'${value.replace(/'/g, '')}'`;
   if (filters.kind) clauses.push(`ReleaseKind = ${quoted(filters.kind)}`);
   if (filters.version) clauses.push(`ReleaseVersion = ${quoted(filters.version)}`);
   if (filters.status) clauses.push(`ReleaseStatus = ${quoted(filters.status)}`);
@@ -200,8 +285,9 @@ export async function listReleases(client: Client, filters: { kind?: string; ver
       kind: attribute(ReleaseKindKey),
       version: attribute(ReleaseVersionKey),
       stage: attribute(ReleaseStageKey),
-      status: attribute(ReleaseStatusKey),
+      status: runOf(execution).status,
       started: execution.startTime.toISOString(),
+      runId: execution.runId,
     });
   }
   return result;

@@ -111,6 +111,8 @@ export interface ReleaseRequest {
   buildTaskQueue?: string;
   /** How soon a build whose worker died is noticed and run again (default 2 minutes). */
   buildHeartbeatTimeout?: string;
+  /** Set when this release ID ran before and did not succeed: the run it continues and the base SHA each repository had there. */
+  adopt?: { runId: string; baseShas: Record<string, string> };
 }
 
 export interface GateDecision {

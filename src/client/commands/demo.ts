@@ -48,13 +48,8 @@ async function approveWithCli(releaseId: string, gate: GateName, address: string
 async function runRelease(client: Client, configFile: string, kind: ReleaseKind, address: string, versions: { version?: string; pluginsVersion?: string } = {}): Promise<ReleaseState> {
   const prepared = await prepareRelease({ kind, configFile, ...versions, date: dateStamp(new Date()), taskQueue: DEMO_QUEUE, buildTaskQueue: `${DEMO_QUEUE}-builds` });
   const releaseId = prepared.plan.releaseId;
-  try {
-    await startPreparedRelease(client, prepared);
-    log(`started ${kind} release ${releaseId}`);
-  } catch (error) {
-    if (!(error instanceof UserError && /already exists/.test(error.message))) throw error;
-    log(`${releaseId} already ran today; showing it again`);
-  }
+  const { started } = await startPreparedRelease(client, prepared);
+  log(started ? `started ${kind} release ${releaseId}` : `${releaseId} already ran today; showing it again`);
   const approved = new Set<string>();
   for (;;) {
     const state = await waitForState(client, releaseId, (candidate) => candidate.status !== 'running');

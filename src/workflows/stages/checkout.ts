@@ -15,13 +15,14 @@ export const checkoutStage: Stage = {
       if (state.baseSha) return;
       start(state, `fetching ${repository.baseBranch}`);
       try {
-        const { baseSha } = await gitActivitiesFor(`checkout ${repository.name} (${repository.baseBranch})`).checkoutRepository({
+        const { baseSha, adopted } = await gitActivitiesFor(`checkout ${repository.name} (${repository.baseBranch})`).checkoutRepository({
           releaseId: context.release.state.releaseId,
           repository,
           tokenEnv: context.manifest.git.tokenEnv,
+          adoptBaseSha: context.request.adopt?.baseShas[repository.name],
         });
         state.baseSha = baseSha;
-        succeed(state, `at ${baseSha.slice(0, 12)} of ${repository.baseBranch}`);
+        succeed(state, `at ${baseSha.slice(0, 12)} of ${repository.baseBranch}${adopted ? `, continuing ${repository.buildBranch} of the earlier run` : ''}`);
       } catch (error) {
         fail(state, error);
         throw error;
