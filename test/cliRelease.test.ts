@@ -89,7 +89,10 @@ describe('relflow CLI on releases (the real binary against the test server)', fu
       });
       assert.equal(listed.releaseId, id);
 
-      const retag = await runCliAsync(['retag', id, '--repository', 'core', '--by', 'alice'], env);
+      const released = await runCliAsync(['retag', id, '--repository', 'core', '--by', 'alice'], env);
+      assert.equal(released.status, 2);
+      assert.match(released.stderr, new RegExp(`^relflow: refused: tag '3\\.4' of core belongs to release ${id}, which succeeded at .*Pass --force if that is meant`));
+      const retag = await runCliAsync(['retag', id, '--repository', 'core', '--by', 'alice', '--force'], env);
       assert.equal(retag.status, 0, retag.stderr);
       assert.equal(retag.stdout.trim(), `tag 3.4 of core moved to ${'c'.repeat(40)}`);
     });

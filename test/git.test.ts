@@ -180,7 +180,7 @@ describe('git stage activities on real repositories', function () {
     const tagInput = { ...ref, tag: '3.4', sha: headSha, message: 'Release 3.4', author };
     await rejects(
       activities.tagRepository(tagInput),
-      new RegExp(`tag '3\\.4' already exists on .* at ${baseSha.slice(0, 12)}, not at ${headSha.slice(0, 12)}; to move it .*relflow retag cloudify-3\\.4 --repository cloudify-rest-client`),
+      new RegExp(`tag '3\\.4' already exists on .* at ${baseSha.slice(0, 12)}, not at ${headSha.slice(0, 12)}; it is on an older commit of 3\\.4-build: to move it .*relflow retag cloudify-3\\.4 --repository cloudify-rest-client`),
       'GitTagConflict',
     );
     assert.equal(git(remote, 'rev-parse', '3.4^{commit}'), baseSha, 'the tag was not touched');

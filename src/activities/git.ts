@@ -3,7 +3,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import type { RepositoryPlan } from '../release/plan';
+import { releasedTagAdvice, RepositoryPlan } from '../release/plan';
+import type { ReleaseKind } from '../release/version';
 import type { TemplateValues } from '../release/template';
 import { UserError } from '../release/errors';
 import { heartbeat } from './process';
@@ -52,6 +53,8 @@ export interface VersionCommitResult {
 
 export interface TagInput extends RepositoryRef {
   tag: string;
+  /** The release kind, for the advice when the tag belongs to another release. */
+  kind?: ReleaseKind;
   sha: string;
   message: string;
   author: { name: string; email: string };
@@ -283,9 +286,15 @@ export function createGitActivities(workspace: GitWorkspace) {
           const existing = await remoteTagCommit(git, tag);
           if (existing === sha) return { tag, sha, created: false };
           if (existing) {
+            // A tag on an older commit of this build branch is an earlier try of this release: moving it is the fix.
+            // Anywhere else it is another release's tag, and moving it would rewrite what was released.
+            if (!(await revParse(git, existing))) await git.fetch();
+            const ours = await isAncestor(git, existing, sha);
             throw ApplicationFailure.nonRetryable(
               `${repository.name}: tag '${tag}' already exists on ${repository.url} at ${existing.slice(0, 12)}, not at ${sha.slice(0, 12)}; ` +
-                `to move it to the build branch run \`relflow retag ${input.releaseId} --repository ${repository.name}\``,
+                (ours
+                  ? `it is on an older commit of ${repository.buildBranch}: to move it to the build branch run \`relflow retag ${input.releaseId} --repository ${repository.name}\``
+                  : `it belongs to a release made before (its commit is not on ${repository.buildBranch}): ${releasedTagAdvice(repository, input.kind ?? 'ga')}, then start the release again`),
               'GitTagConflict',
             );
           }

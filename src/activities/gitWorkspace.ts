@@ -203,9 +203,13 @@ export function httpOrigin(url: string): string | undefined {
   }
 }
 
-/** The SHA of a branch on a remote, or undefined when the branch is not there; throws when the remote is not reachable. */
-export async function remoteBranchSha(url: string, branch: string, env: NodeJS.ProcessEnv = process.env, tokenEnv?: string): Promise<string | undefined> {
-  const output = await runGit(process.cwd(), ['ls-remote', '--heads', '--', url, `refs/heads/${branch}`], gitEnvironment(env, tokenEnv, url));
-  const line = output.split('\n').find((candidate) => candidate.endsWith(`\trefs/heads/${branch}`));
-  return line?.split('\t')[0];
+/** The SHAs of these refs on a remote (absent refs are missing from the map; a tag's `^{}` entry is its commit); throws when the remote is not reachable. */
+export async function remoteRefs(url: string, refs: string[], env: NodeJS.ProcessEnv = process.env, tokenEnv?: string): Promise<Map<string, string>> {
+  const output = await runGit(process.cwd(), ['ls-remote', '--', url, ...refs], gitEnvironment(env, tokenEnv, url));
+  const found = new Map<string, string>();
+  for (const line of output.split('\n').filter(Boolean)) {
+    const [sha, ref] = line.split('\t');
+    found.set(ref, sha);
+  }
+  return found;
 }

@@ -177,9 +177,10 @@ Example:
     .requiredOption('--repository <name>', 'the repository whose tag moves')
     .option('--by <name>', 'who asks', process.env.USER ?? 'unknown')
     .option('--task-queue <name>', 'task queue of the release workers', defaults.taskQueue)
+    .option('--force', 'move the tag even when it belongs to a release that succeeded (rewrites what it published)')
     .addHelpText('after', '\nExample:\n  relflow retag cloudify-3.4m5 --repository cloudify-manager')
-    .action(async (releaseId: string, options: { repository: string; by: string; taskQueue: string }) => {
-      const result = await retagRelease(await connectClient(), releaseId, options.repository, options.by, options.taskQueue);
+    .action(async (releaseId: string, options: { repository: string; by: string; taskQueue: string; force?: boolean }) => {
+      const result = await retagRelease(await connectClient(), releaseId, options.repository, options.by, options.taskQueue, options.force);
       out(result.created ? `tag ${result.tag} of ${options.repository} moved to ${result.sha}` : `tag ${result.tag} of ${options.repository} already at ${result.sha}`);
     });
 

@@ -1,8 +1,8 @@
 import { Client, ServiceError, WorkflowExecutionAlreadyStartedError, WorkflowExecutionInfo, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { loadManifest } from '../config/loadManifest';
-import { remoteBranchSha } from '../activities/gitWorkspace';
+import { remoteRefs } from '../activities/gitWorkspace';
 import { UserError } from '../release/errors';
-import { buildReleasePlan, dateStamp, ReleasePlan } from '../release/plan';
+import { buildReleasePlan, dateStamp, releasedTagAdvice, ReleasePlan } from '../release/plan';
 import type { ReleaseKind } from '../release/version';
 import { RELEASE_TASK_QUEUE } from '../worker/worker';
 import { releaseWorkflow, retagWorkflow } from '../workflows';
@@ -33,17 +33,26 @@ export interface StartOptions {
   buildTaskQueue?: string;
 }
 
-/** Every repository's base branch must be reachable before anything starts. */
+/**
+ * Before anything starts: every repository's base branch must be reachable,
+ * and no release tag may already be on a remote where this release has not
+ * made its build branch yet (it belongs to a release made before).
+ */
 async function checkRemotes(plan: ReleasePlan, tokenEnv?: string): Promise<void> {
   const problems = await Promise.all(
     plan.repositories.map(async (repository, index) => {
+      let refs: Map<string, string>;
       try {
-        const sha = await remoteBranchSha(repository.url, repository.baseBranch, process.env, tokenEnv);
-        return sha ? undefined : `repositories[${index}] (${repository.name}): branch '${repository.baseBranch}' does not exist on ${repository.url}`;
+        refs = await remoteRefs(repository.url, [`refs/heads/${repository.baseBranch}`, `refs/heads/${repository.buildBranch}`, ...(repository.tag ? [`refs/tags/${repository.tag}`] : [])], process.env, tokenEnv);
       } catch (error) {
-        const reason = (error instanceof Error ? error.message : String(error)).trim().split('\n').filter(Boolean)[0];
+        const reason = (error instanceof Error ? error.message : String(error)).trim().split('\n').filter(Boolean).slice(-1)[0];
         return `repositories[${index}].url: cannot reach '${repository.url}': ${reason}`;
       }
+      if (!refs.has(`refs/heads/${repository.baseBranch}`)) return `repositories[${index}] (${repository.name}): branch '${repository.baseBranch}' does not exist on ${repository.url}`;
+      if (repository.tag && refs.has(`refs/tags/${repository.tag}`) && !refs.has(`refs/heads/${repository.buildBranch}`)) {
+        return `repositories[${index}] (${repository.name}): tag '${repository.tag}' already exists on ${repository.url}: ${releasedTagAdvice(repository, plan.kind)}`;
+      }
+      return undefined;
     }),
   );
   const found = problems.filter((problem): problem is string => Boolean(problem));
@@ -293,6 +302,18 @@ export async function listReleases(client: Client, filters: { kind?: string; ver
   return result;
 }
 
+/** The succeeded release (of any kind, this one included) whose tag of the repository has this name, if any. */
+async function succeededReleaseWithTag(client: Client, product: string, repositoryName: string, tag: string): Promise<{ releaseId: string; closed: string } | undefined> {
+  const query = `WorkflowType = 'releaseWorkflow' AND ReleaseProduct = ${quoted(product)} AND ReleaseStatus = 'succeeded'`;
+  for await (const execution of client.workflow.list({ query })) {
+    const result = (await client.workflow.getHandle(execution.workflowId, execution.runId).result()) as ReleaseState;
+    if (result.repositories.some((candidate) => candidate.name === repositoryName && candidate.tag === tag && candidate.tagSha)) {
+      return { releaseId: execution.workflowId, closed: execution.closeTime?.toISOString() ?? '' };
+    }
+  }
+  return undefined;
+}
+
 /** The request a release was started with, read back from the start of its history. */
 export async function releaseRequest(client: Client, releaseId: string): Promise<ReleaseRequest> {
   const history = await client.workflow.getHandle(releaseId).fetchHistory();
@@ -302,13 +323,20 @@ export async function releaseRequest(client: Client, releaseId: string): Promise
 }
 
 /** Runs the retag as a workflow of its own on the release workers, so it is recorded and retried like the rest. */
-export async function retagRelease(client: Client, releaseId: string, repositoryName: string, by: string, taskQueue?: string): Promise<TagResult> {
+export async function retagRelease(client: Client, releaseId: string, repositoryName: string, by: string, taskQueue?: string, force = false): Promise<TagResult> {
   const state = await releaseState(client, releaseId);
   const request = await releaseRequest(client, releaseId);
   const repository = state.repositories.find((candidate) => candidate.name === repositoryName);
   const spec = request.manifest.repositories.find((candidate) => candidate.name === repositoryName);
   if (!repository || !spec) throw new UserError(`release ${releaseId} has no repository '${repositoryName}'; it has ${state.repositories.map((candidate) => candidate.name).join(', ')}`);
   if (!repository.tag || !repository.buildBranch) throw new UserError(`${repositoryName} has no tag in release ${releaseId} (patches are not tagged)`);
+  const owner = force ? undefined : await succeededReleaseWithTag(client, state.product, repositoryName, repository.tag);
+  if (owner) {
+    throw new UserError(
+      `refused: tag '${repository.tag}' of ${repositoryName} belongs to release ${owner.releaseId}, which succeeded at ${owner.closed}; ` +
+        'moving it changes what that release published. Pass --force if that is meant',
+    );
+  }
   return client.workflow.execute(retagWorkflow, {
     taskQueue: taskQueue ?? RELEASE_TASK_QUEUE,
     workflowId: `${releaseId}/retag/${repositoryName}/${Date.now()}`,

@@ -175,3 +175,17 @@ export function buildReleasePlan(manifest: Manifest, input: PlanInput): ReleaseP
 export function dateStamp(date: Date): string {
   return date.toISOString().slice(0, 10).replace(/-/g, '');
 }
+
+/**
+ * Why a release's tag can already be on a remote before the release made it,
+ * and what to do: a stream version released before needs the next one.
+ */
+export function releasedTagAdvice(repository: Pick<RepositoryPlan, 'stream' | 'version' | 'tag'>, kind: ReleaseKind): string {
+  const [major, minor] = repository.version.split(/[.a-z]/i).map(Number);
+  const next = Number.isInteger(major) && Number.isInteger(minor) ? `${major}.${minor + 1}` : '<next version>';
+  if (kind === 'nightly') return `the nightly tag '${repository.tag}' was already pushed by another nightly of that date; pass another --date`;
+  if (repository.stream === 'plugins') {
+    return `the plugins version ${repository.version} was already released; pass --plugins-version ${next} or bump versions.plugins in the manifest`;
+  }
+  return `version ${repository.version} was already released; pass a new --version or bump versions.core in the manifest`;
+}

@@ -2,10 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { candidateFiles } from '../../activities/git';
-import { gitAt, gitEnvironment, runGit } from '../../activities/gitWorkspace';
+import { gitAt, gitEnvironment, remoteRefs, runGit } from '../../activities/gitWorkspace';
 import { loadManifest } from '../../config/loadManifest';
 import { UserError } from '../../release/errors';
-import { buildReleasePlan, dateStamp, ReleasePlan, repositoryTemplateValues } from '../../release/plan';
+import { buildReleasePlan, dateStamp, releasedTagAdvice, ReleasePlan, repositoryTemplateValues } from '../../release/plan';
 import type { ReleaseKind } from '../../release/version';
 import { applyVersionRules, concreteRules, FileChange, shortDiff } from '../../release/versionRules';
 
@@ -23,6 +23,8 @@ export interface PlannedRepository {
 export interface PlanReport {
   plan: ReleasePlan;
   repositories: PlannedRepository[];
+  /** What would make the release block or surprise: a version unlike the manifest's, a tag already released. */
+  warnings: string[];
 }
 
 /**
@@ -33,6 +35,11 @@ export async function planRelease(options: { kind: ReleaseKind; configFile: stri
   const manifest = loadManifest(options.configFile);
   const plan = buildReleasePlan(manifest, { ...options, date: options.date ?? dateStamp(new Date()) });
   const scratch = await mkdtemp(join(tmpdir(), 'relflow-plan-'));
+  const warnings: string[] = [];
+  const typed = `${plan.version.major}.${plan.version.minor}`;
+  if (options.version && plan.kind !== 'nightly' && typed !== manifest.versions.core.replace(/\.0$/, '')) {
+    warnings.push(`--version ${options.version} is for ${typed}, but versions.core in ${options.configFile} is ${manifest.versions.core}: the plugins stream stays at ${plan.forms.yaml_plugins_version}; is that meant?`);
+  }
   try {
     const results = await Promise.allSettled(
       plan.repositories.map(async (repository, index): Promise<PlannedRepository> => {
@@ -44,6 +51,12 @@ export async function planRelease(options: { kind: ReleaseKind; configFile: stri
         } catch (error) {
           const reason = (error instanceof Error ? error.message : String(error)).trim().split('\n').filter(Boolean).slice(-1)[0];
           throw new UserError(`repositories[${index}] (${repository.name}): cannot read branch '${repository.baseBranch}' of ${repository.url}: ${reason}`);
+        }
+        if (repository.tag) {
+          const refs = await remoteRefs(repository.url, [`refs/tags/${repository.tag}`, `refs/heads/${repository.buildBranch}`], process.env, manifest.git.tokenEnv);
+          if (refs.has(`refs/tags/${repository.tag}`) && !refs.has(`refs/heads/${repository.buildBranch}`)) {
+            warnings.push(`${repository.name}: tag '${repository.tag}' already exists on ${repository.url}: ${releasedTagAdvice(repository, plan.kind)}`);
+          }
         }
         const values = repositoryTemplateValues(plan, manifest, repository);
         const files = await candidateFiles(gitAt(dir, gitEnvironment(process.env)), 'HEAD', rules);
@@ -65,7 +78,10 @@ export async function planRelease(options: { kind: ReleaseKind; configFile: stri
     if (userProblems.length < problems.length) throw problems.find((problem) => !(problem instanceof UserError));
     if (userProblems.length > 0) throw new UserError(userProblems.map((problem) => problem.message).join('\n'));
     const repositories = results.map((result) => (result as PromiseFulfilledResult<PlannedRepository>).value);
-    return { plan, repositories };
+    // Tags are looked up in parallel: list them in manifest order.
+    const order = plan.repositories.map((repository) => `${repository.name}: `);
+    warnings.sort((a, b) => order.findIndex((prefix) => a.startsWith(prefix)) - order.findIndex((prefix) => b.startsWith(prefix)));
+    return { plan, repositories, warnings };
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
@@ -73,7 +89,7 @@ export async function planRelease(options: { kind: ReleaseKind; configFile: stri
 
 export function formatPlan(report: PlanReport): string {
   const { plan } = report;
-  const lines = [`${plan.product} ${plan.kind} release ${plan.releaseName} (ID ${plan.releaseId})`];
+  const lines = [`${plan.product} ${plan.kind} release ${plan.releaseName} (ID ${plan.releaseId})`, ...report.warnings.map((warning) => `warning: ${warning}`)];
   if (plan.storagePrefix !== undefined) lines.push(`storage prefix: ${plan.storagePrefix}`);
   for (const repository of report.repositories) {
     lines.push(

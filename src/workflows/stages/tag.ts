@@ -21,6 +21,7 @@ export const tagStage: Stage = {
           repository,
           tokenEnv: manifest.git.tokenEnv,
           tag: repository.tag,
+          kind: plan.kind,
           sha: state.headSha as string,
           message: plan.commitMessage,
           author: manifest.git.author,
