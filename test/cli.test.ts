@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { strict as assert } from 'node:assert';
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -116,7 +117,12 @@ describe('relflow CLI', function () {
 
   it('`relflow worker` runs releases from its task queue and stops on SIGINT', async function () {
     const queue = uniqueTaskQueue('cli-worker');
-    const worker = spawn(process.execPath, [RELFLOW_BIN, 'worker', '--task-queue', queue, '--workspace', tempDir('cli-worker'), '--max-activities', '4'], { env: { ...process.env, TEMPORAL_ADDRESS: testServer().address } });
+    // A python3 on PATH without build and twine, as on many hosts: the worker must not pick it.
+    const stubs = tempDir('python-stub');
+    writeFileSync(join(stubs, 'python3'), '#!/bin/sh\nexit 1\n', { mode: 0o755 });
+    const worker = spawn(process.execPath, [RELFLOW_BIN, 'worker', '--task-queue', queue, '--workspace', tempDir('cli-worker'), '--max-activities', '4'], {
+      env: { ...process.env, TEMPORAL_ADDRESS: testServer().address, PATH: `${stubs}:${process.env.PATH}`, RELFLOW_PYTHON: '' },
+    });
     let output = '';
     worker.stdout.on('data', (chunk) => (output += chunk));
     worker.stderr.on('data', (chunk) => (output += chunk));
@@ -132,6 +138,16 @@ describe('relflow CLI', function () {
     assert.equal(state.repositories.filter((repository) => repository.baseSha).length, 2, 'the worker checked out both repositories');
     worker.kill('SIGINT');
     assert.equal(await exited, 0, output);
+    assert.match(output, /\[relflow worker\] Python: \S+\/venv-[^/]+\/bin\/python \(from the relflow tools environment\): build [\d.]+, twine [\d.]+/);
+
+    const lacking = spawn(process.execPath, [RELFLOW_BIN, 'worker', '--task-queue', uniqueTaskQueue('cli-worker-python')], {
+      env: { ...process.env, TEMPORAL_ADDRESS: testServer().address, RELFLOW_PYTHON: join(stubs, 'python3') },
+    });
+    let warned = '';
+    lacking.stdout.on('data', (chunk) => (warned += chunk));
+    for (let waited = 0; !warned.includes('polling') && waited < 60_000; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
+    lacking.kill('SIGINT');
+    assert.match(warned, /warning: Python \S+python3 \(from RELFLOW_PYTHON\) does not run: PyPI publishing will fail; set RELFLOW_PYTHON/);
 
     // With its worker gone, the finished release is read from its result; a running one names the worker it needs.
     const status = await runCliAsync(['status', id], { TEMPORAL_ADDRESS: testServer().address });

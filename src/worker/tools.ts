@@ -35,3 +35,41 @@ export function ensureTools(): Tools {
 export function pythonTool(tools: Tools, name: string): string {
   return join(tools.pythonVenv, 'bin', name);
 }
+
+/** The Python a worker publishes with, and where that choice came from. */
+export interface WorkerPython {
+  python: string;
+  source: string;
+  /** Why it cannot publish (it does not run, or lacks build or twine); undefined when it can. */
+  problem?: string;
+  /** Versions of build and twine, when present. */
+  versions: string;
+}
+
+/**
+ * RELFLOW_PYTHON when set; else the Python of the bootstrapped tools
+ * environment when it is there (as `relflow dev` uses); else python3 on PATH.
+ * Checked for `build` and `twine`, which PyPI publishing needs.
+ */
+export function workerPython(env: NodeJS.ProcessEnv = process.env): WorkerPython {
+  const tools = readTools(join(projectRoot, '.relflow', 'tools.json'));
+  const [python, source] = env.RELFLOW_PYTHON
+    ? [env.RELFLOW_PYTHON, 'RELFLOW_PYTHON']
+    : tools
+      ? [pythonTool(tools, 'python'), 'the relflow tools environment']
+      : ['python3', 'PATH; no tools environment (npm run bootstrap) and no RELFLOW_PYTHON'];
+  const probe = spawnSync(
+    python,
+    ['-c', 'import importlib.metadata as m\nfor name in ("build", "twine"):\n    try: print(name, m.version(name))\n    except Exception: print(name, "-")'],
+    { encoding: 'utf8', env: { PATH: env.PATH ?? '' } },
+  );
+  if (probe.status !== 0) return { python, source, problem: 'does not run', versions: '' };
+  const found = probe.stdout.trim().split('\n').map((line) => line.split(' '));
+  const missing = found.filter(([, version]) => version === '-').map(([name]) => name);
+  return {
+    python,
+    source,
+    problem: missing.length > 0 ? `lacks ${missing.join(' and ')}` : undefined,
+    versions: found.filter(([, version]) => version !== '-').map(([name, version]) => `${name} ${version}`).join(', '),
+  };
+}

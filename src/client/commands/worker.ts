@@ -1,4 +1,5 @@
 import { BUILD_TASK_QUEUE, createReleaseWorker, defaultWorkspaceDir, RELEASE_TASK_QUEUE } from '../../worker/worker';
+import { workerPython } from '../../worker/tools';
 import { connectWorker, temporalSettings } from '../connection';
 
 export interface WorkerCommandOptions {
@@ -11,11 +12,18 @@ export interface WorkerCommandOptions {
 export async function workerCommand(options: WorkerCommandOptions): Promise<void> {
   const settings = temporalSettings();
   const connection = await connectWorker(settings);
+  const python = workerPython();
+  process.stdout.write(
+    !python.problem
+      ? `[relflow worker] Python: ${python.python} (from ${python.source}): ${python.versions}\n`
+      : `[relflow worker] warning: Python ${python.python} (from ${python.source}) ${python.problem}: PyPI publishing will fail; set RELFLOW_PYTHON to a Python with build and twine, or run npm run bootstrap\n`,
+  );
   const worker = await createReleaseWorker({
     connection,
     namespace: settings.namespace,
     taskQueue: options.taskQueue,
     workspaceDir: options.workspace,
+    pythonBin: python.python,
     maxConcurrentActivityTaskExecutions: options.maxActivities,
   });
   process.stdout.write(`[relflow worker] polling '${options.taskQueue}' on ${settings.address} (namespace ${settings.namespace})\n`);
