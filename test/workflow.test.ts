@@ -181,6 +181,35 @@ describe('release workflow (test activities, real dev server)', function () {
     assert.deepEqual(state.log.map((entry) => [entry.by, entry.action]), [['carol', 'retry stage specs']]);
   });
 
+  it('blocked -> retry of the publish stage keeps its approved gate: no second approval, no second waiting mail', async function () {
+    const taskQueue = uniqueTaskQueue('wf');
+    let failing = true;
+    const { activities, calls } = fakeActivities({
+      publishPythonPackage: async () => {
+        if (failing) throw ApplicationFailure.nonRetryable('twine: 503 from the index');
+        return { repository: 'core', uploaded: ['core-3.4.tar.gz'], skipped: [] };
+      },
+    });
+    const state = await withWorkers({ taskQueue, activities }, async () => {
+      const handle = await startRelease(taskQueue, 'ga', '3.4');
+      await waitFor(handle, openGate('pypi'), 'the pypi gate');
+      await decideGate(testClient(), handle.workflowId, { gate: 'pypi', by: 'alice' }, true);
+      await waitFor(handle, (candidate) => candidate.blocked?.stage === 'pypi', 'blocked on pypi');
+      failing = false;
+      await operateRelease(testClient(), handle.workflowId, { action: 'retry', by: 'carol' });
+      await waitFor(handle, openGate('docs'), 'the docs gate');
+      const atDocs = await handle.query(releaseStateQuery);
+      assert.equal(atDocs.gates.find((gate) => gate.name === 'pypi')?.status, 'approved');
+      await decideGate(testClient(), handle.workflowId, { gate: 'docs', by: 'bob' }, true);
+      return handle.result();
+    });
+    assert.equal(state.status, 'succeeded');
+    assert.deepEqual(state.repositories.find((repository) => repository.name === 'core')?.published, ['core-3.4.tar.gz']);
+    const subjects = (calls.sendAlert ?? []).map((args) => (args[0] as { message: { subject: string } }).message.subject);
+    assert.equal(subjects.filter((subject) => /Waiting for the pypi gate/.test(subject)).length, 1, subjects.join('\n'));
+    assert.deepEqual(state.log.map((entry) => [entry.by, entry.action]), [['alice', 'approved gate pypi'], ['carol', 'retry stage pypi'], ['bob', 'approved gate docs']]);
+  });
+
   it('blocked -> skip where allowed (specs), refused where not (version); abort ends the release', async function () {
     const taskQueue = uniqueTaskQueue('wf');
     const { activities } = fakeActivities({

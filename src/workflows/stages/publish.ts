@@ -1,4 +1,6 @@
+import { patched } from '@temporalio/workflow';
 import type { GateSpec } from '../../config/manifest';
+import type { GateOutcome } from '../gates';
 import type { ReleaseKind } from '../../release/version';
 import { activities } from '../activities';
 import { alert } from '../alerts';
@@ -25,7 +27,12 @@ async function passGate(context: ReleaseContext, name: GateName, spec: GateSpec)
         `Approve: relflow approve ${releaseId} ${name} --by <you>\nReject:  relflow reject ${releaseId} ${name} --by <you>`,
       summary: `relflow approve ${releaseId} ${name} --by <you>`,
     });
-  const outcome = await context.gates.open(name, spec, remind);
+  const decided = context.release.gate(name);
+  // A stage retried after a failure keeps the decision its gate already has: no second approval, no second "waiting" mail.
+  const outcome =
+    decided && decided.status !== 'open' && decided.status !== 'closed' && decided.status !== 'skipped' && patched('decided-gate-stays-decided')
+      ? (decided.status as GateOutcome)
+      : await context.gates.open(name, spec, remind);
   const gate = context.release.gate(name) as GateState;
   if (outcome === 'approved') return { approved: true, detail: `approved by ${gate.by}` };
   if (outcome === 'timed-out') return { approved: false, detail: `the ${name} gate timed out after ${spec.timeout}: counted as rejected` };
