@@ -144,7 +144,7 @@ describe('a GA release end to end through the real activities', function () {
     const s3 = s3Client({ bucket: 'e2e-releases', region: 'us-east-1', endpoint, accessKeyIdEnv: 'TEST_AWS_KEY', secretAccessKeyEnv: 'TEST_AWS_SECRET' }, MOTO_ENV);
     const listing = JSON.parse((await (await s3.send(new GetObjectCommand({ Bucket: 'e2e-releases', Key: 'org/e2e/3.4.0/ga-RELEASE/artifacts.json' }))).Body?.transformToString()) ?? '{}');
     assert.deepEqual(listing.files.map((file: { file: string }) => file.file).sort(), ['cloudify-ui.tgz', 'plugin.yaml', 'types.yaml']);
-    const types = await (await s3.send(new GetObjectCommand({ Bucket: 'e2e-releases', Key: 'org/e2e/3.4.0/ga-RELEASE/specs/cloudify-manager/types.yaml' }))).Body?.transformToString();
+    const types = await (await s3.send(new GetObjectCommand({ Bucket: 'e2e-releases', Key: 'spec/e2e/3.4/types.yaml' }))).Body?.transformToString();
     assert.match(types ?? '', /cloudify\.nodes\.Root/);
     // System tests got the artifacts manifest and their JUnit counts show.
     assert.deepEqual(state.systemTests && [state.systemTests.passed, state.systemTests.tests, state.systemTests.skipped], [true, 4, 1]);

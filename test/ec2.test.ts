@@ -29,7 +29,7 @@ async function setup(bucket: string) {
   const root = tempDir('ec2');
   const remote = createRemote(root, { name: 'agent', files: { 'build.sh': '#!/bin/sh\nset -e\nmkdir -p dist\necho "agent $RELFLOW_VERSION" > dist/agent.txt\ntar czf dist/agent.tar.gz dist/agent.txt\n' } });
   const endpoint = await motoEndpoint();
-  const storage = { bucket, region: 'us-east-1', endpoint, accessKeyIdEnv: 'TEST_AWS_KEY', secretAccessKeyEnv: 'TEST_AWS_SECRET', layout: 'org/{{ product }}/{{ file }}', nightlyLayout: 'n/{{ file }}', md5: false, mirrors: [{ type: 'directory' as const, name: 'tarzan', path: join(root, 'tarzan') }] };
+  const storage = { bucket, region: 'us-east-1', endpoint, accessKeyIdEnv: 'TEST_AWS_KEY', secretAccessKeyEnv: 'TEST_AWS_SECRET', layout: 'org/{{ product }}/{{ file }}', nightlyLayout: 'n/{{ file }}', specLayout: 'spec/{{ file }}', md5: false, mirrors: [{ type: 'directory' as const, name: 'tarzan', path: join(root, 'tarzan') }] };
   await s3Client(storage, MOTO_ENV).send(new CreateBucketCommand({ Bucket: bucket }));
   const ec2 = { region: 'us-east-1', endpoint, accessKeyIdEnv: 'TEST_AWS_KEY', secretAccessKeyEnv: 'TEST_AWS_SECRET', pollInterval: '1s' };
   const client = new EC2Client({ region: 'us-east-1', endpoint, credentials: { accessKeyId: MOTO_ENV.TEST_AWS_KEY, secretAccessKey: MOTO_ENV.TEST_AWS_SECRET } });

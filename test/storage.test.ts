@@ -21,6 +21,7 @@ async function storageOn(bucket: string, mirrors: Storage['mirrors'] = [], md5 =
     secretAccessKeyEnv: 'TEST_AWS_SECRET',
     layout: 'org/{{ product }}/{{ file }}',
     nightlyLayout: 'org/{{ product }}/nightly/{{ file }}',
+    specLayout: 'spec/{{ spec_name }}/{{ yaml_version }}/{{ file }}',
     md5,
     mirrors,
   };

@@ -51,7 +51,7 @@ async function setup(bucket: string) {
     files: { 'build.sh': BUILD_SH, 'vagrant/box/Vagrantfile': 'Vagrant.configure("2") { |config| config.vm.box = ENV["RELFLOW_SHA"] }\n' },
   });
   const endpoint = await motoEndpoint();
-  const storage = { bucket, region: 'us-east-1', endpoint, accessKeyIdEnv: 'TEST_AWS_KEY', secretAccessKeyEnv: 'TEST_AWS_SECRET', layout: 'org/{{ product }}/{{ file }}', nightlyLayout: 'n/{{ product }}/{{ file }}', md5: false, mirrors: [{ type: 'directory' as const, name: 'tarzan', path: join(root, 'tarzan') }] };
+  const storage = { bucket, region: 'us-east-1', endpoint, accessKeyIdEnv: 'TEST_AWS_KEY', secretAccessKeyEnv: 'TEST_AWS_SECRET', layout: 'org/{{ product }}/{{ file }}', nightlyLayout: 'n/{{ product }}/{{ file }}', specLayout: 'spec/{{ file }}', md5: false, mirrors: [{ type: 'directory' as const, name: 'tarzan', path: join(root, 'tarzan') }] };
   await s3Client(storage, MOTO_ENV).send(new CreateBucketCommand({ Bucket: bucket }));
   return { root, remote, storage, vagrant: standInVagrant(root) };
 }

@@ -67,6 +67,9 @@ const repository = z
     readthedocs: z.string().optional().describe('ReadTheDocs project slug'),
     pluginYaml: z.string().optional().describe('path of plugin.yaml inside the repository'),
     typesYaml: z.string().optional().describe('path of types.yaml inside the repository'),
+    specName: name
+      .optional()
+      .describe("the name in the spec URL (spec/<name>/<version>/types.yaml): default the product for types.yaml, the repository name without '<product>-' for plugin.yaml"),
     versionRules: z.array(versionRule).optional().describe('rules for this repository, instead of the top-level ones'),
   })
   .strict();
@@ -114,6 +117,10 @@ const storage = s3Target
       .default('org/{{ product }}/{{ version_version_base }}/{{ release_dir }}/{{ file }}')
       .describe('object key template'),
     nightlyLayout: z.string().default('org/{{ product }}/nightly/{{ file }}'),
+    specLayout: z
+      .string()
+      .default('spec/{{ spec_name }}/{{ yaml_version }}/{{ file }}')
+      .describe('object key template of types.yaml and plugin.yaml: where the import URLs the version rules write point (spec_name, yaml_version, file, ...)'),
     publicUrl: z.string().url().optional().describe('the URL the stored files are downloaded from; the bucket URL when absent'),
     md5: z.boolean().default(false).describe('also write .md5 files beside the .sha256 ones'),
     mirrors: z.array(mirror).default([]),

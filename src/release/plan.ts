@@ -189,3 +189,34 @@ export function releasedTagAdvice(repository: Pick<RepositoryPlan, 'stream' | 'v
   }
   return `version ${repository.version} was already released; pass a new --version or bump versions.core in the manifest`;
 }
+
+/** One types.yaml or plugin.yaml of the release: where it is stored, and its public URL. */
+export interface SpecPlacement {
+  repository: string;
+  /** Path inside the repository. */
+  path: string;
+  key: string;
+  url?: string;
+}
+
+/** Where each spec file of the release is stored: the spec layout, which the import URLs rewritten by the version rules point at. */
+export function specPlacements(plan: ReleasePlan, manifest: Manifest): SpecPlacement[] {
+  if (!manifest.storage) return [];
+  const publicUrl = storagePublicUrl(manifest);
+  return manifest.repositories.flatMap((spec) => {
+    const repository = plan.repositories.find((candidate) => candidate.name === spec.name);
+    if (!repository) return [];
+    const files: [string | undefined, string][] = [
+      [spec.typesYaml, spec.specName ?? plan.product],
+      [spec.pluginYaml, spec.specName ?? spec.name.replace(new RegExp(`^${plan.product.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-`), '')],
+    ];
+    return files
+      .filter((entry): entry is [string, string] => Boolean(entry[0]))
+      .map(([path, specName]) => {
+        const file = path.slice(path.lastIndexOf('/') + 1);
+        const values = { ...repositoryTemplateValues(plan, manifest, repository), spec_name: specName, file };
+        const key = renderTemplate((manifest.storage as NonNullable<Manifest['storage']>).specLayout, values, 'storage.specLayout').replace(/\/{2,}/g, '/').replace(/^\//, '');
+        return { repository: spec.name, path, key, url: publicUrl && `${publicUrl}/${key}` };
+      });
+  });
+}

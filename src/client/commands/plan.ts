@@ -5,7 +5,8 @@ import { candidateFiles } from '../../activities/git';
 import { gitAt, gitEnvironment, remoteRefs, runGit } from '../../activities/gitWorkspace';
 import { loadManifest } from '../../config/loadManifest';
 import { UserError } from '../../release/errors';
-import { buildReleasePlan, dateStamp, releasedTagAdvice, ReleasePlan, repositoryTemplateValues } from '../../release/plan';
+import type { Manifest } from '../../config/manifest';
+import { buildReleasePlan, dateStamp, releasedTagAdvice, ReleasePlan, repositoryTemplateValues, SpecPlacement, specPlacements } from '../../release/plan';
 import type { ReleaseKind } from '../../release/version';
 import { applyVersionRules, concreteRules, FileChange, shortDiff } from '../../release/versionRules';
 
@@ -25,6 +26,27 @@ export interface PlanReport {
   repositories: PlannedRepository[];
   /** What would make the release block or surprise: a version unlike the manifest's, a tag already released. */
   warnings: string[];
+  /** Where each types.yaml and plugin.yaml goes, and which rewritten files import it there. */
+  specs: (SpecPlacement & { importedBy: string[] })[];
+}
+
+/** The spec files' public URLs beside the imports the version rules wrote; an import of the same spec elsewhere is a warning. */
+function placeSpecs(plan: ReleasePlan, manifest: Manifest, repositories: PlannedRepository[], warnings: string[]): PlanReport['specs'] {
+  return specPlacements(plan, manifest).map((placement) => {
+    const importedBy: string[] = [];
+    const file = placement.path.slice(placement.path.lastIndexOf('/') + 1);
+    for (const repository of repositories) {
+      for (const change of repository.changes) {
+        for (const url of change.after.match(/https?:\/\/[^\s'"]+/g) ?? []) {
+          if (url === placement.url) importedBy.push(`${repository.name}:${change.path}`);
+          else if (url.endsWith(`/${placement.key}`) || (url.endsWith(`/${file}`) && placement.url && url.split('/').slice(-3).join('/') === placement.url.split('/').slice(-3).join('/'))) {
+            warnings.push(`${repository.name}:${change.path} imports ${url}, but ${placement.repository}'s ${file} is stored at ${placement.url ?? placement.key} (storage.publicUrl, storage.specLayout)`);
+          }
+        }
+      }
+    }
+    return { ...placement, importedBy };
+  });
 }
 
 /**
@@ -81,7 +103,8 @@ export async function planRelease(options: { kind: ReleaseKind; configFile: stri
     // Tags are looked up in parallel: list them in manifest order.
     const order = plan.repositories.map((repository) => `${repository.name}: `);
     warnings.sort((a, b) => order.findIndex((prefix) => a.startsWith(prefix)) - order.findIndex((prefix) => b.startsWith(prefix)));
-    return { plan, repositories, warnings };
+    const specs = placeSpecs(plan, manifest, repositories, warnings);
+    return { plan, repositories, warnings, specs };
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
@@ -91,6 +114,12 @@ export function formatPlan(report: PlanReport): string {
   const { plan } = report;
   const lines = [`${plan.product} ${plan.kind} release ${plan.releaseName} (ID ${plan.releaseId})`, ...report.warnings.map((warning) => `warning: ${warning}`)];
   if (plan.storagePrefix !== undefined) lines.push(`storage prefix: ${plan.storagePrefix}`);
+  if (report.specs.length > 0) {
+    lines.push('', 'spec files:');
+    for (const spec of report.specs) {
+      lines.push(`  ${spec.repository}:${spec.path} -> ${spec.url ?? spec.key}`, `    ${spec.importedBy.length > 0 ? `imported by ${spec.importedBy.join(', ')}` : 'no rewritten import points here'}`);
+    }
+  }
   for (const repository of report.repositories) {
     lines.push(
       '',

@@ -1,4 +1,4 @@
-import { storageKey } from '../../release/plan';
+import { RepositoryPlan, specPlacements } from '../../release/plan';
 import { activities } from '../activities';
 import { planOf, releaseCommit, Stage } from '../stage';
 import { countOf } from '../../release/wording';
@@ -16,13 +16,12 @@ export const specsStage: Stage = {
     const plan = planOf(context);
     const { manifest } = context;
     const storage = manifest.storage as NonNullable<typeof manifest.storage>;
-    const files = manifest.repositories.flatMap((spec) => {
-      const repository = plan.repositories.find((candidate) => candidate.name === spec.name);
-      if (!repository) return [];
-      return [spec.typesYaml, spec.pluginYaml]
-        .filter((path): path is string => Boolean(path))
-        .map((path) => ({ repository, sha: releaseCommit(context, spec.name), path, key: storageKey(plan, manifest, `specs/${spec.name}/${path.slice(path.lastIndexOf('/') + 1)}`) }));
-    });
+    const files = specPlacements(plan, manifest).map((placement) => ({
+      repository: plan.repositories.find((candidate) => candidate.name === placement.repository) as RepositoryPlan,
+      sha: releaseCommit(context, placement.repository),
+      path: placement.path,
+      key: placement.key,
+    }));
     const stored = await activities().uploadSpecs({ releaseId: context.release.state.releaseId, storage, files, tokenEnv: manifest.git.tokenEnv });
     const state = context.release.state;
     state.stored = [...state.stored.filter((file) => !stored.some((candidate) => candidate.urls[0] === file.urls[0])), ...stored];
