@@ -1,3 +1,4 @@
+import type Long from 'long';
 import { writeFileSync } from 'node:fs';
 import { strict as assert } from 'node:assert';
 import { spawn, spawnSync } from 'node:child_process';
@@ -84,6 +85,28 @@ describe('relflow CLI', function () {
     const result = runCli(['start', 'nightly', '-c', config], { TEMPORAL_ADDRESS: `127.0.0.1:${port}` });
     assert.equal(result.status, 2);
     assert.match(oneLineError(result.stderr), new RegExp(`^relflow: no Temporal server reachable at 127\\.0\\.0\\.1:${port} \\(TEMPORAL_ADDRESS\\)`));
+  });
+
+  it('names missing search attributes and the command that creates them (start and worker), on a namespace without them', async function () {
+    const namespace = `bare-${process.pid}-${Date.now()}`;
+    // protobufjs takes a number where the type says Long.
+    await testClient().workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: { seconds: 86_400 as unknown as Long } });
+    const env = { TEMPORAL_ADDRESS: testServer().address, TEMPORAL_NAMESPACE: namespace, RELFLOW_TASK_QUEUE: uniqueTaskQueue('bare') };
+    const expected = new RegExp(
+      `^relflow: namespace '${namespace}' lacks relflow's search attributes ReleaseKind, ReleaseVersion, ReleaseStage, ReleaseProduct, ReleaseStatus: create them with ` +
+        `\`temporal operator search-attribute create --namespace ${namespace} --name ReleaseKind --type Keyword --name ReleaseVersion --type Keyword .*--name ReleaseStatus --type Keyword\``,
+    );
+    let started = runCli(['start', 'nightly', '-c', config, '--date', '20260909'], env);
+    // A namespace is known to every frontend a moment after it is registered.
+    for (let attempt = 0; attempt < 20 && /Namespace .* is not found/i.test(started.stderr); attempt += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      started = runCli(['start', 'nightly', '-c', config, '--date', '20260909'], env);
+    }
+    assert.equal(started.status, 2, started.stderr);
+    assert.match(oneLineError(started.stderr), expected);
+    const worker = runCli(['worker'], env);
+    assert.equal(worker.status, 2, worker.stderr);
+    assert.match(oneLineError(worker.stderr), expected);
   });
 
   it('rejects an unknown release kind and a bad version with exit 2', function () {

@@ -5,6 +5,7 @@ import { UserError } from '../release/errors';
 import { buildReleasePlan, dateStamp, releasedTagAdvice, ReleasePlan } from '../release/plan';
 import type { ReleaseKind } from '../release/version';
 import { RELEASE_TASK_QUEUE } from '../worker/worker';
+import { requireSearchAttributes } from './searchAttributeCheck';
 import { releaseWorkflow, retagWorkflow } from '../workflows';
 import type { TagResult } from '../activities/git';
 import { defaultPayloadConverter } from '@temporalio/common';
@@ -133,6 +134,8 @@ export async function startPreparedRelease(client: Client, { request, plan, task
     if (error instanceof WorkflowExecutionAlreadyStartedError) {
       throw new UserError(`release ${plan.releaseId} was started by someone else a moment ago; see \`relflow status ${plan.releaseId}\``);
     }
+    // The server refuses a start whose search attributes the namespace does not define: say which, and how to create them.
+    await requireSearchAttributes(client.connection.operatorService, client.options.namespace);
     throw error;
   }
   return { plan, started: true, continues: previous };

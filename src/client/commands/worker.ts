@@ -1,6 +1,7 @@
 import { BUILD_TASK_QUEUE, createReleaseWorker, defaultWorkspaceDir, RELEASE_TASK_QUEUE } from '../../worker/worker';
 import { workerPython } from '../../worker/tools';
 import { connectWorker, temporalSettings } from '../connection';
+import { requireSearchAttributes } from '../searchAttributeCheck';
 
 export interface WorkerCommandOptions {
   taskQueue: string;
@@ -12,6 +13,10 @@ export interface WorkerCommandOptions {
 export async function workerCommand(options: WorkerCommandOptions): Promise<void> {
   const settings = temporalSettings();
   const connection = await connectWorker(settings);
+  await requireSearchAttributes(connection.operatorService, settings.namespace).catch(async (error: unknown) => {
+    await connection.close();
+    throw error;
+  });
   const python = workerPython();
   process.stdout.write(
     !python.problem
