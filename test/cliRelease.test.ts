@@ -64,18 +64,23 @@ describe('relflow CLI on releases (the real binary against the test server)', fu
 
       await until('the docs gate', async () => ((await stateOf(testClient(), id)).gates.some((gate) => gate.name === 'docs' && gate.status === 'open') ? true : undefined));
       const rejected = await runCliAsync(['reject', id, 'docs', '--by', 'bob', '--comment', 'docs are stale'], env);
-      assert.equal(rejected.status, 1, rejected.stderr);
+      assert.equal(rejected.status, 0, 'a recorded rejection exits 0');
+      assert.equal(rejected.stdout.trim(), `gate docs of ${id}: rejected by bob`);
       await testClient().workflow.getHandle(id).result();
 
       const status = await runCliAsync(['status', id], env);
       assert.equal(status.status, 1, 'a rejected gate: exit 1');
       assert.match(status.stdout, /docs\s+rejected\s+bob/);
+      assert.match(status.stdout, /status\s+succeeded with rejected gates: docs \(rejected by bob: docs are stale\)/);
+      assert.match(status.stdout, /\ndocs\s+rejected\s+\S+\s+rejected by bob: docs are stale/, 'the docs stage shows rejected');
       const report = await runCliAsync(['report', id], env);
       assert.equal(report.status, 0, report.stderr);
       assert.match(report.stdout, /^# clirel ga release 3\.4/);
       assert.match(report.stdout, /\| core \| a{40} \| b{40} \| 3\.4-build \| 3\.4 \|/);
       assert.match(report.stdout, /alice: approved gate pypi: ship it/);
       assert.match(report.stdout, /Gate docs: rejected by bob .*\(docs are stale\)/);
+      assert.match(report.stdout, /: \*\*succeeded with rejected gates: docs \(rejected by bob: docs are stale\)\*\*/);
+      assert.match(report.stdout, /\| docs \| rejected \|/);
       const html = await runCliAsync(['report', id, '--format', 'html'], env);
       assert.match(html.stdout, /^<!doctype html>/);
       assert.match(html.stdout, /<tr><td>core<\/td><td>a{40}<\/td><td>b{40}<\/td><td>3\.4-build<\/td><td>3\.4<\/td><\/tr>/);

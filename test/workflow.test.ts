@@ -7,6 +7,7 @@ import type { ReleaseKind } from '../src/release/version';
 import { releaseWorkflow } from '../src/workflows';
 import { approveSignal, releaseStateQuery, ReleaseState } from '../src/workflows/state';
 import { fakeActivities, untilCancelled } from './support/fakeActivities';
+import { announcement } from '../src/activities/notify';
 import { manifestOf } from './support/manifests';
 import { testClient, uniqueTaskQueue, withWorkers } from './support/temporal';
 
@@ -136,6 +137,11 @@ describe('release workflow (test activities, real dev server)', function () {
     });
     assert.equal(calls.publishPythonPackage, undefined);
     assert.equal(state.stages.find((stage) => stage.name === 'pypi')?.detail, 'rejected by alice: not this one');
+    assert.equal(state.stages.find((stage) => stage.name === 'pypi')?.status, 'rejected', 'a rejected gate is its own state, not succeeded');
+    assert.equal(state.status, 'succeeded');
+    const mail = announcement(state);
+    assert.match(mail.text, /^Outcome: succeeded with rejected gates: pypi \(rejected by alice: not this one\)$/m);
+    assert.match(mail.html ?? '', /Outcome: succeeded with rejected gates: pypi/);
     assert.deepEqual(state.gates.map((gate) => [gate.name, gate.status, gate.by]), [['pypi', 'rejected', 'alice'], ['docs', 'approved', 'web-ui']]);
   });
 

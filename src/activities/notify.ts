@@ -1,3 +1,4 @@
+import { releaseOutcome } from '../release/outcome';
 import { escapeHtml } from '../release/escapeHtml';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -81,6 +82,7 @@ export function announcement(state: ReleaseState): Message {
   const skipped = state.stages.filter((stage) => stage.status === 'skipped');
   const subject = `${state.product} ${state.kind} release ${state.releaseName ?? state.releaseId}: ${files.length} packages`;
   const results = [
+    `Outcome: ${releaseOutcome(state)}`,
     state.ci ? `CI: ${state.ci.passed ? 'passed' : 'failed'} (${state.ci.detail})` : 'CI: not run',
     state.systemTests ? `System tests: ${state.systemTests.passed ? 'passed' : 'failed'} (${state.systemTests.detail})` : 'System tests: not run',
     ...state.gates.map((gate) => `Gate ${gate.name}: ${gate.status}${gate.by ? ` by ${gate.by}` : ''}`),

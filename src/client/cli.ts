@@ -152,8 +152,8 @@ Example:
       .addHelpText('after', `\nExample:\n  relflow ${name} cloudify-3.4 pypi --by alice`)
       .action(async (releaseId: string, gate: string, options: { by: string; comment?: string }) => {
         const state = await decideGate(await connectClient(), releaseId, { gate: gate as GateName, by: options.by, comment: options.comment }, approve);
+        // The decision was recorded: that is success for this command, a rejection included.
         out(`gate ${state.name} of ${releaseId}: ${state.status} by ${state.by}`);
-        process.exitCode = approve ? EXIT.done : EXIT.failed;
       });
   }
 

@@ -1,6 +1,7 @@
 import { escapeHtml } from '../release/escapeHtml';
 import type { ItemState, ReleaseState } from '../workflows/state';
 import { countOf } from '../release/wording';
+import { releaseOutcome } from '../release/outcome';
 
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
@@ -16,7 +17,7 @@ export function formatRelease(state: ReleaseState): string {
   const lines = [
     `release  ${state.releaseId}`,
     `kind     ${state.kind}${state.releaseName ? `  ${state.releaseName}` : ''}`,
-    `status   ${state.status}${state.stage !== 'done' ? ` (stage ${state.stage})` : ''}`,
+    `status   ${releaseOutcome(state)}${state.stage !== 'done' ? ` (stage ${state.stage})` : ''}`,
     '',
     table([
       ['STAGE', 'STATE', 'WHEN', 'DETAIL'],
@@ -70,7 +71,7 @@ export function markdownReport(state: ReleaseState): string {
   return [
     `# ${state.product} ${state.kind} release ${state.releaseName ?? ''}`,
     '',
-    `Release \`${state.releaseId}\`: **${state.status}**.`,
+    `Release \`${state.releaseId}\`: **${releaseOutcome(state)}**.`,
     '',
     '## Stages',
     ...head(['stage', 'state', 'ended', 'detail']),

@@ -1,3 +1,4 @@
+import { DEFAULT_SPEC_LAYOUT } from './defaults';
 import { z } from 'zod';
 import { DEFAULT_EC2_POLL_INTERVAL } from '../release/duration';
 
@@ -119,7 +120,7 @@ const storage = s3Target
     nightlyLayout: z.string().default('org/{{ product }}/nightly/{{ file }}'),
     specLayout: z
       .string()
-      .default('spec/{{ spec_name }}/{{ yaml_version }}/{{ file }}')
+      .default(DEFAULT_SPEC_LAYOUT)
       .describe('object key template of types.yaml and plugin.yaml: where the import URLs the version rules write point (spec_name, yaml_version, file, ...)'),
     publicUrl: z.string().url().optional().describe('the URL the stored files are downloaded from; the bucket URL when absent'),
     md5: z.boolean().default(false).describe('also write .md5 files beside the .sha256 ones'),

@@ -1,3 +1,4 @@
+import { DEFAULT_SPEC_LAYOUT } from '../config/defaults';
 import type { Manifest, RepositorySpec } from '../config/manifest';
 import { UserError } from './errors';
 import { renderTemplate, TemplateValues } from './template';
@@ -215,7 +216,7 @@ export function specPlacements(plan: ReleasePlan, manifest: Manifest): SpecPlace
       .map(([path, specName]) => {
         const file = path.slice(path.lastIndexOf('/') + 1);
         const values = { ...repositoryTemplateValues(plan, manifest, repository), spec_name: specName, file };
-        const key = renderTemplate((manifest.storage as NonNullable<Manifest['storage']>).specLayout, values, 'storage.specLayout').replace(/\/{2,}/g, '/').replace(/^\//, '');
+        const key = renderTemplate(manifest.storage?.specLayout ?? DEFAULT_SPEC_LAYOUT, values, 'storage.specLayout').replace(/\/{2,}/g, '/').replace(/^\//, '');
         return { repository: spec.name, path, key, url: publicUrl && `${publicUrl}/${key}` };
       });
   });

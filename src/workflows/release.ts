@@ -14,7 +14,7 @@ import { systemTestsStage } from './stages/systemTests';
 import { tagStage } from './stages/tag';
 import { versionStage } from './stages/version';
 import type { ReleaseRequest, ReleaseState } from './state';
-import { errorMessage, fail, ReleaseTracker, skip, succeed } from './tracker';
+import { errorMessage, fail, reject, ReleaseTracker, skip, succeed } from './tracker';
 
 /** The release, in order. Each stage says when it does not apply. */
 export const PIPELINE: readonly Stage[] = [
@@ -44,6 +44,7 @@ async function runStage(stage: Stage, context: ReleaseContext, operator: Operato
     try {
       const outcome = await stage.run(context);
       if (outcome?.failed) fail(release.stage(stage.name), outcome.failed);
+      else if (outcome?.rejected) reject(release.stage(stage.name), outcome.rejected);
       else succeed(release.stage(stage.name), outcome?.detail);
       return 'done';
     } catch (error) {

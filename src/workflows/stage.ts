@@ -17,6 +17,8 @@ export interface ReleaseContext {
 /** A stage may end as failed without blocking the release (a red CI result). */
 export interface StageOutcome {
   failed?: string;
+  /** A gate stage whose gate was rejected (or timed out): the release goes on, and this stage shows `rejected`. */
+  rejected?: string;
   detail?: string;
 }
 

@@ -17,7 +17,8 @@ export const STAGES = [
 ] as const;
 export type StageName = (typeof STAGES)[number];
 
-export type ItemStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'waiting' | 'blocked';
+/** `rejected`: a gate stage whose gate was rejected or timed out, so it published nothing. */
+export type ItemStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'waiting' | 'blocked' | 'rejected';
 
 export interface ItemState {
   status: ItemStatus;

@@ -137,6 +137,12 @@ export function fail(item: ItemState, error: unknown): void {
   item.error = errorMessage(error);
 }
 
+export function reject(item: ItemState, detail: string): void {
+  item.status = 'rejected';
+  item.endedAt = now();
+  item.detail = detail;
+}
+
 export function skip(item: ItemState, reason: string): void {
   item.status = 'skipped';
   item.endedAt = now();

@@ -50,7 +50,7 @@ export const pypiStage: Stage = {
   },
   async run(context) {
     const gate = await passGate(context, 'pypi', context.manifest.gates.pypi);
-    if (!gate.approved) return { detail: gate.detail };
+    if (!gate.approved) return { rejected: gate.detail };
     const pypi = context.manifest.pypi as NonNullable<typeof context.manifest.pypi>;
     const failures: string[] = [];
     for (const spec of context.manifest.repositories.filter((repository) => repository.pypi !== false)) {
@@ -83,7 +83,7 @@ export const docsStage: Stage = {
   },
   async run(context) {
     const gate = await passGate(context, 'docs', context.manifest.gates.docs);
-    if (!gate.approved) return { detail: gate.detail };
+    if (!gate.approved) return { rejected: gate.detail };
     const plan = planOf(context);
     const readthedocs = context.manifest.readthedocs as NonNullable<typeof context.manifest.readthedocs>;
     const failures: string[] = [];
