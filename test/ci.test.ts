@@ -2,7 +2,8 @@ import { strict as assert } from 'node:assert';
 import { createCiActivities } from '../src/activities/ci';
 import { createDocsActivities } from '../src/activities/readthedocs';
 import { junitCounts } from '../src/activities/systemTests';
-import { startGithubApi, startReadTheDocsApi } from './support/fakeSaas';
+import { startGithubApi, startLocalApi, startReadTheDocsApi } from './support/fakeSaas';
+import { ApplicationFailure } from '@temporalio/common';
 
 const targets = [
   { repository: 'cloudify-manager', tag: '3.4', sha: 'a'.repeat(40) },
@@ -18,7 +19,7 @@ describe('CI on tags (GitHub REST API served locally) and ReadTheDocs builds', f
       const result = await createCiActivities({ GH: 'token-123' }).waitForCi({ ci: { provider: 'github', apiUrl: api.url, owner: 'cloudify-cosmo', tokenEnv: 'GH', timeout: '10s', pollEvery: '1s' }, targets });
       assert.equal(result.passed, true);
       assert.ok(api.requests.every((request) => request.headers.authorization === 'Bearer token-123'));
-      assert.ok(api.requests.some((request) => request.path === '/repos/cloudify-cosmo/cloudify-ui/commits/3.4/check-runs'));
+      assert.ok(api.requests.some((request) => request.path === '/repos/cloudify-cosmo/cloudify-ui/commits/3.4/check-runs?per_page=100'));
     } finally {
       await api.close();
     }
@@ -31,6 +32,42 @@ describe('CI on tags (GitHub REST API served locally) and ReadTheDocs builds', f
       assert.equal(result.passed, false);
       assert.equal(result.detail, 'CI failed on cloudify-ui (failed: travis-ci, unit)');
       assert.deepEqual(result.repositories.map((entry) => entry.result), ['passed', 'failed']);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('reads every page: a failure on page 2 of 150 statuses and check runs is a failure', async function () {
+    const api = await startGithubApi({ 'cloudify-manager': 'success', 'cloudify-ui': 'failure' }, { padding: 149 });
+    try {
+      const result = await createCiActivities({}).waitForCi({ ci: { provider: 'github', apiUrl: api.url, owner: 'org', timeout: '10s', pollEvery: '1s' }, targets });
+      assert.equal(result.detail, 'CI failed on cloudify-ui (failed: travis-ci, unit)');
+      assert.ok(api.requests.some((request) => request.path.endsWith('/status?per_page=100&page=2')), 'followed the Link header');
+      assert.ok(api.requests.every((request) => /per_page=100/.test(request.path)));
+    } finally {
+      await api.close();
+    }
+  });
+
+  for (const style of ['403', '429'] as const) {
+    it(`waits out a ${style} rate limit (${style === '403' ? 'X-RateLimit-Reset' : 'Retry-After'}) instead of calling it unauthorized`, async function () {
+      const api = await startGithubApi({ 'cloudify-manager': 'success', 'cloudify-ui': 'success' }, { rateLimited: { requests: 2, style } });
+      try {
+        const result = await createCiActivities({}).waitForCi({ ci: { provider: 'github', apiUrl: api.url, owner: 'org', timeout: '30s', pollEvery: '1s' }, targets });
+        assert.equal(result.passed, true, result.detail);
+      } finally {
+        await api.close();
+      }
+    });
+  }
+
+  it('a 403 that is not a rate limit is unauthorized, and not retried', async function () {
+    const api = await startLocalApi(() => ({ status: 403, json: { message: 'Resource not accessible by integration' } }));
+    try {
+      await assert.rejects(
+        createCiActivities({}).waitForCi({ ci: { provider: 'github', apiUrl: api.url, owner: 'org', timeout: '10s', pollEvery: '1s' }, targets }),
+        (error: ApplicationFailure) => error.type === 'CiUnauthorized' && error.nonRetryable,
+      );
     } finally {
       await api.close();
     }

@@ -12,7 +12,7 @@ export interface LocalApi {
   close(): Promise<void>;
 }
 
-export async function startLocalApi(handle: (method: string, path: string, body: string) => { status: number; json?: unknown }): Promise<LocalApi> {
+export async function startLocalApi(handle: (method: string, path: string, body: string) => { status: number; json?: unknown; headers?: Record<string, string> }): Promise<LocalApi> {
   const requests: LocalApi['requests'] = [];
   const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {
     let body = '';
@@ -21,7 +21,7 @@ export async function startLocalApi(handle: (method: string, path: string, body:
       const path = request.url ?? '/';
       requests.push({ method: request.method ?? 'GET', path, headers: request.headers, body });
       const answer = handle(request.method ?? 'GET', path, body);
-      response.writeHead(answer.status, { 'content-type': 'application/json' });
+      response.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
       response.end(answer.json === undefined ? '' : JSON.stringify(answer.json));
     });
   });
@@ -29,7 +29,12 @@ export async function startLocalApi(handle: (method: string, path: string, body:
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     requests,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        // Keep-alive connections of fetch would hold the close for seconds.
+        server.closeAllConnections();
+      }),
   };
 }
 
