@@ -99,6 +99,39 @@ describe('CI on tags (GitHub REST API served locally) and ReadTheDocs builds', f
     assert.deepEqual(junitCounts(xml), { tests: 5, failures: 2, skipped: 1 });
   });
 
+  it('ReadTheDocs: a version not synced yet after the tag push is synced and built; a cancelled build is final', async function () {
+    const api = await startReadTheDocsApi({ fresh: true, stopped: 'cancelled' }, { unsynced: true });
+    try {
+      const docs = createDocsActivities({ RTD: 'rtd-token' });
+      const readthedocs = { apiUrl: `${api.url}/api/v3`, tokenEnv: 'RTD', timeout: '10s' };
+      const fresh = await docs.buildDocs({ readthedocs, project: 'fresh', version: '3.4', pollMs: 50 });
+      assert.deepEqual([fresh.success, fresh.detail], [true, 'built']);
+      assert.ok(api.requests.some((request) => request.method === 'POST' && request.path === '/api/v3/projects/fresh/sync-versions/'), 'the versions were synced');
+      const started = Date.now();
+      const stopped = await docs.buildDocs({ readthedocs, project: 'stopped', version: '3.4', pollMs: 50 });
+      assert.equal(stopped.success, false);
+      assert.match(stopped.detail, /was cancelled on ReadTheDocs/);
+      assert.ok(Date.now() - started < 5_000, 'a cancelled build ends the wait, not the timeout');
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('ReadTheDocs: a version that never appears fails after the timeout with what to check', async function () {
+    const api = await startReadTheDocsApi({ ghost: true }, { unsynced: true, versions: ['3.4'] });
+    try {
+      const docs = createDocsActivities({ RTD: 'rtd-token' });
+      const readthedocs = { apiUrl: `${api.url}/api/v3`, tokenEnv: 'RTD', timeout: '1s' };
+      await assert.rejects(docs.buildDocs({ readthedocs, project: 'ghost', version: '9.9', pollMs: 400 }), (error: ApplicationFailure) => {
+        assert.equal(error.type, 'DocsVersionNotFound');
+        assert.match(error.message, /has no version '9\.9' after syncing its versions for 1s; is the tag pushed and the version active\?/);
+        return true;
+      });
+    } finally {
+      await api.close();
+    }
+  });
+
   it('ReadTheDocs: a successful and a failed build are reported per project', async function () {
     const api = await startReadTheDocsApi({ good: true, bad: false });
     try {
@@ -109,7 +142,7 @@ describe('CI on tags (GitHub REST API served locally) and ReadTheDocs builds', f
       assert.deepEqual([good.success, good.detail], [true, 'built']);
       assert.deepEqual([bad.success, bad.detail], [false, 'failed: Sphinx error']);
       assert.ok(api.requests.every((request) => request.headers.authorization === 'Token rtd-token'));
-      await assert.rejects(docs.buildDocs({ readthedocs, project: 'missing', version: '3.4', pollMs: 50 }), /ReadTheDocs project 'missing' has no version '3\.4'/);
+      await assert.rejects(docs.buildDocs({ readthedocs, project: 'missing', version: '3.4', pollMs: 50 }), /ReadTheDocs has no project 'missing' \(HTTP 404\)/);
     } finally {
       await api.close();
     }

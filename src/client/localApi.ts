@@ -38,22 +38,38 @@ export async function startLocalApi(handle: (method: string, path: string, body:
   };
 }
 
-/** The ReadTheDocs API v3 subset relflow uses: trigger a version build, read a build. Builds finish at once with the given result. */
-export function startReadTheDocsApi(results: Record<string, boolean>): Promise<LocalApi> {
+/**
+ * The ReadTheDocs API v3 subset relflow uses: read a project, sync its
+ * versions, trigger a version build, read a build. A project's result is a
+ * finished build (true or false) or 'cancelled'. With `unsynced`, a version is
+ * unknown (404) until the project's versions are synced, as after a new tag;
+ * with `versions`, only those versions ever exist.
+ */
+export function startReadTheDocsApi(results: Record<string, boolean | 'cancelled'>, options: { unsynced?: boolean; versions?: string[] } = {}): Promise<LocalApi> {
   let next = 100;
   const builds = new Map<number, string>();
+  const synced = new Set<string>();
   return startLocalApi((method, path) => {
+    const project = /^\/api\/v3\/projects\/([^/]+)\/$/.exec(path);
+    if (method === 'GET' && project) return project[1] in results ? { status: 200, json: { slug: project[1] } } : { status: 404, json: { detail: 'Not found.' } };
+    const sync = /^\/api\/v3\/projects\/([^/]+)\/sync-versions\/$/.exec(path);
+    if (method === 'POST' && sync && sync[1] in results) {
+      synced.add(sync[1]);
+      return { status: 202, json: { triggered: true } };
+    }
     const trigger = /^\/api\/v3\/projects\/([^/]+)\/versions\/([^/]+)\/builds\/$/.exec(path);
     if (method === 'POST' && trigger) {
-      if (!(trigger[1] in results)) return { status: 404, json: { detail: 'Not found.' } };
+      const unknown = (options.unsynced && !synced.has(trigger[1])) || (options.versions && !options.versions.includes(decodeURIComponent(trigger[2])));
+      if (!(trigger[1] in results) || unknown) return { status: 404, json: { detail: 'Not found.' } };
       next += 1;
       builds.set(next, trigger[1]);
       return { status: 202, json: { build: { id: next, state: { code: 'triggered' } } } };
     }
     const read = /^\/api\/v3\/projects\/([^/]+)\/builds\/(\d+)\/$/.exec(path);
     if (method === 'GET' && read && builds.has(Number(read[2]))) {
-      const project = builds.get(Number(read[2])) as string;
-      return { status: 200, json: { id: Number(read[2]), state: { code: 'finished' }, success: results[project], error: results[project] ? '' : 'Sphinx error' } };
+      const result = results[builds.get(Number(read[2])) as string];
+      if (result === 'cancelled') return { status: 200, json: { id: Number(read[2]), state: { code: 'cancelled' }, success: null, error: '' } };
+      return { status: 200, json: { id: Number(read[2]), state: { code: 'finished' }, success: result, error: result ? '' : 'Sphinx error' } };
     }
     return { status: 404, json: { detail: 'Not found.' } };
   });
