@@ -1,10 +1,11 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Manifest } from '../config/manifest';
-import type { GitWorkspace } from './gitWorkspace';
+import { gitAt, gitEnvironment, GitWorkspace } from './gitWorkspace';
 import { lastLines, runProcess } from './process';
+import { sha256File } from './storage';
 
 export interface PypiTarget {
   repository: { name: string; url: string };
@@ -28,21 +29,55 @@ export function simpleIndexUrl(pypi: NonNullable<Manifest['pypi']>): string {
   return `${pypi.repositoryUrl.replace(/\/+$/, '')}/simple/`;
 }
 
-/** Which of `files` the index already lists (the project pages of their distribution names). */
-async function indexFiles(indexUrl: string, files: string[]): Promise<Set<string>> {
-  const projects = new Set(files.map((file) => file.split('-')[0].toLowerCase().replace(/[._]+/g, '-')));
-  const found = new Set<string>();
-  for (const project of projects) {
-    const response = await fetch(`${indexUrl}${project}/`);
-    if (response.status === 404) continue;
-    if (!response.ok) throw new Error(`PyPI index ${indexUrl}${project}/ answered HTTP ${response.status}`);
-    const page = await response.text();
-    for (const file of files) if (page.includes(`>${file}<`)) found.add(file);
-  }
-  return found;
+/** The sha256 of each file the index lists on the project's page (PEP 503 links carry `#sha256=`), asked past any cache. */
+async function indexDigests(indexUrl: string, project: string): Promise<Map<string, string>> {
+  const url = `${indexUrl}${project.toLowerCase().replace(/[-_.]+/g, '-')}/`;
+  const response = await fetch(url, { headers: { 'cache-control': 'no-cache', pragma: 'no-cache' } });
+  const digests = new Map<string, string>();
+  if (response.status === 404) return digests;
+  if (!response.ok) throw new Error(`PyPI index ${url} answered HTTP ${response.status}`);
+  for (const match of (await response.text()).matchAll(/href="[^"#]*\/([^/"#]+)#sha256=([0-9a-f]{64})"/g)) digests.set(decodeURIComponent(match[1]), match[2]);
+  return digests;
 }
 
-/** sdist and wheel with `python -m build`, then `twine upload` of the files the index does not list yet: a re-run publishes nothing twice. */
+/** The environment a build and twine see: no secrets, but the pip settings (index, proxy, certificates) of the worker. */
+function toolEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const passed = Object.entries(env).filter(([name]) => /^(PIP_|https?_proxy$|HTTPS?_PROXY$|no_proxy$|NO_PROXY$|SSL_CERT_|REQUESTS_CA_BUNDLE$)/.test(name));
+  return { PATH: env.PATH, HOME: env.HOME, ...Object.fromEntries(passed), PIP_DISABLE_PIP_VERSION_CHECK: '1' };
+}
+
+/** Builds without isolation only for a setuptools backend the Python has (fast, offline); any other backend builds isolated, its requirements from pip's index. */
+async function buildArguments(pythonBin: string, sourceDir: string, env: NodeJS.ProcessEnv): Promise<string[]> {
+  const pyproject = await readFile(join(sourceDir, 'pyproject.toml'), 'utf8').catch(() => '');
+  const backend = /^\s*build-backend\s*=\s*["']([^"']+)["']/m.exec(pyproject)?.[1];
+  if (backend && !backend.startsWith('setuptools.build_meta')) return [];
+  const probe = await runProcess([pythonBin, '-c', 'import setuptools, wheel'], { cwd: sourceDir, env, timeoutMs: 60_000 });
+  return probe.code === 0 ? ['--no-isolation'] : [];
+}
+
+/** The distribution name in the built metadata (a wheel's METADATA, else an sdist's PKG-INFO). */
+async function distributionName(pythonBin: string, dist: string, files: string[], env: NodeJS.ProcessEnv): Promise<string> {
+  const script = [
+    'import sys, zipfile, tarfile, email',
+    'path = sys.argv[1]',
+    'if path.endswith(".whl"):',
+    '    z = zipfile.ZipFile(path); text = z.read(next(n for n in z.namelist() if n.endswith(".dist-info/METADATA"))).decode()',
+    'else:',
+    '    t = tarfile.open(path); text = t.extractfile(next(m for m in t.getmembers() if m.name.count("/") == 1 and m.name.endswith("/PKG-INFO"))).read().decode()',
+    'print(email.message_from_string(text)["Name"])',
+  ].join('\n');
+  const file = files.find((candidate) => candidate.endsWith('.whl')) ?? files[0];
+  const result = await runProcess([pythonBin, '-c', script, join(dist, file)], { cwd: dist, env, timeoutMs: 60_000 });
+  if (result.code !== 0) throw new Error(`cannot read the package name from ${file}: ${lastLines(result.output)}`);
+  return result.output.trim().split('\n').slice(-1)[0];
+}
+
+/**
+ * sdist and wheel with `python -m build` (SOURCE_DATE_EPOCH is the commit's
+ * time), then `twine upload` of the files the index (asked past its cache, by
+ * the name in the built metadata) does not list yet, and a check that the index
+ * lists each uploaded file with its sha256: a re-run uploads nothing twice.
+ */
 export function createPypiActivities(workspace: GitWorkspace, pythonBin: string, env: NodeJS.ProcessEnv) {
   return {
     async publishPythonPackage(input: { pypi: NonNullable<Manifest['pypi']>; target: PypiTarget; tokenEnv?: string }): Promise<PypiResult> {
@@ -54,28 +89,44 @@ export function createPypiActivities(workspace: GitWorkspace, pythonBin: string,
       }
       const dir = await mkdtemp(join(tmpdir(), `relflow-pypi-${target.repository.name}-`));
       try {
-        await workspace.checkOutCommit(target.repository.name, target.repository.url, target.sha, join(dir, 'src'), { tokenEnv: input.tokenEnv });
-        const base = { PATH: env.PATH, HOME: env.HOME, PIP_DISABLE_PIP_VERSION_CHECK: '1' };
-        const build = await runProcess([pythonBin, '-m', 'build', '--no-isolation', '--sdist', '--wheel', '--outdir', join(dir, 'dist'), join(dir, 'src', target.packageDir)], {
+        const source = join(dir, 'src');
+        await workspace.checkOutCommit(target.repository.name, target.repository.url, target.sha, source, { tokenEnv: input.tokenEnv });
+        const committed = (await gitAt(source, gitEnvironment(env)).raw(['show', '-s', '--format=%ct', 'HEAD'])).trim();
+        const base = { ...toolEnvironment(env), SOURCE_DATE_EPOCH: committed };
+        const packageDir = join(source, target.packageDir);
+        const dist = join(dir, 'dist');
+        const build = await runProcess([pythonBin, '-m', 'build', ...(await buildArguments(pythonBin, packageDir, base)), '--sdist', '--wheel', '--outdir', dist, packageDir], {
           cwd: dir,
           env: base,
           timeoutMs: 30 * 60_000,
         });
         if (build.code !== 0) throw new Error(`${target.repository.name}: python -m build failed: ${lastLines(build.output)}`);
-        const files = (await readdir(join(dir, 'dist'))).sort();
-        // twine's --skip-existing works only against pypi.org: ask the index what it already has.
-        const present = await indexFiles(simpleIndexUrl(pypi), files);
-        const missing = files.filter((file) => !present.has(file));
+        const files = (await readdir(dist)).sort();
+        const project = await distributionName(pythonBin, dist, files, base);
+        const index = simpleIndexUrl(pypi);
+        const before = await indexDigests(index, project);
+        const missing = files.filter((file) => !before.has(file));
         if (missing.length > 0) {
-          // Credentials go through twine's environment variables, never its arguments.
-          const upload = await runProcess([pythonBin, '-m', 'twine', 'upload', '--non-interactive', '--disable-progress-bar', '--repository-url', pypi.repositoryUrl, ...missing.map((file) => join(dir, 'dist', file))], {
+          // Credentials go through twine's environment variables, never its arguments. (twine's --skip-existing
+          // is refused for indexes other than pypi.org: the index itself is asked, before and after.)
+          const upload = await runProcess([pythonBin, '-m', 'twine', 'upload', '--non-interactive', '--disable-progress-bar', '--repository-url', pypi.repositoryUrl, ...missing.map((file) => join(dist, file))], {
             cwd: dir,
             env: { ...base, NO_COLOR: '1', TWINE_USERNAME: username ?? '__token__', TWINE_PASSWORD: password ?? '' },
             timeoutMs: 30 * 60_000,
           });
-          if (upload.code !== 0) throw new Error(`${target.repository.name}: twine upload failed: ${lastLines(upload.output)}`);
+          // A failed upload may still have stored some files (or an earlier attempt did): the index says what is there.
+          const after = await indexDigests(index, project);
+          const absent = missing.filter((file) => !after.has(file));
+          if (absent.length > 0) {
+            throw new Error(`${target.repository.name}: ${upload.code === 0 ? `${absent.join(', ')} not on ${index}${project}/ after the upload` : `twine upload failed: ${lastLines(upload.output)}`}`);
+          }
+          for (const file of missing) {
+            if (after.get(file) !== (await sha256File(join(dist, file)))) {
+              throw ApplicationFailure.nonRetryable(`${target.repository.name}: ${file} on ${index}${project}/ has another sha256 than the file built from ${target.sha.slice(0, 12)}`, 'PypiFileDiffers');
+            }
+          }
         }
-        return { repository: target.repository.name, uploaded: missing, skipped: files.filter((file) => present.has(file)) };
+        return { repository: target.repository.name, uploaded: missing, skipped: files.filter((file) => before.has(file)) };
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
