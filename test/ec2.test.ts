@@ -137,32 +137,40 @@ describe('ec2 builder on moto (machine lifecycle; the test plays the machine by 
     const builder = createEc2Builder(ENV, 200);
     // A running release: started on a task queue no worker polls, so it stays running.
     const live = await testClient().workflow.start('releaseWorkflow', { taskQueue: uniqueTaskQueue('nobody'), workflowId: `reap-live-${Date.now()}`, args: [] });
-    const liveMachine = await builder.provision(buildRequest(context, { releaseId: live.workflowId }));
-    const goneMachine = await builder.provision(buildRequest(context, { releaseId: `reap-gone-${Date.now()}` }));
+    const installation = 'default/reaped';
+    const liveMachine = await builder.provision(buildRequest(context, { releaseId: live.workflowId, installation }));
+    const goneMachine = await builder.provision(buildRequest(context, { releaseId: `reap-gone-${Date.now()}`, installation }));
+    // Another installation on the same account (another namespace or team): its machines are not ours to judge.
+    const foreignMachine = await builder.provision(buildRequest(context, { releaseId: `reap-foreign-${Date.now()}`, installation: 'staging/reaped' }));
     const ours = async () => {
       const response = await client.send(new DescribeInstancesCommand({ InstanceIds: [liveMachine.id, goneMachine.id] }));
       return Object.fromEntries((response.Reservations ?? []).flatMap((reservation) => reservation.Instances ?? []).map((instance) => [instance.InstanceId, instance.State?.Name]));
     };
     const env = { ...MOTO_ENV, TEMPORAL_ADDRESS: testServer().address };
 
-    const dry = runCli(['reap', '-c', config, '--dry-run', '--json'], env);
+    const young = JSON.parse(runCli(['reap', '-c', config, '--dry-run', '--json'], env).stdout) as { terminated: { instanceId: string }[]; kept: { instanceId: string }[] };
+    assert.ok(young.kept.some((machine) => machine.instanceId === goneMachine.id), 'within the default grace period of 15m a machine stays');
+    const dry = runCli(['reap', '-c', config, '--dry-run', '--json', '--grace', '0s'], env);
     assert.equal(dry.status, 0, dry.stderr);
-    const planned = JSON.parse(dry.stdout) as { terminated: { instanceId: string }[]; kept: { instanceId: string }[] };
+    const planned = JSON.parse(dry.stdout) as { terminated: { instanceId: string }[]; kept: { instanceId: string }[]; others: { instanceId: string; installation: string }[] };
     assert.ok(planned.terminated.some((machine) => machine.instanceId === goneMachine.id));
     assert.ok(planned.kept.some((machine) => machine.instanceId === liveMachine.id));
+    assert.ok(planned.others.some((machine) => machine.instanceId === foreignMachine.id && machine.installation === 'staging/reaped'));
+    assert.ok(!planned.terminated.some((machine) => machine.instanceId === foreignMachine.id), 'another installation\'s machine is never reaped');
     assert.deepEqual(await ours(), { [liveMachine.id]: 'running', [goneMachine.id]: 'running' }, 'a dry run terminates nothing');
 
-    const reaped = runCli(['reap', '-c', config], env);
+    const reaped = runCli(['reap', '-c', config, '--grace', '0s'], env);
     assert.equal(reaped.status, 0, reaped.stderr);
     assert.match(reaped.stdout, new RegExp(`terminated \\d+ machine\\(s\\):[\\s\\S]*${goneMachine.id}  reap-gone-`));
     assert.deepEqual(await ours(), { [liveMachine.id]: 'running', [goneMachine.id]: 'terminated' });
+    assert.match(reaped.stdout, new RegExp(`left alone \\d+ machine\\(s\\) of other installations than default/reaped:[\\s\\S]*${foreignMachine.id} .*installation staging/reaped`));
 
     // The release ends without tearing its machine down (terminated by hand): the scheduled reaper finds it.
     await live.terminate('test: a release killed without its tear-down');
     const taskQueue = uniqueTaskQueue('reap');
     await withWorkers({ taskQueue, env: ENV }, async () => {
       const scheduleId = `reap-${Date.now()}`;
-      const created = runCli(['schedule', 'create', 'reap', '--cron', '0 * * * *', '-c', config, '--id', scheduleId, '--task-queue', taskQueue], env);
+      const created = runCli(['schedule', 'create', 'reap', '--cron', '0 * * * *', '-c', config, '--id', scheduleId, '--task-queue', taskQueue, '--grace', '0s'], env);
       assert.equal(created.status, 0, created.stderr);
       assert.match(created.stdout, new RegExp(`schedule ${scheduleId} created: reap`));
       const schedule = testClient().schedule.getHandle(scheduleId);
@@ -203,6 +211,11 @@ describe('ec2 builder on moto (machine lifecycle; the test plays the machine by 
     const alive = await client.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:relflow:release', Values: [releaseId] }, { Name: 'instance-state-name', Values: ['pending', 'running'] }] }));
     const ours = (alive.Reservations ?? []).flatMap((reservation) => reservation.Instances ?? []);
     assert.deepEqual(ours, [], 'both machines were torn down');
+    const machines = await instancesOf(client, releaseId);
+    assert.ok(machines.length >= 2);
+    for (const machine of machines) {
+      assert.equal(machine.Tags?.find((tag) => tag.Key === 'relflow:installation')?.Value, 'default/ec2release', 'tagged with <namespace>/<installation>');
+    }
   });
 
   it('cancelling a release leaves no machine running', async function () {

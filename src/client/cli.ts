@@ -6,7 +6,9 @@ import { UserError } from '../release/errors';
 import { isReleaseKind, RELEASE_KINDS, ReleaseKind } from '../release/version';
 import { BuildMachine, reapBuildMachines } from '../activities/builders/ec2';
 import { isReleaseRunning } from '../activities/reaper';
-import { connectClient } from './connection';
+import { connectClient, temporalSettings } from './connection';
+import { installationOf } from '../release/plan';
+import { durationMs } from '../release/duration';
 import { DEFAULT_DB_FILE, devCommand } from './commands/dev';
 import { demoCommand } from './commands/demo';
 import { formatPlan, planRelease } from './commands/plan';
@@ -32,6 +34,15 @@ function parsePositive(value: string): number {
   const number = Number(value);
   if (!Number.isInteger(number) || number < 1) throw new InvalidArgumentError('expected a whole number above 0');
   return number;
+}
+
+function parseDuration(value: string): string {
+  try {
+    durationMs(value);
+  } catch {
+    throw new InvalidArgumentError('expected a duration such as 30s, 15m, 2h or 3d');
+  }
+  return value;
 }
 
 const configOption = () => new Option('-c, --config <file>', 'the release manifest (YAML)').default('relflow.yaml');
@@ -253,20 +264,25 @@ Example:
     .description('terminate the EC2 build machines whose release no longer runs (what a terminated release leaves behind)')
     .addOption(configOption())
     .option('--dry-run', 'list what would be terminated; terminate nothing')
+    .option('--grace <duration>', 'keep machines launched less than this long ago, whatever their release', parseDuration, '15m')
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExamples:\n  relflow reap -c relflow.yaml --dry-run\n  relflow schedule create reap --cron "*/30 * * * *" -c relflow.yaml   # every 30 minutes')
-    .action(async (options: { config: string; dryRun?: boolean; json?: boolean }) => {
+    .action(async (options: { config: string; dryRun?: boolean; grace: string; json?: boolean }) => {
       const manifest = loadManifest(options.config);
-      const client = await connectClient();
-      const result = await reapBuildMachines(manifest.ec2, process.env, (releaseId) => isReleaseRunning(client, releaseId), { dryRun: options.dryRun });
+      const settings = temporalSettings();
+      const client = await connectClient(settings);
+      const installation = installationOf(settings.namespace, manifest);
+      const result = await reapBuildMachines(manifest.ec2, process.env, (releaseId) => isReleaseRunning(client, releaseId), { installation, graceMs: durationMs(options.grace), dryRun: options.dryRun });
       if (options.json) return out(JSON.stringify(result, null, 2));
       const line = (machine: BuildMachine) => `  ${machine.instanceId}  ${machine.releaseId || '(no release)'}  ${machine.artifact}  launched ${machine.launched ?? '-'}`;
       out(
         [
           `${options.dryRun ? 'would terminate' : 'terminated'} ${result.terminated.length} machine(s)${result.terminated.length ? ':' : ''}`,
           ...result.terminated.map(line),
-          `kept ${result.kept.length} machine(s) of running releases${result.kept.length ? ':' : ''}`,
+          `kept ${result.kept.length} machine(s) of running releases or launched within ${options.grace}${result.kept.length ? ':' : ''}`,
           ...result.kept.map(line),
+          `left alone ${result.others.length} machine(s) of other installations than ${installation}${result.others.length ? ':' : ''}`,
+          ...result.others.map((machine) => `${line(machine)}  installation ${machine.installation || '(none)'}`),
         ].join('\n'),
       );
     });
@@ -279,13 +295,14 @@ Example:
     .addOption(configOption())
     .option('--id <schedule-id>', 'schedule ID (default: <product>-nightly or <product>-reap)')
     .option('--timezone <tz>', 'time zone of the cron expression', 'UTC')
+    .option('--grace <duration>', 'reap: keep machines launched less than this long ago', parseDuration, '15m')
     .option('--task-queue <name>', 'task queue of the release workers', defaults.taskQueue)
     .addHelpText('after', '\nExamples:\n  relflow schedule create nightly --cron "0 2 * * *" -c relflow.yaml\n  relflow schedule create reap --cron "*/30 * * * *" -c relflow.yaml')
-    .action(async (what: string, options: { cron: string; config: string; id?: string; timezone: string; taskQueue: string }) => {
+    .action(async (what: string, options: { cron: string; config: string; id?: string; timezone: string; taskQueue: string; grace: string }) => {
       if (what !== 'nightly' && what !== 'reap') throw new UserError(`schedule create: expected nightly or reap, got '${what}' (milestone, GA and patch releases are started by hand)`);
       const manifest = loadManifest(options.config);
       const scheduleId = options.id ?? `${manifest.product}-${what}`;
-      const settings = { scheduleId, cron: options.cron, configFile: options.config, timezone: options.timezone, taskQueue: options.taskQueue };
+      const settings = { scheduleId, cron: options.cron, configFile: options.config, timezone: options.timezone, taskQueue: options.taskQueue, grace: options.grace };
       const client = await connectClient();
       await (what === 'nightly' ? createNightlySchedule(client, settings) : createReapSchedule(client, settings));
       out(`schedule ${scheduleId} created: ${what} at "${options.cron}" (${options.timezone})`);

@@ -53,11 +53,11 @@ export async function createNightlySchedule(client: Client, options: NightlySche
 }
 
 /** A Temporal Schedule that runs the reaper over the manifest's EC2 settings. */
-export async function createReapSchedule(client: Client, options: ScheduleOptions & { configFile: string }): Promise<string> {
+export async function createReapSchedule(client: Client, options: ScheduleOptions & { configFile: string; grace?: string }): Promise<string> {
   const manifest = loadManifest(options.configFile);
   return createSchedule(client, {
     ...options,
-    action: { type: 'startWorkflow', workflowType: reapWorkflow, workflowId: `${manifest.product}-reap`, taskQueue: options.taskQueue ?? RELEASE_TASK_QUEUE, args: [{ ec2: manifest.ec2 }] },
+    action: { type: 'startWorkflow', workflowType: reapWorkflow, workflowId: `${manifest.product}-reap`, taskQueue: options.taskQueue ?? RELEASE_TASK_QUEUE, args: [{ ec2: manifest.ec2, installation: manifest.installation ?? manifest.product, grace: options.grace }] },
     memo: { manifestFile: options.configFile },
   });
 }

@@ -140,6 +140,9 @@ const gate = z
 export const manifestSchema = z
   .object({
     product: name,
+    installation: name
+      .optional()
+      .describe('this relflow installation: its EC2 build machines are tagged <namespace>/<installation> and `relflow reap` touches only those (default: the product)'),
     versions: z
       .object({
         core: z.string().regex(/^\d+\.\d+$/, 'X.Y, the core version in development (e.g. 3.5)'),

@@ -221,3 +221,8 @@ export function specPlacements(plan: ReleasePlan, manifest: Manifest): SpecPlace
       });
   });
 }
+
+/** `<namespace>/<installation>`: what the build machines of one relflow installation are tagged with (the product when the manifest names no installation). */
+export function installationOf(namespace: string, manifest: Pick<Manifest, 'installation' | 'product'>): string {
+  return `${namespace}/${manifest.installation ?? manifest.product}`;
+}

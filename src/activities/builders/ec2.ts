@@ -12,6 +12,7 @@ export type Ec2Settings = Manifest['ec2'];
 const RELEASE_TAG = 'relflow:release';
 const ARTIFACT_TAG = 'relflow:artifact';
 const RUN_TAG = 'relflow:run';
+const INSTALLATION_TAG = 'relflow:installation';
 
 export function ec2Client(settings: Ec2Settings, env: NodeJS.ProcessEnv): EC2Client {
   const accessKeyId = settings.accessKeyIdEnv ? env[settings.accessKeyIdEnv] : undefined;
@@ -75,6 +76,7 @@ export function createEc2Builder(env: NodeJS.ProcessEnv, pollMs = durationMs(DEF
                 { Key: RELEASE_TAG, Value: request.releaseId },
                 { Key: ARTIFACT_TAG, Value: request.artifact.name },
                 { Key: RUN_TAG, Value: buildRun(request) },
+                ...(request.installation ? [{ Key: INSTALLATION_TAG, Value: request.installation }] : []),
               ],
             },
           ],
@@ -119,6 +121,8 @@ export interface BuildMachine {
   instanceId: string;
   releaseId: string;
   artifact: string;
+  /** `<namespace>/<installation>`; empty on machines of a relflow from before the tag. */
+  installation: string;
   state: string;
   launched?: string;
 }
@@ -130,7 +134,7 @@ export async function listBuildMachines(settings: Ec2Settings, env: NodeJS.Proce
   for await (const page of pages) {
     for (const instance of (page.Reservations ?? []).flatMap((reservation) => reservation.Instances ?? [])) {
       const tag = (key: string) => (instance as Instance).Tags?.find((candidate) => candidate.Key === key)?.Value ?? '';
-      machines.push({ instanceId: instance.InstanceId as string, releaseId: tag(RELEASE_TAG), artifact: tag(ARTIFACT_TAG), state: instance.State?.Name ?? '', launched: instance.LaunchTime?.toISOString() });
+      machines.push({ instanceId: instance.InstanceId as string, releaseId: tag(RELEASE_TAG), artifact: tag(ARTIFACT_TAG), installation: tag(INSTALLATION_TAG), state: instance.State?.Name ?? '', launched: instance.LaunchTime?.toISOString() });
     }
   }
   return machines;
@@ -138,17 +142,33 @@ export async function listBuildMachines(settings: Ec2Settings, env: NodeJS.Proce
 
 export interface ReapResult {
   terminated: BuildMachine[];
+  /** This installation's machines that stay: their release runs, or they are younger than the grace period. */
   kept: BuildMachine[];
+  /** Machines of other installations, or without an installation tag (an older relflow): never touched. */
+  others: BuildMachine[];
+}
+
+export interface ReapOptions {
+  /** `<namespace>/<installation>`: only machines with this tag are this reaper's. */
+  installation: string;
+  /** Machines launched less than this long ago stay, whatever their release (default 15 minutes). */
+  graceMs?: number;
+  dryRun?: boolean;
+  now?: number;
 }
 
 /**
- * Terminates the build machines whose release is no longer running (finished,
- * failed, terminated, or unknown to Temporal): what a hard-killed release leaves.
+ * Terminates this installation's build machines whose release is no longer
+ * running (finished, failed, terminated, or unknown to Temporal): what a
+ * hard-killed release leaves. Other installations' machines are never touched.
  */
-export async function reapBuildMachines(settings: Ec2Settings, env: NodeJS.ProcessEnv, isReleaseRunning: (releaseId: string) => Promise<boolean>, options: { dryRun?: boolean } = {}): Promise<ReapResult> {
-  const result: ReapResult = { terminated: [], kept: [] };
+export async function reapBuildMachines(settings: Ec2Settings, env: NodeJS.ProcessEnv, isReleaseRunning: (releaseId: string) => Promise<boolean>, options: ReapOptions): Promise<ReapResult> {
+  const result: ReapResult = { terminated: [], kept: [], others: [] };
+  const youngest = (options.now ?? Date.now()) - (options.graceMs ?? 15 * 60_000);
   for (const machine of await listBuildMachines(settings, env)) {
-    if (machine.releaseId && (await isReleaseRunning(machine.releaseId))) result.kept.push(machine);
+    if (machine.installation !== options.installation) result.others.push(machine);
+    else if (machine.launched && Date.parse(machine.launched) > youngest) result.kept.push(machine);
+    else if (machine.releaseId && (await isReleaseRunning(machine.releaseId))) result.kept.push(machine);
     else result.terminated.push(machine);
   }
   if (!options.dryRun && result.terminated.length > 0) await terminateInstances(settings, env, result.terminated.map((machine) => machine.instanceId));

@@ -11,6 +11,8 @@ export interface BuildRequest {
   storage: NonNullable<Manifest['storage']>;
   /** Where ec2 builds start their machines. */
   ec2?: Manifest['ec2'];
+  /** `<namespace>/<installation>`: the tag that tells this installation's machines from every other's. */
+  installation?: string;
   /** Storage key prefix of the release (keys are prefix + file name). */
   keyPrefix: string;
   timeoutMs: number;

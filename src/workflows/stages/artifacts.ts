@@ -1,6 +1,6 @@
-import { ChildWorkflowCancellationType, isCancellation, ParentClosePolicy, startChild } from '@temporalio/workflow';
+import { ChildWorkflowCancellationType, isCancellation, ParentClosePolicy, startChild, workflowInfo } from '@temporalio/workflow';
 import { durationMs } from '../../release/duration';
-import { storageKey } from '../../release/plan';
+import { installationOf, storageKey } from '../../release/plan';
 import { activities } from '../activities';
 import { artifactWorkflow } from '../artifact';
 import { planOf, releaseCommit, Stage } from '../stage';
@@ -41,6 +41,7 @@ export const artifactsStage: Stage = {
                 version: plan.forms.version_version,
                 storage,
                 ec2: manifest.ec2,
+                installation: installationOf(workflowInfo().namespace, manifest),
                 keyPrefix: storageKey(plan, manifest, ''),
                 timeoutMs: durationMs(artifact.timeout),
                 tokenEnv: manifest.git.tokenEnv,
