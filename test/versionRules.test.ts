@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import type { VersionPreset } from '../src/config/manifest';
 import { buildReleasePlan, repositoryTemplateValues } from '../src/release/plan';
-import { applyVersionRules, concreteRules, shortDiff, SourceFile } from '../src/release/versionRules';
+import { applyVersionRules, concreteRules, repositoryRules, shortDiff, SourceFile } from '../src/release/versionRules';
 import { manifestOf } from './support/manifests';
 
 const manifest = manifestOf({
@@ -81,7 +81,7 @@ describe('the version tool (presets over real-world file shapes)', function () {
       before:
         "inputs:\n  ui_package_url:\n    default: http://repository.cloudifysource.org/org/cloudify3/3.3.0/m4-RELEASE/cloudify-ui_3.3.0-m4-b274_amd64.deb\n  rest_service_package_url: 'http://repository.cloudifysource.org/org/cloudify3/3.3.0/m4-RELEASE/cloudify-rest-service-3.3.0-m4-b274.tgz'\n  other_url: http://example.com/keep/this.tgz\n",
       after:
-        "inputs:\n  ui_package_url:\n    default: http://repository.cloudifysource.org/org/cloudify/3.4.0/m5-RELEASE/cloudify-ui_3.3.0-m4-b274_amd64.deb\n  rest_service_package_url: 'http://repository.cloudifysource.org/org/cloudify/3.4.0/m5-RELEASE/cloudify-rest-service-3.3.0-m4-b274.tgz'\n  other_url: http://example.com/keep/this.tgz\n",
+        "inputs:\n  ui_package_url:\n    default: http://repository.cloudifysource.org/org/cloudify/3.4.0/m5-RELEASE/cloudify-ui_3.4.0-m5-b274_amd64.deb\n  rest_service_package_url: 'http://repository.cloudifysource.org/org/cloudify/3.4.0/m5-RELEASE/cloudify-rest-service-3.4.0-m5-b274.tgz'\n  other_url: http://example.com/keep/this.tgz\n",
     },
   ];
   for (const testCase of cases) {
@@ -106,6 +106,17 @@ describe('the version tool (presets over real-world file shapes)', function () {
       () => applyVersionRules('cloudify-rest-client', [{ path: 'README.md', content: 'hi' }], concreteRules([{ preset: 'setup.py', required: true }]), coreValues),
       /cloudify-rest-client: required rule versionRules\[0\] \(setup\.py version\) matched nothing/,
     );
+  });
+
+  it('a required-rule error names the rule as the manifest wrote it, not its place among the expanded preset rules', function () {
+    const rules = concreteRules([{ preset: 'blueprint', required: false }, { preset: 'types.yaml', required: false }, { preset: 'sphinx-conf.py', required: false }, { preset: 'setup.py', required: true }]);
+    assert.equal(rules.length, 7, 'presets expand to several rules');
+    assert.throws(
+      () => applyVersionRules('cloudify-rest-client', [{ path: 'README.md', content: 'hi' }], rules, coreValues),
+      /cloudify-rest-client: required rule versionRules\[3\] \(setup\.py version\) matched nothing/,
+    );
+    const own = repositoryRules(manifestOf({ ...manifest, repositories: [{ name: 'x', url: '/srv/x.git' }, { name: 'y', url: '/srv/y.git', versionRules: [{ preset: 'VERSION' }, { preset: 'setup.py', required: true }] }] }), 'y');
+    assert.throws(() => applyVersionRules('y', [], own, coreValues), /required rule repositories\[1\]\.versionRules\[1\] \(setup\.py version\)/);
   });
 
   it('refuses a rewrite that leaves YAML that no longer parses', function () {

@@ -1,5 +1,5 @@
 import { parse as parseYaml } from 'yaml';
-import type { VersionPreset, VersionRule } from '../config/manifest';
+import type { Manifest, VersionPreset, VersionRule } from '../config/manifest';
 import { UserError } from './errors';
 import { renderTemplate, TemplateValues } from './template';
 import { isPep440 } from './version';
@@ -22,6 +22,8 @@ export interface ConcreteRule {
   required: boolean;
   /** Checked on every value the rule writes. */
   check?: 'pep440';
+  /** Where the manifest wrote it (`versionRules[7]`), which a preset's several rules share. */
+  origin?: string;
 }
 
 const QUOTED_VALUE = `(?<=['"])[^'"]*(?=['"])`;
@@ -63,18 +65,33 @@ export const PRESETS: Record<VersionPreset, ConcreteRule[]> = {
       replace: '{{ storage_url_pattern }}(?=[^/\\s\'"]+$)',
       with: '{{ release_url }}',
     }),
+    // The version in the file name too (cloudify-ui_3.3.0-m4-b274_amd64.deb), not only its directory.
+    rule('manager blueprint package file name versions', {
+      type: '^(.*-)?blueprint(-inputs)?\\.yaml$',
+      match: '{{ storage_url_pattern }}[^\\s\'"]+',
+      replace: '\\d+\\.\\d+\\.\\d+(?:-(?:m|rc)\\d+)?(?=(?:[-_.][^/]*)?$)',
+      with: '{{ version_version }}',
+    }),
   ],
   VERSION: [
     rule('VERSION file', { type: '^VERSION$', match: '"version"\\s*:\\s*"[^"]*"', replace: '(?<=:\\s*")[^"]*(?=")', with: '{{ version_file_version }}' }),
   ],
 };
 
-export function concreteRules(rules: readonly VersionRule[]): ConcreteRule[] {
-  return rules.flatMap((entry) =>
+/** The rules a manifest list expands to (presets into their rules), each naming its place in the manifest (`field[index]`). */
+export function concreteRules(rules: readonly VersionRule[], field = 'versionRules'): ConcreteRule[] {
+  return rules.flatMap((entry, index) =>
     'preset' in entry
-      ? PRESETS[entry.preset].map((preset) => ({ ...preset, required: entry.required }))
-      : [{ description: entry.description || entry.type, type: entry.type, path: entry.path, excluded: entry.excluded, match: entry.match, replace: entry.replace, with: entry.with, required: entry.required }],
+      ? PRESETS[entry.preset].map((preset) => ({ ...preset, required: entry.required, origin: `${field}[${index}]` }))
+      : [{ description: entry.description || entry.type, type: entry.type, path: entry.path, excluded: entry.excluded, match: entry.match, replace: entry.replace, with: entry.with, required: entry.required, origin: `${field}[${index}]` }],
   );
+}
+
+/** The rules of one repository: its own `versionRules` when it has them, else the manifest's. */
+export function repositoryRules(manifest: Pick<Manifest, 'repositories' | 'versionRules'>, repository: string): ConcreteRule[] {
+  const index = manifest.repositories.findIndex((candidate) => candidate.name === repository);
+  const own = manifest.repositories[index]?.versionRules;
+  return own ? concreteRules(own, `repositories[${index}].versionRules`) : concreteRules(manifest.versionRules);
 }
 
 export interface SourceFile {
@@ -136,7 +153,7 @@ export function applyVersionRules(repository: string, files: readonly SourceFile
   const templateContext = ruleValues(values);
   const changes = new Map<string, FileChange>();
   for (const [index, current] of rules.entries()) {
-    const where = `versionRules[${index}] (${current.description})`;
+    const where = `${current.origin ?? `versionRules[${index}]`} (${current.description})`;
     if (!compile(current.path, '', where).test(repository)) continue;
     const typePattern = compile(current.type, '', where);
     const matchPattern = compile(renderTemplate(current.match, templateContext, `${where}.match`), 'gm', where);

@@ -8,7 +8,7 @@ import { UserError } from '../../release/errors';
 import type { Manifest } from '../../config/manifest';
 import { buildReleasePlan, dateStamp, releasedTagAdvice, ReleasePlan, repositoryTemplateValues, SpecPlacement, specPlacements } from '../../release/plan';
 import type { ReleaseKind } from '../../release/version';
-import { applyVersionRules, concreteRules, FileChange, shortDiff } from '../../release/versionRules';
+import { applyVersionRules, FileChange, repositoryRules, shortDiff } from '../../release/versionRules';
 
 export interface PlannedRepository {
   name: string;
@@ -65,8 +65,7 @@ export async function planRelease(options: { kind: ReleaseKind; configFile: stri
   try {
     const results = await Promise.allSettled(
       plan.repositories.map(async (repository, index): Promise<PlannedRepository> => {
-        const spec = manifest.repositories[index];
-        const rules = concreteRules(spec.versionRules ?? manifest.versionRules);
+        const rules = repositoryRules(manifest, repository.name);
         const dir = join(scratch, repository.name);
         try {
           await runGit(scratch, ['clone', '--bare', '--depth', '1', '--single-branch', '--branch', repository.baseBranch, '--', repository.url, dir], gitEnvironment(process.env, manifest.git.tokenEnv, repository.url));

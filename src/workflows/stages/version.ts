@@ -1,5 +1,5 @@
 import { repositoryTemplateValues } from '../../release/plan';
-import { concreteRules } from '../../release/versionRules';
+import { repositoryRules } from '../../release/versionRules';
 import { gitActivitiesFor } from '../activities';
 import { mapWithLimit } from '../concurrency';
 import { planOf, Stage } from '../stage';
@@ -17,7 +17,6 @@ export const versionStage: Stage = {
     await mapWithLimit(plan.repositories, manifest.git.parallelism, async (repository) => {
       const state = context.release.repository(repository.name);
       if (state.headSha) return;
-      const spec = manifest.repositories.find((candidate) => candidate.name === repository.name);
       start(state, `versioning on ${repository.buildBranch}`);
       try {
         const result = await gitActivitiesFor(`version ${repository.name} on ${repository.buildBranch}`).versionRepository({
@@ -25,7 +24,7 @@ export const versionStage: Stage = {
           repository,
           tokenEnv: manifest.git.tokenEnv,
           baseSha: state.baseSha as string,
-          rules: concreteRules(spec?.versionRules ?? manifest.versionRules),
+          rules: repositoryRules(manifest, repository.name),
           values: repositoryTemplateValues(plan, manifest, repository),
           author: manifest.git.author,
           message: plan.commitMessage,
