@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { createCiActivities } from '../src/activities/ci';
 import { createDocsActivities } from '../src/activities/readthedocs';
-import { junitCounts } from '../src/activities/systemTests';
+import { createSystemTestActivities, junitCounts } from '../src/activities/systemTests';
+import { existsSync } from 'node:fs';
 import { startGithubApi, startLocalApi, startReadTheDocsApi } from './support/fakeSaas';
 import { ApplicationFailure } from '@temporalio/common';
 
@@ -92,6 +93,16 @@ describe('CI on tags (GitHub REST API served locally) and ReadTheDocs builds', f
     assert.equal(green.passed, true);
     const red = await ci.waitForCi({ ci: { provider: 'command', command: 'echo boom; exit 3', timeout: '10s' }, targets });
     assert.deepEqual([red.passed, red.detail], [false, 'CI command failed (exit 3): boom']);
+  });
+
+  it('system tests run in a temporary directory that is removed afterwards, passed or failed', async function () {
+    const activities = createSystemTestActivities({ PATH: process.env.PATH });
+    const passed = await activities.runSystemTests({ systemTests: { command: 'printf \'<testsuite tests="2" failures="0"/>\' > junit.xml', junit: 'junit.xml', timeout: '1m' }, releaseId: 'r', files: [] });
+    assert.deepEqual([passed.passed, passed.tests], [true, 2]);
+    const failed = await activities.runSystemTests({ systemTests: { command: 'pwd; exit 1', timeout: '1m' }, releaseId: 'r', files: [] });
+    const dir = /(\/\S*relflow-system-tests-\w+)/.exec(failed.detail)?.[1];
+    assert.ok(dir, failed.detail);
+    assert.equal(existsSync(dir), false, `${dir} was removed`);
   });
 
   it('counts a JUnit report over all its suites', function () {

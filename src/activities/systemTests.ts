@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import type { Manifest } from '../config/manifest';
@@ -34,18 +34,22 @@ export function createSystemTestActivities(env: NodeJS.ProcessEnv) {
     /** The configured command gets the artifacts manifest; its exit status and JUnit report decide. */
     async runSystemTests(input: { systemTests: NonNullable<Manifest['systemTests']>; releaseId: string; files: StoredFile[] }): Promise<SystemTestResult> {
       const dir = await mkdtemp(join(tmpdir(), 'relflow-system-tests-'));
-      const manifestPath = join(dir, 'artifacts.json');
-      await writeFile(manifestPath, JSON.stringify({ release: input.releaseId, files: input.files }, null, 2));
-      const result = await runProcess(['sh', '-c', input.systemTests.command], {
-        cwd: dir,
-        env: { PATH: env.PATH, HOME: env.HOME, RELFLOW_ARTIFACTS_MANIFEST: manifestPath, RELFLOW_RELEASE_ID: input.releaseId },
-        timeoutMs: durationMs(input.systemTests.timeout),
-      });
-      const junit = input.systemTests.junit && (isAbsolute(input.systemTests.junit) ? input.systemTests.junit : join(dir, input.systemTests.junit));
-      const counts = junit && existsSync(junit) ? junitCounts(readFileSync(junit, 'utf8')) : { tests: 0, failures: 0, skipped: 0 };
-      const passed = result.code === 0 && counts.failures === 0;
-      const summary = `${counts.tests} tests, ${counts.failures} failed, ${counts.skipped} skipped`;
-      return { passed, ...counts, detail: passed ? summary : `system tests failed (exit ${result.code}; ${summary}): ${lastLines(result.output, 3)}` };
+      try {
+        const manifestPath = join(dir, 'artifacts.json');
+        await writeFile(manifestPath, JSON.stringify({ release: input.releaseId, files: input.files }, null, 2));
+        const result = await runProcess(['sh', '-c', input.systemTests.command], {
+          cwd: dir,
+          env: { PATH: env.PATH, HOME: env.HOME, RELFLOW_ARTIFACTS_MANIFEST: manifestPath, RELFLOW_RELEASE_ID: input.releaseId },
+          timeoutMs: durationMs(input.systemTests.timeout),
+        });
+        const junit = input.systemTests.junit && (isAbsolute(input.systemTests.junit) ? input.systemTests.junit : join(dir, input.systemTests.junit));
+        const counts = junit && existsSync(junit) ? junitCounts(readFileSync(junit, 'utf8')) : { tests: 0, failures: 0, skipped: 0 };
+        const passed = result.code === 0 && counts.failures === 0;
+        const summary = `${counts.tests} tests, ${counts.failures} failed, ${counts.skipped} skipped`;
+        return { passed, ...counts, detail: passed ? summary : `system tests failed (exit ${result.code}; ${summary}): ${lastLines(result.output, 3)}` };
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     },
   };
 }
