@@ -9,6 +9,7 @@ import { GitWorkspace } from '../src/activities/gitWorkspace';
 import { s3Client } from '../src/activities/storage';
 import { createDemoProduct } from '../src/client/demoProduct';
 import { decideGate, prepareRelease, startPreparedRelease } from '../src/client/releases';
+import { markdownReport } from '../src/client/format';
 import type { ManifestInput } from '../src/config/manifest';
 import { ensureTools, pythonTool } from '../src/worker/tools';
 import { releaseStateQuery, ReleaseState } from '../src/workflows/state';
@@ -169,6 +170,12 @@ describe('a GA release end to end through the real activities', function () {
       assert.ok(announcement.text?.includes(file.file) && announcement.text.includes(file.sha256), `${file.file} in the email`);
     }
     assert.ok(String(announcement.html).includes('<table>'));
+    // What was published outside the storage: the PyPI files with their index page, the ReadTheDocs build.
+    assert.match(announcement.text ?? '', new RegExp(`PyPI: cloudify-rest-client: cloudify_rest_client-3\\.4.*\\(${pypiUrl}/simple/cloudify-rest-client/\\)`));
+    assert.match(announcement.text ?? '', /ReadTheDocs: cloudify-rest-client 3\.4: built \(build \d+\)/);
+    assert.match(String(announcement.html), /Published:<br>PyPI: cloudify-rest-client/);
+    const report = markdownReport(state);
+    assert.match(report, /## Published\n- PyPI: cloudify-rest-client: .*\n- ReadTheDocs: cloudify-rest-client 3\.4: built \(build \d+\)/);
     assert.ok(hooks.requests.some((request) => request.path === '/hooks/T000/B000/secret-path' && /4 packages/.test(request.body)));
     // Secrets never enter the workflow history.
     for (const secret of ['ghp-secret-token-value', 'pypi-secret-password', 'rtd-secret-token', 'smtp-secret-password', 'secret-path', MOTO_ENV.TEST_AWS_SECRET]) {

@@ -1,4 +1,4 @@
-import { releaseOutcome } from '../release/outcome';
+import { publicationLines, releaseOutcome } from '../release/outcome';
 import { escapeHtml } from '../release/escapeHtml';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -80,6 +80,7 @@ export function createNotifyActivities(env: NodeJS.ProcessEnv) {
 export function announcement(state: ReleaseState): Message {
   const files = [...state.artifacts.flatMap((artifact) => artifact.files ?? []), ...state.stored];
   const skipped = state.stages.filter((stage) => stage.status === 'skipped');
+  const published = publicationLines(state);
   const subject = `${state.product} ${state.kind} release ${state.releaseName ?? state.releaseId}: ${files.length} packages`;
   const results = [
     `Outcome: ${releaseOutcome(state)}`,
@@ -97,6 +98,7 @@ export function announcement(state: ReleaseState): Message {
     ...state.repositories.map((repository) => `  ${repository.name}  ${repository.tag ?? repository.buildBranch ?? ''}  ${repository.tagSha ?? repository.headSha ?? repository.baseSha ?? ''}`),
     '',
     ...results,
+    ...(published.length ? ['', 'Published:', ...published.map((line) => `  ${line}`)] : []),
     ...(skipped.length ? ['', 'Skipped stages:', ...skipped.map((stage) => `  ${stage.name}: ${stage.detail ?? ''}`)] : []),
   ].join('\n');
   const rows = files
@@ -105,6 +107,7 @@ export function announcement(state: ReleaseState): Message {
   const html = `<h2>${escapeHtml(subject)}</h2><table><tr><th>Package</th><th>File</th><th>Size</th><th>sha256</th></tr>${rows}</table>` +
     `<ul>${state.repositories.map((repository) => `<li>${escapeHtml(repository.name)} ${escapeHtml(repository.tag ?? repository.buildBranch ?? '')}</li>`).join('')}</ul>` +
     `<p>${results.map(escapeHtml).join('<br>')}</p>` +
+    (published.length ? `<p>Published:<br>${published.map(escapeHtml).join('<br>')}</p>` : '') +
     (skipped.length ? `<p>Skipped: ${skipped.map((stage) => `${stage.name} (${escapeHtml(stage.detail ?? '')})`).join(', ')}</p>` : '');
   return { subject, text, html, summary: `${files.length} packages; ${results.join('; ')}` };
 }

@@ -16,6 +16,9 @@ export interface PypiTarget {
 
 export interface PypiResult {
   repository: string;
+  /** The distribution name in the built metadata, and its page on the index. */
+  project?: string;
+  indexPage?: string;
   uploaded: string[];
   skipped: string[];
 }
@@ -30,8 +33,13 @@ export function simpleIndexUrl(pypi: NonNullable<Manifest['pypi']>): string {
 }
 
 /** The sha256 of each file the index lists on the project's page (PEP 503 links carry `#sha256=`), asked past any cache. */
+/** A project's page on a simple index (PEP 503 names). */
+function projectPage(indexUrl: string, project: string): string {
+  return `${indexUrl}${project.toLowerCase().replace(/[-_.]+/g, '-')}/`;
+}
+
 async function indexDigests(indexUrl: string, project: string): Promise<Map<string, string>> {
-  const url = `${indexUrl}${project.toLowerCase().replace(/[-_.]+/g, '-')}/`;
+  const url = projectPage(indexUrl, project);
   const response = await fetch(url, { headers: { 'cache-control': 'no-cache', pragma: 'no-cache' } });
   const digests = new Map<string, string>();
   if (response.status === 404) return digests;
@@ -126,7 +134,7 @@ export function createPypiActivities(workspace: GitWorkspace, pythonBin: string,
             }
           }
         }
-        return { repository: target.repository.name, uploaded: missing, skipped: files.filter((file) => before.has(file)) };
+        return { repository: target.repository.name, project, indexPage: projectPage(index, project), uploaded: missing, skipped: files.filter((file) => before.has(file)) };
       } finally {
         await rm(dir, { recursive: true, force: true });
       }

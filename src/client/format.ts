@@ -1,7 +1,7 @@
 import { escapeHtml } from '../release/escapeHtml';
 import type { ItemState, ReleaseState } from '../workflows/state';
 import { countOf } from '../release/wording';
-import { releaseOutcome } from '../release/outcome';
+import { publicationLines, releaseOutcome } from '../release/outcome';
 
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
@@ -89,6 +89,9 @@ export function markdownReport(state: ReleaseState): string {
     `- CI: ${state.ci ? `${state.ci.passed ? 'passed' : 'failed'} (${state.ci.detail})` : 'not run'}`,
     `- System tests: ${state.systemTests ? `${state.systemTests.passed ? 'passed' : 'failed'} (${state.systemTests.detail})` : 'not run'}`,
     ...state.gates.map((gate) => `- Gate ${gate.name}: ${gate.status}${gate.by ? ` by ${gate.by} at ${gate.decidedAt}` : ''}${gate.comment ? ` (${gate.comment})` : ''}`),
+    '',
+    '## Published',
+    ...(publicationLines(state).map((line) => `- ${line}`).join('\n') || '- nothing outside the release storage').split('\n'),
     '',
     '## Decisions',
     ...(state.log.length ? state.log.map((entry) => `- ${entry.at} ${entry.by}: ${entry.action}`) : ['- none']),

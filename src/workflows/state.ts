@@ -44,7 +44,11 @@ export interface RepositoryState extends ItemState {
   changedFiles?: string[];
   ci?: 'passed' | 'failed' | 'pending';
   published?: string[];
+  /** The index page the published files are listed on (absent in releases recorded before it was kept). */
+  publishedAt?: string;
   docs?: 'built' | 'failed';
+  /** The ReadTheDocs build of the release version. */
+  docsBuild?: { project: string; version: string; buildId: number; detail: string };
 }
 
 /** A file stored for the release, as listed in artifacts.json. */

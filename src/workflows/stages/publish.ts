@@ -63,6 +63,7 @@ export const pypiStage: Stage = {
           target: { repository: { name: spec.name, url: spec.url }, sha: releaseCommit(context, spec.name), packageDir: typeof spec.pypi === 'object' ? spec.pypi.packageDir : '.' },
         });
         state.published = [...result.uploaded, ...result.skipped];
+        state.publishedAt = result.indexPage;
       } catch (error) {
         failures.push(errorMessage(error));
       }
@@ -93,6 +94,7 @@ export const docsStage: Stage = {
       const version = plan.repositories.find((repository) => repository.name === spec.name)?.tag ?? plan.forms.yaml_core_version;
       const result = await activities({ startToCloseTimeout: '2 hours' }).buildDocs({ readthedocs, project: spec.readthedocs as string, version });
       state.docs = result.success ? 'built' : 'failed';
+      state.docsBuild = { project: result.project, version: result.version, buildId: result.buildId, detail: result.detail };
       if (!result.success) failures.push(`${spec.readthedocs}: ${result.detail}`);
     }
     if (failures.length > 0) throw new Error(`ReadTheDocs: ${failures.join('; ')}`);
