@@ -79,4 +79,27 @@ describe('a release tag that was already released (GA 3.3 made plugin tag 1.3; n
       return true;
     });
   });
+
+  it('relflow plan warns when a core patch ships a plugin change under its old version', function () {
+    const dir = tempDir('patch-plugin');
+    const core = createRemote(dir, { name: 'core', files: { 'setup.py': "setup(version='3.4.1')\n" }, branches: { '3.4-patch2': { 'fix.txt': 'a core fix\n' } } });
+    const changed = createRemote(dir, { name: 'changed-plugin', files: { 'setup.py': "setup(version='1.4')\n" }, branches: { '3.4-patch2': { 'fix.txt': 'a plugin fix\n' } } });
+    const same = createRemote(dir, { name: 'same-plugin', files: { 'setup.py': "setup(version='1.4')\n" } });
+    git(same, 'branch', '3.4-patch2', 'master');
+    git(changed, 'tag', '1.4', 'master');
+    git(same, 'tag', '1.4', 'master');
+    const file = writeManifest(dir, {
+      product: 'cloudify',
+      versions: { core: '3.4', plugins: '1.4' },
+      repositories: [
+        { name: 'core', url: core },
+        { name: 'changed-plugin', url: changed, stream: 'plugins' },
+        { name: 'same-plugin', url: same, stream: 'plugins' },
+      ],
+    });
+    const result = runCli(['plan', 'patch', '--version', '3.4.2', '-c', file]);
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /warning: changed-plugin: 3\.4-patch2 differs from its release 1\.4, but a core patch keeps the plugins version 1\.4: pass --plugins-version 1\.4\.1 to release the change/);
+    assert.doesNotMatch(result.stdout, /warning: same-plugin/);
+  });
 });

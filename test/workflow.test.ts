@@ -80,7 +80,7 @@ describe('release workflow (test activities, real dev server)', function () {
     const table = stageTable(state);
     assert.deepEqual([table.tag, table.ci, table.pypi, table.docs, table.artifacts], ['skipped', 'skipped', 'skipped', 'skipped', 'succeeded']);
     assert.equal(calls.tagRepository, undefined);
-    assert.match(state.stages.find((stage) => stage.name === 'pypi')?.detail ?? '', /gate is off for patch releases/);
+    assert.match(state.stages.find((stage) => stage.name === 'pypi')?.detail ?? '', /^not published to PyPI: patch releases publish only with gates\.pypi\.enabled: true \(then after the pypi gate\)$/);
     assert.equal(calls.buildArtifact[0][0] && (calls.buildArtifact[0][0] as { sha: string }).sha, 'b'.repeat(40), 'patches build the branch head');
   });
 

@@ -6,7 +6,7 @@ import { gitAt, gitEnvironment, remoteRefs, runGit } from '../../activities/gitW
 import { loadManifest } from '../../config/loadManifest';
 import { UserError } from '../../release/errors';
 import type { Manifest } from '../../config/manifest';
-import { buildReleasePlan, dateStamp, releasedTagAdvice, ReleasePlan, repositoryTemplateValues, SpecPlacement, specPlacements } from '../../release/plan';
+import { buildReleasePlan, dateStamp, releasedTagAdvice, ReleasePlan, RepositoryPlan, repositoryTemplateValues, SpecPlacement, specPlacements } from '../../release/plan';
 import type { ReleaseKind } from '../../release/version';
 import { applyVersionRules, FileChange, repositoryRules, shortDiff } from '../../release/versionRules';
 
@@ -79,6 +79,10 @@ export async function planRelease(options: { kind: ReleaseKind; configFile: stri
             warnings.push(`${repository.name}: tag '${repository.tag}' already exists on ${repository.url}: ${releasedTagAdvice(repository, plan.kind)}`);
           }
         }
+        if (plan.kind === 'patch' && repository.stream === 'plugins') {
+          const warning = await unreleasedPluginChange(dir, repository, manifest.git.tokenEnv);
+          if (warning) warnings.push(warning);
+        }
         const values = repositoryTemplateValues(plan, manifest, repository);
         const files = await candidateFiles(gitAt(dir, gitEnvironment(process.env)), 'HEAD', rules);
         return {
@@ -107,6 +111,33 @@ export async function planRelease(options: { kind: ReleaseKind; configFile: stri
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
+}
+
+/**
+ * In a core patch a plugin keeps its version: when its patch branch differs
+ * from the release it carries that version's tag of, the change ships under an
+ * old version. `dir` is the shallow clone of the patch branch.
+ */
+async function unreleasedPluginChange(dir: string, repository: RepositoryPlan, tokenEnv?: string): Promise<string | undefined> {
+  const tag = `refs/tags/${repository.version}`;
+  const env = gitEnvironment(process.env, tokenEnv, repository.url);
+  try {
+    if (!(await remoteRefs(repository.url, [tag], process.env, tokenEnv)).has(tag)) return undefined;
+    await runGit(dir, ['fetch', '--quiet', '--depth', '1', '--', repository.url, `${tag}:${tag}`], env);
+  } catch {
+    // The plan reports what it can; a tag it cannot read is no reason to refuse the plan.
+    return undefined;
+  }
+  const same = await runGit(dir, ['diff', '--quiet', `${tag}^{commit}`, 'HEAD'], env).then(
+    () => true,
+    () => false,
+  );
+  if (same) return undefined;
+  const [major, minor, patch] = repository.version.split('.').map(Number);
+  return (
+    `${repository.name}: ${repository.baseBranch} differs from its release ${repository.version}, but a core patch keeps the plugins version ${repository.version}: ` +
+    `pass --plugins-version ${major}.${minor}.${(patch || 0) + 1} to release the change, or leave it if it needs no release`
+  );
 }
 
 export function formatPlan(report: PlanReport): string {

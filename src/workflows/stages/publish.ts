@@ -13,7 +13,11 @@ import { countOf } from '../../release/wording';
 function gateSkipReason(name: GateName, spec: GateSpec, kind: ReleaseKind): string | undefined {
   if (kind === 'nightly') return 'nightlies are not published';
   const enabled = spec.enabled ?? kind !== 'patch';
-  return enabled ? undefined : `the ${name} gate is off for ${kind} releases (gates.${name}.enabled)`;
+  if (enabled) return undefined;
+  const what = name === 'pypi' ? 'not published to PyPI' : 'no ReadTheDocs build';
+  return kind === 'patch' && spec.enabled === undefined
+    ? `${what}: patch releases publish only with gates.${name}.enabled: true (then after the ${name} gate)`
+    : `${what}: gates.${name}.enabled is false`;
 }
 
 /** Opens the gate, with reminders; true when approved. A rejection or timeout skips the publication. */
