@@ -47,11 +47,11 @@ describe('artifacts of a release started again (local builder, moto S3, director
     assert.deepEqual(artifactOf(again)?.files, artifactOf(first)?.files);
 
     // The mirror lost the file: the build runs again and puts it back.
-    rmSync(join(mirror, 'org/reuse/nightly/ui.tgz'));
+    rmSync(join(mirror, 'org/reuse/nightly/20261125/ui.tgz'));
     const repaired = await run(`reuse-${Date.now()}-3`);
     assert.equal(repaired.status, 'succeeded');
     assert.equal(buildCount(), 2);
     assert.equal(artifactOf(repaired)?.files?.[0].sha256, artifactOf(first)?.files?.[0].sha256);
-    assert.ok(readFileSync(join(mirror, 'org/reuse/nightly/ui.tgz')).length > 0);
+    assert.ok(readFileSync(join(mirror, 'org/reuse/nightly/20261125/ui.tgz')).length > 0);
   });
 });

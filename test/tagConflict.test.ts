@@ -102,4 +102,16 @@ describe('a release tag that was already released (GA 3.3 made plugin tag 1.3; n
     assert.match(result.stdout, /warning: changed-plugin: 3\.4-patch2 differs from its release 1\.4, but a core patch keeps the plugins version 1\.4: pass --plugins-version 1\.4\.1 to release the change/);
     assert.doesNotMatch(result.stdout, /warning: same-plugin/);
   });
+
+  it('relflow start of a patch names each repository without its patch branch, with how to create it', function () {
+    const dir = tempDir('patch-branch');
+    const core = createRemote(dir, { name: 'core', files: { 'setup.py': "setup(version='3.4')\n" } });
+    const file = writeManifest(dir, { product: 'cloudify', versions: { core: '3.4', plugins: '1.4' }, repositories: [{ name: 'core', url: core }] });
+    const result = runCli(['start', 'patch', '--version', '3.4.2', '-c', file], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
+    assert.equal(result.status, 2);
+    assert.equal(
+      result.stderr.trim(),
+      `relflow: repositories[0] (core): branch '3.4-patch2' does not exist on ${core}; a patch is made on a branch you create first, e.g. from the GA tag: git push ${core} 3.4^{commit}:refs/heads/3.4-patch2`,
+    );
+  });
 });

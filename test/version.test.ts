@@ -53,7 +53,7 @@ describe('release versions and naming (src/release)', function () {
       storage: { bucket: 'gigaspaces-repository-eu' },
     });
     const rows: [ReleaseKind, string | undefined, Record<string, unknown>][] = [
-      ['nightly', undefined, { releaseId: 'cloudify-nightly-20261124', branch: 'master', base: 'master', tags: ['nightly-20261124', 'nightly-20261124'], prefix: 'org/cloudify/nightly/' }],
+      ['nightly', undefined, { releaseId: 'cloudify-nightly-20261124', branch: 'master', base: 'master', tags: ['nightly-20261124', 'nightly-20261124'], prefix: 'org/cloudify/nightly/20261124/' }],
       ['milestone', '3.4m5', { releaseId: 'cloudify-3.4m5', branch: '3.4m5-build', base: 'master', tags: ['3.4m5', '1.5m5'], prefix: 'org/cloudify/3.4.0/m5-RELEASE/' }],
       ['ga', '3.4', { releaseId: 'cloudify-3.4', branch: '3.4-build', base: 'master', tags: ['3.4', '1.5'], prefix: 'org/cloudify/3.4.0/ga-RELEASE/' }],
       ['patch', '3.4.2', { releaseId: 'cloudify-3.4.2', branch: '3.4-patch2', base: '3.4-patch2', tags: [undefined, undefined], prefix: 'org/cloudify/3.4.2/ga-RELEASE/' }],

@@ -49,7 +49,10 @@ async function checkRemotes(plan: ReleasePlan, tokenEnv?: string): Promise<void>
         const reason = (error instanceof Error ? error.message : String(error)).trim().split('\n').filter(Boolean).slice(-1)[0];
         return `repositories[${index}].url: cannot reach '${repository.url}': ${reason}`;
       }
-      if (!refs.has(`refs/heads/${repository.baseBranch}`)) return `repositories[${index}] (${repository.name}): branch '${repository.baseBranch}' does not exist on ${repository.url}`;
+      if (!refs.has(`refs/heads/${repository.baseBranch}`)) {
+        const hint = plan.kind === 'patch' ? `; a patch is made on a branch you create first, e.g. from the GA tag: git push ${repository.url} ${repository.stream === 'plugins' ? repository.version : repository.version.replace(/\.\d+$/, '')}^{commit}:refs/heads/${repository.baseBranch}` : '';
+        return `repositories[${index}] (${repository.name}): branch '${repository.baseBranch}' does not exist on ${repository.url}${hint}`;
+      }
       if (repository.tag && refs.has(`refs/tags/${repository.tag}`) && !refs.has(`refs/heads/${repository.buildBranch}`)) {
         return `repositories[${index}] (${repository.name}): tag '${repository.tag}' already exists on ${repository.url}: ${releasedTagAdvice(repository, plan.kind)}`;
       }

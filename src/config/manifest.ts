@@ -117,7 +117,7 @@ const storage = s3Target
       .string()
       .default('org/{{ product }}/{{ version_version_base }}/{{ release_dir }}/{{ file }}')
       .describe('object key template'),
-    nightlyLayout: z.string().default('org/{{ product }}/nightly/{{ file }}'),
+    nightlyLayout: z.string().default('org/{{ product }}/nightly/{{ date }}/{{ file }}').describe('object key template of nightlies; the date keeps each nightly\'s files apart'),
     specLayout: z
       .string()
       .default(DEFAULT_SPEC_LAYOUT)

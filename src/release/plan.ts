@@ -38,6 +38,8 @@ export interface ReleasePlan {
   commitMessage: string;
   /** Storage prefix of this release's files (layout with an empty file name). */
   storagePrefix?: string;
+  /** YYYYMMDD the release was planned for (a nightly's date). */
+  date?: string;
   repositories: RepositoryPlan[];
 }
 
@@ -80,7 +82,7 @@ export function templateValues(plan: Pick<ReleasePlan, 'product' | 'kind' | 'rel
 export function storageKey(plan: ReleasePlan, manifest: Manifest, file: string): string {
   if (!manifest.storage) throw new UserError('storage: the manifest has no storage section');
   const layout = plan.kind === 'nightly' ? manifest.storage.nightlyLayout : manifest.storage.layout;
-  const values = { ...templateValues(plan), file };
+  const values = { ...templateValues(plan, plan.date), file };
   return renderTemplate(layout, values, 'storage.layout').replace(/\/{2,}/g, '/');
 }
 
@@ -141,7 +143,7 @@ export function repositoryTemplateValues(plan: ReleasePlan, manifest: Manifest, 
   const plugins = repository.stream === 'plugins';
   const publicUrl = storagePublicUrl(manifest);
   return {
-    ...templateValues(plan),
+    ...templateValues(plan, plan.date),
     repository: repository.name,
     main_branch: repository.mainBranch,
     python_version: plugins ? plan.forms.python_plugins_version : plan.forms.python_core_version,
@@ -161,7 +163,7 @@ export function buildReleasePlan(manifest: Manifest, input: PlanInput): ReleaseP
   const forms = versionForms(version, plugins);
   checkVersionForms(forms);
   const releaseName = input.kind === 'nightly' ? `nightly-${input.date}` : forms.yaml_core_version;
-  const base = { releaseId: releaseIdOf(manifest.product, releaseName), product: manifest.product, kind: input.kind, releaseName, version, forms };
+  const base = { releaseId: releaseIdOf(manifest.product, releaseName), product: manifest.product, kind: input.kind, releaseName, version, forms, date: input.date };
   const commitMessage = renderTemplate(manifest.naming.commitMessage, templateValues(base, input.date), 'naming.commitMessage');
   const partial = { ...base, commitMessage };
   const plan: ReleasePlan = {
