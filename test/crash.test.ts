@@ -76,7 +76,7 @@ describe('a worker killed (SIGKILL) in the middle of the artifacts stage', funct
       }
       const stored = state.artifacts.flatMap((artifact) => artifact.files ?? []).map((file) => file.file).sort();
       assert.deepEqual(stored, ['core.tgz', 'ui.tgz']);
-      const mirrored = readdirSync(join(root, 'tarzan', 'org', 'crash', 'nightly')).sort();
+      const mirrored = readdirSync(join(root, 'tarzan', 'org', 'crash', 'nightly', '20261124')).sort();
       assert.deepEqual(mirrored, ['artifacts.json', 'artifacts.json.sha256', 'core.tgz', 'core.tgz.sha256', 'ui.tgz', 'ui.tgz.sha256']);
       const buildDir = join(workspace, 'builds', handle.workflowId);
       assert.deepEqual(existsSync(buildDir) ? readdirSync(buildDir) : [], [], 'every build directory torn down');
