@@ -24,7 +24,7 @@ import { ensureTools } from '../src/worker/tools';
 import { freePort, startDevServer } from '../src/worker/temporalServer';
 import { startWorkers } from '../src/worker/worker';
 import { releaseWorkflow } from '../src/workflows';
-import type { ReleaseState } from '../src/workflows/state';
+import type { ReleaseState } from '../src/release/model';
 import { MOTO_ENV, motoEndpoint, stopServices } from '../src/worker/localServices';
 import { tempDir } from '../test/support/temporal';
 import { playMachines } from '../test/support/machines';

@@ -6,7 +6,7 @@ import { s3Client } from '../src/activities/storage';
 import { validateManifest } from '../src/config/loadManifest';
 import { MOTO_ENV, motoEndpoint } from '../src/worker/localServices';
 import { releaseWorkflow } from '../src/workflows';
-import type { ReleaseState } from '../src/workflows/state';
+import type { ReleaseState } from '../src/release/model';
 import { createRemote } from './support/gitRepos';
 import { tempDir, testClient, uniqueTaskQueue, withWorkers } from './support/temporal';
 

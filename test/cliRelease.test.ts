@@ -5,7 +5,8 @@ import { writeManifest } from './support/manifests';
 import { runCliAsync } from './support/cli';
 import { fakeActivities, untilCancelled } from './support/fakeActivities';
 import { tempDir, testClient, testServer, uniqueTaskQueue, withWorkers } from './support/temporal';
-import { releaseStateQuery, ReleaseState } from '../src/workflows/state';
+import { releaseStateQuery } from '../src/workflows/api';
+import { ReleaseState } from '../src/release/model';
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
   for (let attempt = 0; attempt < 300; attempt += 1) {

@@ -12,7 +12,8 @@ import { decideGate, prepareRelease, startPreparedRelease } from '../src/client/
 import { markdownReport } from '../src/client/format';
 import type { ManifestInput } from '../src/config/manifest';
 import { ensureTools, pythonTool } from '../src/worker/tools';
-import { releaseStateQuery, ReleaseState } from '../src/workflows/state';
+import { releaseStateQuery } from '../src/workflows/api';
+import { ReleaseState } from '../src/release/model';
 import { git } from './support/gitRepos';
 import { Inbox, LocalApi, startGithubApi, startInbox, startLocalApi, startReadTheDocsApi } from './support/fakeSaas';
 import { MOTO_ENV, motoEndpoint, startPypiServer } from '../src/worker/localServices';

@@ -11,7 +11,7 @@ import { s3Client } from '../src/activities/storage';
 import { validateManifest } from '../src/config/loadManifest';
 import { MOTO_ENV, motoEndpoint } from '../src/worker/localServices';
 import { releaseWorkflow } from '../src/workflows';
-import { releaseStateQuery } from '../src/workflows/state';
+import { releaseStateQuery } from '../src/workflows/api';
 import { createRemote, git } from './support/gitRepos';
 import { playMachines } from './support/machines';
 import { runCli } from './support/cli';

@@ -7,7 +7,7 @@ import type { ManifestInput } from '../src/config/manifest';
 import { decideGate } from '../src/client/releases';
 import { projectRoot } from '../src/worker/tools';
 import { releaseWorkflow } from '../src/workflows';
-import { releaseStateQuery } from '../src/workflows/state';
+import { releaseStateQuery } from '../src/workflows/api';
 import { fakeActivities } from './support/fakeActivities';
 import { manifestOf } from './support/manifests';
 import { testClient, uniqueTaskQueue, withWorkers, workflowBundle } from './support/temporal';

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { UserError } from '../src/release/errors';
+import { UserError } from '../src/config/errors';
 import { buildReleasePlan } from '../src/release/plan';
 import { parseReleaseVersion, pluginsVersion, ReleaseKind, versionForms } from '../src/release/version';
 import { manifestOf } from './support/manifests';

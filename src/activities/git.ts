@@ -6,7 +6,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { releasedTagAdvice, RepositoryPlan } from '../release/plan';
 import type { ReleaseKind } from '../release/version';
 import type { TemplateValues } from '../release/template';
-import { UserError } from '../release/errors';
+import { UserError } from '../config/errors';
 import { heartbeat } from './process';
 import { applyVersionRules, ConcreteRule, FileChange, SourceFile } from '../release/versionRules';
 import { GitCommandError, GitRepo, GitWorkspace } from './gitWorkspace';

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { UserError } from '../release/errors';
+import { UserError } from '../config/errors';
 import { heartbeat } from './process';
 
 /**

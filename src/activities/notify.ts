@@ -4,7 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import type { Manifest } from '../config/manifest';
-import type { ReleaseState } from '../workflows/state';
+import type { ReleaseState } from '../release/model';
 
 export interface Message {
   subject: string;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Manifest } from '../config/manifest';
 import type { RepositoryPlan } from '../release/plan';
-import type { StoredFile } from '../workflows/state';
+import type { StoredFile } from '../release/model';
 import { describeGitFailure } from './git';
 import type { GitWorkspace } from './gitWorkspace';
 import { storeFile } from './storage';

@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, NoSuchKey, NotFound, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Manifest } from '../config/manifest';
-import type { StoredFile } from '../workflows/state';
+import type { StoredFile } from '../release/model';
 import { heartbeat } from './process';
 
 type StorageSpec = NonNullable<Manifest['storage']>;

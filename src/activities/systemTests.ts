@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import type { Manifest } from '../config/manifest';
 import { durationMs } from '../release/duration';
-import type { StoredFile } from '../workflows/state';
+import type { StoredFile } from '../release/model';
 import { lastLines, runProcess } from './process';
 
 export interface SystemTestResult {

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { loadManifest } from '../config/loadManifest';
 import { manifestJsonSchema } from '../config/jsonSchema';
-import { UserError } from '../release/errors';
+import { UserError } from '../config/errors';
 import { isReleaseKind, RELEASE_KINDS, ReleaseKind } from '../release/version';
 import { BuildMachine, reapBuildMachines } from '../activities/builders/ec2';
 import { isReleaseRunning } from '../activities/reaper';
@@ -15,7 +15,7 @@ import { formatPlan, planRelease } from './commands/plan';
 import { workerCommand, workerDefaults } from './commands/worker';
 import { formatRelease, formatRuns, htmlReport, markdownReport } from './format';
 import { createNightlySchedule, createReapSchedule, describeSchedule, listSchedules, scheduleAction } from './schedules';
-import type { GateName, ReleaseState } from '../workflows/state';
+import type { GateName, ReleaseState } from '../release/model';
 import { decideGate, listReleases, operateRelease, prepareRelease, releaseRuns, releaseState, retagRelease, startPreparedRelease } from './releases';
 
 /** Exit codes scripts can rely on. */

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Client, Connection, ConnectionOptions } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { UserError } from '../release/errors';
+import { UserError } from '../config/errors';
 
 /**
  * Connection settings by the Temporal CLI's conventions, so one environment

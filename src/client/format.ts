@@ -1,5 +1,5 @@
 import { escapeHtml } from '../release/escapeHtml';
-import type { ItemState, ReleaseState } from '../workflows/state';
+import type { ItemState, ReleaseState } from '../release/model';
 import { countOf } from '../release/wording';
 import { publicationLines, releaseOutcome } from '../release/outcome';
 

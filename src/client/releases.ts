@@ -1,7 +1,7 @@
 import { Client, ServiceError, WorkflowExecutionAlreadyStartedError, WorkflowExecutionInfo, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { loadManifest } from '../config/loadManifest';
 import { remoteRefs } from '../activities/gitWorkspace';
-import { UserError } from '../release/errors';
+import { UserError } from '../config/errors';
 import { buildReleasePlan, dateStamp, releasedTagAdvice, ReleasePlan } from '../release/plan';
 import type { ReleaseKind } from '../release/version';
 import { RELEASE_TASK_QUEUE } from '../worker/worker';
@@ -11,17 +11,8 @@ import type { TagResult } from '../activities/git';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { ReleaseKindKey, ReleaseProductKey, ReleaseStageKey, ReleaseStatusKey, ReleaseVersionKey } from '../workflows/searchAttributes';
-import {
-  approveUpdate,
-  GateDecision,
-  GateState,
-  OperatorCommand,
-  operatorUpdate,
-  rejectUpdate,
-  releaseStateQuery,
-  ReleaseRequest,
-  ReleaseState,
-} from '../workflows/state';
+import { approveUpdate, operatorUpdate, rejectUpdate, releaseStateQuery } from '../workflows/api';
+import { GateDecision, GateState, OperatorCommand, ReleaseRequest, ReleaseState } from '../release/model';
 
 export interface StartOptions {
   kind: ReleaseKind;

@@ -1,6 +1,6 @@
 import { Client, ScheduleDescription, ScheduleNotFoundError, ScheduleOptionsAction, ScheduleOverlapPolicy } from '@temporalio/client';
 import { loadManifest } from '../config/loadManifest';
-import { UserError } from '../release/errors';
+import { UserError } from '../config/errors';
 import { RELEASE_TASK_QUEUE } from '../worker/worker';
 import { reapWorkflow, releaseWorkflow } from '../workflows';
 import { prepareRelease } from './releases';

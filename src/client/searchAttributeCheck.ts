@@ -1,5 +1,5 @@
 import type { OperatorService } from '@temporalio/client';
-import { UserError } from '../release/errors';
+import { UserError } from '../config/errors';
 import { SEARCH_ATTRIBUTES } from '../workflows/searchAttributes';
 
 /** relflow's search attributes that the namespace does not have; empty when all are there or the server will not say. */

@@ -4,3 +4,6 @@
  * No imports, so the workflow bundle stays free of the schema library.
  */
 export const DEFAULT_SPEC_LAYOUT = 'spec/{{ spec_name }}/{{ yaml_version }}/{{ file }}';
+
+/** How often an ec2 build looks for its machine's result, unless the manifest says otherwise. */
+export const DEFAULT_EC2_POLL_INTERVAL = '5s';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { UserError } from '../release/errors';
+import { UserError } from './errors';
 import { Manifest, manifestSchema } from './manifest';
 
 export interface ManifestProblem {

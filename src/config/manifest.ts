@@ -1,6 +1,5 @@
-import { DEFAULT_SPEC_LAYOUT } from './defaults';
 import { z } from 'zod';
-import { DEFAULT_EC2_POLL_INTERVAL } from '../release/duration';
+import { DEFAULT_EC2_POLL_INTERVAL, DEFAULT_SPEC_LAYOUT } from './defaults';
 
 /**
  * The release manifest: what a product is made of and how it is released.

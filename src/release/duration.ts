@@ -1,4 +1,4 @@
-import { UserError } from './errors';
+import { UserError } from '../config/errors';
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -8,6 +8,3 @@ export function durationMs(text: string): number {
   if (!match) throw new UserError(`invalid duration '${text}': expected e.g. 90s, 30m, 12h or 3d`);
   return Number(match[1]) * UNIT_MS[match[2]];
 }
-
-/** How often an ec2 build looks for its machine's result, unless the manifest says otherwise. */
-export const DEFAULT_EC2_POLL_INTERVAL = '5s';

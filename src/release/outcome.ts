@@ -1,4 +1,4 @@
-import type { ReleaseState } from '../workflows/state';
+import type { ReleaseState } from './model';
 
 /** The release's end in words: `succeeded`, or `succeeded with rejected gates: docs (rejected by bob: stale)`, or its status. */
 export function releaseOutcome(state: Pick<ReleaseState, 'status' | 'stages'>): string {

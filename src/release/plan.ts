@@ -1,6 +1,6 @@
 import { DEFAULT_SPEC_LAYOUT } from '../config/defaults';
 import type { Manifest, RepositorySpec } from '../config/manifest';
-import { UserError } from './errors';
+import { UserError } from '../config/errors';
 import { renderTemplate, TemplateValues } from './template';
 import {
   checkVersionForms,

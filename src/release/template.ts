@@ -1,4 +1,4 @@
-import { UserError } from './errors';
+import { UserError } from '../config/errors';
 
 /**
  * Templates use `{{ name }}` or the original version tool's `{{ .name }}`.

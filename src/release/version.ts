@@ -1,4 +1,4 @@
-import { UserError } from './errors';
+import { UserError } from '../config/errors';
 
 export const RELEASE_KINDS = ['nightly', 'milestone', 'ga', 'patch'] as const;
 export type ReleaseKind = (typeof RELEASE_KINDS)[number];

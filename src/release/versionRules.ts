@@ -1,6 +1,6 @@
 import { parse as parseYaml } from 'yaml';
 import type { Manifest, VersionPreset, VersionRule } from '../config/manifest';
-import { UserError } from './errors';
+import { UserError } from '../config/errors';
 import { renderTemplate, TemplateValues } from './template';
 import { isPep440 } from './version';
 

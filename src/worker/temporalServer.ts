@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { dirname } from 'node:path';
-import { UserError } from '../release/errors';
+import { UserError } from '../config/errors';
 import { SEARCH_ATTRIBUTES } from '../workflows/searchAttributes';
 
 export interface DevServerOptions {

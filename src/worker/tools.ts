@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { UserError } from '../release/errors';
+import { UserError } from '../config/errors';
 
 /** The repository root (lib/src/worker -> root, or src/worker -> root). */
 export const projectRoot = resolve(__dirname, __dirname.includes(`${join('lib', 'src')}`) ? '../../..' : '../..');

@@ -1,7 +1,8 @@
 import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { BuildActivities, BuildRequest, Machine } from '../activities/builders';
-import { DEFAULT_EC2_POLL_INTERVAL, durationMs } from '../release/duration';
-import type { StoredFile } from './state';
+import { DEFAULT_EC2_POLL_INTERVAL } from '../config/defaults';
+import { durationMs } from '../release/duration';
+import type { StoredFile } from '../release/model';
 
 export interface ArtifactResult {
   machineId: string;

@@ -1,7 +1,8 @@
 import { condition, setHandler } from '@temporalio/workflow';
 import type { GateSpec } from '../config/manifest';
 import { durationMs } from '../release/duration';
-import { approveSignal, approveUpdate, GateDecision, GateName, GateState, GATES, rejectSignal, rejectUpdate } from './state';
+import { approveSignal, approveUpdate, rejectSignal, rejectUpdate } from './api';
+import { GateDecision, GateName, GateState, GATES } from '../release/model';
 import type { ReleaseTracker } from './tracker';
 
 export type GateOutcome = 'approved' | 'rejected' | 'timed-out';

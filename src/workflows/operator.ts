@@ -1,5 +1,6 @@
 import { condition, setHandler } from '@temporalio/workflow';
-import { OperatorCommand, operatorSignal, operatorUpdate } from './state';
+import { OperatorCommand } from '../release/model';
+import { operatorSignal, operatorUpdate } from './api';
 import type { ReleaseTracker } from './tracker';
 
 /** `retry`, `skip` and `abort` for a release blocked on a stage. */

@@ -13,7 +13,7 @@ import { specsStage } from './stages/specs';
 import { systemTestsStage } from './stages/systemTests';
 import { tagStage } from './stages/tag';
 import { versionStage } from './stages/version';
-import type { ReleaseRequest, ReleaseState } from './state';
+import type { ReleaseRequest, ReleaseState } from '../release/model';
 import { errorMessage, fail, reject, ReleaseTracker, skip, succeed } from './tracker';
 
 /** The release, in order. Each stage says when it does not apply. */

@@ -1,7 +1,7 @@
 import type { Manifest } from '../config/manifest';
 import type { ReleasePlan } from '../release/plan';
 import type { Gates } from './gates';
-import type { ReleaseRequest, StageName } from './state';
+import type { ReleaseRequest, StageName } from '../release/model';
 import type { ReleaseTracker } from './tracker';
 
 /** What every stage reads and writes while the release runs. */

@@ -1,18 +1,8 @@
 import { setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ReleaseKind } from '../release/version';
 import { ReleaseKindKey, ReleaseProductKey, ReleaseStageKey, ReleaseStatusKey, ReleaseVersionKey } from './searchAttributes';
-import {
-  ArtifactState,
-  GateName,
-  GateState,
-  ItemState,
-  releaseStateQuery,
-  ReleaseState,
-  ReleaseStatus,
-  RepositoryState,
-  StageName,
-  STAGES,
-} from './state';
+import { ArtifactState, GateName, GateState, ItemState, ReleaseState, ReleaseStatus, RepositoryState, StageName, STAGES } from '../release/model';
+import { releaseStateQuery } from './api';
 
 function now(): string {
   return new Date().toISOString();

@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import type { ReleaseActivities } from '../../src/activities';
-import type { StoredFile } from '../../src/workflows/state';
+import type { StoredFile } from '../../src/release/model';
 
 type Calls = Record<string, unknown[][]>;
 

@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { DescribeInstancesCommand, EC2Client, Instance, paginateDescribeInstances, RunInstancesCommand, TerminateInstancesCommand, _InstanceType } from '@aws-sdk/client-ec2';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Manifest } from '../../config/manifest';
-import { DEFAULT_EC2_POLL_INTERVAL, durationMs } from '../../release/duration';
-import type { StoredFile } from '../../workflows/state';
+import { DEFAULT_EC2_POLL_INTERVAL } from '../../config/defaults';
+import { durationMs } from '../../release/duration';
+import type { StoredFile } from '../../release/model';
 import { buildRun, buildScript, collectMachineOutputs, finishMachineBuild, removeMachineReports } from './machine';
 import type { BuildRequest, Machine } from './types';
 

@@ -4,7 +4,7 @@ import { createLocalBuilder } from './local';
 import { findStoredBuild } from './outputs';
 import type { BuildRequest, Machine } from './types';
 import { createVagrantBuilder } from './vagrant';
-import type { StoredFile } from '../../workflows/state';
+import type { StoredFile } from '../../release/model';
 
 export type { BuildRequest, Machine } from './types';
 

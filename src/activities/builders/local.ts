@@ -7,7 +7,7 @@ import { lastLines, runProcess } from '../process';
 import { storeBuildOutputs } from './outputs';
 import { buildVariables, checkOutReleaseCommit } from './source';
 import type { BuildRequest, Machine } from './types';
-import type { StoredFile } from '../../workflows/state';
+import type { StoredFile } from '../../release/model';
 
 /** `*` matches within a path segment, `**` across segments, `?` one character. */
 export function globToRegExp(pattern: string): RegExp {

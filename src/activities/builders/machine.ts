@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { DeleteObjectsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ApplicationFailure } from '@temporalio/common';
-import type { StoredFile } from '../../workflows/state';
+import type { StoredFile } from '../../release/model';
 import { heartbeat, lastLines, pause, runProcess } from '../process';
 import { openStoredObject, readStoredText, s3Client } from '../storage';
 import { expandOutputs } from './local';

@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import type { StoredFile } from '../../workflows/state';
+import type { StoredFile } from '../../release/model';
 import { isStoredEverywhere, readStoredText, storeFile, writeStoredText } from '../storage';
 import type { BuildRequest } from './types';
 

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import type { StoredFile } from '../../workflows/state';
+import type { StoredFile } from '../../release/model';
 import type { GitWorkspace } from '../gitWorkspace';
 import { lastLines, runProcess } from '../process';
 import { buildRun, buildScript, collectMachineOutputs, removeMachineReports } from './machine';

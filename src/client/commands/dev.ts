@@ -1,6 +1,6 @@
 import { dirname, join } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { UserError } from '../../release/errors';
+import { UserError } from '../../config/errors';
 import { ensureTools, projectRoot, pythonTool } from '../../worker/tools';
 import { DevServer, startDevServer } from '../../worker/temporalServer';
 import { defaultWorkspaceDir, startWorkers } from '../../worker/worker';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { candidateFiles } from '../../activities/git';
 import { gitAt, gitEnvironment, remoteRefs, runGit } from '../../activities/gitWorkspace';
 import { loadManifest } from '../../config/loadManifest';
-import { UserError } from '../../release/errors';
+import { UserError } from '../../config/errors';
 import type { Manifest } from '../../config/manifest';
 import { buildReleasePlan, dateStamp, releasedTagAdvice, ReleasePlan, RepositoryPlan, repositoryTemplateValues, SpecPlacement, specPlacements } from '../../release/plan';
 import type { ReleaseKind } from '../../release/version';

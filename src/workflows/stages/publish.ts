@@ -5,7 +5,7 @@ import type { ReleaseKind } from '../../release/version';
 import { activities } from '../activities';
 import { alert } from '../alerts';
 import { planOf, ReleaseContext, releaseCommit, Stage, testedSkipReason } from '../stage';
-import type { GateName, GateState } from '../state';
+import type { GateName, GateState } from '../../release/model';
 import { errorMessage } from '../tracker';
 import { countOf } from '../../release/wording';
 

@@ -1,6 +1,6 @@
-import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+/** The release as plain data: what the workflow keeps, the query answers, activities and the CLI read. No Temporal here. */
 import type { Manifest } from '../config/manifest';
-import type { ReleaseKind } from '../release/version';
+import type { ReleaseKind } from './version';
 
 export const STAGES = [
   'plan',
@@ -133,16 +133,3 @@ export interface OperatorCommand {
   by: string;
   reason?: string;
 }
-
-export const releaseStateQuery = defineQuery<ReleaseState>('release');
-
-/** Signals, usable from the Web UI's signal form: {"gate": "pypi", "by": "alice"}. */
-export const approveSignal = defineSignal<[GateDecision]>('approve');
-export const rejectSignal = defineSignal<[GateDecision]>('reject');
-/** {"action": "retry", "by": "alice"} */
-export const operatorSignal = defineSignal<[OperatorCommand]>('operator');
-
-/** Validated updates for the CLI: an immediate yes, or a no with the reason. */
-export const approveUpdate = defineUpdate<GateState, [GateDecision]>('approveGate');
-export const rejectUpdate = defineUpdate<GateState, [GateDecision]>('rejectGate');
-export const operatorUpdate = defineUpdate<string, [OperatorCommand]>('operate');
