@@ -96,7 +96,7 @@ describe('git over https with git.tokenEnv (git http-backend behind an Authoriza
 
   it('a token variable missing on the worker is refused before git runs', async function () {
     const { activities, ref } = setup({ RELFLOW_TEST_GIT_TOKEN: '' });
-    await refusedFast(activities.checkoutRepository(ref), 'InvalidRelease', /git\.tokenEnv: environment variable RELFLOW_TEST_GIT_TOKEN is not set/);
+    await refusedFast(activities.checkoutRepository(ref), 'MissingSecret', /git\.tokenEnv: environment variable RELFLOW_TEST_GIT_TOKEN is not set/);
   });
 
   it('the token goes only to the remote host: a redirect to another host is refused, naming it', async function () {

@@ -87,7 +87,7 @@ describe('storage on moto S3 and directory mirrors', function () {
     const storage = await storageOn('creds-releases');
     const dir = tempDir('creds');
     writeFileSync(join(dir, 'x'), 'x');
-    await assert.rejects(storeFile({ storage, name: 'x', key: 'x', path: join(dir, 'x') }, {}), /storage: environment variable TEST_AWS_KEY is not set on the worker/);
+    await assert.rejects(storeFile({ storage, name: 'x', key: 'x', path: join(dir, 'x') }, {}), /storage\.accessKeyIdEnv: environment variable TEST_AWS_KEY is not set on the worker/);
   });
 
   it('artifacts.json lists every file with its URLs and sha256', async function () {

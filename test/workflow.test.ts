@@ -9,6 +9,7 @@ import { approveSignal, releaseStateQuery } from '../src/workflows/api';
 import { ReleaseState } from '../src/release/model';
 import { fakeActivities, untilCancelled } from './support/fakeActivities';
 import { announcement } from '../src/activities/notify';
+import { MissingSecret } from '../src/activities/secrets';
 import { manifestOf } from './support/manifests';
 import { testClient, uniqueTaskQueue, withWorkers } from './support/temporal';
 
@@ -215,6 +216,22 @@ describe('release workflow (test activities, real dev server)', function () {
     const subjects = (calls.sendAlert ?? []).map((args) => (args[0] as { message: { subject: string } }).message.subject);
     assert.equal(subjects.filter((subject) => /Waiting for the pypi gate/.test(subject)).length, 1, subjects.join('\n'));
     assert.deepEqual(state.log.map((entry) => [entry.by, entry.action]), [['alice', 'approved gate pypi'], ['carol', 'retry stage pypi'], ['bob', 'approved gate docs']]);
+  });
+
+  it('a missing secret is one failure type, never retried: the stage blocks after one attempt', async function () {
+    const taskQueue = uniqueTaskQueue('wf');
+    const { activities, calls } = fakeActivities({
+      uploadSpecs: async () => {
+        throw new MissingSecret('storage.secretAccessKeyEnv', 'AWS_SECRET_ACCESS_KEY');
+      },
+    });
+    await withWorkers({ taskQueue, activities }, async () => {
+      const handle = await startRelease(taskQueue, 'nightly', undefined, fullManifest({ ci: { provider: 'none' } }));
+      const blocked = await waitFor(handle, (state) => state.status === 'blocked', 'blocked');
+      assert.equal(blocked.blocked?.error, 'storage.secretAccessKeyEnv: environment variable AWS_SECRET_ACCESS_KEY is not set on the worker');
+      assert.equal(calls.uploadSpecs.length, 1, 'not retried');
+      await handle.terminate('test done');
+    });
   });
 
   it('blocked -> skip where allowed (specs), refused where not (version); abort ends the release', async function () {

@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Manifest } from '../config/manifest';
 import { durationMs } from '../release/duration';
 import { heartbeat, lastLines, runProcess } from './process';
+import { readSecret } from './secrets';
 
 export interface CiTarget {
   repository: string;
@@ -108,8 +109,7 @@ export function createCiActivities(env: NodeJS.ProcessEnv) {
           detail: passed ? 'CI command passed' : `CI command failed (exit ${result.code}): ${lastLines(result.output)}`,
         };
       }
-      const token = ci.tokenEnv ? env[ci.tokenEnv] : undefined;
-      if (ci.tokenEnv && !token) throw ApplicationFailure.nonRetryable(`ci.tokenEnv: environment variable ${ci.tokenEnv} is not set on the worker`, 'MissingSecret');
+      const token = readSecret(env, 'ci.tokenEnv', ci.tokenEnv);
       const deadline = Date.now() + durationMs(ci.timeout);
       let wait = input.pollMs ?? durationMs(ci.pollEvery);
       for (;;) {

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { UserError } from '../config/errors';
+import { MissingSecret } from './secrets';
 import { heartbeat } from './process';
 
 /**
@@ -181,7 +181,7 @@ export function gitEnvironment(env: NodeJS.ProcessEnv, tokenEnv?: string, url?: 
   const origin = tokenEnv && url ? httpOrigin(url) : undefined;
   if (!origin) return result;
   const token = env[tokenEnv as string];
-  if (!token) throw new UserError(`git.tokenEnv: environment variable ${tokenEnv} is not set on the worker (needed for ${origin})`);
+  if (!token) throw new MissingSecret('git.tokenEnv', tokenEnv as string, ` (needed for ${origin})`);
   const basic = Buffer.from(`x-access-token:${token}`).toString('base64');
   // git keeps a remote's headers when it follows a redirect: with a token, it follows none.
   result.GIT_CONFIG_COUNT = '2';

@@ -1,4 +1,5 @@
 import { publicationLines, releaseOutcome } from '../release/outcome';
+import { readSecret } from './secrets';
 import { escapeHtml } from '../release/escapeHtml';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -19,13 +20,6 @@ export interface DeliveryReport {
   webhooks: { name: string; status: number | string }[];
 }
 
-function secret(env: NodeJS.ProcessEnv, name: string | undefined, what: string): string | undefined {
-  if (!name) return undefined;
-  const value = env[name];
-  if (!value) throw new Error(`${what}: environment variable ${name} is not set on the worker`);
-  return value;
-}
-
 /** Email (nodemailer) and Slack-compatible webhooks. Passwords and webhook URLs come from the worker's environment. */
 export function createNotifyActivities(env: NodeJS.ProcessEnv) {
   async function deliver(notifications: Manifest['notifications'], message: Message): Promise<DeliveryReport> {
@@ -39,8 +33,8 @@ export function createNotifyActivities(env: NodeJS.ProcessEnv) {
       await writeFile(file, info.message as Buffer);
       report.email = file;
     } else if (email?.smtp) {
-      const user = secret(env, email.smtp.userEnv, 'notifications.email.smtp.userEnv');
-      const pass = secret(env, email.smtp.passwordEnv, 'notifications.email.smtp.passwordEnv');
+      const user = readSecret(env, 'notifications.email.smtp.userEnv', email.smtp.userEnv);
+      const pass = readSecret(env, 'notifications.email.smtp.passwordEnv', email.smtp.passwordEnv);
       const transport = nodemailer.createTransport({
         host: email.smtp.host,
         port: email.smtp.port,
@@ -52,7 +46,7 @@ export function createNotifyActivities(env: NodeJS.ProcessEnv) {
       report.email = String(info.messageId);
     }
     for (const webhook of notifications.webhooks) {
-      const url = secret(env, webhook.urlEnv, `notifications.webhooks[${webhook.name}].urlEnv`) as string;
+      const url = readSecret(env, `notifications.webhooks[${webhook.name}].urlEnv`, webhook.urlEnv) as string;
       const response = await fetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },

@@ -5,6 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Manifest } from '../config/manifest';
 import { gitAt, gitEnvironment, GitWorkspace } from './gitWorkspace';
 import { lastLines, runProcess } from './process';
+import { readSecret } from './secrets';
 import { sha256File } from './storage';
 
 export interface PypiTarget {
@@ -90,11 +91,8 @@ export function createPypiActivities(workspace: GitWorkspace, pythonBin: string,
   return {
     async publishPythonPackage(input: { pypi: NonNullable<Manifest['pypi']>; target: PypiTarget; tokenEnv?: string }): Promise<PypiResult> {
       const { pypi, target } = input;
-      const username = pypi.usernameEnv ? env[pypi.usernameEnv] : undefined;
-      const password = pypi.passwordEnv ? env[pypi.passwordEnv] : undefined;
-      for (const [field, name, value] of [['pypi.usernameEnv', pypi.usernameEnv, username], ['pypi.passwordEnv', pypi.passwordEnv, password]] as const) {
-        if (name && !value) throw ApplicationFailure.nonRetryable(`${field}: environment variable ${name} is not set on the worker`, 'MissingSecret');
-      }
+      const username = readSecret(env, 'pypi.usernameEnv', pypi.usernameEnv);
+      const password = readSecret(env, 'pypi.passwordEnv', pypi.passwordEnv);
       const dir = await mkdtemp(join(tmpdir(), `relflow-pypi-${target.repository.name}-`));
       try {
         const source = join(dir, 'src');

@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Manifest } from '../config/manifest';
 import { durationMs } from '../release/duration';
 import { heartbeat } from './process';
+import { readSecret } from './secrets';
 
 export interface DocsResult {
   project: string;
@@ -15,8 +16,7 @@ export interface DocsResult {
 export function createDocsActivities(env: NodeJS.ProcessEnv) {
   return {
     async buildDocs(input: { readthedocs: NonNullable<Manifest['readthedocs']>; project: string; version: string; pollMs?: number }): Promise<DocsResult> {
-      const token = env[input.readthedocs.tokenEnv];
-      if (!token) throw ApplicationFailure.nonRetryable(`readthedocs.tokenEnv: environment variable ${input.readthedocs.tokenEnv} is not set on the worker`, 'MissingSecret');
+      const token = readSecret(env, 'readthedocs.tokenEnv', input.readthedocs.tokenEnv) as string;
       const api = input.readthedocs.apiUrl.replace(/\/+$/, '');
       const headers = { authorization: `Token ${token}`, 'content-type': 'application/json' };
       const project = `${api}/projects/${encodeURIComponent(input.project)}`;

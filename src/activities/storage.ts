@@ -9,6 +9,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import type { Manifest } from '../config/manifest';
 import type { StoredFile } from '../release/model';
 import { heartbeat } from './process';
+import { readSecret } from './secrets';
 
 type StorageSpec = NonNullable<Manifest['storage']>;
 type S3Spec = Pick<StorageSpec, 'bucket' | 'region' | 'endpoint' | 'accessKeyIdEnv' | 'secretAccessKeyEnv'>;
@@ -38,10 +39,8 @@ async function md5File(path: string): Promise<string> {
 
 
 export function s3Client(spec: S3Spec, env: NodeJS.ProcessEnv): S3Client {
-  const accessKeyId = spec.accessKeyIdEnv ? env[spec.accessKeyIdEnv] : undefined;
-  const secretAccessKey = spec.secretAccessKeyEnv ? env[spec.secretAccessKeyEnv] : undefined;
-  if (spec.accessKeyIdEnv && !accessKeyId) throw new Error(`storage: environment variable ${spec.accessKeyIdEnv} is not set on the worker`);
-  if (spec.secretAccessKeyEnv && !secretAccessKey) throw new Error(`storage: environment variable ${spec.secretAccessKeyEnv} is not set on the worker`);
+  const accessKeyId = readSecret(env, 'storage.accessKeyIdEnv', spec.accessKeyIdEnv);
+  const secretAccessKey = readSecret(env, 'storage.secretAccessKeyEnv', spec.secretAccessKeyEnv);
   return new S3Client({
     region: spec.region,
     endpoint: spec.endpoint,

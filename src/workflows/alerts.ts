@@ -1,6 +1,6 @@
 import { log } from '@temporalio/workflow';
 import type { Manifest } from '../config/manifest';
-import { notifyActivities } from './activities';
+import { activity } from './proxies';
 import type { Message } from '../activities/notify';
 import { errorMessage } from './tracker';
 
@@ -8,7 +8,7 @@ import { errorMessage } from './tracker';
 export async function alert(manifest: Manifest, message: Message): Promise<void> {
   if (!manifest.notifications.email && manifest.notifications.webhooks.length === 0) return;
   try {
-    await notifyActivities.sendAlert({ notifications: manifest.notifications, message });
+    await activity('sendAlert')({ notifications: manifest.notifications, message });
   } catch (error) {
     log.warn('alert not delivered', { subject: message.subject, error: errorMessage(error) });
   }

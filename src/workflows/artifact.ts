@@ -1,5 +1,6 @@
-import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { BuildActivities, BuildRequest, Machine } from '../activities/builders';
+import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, patched, workflowInfo } from '@temporalio/workflow';
+import type { BuildRequest, Machine } from '../activities/builders';
+import { activity } from './proxies';
 import { DEFAULT_EC2_POLL_INTERVAL } from '../config/defaults';
 import { durationMs } from '../release/duration';
 import type { StoredFile } from '../release/model';
@@ -18,13 +19,9 @@ export interface ArtifactResult {
  */
 async function awaitMachineBuild(request: BuildRequest & { machine: Machine }): Promise<StoredFile[]> {
   const poll = durationMs(request.ec2?.pollInterval ?? DEFAULT_EC2_POLL_INTERVAL);
-  const looks = proxyActivities<BuildActivities>({
-    scheduleToCloseTimeout: request.timeoutMs,
-    startToCloseTimeout: '10 minutes',
-    retry: { initialInterval: poll, backoffCoefficient: 1, maximumInterval: poll },
-  });
+  const checkMachineBuild = activity('checkMachineBuild', { scheduleToCloseTimeout: request.timeoutMs, retry: { initialInterval: poll, maximumInterval: poll } });
   try {
-    return await looks.checkMachineBuild(request);
+    return await checkMachineBuild(request);
   } catch (error) {
     if (isCancellation(error)) throw error;
     // The build timeout ends the looks: the last one's "still building" is the cause, the retry state says why.
@@ -42,11 +39,13 @@ async function awaitMachineBuild(request: BuildRequest & { machine: Machine }): 
 export async function artifactWorkflow(input: BuildRequest): Promise<ArtifactResult> {
   // Machines and their reports are keyed by the run, so an operator's retry gets a machine of its own.
   const request: BuildRequest = patched('artifact-run-id') ? { ...input, runId: workflowInfo().runId } : input;
-  const builder = proxyActivities<BuildActivities>({
-    startToCloseTimeout: request.timeoutMs + 10 * 60_000,
-    heartbeatTimeout: request.heartbeatTimeout ?? '2 minutes',
-    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumAttempts: 3 },
-  });
+  const timeouts = { startToCloseTimeout: request.timeoutMs + 10 * 60_000, heartbeatTimeout: request.heartbeatTimeout ?? '2 minutes' };
+  const builder = {
+    findStoredBuild: activity('findStoredBuild', timeouts),
+    provisionBuilder: activity('provisionBuilder', timeouts),
+    buildArtifact: activity('buildArtifact', timeouts),
+    tearDownBuilder: activity('tearDownBuilder', timeouts),
+  };
   if (patched('reuse-stored-build')) {
     const stored = await builder.findStoredBuild(request);
     if (stored) return { machineId: 'none', files: stored, reused: true };

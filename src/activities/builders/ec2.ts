@@ -7,6 +7,7 @@ import { durationMs } from '../../release/duration';
 import type { StoredFile } from '../../release/model';
 import { buildRun, buildScript, collectMachineOutputs, finishMachineBuild, removeMachineReports } from './machine';
 import type { BuildRequest, Machine } from './types';
+import { readSecret } from '../secrets';
 
 export type Ec2Settings = Manifest['ec2'];
 
@@ -16,11 +17,8 @@ const RUN_TAG = 'relflow:run';
 const INSTALLATION_TAG = 'relflow:installation';
 
 export function ec2Client(settings: Ec2Settings, env: NodeJS.ProcessEnv): EC2Client {
-  const accessKeyId = settings.accessKeyIdEnv ? env[settings.accessKeyIdEnv] : undefined;
-  const secretAccessKey = settings.secretAccessKeyEnv ? env[settings.secretAccessKeyEnv] : undefined;
-  for (const [field, name, value] of [['ec2.accessKeyIdEnv', settings.accessKeyIdEnv, accessKeyId], ['ec2.secretAccessKeyEnv', settings.secretAccessKeyEnv, secretAccessKey]] as const) {
-    if (name && !value) throw ApplicationFailure.nonRetryable(`${field}: environment variable ${name} is not set on the worker`, 'MissingSecret');
-  }
+  const accessKeyId = readSecret(env, 'ec2.accessKeyIdEnv', settings.accessKeyIdEnv);
+  const secretAccessKey = readSecret(env, 'ec2.secretAccessKeyEnv', settings.secretAccessKeyEnv);
   return new EC2Client({ region: settings.region, endpoint: settings.endpoint, credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : undefined });
 }
 

@@ -1,4 +1,4 @@
-import { activities } from '../activities';
+import { activity } from '../proxies';
 import type { Stage } from '../stage';
 
 /** The release email with every package, and the chat webhooks. */
@@ -8,7 +8,7 @@ export const announceStage: Stage = {
   skip: ({ manifest }) => (!manifest.notifications.email && manifest.notifications.webhooks.length === 0 ? 'no email or webhook configured' : undefined),
   async run(context) {
     const state = context.release.state;
-    const report = await activities({ startToCloseTimeout: '5 minutes' }).announceRelease({
+    const report = await activity('announceRelease')({
       notifications: context.manifest.notifications,
       state: { ...state, stages: state.stages.map((stage) => (stage.name === 'announce' ? { ...stage, status: 'succeeded' } : stage)) },
     });

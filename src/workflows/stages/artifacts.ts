@@ -1,7 +1,7 @@
 import { ChildWorkflowCancellationType, isCancellation, ParentClosePolicy, startChild, workflowInfo } from '@temporalio/workflow';
 import { durationMs } from '../../release/duration';
 import { installationOf, storageKey } from '../../release/plan';
-import { activities } from '../activities';
+import { activity } from '../proxies';
 import { artifactWorkflow } from '../artifact';
 import { planOf, releaseCommit, Stage } from '../stage';
 import { fail, start, succeed } from '../tracker';
@@ -62,7 +62,7 @@ export const artifactsStage: Stage = {
     );
     if (failures.length > 0) throw new Error(failures.join('; '));
     const files = release.state.artifacts.flatMap((artifact) => artifact.files ?? []);
-    const manifestFile = await activities().publishArtifactsManifest({
+    const manifestFile = await activity('publishArtifactsManifest')({
       storage,
       key: storageKey(plan, manifest, 'artifacts.json'),
       releaseId: context.release.state.releaseId,

@@ -1,5 +1,5 @@
 import { mapWithLimit } from '../concurrency';
-import { gitActivitiesFor } from '../activities';
+import { activity } from '../proxies';
 import { planOf, Stage } from '../stage';
 import { fail, start, succeed } from '../tracker';
 
@@ -15,7 +15,7 @@ export const checkoutStage: Stage = {
       if (state.baseSha) return;
       start(state, `fetching ${repository.baseBranch}`);
       try {
-        const { baseSha, adopted } = await gitActivitiesFor(`checkout ${repository.name} (${repository.baseBranch})`).checkoutRepository({
+        const { baseSha, adopted } = await activity('checkoutRepository', { summary: `checkout ${repository.name} (${repository.baseBranch})` })({
           releaseId: context.release.state.releaseId,
           repository,
           tokenEnv: context.manifest.git.tokenEnv,

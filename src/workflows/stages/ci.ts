@@ -1,5 +1,5 @@
 import { durationMs } from '../../release/duration';
-import { activities } from '../activities';
+import { activity } from '../proxies';
 import { planOf, Stage } from '../stage';
 
 /** Waits for unit and integration results on the tags. Red CI does not stop the release; it skips system tests and gates. */
@@ -15,7 +15,7 @@ export const ciStage: Stage = {
     const plan = planOf(context);
     const ci = context.manifest.ci;
     const timeout = ci.provider === 'none' ? 0 : durationMs(ci.timeout);
-    const { waitForCi } = activities({ startToCloseTimeout: timeout + 10 * 60_000, heartbeatTimeout: '10 minutes' });
+    const waitForCi = activity('waitForCi', { startToCloseTimeout: timeout + 10 * 60_000 });
     const result = await waitForCi({
       ci,
       targets: plan.repositories.map((repository) => ({

@@ -2,7 +2,7 @@ import { patched } from '@temporalio/workflow';
 import type { GateSpec } from '../../config/manifest';
 import type { GateOutcome } from '../gates';
 import type { ReleaseKind } from '../../release/version';
-import { activities } from '../activities';
+import { activity } from '../proxies';
 import { alert } from '../alerts';
 import { planOf, ReleaseContext, releaseCommit, Stage, testedSkipReason } from '../stage';
 import type { GateName, GateState } from '../../release/model';
@@ -61,7 +61,7 @@ export const pypiStage: Stage = {
       const state = context.release.repository(spec.name);
       if (state.published) continue;
       try {
-        const result = await activities({ startToCloseTimeout: '1 hour' }).publishPythonPackage({
+        const result = await activity('publishPythonPackage')({
           pypi,
           tokenEnv: context.manifest.git.tokenEnv,
           target: { repository: { name: spec.name, url: spec.url }, sha: releaseCommit(context, spec.name), packageDir: typeof spec.pypi === 'object' ? spec.pypi.packageDir : '.' },
@@ -96,7 +96,7 @@ export const docsStage: Stage = {
       const state = context.release.repository(spec.name);
       if (state.docs === 'built') continue;
       const version = plan.repositories.find((repository) => repository.name === spec.name)?.tag ?? plan.forms.yaml_core_version;
-      const result = await activities({ startToCloseTimeout: '2 hours' }).buildDocs({ readthedocs, project: spec.readthedocs as string, version });
+      const result = await activity('buildDocs')({ readthedocs, project: spec.readthedocs as string, version });
       state.docs = result.success ? 'built' : 'failed';
       state.docsBuild = { project: result.project, version: result.version, buildId: result.buildId, detail: result.detail };
       if (!result.success) failures.push(`${spec.readthedocs}: ${result.detail}`);

@@ -1,5 +1,5 @@
 import { RepositoryPlan, specPlacements } from '../../release/plan';
-import { activities } from '../activities';
+import { activity } from '../proxies';
 import { planOf, releaseCommit, Stage } from '../stage';
 import { countOf } from '../../release/wording';
 
@@ -22,7 +22,7 @@ export const specsStage: Stage = {
       path: placement.path,
       key: placement.key,
     }));
-    const stored = await activities().uploadSpecs({ releaseId: context.release.state.releaseId, storage, files, tokenEnv: manifest.git.tokenEnv });
+    const stored = await activity('uploadSpecs')({ releaseId: context.release.state.releaseId, storage, files, tokenEnv: manifest.git.tokenEnv });
     const state = context.release.state;
     state.stored = [...state.stored.filter((file) => !stored.some((candidate) => candidate.urls[0] === file.urls[0])), ...stored];
     return { detail: `${countOf(stored.length, 'spec file')} stored` };

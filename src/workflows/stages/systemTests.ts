@@ -1,5 +1,5 @@
 import { durationMs } from '../../release/duration';
-import { activities } from '../activities';
+import { activity } from '../proxies';
 import type { Stage } from '../stage';
 
 /** System tests on the built artifacts; skipped when CI failed, as the original flow did. */
@@ -14,7 +14,7 @@ export const systemTestsStage: Stage = {
   },
   async run(context) {
     const systemTests = context.manifest.systemTests as NonNullable<typeof context.manifest.systemTests>;
-    const { runSystemTests } = activities({ startToCloseTimeout: durationMs(systemTests.timeout) + 10 * 60_000, retry: { maximumAttempts: 1 } });
+    const runSystemTests = activity('runSystemTests', { startToCloseTimeout: durationMs(systemTests.timeout) + 10 * 60_000 });
     const files = [...context.release.state.artifacts.flatMap((artifact) => artifact.files ?? []), ...context.release.state.stored];
     const result = await runSystemTests({ systemTests, releaseId: context.release.state.releaseId, files });
     context.release.state.systemTests = result;

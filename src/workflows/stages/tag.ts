@@ -1,4 +1,4 @@
-import { gitActivitiesFor } from '../activities';
+import { activity } from '../proxies';
 import { mapWithLimit } from '../concurrency';
 import { planOf, Stage } from '../stage';
 import { fail, start, succeed } from '../tracker';
@@ -16,7 +16,7 @@ export const tagStage: Stage = {
       if (!repository.tag || state.tagSha) return;
       start(state, `tagging ${repository.tag}`);
       try {
-        const result = await gitActivitiesFor(`tag ${repository.name} ${repository.tag}`).tagRepository({
+        const result = await activity('tagRepository', { summary: `tag ${repository.name} ${repository.tag}` })({
           releaseId: context.release.state.releaseId,
           repository,
           tokenEnv: manifest.git.tokenEnv,

@@ -1,6 +1,6 @@
 import { repositoryTemplateValues } from '../../release/plan';
 import { repositoryRules } from '../../release/versionRules';
-import { gitActivitiesFor } from '../activities';
+import { activity } from '../proxies';
 import { mapWithLimit } from '../concurrency';
 import { planOf, Stage } from '../stage';
 import { fail, start, succeed } from '../tracker';
@@ -19,7 +19,7 @@ export const versionStage: Stage = {
       if (state.headSha) return;
       start(state, `versioning on ${repository.buildBranch}`);
       try {
-        const result = await gitActivitiesFor(`version ${repository.name} on ${repository.buildBranch}`).versionRepository({
+        const result = await activity('versionRepository', { summary: `version ${repository.name} on ${repository.buildBranch}` })({
           releaseId: context.release.state.releaseId,
           repository,
           tokenEnv: manifest.git.tokenEnv,
