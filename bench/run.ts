@@ -39,7 +39,13 @@ const ARTIFACTS = option('artifacts', 8);
 const ARTIFACT_MIB = option('artifact-mib', 24);
 const REMOTE_SECONDS = option('remote-seconds', 60);
 const GIT_PARALLELISM = option('git-parallelism', 8);
-const GIT_ENV = { ...process.env, GIT_AUTHOR_NAME: 'Bench', GIT_AUTHOR_EMAIL: 'bench@example.com', GIT_COMMITTER_NAME: 'Bench', GIT_COMMITTER_EMAIL: 'bench@example.com' };
+const GIT_ENV = {
+  ...process.env,
+  GIT_AUTHOR_NAME: 'Bench',
+  GIT_AUTHOR_EMAIL: 'bench@example.com',
+  GIT_COMMITTER_NAME: 'Bench',
+  GIT_COMMITTER_EMAIL: 'bench@example.com',
+};
 
 function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', args, { cwd, env: GIT_ENV, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }).trim();
@@ -54,7 +60,11 @@ function generateProduct(root: string): string[] {
     mkdirSync(join(work, 'src'), { recursive: true });
     git(work, 'init', '-q', '-b', 'master');
     for (let commit = 0; commit < 5; commit += 1) {
-      for (let file = 0; file < 60; file += 1) writeFileSync(join(work, 'src', `module_${commit}_${file}.py`), `# module ${commit}/${file}\nVALUE = ${commit * file}\n${'x = 1\n'.repeat(40)}`);
+      for (let file = 0; file < 60; file += 1)
+        writeFileSync(
+          join(work, 'src', `module_${commit}_${file}.py`),
+          `# module ${commit}/${file}\nVALUE = ${commit * file}\n${'x = 1\n'.repeat(40)}`,
+        );
       git(work, 'add', '-A');
       git(work, 'commit', '-q', '-m', `work ${commit}`);
     }
@@ -79,7 +89,14 @@ function generateProduct(root: string): string[] {
 function remoteArtifacts(urls: string[]) {
   return urls.slice(0, ARTIFACTS).map((_url, index) => {
     const name = `repo-${String(index).padStart(3, '0')}`;
-    return { name, repository: name, builder: 'ec2' as const, command: `sleep ${REMOTE_SECONDS} && tar czf ${name}.tgz setup.py`, outputs: [`${name}.tgz`], ec2: { imageId: 'ami-12c6146b' } };
+    return {
+      name,
+      repository: name,
+      builder: 'ec2' as const,
+      command: `sleep ${REMOTE_SECONDS} && tar czf ${name}.tgz setup.py`,
+      outputs: [`${name}.tgz`],
+      ec2: { imageId: 'ami-12c6146b' },
+    };
   });
 }
 
@@ -97,7 +114,13 @@ function manifestFor(urls: string[], endpoint: string, mirror: string, bucket: s
             const name = `repo-${String(index).padStart(3, '0')}`;
             return { name, repository: name, command: 'sh build.sh', outputs: [`${name}.tgz`] };
           }),
-      storage: { bucket, endpoint, accessKeyIdEnv: 'TEST_AWS_KEY', secretAccessKeyEnv: 'TEST_AWS_SECRET', mirrors: [{ type: 'directory', name: 'mirror', path: mirror }] },
+      storage: {
+        bucket,
+        endpoint,
+        accessKeyIdEnv: 'TEST_AWS_KEY',
+        secretAccessKeyEnv: 'TEST_AWS_SECRET',
+        mirrors: [{ type: 'directory', name: 'mirror', path: mirror }],
+      },
       ec2: { endpoint, accessKeyIdEnv: 'TEST_AWS_KEY', secretAccessKeyEnv: 'TEST_AWS_SECRET', pollInterval: '1s' },
     },
     'bench manifest',
@@ -115,8 +138,12 @@ async function baseline(manifest: Manifest, root: string, date: string): Promise
     git(root, 'clone', '-q', repository.url, dir);
     git(dir, 'checkout', '-q', '-B', repository.buildBranch);
     const rules = concreteRules(manifest.versionRules);
-    const files = ['setup.py', 'plugin.yaml'].map((path) => ({ path, content: execFileSync('cat', [join(dir, path)], { encoding: 'utf8' }) }));
-    for (const change of applyVersionRules(repository.name, files, rules, repositoryTemplateValues(plan, manifest, repository))) writeFileSync(join(dir, change.path), change.after);
+    const files = ['setup.py', 'plugin.yaml'].map((path) => ({
+      path,
+      content: execFileSync('cat', [join(dir, path)], { encoding: 'utf8' }),
+    }));
+    for (const change of applyVersionRules(repository.name, files, rules, repositoryTemplateValues(plan, manifest, repository)))
+      writeFileSync(join(dir, change.path), change.after);
     git(dir, 'commit', '-q', '-am', plan.commitMessage);
     git(dir, 'tag', '-a', '-m', plan.commitMessage, repository.tag as string);
     git(dir, 'push', '-q', 'origin', repository.buildBranch, `refs/tags/${repository.tag}`);
@@ -126,7 +153,14 @@ async function baseline(manifest: Manifest, root: string, date: string): Promise
     execFileSync('sh', ['build.sh'], { cwd: dir });
     const file = join(dir, `${artifact.name}.tgz`);
     const key = `org/bench/nightly/${artifact.name}.tgz`;
-    await client.send(new PutObjectCommand({ Bucket: manifest.storage?.bucket, Key: key, Body: createReadStream(file), Metadata: { sha256: await sha256File(file) } }));
+    await client.send(
+      new PutObjectCommand({
+        Bucket: manifest.storage?.bucket,
+        Key: key,
+        Body: createReadStream(file),
+        Metadata: { sha256: await sha256File(file) },
+      }),
+    );
     mkdirSync(join(root, 'mirror'), { recursive: true });
     execFileSync('cp', [file, join(root, 'mirror')]);
   }
@@ -145,7 +179,11 @@ interface Measured {
 /** Wall time, and the time at least one activity ran (the critical path of activity times), from the history. */
 async function runNightly(client: Client, taskQueue: string, manifest: Manifest, date: string, workflowId: string): Promise<Measured> {
   const started = Date.now();
-  const handle = await client.workflow.start(releaseWorkflow, { taskQueue, workflowId, args: [{ manifest, kind: 'nightly', date, buildTaskQueue: `${taskQueue}-builds` }] });
+  const handle = await client.workflow.start(releaseWorkflow, {
+    taskQueue,
+    workflowId,
+    args: [{ manifest, kind: 'nightly', date, buildTaskQueue: `${taskQueue}-builds` }],
+  });
   const state = await handle.result();
   const wallMs = Date.now() - started;
   const intervals: [number, number][] = [];
@@ -183,17 +221,35 @@ async function uploadFigures(manifest: Manifest, root: string, say: (line: strin
   let peak = rssBefore;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
   const started = Date.now();
-  await storeFile({ storage: manifest.storage as NonNullable<Manifest['storage']>, name: 'upload', key: 'bench/upload-100mib.bin', path }, MOTO_ENV);
+  await storeFile(
+    { storage: manifest.storage as NonNullable<Manifest['storage']>, name: 'upload', key: 'bench/upload-100mib.bin', path },
+    MOTO_ENV,
+  );
   const ms = Date.now() - started;
   clearInterval(sampler);
-  say(`100 MiB upload (sha256, S3 multipart, mirror) ${seconds(ms)} = ${(100 / (ms / 1000)).toFixed(0)} MiB/s; RSS grew ${((peak - rssBefore) / 1048576).toFixed(0)} MiB during it`);
+  say(
+    `100 MiB upload (sha256, S3 multipart, mirror) ${seconds(ms)} = ${(100 / (ms / 1000)).toFixed(0)} MiB/s; RSS grew ${((peak - rssBefore) / 1048576).toFixed(0)} MiB during it`,
+  );
 }
 
 /** The remote-builds scenario: the release's wall time against its longest build plus the git stages. */
-async function remoteBuildFigures(client: Client, taskQueue: string, urls: string[], endpoint: string, root: string, say: (line: string) => void): Promise<void> {
+async function remoteBuildFigures(
+  client: Client,
+  taskQueue: string,
+  urls: string[],
+  endpoint: string,
+  root: string,
+  say: (line: string) => void,
+): Promise<void> {
   const manifest = manifestFor(urls, endpoint, join(root, 'mirror-remote'), 'bench-remote', true);
   await s3Client(manifest.storage as NonNullable<Manifest['storage']>, MOTO_ENV).send(new CreateBucketCommand({ Bucket: 'bench-remote' }));
-  const player = playMachines(new EC2Client({ region: 'us-east-1', endpoint, credentials: { accessKeyId: MOTO_ENV.TEST_AWS_KEY, secretAccessKey: MOTO_ENV.TEST_AWS_SECRET } }));
+  const player = playMachines(
+    new EC2Client({
+      region: 'us-east-1',
+      endpoint,
+      credentials: { accessKeyId: MOTO_ENV.TEST_AWS_KEY, secretAccessKey: MOTO_ENV.TEST_AWS_SECRET },
+    }),
+  );
   const run = await runNightly(client, taskQueue, manifest, '20260103', 'bench-nightly-remote');
   const machines = await player.stop();
   const stage = (name: string) => stageMs(run.state, name) || 0;
@@ -202,8 +258,12 @@ async function remoteBuildFigures(client: Client, taskQueue: string, urls: strin
   say('');
   say(`remote builds: ${machines.length} machines (ec2 builder on moto), each ${REMOTE_SECONDS} s off this CPU`);
   say(`release wall time                   ${seconds(run.wallMs)} (${run.state.status})`);
-  say(`longest build + git stages          ${seconds(longestMs)} + ${seconds(gitMs)} = ${seconds(longestMs + gitMs)}; wall time is ${(run.wallMs / (longestMs + gitMs)).toFixed(2)}x of it (target <= 1.10x)`);
-  say(`the rest                            specs ${seconds(stage('specs'))}, artifacts stage ${seconds(stage('artifacts'))}, announce ${seconds(stage('announce'))}`);
+  say(
+    `longest build + git stages          ${seconds(longestMs)} + ${seconds(gitMs)} = ${seconds(longestMs + gitMs)}; wall time is ${(run.wallMs / (longestMs + gitMs)).toFixed(2)}x of it (target <= 1.10x)`,
+  );
+  say(
+    `the rest                            specs ${seconds(stage('specs'))}, artifacts stage ${seconds(stage('artifacts'))}, announce ${seconds(stage('announce'))}`,
+  );
 }
 
 /** How long a stage of the release ran, or NaN when it did not. */
@@ -217,7 +277,10 @@ function seconds(ms: number): string {
 }
 
 async function main(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } } });
+  Runtime.install({
+    logger: new DefaultLogger('ERROR'),
+    telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
+  });
   const root = tempDir('bench');
   const say = (line: string) => process.stdout.write(`${line}\n`);
   say(`relflow bench: ${REPOS} repositories (git parallelism ${GIT_PARALLELISM}), ${ARTIFACTS} artifacts of ~${ARTIFACT_MIB} MiB, ${root}`);
@@ -230,7 +293,10 @@ async function main(): Promise<void> {
   const client = new Client({ connection: await Connection.connect({ address: server.address }) });
   const connection = await NativeConnection.connect({ address: server.address });
   const taskQueue = 'bench';
-  const workers = await startWorkers({ connection, namespace: 'default', workspaceDir: join(root, 'workspace'), env: { ...process.env, ...MOTO_ENV } }, [taskQueue, `${taskQueue}-builds`]);
+  const workers = await startWorkers(
+    { connection, namespace: 'default', workspaceDir: join(root, 'workspace'), env: { ...process.env, ...MOTO_ENV } },
+    [taskQueue, `${taskQueue}-builds`],
+  );
   try {
     // The baseline pushes to its own copies of the remotes, taken before relflow runs: both start from the same state.
     const baselineRoot = join(root, 'baseline');
@@ -241,28 +307,45 @@ async function main(): Promise<void> {
       return copy;
     });
     const relflowManifest = manifestFor(urls, endpoint, join(root, 'mirror-relflow'), 'bench-relflow');
-    await s3Client(relflowManifest.storage as NonNullable<Manifest['storage']>, MOTO_ENV).send(new CreateBucketCommand({ Bucket: 'bench-relflow' }));
+    await s3Client(relflowManifest.storage as NonNullable<Manifest['storage']>, MOTO_ENV).send(
+      new CreateBucketCommand({ Bucket: 'bench-relflow' }),
+    );
     const first = await runNightly(client, taskQueue, relflowManifest, '20260101', 'bench-nightly-1');
     const rssAfterRelflow = process.resourceUsage().maxRSS / 1024;
     const warm = await runNightly(client, taskQueue, relflowManifest, '20260102', 'bench-nightly-2');
     const rerun = await runNightly(client, taskQueue, relflowManifest, '20260102', 'bench-nightly-2-rerun');
 
     const baselineManifest = manifestFor(baselineUrls, endpoint, join(baselineRoot, 'mirror'), 'bench-baseline');
-    await s3Client(baselineManifest.storage as NonNullable<Manifest['storage']>, MOTO_ENV).send(new CreateBucketCommand({ Bucket: 'bench-baseline' }));
+    await s3Client(baselineManifest.storage as NonNullable<Manifest['storage']>, MOTO_ENV).send(
+      new CreateBucketCommand({ Bucket: 'bench-baseline' }),
+    );
     const baselineMs = await baseline(baselineManifest, join(baselineRoot, 'work'), '20260101');
 
     const ratio = (a: number, b: number) => (a / b).toFixed(2);
     say('');
     say(`baseline (sequential script)        ${seconds(baselineMs)}`);
     say(`relflow nightly (cold workspace)    ${seconds(first.wallMs)}   speed-up ${ratio(baselineMs, first.wallMs)}x (target >= 1.8x)`);
-    say(`orchestration overhead              ${seconds(first.wallMs - first.busyMs)} = ${((100 * (first.wallMs - first.busyMs)) / first.wallMs).toFixed(1)} % of wall time (target <= 5 %)`);
+    say(
+      `orchestration overhead              ${seconds(first.wallMs - first.busyMs)} = ${((100 * (first.wallMs - first.busyMs)) / first.wallMs).toFixed(1)} % of wall time (target <= 5 %)`,
+    );
     say(`second nightly (warm workspace)     ${seconds(warm.wallMs)}   ${ratio(warm.wallMs, first.wallMs)}x of the first (target <= 0.5x)`);
-    say(`re-run of a finished nightly        ${seconds(rerun.wallMs)}   ${ratio(rerun.wallMs, warm.wallMs)}x of the first run of that nightly (target <= 0.1x)`);
+    say(
+      `re-run of a finished nightly        ${seconds(rerun.wallMs)}   ${ratio(rerun.wallMs, warm.wallMs)}x of the first run of that nightly (target <= 0.1x)`,
+    );
     say(`worker peak RSS (this process)      ${rssAfterRelflow.toFixed(0)} MiB`);
-    say(`history events (release + children) ${first.events} (limit 51200 per workflow); largest history ${(first.largestHistoryBytes / 1024).toFixed(0)} KiB (limit 50 MiB)`);
+    say(
+      `history events (release + children) ${first.events} (limit 51200 per workflow); largest history ${(first.largestHistoryBytes / 1024).toFixed(0)} KiB (limit 50 MiB)`,
+    );
     say(`release states                      ${first.state.status}, ${warm.state.status}, ${rerun.state.status}`);
-    say(`checkout of ${REPOS} repositories       cold ${seconds(stageMs(first.state, 'checkout'))}, warm ${seconds(stageMs(warm.state, 'checkout'))}`);
-    say(`stage times of the first nightly     ${first.state.stages.filter((stage) => stage.status === 'succeeded').map((stage) => `${stage.name} ${seconds(stageMs(first.state, stage.name))}`).join(', ')}`);
+    say(
+      `checkout of ${REPOS} repositories       cold ${seconds(stageMs(first.state, 'checkout'))}, warm ${seconds(stageMs(warm.state, 'checkout'))}`,
+    );
+    say(
+      `stage times of the first nightly     ${first.state.stages
+        .filter((stage) => stage.status === 'succeeded')
+        .map((stage) => `${stage.name} ${seconds(stageMs(first.state, stage.name))}`)
+        .join(', ')}`,
+    );
     await uploadFigures(relflowManifest, root, say);
     await remoteBuildFigures(client, taskQueue, urls, endpoint, root, say);
   } finally {

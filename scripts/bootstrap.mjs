@@ -83,14 +83,18 @@ function pythonTools() {
   }
   const python3 = which('python3');
   if (!python3) {
-    throw new MissingTool('`python3` is not on PATH: install Python >= 3.9 with its venv module (e.g. `apt-get install python3 python3-venv`)');
+    throw new MissingTool(
+      '`python3` is not on PATH: install Python >= 3.9 with its venv module (e.g. `apt-get install python3 python3-venv`)',
+    );
   }
   say(`creating the Python tools environment ${venv} (moto, pypiserver, twine, build)`);
   const started = Date.now();
   try {
     run(python3, ['-m', 'venv', venv]);
   } catch (error) {
-    throw new MissingTool(`python3 could not create a virtual environment (${error.message}); install the venv module, e.g. \`apt-get install python3-venv\``);
+    throw new MissingTool(
+      `python3 could not create a virtual environment (${error.message}); install the venv module, e.g. \`apt-get install python3-venv\``,
+    );
   }
   run(python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--progress-bar', 'off', '-r', requirements]);
   writeFileSync(marker, pins);

@@ -12,8 +12,14 @@ if (!canInstall) {
   process.exit(0);
 }
 process.stdout.write('[ensure-chromium] installing Debian chromium for the Web UI browser test\n');
-for (const args of [['update', '-q'], ['install', '-y', '-q', '--no-install-recommends', 'chromium']]) {
-  const result = spawnSync('apt-get', args, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+for (const args of [
+  ['update', '-q'],
+  ['install', '-y', '-q', '--no-install-recommends', 'chromium'],
+]) {
+  const result = spawnSync('apt-get', args, {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
   if (result.status !== 0) {
     process.stdout.write(`[ensure-chromium] apt-get ${args.join(' ')} failed: the Web UI browser test will be skipped\n`);
     process.exit(0);

@@ -16,19 +16,41 @@ describe('artifacts of a release started again (local builder, moto S3, director
   it('reuses a build of the same commit that is still stored everywhere, and rebuilds what a target lost', async function () {
     const root = tempDir('reuse');
     const builds = join(root, 'builds.log');
-    const remote = createRemote(root, { name: 'ui', files: { 'setup.py': "setup(name='ui', version='3.3')\n", 'build.sh': `set -e\necho built >> '${builds}'\ntar --mtime=2020-01-01 -cf - setup.py | gzip -n > ui.tgz\n` } });
+    const remote = createRemote(root, {
+      name: 'ui',
+      files: {
+        'setup.py': "setup(name='ui', version='3.3')\n",
+        'build.sh': `set -e\necho built >> '${builds}'\ntar --mtime=2020-01-01 -cf - setup.py | gzip -n > ui.tgz\n`,
+      },
+    });
     const endpoint = await motoEndpoint();
     const mirror = join(root, 'tarzan');
-    const storage = { bucket: 'reuse-builds', endpoint, accessKeyIdEnv: 'TEST_AWS_KEY', secretAccessKeyEnv: 'TEST_AWS_SECRET', mirrors: [{ type: 'directory' as const, name: 'tarzan', path: mirror }] };
+    const storage = {
+      bucket: 'reuse-builds',
+      endpoint,
+      accessKeyIdEnv: 'TEST_AWS_KEY',
+      secretAccessKeyEnv: 'TEST_AWS_SECRET',
+      mirrors: [{ type: 'directory' as const, name: 'tarzan', path: mirror }],
+    };
     await s3Client({ ...storage, region: 'us-east-1' }, MOTO_ENV).send(new CreateBucketCommand({ Bucket: storage.bucket }));
     const manifest = validateManifest(
-      { product: 'reuse', versions: { core: '3.5', plugins: '1.5' }, repositories: [{ name: 'ui', url: remote }], artifacts: [{ name: 'ui', repository: 'ui', command: 'sh build.sh', outputs: ['ui.tgz'] }], storage },
+      {
+        product: 'reuse',
+        versions: { core: '3.5', plugins: '1.5' },
+        repositories: [{ name: 'ui', url: remote }],
+        artifacts: [{ name: 'ui', repository: 'ui', command: 'sh build.sh', outputs: ['ui.tgz'] }],
+        storage,
+      },
       'reuse manifest',
     );
     const taskQueue = uniqueTaskQueue('reuse');
     const run = (workflowId: string): Promise<ReleaseState> =>
       withWorkers({ taskQueue, workspaceDir: join(root, 'workspace'), env: { ...process.env, ...MOTO_ENV } }, async () => {
-        const handle = await testClient().workflow.start(releaseWorkflow, { taskQueue, workflowId, args: [{ manifest, kind: 'nightly', date: '20261125', buildTaskQueue: `${taskQueue}-builds` }] });
+        const handle = await testClient().workflow.start(releaseWorkflow, {
+          taskQueue,
+          workflowId,
+          args: [{ manifest, kind: 'nightly', date: '20261125', buildTaskQueue: `${taskQueue}-builds` }],
+        });
         return handle.result();
       });
     const artifactOf = (state: ReleaseState) => state.artifacts.find((artifact) => artifact.name === 'ui');

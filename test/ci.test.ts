@@ -17,7 +17,10 @@ describe('CI on tags (GitHub REST API served locally) and ReadTheDocs builds', f
   it('passes when every tag is green, with the token sent as a bearer token', async function () {
     const api = await startGithubApi({ 'cloudify-manager': 'success', 'cloudify-ui': 'success' });
     try {
-      const result = await createCiActivities({ GH: 'token-123' }).waitForCi({ ci: { provider: 'github', apiUrl: api.url, owner: 'cloudify-cosmo', tokenEnv: 'GH', timeout: '10s', pollEvery: '1s' }, targets });
+      const result = await createCiActivities({ GH: 'token-123' }).waitForCi({
+        ci: { provider: 'github', apiUrl: api.url, owner: 'cloudify-cosmo', tokenEnv: 'GH', timeout: '10s', pollEvery: '1s' },
+        targets,
+      });
       assert.equal(result.passed, true);
       assert.ok(api.requests.every((request) => request.headers.authorization === 'Bearer token-123'));
       assert.ok(api.requests.some((request) => request.path === '/repos/cloudify-cosmo/cloudify-ui/commits/3.4/check-runs?per_page=100'));
@@ -29,10 +32,16 @@ describe('CI on tags (GitHub REST API served locally) and ReadTheDocs builds', f
   it('reports a red tag as a failed result (not an error), naming the repository and the check', async function () {
     const api = await startGithubApi({ 'cloudify-manager': 'success', 'cloudify-ui': 'failure' });
     try {
-      const result = await createCiActivities({}).waitForCi({ ci: { provider: 'github', apiUrl: api.url, owner: 'org', timeout: '10s', pollEvery: '1s' }, targets });
+      const result = await createCiActivities({}).waitForCi({
+        ci: { provider: 'github', apiUrl: api.url, owner: 'org', timeout: '10s', pollEvery: '1s' },
+        targets,
+      });
       assert.equal(result.passed, false);
       assert.equal(result.detail, 'CI failed on cloudify-ui (failed: travis-ci, unit)');
-      assert.deepEqual(result.repositories.map((entry) => entry.result), ['passed', 'failed']);
+      assert.deepEqual(
+        result.repositories.map((entry) => entry.result),
+        ['passed', 'failed'],
+      );
     } finally {
       await api.close();
     }
@@ -41,9 +50,15 @@ describe('CI on tags (GitHub REST API served locally) and ReadTheDocs builds', f
   it('reads every page: a failure on page 2 of 150 statuses and check runs is a failure', async function () {
     const api = await startGithubApi({ 'cloudify-manager': 'success', 'cloudify-ui': 'failure' }, { padding: 149 });
     try {
-      const result = await createCiActivities({}).waitForCi({ ci: { provider: 'github', apiUrl: api.url, owner: 'org', timeout: '10s', pollEvery: '1s' }, targets });
+      const result = await createCiActivities({}).waitForCi({
+        ci: { provider: 'github', apiUrl: api.url, owner: 'org', timeout: '10s', pollEvery: '1s' },
+        targets,
+      });
       assert.equal(result.detail, 'CI failed on cloudify-ui (failed: travis-ci, unit)');
-      assert.ok(api.requests.some((request) => request.path.endsWith('/status?per_page=100&page=2')), 'followed the Link header');
+      assert.ok(
+        api.requests.some((request) => request.path.endsWith('/status?per_page=100&page=2')),
+        'followed the Link header',
+      );
       assert.ok(api.requests.every((request) => /per_page=100/.test(request.path)));
     } finally {
       await api.close();
@@ -52,9 +67,15 @@ describe('CI on tags (GitHub REST API served locally) and ReadTheDocs builds', f
 
   for (const style of ['403', '429'] as const) {
     it(`waits out a ${style} rate limit (${style === '403' ? 'X-RateLimit-Reset' : 'Retry-After'}) instead of calling it unauthorized`, async function () {
-      const api = await startGithubApi({ 'cloudify-manager': 'success', 'cloudify-ui': 'success' }, { rateLimited: { requests: 2, style } });
+      const api = await startGithubApi(
+        { 'cloudify-manager': 'success', 'cloudify-ui': 'success' },
+        { rateLimited: { requests: 2, style } },
+      );
       try {
-        const result = await createCiActivities({}).waitForCi({ ci: { provider: 'github', apiUrl: api.url, owner: 'org', timeout: '30s', pollEvery: '1s' }, targets });
+        const result = await createCiActivities({}).waitForCi({
+          ci: { provider: 'github', apiUrl: api.url, owner: 'org', timeout: '30s', pollEvery: '1s' },
+          targets,
+        });
         assert.equal(result.passed, true, result.detail);
       } finally {
         await api.close();
@@ -66,7 +87,10 @@ describe('CI on tags (GitHub REST API served locally) and ReadTheDocs builds', f
     const api = await startLocalApi(() => ({ status: 403, json: { message: 'Resource not accessible by integration' } }));
     try {
       await assert.rejects(
-        createCiActivities({}).waitForCi({ ci: { provider: 'github', apiUrl: api.url, owner: 'org', timeout: '10s', pollEvery: '1s' }, targets }),
+        createCiActivities({}).waitForCi({
+          ci: { provider: 'github', apiUrl: api.url, owner: 'org', timeout: '10s', pollEvery: '1s' },
+          targets,
+        }),
         (error: ApplicationFailure) => error.type === 'CiUnauthorized' && error.nonRetryable,
       );
     } finally {
@@ -78,7 +102,10 @@ describe('CI on tags (GitHub REST API served locally) and ReadTheDocs builds', f
     const api = await startGithubApi({ 'cloudify-manager': 'success', 'cloudify-ui': 'pending' });
     try {
       const started = Date.now();
-      const result = await createCiActivities({}).waitForCi({ ci: { provider: 'github', apiUrl: api.url, owner: 'org', timeout: '3s', pollEvery: '1s' }, targets });
+      const result = await createCiActivities({}).waitForCi({
+        ci: { provider: 'github', apiUrl: api.url, owner: 'org', timeout: '3s', pollEvery: '1s' },
+        targets,
+      });
       assert.equal(result.passed, false);
       assert.equal(result.detail, 'CI timed out after 3s waiting for cloudify-ui');
       assert.ok(Date.now() - started < 10_000);
@@ -89,7 +116,10 @@ describe('CI on tags (GitHub REST API served locally) and ReadTheDocs builds', f
 
   it('runs a command provider with the tags in its environment', async function () {
     const ci = createCiActivities({ PATH: process.env.PATH });
-    const green = await ci.waitForCi({ ci: { provider: 'command', command: 'echo "$RELFLOW_CI_TARGETS" | grep -q cloudify-ui', timeout: '10s' }, targets });
+    const green = await ci.waitForCi({
+      ci: { provider: 'command', command: 'echo "$RELFLOW_CI_TARGETS" | grep -q cloudify-ui', timeout: '10s' },
+      targets,
+    });
     assert.equal(green.passed, true);
     const red = await ci.waitForCi({ ci: { provider: 'command', command: 'echo boom; exit 3', timeout: '10s' }, targets });
     assert.deepEqual([red.passed, red.detail], [false, 'CI command failed (exit 3): boom']);
@@ -97,7 +127,11 @@ describe('CI on tags (GitHub REST API served locally) and ReadTheDocs builds', f
 
   it('system tests run in a temporary directory that is removed afterwards, passed or failed', async function () {
     const activities = createSystemTestActivities({ PATH: process.env.PATH });
-    const passed = await activities.runSystemTests({ systemTests: { command: 'printf \'<testsuite tests="2" failures="0"/>\' > junit.xml', junit: 'junit.xml', timeout: '1m' }, releaseId: 'r', files: [] });
+    const passed = await activities.runSystemTests({
+      systemTests: { command: 'printf \'<testsuite tests="2" failures="0"/>\' > junit.xml', junit: 'junit.xml', timeout: '1m' },
+      releaseId: 'r',
+      files: [],
+    });
     assert.deepEqual([passed.passed, passed.tests], [true, 2]);
     const failed = await activities.runSystemTests({ systemTests: { command: 'pwd; exit 1', timeout: '1m' }, releaseId: 'r', files: [] });
     const dir = /(\/\S*relflow-system-tests-\w+)/.exec(failed.detail)?.[1];
@@ -106,7 +140,8 @@ describe('CI on tags (GitHub REST API served locally) and ReadTheDocs builds', f
   });
 
   it('counts a JUnit report over all its suites', function () {
-    const xml = '<testsuites><testsuite name="a" tests="3" failures="1" errors="1" skipped="0"/><testsuite name="b" tests="2" failures="0" skipped="1"></testsuite></testsuites>';
+    const xml =
+      '<testsuites><testsuite name="a" tests="3" failures="1" errors="1" skipped="0"/><testsuite name="b" tests="2" failures="0" skipped="1"></testsuite></testsuites>';
     assert.deepEqual(junitCounts(xml), { tests: 5, failures: 2, skipped: 1 });
   });
 
@@ -117,7 +152,10 @@ describe('CI on tags (GitHub REST API served locally) and ReadTheDocs builds', f
       const readthedocs = { apiUrl: `${api.url}/api/v3`, tokenEnv: 'RTD', timeout: '10s' };
       const fresh = await docs.buildDocs({ readthedocs, project: 'fresh', version: '3.4', pollMs: 50 });
       assert.deepEqual([fresh.success, fresh.detail], [true, 'built']);
-      assert.ok(api.requests.some((request) => request.method === 'POST' && request.path === '/api/v3/projects/fresh/sync-versions/'), 'the versions were synced');
+      assert.ok(
+        api.requests.some((request) => request.method === 'POST' && request.path === '/api/v3/projects/fresh/sync-versions/'),
+        'the versions were synced',
+      );
       const started = Date.now();
       const stopped = await docs.buildDocs({ readthedocs, project: 'stopped', version: '3.4', pollMs: 50 });
       assert.equal(stopped.success, false);
@@ -153,7 +191,10 @@ describe('CI on tags (GitHub REST API served locally) and ReadTheDocs builds', f
       assert.deepEqual([good.success, good.detail], [true, 'built']);
       assert.deepEqual([bad.success, bad.detail], [false, 'failed: Sphinx error']);
       assert.ok(api.requests.every((request) => request.headers.authorization === 'Token rtd-token'));
-      await assert.rejects(docs.buildDocs({ readthedocs, project: 'missing', version: '3.4', pollMs: 50 }), /ReadTheDocs has no project 'missing' \(HTTP 404\)/);
+      await assert.rejects(
+        docs.buildDocs({ readthedocs, project: 'missing', version: '3.4', pollMs: 50 }),
+        /ReadTheDocs has no project 'missing' \(HTTP 404\)/,
+      );
     } finally {
       await api.close();
     }

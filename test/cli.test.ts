@@ -31,7 +31,10 @@ describe('relflow CLI', function () {
     config = writeManifest(root, {
       product: 'clitest',
       versions: { core: '3.5', plugins: '1.5' },
-      repositories: [{ name: 'core', url: repo }, { name: 'ui', url: other }],
+      repositories: [
+        { name: 'core', url: repo },
+        { name: 'ui', url: other },
+      ],
     });
   });
 
@@ -41,7 +44,10 @@ describe('relflow CLI', function () {
       env: { PATH: '/nonexistent', HOME: process.env.HOME, RELFLOW_CACHE_DIR: tempDir('empty-cache') },
     });
     assert.equal(result.status, 2);
-    assert.match(result.stderr, /^relflow bootstrap: the Temporal CLI is not built yet and `go` is not on PATH: install Go >= 1\.25 .*RELFLOW_TEMPORAL_CLI/);
+    assert.match(
+      result.stderr,
+      /^relflow bootstrap: the Temporal CLI is not built yet and `go` is not on PATH: install Go >= 1\.25 .*RELFLOW_TEMPORAL_CLI/,
+    );
   });
 
   it('prints help with a description and an example for every command', function () {
@@ -59,7 +65,7 @@ describe('relflow CLI', function () {
       assert.equal(result.status, 0, result.stderr);
       assert.match(result.stdout, /^Usage: relflow /, path.join(' '));
       assert.match(result.stdout, /\n\n\S.*\n/, `relflow ${path.join(' ')} --help has a description`);
-      assert.match(result.stdout, /Examples?:\n  .*\brelflow /, `relflow ${path.join(' ')} --help has an example`);
+      assert.match(result.stdout, /Examples?:\n {2}.*\brelflow /, `relflow ${path.join(' ')} --help has an example`);
     }
   });
 
@@ -70,11 +76,15 @@ describe('relflow CLI', function () {
   });
 
   it('names an unknown repository URL before starting anything', function () {
-    const bad = writeManifest(root, {
-      product: 'clitest',
-      versions: { core: '3.5', plugins: '1.5' },
-      repositories: [{ name: 'core', url: join(root, 'remotes', 'nope.git') }],
-    }, 'bad-url.yaml');
+    const bad = writeManifest(
+      root,
+      {
+        product: 'clitest',
+        versions: { core: '3.5', plugins: '1.5' },
+        repositories: [{ name: 'core', url: join(root, 'remotes', 'nope.git') }],
+      },
+      'bad-url.yaml',
+    );
     const result = runCli(['start', 'nightly', '-c', bad], { TEMPORAL_ADDRESS: testServer().address });
     assert.equal(result.status, 2);
     assert.match(oneLineError(result.stderr), /^relflow: repositories\[0\]\.url: cannot reach '.*nope\.git'/);
@@ -84,13 +94,19 @@ describe('relflow CLI', function () {
     const port = await freePort();
     const result = runCli(['start', 'nightly', '-c', config], { TEMPORAL_ADDRESS: `127.0.0.1:${port}` });
     assert.equal(result.status, 2);
-    assert.match(oneLineError(result.stderr), new RegExp(`^relflow: no Temporal server reachable at 127\\.0\\.0\\.1:${port} \\(TEMPORAL_ADDRESS\\)`));
+    assert.match(
+      oneLineError(result.stderr),
+      new RegExp(`^relflow: no Temporal server reachable at 127\\.0\\.0\\.1:${port} \\(TEMPORAL_ADDRESS\\)`),
+    );
   });
 
   it('names missing search attributes and the command that creates them (start and worker), on a namespace without them', async function () {
     const namespace = `bare-${process.pid}-${Date.now()}`;
     // protobufjs takes a number where the type says Long.
-    await testClient().workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: { seconds: 86_400 as unknown as Long } });
+    await testClient().workflowService.registerNamespace({
+      namespace,
+      workflowExecutionRetentionPeriod: { seconds: 86_400 as unknown as Long },
+    });
     const env = { TEMPORAL_ADDRESS: testServer().address, TEMPORAL_NAMESPACE: namespace, RELFLOW_TASK_QUEUE: uniqueTaskQueue('bare') };
     const expected = new RegExp(
       `^relflow: namespace '${namespace}' lacks relflow's search attributes ReleaseKind, ReleaseVersion, ReleaseStage, ReleaseProduct, ReleaseStatus: create them with ` +
@@ -143,15 +159,23 @@ describe('relflow CLI', function () {
     // A python3 on PATH without build and twine, as on many hosts: the worker must not pick it.
     const stubs = tempDir('python-stub');
     writeFileSync(join(stubs, 'python3'), '#!/bin/sh\nexit 1\n', { mode: 0o755 });
-    const worker = spawn(process.execPath, [RELFLOW_BIN, 'worker', '--task-queue', queue, '--workspace', tempDir('cli-worker'), '--max-activities', '4'], {
-      env: { ...process.env, TEMPORAL_ADDRESS: testServer().address, PATH: `${stubs}:${process.env.PATH}`, RELFLOW_PYTHON: '' },
-    });
+    const worker = spawn(
+      process.execPath,
+      [RELFLOW_BIN, 'worker', '--task-queue', queue, '--workspace', tempDir('cli-worker'), '--max-activities', '4'],
+      {
+        env: { ...process.env, TEMPORAL_ADDRESS: testServer().address, PATH: `${stubs}:${process.env.PATH}`, RELFLOW_PYTHON: '' },
+      },
+    );
     let output = '';
     worker.stdout.on('data', (chunk) => (output += chunk));
     worker.stderr.on('data', (chunk) => (output += chunk));
     const exited = new Promise<number | null>((resolve) => worker.on('close', resolve));
-    for (let waited = 0; !output.includes(`polling '${queue}'`) && waited < 60_000; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
-    const started = await runCliAsync(['start', 'nightly', '-c', config, '--date', '20260307', '--json'], { TEMPORAL_ADDRESS: testServer().address, RELFLOW_TASK_QUEUE: queue });
+    for (let waited = 0; !output.includes(`polling '${queue}'`) && waited < 60_000; waited += 100)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    const started = await runCliAsync(['start', 'nightly', '-c', config, '--date', '20260307', '--json'], {
+      TEMPORAL_ADDRESS: testServer().address,
+      RELFLOW_TASK_QUEUE: queue,
+    });
     assert.equal(started.status, 0, started.stderr);
     const id = (JSON.parse(started.stdout) as { releaseId: string }).releaseId;
     const client = new Client({ connection: await Connection.connect({ address: testServer().address }) });
@@ -161,14 +185,18 @@ describe('relflow CLI', function () {
     assert.equal(state.repositories.filter((repository) => repository.baseSha).length, 2, 'the worker checked out both repositories');
     worker.kill('SIGINT');
     assert.equal(await exited, 0, output);
-    assert.match(output, /\[relflow worker\] Python: \S+\/venv-[^/]+\/bin\/python \(from the relflow tools environment\): build [\d.]+, twine [\d.]+/);
+    assert.match(
+      output,
+      /\[relflow worker\] Python: \S+\/venv-[^/]+\/bin\/python \(from the relflow tools environment\): build [\d.]+, twine [\d.]+/,
+    );
 
     const lacking = spawn(process.execPath, [RELFLOW_BIN, 'worker', '--task-queue', uniqueTaskQueue('cli-worker-python')], {
       env: { ...process.env, TEMPORAL_ADDRESS: testServer().address, RELFLOW_PYTHON: join(stubs, 'python3') },
     });
     let warned = '';
     lacking.stdout.on('data', (chunk) => (warned += chunk));
-    for (let waited = 0; !warned.includes('polling') && waited < 60_000; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
+    for (let waited = 0; !warned.includes('polling') && waited < 60_000; waited += 100)
+      await new Promise((resolve) => setTimeout(resolve, 100));
     lacking.kill('SIGINT');
     assert.match(warned, /warning: Python \S+python3 \(from RELFLOW_PYTHON\) does not run: PyPI publishing will fail; set RELFLOW_PYTHON/);
 
@@ -177,11 +205,17 @@ describe('relflow CLI', function () {
     assert.equal(status.status, 0, status.stderr);
     assert.match(status.stdout, /status\s+succeeded/);
     const nobody = uniqueTaskQueue('nobody');
-    const orphan = await runCliAsync(['start', 'nightly', '-c', config, '--date', '20260308', '--json'], { TEMPORAL_ADDRESS: testServer().address, RELFLOW_TASK_QUEUE: nobody });
+    const orphan = await runCliAsync(['start', 'nightly', '-c', config, '--date', '20260308', '--json'], {
+      TEMPORAL_ADDRESS: testServer().address,
+      RELFLOW_TASK_QUEUE: nobody,
+    });
     const orphanId = (JSON.parse(orphan.stdout) as { releaseId: string }).releaseId;
     const stuck = await runCliAsync(['status', orphanId], { TEMPORAL_ADDRESS: testServer().address });
     assert.equal(stuck.status, 2, stuck.stderr);
-    assert.equal(oneLineError(stuck.stderr), `relflow: release ${orphanId} (running) cannot answer: no worker polls its task queue '${nobody}'; start one with \`relflow worker --task-queue ${nobody}\``);
+    assert.equal(
+      oneLineError(stuck.stderr),
+      `relflow: release ${orphanId} (running) cannot answer: no worker polls its task queue '${nobody}'; start one with \`relflow worker --task-queue ${nobody}\``,
+    );
     await testClient().workflow.getHandle(orphanId).terminate('test: no worker will come');
   });
 
@@ -212,7 +246,9 @@ describe('relflow CLI', function () {
         child.once('close', (code) => reject(new Error(`relflow dev exited early (${code}):\n${output}`)));
       });
     const first = await runDev();
-    const started = await runCliAsync(['start', 'nightly', '-c', config, '--date', '20260202', '--json'], { TEMPORAL_ADDRESS: `127.0.0.1:${port}` });
+    const started = await runCliAsync(['start', 'nightly', '-c', config, '--date', '20260202', '--json'], {
+      TEMPORAL_ADDRESS: `127.0.0.1:${port}`,
+    });
     assert.equal(started.status, 0, started.stderr);
     const client = new Client({ connection: await Connection.connect({ address: `127.0.0.1:${port}` }) });
     await client.workflow.getHandle('clitest-nightly-20260202').result();

@@ -42,7 +42,12 @@ describe('relflow CLI on releases (the real binary against the test server)', fu
       pypi: { repositoryUrl: 'http://pypi.invalid/' },
       readthedocs: { tokenEnv: 'RTD_TOKEN' },
     });
-    env = { TEMPORAL_ADDRESS: testServer().address, RELFLOW_TASK_QUEUE: taskQueue, RELFLOW_BUILD_TASK_QUEUE: `${taskQueue}-builds`, USER: 'tester' };
+    env = {
+      TEMPORAL_ADDRESS: testServer().address,
+      RELFLOW_TASK_QUEUE: taskQueue,
+      RELFLOW_BUILD_TASK_QUEUE: `${taskQueue}-builds`,
+      USER: 'tester',
+    };
   });
 
   it('watch stops at a gate (exit 3); approve, reject with reasons; status, report, list', async function () {
@@ -51,7 +56,9 @@ describe('relflow CLI on releases (the real binary against the test server)', fu
       const started = await runCliAsync(['start', 'ga', '--version', '3.4', '-c', config, '--json'], env);
       assert.equal(started.status, 0, started.stderr);
       const id = (JSON.parse(started.stdout) as { releaseId: string }).releaseId;
-      await until('the pypi gate', async () => ((await stateOf(testClient(), id)).gates.some((gate) => gate.status === 'open') ? true : undefined));
+      await until('the pypi gate', async () =>
+        (await stateOf(testClient(), id)).gates.some((gate) => gate.status === 'open') ? true : undefined,
+      );
       const watched = await runCliAsync(['watch', id, '--interval', '200'], env);
       assert.equal(watched.status, 3, watched.stderr);
       assert.match(watched.stdout, new RegExp(`waiting: relflow approve ${id} pypi --by <you>`));
@@ -63,7 +70,9 @@ describe('relflow CLI on releases (the real binary against the test server)', fu
       assert.equal(approved.status, 0, approved.stderr);
       assert.equal(approved.stdout.trim(), `gate pypi of ${id}: approved by alice`);
 
-      await until('the docs gate', async () => ((await stateOf(testClient(), id)).gates.some((gate) => gate.name === 'docs' && gate.status === 'open') ? true : undefined));
+      await until('the docs gate', async () =>
+        (await stateOf(testClient(), id)).gates.some((gate) => gate.name === 'docs' && gate.status === 'open') ? true : undefined,
+      );
       const rejected = await runCliAsync(['reject', id, 'docs', '--by', 'bob', '--comment', 'docs are stale'], env);
       assert.equal(rejected.status, 0, 'a recorded rejection exits 0');
       assert.equal(rejected.stdout.trim(), `gate docs of ${id}: rejected by bob`);
@@ -97,7 +106,10 @@ describe('relflow CLI on releases (the real binary against the test server)', fu
 
       const released = await runCliAsync(['retag', id, '--repository', 'core', '--by', 'alice'], env);
       assert.equal(released.status, 2);
-      assert.match(released.stderr, new RegExp(`^relflow: refused: tag '3\\.4' of core belongs to release ${id}, which succeeded at .*Pass --force if that is meant`));
+      assert.match(
+        released.stderr,
+        new RegExp(`^relflow: refused: tag '3\\.4' of core belongs to release ${id}, which succeeded at .*Pass --force if that is meant`),
+      );
       const retag = await runCliAsync(['retag', id, '--repository', 'core', '--by', 'alice', '--force'], env);
       assert.equal(retag.status, 0, retag.stderr);
       assert.equal(retag.stdout.trim(), `tag 3.4 of core moved to ${'c'.repeat(40)}`);
@@ -118,7 +130,10 @@ describe('relflow CLI on releases (the real binary against the test server)', fu
       await until('blocked', async () => ((await stateOf(testClient(), id)).status === 'blocked' ? true : undefined));
       const status = await runCliAsync(['status', id], env);
       assert.equal(status.status, 1);
-      assert.match(status.stdout, new RegExp(`BLOCKED on specs: storage unreachable\\n  relflow retry ${id} \\| relflow skip ${id} \\| relflow abort ${id}`));
+      assert.match(
+        status.stdout,
+        new RegExp(`BLOCKED on specs: storage unreachable\\n  relflow retry ${id} \\| relflow skip ${id} \\| relflow abort ${id}`),
+      );
       failing = false;
       const retried = await runCliAsync(['retry', id, '--by', 'carol'], env);
       assert.equal(retried.status, 0, retried.stderr);

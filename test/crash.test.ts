@@ -27,16 +27,31 @@ describe('a worker killed (SIGKILL) in the middle of the artifacts stage', funct
   it('a new worker finishes the release with every effect present once', async function () {
     const root = tempDir('crash');
     const repos = ['core', 'ui'].map((name) =>
-      createRemote(root, { name, files: { 'setup.py': "setup(version='3.3')\n", 'build.sh': `#!/bin/sh\nsleep 4\necho ${name} > ${name}.out\ntar czf ${name}.tgz ${name}.out\n` } }),
+      createRemote(root, {
+        name,
+        files: {
+          'setup.py': "setup(version='3.3')\n",
+          'build.sh': `#!/bin/sh\nsleep 4\necho ${name} > ${name}.out\ntar czf ${name}.tgz ${name}.out\n`,
+        },
+      }),
     );
     const endpoint = await motoEndpoint();
-    const storage = { bucket: 'crash-releases', endpoint, accessKeyIdEnv: 'TEST_AWS_KEY', secretAccessKeyEnv: 'TEST_AWS_SECRET', mirrors: [{ type: 'directory' as const, name: 'tarzan', path: join(root, 'tarzan') }] };
+    const storage = {
+      bucket: 'crash-releases',
+      endpoint,
+      accessKeyIdEnv: 'TEST_AWS_KEY',
+      secretAccessKeyEnv: 'TEST_AWS_SECRET',
+      mirrors: [{ type: 'directory' as const, name: 'tarzan', path: join(root, 'tarzan') }],
+    };
     await s3Client({ ...storage, region: 'us-east-1' }, MOTO_ENV).send(new CreateBucketCommand({ Bucket: 'crash-releases' }));
     const manifest = validateManifest(
       {
         product: 'crash',
         versions: { core: '3.5', plugins: '1.5' },
-        repositories: [{ name: 'core', url: repos[0] }, { name: 'ui', url: repos[1] }],
+        repositories: [
+          { name: 'core', url: repos[0] },
+          { name: 'ui', url: repos[1] },
+        ],
         artifacts: ['core', 'ui'].map((name) => ({ name, repository: name, command: 'sh build.sh', outputs: [`${name}.tgz`] })),
         storage,
       },
@@ -58,9 +73,14 @@ describe('a worker killed (SIGKILL) in the middle of the artifacts stage', funct
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
       const state = await handle.query(releaseStateQuery).catch((error) => String(error));
-      throw new Error(`timed out waiting for ${what}: ${JSON.stringify(state)}\n${readFileSync(join(root, 'worker.log'), 'utf8').slice(-3000)}`);
+      throw new Error(
+        `timed out waiting for ${what}: ${JSON.stringify(state)}\n${readFileSync(join(root, 'worker.log'), 'utf8').slice(-3000)}`,
+      );
     };
-    await waitFor((state) => state.stage === 'artifacts' && state.artifacts.every((artifact) => artifact.status === 'running'), 'the builds to run');
+    await waitFor(
+      (state) => state.stage === 'artifacts' && state.artifacts.every((artifact) => artifact.status === 'running'),
+      'the builds to run',
+    );
     await new Promise((resolve) => setTimeout(resolve, 1500));
     release.kill('SIGKILL');
     builds.kill('SIGKILL');
@@ -75,7 +95,10 @@ describe('a worker killed (SIGKILL) in the middle of the artifacts stage', funct
         assert.equal(subjects.filter((subject) => subject.startsWith('Release crash')).length, 1, 'one version commit');
         assert.equal(git(remote, 'tag', '--list'), 'nightly-20261124');
       }
-      const stored = state.artifacts.flatMap((artifact) => artifact.files ?? []).map((file) => file.file).sort();
+      const stored = state.artifacts
+        .flatMap((artifact) => artifact.files ?? [])
+        .map((file) => file.file)
+        .sort();
       assert.deepEqual(stored, ['core.tgz', 'ui.tgz']);
       const mirrored = readdirSync(join(root, 'tarzan', 'org', 'crash', 'nightly', '20261124')).sort();
       assert.deepEqual(mirrored, ['artifacts.json', 'artifacts.json.sha256', 'core.tgz', 'core.tgz.sha256', 'ui.tgz', 'ui.tgz.sha256']);

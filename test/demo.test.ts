@@ -19,7 +19,10 @@ describe('relflow demo (the real binary, on the test server)', function () {
     assert.match(first.stdout, /demo finished in \d+ s/);
     assert.ok(readdirSync(join(demoDir, 'remotes')).length >= 6, 'a sandbox product of six or more repositories');
     assert.ok(readdirSync(join(demoDir, 'outbox')).length >= 2, 'the announcements of both releases');
-    assert.ok(readdirSync(join(demoDir, 'pypi')).some((file) => file.endsWith('.whl')), 'wheels published to the demo PyPI');
+    assert.ok(
+      readdirSync(join(demoDir, 'pypi')).some((file) => file.endsWith('.whl')),
+      'wheels published to the demo PyPI',
+    );
     assert.ok(existsSync(join(demoDir, 'mirror')));
 
     const firstGa = /# demo ga release (3\.\d+)/.exec(first.stdout)?.[1];

@@ -63,20 +63,29 @@ describe('a GA release end to end through the real activities', function () {
         mirrors: [{ type: 'directory', name: 'tarzan', path: join(root, 'tarzan') }],
       },
       ci: { provider: 'github', apiUrl: github.url, owner: 'cloudify-cosmo', tokenEnv: 'TEST_GITHUB_TOKEN', pollEvery: '1s' },
-      systemTests: { command: 'test -s "$RELFLOW_ARTIFACTS_MANIFEST" && printf \'<testsuite tests="4" failures="0" skipped="1"></testsuite>\' > junit.xml', junit: 'junit.xml' },
+      systemTests: {
+        command:
+          'test -s "$RELFLOW_ARTIFACTS_MANIFEST" && printf \'<testsuite tests="4" failures="0" skipped="1"></testsuite>\' > junit.xml',
+        junit: 'junit.xml',
+      },
       gates: { pypi: { approvers: ['alice'] }, docs: {} },
       pypi: { repositoryUrl: pypiUrl, usernameEnv: 'TEST_PYPI_USER', passwordEnv: 'TEST_PYPI_PASSWORD' },
       readthedocs: { apiUrl: `${readthedocs.url}/api/v3`, tokenEnv: 'TEST_RTD_TOKEN' },
       notifications: {
-        email: { from: 'relflow@example.com', to: ['dev@example.com'], smtp: { host: '127.0.0.1', port: inbox.port, userEnv: 'TEST_SMTP_USER', passwordEnv: 'TEST_SMTP_PASSWORD' } },
+        email: {
+          from: 'relflow@example.com',
+          to: ['dev@example.com'],
+          smtp: { host: '127.0.0.1', port: inbox.port, userEnv: 'TEST_SMTP_USER', passwordEnv: 'TEST_SMTP_PASSWORD' },
+        },
         webhooks: [{ name: 'chat', urlEnv: 'TEST_WEBHOOK_URL' }],
       },
     };
     config = join(root, 'relflow.yaml');
     writeFileSync(config, stringify(full));
-    await s3Client({ bucket: 'e2e-releases', region: 'us-east-1', endpoint, accessKeyIdEnv: 'TEST_AWS_KEY', secretAccessKeyEnv: 'TEST_AWS_SECRET' }, MOTO_ENV).send(
-      new CreateBucketCommand({ Bucket: 'e2e-releases' }),
-    );
+    await s3Client(
+      { bucket: 'e2e-releases', region: 'us-east-1', endpoint, accessKeyIdEnv: 'TEST_AWS_KEY', secretAccessKeyEnv: 'TEST_AWS_SECRET' },
+      MOTO_ENV,
+    ).send(new CreateBucketCommand({ Bucket: 'e2e-releases' }));
     env = {
       ...process.env,
       ...MOTO_ENV,
@@ -103,7 +112,13 @@ describe('a GA release end to end through the real activities', function () {
     const client = testClient();
     const { state, history } = await builds.runUntil(
       release.runUntil(async () => {
-        const prepared = await prepareRelease({ kind: 'ga', configFile: config, version: '3.4', taskQueue, buildTaskQueue: `${taskQueue}-builds` });
+        const prepared = await prepareRelease({
+          kind: 'ga',
+          configFile: config,
+          version: '3.4',
+          taskQueue,
+          buildTaskQueue: `${taskQueue}-builds`,
+        });
         const { plan } = await startPreparedRelease(client, prepared);
         const handle = client.workflow.getHandle(plan.releaseId);
         const waitFor = async (predicate: (s: ReleaseState) => boolean) => {
@@ -113,11 +128,21 @@ describe('a GA release end to end through the real activities', function () {
             await new Promise((resolve) => setTimeout(resolve, 200));
           }
           const last = await handle.query(releaseStateQuery);
-          throw new Error(`timed out; ${JSON.stringify(last.stages.filter((stage) => stage.status !== 'pending').map((stage) => [stage.name, stage.status, stage.error ?? stage.detail]))}`);
+          throw new Error(
+            `timed out; ${JSON.stringify(last.stages.filter((stage) => stage.status !== 'pending').map((stage) => [stage.name, stage.status, stage.error ?? stage.detail]))}`,
+          );
         };
         // CI reports success once the tags exist.
         await waitFor((s) => s.stage === 'ci');
-        for (const name of ['cloudify-rest-client', 'cloudify-dsl-parser', 'cloudify-manager', 'cloudify-script-plugin', 'cloudify-ui', 'cloudify-docs', 'cloudify-manager-blueprints']) {
+        for (const name of [
+          'cloudify-rest-client',
+          'cloudify-dsl-parser',
+          'cloudify-manager',
+          'cloudify-script-plugin',
+          'cloudify-ui',
+          'cloudify-docs',
+          'cloudify-manager-blueprints',
+        ]) {
           githubStates[name] = 'success';
         }
         await waitFor((s) => s.gates.some((gate) => gate.name === 'pypi' && gate.status === 'open'));
@@ -125,15 +150,28 @@ describe('a GA release end to end through the real activities', function () {
         await waitFor((s) => s.gates.some((gate) => gate.name === 'docs' && gate.status === 'open'));
         await decideGate(client, plan.releaseId, { gate: 'docs', by: 'bob' }, true);
         const settled = await waitFor((s) => ['succeeded', 'failed', 'blocked', 'aborted'].includes(s.status));
-        assert.equal(settled.status, 'succeeded', JSON.stringify(settled.blocked ?? settled.stages.find((stage) => stage.status === 'failed')));
+        assert.equal(
+          settled.status,
+          'succeeded',
+          JSON.stringify(settled.blocked ?? settled.stages.find((stage) => stage.status === 'failed')),
+        );
         const result: ReleaseState = await handle.result();
         return { state: result, history: JSON.stringify(await handle.fetchHistory()) };
       }),
     );
     const stages = Object.fromEntries(state.stages.map((stage) => [stage.name, stage.status]));
     assert.deepEqual(stages, {
-      plan: 'succeeded', checkout: 'succeeded', version: 'succeeded', tag: 'succeeded', ci: 'succeeded', specs: 'succeeded',
-      artifacts: 'succeeded', 'system-tests': 'succeeded', pypi: 'succeeded', docs: 'succeeded', announce: 'succeeded',
+      plan: 'succeeded',
+      checkout: 'succeeded',
+      version: 'succeeded',
+      tag: 'succeeded',
+      ci: 'succeeded',
+      specs: 'succeeded',
+      artifacts: 'succeeded',
+      'system-tests': 'succeeded',
+      pypi: 'succeeded',
+      docs: 'succeeded',
+      announce: 'succeeded',
     });
     // The UI tarball was built from the tagged commit, stored on moto and the mirror, and listed in artifacts.json.
     const ui = state.artifacts[0].files?.[0];
@@ -143,27 +181,51 @@ describe('a GA release end to end through the real activities', function () {
     assert.ok(existsSync(join(root, 'tarzan', key)));
     assert.equal(execFileSync('tar', ['xzf', join(root, 'tarzan', key), '-O', 'dist/VERSION'], { encoding: 'utf8' }).trim(), '3.4.0');
     const endpoint = await motoEndpoint();
-    const s3 = s3Client({ bucket: 'e2e-releases', region: 'us-east-1', endpoint, accessKeyIdEnv: 'TEST_AWS_KEY', secretAccessKeyEnv: 'TEST_AWS_SECRET' }, MOTO_ENV);
-    const listing = JSON.parse((await (await s3.send(new GetObjectCommand({ Bucket: 'e2e-releases', Key: 'org/e2e/3.4.0/ga-RELEASE/artifacts.json' }))).Body?.transformToString()) ?? '{}');
+    const s3 = s3Client(
+      { bucket: 'e2e-releases', region: 'us-east-1', endpoint, accessKeyIdEnv: 'TEST_AWS_KEY', secretAccessKeyEnv: 'TEST_AWS_SECRET' },
+      MOTO_ENV,
+    );
+    const listing = JSON.parse(
+      (await (
+        await s3.send(new GetObjectCommand({ Bucket: 'e2e-releases', Key: 'org/e2e/3.4.0/ga-RELEASE/artifacts.json' }))
+      ).Body?.transformToString()) ?? '{}',
+    );
     assert.deepEqual(listing.files.map((file: { file: string }) => file.file).sort(), ['cloudify-ui.tgz', 'plugin.yaml', 'types.yaml']);
-    const types = await (await s3.send(new GetObjectCommand({ Bucket: 'e2e-releases', Key: 'spec/e2e/3.4/types.yaml' }))).Body?.transformToString();
+    const types = await (
+      await s3.send(new GetObjectCommand({ Bucket: 'e2e-releases', Key: 'spec/e2e/3.4/types.yaml' }))
+    ).Body?.transformToString();
     assert.match(types ?? '', /cloudify\.nodes\.Root/);
     // System tests got the artifacts manifest and their JUnit counts show.
     assert.deepEqual(state.systemTests && [state.systemTests.passed, state.systemTests.tests, state.systemTests.skipped], [true, 4, 1]);
     // PyPI: the package is on pypiserver and pip installs it from there.
     const venv = join(root, 'pip-venv');
     execFileSync('python3', ['-m', 'venv', venv]);
-    execFileSync(join(venv, 'bin', 'pip'), ['install', '--quiet', '--no-deps', '--index-url', `${pypiUrl}/simple/`, 'cloudify-rest-client==3.4'], { encoding: 'utf8' });
+    execFileSync(
+      join(venv, 'bin', 'pip'),
+      ['install', '--quiet', '--no-deps', '--index-url', `${pypiUrl}/simple/`, 'cloudify-rest-client==3.4'],
+      { encoding: 'utf8' },
+    );
     assert.match(execFileSync(join(venv, 'bin', 'pip'), ['show', 'cloudify-rest-client'], { encoding: 'utf8' }), /Version: 3\.4/);
     // A second publication of the same release uploads nothing.
     const again = await createPypiActivities(new GitWorkspace(join(workspaceDir, 'git'), env), pythonBin, env).publishPythonPackage({
       pypi: { repositoryUrl: pypiUrl, usernameEnv: 'TEST_PYPI_USER', passwordEnv: 'TEST_PYPI_PASSWORD' },
-      target: { repository: { name: 'cloudify-rest-client', url: join(root, 'product', 'remotes', 'cloudify-rest-client.git') }, sha: git(join(root, 'product', 'remotes', 'cloudify-rest-client.git'), 'rev-parse', '3.4^{commit}'), packageDir: '.' },
+      target: {
+        repository: { name: 'cloudify-rest-client', url: join(root, 'product', 'remotes', 'cloudify-rest-client.git') },
+        sha: git(join(root, 'product', 'remotes', 'cloudify-rest-client.git'), 'rev-parse', '3.4^{commit}'),
+        packageDir: '.',
+      },
     });
     assert.deepEqual(again.uploaded, []);
     assert.equal(again.skipped.length, 2);
     // ReadTheDocs was asked to build the release version with the token.
-    assert.ok(readthedocs.requests.some((request) => request.method === 'POST' && request.path === '/api/v3/projects/cloudify-rest-client/versions/3.4/builds/' && request.headers.authorization === 'Token rtd-secret-token'));
+    assert.ok(
+      readthedocs.requests.some(
+        (request) =>
+          request.method === 'POST' &&
+          request.path === '/api/v3/projects/cloudify-rest-client/versions/3.4/builds/' &&
+          request.headers.authorization === 'Token rtd-secret-token',
+      ),
+    );
     // The email lists every package; the webhook got the summary.
     const announcement = inbox.mails.find((mail) => /ga release 3\.4: 4 packages/.test(mail.subject ?? ''));
     assert.ok(announcement, `mails: ${inbox.mails.map((mail) => mail.subject).join(', ')}`);
@@ -172,14 +234,24 @@ describe('a GA release end to end through the real activities', function () {
     }
     assert.ok(String(announcement.html).includes('<table>'));
     // What was published outside the storage: the PyPI files with their index page, the ReadTheDocs build.
-    assert.match(announcement.text ?? '', new RegExp(`PyPI: cloudify-rest-client: cloudify_rest_client-3\\.4.*\\(${pypiUrl}/simple/cloudify-rest-client/\\)`));
+    assert.match(
+      announcement.text ?? '',
+      new RegExp(`PyPI: cloudify-rest-client: cloudify_rest_client-3\\.4.*\\(${pypiUrl}/simple/cloudify-rest-client/\\)`),
+    );
     assert.match(announcement.text ?? '', /ReadTheDocs: cloudify-rest-client 3\.4: built \(build \d+\)/);
     assert.match(String(announcement.html), /Published:<br>PyPI: cloudify-rest-client/);
     const report = markdownReport(state);
     assert.match(report, /## Published\n- PyPI: cloudify-rest-client: .*\n- ReadTheDocs: cloudify-rest-client 3\.4: built \(build \d+\)/);
     assert.ok(hooks.requests.some((request) => request.path === '/hooks/T000/B000/secret-path' && /4 packages/.test(request.body)));
     // Secrets never enter the workflow history.
-    for (const secret of ['ghp-secret-token-value', 'pypi-secret-password', 'rtd-secret-token', 'smtp-secret-password', 'secret-path', MOTO_ENV.TEST_AWS_SECRET]) {
+    for (const secret of [
+      'ghp-secret-token-value',
+      'pypi-secret-password',
+      'rtd-secret-token',
+      'smtp-secret-password',
+      'secret-path',
+      MOTO_ENV.TEST_AWS_SECRET,
+    ]) {
       assert.equal(history.includes(secret), false, `'${secret}' found in the history`);
     }
   });

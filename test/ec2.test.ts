@@ -22,25 +22,59 @@ const ENV = { ...process.env, ...MOTO_ENV };
 
 /** Plays the machine: runs the user-data as EC2 would at boot (asynchronously, so the builder keeps polling). */
 async function runMachine(script: string, cwd: string, env: Record<string, string> = {}): Promise<void> {
-  await promisify(execFile)('sh', ['-c', script], { cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } }).catch(() => undefined);
+  await promisify(execFile)('sh', ['-c', script], { cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } }).catch(
+    () => undefined,
+  );
 }
 
 async function setup(bucket: string) {
   const root = tempDir('ec2');
-  const remote = createRemote(root, { name: 'agent', files: { 'build.sh': '#!/bin/sh\nset -e\nmkdir -p dist\necho "agent $RELFLOW_VERSION" > dist/agent.txt\ntar czf dist/agent.tar.gz dist/agent.txt\n' } });
+  const remote = createRemote(root, {
+    name: 'agent',
+    files: {
+      'build.sh':
+        '#!/bin/sh\nset -e\nmkdir -p dist\necho "agent $RELFLOW_VERSION" > dist/agent.txt\ntar czf dist/agent.tar.gz dist/agent.txt\n',
+    },
+  });
   const endpoint = await motoEndpoint();
-  const storage = { bucket, region: 'us-east-1', endpoint, accessKeyIdEnv: 'TEST_AWS_KEY', secretAccessKeyEnv: 'TEST_AWS_SECRET', layout: 'org/{{ product }}/{{ file }}', nightlyLayout: 'n/{{ file }}', specLayout: 'spec/{{ file }}', md5: false, mirrors: [{ type: 'directory' as const, name: 'tarzan', path: join(root, 'tarzan') }] };
+  const storage = {
+    bucket,
+    region: 'us-east-1',
+    endpoint,
+    accessKeyIdEnv: 'TEST_AWS_KEY',
+    secretAccessKeyEnv: 'TEST_AWS_SECRET',
+    layout: 'org/{{ product }}/{{ file }}',
+    nightlyLayout: 'n/{{ file }}',
+    specLayout: 'spec/{{ file }}',
+    md5: false,
+    mirrors: [{ type: 'directory' as const, name: 'tarzan', path: join(root, 'tarzan') }],
+  };
   await s3Client(storage, MOTO_ENV).send(new CreateBucketCommand({ Bucket: bucket }));
   const ec2 = { region: 'us-east-1', endpoint, accessKeyIdEnv: 'TEST_AWS_KEY', secretAccessKeyEnv: 'TEST_AWS_SECRET', pollInterval: '1s' };
-  const client = new EC2Client({ region: 'us-east-1', endpoint, credentials: { accessKeyId: MOTO_ENV.TEST_AWS_KEY, secretAccessKey: MOTO_ENV.TEST_AWS_SECRET } });
+  const client = new EC2Client({
+    region: 'us-east-1',
+    endpoint,
+    credentials: { accessKeyId: MOTO_ENV.TEST_AWS_KEY, secretAccessKey: MOTO_ENV.TEST_AWS_SECRET },
+  });
   return { root, remote, storage, ec2, client };
 }
 
-function buildRequest(setupResult: Awaited<ReturnType<typeof setup>>, overrides: Partial<BuildRequest> & { command?: string } = {}): BuildRequest {
+function buildRequest(
+  setupResult: Awaited<ReturnType<typeof setup>>,
+  overrides: Partial<BuildRequest> & { command?: string } = {},
+): BuildRequest {
   const { command, ...rest } = overrides;
   return {
     releaseId: `ec2-${Date.now()}`,
-    artifact: { name: 'agent', repository: 'agent', builder: 'ec2', command: command ?? 'sh build.sh', outputs: ['dist/*.tar.gz'], timeout: '10m', ec2: { imageId: 'ami-12c6146b', instanceType: 't3.large' } },
+    artifact: {
+      name: 'agent',
+      repository: 'agent',
+      builder: 'ec2',
+      command: command ?? 'sh build.sh',
+      outputs: ['dist/*.tar.gz'],
+      timeout: '10m',
+      ec2: { imageId: 'ami-12c6146b', instanceType: 't3.large' },
+    },
     repository: { name: 'agent', url: setupResult.remote },
     sha: git(setupResult.remote, 'rev-parse', 'master'),
     version: '3.4.0',
@@ -53,13 +87,23 @@ function buildRequest(setupResult: Awaited<ReturnType<typeof setup>>, overrides:
 }
 
 /** A release of the test's agent repository whose artifacts build on ec2. */
-function ec2Manifest(context: Pick<Awaited<ReturnType<typeof setup>>, 'remote' | 'storage' | 'ec2'>, product: string, artifacts: { name: string; command: string; timeout?: string }[]) {
+function ec2Manifest(
+  context: Pick<Awaited<ReturnType<typeof setup>>, 'remote' | 'storage' | 'ec2'>,
+  product: string,
+  artifacts: { name: string; command: string; timeout?: string }[],
+) {
   return validateManifest(
     {
       product,
       versions: { core: '3.5', plugins: '1.5' },
       repositories: [{ name: 'agent', url: context.remote }],
-      artifacts: artifacts.map((artifact) => ({ ...artifact, repository: 'agent', builder: 'ec2' as const, outputs: ['dist/*.tar.gz'], ec2: { imageId: 'ami-12c6146b' } })),
+      artifacts: artifacts.map((artifact) => ({
+        ...artifact,
+        repository: 'agent',
+        builder: 'ec2' as const,
+        outputs: ['dist/*.tar.gz'],
+        ec2: { imageId: 'ami-12c6146b' },
+      })),
       storage: context.storage,
       ec2: context.ec2,
     },
@@ -97,14 +141,24 @@ describe('ec2 builder on moto (machine lifecycle; the test plays the machine by 
     const building = builder.build({ ...request, machine: first });
     await runMachine(script, root);
     const files = await building;
-    assert.deepEqual(files.map((file) => file.file), ['agent.tar.gz']);
+    assert.deepEqual(
+      files.map((file) => file.file),
+      ['agent.tar.gz'],
+    );
     assert.ok(existsSync(join(root, 'tarzan', 'org/ec2/3.4.0/ga-RELEASE/agent.tar.gz')));
-    const listed = async (prefix: string) => ((await s3Client(storage, MOTO_ENV).send(new ListObjectsV2Command({ Bucket: storage.bucket, Prefix: prefix }))).Contents ?? []).map((object) => object.Key);
+    const listed = async (prefix: string) =>
+      ((await s3Client(storage, MOTO_ENV).send(new ListObjectsV2Command({ Bucket: storage.bucket, Prefix: prefix }))).Contents ?? []).map(
+        (object) => object.Key,
+      );
     assert.equal((await listed(`${request.keyPrefix}.relflow-builds/agent/direct/`)).length, 3, 'outputs, log and status of the machine');
 
     await builder.tearDown({ ...request, machine: first });
     assert.equal((await instancesOf(client, request.releaseId))[0].State?.Name, 'terminated');
-    assert.deepEqual(await listed(`${request.keyPrefix}.relflow-builds/`), [`${request.keyPrefix}.relflow-builds/agent/built-${request.sha}.json`], 'the machine reports are removed with the machine; the build record stays');
+    assert.deepEqual(
+      await listed(`${request.keyPrefix}.relflow-builds/`),
+      [`${request.keyPrefix}.relflow-builds/agent/built-${request.sha}.json`],
+      'the machine reports are removed with the machine; the build record stays',
+    );
     await builder.tearDown({ ...request, machine: first });
   });
 
@@ -125,57 +179,102 @@ describe('ec2 builder on moto (machine lifecycle; the test plays the machine by 
     assert.notEqual(second.id, machine.id, 'a new run starts a new machine');
     const rebuilding = builder.build({ ...retry, machine: second });
     await runMachine(await userDataOf(client, second.id), root, { BUILD_OK: '1' });
-    assert.deepEqual((await rebuilding).map((file) => file.file), ['agent.tar.gz'], 'the retry does not read the failed run\'s status');
+    assert.deepEqual(
+      (await rebuilding).map((file) => file.file),
+      ['agent.tar.gz'],
+      "the retry does not read the failed run's status",
+    );
     await builder.tearDown({ ...retry, machine: second });
-    assert.deepEqual((await instancesOf(client, request.releaseId)).map((instance) => instance.State?.Name), ['terminated', 'terminated']);
+    assert.deepEqual(
+      (await instancesOf(client, request.releaseId)).map((instance) => instance.State?.Name),
+      ['terminated', 'terminated'],
+    );
   });
 
   it('relflow reap terminates the machines of releases that no longer run, keeps the others, and runs as a schedule', async function () {
     const context = await setup('ec2-reap');
     const { client, storage, ec2, root } = context;
-    const config = writeManifest(root, { product: 'reaped', versions: { core: '3.5', plugins: '1.5' }, repositories: [{ name: 'agent', url: context.remote }], storage, ec2 });
+    const config = writeManifest(root, {
+      product: 'reaped',
+      versions: { core: '3.5', plugins: '1.5' },
+      repositories: [{ name: 'agent', url: context.remote }],
+      storage,
+      ec2,
+    });
     const builder = createEc2Builder(ENV, 200);
     // A running release: started on a task queue no worker polls, so it stays running.
-    const live = await testClient().workflow.start('releaseWorkflow', { taskQueue: uniqueTaskQueue('nobody'), workflowId: `reap-live-${Date.now()}`, args: [] });
+    const live = await testClient().workflow.start('releaseWorkflow', {
+      taskQueue: uniqueTaskQueue('nobody'),
+      workflowId: `reap-live-${Date.now()}`,
+      args: [],
+    });
     const installation = 'default/reaped';
     const liveMachine = await builder.provision(buildRequest(context, { releaseId: live.workflowId, installation }));
     const goneMachine = await builder.provision(buildRequest(context, { releaseId: `reap-gone-${Date.now()}`, installation }));
     // Another installation on the same account (another namespace or team): its machines are not ours to judge.
-    const foreignMachine = await builder.provision(buildRequest(context, { releaseId: `reap-foreign-${Date.now()}`, installation: 'staging/reaped' }));
+    const foreignMachine = await builder.provision(
+      buildRequest(context, { releaseId: `reap-foreign-${Date.now()}`, installation: 'staging/reaped' }),
+    );
     const ours = async () => {
       const response = await client.send(new DescribeInstancesCommand({ InstanceIds: [liveMachine.id, goneMachine.id] }));
-      return Object.fromEntries((response.Reservations ?? []).flatMap((reservation) => reservation.Instances ?? []).map((instance) => [instance.InstanceId, instance.State?.Name]));
+      return Object.fromEntries(
+        (response.Reservations ?? [])
+          .flatMap((reservation) => reservation.Instances ?? [])
+          .map((instance) => [instance.InstanceId, instance.State?.Name]),
+      );
     };
     const env = { ...MOTO_ENV, TEMPORAL_ADDRESS: testServer().address };
 
-    const young = JSON.parse(runCli(['reap', '-c', config, '--dry-run', '--json'], env).stdout) as { terminated: { instanceId: string }[]; kept: { instanceId: string }[] };
-    assert.ok(young.kept.some((machine) => machine.instanceId === goneMachine.id), 'within the default grace period of 15m a machine stays');
+    const young = JSON.parse(runCli(['reap', '-c', config, '--dry-run', '--json'], env).stdout) as {
+      terminated: { instanceId: string }[];
+      kept: { instanceId: string }[];
+    };
+    assert.ok(
+      young.kept.some((machine) => machine.instanceId === goneMachine.id),
+      'within the default grace period of 15m a machine stays',
+    );
     const dry = runCli(['reap', '-c', config, '--dry-run', '--json', '--grace', '0s'], env);
     assert.equal(dry.status, 0, dry.stderr);
-    const planned = JSON.parse(dry.stdout) as { terminated: { instanceId: string }[]; kept: { instanceId: string }[]; others: { instanceId: string; installation: string }[] };
+    const planned = JSON.parse(dry.stdout) as {
+      terminated: { instanceId: string }[];
+      kept: { instanceId: string }[];
+      others: { instanceId: string; installation: string }[];
+    };
     assert.ok(planned.terminated.some((machine) => machine.instanceId === goneMachine.id));
     assert.ok(planned.kept.some((machine) => machine.instanceId === liveMachine.id));
     assert.ok(planned.others.some((machine) => machine.instanceId === foreignMachine.id && machine.installation === 'staging/reaped'));
-    assert.ok(!planned.terminated.some((machine) => machine.instanceId === foreignMachine.id), 'another installation\'s machine is never reaped');
+    assert.ok(
+      !planned.terminated.some((machine) => machine.instanceId === foreignMachine.id),
+      "another installation's machine is never reaped",
+    );
     assert.deepEqual(await ours(), { [liveMachine.id]: 'running', [goneMachine.id]: 'running' }, 'a dry run terminates nothing');
 
     const reaped = runCli(['reap', '-c', config, '--grace', '0s'], env);
     assert.equal(reaped.status, 0, reaped.stderr);
     assert.match(reaped.stdout, new RegExp(`terminated \\d+ machine\\(s\\):[\\s\\S]*${goneMachine.id}  reap-gone-`));
     assert.deepEqual(await ours(), { [liveMachine.id]: 'running', [goneMachine.id]: 'terminated' });
-    assert.match(reaped.stdout, new RegExp(`left alone \\d+ machine\\(s\\) of other installations than default/reaped:[\\s\\S]*${foreignMachine.id} .*installation staging/reaped`));
+    assert.match(
+      reaped.stdout,
+      new RegExp(
+        `left alone \\d+ machine\\(s\\) of other installations than default/reaped:[\\s\\S]*${foreignMachine.id} .*installation staging/reaped`,
+      ),
+    );
 
     // The release ends without tearing its machine down (terminated by hand): the scheduled reaper finds it.
     await live.terminate('test: a release killed without its tear-down');
     const taskQueue = uniqueTaskQueue('reap');
     await withWorkers({ taskQueue, env: ENV }, async () => {
       const scheduleId = `reap-${Date.now()}`;
-      const created = runCli(['schedule', 'create', 'reap', '--cron', '0 * * * *', '-c', config, '--id', scheduleId, '--task-queue', taskQueue, '--grace', '0s'], env);
+      const created = runCli(
+        ['schedule', 'create', 'reap', '--cron', '0 * * * *', '-c', config, '--id', scheduleId, '--task-queue', taskQueue, '--grace', '0s'],
+        env,
+      );
       assert.equal(created.status, 0, created.stderr);
       assert.match(created.stdout, new RegExp(`schedule ${scheduleId} created: reap`));
       const schedule = testClient().schedule.getHandle(scheduleId);
       await schedule.trigger();
-      for (let waited = 0; (await ours())[liveMachine.id] !== 'terminated' && waited < 60_000; waited += 250) await new Promise((resolve) => setTimeout(resolve, 250));
+      for (let waited = 0; (await ours())[liveMachine.id] !== 'terminated' && waited < 60_000; waited += 250)
+        await new Promise((resolve) => setTimeout(resolve, 250));
       assert.equal((await ours())[liveMachine.id], 'terminated', 'the scheduled reaper terminated the machine of the killed release');
       await schedule.delete();
     });
@@ -197,10 +296,14 @@ describe('ec2 builder on moto (machine lifecycle; the test plays the machine by 
         workflowId: releaseId,
         args: [{ manifest, kind: 'nightly', date: '20261125', buildTaskQueue: `${taskQueue}-builds` }],
       });
-      for (let waited = 0; (await handle.query(releaseStateQuery)).status !== 'blocked' && waited < 90_000; waited += 250) await new Promise((resolve) => setTimeout(resolve, 250));
+      for (let waited = 0; (await handle.query(releaseStateQuery)).status !== 'blocked' && waited < 90_000; waited += 250)
+        await new Promise((resolve) => setTimeout(resolve, 250));
       const state = await handle.query(releaseStateQuery);
       assert.equal(state.status, 'blocked');
-      assert.deepEqual(state.artifacts.find((artifact) => artifact.name === 'agent')?.files?.map((file) => file.file), ['agent.tar.gz']);
+      assert.deepEqual(
+        state.artifacts.find((artifact) => artifact.name === 'agent')?.files?.map((file) => file.file),
+        ['agent.tar.gz'],
+      );
       assert.match(state.blocked?.error ?? '', /never: machine i-[0-9a-f]+ reported nothing within 6s/);
       const history = await testClient().workflow.getHandle(`${handle.workflowId}/artifact/agent`).fetchHistory();
       assert.ok((history.events?.length ?? 0) < 40, `the agent's wait of several polls left ${history.events?.length} events`);
@@ -208,13 +311,24 @@ describe('ec2 builder on moto (machine lifecycle; the test plays the machine by 
       await handle.result();
     });
     await player.stop();
-    const alive = await client.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:relflow:release', Values: [releaseId] }, { Name: 'instance-state-name', Values: ['pending', 'running'] }] }));
+    const alive = await client.send(
+      new DescribeInstancesCommand({
+        Filters: [
+          { Name: 'tag:relflow:release', Values: [releaseId] },
+          { Name: 'instance-state-name', Values: ['pending', 'running'] },
+        ],
+      }),
+    );
     const ours = (alive.Reservations ?? []).flatMap((reservation) => reservation.Instances ?? []);
     assert.deepEqual(ours, [], 'both machines were torn down');
     const machines = await instancesOf(client, releaseId);
     assert.ok(machines.length >= 2);
     for (const machine of machines) {
-      assert.equal(machine.Tags?.find((tag) => tag.Key === 'relflow:installation')?.Value, 'default/ec2release', 'tagged with <namespace>/<installation>');
+      assert.equal(
+        machine.Tags?.find((tag) => tag.Key === 'relflow:installation')?.Value,
+        'default/ec2release',
+        'tagged with <namespace>/<installation>',
+      );
     }
   });
 
@@ -235,7 +349,10 @@ describe('ec2 builder on moto (machine lifecycle; the test plays the machine by 
       await handle.cancel();
       await assert.rejects(handle.result());
       assert.equal((await handle.query(releaseStateQuery)).status, 'cancelled');
-      assert.deepEqual((await instancesOf(client, handle.workflowId)).map((instance) => instance.State?.Name), ['terminated']);
+      assert.deepEqual(
+        (await instancesOf(client, handle.workflowId)).map((instance) => instance.State?.Name),
+        ['terminated'],
+      );
     });
   });
 });

@@ -120,7 +120,10 @@ describe('git stage activities on real repositories', function () {
     const branch = plan.repositories[0].buildBranch;
     assert.match(git(remote, 'ls-tree', branch, 'setup.py'), /^100755 blob /);
     assert.deepEqual(git(remote, 'diff', '--name-only', baseSha, branch).split('\n'), ['setup.py'], 'only the versioned file changed');
-    assert.equal(git(remote, 'log', '-1', '--format=%an <%ae>|%cn <%ce>|%P', branch), `${author.name} <${author.email}>|${author.name} <${author.email}>|${baseSha}`);
+    assert.equal(
+      git(remote, 'log', '-1', '--format=%an <%ae>|%cn <%ce>|%P', branch),
+      `${author.name} <${author.email}>|${author.name} <${author.email}>|${baseSha}`,
+    );
     const copy = workspace.workingCopyDir(ref.releaseId, 'cloudify-rest-client');
     assert.equal(git(copy, 'rev-parse', branch), headSha, 'the local build branch names the commit');
     assert.doesNotMatch(readFileSync(join(copy, '.git', 'config'), 'utf8'), /\[user\]/, 'no identity written into the working copy config');
@@ -136,7 +139,12 @@ describe('git stage activities on real repositories', function () {
     const result = await activities.versionRepository(versionInput(baseSha));
     assert.equal(result.committed, true);
     assert.equal(commitCount(remote, '3.4-build'), before + 1);
-    assert.equal(git(remote, 'log', '--format=%s', '3.4-build').split('\n').filter((subject) => subject.startsWith('Release')).length, 1);
+    assert.equal(
+      git(remote, 'log', '--format=%s', '3.4-build')
+        .split('\n')
+        .filter((subject) => subject.startsWith('Release')).length,
+      1,
+    );
   });
 
   it('a crash after the push: the re-run finds the commit on the remote and makes none', async function () {
@@ -169,7 +177,11 @@ describe('git stage activities on real repositories', function () {
     git(work, 'checkout', '-q', '--orphan', 'stray');
     git(work, 'commit', '--allow-empty', '-q', '-m', 'unrelated');
     git(work, 'push', '-q', remote, 'stray:refs/heads/3.4-build');
-    await rejects(activities.versionRepository(versionInput(baseSha)), /branch '3\.4-build' .* does not contain the release base/, 'GitBranchDiverged');
+    await rejects(
+      activities.versionRepository(versionInput(baseSha)),
+      /branch '3\.4-build' .* does not contain the release base/,
+      'GitBranchDiverged',
+    );
   });
 
   it('a tag at another commit is a non-retryable error that says where and how to retag', async function () {
@@ -180,7 +192,9 @@ describe('git stage activities on real repositories', function () {
     const tagInput = { ...ref, tag: '3.4', sha: headSha, message: 'Release 3.4', author };
     await rejects(
       activities.tagRepository(tagInput),
-      new RegExp(`tag '3\\.4' already exists on .* at ${baseSha.slice(0, 12)}, not at ${headSha.slice(0, 12)}; it is on an older commit of 3\\.4-build: to move it .*relflow retag cloudify-3\\.4 --repository cloudify-rest-client`),
+      new RegExp(
+        `tag '3\\.4' already exists on .* at ${baseSha.slice(0, 12)}, not at ${headSha.slice(0, 12)}; it is on an older commit of 3\\.4-build: to move it .*relflow retag cloudify-3\\.4 --repository cloudify-rest-client`,
+      ),
       'GitTagConflict',
     );
     assert.equal(git(remote, 'rev-parse', '3.4^{commit}'), baseSha, 'the tag was not touched');
@@ -198,7 +212,10 @@ describe('git stage activities on real repositories', function () {
       versions: { core: '3.5', plugins: '1.5' },
       repositories: [{ name: 'x', url: join(root, 'x.git'), branch: `--upload-pack=touch ${marker}` }],
     });
-    assert.throws(() => buildReleasePlan(manifest, { kind: 'ga', version: '3.4' }) as ReleasePlan, /'--upload-pack=touch .*' is not a valid git branch or tag name/);
+    assert.throws(
+      () => buildReleasePlan(manifest, { kind: 'ga', version: '3.4' }) as ReleasePlan,
+      /'--upload-pack=touch .*' is not a valid git branch or tag name/,
+    );
     assert.throws(
       () => buildReleasePlan(manifestOf({ ...manifest, naming: { branch: { ga: 'a b;rm -rf' } } }), { kind: 'ga', version: '3.4' }),
       /naming\.branch\.ga: 'a b;rm -rf' is not a valid git branch or tag name/,

@@ -47,7 +47,11 @@ describe('git over https with git.tokenEnv (git http-backend behind an Authoriza
     const plan = buildReleasePlan(manifest, { kind: 'ga', version: '3.4' });
     const repository = plan.repositories[0];
     const activities = createGitActivities(new GitWorkspace(tempDir('token-workspace'), { ...process.env, ...env }));
-    const ref = { releaseId: `${plan.releaseId}-${Math.random().toString(36).slice(2, 8)}`, repository, tokenEnv: 'RELFLOW_TEST_GIT_TOKEN' };
+    const ref = {
+      releaseId: `${plan.releaseId}-${Math.random().toString(36).slice(2, 8)}`,
+      repository,
+      tokenEnv: 'RELFLOW_TEST_GIT_TOKEN',
+    };
     const versionInput = (baseSha: string) => ({
       ...ref,
       baseSha,
@@ -84,7 +88,10 @@ describe('git over https with git.tokenEnv (git http-backend behind an Authoriza
     assert.equal(tag.created, true);
     assert.equal(git(bare, 'rev-parse', '3.4^{commit}'), version.headSha);
     const authorized = server.seen.filter((request) => request.authorization);
-    assert.ok(authorized.some((request) => request.path.endsWith('/git-receive-pack')), 'the push carried the token');
+    assert.ok(
+      authorized.some((request) => request.path.endsWith('/git-receive-pack')),
+      'the push carried the token',
+    );
     git(bare, 'update-ref', '-d', 'refs/heads/3.4-build');
     git(bare, 'tag', '-d', '3.4');
   });
@@ -96,16 +103,28 @@ describe('git over https with git.tokenEnv (git http-backend behind an Authoriza
 
   it('a token variable missing on the worker is refused before git runs', async function () {
     const { activities, ref } = setup({ RELFLOW_TEST_GIT_TOKEN: '' });
-    await refusedFast(activities.checkoutRepository(ref), 'MissingSecret', /git\.tokenEnv: environment variable RELFLOW_TEST_GIT_TOKEN is not set/);
+    await refusedFast(
+      activities.checkoutRepository(ref),
+      'MissingSecret',
+      /git\.tokenEnv: environment variable RELFLOW_TEST_GIT_TOKEN is not set/,
+    );
   });
 
   it('the token goes only to the remote host: a redirect to another host is refused, naming it', async function () {
     const { activities, ref } = setup({ RELFLOW_TEST_GIT_TOKEN: TOKEN }, `${server.url}/old/moved-plugin.git`);
-    await refusedFast(activities.checkoutRepository(ref), 'GitRedirected', /the remote redirects \(HTTP 301\); with git\.tokenEnv no redirect is followed.*put the repository's new URL in the manifest/);
+    await refusedFast(
+      activities.checkoutRepository(ref),
+      'GitRedirected',
+      /the remote redirects \(HTTP 301\); with git\.tokenEnv no redirect is followed.*put the repository's new URL in the manifest/,
+    );
     assert.deepEqual(elsewhere.seen, [], 'nothing, and so no token, reached the other host');
     const environment = gitEnvironment({ RELFLOW_TEST_GIT_TOKEN: TOKEN }, 'RELFLOW_TEST_GIT_TOKEN', `${server.url}/x.git`);
     assert.equal(environment.GIT_CONFIG_KEY_0, `http.${server.url}/.extraHeader`);
-    assert.equal(gitEnvironment({ RELFLOW_TEST_GIT_TOKEN: TOKEN }, 'RELFLOW_TEST_GIT_TOKEN', '/srv/git/x.git').GIT_CONFIG_COUNT, undefined, 'no token for a local path');
+    assert.equal(
+      gitEnvironment({ RELFLOW_TEST_GIT_TOKEN: TOKEN }, 'RELFLOW_TEST_GIT_TOKEN', '/srv/git/x.git').GIT_CONFIG_COUNT,
+      undefined,
+      'no token for a local path',
+    );
   });
 
   it('relflow plan and the checks of relflow start read the remote with the token', async function () {
@@ -120,7 +139,10 @@ describe('git over https with git.tokenEnv (git http-backend behind an Authoriza
     process.env.RELFLOW_TEST_GIT_TOKEN = TOKEN;
     try {
       const report = await planRelease({ kind: 'ga', version: '3.4', configFile: config });
-      assert.deepEqual(report.repositories[0].changes.map((change) => change.path), ['setup.py']);
+      assert.deepEqual(
+        report.repositories[0].changes.map((change) => change.path),
+        ['setup.py'],
+      );
       const prepared = await prepareRelease({ kind: 'ga', version: '3.4', configFile: config });
       assert.equal(prepared.plan.releaseId, 'cloudify-3.4');
       assert.doesNotMatch(JSON.stringify(prepared.request), new RegExp(TOKEN), 'the token is not in the workflow input');

@@ -37,7 +37,8 @@ interface Import {
 function importsOf(file: string): Import[] {
   const text = readFileSync(file, 'utf8');
   const found: Import[] = [];
-  for (const match of text.matchAll(/^\s*(import|export)\s+(type\s+)?[^'";]*?\s+from\s+'([^']+)'/gm)) found.push({ specifier: match[3], typeOnly: Boolean(match[2]) });
+  for (const match of text.matchAll(/^\s*(import|export)\s+(type\s+)?[^'";]*?\s+from\s+'([^']+)'/gm))
+    found.push({ specifier: match[3], typeOnly: Boolean(match[2]) });
   for (const match of text.matchAll(/(?:require|import)\(\s*'([^']+)'\s*\)/g)) found.push({ specifier: match[1], typeOnly: false });
   return found;
 }

@@ -101,12 +101,21 @@ artifacts:
 
   it('`relflow plan` shows names and diffs from real repositories and writes nothing', function () {
     const root = tempDir('plan');
-    const rest = createRemote(root, { name: 'cloudify-rest-client', files: { 'setup.py': "setup(name='rest', version='3.3')\n", 'docs/conf.py': "version = '3.3'\nrelease = '3.3'\n" } });
-    const plugin = createRemote(root, { name: 'cloudify-script-plugin', files: { 'plugin.yaml': "plugins:\n  script:\n    package_version: '1.3'\n" } });
+    const rest = createRemote(root, {
+      name: 'cloudify-rest-client',
+      files: { 'setup.py': "setup(name='rest', version='3.3')\n", 'docs/conf.py': "version = '3.3'\nrelease = '3.3'\n" },
+    });
+    const plugin = createRemote(root, {
+      name: 'cloudify-script-plugin',
+      files: { 'plugin.yaml': "plugins:\n  script:\n    package_version: '1.3'\n" },
+    });
     const config = writeManifest(root, {
       product: 'cloudify',
       versions: { core: '3.5', plugins: '1.5' },
-      repositories: [{ name: 'cloudify-rest-client', url: rest }, { name: 'cloudify-script-plugin', url: plugin, stream: 'plugins' }],
+      repositories: [
+        { name: 'cloudify-rest-client', url: rest },
+        { name: 'cloudify-script-plugin', url: plugin, stream: 'plugins' },
+      ],
       versionRules: [{ preset: 'setup.py' }, { preset: 'sphinx-conf.py' }, { preset: 'plugin.yaml' }],
     });
     const refsBefore = [rest, plugin].map((remote) => readFileSync(join(remote, 'packed-refs'), 'utf8'));
@@ -114,12 +123,16 @@ artifacts:
     assert.equal(result.status, 0, result.stderr);
     const text = result.stdout;
     assert.match(text, /cloudify milestone release 3\.4m5 \(ID cloudify-3\.4m5\)/);
-    assert.match(text, /base master -> build branch 3\.4m5-build, tag 3\.4m5\n  version 3\.4m5, Python 3\.4a5\n  2 file\(s\) change:/);
+    assert.match(text, /base master -> build branch 3\.4m5-build, tag 3\.4m5\n {2}version 3\.4m5, Python 3\.4a5\n {2}2 file\(s\) change:/);
     assert.match(text, /-setup\(name='rest', version='3\.3'\)\n\s+\+setup\(name='rest', version='3\.4a5'\)/);
     assert.match(text, /\+release = '3\.4m5'/);
-    assert.match(text, /base master -> build branch 3\.4m5-build, tag 1\.5m5\n  version 1\.5m5, Python 1\.5a5/);
-    assert.match(text, /\+    package_version: '1\.5m5'/);
-    assert.deepEqual([rest, plugin].map((remote) => readFileSync(join(remote, 'packed-refs'), 'utf8')), refsBefore, 'no ref changed on the remotes');
+    assert.match(text, /base master -> build branch 3\.4m5-build, tag 1\.5m5\n {2}version 1\.5m5, Python 1\.5a5/);
+    assert.match(text, /\+ {4}package_version: '1\.5m5'/);
+    assert.deepEqual(
+      [rest, plugin].map((remote) => readFileSync(join(remote, 'packed-refs'), 'utf8')),
+      refsBefore,
+      'no ref changed on the remotes',
+    );
     const patch = runCli(['plan', 'patch', '--version', '3.4.1', '-c', config]);
     assert.equal(patch.status, 2);
     const problems = patch.stderr.trim().split('\n');

@@ -18,22 +18,43 @@ describe('spec files are stored where the rewritten imports point (storage.specL
       product: 'cloudify',
       versions: { core: '3.4', plugins: '1.4' },
       repositories: [
-        { name: 'cloudify-manager', url: createRemote(root, { name: 'cloudify-manager', files: { 'types/types.yaml': 'node_types: {}\n' } }), typesYaml: 'types/types.yaml' },
-        { name: 'cloudify-script-plugin', stream: 'plugins', url: createRemote(root, { name: 'cloudify-script-plugin', files: { 'plugin.yaml': 'plugins: {}\n' } }), pluginYaml: 'plugin.yaml' },
-        { name: 'cloudify-manager-blueprints', url: createRemote(root, { name: 'cloudify-manager-blueprints', files: { 'aws-blueprint.yaml': blueprint } }) },
+        {
+          name: 'cloudify-manager',
+          url: createRemote(root, { name: 'cloudify-manager', files: { 'types/types.yaml': 'node_types: {}\n' } }),
+          typesYaml: 'types/types.yaml',
+        },
+        {
+          name: 'cloudify-script-plugin',
+          stream: 'plugins',
+          url: createRemote(root, { name: 'cloudify-script-plugin', files: { 'plugin.yaml': 'plugins: {}\n' } }),
+          pluginYaml: 'plugin.yaml',
+        },
+        {
+          name: 'cloudify-manager-blueprints',
+          url: createRemote(root, { name: 'cloudify-manager-blueprints', files: { 'aws-blueprint.yaml': blueprint } }),
+        },
       ],
       versionRules: [{ preset: 'types.yaml' }],
       storage: { bucket: 'releases', publicUrl: 'https://get.example.com' },
     });
     const result = runCli(['plan', 'ga', '--version', '3.4', '-c', config]);
     assert.equal(result.status, 0, result.stderr);
-    assert.match(result.stdout, /cloudify-manager:types\/types\.yaml -> https:\/\/get\.example\.com\/spec\/cloudify\/3\.4\/types\.yaml\n\s+imported by cloudify-manager-blueprints:aws-blueprint\.yaml/);
-    assert.match(result.stdout, /cloudify-script-plugin:plugin\.yaml -> https:\/\/get\.example\.com\/spec\/script-plugin\/1\.4\/plugin\.yaml\n\s+imported by cloudify-manager-blueprints:aws-blueprint\.yaml/);
+    assert.match(
+      result.stdout,
+      /cloudify-manager:types\/types\.yaml -> https:\/\/get\.example\.com\/spec\/cloudify\/3\.4\/types\.yaml\n\s+imported by cloudify-manager-blueprints:aws-blueprint\.yaml/,
+    );
+    assert.match(
+      result.stdout,
+      /cloudify-script-plugin:plugin\.yaml -> https:\/\/get\.example\.com\/spec\/script-plugin\/1\.4\/plugin\.yaml\n\s+imported by cloudify-manager-blueprints:aws-blueprint\.yaml/,
+    );
     assert.match(
       result.stdout,
       /warning: cloudify-manager-blueprints:aws-blueprint\.yaml imports http:\/\/www\.getcloudify\.org\/spec\/cloudify\/3\.4\/types\.yaml, but cloudify-manager's types\.yaml is stored at https:\/\/get\.example\.com\/spec\/cloudify\/3\.4\/types\.yaml/,
     );
     const json = JSON.parse(runCli(['plan', 'ga', '--version', '3.4', '-c', config, '--json']).stdout) as { specs: { key: string }[] };
-    assert.deepEqual(json.specs.map((spec) => spec.key), ['spec/cloudify/3.4/types.yaml', 'spec/script-plugin/1.4/plugin.yaml']);
+    assert.deepEqual(
+      json.specs.map((spec) => spec.key),
+      ['spec/cloudify/3.4/types.yaml', 'spec/script-plugin/1.4/plugin.yaml'],
+    );
   });
 });

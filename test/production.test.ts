@@ -37,11 +37,21 @@ function variablesReadBySource(): string[] {
 }
 
 describe('production topology (docker-compose.yml, Dockerfile), checked without a Docker engine', function () {
-  const compose = parse(readFileSync(join(projectRoot, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, Service>; volumes: Record<string, unknown> };
+  const compose = parse(readFileSync(join(projectRoot, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+    services: Record<string, Service>;
+    volumes: Record<string, unknown>;
+  };
   const services = compose.services;
 
   it('has PostgreSQL, Temporal with its schema setup, the Web UI and two relflow workers', function () {
-    assert.deepEqual(Object.keys(services).sort(), ['postgresql', 'relflow-build-worker', 'relflow-worker', 'temporal', 'temporal-search-attributes', 'temporal-ui']);
+    assert.deepEqual(Object.keys(services).sort(), [
+      'postgresql',
+      'relflow-build-worker',
+      'relflow-worker',
+      'temporal',
+      'temporal-search-attributes',
+      'temporal-ui',
+    ]);
     assert.match(services.temporal.image ?? '', /^temporalio\/auto-setup:/);
     assert.equal(services['relflow-worker'].environment?.RELFLOW_TASK_QUEUE, 'relflow');
     assert.equal(services['relflow-build-worker'].environment?.RELFLOW_TASK_QUEUE, 'relflow-builds');
@@ -66,7 +76,8 @@ describe('production topology (docker-compose.yml, Dockerfile), checked without 
 
   it('registers the search attributes the workflow keeps current', function () {
     const command = JSON.stringify(services['temporal-search-attributes']);
-    for (const name of ['ReleaseKind', 'ReleaseVersion', 'ReleaseStage', 'ReleaseProduct', 'ReleaseStatus']) assert.ok(command.includes(name), name);
+    for (const name of ['ReleaseKind', 'ReleaseVersion', 'ReleaseStage', 'ReleaseProduct', 'ReleaseStatus'])
+      assert.ok(command.includes(name), name);
   });
 
   it('passes every variable the worker reads, and the secrets through relflow.env', function () {
@@ -74,7 +85,11 @@ describe('production topology (docker-compose.yml, Dockerfile), checked without 
     assert.ok(read.length >= 10, read.join(', '));
     for (const worker of ['relflow-worker', 'relflow-build-worker']) {
       const environment = Object.keys(services[worker].environment ?? {});
-      assert.deepEqual(read.filter((name) => !environment.includes(name)), [], `${worker} misses variables`);
+      assert.deepEqual(
+        read.filter((name) => !environment.includes(name)),
+        [],
+        `${worker} misses variables`,
+      );
       assert.deepEqual(services[worker].env_file, ['relflow.env']);
     }
     const secretsFile = readFileSync(join(projectRoot, 'relflow.env.example'), 'utf8');

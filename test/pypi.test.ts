@@ -18,7 +18,8 @@ describe('PyPI publishing on pypiserver with twine (python -m build, the tools P
     const remote = createRemote(root, {
       name: 'cloudify-flit-plugin',
       files: {
-        'pyproject.toml': '[build-system]\nrequires = ["flit_core>=3.2,<4"]\nbuild-backend = "flit_core.buildapi"\n\n[project]\nname = "relflow_Flit.Demo"\nversion = "3.4"\ndescription = "demo"\n\n[tool.flit.module]\nname = "relflow_flit_demo"\n',
+        'pyproject.toml':
+          '[build-system]\nrequires = ["flit_core>=3.2,<4"]\nbuild-backend = "flit_core.buildapi"\n\n[project]\nname = "relflow_Flit.Demo"\nversion = "3.4"\ndescription = "demo"\n\n[tool.flit.module]\nname = "relflow_flit_demo"\n',
         'relflow_flit_demo/__init__.py': '"""demo"""\n',
       },
     });
@@ -37,7 +38,11 @@ describe('PyPI publishing on pypiserver with twine (python -m build, the tools P
     assert.equal(second.skipped.length, 2);
     const venv = join(root, 'pip-venv');
     execFileSync('python3', ['-m', 'venv', venv]);
-    execFileSync(join(venv, 'bin', 'pip'), ['install', '--quiet', '--no-deps', '--index-url', `${pypiUrl}/simple/`, 'relflow-flit-demo==3.4'], { encoding: 'utf8' });
+    execFileSync(
+      join(venv, 'bin', 'pip'),
+      ['install', '--quiet', '--no-deps', '--index-url', `${pypiUrl}/simple/`, 'relflow-flit-demo==3.4'],
+      { encoding: 'utf8' },
+    );
     assert.match(execFileSync(join(venv, 'bin', 'pip'), ['show', 'relflow-flit-demo'], { encoding: 'utf8' }), /Version: 3\.4/);
   });
 });

@@ -53,9 +53,12 @@ async function record(kind: 'nightly' | 'milestone' | 'ga' | 'patch', version?: 
     await handle.result();
     return { workflowId: handle.workflowId, history: await handle.fetchHistory() };
   });
-    // Stored as encoded protobuf: the SDK's JSON helpers trip over two protobufjs copies in node_modules.
+  // Stored as encoded protobuf: the SDK's JSON helpers trip over two protobufjs copies in node_modules.
   const data = Buffer.from(temporal.api.history.v1.History.encode(history.history).finish()).toString('base64');
-  writeFileSync(join(HISTORIES, `${kind}.json`), `${JSON.stringify({ kind, workflowId: history.workflowId, encoding: 'protobuf-base64', events: history.history.events?.length, data })}\n`);
+  writeFileSync(
+    join(HISTORIES, `${kind}.json`),
+    `${JSON.stringify({ kind, workflowId: history.workflowId, encoding: 'protobuf-base64', events: history.history.events?.length, data })}\n`,
+  );
 }
 
 describe('determinism: recorded histories replay on the current workflow code', function () {
@@ -70,9 +73,17 @@ describe('determinism: recorded histories replay on the current workflow code', 
   });
 
   it('has a recorded history of each release kind, and of an artifact build from before its patches', function () {
-    const files = existsSync(HISTORIES) ? readdirSync(HISTORIES).filter((file) => file.endsWith('.json')).sort() : [];
+    const files = existsSync(HISTORIES)
+      ? readdirSync(HISTORIES)
+          .filter((file) => file.endsWith('.json'))
+          .sort()
+      : [];
     // artifact-before-patches.json: an artifactWorkflow run by the code of fd07e80, before its three patched() changes.
-    assert.deepEqual(files, ['artifact-before-patches.json', 'ga.json', 'milestone.json', 'nightly.json', 'patch.json'], 'record the release kinds with RELFLOW_RECORD_HISTORIES=1 npm test');
+    assert.deepEqual(
+      files,
+      ['artifact-before-patches.json', 'ga.json', 'milestone.json', 'nightly.json', 'patch.json'],
+      'record the release kinds with RELFLOW_RECORD_HISTORIES=1 npm test',
+    );
   });
 
   it('replays every recorded history without a nondeterminism error', async function () {

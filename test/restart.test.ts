@@ -25,7 +25,10 @@ describe('a release started again after it was aborted (real git, the real CLI)'
 
   it('continues the aborted run: one version commit, the same tag, and a succeeded release is reported, not started', async function () {
     const root = tempDir('restart');
-    const remote = createRemote(root, { name: 'core', files: { 'setup.py': "setup(name='core', version='3.3')\n", 'types.yaml': 'x: 1\n' } });
+    const remote = createRemote(root, {
+      name: 'core',
+      files: { 'setup.py': "setup(name='core', version='3.3')\n", 'types.yaml': 'x: 1\n' },
+    });
     const taskQueue = uniqueTaskQueue('restart');
     const config = writeManifest(root, {
       product: 'again',
@@ -34,7 +37,12 @@ describe('a release started again after it was aborted (real git, the real CLI)'
       versionRules: [{ preset: 'setup.py', required: true }],
       storage: { bucket: 'unused' },
     });
-    const env = { TEMPORAL_ADDRESS: testServer().address, RELFLOW_TASK_QUEUE: taskQueue, RELFLOW_BUILD_TASK_QUEUE: `${taskQueue}-builds`, USER: 'tester' };
+    const env = {
+      TEMPORAL_ADDRESS: testServer().address,
+      RELFLOW_TASK_QUEUE: taskQueue,
+      RELFLOW_BUILD_TASK_QUEUE: `${taskQueue}-builds`,
+      USER: 'tester',
+    };
     const realGit = createGitActivities(new GitWorkspace(tempDir('restart-workspace')));
     let storageDown = true;
     const { activities, calls } = fakeActivities({
@@ -57,7 +65,10 @@ describe('a release started again after it was aborted (real git, the real CLI)'
       const versionHead = remoteSha(remote, '3.4-build');
       assert.equal(git(remote, 'rev-parse', '3.4^{commit}'), versionHead);
       assert.equal((await runCliAsync(['abort', 'again-3.4', '--by', 'carol'], env)).status, 0);
-      await until('aborted', async () => ((await client.workflow.getHandle('again-3.4').result()) as ReleaseState).status === 'aborted' || undefined);
+      await until(
+        'aborted',
+        async () => ((await client.workflow.getHandle('again-3.4').result()) as ReleaseState).status === 'aborted' || undefined,
+      );
 
       // Work goes on on master meanwhile; the new run must not fork a second build branch history from it.
       const work = join(root, 'work', 'core');
@@ -74,7 +85,11 @@ describe('a release started again after it was aborted (real git, the real CLI)'
       assert.equal(core.baseSha, firstRun.repositories[0].baseSha, 'the base of the aborted run is kept');
       assert.equal(core.headSha, versionHead);
       assert.equal(remoteSha(remote, '3.4-build'), versionHead, 'no second version commit');
-      assert.equal(git(remote, 'rev-list', '--count', `${firstRun.repositories[0].baseSha}..3.4-build`), '1', 'one version commit on the build branch');
+      assert.equal(
+        git(remote, 'rev-list', '--count', `${firstRun.repositories[0].baseSha}..3.4-build`),
+        '1',
+        'one version commit on the build branch',
+      );
       assert.equal(git(remote, 'rev-parse', '3.4^{commit}'), versionHead, 'the tag did not move');
       const versionResults = (calls.versionRepository ?? []).length;
       assert.equal(versionResults, 2, 'the version activity ran once per run');

@@ -78,7 +78,10 @@ describe('storage on moto S3 and directory mirrors', function () {
     const blocked = join(dir, 'not-a-directory');
     writeFileSync(blocked, 'a file where the mirror directory should be');
     const storage = await storageOn('down-releases', [{ type: 'directory', name: 'tarzan', path: blocked }]);
-    await assert.rejects(storeFile({ storage, name: 'ui', key: 'org/demo/ui.tgz', path }, MOTO_ENV), /storing org\/demo\/ui\.tgz failed on tarzan: /);
+    await assert.rejects(
+      storeFile({ storage, name: 'ui', key: 'org/demo/ui.tgz', path }, MOTO_ENV),
+      /storing org\/demo\/ui\.tgz failed on tarzan: /,
+    );
     const listed = await s3Client(storage, MOTO_ENV).send(new ListObjectsV2Command({ Bucket: 'down-releases' }));
     assert.deepEqual(listed.Contents?.map((object) => object.Key).sort(), ['org/demo/ui.tgz', 'org/demo/ui.tgz.sha256']);
   });
@@ -87,14 +90,24 @@ describe('storage on moto S3 and directory mirrors', function () {
     const storage = await storageOn('creds-releases');
     const dir = tempDir('creds');
     writeFileSync(join(dir, 'x'), 'x');
-    await assert.rejects(storeFile({ storage, name: 'x', key: 'x', path: join(dir, 'x') }, {}), /storage\.accessKeyIdEnv: environment variable TEST_AWS_KEY is not set on the worker/);
+    await assert.rejects(
+      storeFile({ storage, name: 'x', key: 'x', path: join(dir, 'x') }, {}),
+      /storage\.accessKeyIdEnv: environment variable TEST_AWS_KEY is not set on the worker/,
+    );
   });
 
   it('artifacts.json lists every file with its URLs and sha256', async function () {
     const storage = await storageOn('manifest-releases');
     const files = [{ name: 'ui', file: 'ui.tgz', size: 8, sha256: 'c'.repeat(64), urls: ['http://x/ui.tgz'] }];
-    const stored = await createStorageActivities(MOTO_ENV).publishArtifactsManifest({ storage, key: 'org/demo/artifacts.json', releaseId: 'demo-3.4', files });
-    const body = await (await s3Client(storage, MOTO_ENV).send(new GetObjectCommand({ Bucket: 'manifest-releases', Key: 'org/demo/artifacts.json' }))).Body?.transformToString();
+    const stored = await createStorageActivities(MOTO_ENV).publishArtifactsManifest({
+      storage,
+      key: 'org/demo/artifacts.json',
+      releaseId: 'demo-3.4',
+      files,
+    });
+    const body = await (
+      await s3Client(storage, MOTO_ENV).send(new GetObjectCommand({ Bucket: 'manifest-releases', Key: 'org/demo/artifacts.json' }))
+    ).Body?.transformToString();
     assert.deepEqual(JSON.parse(body ?? '{}'), { release: 'demo-3.4', files });
     assert.equal(stored.file, 'artifacts.json');
   });

@@ -71,19 +71,33 @@ describe('a release tag that was already released (GA 3.3 made plugin tag 1.3; n
     git(work, 'commit', '--allow-empty', '-q', '-m', 'version commit stand-in');
     git(work, 'push', '-q', plugin, 'HEAD:refs/heads/3.4-build');
     const head = git(plugin, 'rev-parse', '3.4-build');
-    await assert.rejects(activities.tagRepository({ ...ref, kind: 'ga', tag: '1.3', sha: head, message: 'Release', author: { name: 'a', email: 'a@b' } }), (error: unknown) => {
-      assert.ok(error instanceof ApplicationFailure);
-      assert.equal(error.type, 'GitTagConflict');
-      assert.match(error.message, /it belongs to a release made before \(its commit is not on 3\.4-build\): the plugins version 1\.3 was already released; pass --plugins-version 1\.4/);
-      assert.doesNotMatch(error.message, /relflow retag/);
-      return true;
-    });
+    await assert.rejects(
+      activities.tagRepository({ ...ref, kind: 'ga', tag: '1.3', sha: head, message: 'Release', author: { name: 'a', email: 'a@b' } }),
+      (error: unknown) => {
+        assert.ok(error instanceof ApplicationFailure);
+        assert.equal(error.type, 'GitTagConflict');
+        assert.match(
+          error.message,
+          /it belongs to a release made before \(its commit is not on 3\.4-build\): the plugins version 1\.3 was already released; pass --plugins-version 1\.4/,
+        );
+        assert.doesNotMatch(error.message, /relflow retag/);
+        return true;
+      },
+    );
   });
 
   it('relflow plan warns when a core patch ships a plugin change under its old version', function () {
     const dir = tempDir('patch-plugin');
-    const core = createRemote(dir, { name: 'core', files: { 'setup.py': "setup(version='3.4.1')\n" }, branches: { '3.4-patch2': { 'fix.txt': 'a core fix\n' } } });
-    const changed = createRemote(dir, { name: 'changed-plugin', files: { 'setup.py': "setup(version='1.4')\n" }, branches: { '3.4-patch2': { 'fix.txt': 'a plugin fix\n' } } });
+    const core = createRemote(dir, {
+      name: 'core',
+      files: { 'setup.py': "setup(version='3.4.1')\n" },
+      branches: { '3.4-patch2': { 'fix.txt': 'a core fix\n' } },
+    });
+    const changed = createRemote(dir, {
+      name: 'changed-plugin',
+      files: { 'setup.py': "setup(version='1.4')\n" },
+      branches: { '3.4-patch2': { 'fix.txt': 'a plugin fix\n' } },
+    });
     const same = createRemote(dir, { name: 'same-plugin', files: { 'setup.py': "setup(version='1.4')\n" } });
     git(same, 'branch', '3.4-patch2', 'master');
     git(changed, 'tag', '1.4', 'master');
@@ -99,14 +113,21 @@ describe('a release tag that was already released (GA 3.3 made plugin tag 1.3; n
     });
     const result = runCli(['plan', 'patch', '--version', '3.4.2', '-c', file]);
     assert.equal(result.status, 0, result.stderr);
-    assert.match(result.stdout, /warning: changed-plugin: 3\.4-patch2 differs from its release 1\.4, but a core patch keeps the plugins version 1\.4: pass --plugins-version 1\.4\.1 to release the change/);
+    assert.match(
+      result.stdout,
+      /warning: changed-plugin: 3\.4-patch2 differs from its release 1\.4, but a core patch keeps the plugins version 1\.4: pass --plugins-version 1\.4\.1 to release the change/,
+    );
     assert.doesNotMatch(result.stdout, /warning: same-plugin/);
   });
 
   it('relflow start of a patch names each repository without its patch branch, with how to create it', function () {
     const dir = tempDir('patch-branch');
     const core = createRemote(dir, { name: 'core', files: { 'setup.py': "setup(version='3.4')\n" } });
-    const file = writeManifest(dir, { product: 'cloudify', versions: { core: '3.4', plugins: '1.4' }, repositories: [{ name: 'core', url: core }] });
+    const file = writeManifest(dir, {
+      product: 'cloudify',
+      versions: { core: '3.4', plugins: '1.4' },
+      repositories: [{ name: 'core', url: core }],
+    });
     const result = runCli(['start', 'patch', '--version', '3.4.2', '-c', file], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
     assert.equal(result.status, 2);
     assert.equal(

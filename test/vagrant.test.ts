@@ -51,7 +51,18 @@ async function setup(bucket: string) {
     files: { 'build.sh': BUILD_SH, 'vagrant/box/Vagrantfile': 'Vagrant.configure("2") { |config| config.vm.box = ENV["RELFLOW_SHA"] }\n' },
   });
   const endpoint = await motoEndpoint();
-  const storage = { bucket, region: 'us-east-1', endpoint, accessKeyIdEnv: 'TEST_AWS_KEY', secretAccessKeyEnv: 'TEST_AWS_SECRET', layout: 'org/{{ product }}/{{ file }}', nightlyLayout: 'n/{{ product }}/{{ file }}', specLayout: 'spec/{{ file }}', md5: false, mirrors: [{ type: 'directory' as const, name: 'tarzan', path: join(root, 'tarzan') }] };
+  const storage = {
+    bucket,
+    region: 'us-east-1',
+    endpoint,
+    accessKeyIdEnv: 'TEST_AWS_KEY',
+    secretAccessKeyEnv: 'TEST_AWS_SECRET',
+    layout: 'org/{{ product }}/{{ file }}',
+    nightlyLayout: 'n/{{ product }}/{{ file }}',
+    specLayout: 'spec/{{ file }}',
+    md5: false,
+    mirrors: [{ type: 'directory' as const, name: 'tarzan', path: join(root, 'tarzan') }],
+  };
   await s3Client(storage, MOTO_ENV).send(new CreateBucketCommand({ Bucket: bucket }));
   return { root, remote, storage, vagrant: standInVagrant(root) };
 }
@@ -66,28 +77,55 @@ describe('vagrant builder (a stand-in vagrant CLI; no provider runs here)', func
         product: 'vagrantbox',
         versions: { core: '3.5', plugins: '1.5' },
         repositories: [{ name: 'packager', url: remote }],
-        artifacts: [{ name: 'manager-box', repository: 'packager', builder: 'vagrant', command: 'sh build.sh', outputs: ['dist/*.box'], vagrant: { directory: 'vagrant/box' } }],
+        artifacts: [
+          {
+            name: 'manager-box',
+            repository: 'packager',
+            builder: 'vagrant',
+            command: 'sh build.sh',
+            outputs: ['dist/*.box'],
+            vagrant: { directory: 'vagrant/box' },
+          },
+        ],
         storage,
       },
       'vagrant manifest',
     );
     const taskQueue = uniqueTaskQueue('vagrant');
     const workspaceDir = tempDir('vagrant-workspace');
-    const state = await withWorkers({ taskQueue, workspaceDir, env: { ...process.env, ...MOTO_ENV, RELFLOW_VAGRANT: vagrant.bin } }, async () => {
-      const handle = await testClient().workflow.start(releaseWorkflow, {
-        taskQueue,
-        workflowId: `vagrantbox-${Date.now()}`,
-        args: [{ manifest, kind: 'nightly', date: '20261125', buildTaskQueue: `${taskQueue}-builds` }],
-      });
-      return handle.result();
-    });
+    const state = await withWorkers(
+      { taskQueue, workspaceDir, env: { ...process.env, ...MOTO_ENV, RELFLOW_VAGRANT: vagrant.bin } },
+      async () => {
+        const handle = await testClient().workflow.start(releaseWorkflow, {
+          taskQueue,
+          workflowId: `vagrantbox-${Date.now()}`,
+          args: [{ manifest, kind: 'nightly', date: '20261125', buildTaskQueue: `${taskQueue}-builds` }],
+        });
+        return handle.result();
+      },
+    );
     assert.equal(state.status, 'succeeded', JSON.stringify(state.stages));
     const artifact = state.artifacts.find((candidate) => candidate.name === 'manager-box');
-    assert.deepEqual(artifact?.files?.map((file) => file.file), ['manager.box']);
+    assert.deepEqual(
+      artifact?.files?.map((file) => file.file),
+      ['manager.box'],
+    );
     const tagSha = state.repositories[0].tagSha as string;
-    assert.match(readFileSync(new URL(artifact?.files?.[0].urls[1] as string), 'utf8'), new RegExp(`^box \\S+ ${tagSha}\n$`), 'built on the machine from the tag commit');
-    assert.deepEqual(readFileSync(vagrant.log, 'utf8').trim().split('\n'), [`up ${tagSha}`, `ssh ${tagSha}`, `destroy ${tagSha}`], 'one machine, built from the tag commit, destroyed');
-    assert.deepEqual(readdirSync(join(workspaceDir, 'builds', state.releaseId, 'manager-box')), [], 'the machine directory is gone with the machine');
+    assert.match(
+      readFileSync(new URL(artifact?.files?.[0].urls[1] as string), 'utf8'),
+      new RegExp(`^box \\S+ ${tagSha}\n$`),
+      'built on the machine from the tag commit',
+    );
+    assert.deepEqual(
+      readFileSync(vagrant.log, 'utf8').trim().split('\n'),
+      [`up ${tagSha}`, `ssh ${tagSha}`, `destroy ${tagSha}`],
+      'one machine, built from the tag commit, destroyed',
+    );
+    assert.deepEqual(
+      readdirSync(join(workspaceDir, 'builds', state.releaseId, 'manager-box')),
+      [],
+      'the machine directory is gone with the machine',
+    );
   });
 
   it('refuses what cannot work before starting a machine, and reports a failed build with its log', async function () {
@@ -96,7 +134,15 @@ describe('vagrant builder (a stand-in vagrant CLI; no provider runs here)', func
     const workspace = new GitWorkspace(join(root, 'workspace', 'git'), env);
     const request = (directory: string, command = 'sh build.sh'): BuildRequest => ({
       releaseId: `vagrant-direct-${Date.now()}`,
-      artifact: { name: 'box', repository: 'packager', builder: 'vagrant', command, outputs: ['dist/*.box'], timeout: '10m', vagrant: { directory } },
+      artifact: {
+        name: 'box',
+        repository: 'packager',
+        builder: 'vagrant',
+        command,
+        outputs: ['dist/*.box'],
+        timeout: '10m',
+        vagrant: { directory },
+      },
       repository: { name: 'packager', url: remote },
       sha: git(remote, 'rev-parse', 'master'),
       version: '3.5.0',
@@ -106,10 +152,24 @@ describe('vagrant builder (a stand-in vagrant CLI; no provider runs here)', func
       runId: 'run-1',
     });
     const builder = createVagrantBuilder(workspace, join(root, 'workspace', 'builds'), env, 100);
-    await assert.rejects(builder.provision(request('vagrant')), /artifacts\.box\.vagrant\.directory: no Vagrantfile in 'vagrant' of packager at [0-9a-f]{12}/);
-    await assert.rejects(builder.provision(request('../../etc')), /artifacts\.box\.vagrant\.directory: '\.\.\/\.\.\/etc' must stay inside the repository/);
-    const missing = createVagrantBuilder(workspace, join(root, 'workspace', 'builds'), { ...env, RELFLOW_VAGRANT: join(root, 'no-such-vagrant') }, 100);
-    await assert.rejects(missing.provision(request('vagrant/box')), /is not installed on this build worker \(install Vagrant, or set RELFLOW_VAGRANT\)/);
+    await assert.rejects(
+      builder.provision(request('vagrant')),
+      /artifacts\.box\.vagrant\.directory: no Vagrantfile in 'vagrant' of packager at [0-9a-f]{12}/,
+    );
+    await assert.rejects(
+      builder.provision(request('../../etc')),
+      /artifacts\.box\.vagrant\.directory: '\.\.\/\.\.\/etc' must stay inside the repository/,
+    );
+    const missing = createVagrantBuilder(
+      workspace,
+      join(root, 'workspace', 'builds'),
+      { ...env, RELFLOW_VAGRANT: join(root, 'no-such-vagrant') },
+      100,
+    );
+    await assert.rejects(
+      missing.provision(request('vagrant/box')),
+      /is not installed on this build worker \(install Vagrant, or set RELFLOW_VAGRANT\)/,
+    );
 
     const failing = request('vagrant/box', 'echo box exploded; exit 3');
     const machine = await builder.provision(failing);
@@ -117,7 +177,10 @@ describe('vagrant builder (a stand-in vagrant CLI; no provider runs here)', func
     await assert.rejects(builder.build({ ...failing, machine }), /box: the build on vagrant:.* failed: .*box exploded/);
     await builder.tearDown({ ...failing, machine });
     await builder.tearDown({ ...failing, machine });
-    const calls = readFileSync(vagrant.log, 'utf8').trim().split('\n').map((line) => line.split(' ')[0]);
+    const calls = readFileSync(vagrant.log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => line.split(' ')[0]);
     assert.deepEqual(calls, ['up', 'up', 'ssh', 'destroy'], 'vagrant up twice (one machine), destroyed once');
   });
 });

@@ -19,19 +19,54 @@ describe('release versions and naming (src/release)', function () {
     ];
     for (const [kind, input, message] of invalid) {
       it(`${kind} '${input}'`, function () {
-        assert.throws(() => parseReleaseVersion(kind, input, '20261124'), (error: unknown) => error instanceof UserError && message.test(error.message));
+        assert.throws(
+          () => parseReleaseVersion(kind, input, '20261124'),
+          (error: unknown) => error instanceof UserError && message.test(error.message),
+        );
       });
     }
   });
 
   describe('version forms (DESIGN table)', function () {
     const rows: [ReleaseKind, string, string, Record<string, string>][] = [
-      ['milestone', '3.2m3', '1.2', { yaml_core_version: '3.2m3', yaml_plugins_version: '1.2m3', python_core_version: '3.2a3', python_plugins_version: '1.2a3', version_version: '3.2.0-m3' }],
-      ['ga', '3.2', '1.2', { yaml_core_version: '3.2', yaml_plugins_version: '1.2', python_core_version: '3.2', python_plugins_version: '1.2', version_version: '3.2.0' }],
+      [
+        'milestone',
+        '3.2m3',
+        '1.2',
+        {
+          yaml_core_version: '3.2m3',
+          yaml_plugins_version: '1.2m3',
+          python_core_version: '3.2a3',
+          python_plugins_version: '1.2a3',
+          version_version: '3.2.0-m3',
+        },
+      ],
+      [
+        'ga',
+        '3.2',
+        '1.2',
+        {
+          yaml_core_version: '3.2',
+          yaml_plugins_version: '1.2',
+          python_core_version: '3.2',
+          python_plugins_version: '1.2',
+          version_version: '3.2.0',
+        },
+      ],
       ['milestone', '3.4rc1', '1.4', { yaml_core_version: '3.4rc1', python_core_version: '3.4rc1', version_version: '3.4.0-rc1' }],
-      ['patch', '3.4.2', '1.4.1', { yaml_core_version: '3.4.2', python_core_version: '3.4.2', version_version: '3.4.2', python_plugins_version: '1.4.1' }],
+      [
+        'patch',
+        '3.4.2',
+        '1.4.1',
+        { yaml_core_version: '3.4.2', python_core_version: '3.4.2', version_version: '3.4.2', python_plugins_version: '1.4.1' },
+      ],
       ['patch', '3.4-patch2', '1.4', { yaml_core_version: '3.4.2', version_version: '3.4.2' }],
-      ['nightly', '3.5', '1.5', { yaml_core_version: '3.5dev20261124', python_core_version: '3.5.dev20261124', version_version: '3.5.0-dev20261124' }],
+      [
+        'nightly',
+        '3.5',
+        '1.5',
+        { yaml_core_version: '3.5dev20261124', python_core_version: '3.5.dev20261124', version_version: '3.5.0-dev20261124' },
+      ],
     ];
     for (const [kind, input, plugins, expected] of rows) {
       it(`${kind} ${input}`, function () {
@@ -53,10 +88,44 @@ describe('release versions and naming (src/release)', function () {
       storage: { bucket: 'gigaspaces-repository-eu' },
     });
     const rows: [ReleaseKind, string | undefined, Record<string, unknown>][] = [
-      ['nightly', undefined, { releaseId: 'cloudify-nightly-20261124', branch: 'master', base: 'master', tags: ['nightly-20261124', 'nightly-20261124'], prefix: 'org/cloudify/nightly/20261124/' }],
-      ['milestone', '3.4m5', { releaseId: 'cloudify-3.4m5', branch: '3.4m5-build', base: 'master', tags: ['3.4m5', '1.5m5'], prefix: 'org/cloudify/3.4.0/m5-RELEASE/' }],
-      ['ga', '3.4', { releaseId: 'cloudify-3.4', branch: '3.4-build', base: 'master', tags: ['3.4', '1.5'], prefix: 'org/cloudify/3.4.0/ga-RELEASE/' }],
-      ['patch', '3.4.2', { releaseId: 'cloudify-3.4.2', branch: '3.4-patch2', base: '3.4-patch2', tags: [undefined, undefined], prefix: 'org/cloudify/3.4.2/ga-RELEASE/' }],
+      [
+        'nightly',
+        undefined,
+        {
+          releaseId: 'cloudify-nightly-20261124',
+          branch: 'master',
+          base: 'master',
+          tags: ['nightly-20261124', 'nightly-20261124'],
+          prefix: 'org/cloudify/nightly/20261124/',
+        },
+      ],
+      [
+        'milestone',
+        '3.4m5',
+        {
+          releaseId: 'cloudify-3.4m5',
+          branch: '3.4m5-build',
+          base: 'master',
+          tags: ['3.4m5', '1.5m5'],
+          prefix: 'org/cloudify/3.4.0/m5-RELEASE/',
+        },
+      ],
+      [
+        'ga',
+        '3.4',
+        { releaseId: 'cloudify-3.4', branch: '3.4-build', base: 'master', tags: ['3.4', '1.5'], prefix: 'org/cloudify/3.4.0/ga-RELEASE/' },
+      ],
+      [
+        'patch',
+        '3.4.2',
+        {
+          releaseId: 'cloudify-3.4.2',
+          branch: '3.4-patch2',
+          base: '3.4-patch2',
+          tags: [undefined, undefined],
+          prefix: 'org/cloudify/3.4.2/ga-RELEASE/',
+        },
+      ],
     ];
     for (const [kind, version, expected] of rows) {
       it(`${kind} ${version ?? ''}`, function () {
@@ -64,7 +133,10 @@ describe('release versions and naming (src/release)', function () {
         assert.equal(plan.releaseId, expected.releaseId);
         assert.equal(plan.repositories[0].buildBranch, expected.branch);
         assert.equal(plan.repositories[0].baseBranch, expected.base);
-        assert.deepEqual(plan.repositories.map((repository) => repository.tag), expected.tags);
+        assert.deepEqual(
+          plan.repositories.map((repository) => repository.tag),
+          expected.tags,
+        );
         assert.equal(plan.storagePrefix, expected.prefix);
       });
     }
@@ -73,7 +145,11 @@ describe('release versions and naming (src/release)', function () {
       const custom = manifestOf({
         product: 'acme',
         versions: { core: '2.0', plugins: '2.0' },
-        naming: { branch: { ga: 'release/{{ major }}.{{ minor }}' }, tag: { ga: 'v{{ .yaml_core_version }}' }, commitMessage: 'Bump to {{ release_name }}' },
+        naming: {
+          branch: { ga: 'release/{{ major }}.{{ minor }}' },
+          tag: { ga: 'v{{ .yaml_core_version }}' },
+          commitMessage: 'Bump to {{ release_name }}',
+        },
         repositories: [{ name: 'acme', url: '/srv/acme.git' }],
       });
       const plan = buildReleasePlan(custom, { kind: 'ga', version: '2.1' });
@@ -89,7 +165,10 @@ describe('release versions and naming (src/release)', function () {
         naming: { branch: { ga: '--upload-pack=touch /tmp/x {{ major }}' } },
         repositories: [{ name: 'acme', url: '/srv/acme.git' }],
       });
-      assert.throws(() => buildReleasePlan(hostile, { kind: 'ga', version: '2.1' }), /naming\.branch\.ga: '--upload-pack=touch \/tmp\/x 2' is not a valid git branch or tag name/);
+      assert.throws(
+        () => buildReleasePlan(hostile, { kind: 'ga', version: '2.1' }),
+        /naming\.branch\.ga: '--upload-pack=touch \/tmp\/x 2' is not a valid git branch or tag name/,
+      );
     });
 
     it('refuses an unknown template value and names the known ones', function () {
@@ -99,7 +178,10 @@ describe('release versions and naming (src/release)', function () {
         naming: { tag: { ga: '{{ versoin }}' } },
         repositories: [{ name: 'acme', url: '/srv/acme.git' }],
       });
-      assert.throws(() => buildReleasePlan(bad, { kind: 'ga', version: '2.1' }), /naming\.tag\.ga: unknown template value \{\{ versoin \}\}; known values: .*yaml_core_version/);
+      assert.throws(
+        () => buildReleasePlan(bad, { kind: 'ga', version: '2.1' }),
+        /naming\.tag\.ga: unknown template value \{\{ versoin \}\}; known values: .*yaml_core_version/,
+      );
     });
   });
 });

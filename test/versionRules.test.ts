@@ -26,8 +26,10 @@ describe('the version tool (presets over real-world file shapes)', function () {
     {
       preset: 'setup.py',
       path: 'setup.py',
-      before: "from setuptools import setup\n\nsetup(\n    name='cloudify-rest-client',\n    version='3.3',\n    packages=['cloudify_rest_client'],\n)\n",
-      after: "from setuptools import setup\n\nsetup(\n    name='cloudify-rest-client',\n    version='3.4a5',\n    packages=['cloudify_rest_client'],\n)\n",
+      before:
+        "from setuptools import setup\n\nsetup(\n    name='cloudify-rest-client',\n    version='3.3',\n    packages=['cloudify_rest_client'],\n)\n",
+      after:
+        "from setuptools import setup\n\nsetup(\n    name='cloudify-rest-client',\n    version='3.4a5',\n    packages=['cloudify_rest_client'],\n)\n",
     },
     {
       preset: 'setup.py',
@@ -58,16 +60,18 @@ describe('the version tool (presets over real-world file shapes)', function () {
       preset: 'plugin.yaml',
       path: 'plugin.yaml',
       before:
-        'plugins:\n  script:\n    executor: central_deployment_agent\n    package_name: cloudify-script-plugin\n    package_version: \'1.3\'\n    source: https://github.com/cloudify-cosmo/cloudify-script-plugin/archive/1.3.zip\n    package_source: https://github.com/cloudify-cosmo/cloudify-script-plugin/archive/1.3.zip\n',
+        "plugins:\n  script:\n    executor: central_deployment_agent\n    package_name: cloudify-script-plugin\n    package_version: '1.3'\n    source: https://github.com/cloudify-cosmo/cloudify-script-plugin/archive/1.3.zip\n    package_source: https://github.com/cloudify-cosmo/cloudify-script-plugin/archive/1.3.zip\n",
       after:
-        'plugins:\n  script:\n    executor: central_deployment_agent\n    package_name: cloudify-script-plugin\n    package_version: \'1.5m5\'\n    source: https://github.com/cloudify-cosmo/cloudify-script-plugin/archive/1.3.zip\n    package_source: https://github.com/cloudify-cosmo/cloudify-script-plugin/archive/1.5m5.zip\n',
+        "plugins:\n  script:\n    executor: central_deployment_agent\n    package_name: cloudify-script-plugin\n    package_version: '1.5m5'\n    source: https://github.com/cloudify-cosmo/cloudify-script-plugin/archive/1.3.zip\n    package_source: https://github.com/cloudify-cosmo/cloudify-script-plugin/archive/1.5m5.zip\n",
       plugins: true,
     },
     {
       preset: 'types.yaml',
       path: 'resources/rest-service/cloudify/types/blueprint.yaml',
-      before: 'imports:\n  - http://www.getcloudify.org/spec/cloudify/3.3/types.yaml\n  - http://www.getcloudify.org/spec/fabric-plugin/1.3/plugin.yaml\n',
-      after: 'imports:\n  - http://www.getcloudify.org/spec/cloudify/3.4m5/types.yaml\n  - http://www.getcloudify.org/spec/fabric-plugin/1.5m5/plugin.yaml\n',
+      before:
+        'imports:\n  - http://www.getcloudify.org/spec/cloudify/3.3/types.yaml\n  - http://www.getcloudify.org/spec/fabric-plugin/1.3/plugin.yaml\n',
+      after:
+        'imports:\n  - http://www.getcloudify.org/spec/cloudify/3.4m5/types.yaml\n  - http://www.getcloudify.org/spec/fabric-plugin/1.5m5/plugin.yaml\n',
     },
     {
       preset: 'sphinx-conf.py',
@@ -97,49 +101,111 @@ describe('the version tool (presets over real-world file shapes)', function () {
   }
 
   it('points a blueprint URL at this release only when it is under the storage URL', function () {
-    const changes = run('blueprint', [{ path: 'blueprint.yaml', content: 'x_package_url: http://repository.cloudifysource.org/a/b.tgz\n' }]);
+    const changes = run('blueprint', [
+      { path: 'blueprint.yaml', content: 'x_package_url: http://repository.cloudifysource.org/a/b.tgz\n' },
+    ]);
     assert.equal(changes[0].after, 'x_package_url: http://repository.cloudifysource.org/org/cloudify/3.4.0/m5-RELEASE/b.tgz\n');
   });
 
   it('refuses when a required rule matches nothing, naming the repository and the rule', function () {
     assert.throws(
-      () => applyVersionRules('cloudify-rest-client', [{ path: 'README.md', content: 'hi' }], concreteRules([{ preset: 'setup.py', required: true }]), coreValues),
+      () =>
+        applyVersionRules(
+          'cloudify-rest-client',
+          [{ path: 'README.md', content: 'hi' }],
+          concreteRules([{ preset: 'setup.py', required: true }]),
+          coreValues,
+        ),
       /cloudify-rest-client: required rule versionRules\[0\] \(setup\.py version\) matched nothing/,
     );
   });
 
   it('a required-rule error names the rule as the manifest wrote it, not its place among the expanded preset rules', function () {
-    const rules = concreteRules([{ preset: 'blueprint', required: false }, { preset: 'types.yaml', required: false }, { preset: 'sphinx-conf.py', required: false }, { preset: 'setup.py', required: true }]);
+    const rules = concreteRules([
+      { preset: 'blueprint', required: false },
+      { preset: 'types.yaml', required: false },
+      { preset: 'sphinx-conf.py', required: false },
+      { preset: 'setup.py', required: true },
+    ]);
     assert.equal(rules.length, 7, 'presets expand to several rules');
     assert.throws(
       () => applyVersionRules('cloudify-rest-client', [{ path: 'README.md', content: 'hi' }], rules, coreValues),
       /cloudify-rest-client: required rule versionRules\[3\] \(setup\.py version\) matched nothing/,
     );
-    const own = repositoryRules(manifestOf({ ...manifest, repositories: [{ name: 'x', url: '/srv/x.git' }, { name: 'y', url: '/srv/y.git', versionRules: [{ preset: 'VERSION' }, { preset: 'setup.py', required: true }] }] }), 'y');
-    assert.throws(() => applyVersionRules('y', [], own, coreValues), /required rule repositories\[1\]\.versionRules\[1\] \(setup\.py version\)/);
+    const own = repositoryRules(
+      manifestOf({
+        ...manifest,
+        repositories: [
+          { name: 'x', url: '/srv/x.git' },
+          { name: 'y', url: '/srv/y.git', versionRules: [{ preset: 'VERSION' }, { preset: 'setup.py', required: true }] },
+        ],
+      }),
+      'y',
+    );
+    assert.throws(
+      () => applyVersionRules('y', [], own, coreValues),
+      /required rule repositories\[1\]\.versionRules\[1\] \(setup\.py version\)/,
+    );
   });
 
   it('refuses a rewrite that leaves YAML that no longer parses', function () {
-    const rules = concreteRules([{ description: 'bad', type: '\\.yaml$', path: '.*', excluded: [], match: 'version: \\S+', replace: '\\S+$', with: '[{{ yaml_version }}', required: false }]);
-    assert.throws(() => applyVersionRules('x', [{ path: 'a.yaml', content: 'version: 1\n' }], rules, coreValues), /a\.yaml: no longer parses after the version rewrite/);
+    const rules = concreteRules([
+      {
+        description: 'bad',
+        type: '\\.yaml$',
+        path: '.*',
+        excluded: [],
+        match: 'version: \\S+',
+        replace: '\\S+$',
+        with: '[{{ yaml_version }}',
+        required: false,
+      },
+    ]);
+    assert.throws(
+      () => applyVersionRules('x', [{ path: 'a.yaml', content: 'version: 1\n' }], rules, coreValues),
+      /a\.yaml: no longer parses after the version rewrite/,
+    );
   });
 
   it('refuses a Python rule whose value is not PEP 440', function () {
     const rules = concreteRules([{ preset: 'setup.py', required: false }]);
-    assert.throws(() => applyVersionRules('x', [{ path: 'setup.py', content: "version='1'" }], rules, { ...coreValues, python_version: '3.4m5' }), /'3\.4m5' is not a PEP 440 version/);
+    assert.throws(
+      () => applyVersionRules('x', [{ path: 'setup.py', content: "version='1'" }], rules, { ...coreValues, python_version: '3.4m5' }),
+      /'3\.4m5' is not a PEP 440 version/,
+    );
   });
 
   it('applies custom rules in the original tool shape, with path and excluded', function () {
     const rules = concreteRules([
-      { description: 'plugins VERSION', type: '^VERSION$', path: 'cloudify-.*-plugin', excluded: ['old/VERSION'], match: 'v=.*', replace: '(?<=v=).*', with: '{{ .yaml_plugins_version }}', required: true },
+      {
+        description: 'plugins VERSION',
+        type: '^VERSION$',
+        path: 'cloudify-.*-plugin',
+        excluded: ['old/VERSION'],
+        match: 'v=.*',
+        replace: '(?<=v=).*',
+        with: '{{ .yaml_plugins_version }}',
+        required: true,
+      },
     ]);
     const files = [
       { path: 'VERSION', content: 'v=1.3\n' },
       { path: 'old/VERSION', content: 'v=0.1\n' },
     ];
     const changes = applyVersionRules('cloudify-script-plugin', files, rules, pluginValues);
-    assert.deepEqual(changes.map((change) => [change.path, change.after]), [['VERSION', 'v=1.5m5\n']]);
-    assert.deepEqual(applyVersionRules('cloudify-rest-client', files, rules.map((rule) => ({ ...rule, required: false })), coreValues), []);
+    assert.deepEqual(
+      changes.map((change) => [change.path, change.after]),
+      [['VERSION', 'v=1.5m5\n']],
+    );
+    assert.deepEqual(
+      applyVersionRules(
+        'cloudify-rest-client',
+        files,
+        rules.map((rule) => ({ ...rule, required: false })),
+        coreValues,
+      ),
+      [],
+    );
     assert.match(shortDiff(changes[0]), /^--- VERSION\n\+\+\+ VERSION\n-v=1\.3\n\+v=1\.5m5$/);
   });
 });

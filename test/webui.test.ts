@@ -19,7 +19,11 @@ describe('the Temporal Web UI shows releases by their search attributes (Debian 
   it('finds a finished release by kind and product and reads its status', async function () {
     const taskQueue = uniqueTaskQueue('webui');
     const product = `webui${Date.now()}`;
-    const manifest: ManifestInput = { product, versions: { core: '3.5', plugins: '1.5' }, repositories: [{ name: 'core', url: '/srv/core.git' }] };
+    const manifest: ManifestInput = {
+      product,
+      versions: { core: '3.5', plugins: '1.5' },
+      repositories: [{ name: 'core', url: '/srv/core.git' }],
+    };
     const { activities } = fakeActivities();
     const workflowId = await withWorkers({ taskQueue, activities }, async () => {
       const handle = await testClient().workflow.start(releaseWorkflow, {
@@ -32,7 +36,16 @@ describe('the Temporal Web UI shows releases by their search attributes (Debian 
     });
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     try {
       const page = await browser.newPage();

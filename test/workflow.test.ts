@@ -46,12 +46,17 @@ async function startRelease(taskQueue: string, kind: ReleaseKind, version: strin
   });
 }
 
-async function waitFor(handle: { query: (q: typeof releaseStateQuery) => Promise<ReleaseState> }, predicate: (state: ReleaseState) => boolean, what: string): Promise<ReleaseState> {
+async function waitFor(
+  handle: { query: (q: typeof releaseStateQuery) => Promise<ReleaseState> },
+  predicate: (state: ReleaseState) => boolean,
+  what: string,
+): Promise<ReleaseState> {
   const deadline = Date.now() + 60_000;
   for (;;) {
     const state = await handle.query(releaseStateQuery);
     if (predicate(state)) return state;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; state: ${JSON.stringify(state.stages.map((stage) => [stage.name, stage.status]))}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}; state: ${JSON.stringify(state.stages.map((stage) => [stage.name, stage.status]))}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -65,13 +70,31 @@ describe('release workflow (test activities, real dev server)', function () {
     const { activities, calls } = fakeActivities();
     const state = await withWorkers({ taskQueue, activities }, async () => (await startRelease(taskQueue, 'nightly', undefined)).result());
     assert.deepEqual(stageTable(state), {
-      plan: 'succeeded', checkout: 'succeeded', version: 'succeeded', tag: 'succeeded', ci: 'succeeded', specs: 'succeeded',
-      artifacts: 'succeeded', 'system-tests': 'succeeded', pypi: 'skipped', docs: 'skipped', announce: 'succeeded',
+      plan: 'succeeded',
+      checkout: 'succeeded',
+      version: 'succeeded',
+      tag: 'succeeded',
+      ci: 'succeeded',
+      specs: 'succeeded',
+      artifacts: 'succeeded',
+      'system-tests': 'succeeded',
+      pypi: 'skipped',
+      docs: 'skipped',
+      announce: 'succeeded',
     });
     assert.equal(state.stages.find((stage) => stage.name === 'pypi')?.detail, 'nightlies are not published');
-    assert.deepEqual(state.artifacts.map((artifact) => [artifact.name, artifact.status, artifact.machineId]), [['ui', 'succeeded', 'machine-ui'], ['agent', 'succeeded', 'machine-agent']]);
+    assert.deepEqual(
+      state.artifacts.map((artifact) => [artifact.name, artifact.status, artifact.machineId]),
+      [
+        ['ui', 'succeeded', 'machine-ui'],
+        ['agent', 'succeeded', 'machine-agent'],
+      ],
+    );
     assert.equal(calls.tearDownBuilder.length, 2);
-    assert.deepEqual(calls.tagRepository.map(([input]) => (input as { tag: string }).tag), ['nightly-20261124', 'nightly-20261124']);
+    assert.deepEqual(
+      calls.tagRepository.map(([input]) => (input as { tag: string }).tag),
+      ['nightly-20261124', 'nightly-20261124'],
+    );
     assert.equal(state.status, 'succeeded');
   });
 
@@ -80,13 +103,26 @@ describe('release workflow (test activities, real dev server)', function () {
     const { activities, calls } = fakeActivities();
     const state = await withWorkers({ taskQueue, activities }, async () => (await startRelease(taskQueue, 'patch', '3.4.2')).result());
     const table = stageTable(state);
-    assert.deepEqual([table.tag, table.ci, table.pypi, table.docs, table.artifacts], ['skipped', 'skipped', 'skipped', 'skipped', 'succeeded']);
+    assert.deepEqual(
+      [table.tag, table.ci, table.pypi, table.docs, table.artifacts],
+      ['skipped', 'skipped', 'skipped', 'skipped', 'succeeded'],
+    );
     assert.equal(calls.tagRepository, undefined);
-    assert.match(state.stages.find((stage) => stage.name === 'pypi')?.detail ?? '', /^not published to PyPI: patch releases publish only with gates\.pypi\.enabled: true \(then after the pypi gate\)$/);
-    assert.equal(calls.buildArtifact[0][0] && (calls.buildArtifact[0][0] as { sha: string }).sha, 'b'.repeat(40), 'patches build the branch head');
+    assert.match(
+      state.stages.find((stage) => stage.name === 'pypi')?.detail ?? '',
+      /^not published to PyPI: patch releases publish only with gates\.pypi\.enabled: true \(then after the pypi gate\)$/,
+    );
+    assert.equal(
+      calls.buildArtifact[0][0] && (calls.buildArtifact[0][0] as { sha: string }).sha,
+      'b'.repeat(40),
+      'patches build the branch head',
+    );
   });
 
-  for (const [kind, version] of [['milestone', '3.4m5'], ['ga', '3.4']] as const) {
+  for (const [kind, version] of [
+    ['milestone', '3.4m5'],
+    ['ga', '3.4'],
+  ] as const) {
     it(`${kind}: waits at the PyPI and docs gates, publishes after approval`, async function () {
       const taskQueue = uniqueTaskQueue('wf');
       const { activities, calls } = fakeActivities();
@@ -96,7 +132,10 @@ describe('release workflow (test activities, real dev server)', function () {
         assert.equal(waiting.status, 'waiting');
         assert.equal(calls.publishPythonPackage, undefined, 'nothing published before the gate');
         await waitFor(handle, () => Boolean(calls.sendAlert), 'the gate alert');
-        assert.match(String((calls.sendAlert[0][0] as { message: { text: string } }).message.text), new RegExp(`relflow approve ${handle.workflowId} pypi`));
+        assert.match(
+          String((calls.sendAlert[0][0] as { message: { text: string } }).message.text),
+          new RegExp(`relflow approve ${handle.workflowId} pypi`),
+        );
         await decideGate(testClient(), handle.workflowId, { gate: 'pypi', by: 'alice' }, true);
         await waitFor(handle, openGate('docs'), 'the docs gate');
         await decideGate(testClient(), handle.workflowId, { gate: 'docs', by: 'bob', comment: 'docs look fine' }, true);
@@ -105,18 +144,39 @@ describe('release workflow (test activities, real dev server)', function () {
       assert.equal(state.status, 'succeeded');
       assert.deepEqual(stageTable(state).pypi, 'succeeded');
       assert.equal(calls.publishPythonPackage.length, 1, 'only the pypi repository');
-      assert.deepEqual(calls.buildDocs.map(([input]) => (input as { project: string }).project), ['core-docs']);
-      assert.deepEqual(state.gates.map((gate) => [gate.name, gate.status, gate.by]), [['pypi', 'approved', 'alice'], ['docs', 'approved', 'bob']]);
-      assert.deepEqual(state.log.map((entry) => entry.action), ['approved gate pypi', 'approved gate docs: docs look fine']);
+      assert.deepEqual(
+        calls.buildDocs.map(([input]) => (input as { project: string }).project),
+        ['core-docs'],
+      );
+      assert.deepEqual(
+        state.gates.map((gate) => [gate.name, gate.status, gate.by]),
+        [
+          ['pypi', 'approved', 'alice'],
+          ['docs', 'approved', 'bob'],
+        ],
+      );
+      assert.deepEqual(
+        state.log.map((entry) => entry.action),
+        ['approved gate pypi', 'approved gate docs: docs look fine'],
+      );
     });
   }
 
   it('a CI failure keeps the artifacts, skips system tests and gates, and the announcement says why', async function () {
     const taskQueue = uniqueTaskQueue('wf');
-    const { activities, calls } = fakeActivities({ waitForCi: async () => ({ passed: false, repositories: [{ repository: 'core', result: 'failed', detail: 'unit' }], detail: 'CI failed on core (unit)' }) });
+    const { activities, calls } = fakeActivities({
+      waitForCi: async () => ({
+        passed: false,
+        repositories: [{ repository: 'core', result: 'failed', detail: 'unit' }],
+        detail: 'CI failed on core (unit)',
+      }),
+    });
     const state = await withWorkers({ taskQueue, activities }, async () => (await startRelease(taskQueue, 'ga', '3.4')).result());
     const table = stageTable(state);
-    assert.deepEqual([table.ci, table.artifacts, table['system-tests'], table.pypi, table.docs, table.announce], ['failed', 'succeeded', 'skipped', 'skipped', 'skipped', 'succeeded']);
+    assert.deepEqual(
+      [table.ci, table.artifacts, table['system-tests'], table.pypi, table.docs, table.announce],
+      ['failed', 'succeeded', 'skipped', 'skipped', 'skipped', 'succeeded'],
+    );
     assert.equal(state.stages.find((stage) => stage.name === 'system-tests')?.detail, 'CI failed: CI failed on core (unit)');
     const announced = (calls.announceRelease[0][0] as { state: ReleaseState }).state;
     assert.equal(announced.ci?.passed, false);
@@ -128,23 +188,42 @@ describe('release workflow (test activities, real dev server)', function () {
     const { activities, calls } = fakeActivities();
     const state = await withWorkers({ taskQueue, activities }, async () => {
       const handle = await startRelease(taskQueue, 'ga', '3.4');
-      await assert.rejects(decideGate(testClient(), handle.workflowId, { gate: 'docs', by: 'bob' }, true), /refused: gate docs is not open/);
+      await assert.rejects(
+        decideGate(testClient(), handle.workflowId, { gate: 'docs', by: 'bob' }, true),
+        /refused: gate docs is not open/,
+      );
       await waitFor(handle, openGate('pypi'), 'the pypi gate');
-      await assert.rejects(decideGate(testClient(), handle.workflowId, { gate: 'pypi', by: 'mallory' }, true), /refused: mallory may not decide gate pypi; approvers: alice/);
+      await assert.rejects(
+        decideGate(testClient(), handle.workflowId, { gate: 'pypi', by: 'mallory' }, true),
+        /refused: mallory may not decide gate pypi; approvers: alice/,
+      );
       await decideGate(testClient(), handle.workflowId, { gate: 'pypi', by: 'alice', comment: 'not this one' }, false);
-      await assert.rejects(decideGate(testClient(), handle.workflowId, { gate: 'pypi', by: 'alice' }, true), /refused: gate pypi was already decided: rejected by alice/);
+      await assert.rejects(
+        decideGate(testClient(), handle.workflowId, { gate: 'pypi', by: 'alice' }, true),
+        /refused: gate pypi was already decided: rejected by alice/,
+      );
       await waitFor(handle, openGate('docs'), 'the docs gate');
       await handle.signal(approveSignal, { gate: 'docs', by: 'web-ui' });
       return handle.result();
     });
     assert.equal(calls.publishPythonPackage, undefined);
     assert.equal(state.stages.find((stage) => stage.name === 'pypi')?.detail, 'rejected by alice: not this one');
-    assert.equal(state.stages.find((stage) => stage.name === 'pypi')?.status, 'rejected', 'a rejected gate is its own state, not succeeded');
+    assert.equal(
+      state.stages.find((stage) => stage.name === 'pypi')?.status,
+      'rejected',
+      'a rejected gate is its own state, not succeeded',
+    );
     assert.equal(state.status, 'succeeded');
     const mail = announcement(state);
     assert.match(mail.text, /^Outcome: succeeded with rejected gates: pypi \(rejected by alice: not this one\)$/m);
     assert.match(mail.html ?? '', /Outcome: succeeded with rejected gates: pypi/);
-    assert.deepEqual(state.gates.map((gate) => [gate.name, gate.status, gate.by]), [['pypi', 'rejected', 'alice'], ['docs', 'approved', 'web-ui']]);
+    assert.deepEqual(
+      state.gates.map((gate) => [gate.name, gate.status, gate.by]),
+      [
+        ['pypi', 'rejected', 'alice'],
+        ['docs', 'approved', 'web-ui'],
+      ],
+    );
   });
 
   it('a gate that times out counts as rejected, after reminders', async function () {
@@ -178,15 +257,24 @@ describe('release workflow (test activities, real dev server)', function () {
       assert.match(String((calls.sendAlert.at(-1)?.[0] as { message: { text: string } }).message.text), /relflow retry /);
       await assert.rejects(operateRelease(testClient(), handle.workflowId, { action: 'abort', by: '' }), /refused: say who acts/);
       failing = false;
-      assert.match(await operateRelease(testClient(), handle.workflowId, { action: 'retry', by: 'carol' }), /retry accepted for stage specs/);
-      await assert.rejects(operateRelease(testClient(), handle.workflowId, { action: 'retry', by: 'carol' }), /refused: release .* is not blocked/);
+      assert.match(
+        await operateRelease(testClient(), handle.workflowId, { action: 'retry', by: 'carol' }),
+        /retry accepted for stage specs/,
+      );
+      await assert.rejects(
+        operateRelease(testClient(), handle.workflowId, { action: 'retry', by: 'carol' }),
+        /refused: release .* is not blocked/,
+      );
       return handle.result();
     });
     assert.equal(state.status, 'succeeded');
     assert.equal(calls.uploadSpecs.length, 4, '3 attempts, then the retry');
     assert.equal(calls.checkoutRepository.length, 2, 'checkout ran once per repository');
     assert.equal(calls.versionRepository.length, 2);
-    assert.deepEqual(state.log.map((entry) => [entry.by, entry.action]), [['carol', 'retry stage specs']]);
+    assert.deepEqual(
+      state.log.map((entry) => [entry.by, entry.action]),
+      [['carol', 'retry stage specs']],
+    );
   });
 
   it('blocked -> retry of the publish stage keeps its approved gate: no second approval, no second waiting mail', async function () {
@@ -215,7 +303,14 @@ describe('release workflow (test activities, real dev server)', function () {
     assert.deepEqual(state.repositories.find((repository) => repository.name === 'core')?.published, ['core-3.4.tar.gz']);
     const subjects = (calls.sendAlert ?? []).map((args) => (args[0] as { message: { subject: string } }).message.subject);
     assert.equal(subjects.filter((subject) => /Waiting for the pypi gate/.test(subject)).length, 1, subjects.join('\n'));
-    assert.deepEqual(state.log.map((entry) => [entry.by, entry.action]), [['alice', 'approved gate pypi'], ['carol', 'retry stage pypi'], ['bob', 'approved gate docs']]);
+    assert.deepEqual(
+      state.log.map((entry) => [entry.by, entry.action]),
+      [
+        ['alice', 'approved gate pypi'],
+        ['carol', 'retry stage pypi'],
+        ['bob', 'approved gate docs'],
+      ],
+    );
   });
 
   it('a missing secret is one failure type, never retried: the stage blocks after one attempt', async function () {
@@ -228,7 +323,10 @@ describe('release workflow (test activities, real dev server)', function () {
     await withWorkers({ taskQueue, activities }, async () => {
       const handle = await startRelease(taskQueue, 'nightly', undefined, fullManifest({ ci: { provider: 'none' } }));
       const blocked = await waitFor(handle, (state) => state.status === 'blocked', 'blocked');
-      assert.equal(blocked.blocked?.error, 'storage.secretAccessKeyEnv: environment variable AWS_SECRET_ACCESS_KEY is not set on the worker');
+      assert.equal(
+        blocked.blocked?.error,
+        'storage.secretAccessKeyEnv: environment variable AWS_SECRET_ACCESS_KEY is not set on the worker',
+      );
       assert.equal(calls.uploadSpecs.length, 1, 'not retried');
       await handle.terminate('test done');
     });
@@ -248,7 +346,10 @@ describe('release workflow (test activities, real dev server)', function () {
     await withWorkers({ taskQueue, activities }, async () => {
       const handle = await startRelease(taskQueue, 'nightly', undefined, manifest);
       await waitFor(handle, (state) => state.blocked?.stage === 'version', 'blocked on version');
-      await assert.rejects(operateRelease(testClient(), handle.workflowId, { action: 'skip', by: 'dan' }), /refused: stage version cannot be skipped/);
+      await assert.rejects(
+        operateRelease(testClient(), handle.workflowId, { action: 'skip', by: 'dan' }),
+        /refused: stage version cannot be skipped/,
+      );
       await operateRelease(testClient(), handle.workflowId, { action: 'abort', by: 'dan', reason: 'bad hook' });
       const state = await handle.result();
       assert.equal(state.status, 'aborted');
@@ -283,6 +384,9 @@ describe('release workflow (test activities, real dev server)', function () {
       const state = await handle.query(releaseStateQuery);
       assert.equal(state.status, 'cancelled');
     });
-    assert.deepEqual(calls.tearDownBuilder.map(([input]) => (input as { machine: { id: string } }).machine.id).sort(), ['machine-agent', 'machine-ui']);
+    assert.deepEqual(calls.tearDownBuilder.map(([input]) => (input as { machine: { id: string } }).machine.id).sort(), [
+      'machine-agent',
+      'machine-ui',
+    ]);
   });
 });

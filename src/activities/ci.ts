@@ -21,7 +21,10 @@ type GithubCi = Extract<Manifest['ci'], { provider: 'github' }>;
 
 const FAILED_CONCLUSIONS = ['failure', 'cancelled', 'timed_out', 'action_required', 'startup_failure'];
 
-/** How long GitHub asks us to wait: Retry-After, or until X-RateLimit-Reset when no requests remain; undefined when it is not a rate limit. */
+/**
+ * How long GitHub asks us to wait: Retry-After, or until X-RateLimit-Reset when no requests remain; undefined
+ * when it is not a rate limit.
+ */
 export function rateLimitWaitMs(response: Pick<Response, 'status' | 'headers'>, now = Date.now()): number | undefined {
   if (response.status !== 403 && response.status !== 429) return undefined;
   const retryAfter = response.headers.get('retry-after');
@@ -48,19 +51,29 @@ async function waitHeartbeating(ms: number, details: unknown): Promise<void> {
  * out (Retry-After, X-RateLimit-Reset) up to `deadline`; 401 and a 403 that is
  * not a rate limit are permanent.
  */
-async function githubPages<T>(ci: GithubCi, token: string | undefined, path: string, field: string, deadline: number): Promise<{ first: Record<string, unknown>; items: T[] }> {
+async function githubPages<T>(
+  ci: GithubCi,
+  token: string | undefined,
+  path: string,
+  field: string,
+  deadline: number,
+): Promise<{ first: Record<string, unknown>; items: T[] }> {
   let url: string | undefined = `${ci.apiUrl.replace(/\/+$/, '')}${path}?per_page=100`;
   let first: Record<string, unknown> | undefined;
   const items: T[] = [];
   while (url) {
-    const response = await fetch(url, { headers: { accept: 'application/vnd.github+json', ...(token ? { authorization: `Bearer ${token}` } : {}) } });
+    const response = await fetch(url, {
+      headers: { accept: 'application/vnd.github+json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    });
     const wait = rateLimitWaitMs(response);
     if (wait !== undefined) {
-      if (Date.now() + wait > deadline) throw new Error(`GitHub API ${path}: rate limited (HTTP ${response.status}) for longer than the CI timeout allows`);
+      if (Date.now() + wait > deadline)
+        throw new Error(`GitHub API ${path}: rate limited (HTTP ${response.status}) for longer than the CI timeout allows`);
       await waitHeartbeating(wait, { rateLimited: path, waitMs: wait });
       continue;
     }
-    if (response.status === 401 || response.status === 403) throw ApplicationFailure.nonRetryable(`GitHub API ${path}: HTTP ${response.status}; check ci.tokenEnv`, 'CiUnauthorized');
+    if (response.status === 401 || response.status === 403)
+      throw ApplicationFailure.nonRetryable(`GitHub API ${path}: HTTP ${response.status}; check ci.tokenEnv`, 'CiUnauthorized');
     if (!response.ok) throw new Error(`GitHub API ${path}: HTTP ${response.status}`);
     const page = (await response.json()) as Record<string, unknown>;
     first ??= page;
@@ -71,20 +84,42 @@ async function githubPages<T>(ci: GithubCi, token: string | undefined, path: str
 }
 
 /** The combined commit status and the check runs of a tag, as one verdict. */
-async function githubVerdict(ci: GithubCi, token: string | undefined, target: CiTarget, deadline: number): Promise<{ result: 'passed' | 'failed' | 'pending'; detail: string }> {
+async function githubVerdict(
+  ci: GithubCi,
+  token: string | undefined,
+  target: CiTarget,
+  deadline: number,
+): Promise<{ result: 'passed' | 'failed' | 'pending'; detail: string }> {
   const ref = encodeURIComponent(target.tag);
   const base = `/repos/${encodeURIComponent(ci.owner)}/${encodeURIComponent(target.repository)}/commits/${ref}`;
   const combined = await githubPages<{ context: string; state: string }>(ci, token, `${base}/status`, 'statuses', deadline);
-  const runs = await githubPages<{ name: string; status: string; conclusion: string | null }>(ci, token, `${base}/check-runs`, 'check_runs', deadline);
-  const status = { state: String(combined.first.state), total_count: Number(combined.first.total_count ?? combined.items.length), statuses: combined.items };
+  const runs = await githubPages<{ name: string; status: string; conclusion: string | null }>(
+    ci,
+    token,
+    `${base}/check-runs`,
+    'check_runs',
+    deadline,
+  );
+  const status = {
+    state: String(combined.first.state),
+    total_count: Number(combined.first.total_count ?? combined.items.length),
+    statuses: combined.items,
+  };
   const checks = { total_count: Number(runs.first.total_count ?? runs.items.length), check_runs: runs.items };
-  const failedStatuses = status.statuses.filter((entry) => entry.state === 'failure' || entry.state === 'error').map((entry) => entry.context);
-  const failedChecks = checks.check_runs.filter((run) => run.status === 'completed' && FAILED_CONCLUSIONS.includes(run.conclusion ?? '')).map((run) => run.name);
-  if (failedStatuses.length + failedChecks.length > 0) return { result: 'failed', detail: `failed: ${[...failedStatuses, ...failedChecks].join(', ')}` };
+  const failedStatuses = status.statuses
+    .filter((entry) => entry.state === 'failure' || entry.state === 'error')
+    .map((entry) => entry.context);
+  const failedChecks = checks.check_runs
+    .filter((run) => run.status === 'completed' && FAILED_CONCLUSIONS.includes(run.conclusion ?? ''))
+    .map((run) => run.name);
+  if (failedStatuses.length + failedChecks.length > 0)
+    return { result: 'failed', detail: `failed: ${[...failedStatuses, ...failedChecks].join(', ')}` };
   const checksDone = checks.check_runs.every((run) => run.status === 'completed');
   const statusDone = status.total_count === 0 || status.state === 'success';
   if (status.total_count + checks.total_count === 0) return { result: 'pending', detail: 'no CI result reported yet' };
-  return checksDone && statusDone ? { result: 'passed', detail: `${status.total_count} statuses, ${checks.total_count} check runs passed` } : { result: 'pending', detail: 'running' };
+  return checksDone && statusDone
+    ? { result: 'passed', detail: `${status.total_count} statuses, ${checks.total_count} check runs passed` }
+    : { result: 'pending', detail: 'running' };
 }
 
 export function createCiActivities(env: NodeJS.ProcessEnv) {
@@ -105,7 +140,11 @@ export function createCiActivities(env: NodeJS.ProcessEnv) {
         const passed = result.code === 0;
         return {
           passed,
-          repositories: input.targets.map((target) => ({ repository: target.repository, result: passed ? 'passed' : 'failed', detail: '' })),
+          repositories: input.targets.map((target) => ({
+            repository: target.repository,
+            result: passed ? 'passed' : 'failed',
+            detail: '',
+          })),
           detail: passed ? 'CI command passed' : `CI command failed (exit ${result.code}): ${lastLines(result.output)}`,
         };
       }
@@ -113,16 +152,26 @@ export function createCiActivities(env: NodeJS.ProcessEnv) {
       const deadline = Date.now() + durationMs(ci.timeout);
       let wait = input.pollMs ?? durationMs(ci.pollEvery);
       for (;;) {
-        const verdicts = await Promise.all(input.targets.map(async (target) => ({ repository: target.repository, ...(await githubVerdict(ci, token, target, deadline)) })));
+        const verdicts = await Promise.all(
+          input.targets.map(async (target) => ({ repository: target.repository, ...(await githubVerdict(ci, token, target, deadline)) })),
+        );
         heartbeat({ pending: verdicts.filter((verdict) => verdict.result === 'pending').length });
         const failed = verdicts.filter((verdict) => verdict.result === 'failed');
         const pending = verdicts.filter((verdict) => verdict.result === 'pending');
         if (failed.length > 0 && pending.length === 0) {
-          return { passed: false, repositories: verdicts, detail: `CI failed on ${failed.map((verdict) => `${verdict.repository} (${verdict.detail})`).join(', ')}` };
+          return {
+            passed: false,
+            repositories: verdicts,
+            detail: `CI failed on ${failed.map((verdict) => `${verdict.repository} (${verdict.detail})`).join(', ')}`,
+          };
         }
         if (pending.length === 0) return { passed: true, repositories: verdicts, detail: `CI passed on ${verdicts.length} repositories` };
         if (Date.now() + wait > deadline) {
-          return { passed: false, repositories: verdicts, detail: `CI timed out after ${ci.timeout} waiting for ${pending.map((verdict) => verdict.repository).join(', ')}` };
+          return {
+            passed: false,
+            repositories: verdicts,
+            detail: `CI timed out after ${ci.timeout} waiting for ${pending.map((verdict) => verdict.repository).join(', ')}`,
+          };
         }
         await new Promise((resolve) => setTimeout(resolve, wait));
         wait = Math.min(wait * 1.5, 5 * 60_000);

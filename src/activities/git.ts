@@ -68,9 +68,11 @@ export interface TagResult {
   created: boolean;
 }
 
-const MISSING_REMOTE = /(does not appear to be a git repository|repository .* not found|Repository not found|Could not read from remote repository|not found)/i;
+const MISSING_REMOTE =
+  /(does not appear to be a git repository|repository .* not found|Repository not found|Could not read from remote repository|not found)/i;
 /** Credentials that git or the server refused: the same token will be refused again. */
-const UNAUTHORIZED = /(Authentication failed|returned error: 40[13]|could not read (Username|Password)|terminal prompts disabled|Permission denied \(publickey|Invalid username or password)/i;
+const UNAUTHORIZED =
+  /(Authentication failed|returned error: 40[13]|could not read (Username|Password)|terminal prompts disabled|Permission denied \(publickey|Invalid username or password)/i;
 const REJECTED_PUSH = /(\[rejected\]|non-fast-forward|fetch first|failed to push some refs|already exists)/i;
 const MAX_PUSH_ATTEMPTS = 5;
 
@@ -91,7 +93,10 @@ export function describeGitFailure(error: unknown, what: string): Error {
     );
   }
   if (error instanceof GitCommandError && UNAUTHORIZED.test(error.message)) {
-    return ApplicationFailure.nonRetryable(`${what}: ${lastLine(error)} (check git.tokenEnv and the token's access to the repository)`, 'GitUnauthorized');
+    return ApplicationFailure.nonRetryable(
+      `${what}: ${lastLine(error)} (check git.tokenEnv and the token's access to the repository)`,
+      'GitUnauthorized',
+    );
   }
   if (error instanceof GitCommandError && MISSING_REMOTE.test(error.message)) {
     return ApplicationFailure.nonRetryable(`${what}: ${lastLine(error)}`, 'GitRemoteNotFound');
@@ -117,7 +122,11 @@ async function isAncestor(git: GitRepo, ancestor: string, descendant: string): P
 }
 
 /** The text files of a commit whose name some rule could match (what the version tool reads), with their modes. */
-export async function candidateFiles(git: Pick<GitRepo, 'raw' | 'rawBytes'>, commit: string, rules: readonly ConcreteRule[]): Promise<(SourceFile & { mode: string })[]> {
+export async function candidateFiles(
+  git: Pick<GitRepo, 'raw' | 'rawBytes'>,
+  commit: string,
+  rules: readonly ConcreteRule[],
+): Promise<(SourceFile & { mode: string })[]> {
   const types = rules.map((rule) => new RegExp(rule.type));
   const entries = (await git.raw(['ls-tree', '-r', '-z', '--long', commit])).split('\0').filter(Boolean);
   const wanted: { path: string; mode: string; object: string }[] = [];
@@ -125,7 +134,8 @@ export async function candidateFiles(git: Pick<GitRepo, 'raw' | 'rawBytes'>, com
     const [meta, path] = entry.split('\t');
     const [mode, type, object, size] = meta.split(/\s+/);
     const name = path.slice(path.lastIndexOf('/') + 1);
-    if (type === 'blob' && Number(size) <= 4 * 1024 * 1024 && types.some((pattern) => pattern.test(name))) wanted.push({ path, mode, object });
+    if (type === 'blob' && Number(size) <= 4 * 1024 * 1024 && types.some((pattern) => pattern.test(name)))
+      wanted.push({ path, mode, object });
   }
   if (wanted.length === 0) return [];
   // One `cat-file --batch` for all of them: "<sha> blob <size>\n<content>\n" each, in order.
@@ -143,7 +153,12 @@ export async function candidateFiles(git: Pick<GitRepo, 'raw' | 'rawBytes'>, com
 }
 
 /** A commit of `changes` on top of `parent`, made in a scratch index (the working copy's own index and files are not touched). */
-async function commitOnTop(git: GitRepo, parent: string, changes: (FileChange & { mode: string })[], input: { author: { name: string; email: string }; message: string }): Promise<string> {
+async function commitOnTop(
+  git: GitRepo,
+  parent: string,
+  changes: (FileChange & { mode: string })[],
+  input: { author: { name: string; email: string }; message: string },
+): Promise<string> {
   const scratch = await mkdtemp(join(tmpdir(), 'relflow-commit-'));
   const index = { GIT_INDEX_FILE: join(scratch, 'index') };
   try {
@@ -156,7 +171,11 @@ async function commitOnTop(git: GitRepo, parent: string, changes: (FileChange & 
     );
     const blobs = (await git.raw(['hash-object', '-w', '--stdin-paths'], undefined, `${paths.join('\n')}\n`)).trim().split('\n');
     await git.raw(['read-tree', parent], index);
-    await git.raw(['update-index', '-z', '--index-info'], index, changes.map((change, number) => `${change.mode} ${blobs[number]}\t${change.path}\0`).join(''));
+    await git.raw(
+      ['update-index', '-z', '--index-info'],
+      index,
+      changes.map((change, number) => `${change.mode} ${blobs[number]}\t${change.path}\0`).join(''),
+    );
     const tree = (await git.raw(['write-tree'], index)).trim();
     return (await git.raw([...identity(input.author), 'commit-tree', tree, '-p', parent, '-m', input.message])).trim();
   } finally {
@@ -166,7 +185,10 @@ async function commitOnTop(git: GitRepo, parent: string, changes: (FileChange & 
 
 async function remoteTagCommit(git: GitRepo, tag: string): Promise<string | undefined> {
   const output = await git.raw(['ls-remote', '--tags', 'origin', `refs/tags/${tag}`, `refs/tags/${tag}^{}`]);
-  const lines = output.split('\n').filter(Boolean).map((line) => line.split('\t'));
+  const lines = output
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => line.split('\t'));
   const peeled = lines.find(([, ref]) => ref === `refs/tags/${tag}^{}`);
   const direct = lines.find(([, ref]) => ref === `refs/tags/${tag}`);
   return (peeled ?? direct)?.[0];
@@ -190,7 +212,10 @@ export function createGitActivities(workspace: GitWorkspace) {
    * Files are read from and written to git objects, with no checkout: nothing
    * in a working tree can go stale, and nothing leaves the machine.
    */
-  async function commitVersionChanges(input: VersionCommitInput, fetch = true): Promise<{ git: GitRepo; start: string; changes: FileChange[]; localHead: string }> {
+  async function commitVersionChanges(
+    input: VersionCommitInput,
+    fetch = true,
+  ): Promise<{ git: GitRepo; start: string; changes: FileChange[]; localHead: string }> {
     const { repository } = input;
     const git = await workingCopy(input, fetch);
     const remoteBuild = await revParse(git, `refs/remotes/origin/${repository.buildBranch}`);
@@ -205,7 +230,15 @@ export function createGitActivities(workspace: GitWorkspace) {
     const files = await candidateFiles(git, start, input.rules);
     const changes = applyVersionRules(repository.name, files, input.rules, input.values);
     const modes = new Map(files.map((file) => [file.path, file.mode]));
-    const localHead = changes.length === 0 ? start : await commitOnTop(git, start, changes.map((change) => ({ ...change, mode: modes.get(change.path) ?? '100644' })), input);
+    const localHead =
+      changes.length === 0
+        ? start
+        : await commitOnTop(
+            git,
+            start,
+            changes.map((change) => ({ ...change, mode: modes.get(change.path) ?? '100644' })),
+            input,
+          );
     await git.raw(['update-ref', `refs/heads/${repository.buildBranch}`, localHead]);
     return { git, start, changes, localHead };
   }
@@ -220,7 +253,10 @@ export function createGitActivities(workspace: GitWorkspace) {
         const git = await workingCopy(input);
         const baseSha = await revParse(git, `refs/remotes/origin/${repository.baseBranch}`);
         if (!baseSha) {
-          throw ApplicationFailure.nonRetryable(`${repository.name}: branch '${repository.baseBranch}' does not exist on ${repository.url}`, 'GitBranchNotFound');
+          throw ApplicationFailure.nonRetryable(
+            `${repository.name}: branch '${repository.baseBranch}' does not exist on ${repository.url}`,
+            'GitBranchNotFound',
+          );
         }
         if (adoptBaseSha && /^[0-9a-f]{40}$/.test(adoptBaseSha) && adoptBaseSha !== baseSha) {
           const build = await revParse(git, `refs/remotes/origin/${repository.buildBranch}`);
@@ -315,7 +351,11 @@ export function createGitActivities(workspace: GitWorkspace) {
       try {
         const git = await workingCopy(input);
         const head = await revParse(git, `refs/remotes/origin/${repository.buildBranch}`);
-        if (!head) throw ApplicationFailure.nonRetryable(`${repository.name}: branch '${repository.buildBranch}' does not exist on ${repository.url}`, 'GitBranchNotFound');
+        if (!head)
+          throw ApplicationFailure.nonRetryable(
+            `${repository.name}: branch '${repository.buildBranch}' does not exist on ${repository.url}`,
+            'GitBranchNotFound',
+          );
         if ((await remoteTagCommit(git, tag)) === head) return { tag, sha: head, created: false };
         await git.raw([...identity(input.author), 'tag', '--force', '--annotate', '-m', input.message, '--', tag, head]);
         await git.raw(['push', '--porcelain', '--force', 'origin', `refs/tags/${tag}:refs/tags/${tag}`]);

@@ -57,7 +57,13 @@ export function runGitBytes(dir: string, args: string[], env: NodeJS.ProcessEnv,
     const child = execFile('git', args, { cwd: dir, env, encoding: 'buffer', maxBuffer: 256 * 1024 * 1024 }, (error, stdout, stderr) => {
       clearInterval(beat);
       const command = args.find((arg, index) => !arg.startsWith('-') && args[index - 1] !== '-c') ?? 'git';
-      if (error) reject(new GitCommandError(command, `git ${command} failed: ${`${stdout.toString('utf8')}\n${stderr.toString('utf8')}`.trim() || error.message}`));
+      if (error)
+        reject(
+          new GitCommandError(
+            command,
+            `git ${command} failed: ${`${stdout.toString('utf8')}\n${stderr.toString('utf8')}`.trim() || error.message}`,
+          ),
+        );
       else resolve(stdout);
     });
     // A git that exits without reading its input closes the pipe: its exit status tells what went wrong.
@@ -122,16 +128,18 @@ export class GitWorkspace {
   async refreshMirror(name: string, url: string, options: GitOptions = {}): Promise<string> {
     const dir = this.mirrorDir(name, url);
     const previous = this.mirrorLocks.get(dir) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(async () => {
-      const env = this.environment({ ...options, url });
-      if (existsSync(join(dir, 'HEAD'))) {
-        await runGit(dir, ['remote', 'update', '--prune'], env);
-      } else {
-        mkdirSync(join(this.root, 'mirrors'), { recursive: true });
-        await runGit(this.root, ['clone', '--mirror', '--quiet', '--', url, dir], env);
-      }
-      return dir;
-    });
+    const next = previous
+      .catch(() => undefined)
+      .then(async () => {
+        const env = this.environment({ ...options, url });
+        if (existsSync(join(dir, 'HEAD'))) {
+          await runGit(dir, ['remote', 'update', '--prune'], env);
+        } else {
+          mkdirSync(join(this.root, 'mirrors'), { recursive: true });
+          await runGit(this.root, ['clone', '--mirror', '--quiet', '--', url, dir], env);
+        }
+        return dir;
+      });
     this.mirrorLocks.set(dir, next);
     try {
       return await next;
@@ -152,7 +160,11 @@ export class GitWorkspace {
       mkdirSync(join(this.root, 'releases', releaseId), { recursive: true });
       const partial = `${dir}.partial-${process.pid}`;
       await rm(partial, { recursive: true, force: true });
-      await runGit(join(this.root, 'releases', releaseId), ['clone', '--reference', mirror, '--no-checkout', '--quiet', '--', url, partial], this.environment({ ...options, url }));
+      await runGit(
+        join(this.root, 'releases', releaseId),
+        ['clone', '--reference', mirror, '--no-checkout', '--quiet', '--', url, partial],
+        this.environment({ ...options, url }),
+      );
       // Rename makes the clone appear whole or not at all, even after a crash mid-clone.
       if (existsSync(join(dir, '.git'))) await rm(partial, { recursive: true, force: true });
       else await rename(partial, dir);
@@ -164,7 +176,18 @@ export class GitWorkspace {
 }
 
 /** What git sees of the worker's environment; the rest (editors, pagers, hooks) stays out. */
-const PASSED_TO_GIT = ['PATH', 'HOME', 'TMPDIR', 'SSH_AUTH_SOCK', 'http_proxy', 'https_proxy', 'no_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY'];
+const PASSED_TO_GIT = [
+  'PATH',
+  'HOME',
+  'TMPDIR',
+  'SSH_AUTH_SOCK',
+  'http_proxy',
+  'https_proxy',
+  'no_proxy',
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'NO_PROXY',
+];
 
 /**
  * Git runs with no terminal prompt and, when the manifest names a token for an
@@ -203,8 +226,16 @@ export function httpOrigin(url: string): string | undefined {
   }
 }
 
-/** The SHAs of these refs on a remote (absent refs are missing from the map; a tag's `^{}` entry is its commit); throws when the remote is not reachable. */
-export async function remoteRefs(url: string, refs: string[], env: NodeJS.ProcessEnv = process.env, tokenEnv?: string): Promise<Map<string, string>> {
+/**
+ * The SHAs of these refs on a remote (absent refs are missing from the map; a tag's `^{}` entry is its commit);
+ * throws when the remote is not reachable.
+ */
+export async function remoteRefs(
+  url: string,
+  refs: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  tokenEnv?: string,
+): Promise<Map<string, string>> {
   const output = await runGit(process.cwd(), ['ls-remote', '--', url, ...refs], gitEnvironment(env, tokenEnv, url));
   const found = new Map<string, string>();
   for (const line of output.split('\n').filter(Boolean)) {

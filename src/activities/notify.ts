@@ -27,9 +27,18 @@ export function createNotifyActivities(env: NodeJS.ProcessEnv) {
     const email = notifications.email;
     if (email?.outbox) {
       const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
-      const info = await transport.sendMail({ from: email.from, to: email.to, subject: message.subject, text: message.text, html: message.html });
+      const info = await transport.sendMail({
+        from: email.from,
+        to: email.to,
+        subject: message.subject,
+        text: message.text,
+        html: message.html,
+      });
       await mkdir(email.outbox, { recursive: true });
-      const file = join(email.outbox, `${new Date().toISOString().replace(/[:.]/g, '-')}-${message.subject.replace(/[^\w.-]+/g, '_').slice(0, 80)}.eml`);
+      const file = join(
+        email.outbox,
+        `${new Date().toISOString().replace(/[:.]/g, '-')}-${message.subject.replace(/[^\w.-]+/g, '_').slice(0, 80)}.eml`,
+      );
       await writeFile(file, info.message as Buffer);
       report.email = file;
     } else if (email?.smtp) {
@@ -42,7 +51,13 @@ export function createNotifyActivities(env: NodeJS.ProcessEnv) {
         auth: user ? { user, pass } : undefined,
         tls: { rejectUnauthorized: env.RELFLOW_SMTP_INSECURE_TLS !== '1' },
       });
-      const info = await transport.sendMail({ from: email.from, to: email.to, subject: message.subject, text: message.text, html: message.html });
+      const info = await transport.sendMail({
+        from: email.from,
+        to: email.to,
+        subject: message.subject,
+        text: message.text,
+        html: message.html,
+      });
       report.email = String(info.messageId);
     }
     for (const webhook of notifications.webhooks) {
@@ -70,7 +85,6 @@ export function createNotifyActivities(env: NodeJS.ProcessEnv) {
   };
 }
 
-
 export function announcement(state: ReleaseState): Message {
   const files = [...state.artifacts.flatMap((artifact) => artifact.files ?? []), ...state.stored];
   const skipped = state.stages.filter((stage) => stage.status === 'skipped');
@@ -79,7 +93,9 @@ export function announcement(state: ReleaseState): Message {
   const results = [
     `Outcome: ${releaseOutcome(state)}`,
     state.ci ? `CI: ${state.ci.passed ? 'passed' : 'failed'} (${state.ci.detail})` : 'CI: not run',
-    state.systemTests ? `System tests: ${state.systemTests.passed ? 'passed' : 'failed'} (${state.systemTests.detail})` : 'System tests: not run',
+    state.systemTests
+      ? `System tests: ${state.systemTests.passed ? 'passed' : 'failed'} (${state.systemTests.detail})`
+      : 'System tests: not run',
     ...state.gates.map((gate) => `Gate ${gate.name}: ${gate.status}${gate.by ? ` by ${gate.by}` : ''}`),
   ];
   const text = [
@@ -89,16 +105,23 @@ export function announcement(state: ReleaseState): Message {
     ...files.map((file) => `  ${file.name}  ${file.file}  ${file.size} bytes  sha256 ${file.sha256}\n    ${file.urls.join('\n    ')}`),
     '',
     'Repositories:',
-    ...state.repositories.map((repository) => `  ${repository.name}  ${repository.tag ?? repository.buildBranch ?? ''}  ${repository.tagSha ?? repository.headSha ?? repository.baseSha ?? ''}`),
+    ...state.repositories.map(
+      (repository) =>
+        `  ${repository.name}  ${repository.tag ?? repository.buildBranch ?? ''}  ${repository.tagSha ?? repository.headSha ?? repository.baseSha ?? ''}`,
+    ),
     '',
     ...results,
     ...(published.length ? ['', 'Published:', ...published.map((line) => `  ${line}`)] : []),
     ...(skipped.length ? ['', 'Skipped stages:', ...skipped.map((stage) => `  ${stage.name}: ${stage.detail ?? ''}`)] : []),
   ].join('\n');
   const rows = files
-    .map((file) => `<tr><td>${escapeHtml(file.name)}</td><td>${file.urls.map((url) => `<a href="${escapeHtml(url)}">${escapeHtml(file.file)}</a>`).join('<br>')}</td><td>${file.size}</td><td><code>${file.sha256}</code></td></tr>`)
+    .map(
+      (file) =>
+        `<tr><td>${escapeHtml(file.name)}</td><td>${file.urls.map((url) => `<a href="${escapeHtml(url)}">${escapeHtml(file.file)}</a>`).join('<br>')}</td><td>${file.size}</td><td><code>${file.sha256}</code></td></tr>`,
+    )
     .join('');
-  const html = `<h2>${escapeHtml(subject)}</h2><table><tr><th>Package</th><th>File</th><th>Size</th><th>sha256</th></tr>${rows}</table>` +
+  const html =
+    `<h2>${escapeHtml(subject)}</h2><table><tr><th>Package</th><th>File</th><th>Size</th><th>sha256</th></tr>${rows}</table>` +
     `<ul>${state.repositories.map((repository) => `<li>${escapeHtml(repository.name)} ${escapeHtml(repository.tag ?? repository.buildBranch ?? '')}</li>`).join('')}</ul>` +
     `<p>${results.map(escapeHtml).join('<br>')}</p>` +
     (published.length ? `<p>Published:<br>${published.map(escapeHtml).join('<br>')}</p>` : '') +

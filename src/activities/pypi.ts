@@ -45,17 +45,23 @@ async function indexDigests(indexUrl: string, project: string): Promise<Map<stri
   const digests = new Map<string, string>();
   if (response.status === 404) return digests;
   if (!response.ok) throw new Error(`PyPI index ${url} answered HTTP ${response.status}`);
-  for (const match of (await response.text()).matchAll(/href="[^"#]*\/([^/"#]+)#sha256=([0-9a-f]{64})"/g)) digests.set(decodeURIComponent(match[1]), match[2]);
+  for (const match of (await response.text()).matchAll(/href="[^"#]*\/([^/"#]+)#sha256=([0-9a-f]{64})"/g))
+    digests.set(decodeURIComponent(match[1]), match[2]);
   return digests;
 }
 
 /** The environment a build and twine see: no secrets, but the pip settings (index, proxy, certificates) of the worker. */
 function toolEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const passed = Object.entries(env).filter(([name]) => /^(PIP_|https?_proxy$|HTTPS?_PROXY$|no_proxy$|NO_PROXY$|SSL_CERT_|REQUESTS_CA_BUNDLE$)/.test(name));
+  const passed = Object.entries(env).filter(([name]) =>
+    /^(PIP_|https?_proxy$|HTTPS?_PROXY$|no_proxy$|NO_PROXY$|SSL_CERT_|REQUESTS_CA_BUNDLE$)/.test(name),
+  );
   return { PATH: env.PATH, HOME: env.HOME, ...Object.fromEntries(passed), PIP_DISABLE_PIP_VERSION_CHECK: '1' };
 }
 
-/** Builds without isolation only for a setuptools backend the Python has (fast, offline); any other backend builds isolated, its requirements from pip's index. */
+/**
+ * Builds without isolation only for a setuptools backend the Python has (fast, offline); any other backend
+ * builds isolated, its requirements from pip's index.
+ */
 async function buildArguments(pythonBin: string, sourceDir: string, env: NodeJS.ProcessEnv): Promise<string[]> {
   const pyproject = await readFile(join(sourceDir, 'pyproject.toml'), 'utf8').catch(() => '');
   const backend = /^\s*build-backend\s*=\s*["']([^"']+)["']/m.exec(pyproject)?.[1];
@@ -101,11 +107,24 @@ export function createPypiActivities(workspace: GitWorkspace, pythonBin: string,
         const base = { ...toolEnvironment(env), SOURCE_DATE_EPOCH: committed };
         const packageDir = join(source, target.packageDir);
         const dist = join(dir, 'dist');
-        const build = await runProcess([pythonBin, '-m', 'build', ...(await buildArguments(pythonBin, packageDir, base)), '--sdist', '--wheel', '--outdir', dist, packageDir], {
-          cwd: dir,
-          env: base,
-          timeoutMs: 30 * 60_000,
-        });
+        const build = await runProcess(
+          [
+            pythonBin,
+            '-m',
+            'build',
+            ...(await buildArguments(pythonBin, packageDir, base)),
+            '--sdist',
+            '--wheel',
+            '--outdir',
+            dist,
+            packageDir,
+          ],
+          {
+            cwd: dir,
+            env: base,
+            timeoutMs: 30 * 60_000,
+          },
+        );
         if (build.code !== 0) throw new Error(`${target.repository.name}: python -m build failed: ${lastLines(build.output)}`);
         const files = (await readdir(dist)).sort();
         const project = await distributionName(pythonBin, dist, files, base);
@@ -115,24 +134,48 @@ export function createPypiActivities(workspace: GitWorkspace, pythonBin: string,
         if (missing.length > 0) {
           // Credentials go through twine's environment variables, never its arguments. (twine's --skip-existing
           // is refused for indexes other than pypi.org: the index itself is asked, before and after.)
-          const upload = await runProcess([pythonBin, '-m', 'twine', 'upload', '--non-interactive', '--disable-progress-bar', '--repository-url', pypi.repositoryUrl, ...missing.map((file) => join(dist, file))], {
-            cwd: dir,
-            env: { ...base, NO_COLOR: '1', TWINE_USERNAME: username ?? '__token__', TWINE_PASSWORD: password ?? '' },
-            timeoutMs: 30 * 60_000,
-          });
+          const upload = await runProcess(
+            [
+              pythonBin,
+              '-m',
+              'twine',
+              'upload',
+              '--non-interactive',
+              '--disable-progress-bar',
+              '--repository-url',
+              pypi.repositoryUrl,
+              ...missing.map((file) => join(dist, file)),
+            ],
+            {
+              cwd: dir,
+              env: { ...base, NO_COLOR: '1', TWINE_USERNAME: username ?? '__token__', TWINE_PASSWORD: password ?? '' },
+              timeoutMs: 30 * 60_000,
+            },
+          );
           // A failed upload may still have stored some files (or an earlier attempt did): the index says what is there.
           const after = await indexDigests(index, project);
           const absent = missing.filter((file) => !after.has(file));
           if (absent.length > 0) {
-            throw new Error(`${target.repository.name}: ${upload.code === 0 ? `${absent.join(', ')} not on ${index}${project}/ after the upload` : `twine upload failed: ${lastLines(upload.output)}`}`);
+            throw new Error(
+              `${target.repository.name}: ${upload.code === 0 ? `${absent.join(', ')} not on ${index}${project}/ after the upload` : `twine upload failed: ${lastLines(upload.output)}`}`,
+            );
           }
           for (const file of missing) {
             if (after.get(file) !== (await sha256File(join(dist, file)))) {
-              throw ApplicationFailure.nonRetryable(`${target.repository.name}: ${file} on ${index}${project}/ has another sha256 than the file built from ${target.sha.slice(0, 12)}`, 'PypiFileDiffers');
+              throw ApplicationFailure.nonRetryable(
+                `${target.repository.name}: ${file} on ${index}${project}/ has another sha256 than the file built from ${target.sha.slice(0, 12)}`,
+                'PypiFileDiffers',
+              );
             }
           }
         }
-        return { repository: target.repository.name, project, indexPage: projectPage(index, project), uploaded: missing, skipped: files.filter((file) => before.has(file)) };
+        return {
+          repository: target.repository.name,
+          project,
+          indexPage: projectPage(index, project),
+          uploaded: missing,
+          skipped: files.filter((file) => before.has(file)),
+        };
       } finally {
         await rm(dir, { recursive: true, force: true });
       }

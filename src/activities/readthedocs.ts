@@ -15,7 +15,12 @@ export interface DocsResult {
 /** ReadTheDocs API v3: trigger a build of the release's version and poll it until it finishes. */
 export function createDocsActivities(env: NodeJS.ProcessEnv) {
   return {
-    async buildDocs(input: { readthedocs: NonNullable<Manifest['readthedocs']>; project: string; version: string; pollMs?: number }): Promise<DocsResult> {
+    async buildDocs(input: {
+      readthedocs: NonNullable<Manifest['readthedocs']>;
+      project: string;
+      version: string;
+      pollMs?: number;
+    }): Promise<DocsResult> {
       const token = readSecret(env, 'readthedocs.tokenEnv', input.readthedocs.tokenEnv) as string;
       const api = input.readthedocs.apiUrl.replace(/\/+$/, '');
       const headers = { authorization: `Token ${token}`, 'content-type': 'application/json' };
@@ -29,7 +34,11 @@ export function createDocsActivities(env: NodeJS.ProcessEnv) {
         if (triggered.status !== 404) break;
         if (!synced) {
           const known = await fetch(`${project}/`, { headers });
-          if (known.status === 404) throw ApplicationFailure.nonRetryable(`ReadTheDocs has no project '${input.project}' (HTTP 404); check repositories[].readthedocs`, 'DocsProjectNotFound');
+          if (known.status === 404)
+            throw ApplicationFailure.nonRetryable(
+              `ReadTheDocs has no project '${input.project}' (HTTP 404); check repositories[].readthedocs`,
+              'DocsProjectNotFound',
+            );
         }
         if (Date.now() + pollMs > deadline) {
           throw ApplicationFailure.nonRetryable(
@@ -48,12 +57,31 @@ export function createDocsActivities(env: NodeJS.ProcessEnv) {
         const state = (await response.json()) as { state: { code: string }; success: boolean | null; error?: string };
         heartbeat({ build: build.id, state: state.state.code });
         if (state.state.code === 'cancelled') {
-          return { project: input.project, version: input.version, buildId: build.id, success: false, detail: `build ${build.id} was cancelled on ReadTheDocs` };
+          return {
+            project: input.project,
+            version: input.version,
+            buildId: build.id,
+            success: false,
+            detail: `build ${build.id} was cancelled on ReadTheDocs`,
+          };
         }
         if (state.state.code === 'finished') {
-          return { project: input.project, version: input.version, buildId: build.id, success: Boolean(state.success), detail: state.success ? 'built' : `failed: ${state.error ?? 'see ReadTheDocs'}` };
+          return {
+            project: input.project,
+            version: input.version,
+            buildId: build.id,
+            success: Boolean(state.success),
+            detail: state.success ? 'built' : `failed: ${state.error ?? 'see ReadTheDocs'}`,
+          };
         }
-        if (Date.now() > deadline) return { project: input.project, version: input.version, buildId: build.id, success: false, detail: `timed out after ${input.readthedocs.timeout}` };
+        if (Date.now() > deadline)
+          return {
+            project: input.project,
+            version: input.version,
+            buildId: build.id,
+            success: false,
+            detail: `timed out after ${input.readthedocs.timeout}`,
+          };
         await new Promise((resolve) => setTimeout(resolve, pollMs));
       }
     },

@@ -15,7 +15,10 @@ export async function isReleaseRunning(client: Client, releaseId: string): Promi
 
 export interface ReapInput {
   ec2: Ec2Settings;
-  /** The manifest's installation (or product); the namespace is the reaper's own. Schedules made before it carry none: they reap nothing. */
+  /**
+   * The manifest's installation (or product); the namespace is the reaper's own. Schedules made before it carry
+   * none: they reap nothing.
+   */
   installation?: string;
   /** Machines younger than this stay (default 15m). */
   grace?: string;
@@ -29,7 +32,11 @@ export function createReaperActivities(env: NodeJS.ProcessEnv) {
       const { client, info } = Context.current();
       // A schedule created before installations were tagged cannot tell this installation's machines from others': it touches none.
       const installation = input.installation ? `${info.workflowNamespace}/${input.installation}` : '(none: recreate the reap schedule)';
-      return reapBuildMachines(input.ec2, env, (releaseId) => isReleaseRunning(client, releaseId), { installation, graceMs: input.grace ? durationMs(input.grace) : undefined, dryRun: input.dryRun });
+      return reapBuildMachines(input.ec2, env, (releaseId) => isReleaseRunning(client, releaseId), {
+        installation,
+        graceMs: input.grace ? durationMs(input.grace) : undefined,
+        dryRun: input.dryRun,
+      });
     },
   };
 }

@@ -11,7 +11,10 @@ export class MissingSecret extends UserError {
   }
 }
 
-/** The value of the environment variable a manifest field names: undefined when the field names none, an error when it names one that is not set. */
+/**
+ * The value of the environment variable a manifest field names: undefined when the field names none, an error
+ * when it names one that is not set.
+ */
 export function readSecret(env: NodeJS.ProcessEnv, field: string, variable: string | undefined): string | undefined {
   if (!variable) return undefined;
   const value = env[variable];

@@ -20,7 +20,12 @@ export interface SpecFile {
 /** types.yaml and every plugin.yaml, read from the version commit and stored under the release's layout. */
 export function createSpecsActivities(workspace: GitWorkspace, env: NodeJS.ProcessEnv) {
   return {
-    async uploadSpecs(input: { releaseId: string; storage: NonNullable<Manifest['storage']>; files: SpecFile[]; tokenEnv?: string }): Promise<StoredFile[]> {
+    async uploadSpecs(input: {
+      releaseId: string;
+      storage: NonNullable<Manifest['storage']>;
+      files: SpecFile[];
+      tokenEnv?: string;
+    }): Promise<StoredFile[]> {
       const scratch = await mkdtemp(join(tmpdir(), 'relflow-specs-'));
       try {
         const stored: StoredFile[] = [];
@@ -28,7 +33,10 @@ export function createSpecsActivities(workspace: GitWorkspace, env: NodeJS.Proce
           const { repository } = spec;
           let content: string;
           try {
-            let git = await workspace.workingCopy(input.releaseId, repository.name, repository.url, { tokenEnv: input.tokenEnv, fetch: false });
+            let git = await workspace.workingCopy(input.releaseId, repository.name, repository.url, {
+              tokenEnv: input.tokenEnv,
+              fetch: false,
+            });
             if (!(await git.raw(['cat-file', '-t', spec.sha]).catch(() => ''))) {
               git = await workspace.workingCopy(input.releaseId, repository.name, repository.url, { tokenEnv: input.tokenEnv });
             }
@@ -38,7 +46,10 @@ export function createSpecsActivities(workspace: GitWorkspace, env: NodeJS.Proce
           }
           const local = join(scratch, `${repository.name}-${spec.path.replace(/\//g, '_')}`);
           await writeFile(local, content);
-          const { skipped: _skipped, ...file } = await storeFile({ storage: input.storage, name: `${repository.name}/${spec.path}`, key: spec.key, path: local }, env);
+          const { skipped: _skipped, ...file } = await storeFile(
+            { storage: input.storage, name: `${repository.name}/${spec.path}`, key: spec.key, path: local },
+            env,
+          );
           stored.push(file);
         }
         return stored;

@@ -18,7 +18,8 @@ export type StorageTarget = ({ type: 's3'; name: string; publicUrl: string } & S
 
 /** The primary store and every mirror, in order. */
 export function storageTargets(storage: StorageSpec): StorageTarget[] {
-  const bucketUrl = (spec: S3Spec) => (spec.endpoint ? `${spec.endpoint.replace(/\/+$/, '')}/${spec.bucket}` : `https://${spec.bucket}.s3.amazonaws.com`);
+  const bucketUrl = (spec: S3Spec) =>
+    spec.endpoint ? `${spec.endpoint.replace(/\/+$/, '')}/${spec.bucket}` : `https://${spec.bucket}.s3.amazonaws.com`;
   return [
     { type: 's3', name: 'storage', ...storage, publicUrl: (storage.publicUrl ?? bucketUrl(storage)).replace(/\/+$/, '') },
     ...storage.mirrors.map((mirror): StorageTarget => (mirror.type === 'directory' ? mirror : { ...mirror, publicUrl: bucketUrl(mirror) })),
@@ -36,7 +37,6 @@ async function md5File(path: string): Promise<string> {
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
-
 
 export function s3Client(spec: S3Spec, env: NodeJS.ProcessEnv): S3Client {
   const accessKeyId = readSecret(env, 'storage.accessKeyIdEnv', spec.accessKeyIdEnv);
@@ -116,7 +116,12 @@ export async function writeStoredText(storage: S3Spec, key: string, body: string
 }
 
 /** Whether every target (the store and each mirror) holds the object at `key` with these bytes. */
-export async function isStoredEverywhere(storage: StorageSpec, key: string, file: Pick<StoredFile, 'sha256' | 'size'>, env: NodeJS.ProcessEnv): Promise<boolean> {
+export async function isStoredEverywhere(
+  storage: StorageSpec,
+  key: string,
+  file: Pick<StoredFile, 'sha256' | 'size'>,
+  env: NodeJS.ProcessEnv,
+): Promise<boolean> {
   for (const target of storageTargets(storage)) {
     if (target.type === 's3') {
       if (!(await s3HoldsObject(s3Client(target, env), target.bucket, key, file.sha256, file.size))) return false;
@@ -188,11 +193,19 @@ export async function storeFile(input: StoreFileInput, env: NodeJS.ProcessEnv): 
 export function createStorageActivities(env: NodeJS.ProcessEnv) {
   return {
     /** artifacts.json: every stored file of the release, beside the artifacts. */
-    async publishArtifactsManifest(input: { storage: StorageSpec; key: string; releaseId: string; files: StoredFile[] }): Promise<StoredFile> {
+    async publishArtifactsManifest(input: {
+      storage: StorageSpec;
+      key: string;
+      releaseId: string;
+      files: StoredFile[];
+    }): Promise<StoredFile> {
       const body = `${JSON.stringify({ release: input.releaseId, files: input.files }, null, 2)}\n`;
       const path = join(tmpdir(), `relflow-${input.releaseId}-artifacts-${process.pid}.json`);
       await writeFile(path, body);
-      const { skipped: _skipped, ...stored } = await storeFile({ storage: input.storage, name: 'artifacts.json', key: input.key, path }, env);
+      const { skipped: _skipped, ...stored } = await storeFile(
+        { storage: input.storage, name: 'artifacts.json', key: input.key, path },
+        env,
+      );
       return stored;
     },
   };

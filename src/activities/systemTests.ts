@@ -32,7 +32,11 @@ export function junitCounts(xml: string): { tests: number; failures: number; ski
 export function createSystemTestActivities(env: NodeJS.ProcessEnv) {
   return {
     /** The configured command gets the artifacts manifest; its exit status and JUnit report decide. */
-    async runSystemTests(input: { systemTests: NonNullable<Manifest['systemTests']>; releaseId: string; files: StoredFile[] }): Promise<SystemTestResult> {
+    async runSystemTests(input: {
+      systemTests: NonNullable<Manifest['systemTests']>;
+      releaseId: string;
+      files: StoredFile[];
+    }): Promise<SystemTestResult> {
       const dir = await mkdtemp(join(tmpdir(), 'relflow-system-tests-'));
       try {
         const manifestPath = join(dir, 'artifacts.json');
@@ -42,11 +46,16 @@ export function createSystemTestActivities(env: NodeJS.ProcessEnv) {
           env: { PATH: env.PATH, HOME: env.HOME, RELFLOW_ARTIFACTS_MANIFEST: manifestPath, RELFLOW_RELEASE_ID: input.releaseId },
           timeoutMs: durationMs(input.systemTests.timeout),
         });
-        const junit = input.systemTests.junit && (isAbsolute(input.systemTests.junit) ? input.systemTests.junit : join(dir, input.systemTests.junit));
+        const junit =
+          input.systemTests.junit && (isAbsolute(input.systemTests.junit) ? input.systemTests.junit : join(dir, input.systemTests.junit));
         const counts = junit && existsSync(junit) ? junitCounts(readFileSync(junit, 'utf8')) : { tests: 0, failures: 0, skipped: 0 };
         const passed = result.code === 0 && counts.failures === 0;
         const summary = `${counts.tests} tests, ${counts.failures} failed, ${counts.skipped} skipped`;
-        return { passed, ...counts, detail: passed ? summary : `system tests failed (exit ${result.code}; ${summary}): ${lastLines(result.output, 3)}` };
+        return {
+          passed,
+          ...counts,
+          detail: passed ? summary : `system tests failed (exit ${result.code}; ${summary}): ${lastLines(result.output, 3)}`,
+        };
       } finally {
         await rm(dir, { recursive: true, force: true });
       }

@@ -16,7 +16,16 @@ import { workerCommand, workerDefaults } from './commands/worker';
 import { formatRelease, formatRuns, htmlReport, markdownReport } from './format';
 import { createNightlySchedule, createReapSchedule, describeSchedule, listSchedules, scheduleAction } from './schedules';
 import type { GateName, ReleaseState } from '../release/model';
-import { decideGate, listReleases, operateRelease, prepareRelease, releaseRuns, releaseState, retagRelease, startPreparedRelease } from './releases';
+import {
+  decideGate,
+  listReleases,
+  operateRelease,
+  prepareRelease,
+  releaseRuns,
+  releaseState,
+  retagRelease,
+  startPreparedRelease,
+} from './releases';
 
 /** Exit codes scripts can rely on. */
 export const EXIT = { done: 0, failed: 1, badInput: 2, waiting: 3 } as const;
@@ -109,18 +118,54 @@ Example:
     .option('--build-task-queue <name>', 'task queue of the build workers (RELFLOW_BUILD_TASK_QUEUE)', defaults.buildTaskQueue)
     .option('--json', 'print the started release as JSON')
     .addHelpText('after', '\nExamples:\n  relflow start nightly -c relflow.yaml\n  relflow start milestone --version 3.4m5 -c relflow.yaml')
-    .action(async (kind: ReleaseKind, options: { config: string; version?: string; pluginsVersion?: string; date?: string; taskQueue: string; buildTaskQueue: string; json?: boolean }) => {
-      const prepared = await prepareRelease({ kind, configFile: options.config, version: options.version, pluginsVersion: options.pluginsVersion, date: options.date, taskQueue: options.taskQueue, buildTaskQueue: options.buildTaskQueue });
-      const { plan, started, state, continues } = await startPreparedRelease(await connectClient(), prepared);
-      if (options.json) {
-        out(JSON.stringify({ releaseId: plan.releaseId, kind: plan.kind, releaseName: plan.releaseName, started, status: state?.status ?? 'running', continues: continues?.runId }));
-      } else if (!started) {
-        out(`${plan.kind} release ${plan.releaseName} (${plan.releaseId}) already succeeded; nothing started\nsee it with: relflow status ${plan.releaseId}`);
-      } else {
-        const again = continues ? ` (run again after a run that ended ${continues.status} at ${continues.closed ?? continues.started}; what it pushed, stored and published is kept, not redone)` : '';
-        out(`started ${plan.kind} release ${plan.releaseName}: ${plan.releaseId}${again}\nwatch it with: relflow status ${plan.releaseId}`);
-      }
-    });
+    .action(
+      async (
+        kind: ReleaseKind,
+        options: {
+          config: string;
+          version?: string;
+          pluginsVersion?: string;
+          date?: string;
+          taskQueue: string;
+          buildTaskQueue: string;
+          json?: boolean;
+        },
+      ) => {
+        const prepared = await prepareRelease({
+          kind,
+          configFile: options.config,
+          version: options.version,
+          pluginsVersion: options.pluginsVersion,
+          date: options.date,
+          taskQueue: options.taskQueue,
+          buildTaskQueue: options.buildTaskQueue,
+        });
+        const { plan, started, state, continues } = await startPreparedRelease(await connectClient(), prepared);
+        if (options.json) {
+          out(
+            JSON.stringify({
+              releaseId: plan.releaseId,
+              kind: plan.kind,
+              releaseName: plan.releaseName,
+              started,
+              status: state?.status ?? 'running',
+              continues: continues?.runId,
+            }),
+          );
+        } else if (!started) {
+          out(
+            `${plan.kind} release ${plan.releaseName} (${plan.releaseId}) already succeeded; nothing started\nsee it with: relflow status ${plan.releaseId}`,
+          );
+        } else {
+          const again = continues
+            ? ` (run again after a run that ended ${continues.status} at ${continues.closed ?? continues.started}; what it pushed, stored and published is kept, not redone)`
+            : '';
+          out(
+            `started ${plan.kind} release ${plan.releaseName}: ${plan.releaseId}${again}\nwatch it with: relflow status ${plan.releaseId}`,
+          );
+        }
+      },
+    );
 
   program
     .command('status')
@@ -146,13 +191,25 @@ Example:
     .option('--date <yyyymmdd>', 'date of a nightly (default: today, UTC)')
     .option('--json', 'print the plan as JSON')
     .addHelpText('after', '\nExample:\n  relflow plan milestone --version 3.4m5 -c relflow.yaml')
-    .action(async (kind: ReleaseKind, options: { config: string; version?: string; pluginsVersion?: string; date?: string; json?: boolean }) => {
-      const report = await planRelease({ kind, configFile: options.config, version: options.version, pluginsVersion: options.pluginsVersion, date: options.date });
-      out(options.json ? JSON.stringify(report, null, 2) : formatPlan(report));
-    });
+    .action(
+      async (kind: ReleaseKind, options: { config: string; version?: string; pluginsVersion?: string; date?: string; json?: boolean }) => {
+        const report = await planRelease({
+          kind,
+          configFile: options.config,
+          version: options.version,
+          pluginsVersion: options.pluginsVersion,
+          date: options.date,
+        });
+        out(options.json ? JSON.stringify(report, null, 2) : formatPlan(report));
+      },
+    );
 
-  const byOption = () => new Option('--by <name>', 'who decides (checked against the gate approvers)').default(process.env.USER ?? 'unknown');
-  for (const [name, approve] of [['approve', true], ['reject', false]] as const) {
+  const byOption = () =>
+    new Option('--by <name>', 'who decides (checked against the gate approvers)').default(process.env.USER ?? 'unknown');
+  for (const [name, approve] of [
+    ['approve', true],
+    ['reject', false],
+  ] as const) {
     program
       .command(name)
       .description(`${name} a gate of a waiting release (the release answers at once, or says why not)`)
@@ -162,7 +219,12 @@ Example:
       .option('--comment <text>', 'why, for the report')
       .addHelpText('after', `\nExample:\n  relflow ${name} cloudify-3.4 pypi --by alice`)
       .action(async (releaseId: string, gate: string, options: { by: string; comment?: string }) => {
-        const state = await decideGate(await connectClient(), releaseId, { gate: gate as GateName, by: options.by, comment: options.comment }, approve);
+        const state = await decideGate(
+          await connectClient(),
+          releaseId,
+          { gate: gate as GateName, by: options.by, comment: options.comment },
+          approve,
+        );
         // The decision was recorded: that is success for this command, a rejection included.
         out(`gate ${state.name} of ${releaseId}: ${state.status} by ${state.by}`);
       });
@@ -192,7 +254,11 @@ Example:
     .addHelpText('after', '\nExample:\n  relflow retag cloudify-3.4m5 --repository cloudify-manager')
     .action(async (releaseId: string, options: { repository: string; by: string; taskQueue: string; force?: boolean }) => {
       const result = await retagRelease(await connectClient(), releaseId, options.repository, options.by, options.taskQueue, options.force);
-      out(result.created ? `tag ${result.tag} of ${options.repository} moved to ${result.sha}` : `tag ${result.tag} of ${options.repository} already at ${result.sha}`);
+      out(
+        result.created
+          ? `tag ${result.tag} of ${options.repository} moved to ${result.sha}`
+          : `tag ${result.tag} of ${options.repository} already at ${result.sha}`,
+      );
     });
 
   program
@@ -217,7 +283,17 @@ Example:
     .action(async (options: { kind?: string; version?: string; status?: string; product?: string; json?: boolean }) => {
       const releases = await listReleases(await connectClient(), options);
       if (options.json) out(JSON.stringify(releases, null, 2));
-      else out(releases.length === 0 ? 'no releases' : releases.map((release) => `${release.releaseId}  ${release.kind}  ${release.version}  ${release.status}  ${release.stage}  ${release.started}  run ${release.runId}`).join('\n'));
+      else
+        out(
+          releases.length === 0
+            ? 'no releases'
+            : releases
+                .map(
+                  (release) =>
+                    `${release.releaseId}  ${release.kind}  ${release.version}  ${release.status}  ${release.stage}  ${release.started}  run ${release.runId}`,
+                )
+                .join('\n'),
+        );
     });
 
   program
@@ -251,10 +327,14 @@ Example:
     .argument('<release-id>', 'the release')
     .option('-o, --output <file>', 'write to a file')
     .addOption(new Option('--format <format>', 'markdown, html or json').choices(['markdown', 'html', 'json']).default('markdown'))
-    .addHelpText('after', '\nExamples:\n  relflow report cloudify-3.4 -o release-3.4.md\n  relflow report cloudify-3.4 --format html -o release-3.4.html')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  relflow report cloudify-3.4 -o release-3.4.md\n  relflow report cloudify-3.4 --format html -o release-3.4.html',
+    )
     .action(async (releaseId: string, options: { output?: string; format: 'markdown' | 'html' | 'json' }) => {
       const state = await releaseState(await connectClient(), releaseId);
-      const report = options.format === 'html' ? htmlReport(state) : options.format === 'json' ? JSON.stringify(state, null, 2) : markdownReport(state);
+      const report =
+        options.format === 'html' ? htmlReport(state) : options.format === 'json' ? JSON.stringify(state, null, 2) : markdownReport(state);
       if (options.output) writeFileSync(options.output, report);
       else out(report);
     });
@@ -266,15 +346,23 @@ Example:
     .option('--dry-run', 'list what would be terminated; terminate nothing')
     .option('--grace <duration>', 'keep machines launched less than this long ago, whatever their release', parseDuration, '15m')
     .option('--json', 'print JSON')
-    .addHelpText('after', '\nExamples:\n  relflow reap -c relflow.yaml --dry-run\n  relflow schedule create reap --cron "*/30 * * * *" -c relflow.yaml   # every 30 minutes')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  relflow reap -c relflow.yaml --dry-run\n  relflow schedule create reap --cron "*/30 * * * *" -c relflow.yaml   # every 30 minutes',
+    )
     .action(async (options: { config: string; dryRun?: boolean; grace: string; json?: boolean }) => {
       const manifest = loadManifest(options.config);
       const settings = temporalSettings();
       const client = await connectClient(settings);
       const installation = installationOf(settings.namespace, manifest);
-      const result = await reapBuildMachines(manifest.ec2, process.env, (releaseId) => isReleaseRunning(client, releaseId), { installation, graceMs: durationMs(options.grace), dryRun: options.dryRun });
+      const result = await reapBuildMachines(manifest.ec2, process.env, (releaseId) => isReleaseRunning(client, releaseId), {
+        installation,
+        graceMs: durationMs(options.grace),
+        dryRun: options.dryRun,
+      });
       if (options.json) return out(JSON.stringify(result, null, 2));
-      const line = (machine: BuildMachine) => `  ${machine.instanceId}  ${machine.releaseId || '(no release)'}  ${machine.artifact}  launched ${machine.launched ?? '-'}`;
+      const line = (machine: BuildMachine) =>
+        `  ${machine.instanceId}  ${machine.releaseId || '(no release)'}  ${machine.artifact}  launched ${machine.launched ?? '-'}`;
       out(
         [
           `${options.dryRun ? 'would terminate' : 'terminated'} ${result.terminated.length} machine(s)${result.terminated.length ? ':' : ''}`,
@@ -287,7 +375,9 @@ Example:
       );
     });
 
-  const schedule = program.command('schedule').description('Temporal Schedules: the nightly, and the build machine reaper (overlapping runs are skipped)');
+  const schedule = program
+    .command('schedule')
+    .description('Temporal Schedules: the nightly, and the build machine reaper (overlapping runs are skipped)');
   schedule
     .command('create')
     .argument('<what>', 'nightly (start the nightly release) or reap (terminate build machines of releases that no longer run)')
@@ -297,16 +387,31 @@ Example:
     .option('--timezone <tz>', 'time zone of the cron expression', 'UTC')
     .option('--grace <duration>', 'reap: keep machines launched less than this long ago', parseDuration, '15m')
     .option('--task-queue <name>', 'task queue of the release workers', defaults.taskQueue)
-    .addHelpText('after', '\nExamples:\n  relflow schedule create nightly --cron "0 2 * * *" -c relflow.yaml\n  relflow schedule create reap --cron "*/30 * * * *" -c relflow.yaml')
-    .action(async (what: string, options: { cron: string; config: string; id?: string; timezone: string; taskQueue: string; grace: string }) => {
-      if (what !== 'nightly' && what !== 'reap') throw new UserError(`schedule create: expected nightly or reap, got '${what}' (milestone, GA and patch releases are started by hand)`);
-      const manifest = loadManifest(options.config);
-      const scheduleId = options.id ?? `${manifest.product}-${what}`;
-      const settings = { scheduleId, cron: options.cron, configFile: options.config, timezone: options.timezone, taskQueue: options.taskQueue, grace: options.grace };
-      const client = await connectClient();
-      await (what === 'nightly' ? createNightlySchedule(client, settings) : createReapSchedule(client, settings));
-      out(`schedule ${scheduleId} created: ${what} at "${options.cron}" (${options.timezone})`);
-    });
+    .addHelpText(
+      'after',
+      '\nExamples:\n  relflow schedule create nightly --cron "0 2 * * *" -c relflow.yaml\n  relflow schedule create reap --cron "*/30 * * * *" -c relflow.yaml',
+    )
+    .action(
+      async (what: string, options: { cron: string; config: string; id?: string; timezone: string; taskQueue: string; grace: string }) => {
+        if (what !== 'nightly' && what !== 'reap')
+          throw new UserError(
+            `schedule create: expected nightly or reap, got '${what}' (milestone, GA and patch releases are started by hand)`,
+          );
+        const manifest = loadManifest(options.config);
+        const scheduleId = options.id ?? `${manifest.product}-${what}`;
+        const settings = {
+          scheduleId,
+          cron: options.cron,
+          configFile: options.config,
+          timezone: options.timezone,
+          taskQueue: options.taskQueue,
+          grace: options.grace,
+        };
+        const client = await connectClient();
+        await (what === 'nightly' ? createNightlySchedule(client, settings) : createReapSchedule(client, settings));
+        out(`schedule ${scheduleId} created: ${what} at "${options.cron}" (${options.timezone})`);
+      },
+    );
   schedule
     .command('list')
     .description('list the schedules with their next and last run')
@@ -314,7 +419,16 @@ Example:
     .addHelpText('after', '\nExample:\n  relflow schedule list --json')
     .action(async (options: { json?: boolean }) => {
       const schedules = await listSchedules(await connectClient());
-      out(options.json ? JSON.stringify(schedules, null, 2) : schedules.map((entry) => `${entry.scheduleId}  ${entry.paused ? 'paused' : 'active'}  next ${entry.nextRun ?? '-'}  last ${entry.recent ?? '-'}`).join('\n') || 'no schedules');
+      out(
+        options.json
+          ? JSON.stringify(schedules, null, 2)
+          : schedules
+              .map(
+                (entry) =>
+                  `${entry.scheduleId}  ${entry.paused ? 'paused' : 'active'}  next ${entry.nextRun ?? '-'}  last ${entry.recent ?? '-'}`,
+              )
+              .join('\n') || 'no schedules',
+      );
     });
   schedule
     .command('describe')
@@ -323,7 +437,20 @@ Example:
     .addHelpText('after', '\nExample:\n  relflow schedule describe cloudify-nightly')
     .action(async (scheduleId: string) => {
       const description = await describeSchedule(await connectClient(), scheduleId);
-      out(JSON.stringify({ scheduleId, paused: description.state.paused, note: description.state.note, spec: description.spec, nextRuns: description.info.nextActionTimes, recent: description.info.recentActions.map((action) => action.action.workflow.workflowId) }, null, 2));
+      out(
+        JSON.stringify(
+          {
+            scheduleId,
+            paused: description.state.paused,
+            note: description.state.note,
+            spec: description.spec,
+            nextRuns: description.info.nextActionTimes,
+            recent: description.info.recentActions.map((action) => action.action.workflow.workflowId),
+          },
+          null,
+          2,
+        ),
+      );
     });
   const scheduleActions = {
     pause: ['stop starting runs until unpaused', ' --note "release freeze"'],
@@ -358,7 +485,10 @@ Example:
     .command('schema')
     .description('write the JSON Schema of the release manifest (for editor completion and checks)')
     .option('-o, --output <file>', 'write to a file instead of standard output')
-    .addHelpText('after', '\nExample:\n  relflow schema -o relflow.schema.json   # then: # yaml-language-server: $schema=relflow.schema.json')
+    .addHelpText(
+      'after',
+      '\nExample:\n  relflow schema -o relflow.schema.json   # then: # yaml-language-server: $schema=relflow.schema.json',
+    )
     .action((options: { output?: string }) => {
       const schema = `${JSON.stringify(manifestJsonSchema(), null, 2)}\n`;
       if (options.output) writeFileSync(options.output, schema);

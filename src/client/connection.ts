@@ -58,7 +58,12 @@ function unreachable(settings: TemporalSettings, error: unknown): UserError {
 
 export async function connectClient(settings: TemporalSettings = temporalSettings()): Promise<Client> {
   try {
-    const connection = await Connection.connect({ address: settings.address, tls: settings.tls, apiKey: settings.apiKey, connectTimeout: '5s' });
+    const connection = await Connection.connect({
+      address: settings.address,
+      tls: settings.tls,
+      apiKey: settings.apiKey,
+      connectTimeout: '5s',
+    });
     return new Client({ connection, namespace: settings.namespace });
   } catch (error) {
     throw unreachable(settings, error);

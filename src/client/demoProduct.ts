@@ -7,7 +7,8 @@ import type { ManifestInput } from '../config/manifest';
 /** A sandbox product shaped like the seed's: Python packages, plugins, types.yaml, a UI with a build, docs, a blueprint. */
 const REPOSITORIES: Record<string, Record<string, string>> = {
   'cloudify-rest-client': {
-    'setup.py': "from setuptools import setup\n\nsetup(\n    name='cloudify-rest-client',\n    version='3.3',\n    packages=['cloudify_rest_client'],\n)\n",
+    'setup.py':
+      "from setuptools import setup\n\nsetup(\n    name='cloudify-rest-client',\n    version='3.3',\n    packages=['cloudify_rest_client'],\n)\n",
     'cloudify_rest_client/__init__.py': "__version__ = '3.3'\n",
   },
   'cloudify-dsl-parser': {
@@ -16,7 +17,8 @@ const REPOSITORIES: Record<string, Record<string, string>> = {
   },
   'cloudify-manager': {
     'setup.py': "from setuptools import setup\n\nsetup(name='cloudify-manager', version='3.3', packages=[])\n",
-    'resources/rest-service/cloudify/types/types.yaml': 'tosca_definitions_version: cloudify_dsl_1_0\nnode_types:\n  cloudify.nodes.Root: {}\n',
+    'resources/rest-service/cloudify/types/types.yaml':
+      'tosca_definitions_version: cloudify_dsl_1_0\nnode_types:\n  cloudify.nodes.Root: {}\n',
   },
   'cloudify-script-plugin': {
     'setup.py': "from setuptools import setup\n\nsetup(name='cloudify-script-plugin', version='1.3', packages=['script_runner'])\n",
@@ -26,7 +28,8 @@ const REPOSITORIES: Record<string, Record<string, string>> = {
   },
   'cloudify-ui': {
     'package.json': '{\n  "name": "cloudify-ui",\n  "version": "3.3.0",\n  "private": true\n}\n',
-    'build.sh': '#!/bin/sh\nset -e\nmkdir -p dist\nnode -e "console.log(require(\'./package.json\').version)" > dist/VERSION\ntar czf cloudify-ui.tgz dist\n',
+    'build.sh':
+      '#!/bin/sh\nset -e\nmkdir -p dist\nnode -e "console.log(require(\'./package.json\').version)" > dist/VERSION\ntar czf cloudify-ui.tgz dist\n',
   },
   'cloudify-docs': {
     'docs/conf.py': "project = u'cloudify'\nversion = '3.3'\nrelease = '3.3'\n",
@@ -42,7 +45,13 @@ export function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', args, {
     cwd,
     encoding: 'utf8',
-    env: { ...process.env, GIT_AUTHOR_NAME: 'Sandbox', GIT_AUTHOR_EMAIL: 'sandbox@example.com', GIT_COMMITTER_NAME: 'Sandbox', GIT_COMMITTER_EMAIL: 'sandbox@example.com' },
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 'Sandbox',
+      GIT_AUTHOR_EMAIL: 'sandbox@example.com',
+      GIT_COMMITTER_NAME: 'Sandbox',
+      GIT_COMMITTER_EMAIL: 'sandbox@example.com',
+    },
   }).trim();
 }
 

@@ -5,7 +5,14 @@ import { publicationLines, releaseOutcome } from '../release/outcome';
 
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
-  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((row) =>
+      row
+        .map((cell, column) => cell.padEnd(widths[column]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 function when(item: ItemState): string {
@@ -42,18 +49,43 @@ export function formatRelease(state: ReleaseState): string {
   }
   const files = [...state.artifacts.flatMap((artifact) => artifact.files ?? []), ...state.stored];
   if (state.artifacts.length > 0) {
-    lines.push('', table([['ARTIFACT', 'STATE', 'MACHINE', 'DETAIL'], ...state.artifacts.map((artifact) => [artifact.name, artifact.status, artifact.machineId ?? '-', artifact.error ?? artifact.detail ?? ''])]));
+    lines.push(
+      '',
+      table([
+        ['ARTIFACT', 'STATE', 'MACHINE', 'DETAIL'],
+        ...state.artifacts.map((artifact) => [
+          artifact.name,
+          artifact.status,
+          artifact.machineId ?? '-',
+          artifact.error ?? artifact.detail ?? '',
+        ]),
+      ]),
+    );
   }
   if (state.gates.length > 0) {
-    lines.push('', table([['GATE', 'STATE', 'BY', 'WHEN'], ...state.gates.map((gate) => [gate.name, gate.status, gate.by ?? '-', gate.decidedAt ?? gate.openedAt ?? ''])]));
+    lines.push(
+      '',
+      table([
+        ['GATE', 'STATE', 'BY', 'WHEN'],
+        ...state.gates.map((gate) => [gate.name, gate.status, gate.by ?? '-', gate.decidedAt ?? gate.openedAt ?? '']),
+      ]),
+    );
     for (const gate of state.gates.filter((candidate) => candidate.status === 'open')) {
       lines.push(`waiting: relflow approve ${state.releaseId} ${gate.name} --by <you>   (or reject)`);
     }
   }
   if (state.blocked) {
-    lines.push('', `BLOCKED on ${state.blocked.stage}: ${state.blocked.error}`, `  relflow retry ${state.releaseId}${state.blocked.skippable ? ` | relflow skip ${state.releaseId}` : ''} | relflow abort ${state.releaseId}`);
+    lines.push(
+      '',
+      `BLOCKED on ${state.blocked.stage}: ${state.blocked.error}`,
+      `  relflow retry ${state.releaseId}${state.blocked.skippable ? ` | relflow skip ${state.releaseId}` : ''} | relflow abort ${state.releaseId}`,
+    );
   }
-  if (files.length > 0) lines.push('', `${countOf(files.length, 'file')} stored${state.stored.some((file) => file.name === 'artifacts.json') ? '; artifacts.json: ' + (state.stored.find((file) => file.name === 'artifacts.json')?.urls[0] ?? '') : ''}`);
+  if (files.length > 0)
+    lines.push(
+      '',
+      `${countOf(files.length, 'file')} stored${state.stored.some((file) => file.name === 'artifacts.json') ? '; artifacts.json: ' + (state.stored.find((file) => file.name === 'artifacts.json')?.urls[0] ?? '') : ''}`,
+    );
   return lines.join('\n');
 }
 
@@ -79,7 +111,15 @@ export function markdownReport(state: ReleaseState): string {
     '',
     '## Repositories',
     ...head(['repository', 'base SHA', 'release commit', 'branch', 'tag']),
-    ...state.repositories.map((repository) => row([repository.name, repository.baseSha ?? '', repository.tagSha ?? repository.headSha ?? '', repository.buildBranch ?? '', repository.tag ?? ''])),
+    ...state.repositories.map((repository) =>
+      row([
+        repository.name,
+        repository.baseSha ?? '',
+        repository.tagSha ?? repository.headSha ?? '',
+        repository.buildBranch ?? '',
+        repository.tag ?? '',
+      ]),
+    ),
     '',
     '## Artifacts',
     ...head(['name', 'file', 'size', 'sha256', 'URLs']),
@@ -88,17 +128,23 @@ export function markdownReport(state: ReleaseState): string {
     '## Results',
     `- CI: ${state.ci ? `${state.ci.passed ? 'passed' : 'failed'} (${state.ci.detail})` : 'not run'}`,
     `- System tests: ${state.systemTests ? `${state.systemTests.passed ? 'passed' : 'failed'} (${state.systemTests.detail})` : 'not run'}`,
-    ...state.gates.map((gate) => `- Gate ${gate.name}: ${gate.status}${gate.by ? ` by ${gate.by} at ${gate.decidedAt}` : ''}${gate.comment ? ` (${gate.comment})` : ''}`),
+    ...state.gates.map(
+      (gate) =>
+        `- Gate ${gate.name}: ${gate.status}${gate.by ? ` by ${gate.by} at ${gate.decidedAt}` : ''}${gate.comment ? ` (${gate.comment})` : ''}`,
+    ),
     '',
     '## Published',
-    ...(publicationLines(state).map((line) => `- ${line}`).join('\n') || '- nothing outside the release storage').split('\n'),
+    ...(
+      publicationLines(state)
+        .map((line) => `- ${line}`)
+        .join('\n') || '- nothing outside the release storage'
+    ).split('\n'),
     '',
     '## Decisions',
     ...(state.log.length ? state.log.map((entry) => `- ${entry.at} ${entry.by}: ${entry.action}`) : ['- none']),
     '',
   ].join('\n');
 }
-
 
 /** The Markdown report as a standalone HTML page (headings, tables, lists; `<br>` in cells kept). */
 export function htmlReport(state: ReleaseState): string {
@@ -118,16 +164,26 @@ export function htmlReport(state: ReleaseState): string {
       body.push(`<li>${escapeHtml(line.slice(2))}</li>`);
     } else if (line.startsWith('|')) {
       if (/^\|( --- \|)+$/.test(line)) continue;
-      const cells = line.slice(2, -2).split(' | ').map((cell) => escapeHtml(cell.replace(/\\\|/g, '|')).replace(/&lt;br&gt;/g, '<br>'));
+      const cells = line
+        .slice(2, -2)
+        .split(' | ')
+        .map((cell) => escapeHtml(cell.replace(/\\\|/g, '|')).replace(/&lt;br&gt;/g, '<br>'));
       const header = lines[index + 1]?.startsWith('| ---');
       const tag = header ? 'th' : 'td';
       if (header) body.push('<table>');
       body.push(`<tr>${cells.map((cell) => `<${tag}>${cell}</${tag}>`).join('')}</tr>`);
       if (!lines[index + 1]?.startsWith('|')) body.push('</table>');
-    } else if (line.trim()) body.push(`<p>${escapeHtml(line).replace(/\*\*(.+?)\*\*/g, '<strong>$1</strong>').replace(/`(.+?)`/g, '<code>$1</code>')}</p>`);
+    } else if (line.trim())
+      body.push(
+        `<p>${escapeHtml(line)
+          .replace(/\*\*(.+?)\*\*/g, '<strong>$1</strong>')
+          .replace(/`(.+?)`/g, '<code>$1</code>')}</p>`,
+      );
   }
   if (inList) body.push('</ul>');
-  return `<!doctype html>\n<html><head><meta charset="utf-8"><title>${escapeHtml(state.releaseId)}</title>` +
+  return (
+    `<!doctype html>\n<html><head><meta charset="utf-8"><title>${escapeHtml(state.releaseId)}</title>` +
     '<style>body{font-family:sans-serif}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;font-size:13px}</style></head>' +
-    `<body>\n${body.join('\n')}\n</body></html>\n`;
+    `<body>\n${body.join('\n')}\n</body></html>\n`
+  );
 }

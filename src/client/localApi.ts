@@ -12,7 +12,9 @@ export interface LocalApi {
   close(): Promise<void>;
 }
 
-export async function startLocalApi(handle: (method: string, path: string, body: string) => { status: number; json?: unknown; headers?: Record<string, string> }): Promise<LocalApi> {
+export async function startLocalApi(
+  handle: (method: string, path: string, body: string) => { status: number; json?: unknown; headers?: Record<string, string> },
+): Promise<LocalApi> {
   const requests: LocalApi['requests'] = [];
   const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {
     let body = '';
@@ -45,13 +47,17 @@ export async function startLocalApi(handle: (method: string, path: string, body:
  * unknown (404) until the project's versions are synced, as after a new tag;
  * with `versions`, only those versions ever exist.
  */
-export function startReadTheDocsApi(results: Record<string, boolean | 'cancelled'>, options: { unsynced?: boolean; versions?: string[] } = {}): Promise<LocalApi> {
+export function startReadTheDocsApi(
+  results: Record<string, boolean | 'cancelled'>,
+  options: { unsynced?: boolean; versions?: string[] } = {},
+): Promise<LocalApi> {
   let next = 100;
   const builds = new Map<number, string>();
   const synced = new Set<string>();
   return startLocalApi((method, path) => {
     const project = /^\/api\/v3\/projects\/([^/]+)\/$/.exec(path);
-    if (method === 'GET' && project) return project[1] in results ? { status: 200, json: { slug: project[1] } } : { status: 404, json: { detail: 'Not found.' } };
+    if (method === 'GET' && project)
+      return project[1] in results ? { status: 200, json: { slug: project[1] } } : { status: 404, json: { detail: 'Not found.' } };
     const sync = /^\/api\/v3\/projects\/([^/]+)\/sync-versions\/$/.exec(path);
     if (method === 'POST' && sync && sync[1] in results) {
       synced.add(sync[1]);
@@ -59,7 +65,8 @@ export function startReadTheDocsApi(results: Record<string, boolean | 'cancelled
     }
     const trigger = /^\/api\/v3\/projects\/([^/]+)\/versions\/([^/]+)\/builds\/$/.exec(path);
     if (method === 'POST' && trigger) {
-      const unknown = (options.unsynced && !synced.has(trigger[1])) || (options.versions && !options.versions.includes(decodeURIComponent(trigger[2])));
+      const unknown =
+        (options.unsynced && !synced.has(trigger[1])) || (options.versions && !options.versions.includes(decodeURIComponent(trigger[2])));
       if (!(trigger[1] in results) || unknown) return { status: 404, json: { detail: 'Not found.' } };
       next += 1;
       builds.set(next, trigger[1]);
@@ -68,8 +75,12 @@ export function startReadTheDocsApi(results: Record<string, boolean | 'cancelled
     const read = /^\/api\/v3\/projects\/([^/]+)\/builds\/(\d+)\/$/.exec(path);
     if (method === 'GET' && read && builds.has(Number(read[2]))) {
       const result = results[builds.get(Number(read[2])) as string];
-      if (result === 'cancelled') return { status: 200, json: { id: Number(read[2]), state: { code: 'cancelled' }, success: null, error: '' } };
-      return { status: 200, json: { id: Number(read[2]), state: { code: 'finished' }, success: result, error: result ? '' : 'Sphinx error' } };
+      if (result === 'cancelled')
+        return { status: 200, json: { id: Number(read[2]), state: { code: 'cancelled' }, success: null, error: '' } };
+      return {
+        status: 200,
+        json: { id: Number(read[2]), state: { code: 'finished' }, success: result, error: result ? '' : 'Sphinx error' },
+      };
     }
     return { status: 404, json: { detail: 'Not found.' } };
   });

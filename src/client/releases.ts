@@ -1,4 +1,11 @@
-import { Client, ServiceError, WorkflowExecutionAlreadyStartedError, WorkflowExecutionInfo, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import {
+  Client,
+  ServiceError,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowExecutionInfo,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
 import { loadManifest } from '../config/loadManifest';
 import { remoteRefs } from '../activities/gitWorkspace';
 import { UserError } from '../config/errors';
@@ -35,13 +42,25 @@ async function checkRemotes(plan: ReleasePlan, tokenEnv?: string): Promise<void>
     plan.repositories.map(async (repository, index) => {
       let refs: Map<string, string>;
       try {
-        refs = await remoteRefs(repository.url, [`refs/heads/${repository.baseBranch}`, `refs/heads/${repository.buildBranch}`, ...(repository.tag ? [`refs/tags/${repository.tag}`] : [])], process.env, tokenEnv);
+        refs = await remoteRefs(
+          repository.url,
+          [
+            `refs/heads/${repository.baseBranch}`,
+            `refs/heads/${repository.buildBranch}`,
+            ...(repository.tag ? [`refs/tags/${repository.tag}`] : []),
+          ],
+          process.env,
+          tokenEnv,
+        );
       } catch (error) {
         const reason = (error instanceof Error ? error.message : String(error)).trim().split('\n').filter(Boolean).slice(-1)[0];
         return `repositories[${index}].url: cannot reach '${repository.url}': ${reason}`;
       }
       if (!refs.has(`refs/heads/${repository.baseBranch}`)) {
-        const hint = plan.kind === 'patch' ? `; a patch is made on a branch you create first, e.g. from the GA tag: git push ${repository.url} ${repository.stream === 'plugins' ? repository.version : repository.version.replace(/\.\d+$/, '')}^{commit}:refs/heads/${repository.baseBranch}` : '';
+        const hint =
+          plan.kind === 'patch'
+            ? `; a patch is made on a branch you create first, e.g. from the GA tag: git push ${repository.url} ${repository.stream === 'plugins' ? repository.version : repository.version.replace(/\.\d+$/, '')}^{commit}:refs/heads/${repository.baseBranch}`
+            : '';
         return `repositories[${index}] (${repository.name}): branch '${repository.baseBranch}' does not exist on ${repository.url}${hint}`;
       }
       if (repository.tag && refs.has(`refs/tags/${repository.tag}`) && !refs.has(`refs/heads/${repository.buildBranch}`)) {
@@ -101,13 +120,17 @@ export async function startRelease(client: Client, options: StartOptions): Promi
 export async function startPreparedRelease(client: Client, { request, plan, taskQueue }: PreparedRelease): Promise<StartResult> {
   const previous = await lastRun(client, plan.releaseId);
   if (previous?.status === 'running' || previous?.status === 'waiting' || previous?.status === 'blocked') {
-    throw new UserError(`release ${plan.releaseId} is already running (${previous.status}, started ${previous.started}); see \`relflow status ${plan.releaseId}\``);
+    throw new UserError(
+      `release ${plan.releaseId} is already running (${previous.status}, started ${previous.started}); see \`relflow status ${plan.releaseId}\``,
+    );
   }
   if (previous?.status === 'succeeded') {
     const state = (await client.workflow.getHandle(plan.releaseId, previous.runId).result()) as ReleaseState;
     return { plan, started: false, state };
   }
-  const adopted: ReleaseRequest = previous ? { ...request, adopt: { runId: previous.runId, baseShas: await checkedOutBases(client, plan.releaseId, previous.runId) } } : request;
+  const adopted: ReleaseRequest = previous
+    ? { ...request, adopt: { runId: previous.runId, baseShas: await checkedOutBases(client, plan.releaseId, previous.runId) } }
+    : request;
   try {
     await client.workflow.start(releaseWorkflow, {
       taskQueue: taskQueue ?? RELEASE_TASK_QUEUE,
@@ -147,12 +170,17 @@ function quoted(value: string): string {
   return `'${value.replace(/['\\]/g, '')}'`;
 }
 
-function runOf(execution: Pick<WorkflowExecutionInfo, 'runId' | 'status' | 'typedSearchAttributes' | 'startTime' | 'closeTime'>): ReleaseRun {
+function runOf(
+  execution: Pick<WorkflowExecutionInfo, 'runId' | 'status' | 'typedSearchAttributes' | 'startTime' | 'closeTime'>,
+): ReleaseRun {
   const temporalStatus = execution.status.name.toLowerCase();
   const attribute = execution.typedSearchAttributes.getAll().find((pair) => pair.key.name === ReleaseStatusKey.name)?.value;
   const ended = execution.status.name !== 'RUNNING';
   // A terminated or timed-out run never wrote its end into the attribute.
-  const status = ended && (!attribute || ['running', 'waiting', 'blocked'].includes(String(attribute))) ? temporalStatus.replace('canceled', 'cancelled') : String(attribute ?? temporalStatus);
+  const status =
+    ended && (!attribute || ['running', 'waiting', 'blocked'].includes(String(attribute)))
+      ? temporalStatus.replace('canceled', 'cancelled')
+      : String(attribute ?? temporalStatus);
   return { runId: execution.runId, status, started: execution.startTime.toISOString(), closed: execution.closeTime?.toISOString() };
 }
 
@@ -173,7 +201,8 @@ async function lastRun(client: Client, releaseId: string): Promise<ReleaseRun | 
     throw error;
   }
   const run = runOf(description);
-  if (description.status.name === 'COMPLETED') run.status = ((await client.workflow.getHandle(releaseId, description.runId).result()) as ReleaseState).status;
+  if (description.status.name === 'COMPLETED')
+    run.status = ((await client.workflow.getHandle(releaseId, description.runId).result()) as ReleaseState).status;
   return run;
 }
 
@@ -277,7 +306,10 @@ export interface ReleaseSummary {
 }
 
 /** Releases found through their search attributes (the Web UI filters by the same ones). */
-export async function listReleases(client: Client, filters: { kind?: string; version?: string; status?: string; product?: string }): Promise<ReleaseSummary[]> {
+export async function listReleases(
+  client: Client,
+  filters: { kind?: string; version?: string; status?: string; product?: string },
+): Promise<ReleaseSummary[]> {
   const clauses = [`WorkflowType = 'releaseWorkflow'`];
   if (filters.kind) clauses.push(`ReleaseKind = ${quoted(filters.kind)}`);
   if (filters.version) clauses.push(`ReleaseVersion = ${quoted(filters.version)}`);
@@ -285,7 +317,8 @@ export async function listReleases(client: Client, filters: { kind?: string; ver
   if (filters.product) clauses.push(`ReleaseProduct = ${quoted(filters.product)}`);
   const result: ReleaseSummary[] = [];
   for await (const execution of client.workflow.list({ query: clauses.join(' AND ') })) {
-    const attribute = (key: { name: string }) => String(execution.typedSearchAttributes.getAll().find((pair) => pair.key.name === key.name)?.value ?? '');
+    const attribute = (key: { name: string }) =>
+      String(execution.typedSearchAttributes.getAll().find((pair) => pair.key.name === key.name)?.value ?? '');
     result.push({
       releaseId: execution.workflowId,
       kind: attribute(ReleaseKindKey),
@@ -300,7 +333,12 @@ export async function listReleases(client: Client, filters: { kind?: string; ver
 }
 
 /** The succeeded release (of any kind, this one included) whose tag of the repository has this name, if any. */
-async function succeededReleaseWithTag(client: Client, product: string, repositoryName: string, tag: string): Promise<{ releaseId: string; closed: string } | undefined> {
+async function succeededReleaseWithTag(
+  client: Client,
+  product: string,
+  repositoryName: string,
+  tag: string,
+): Promise<{ releaseId: string; closed: string } | undefined> {
   const query = `WorkflowType = 'releaseWorkflow' AND ReleaseProduct = ${quoted(product)} AND ReleaseStatus = 'succeeded'`;
   for await (const execution of client.workflow.list({ query })) {
     const result = (await client.workflow.getHandle(execution.workflowId, execution.runId).result()) as ReleaseState;
@@ -320,13 +358,24 @@ export async function releaseRequest(client: Client, releaseId: string): Promise
 }
 
 /** Runs the retag as a workflow of its own on the release workers, so it is recorded and retried like the rest. */
-export async function retagRelease(client: Client, releaseId: string, repositoryName: string, by: string, taskQueue?: string, force = false): Promise<TagResult> {
+export async function retagRelease(
+  client: Client,
+  releaseId: string,
+  repositoryName: string,
+  by: string,
+  taskQueue?: string,
+  force = false,
+): Promise<TagResult> {
   const state = await releaseState(client, releaseId);
   const request = await releaseRequest(client, releaseId);
   const repository = state.repositories.find((candidate) => candidate.name === repositoryName);
   const spec = request.manifest.repositories.find((candidate) => candidate.name === repositoryName);
-  if (!repository || !spec) throw new UserError(`release ${releaseId} has no repository '${repositoryName}'; it has ${state.repositories.map((candidate) => candidate.name).join(', ')}`);
-  if (!repository.tag || !repository.buildBranch) throw new UserError(`${repositoryName} has no tag in release ${releaseId} (patches are not tagged)`);
+  if (!repository || !spec)
+    throw new UserError(
+      `release ${releaseId} has no repository '${repositoryName}'; it has ${state.repositories.map((candidate) => candidate.name).join(', ')}`,
+    );
+  if (!repository.tag || !repository.buildBranch)
+    throw new UserError(`${repositoryName} has no tag in release ${releaseId} (patches are not tagged)`);
   const owner = force ? undefined : await succeededReleaseWithTag(client, state.product, repositoryName, repository.tag);
   if (owner) {
     throw new UserError(
@@ -341,7 +390,16 @@ export async function retagRelease(client: Client, releaseId: string, repository
     args: [
       {
         releaseId,
-        repository: { name: spec.name, url: spec.url, mainBranch: spec.branch, baseBranch: repository.buildBranch, buildBranch: repository.buildBranch, tag: repository.tag, stream: spec.stream, version: repository.tag },
+        repository: {
+          name: spec.name,
+          url: spec.url,
+          mainBranch: spec.branch,
+          baseBranch: repository.buildBranch,
+          buildBranch: repository.buildBranch,
+          tag: repository.tag,
+          stream: spec.stream,
+          version: repository.tag,
+        },
         tag: repository.tag,
         message: `Retag ${repository.tag} by ${by}`,
         author: request.manifest.git.author,

@@ -18,7 +18,10 @@ export interface NightlyScheduleOptions extends ScheduleOptions {
 }
 
 /** Creates a schedule; one that exists already is a user error that says how to replace it. */
-async function createSchedule(client: Client, options: ScheduleOptions & { action: ScheduleOptionsAction; memo?: Record<string, unknown> }): Promise<string> {
+async function createSchedule(
+  client: Client,
+  options: ScheduleOptions & { action: ScheduleOptionsAction; memo?: Record<string, unknown> },
+): Promise<string> {
   try {
     await client.schedule.create({
       scheduleId: options.scheduleId,
@@ -29,7 +32,9 @@ async function createSchedule(client: Client, options: ScheduleOptions & { actio
     });
   } catch (error) {
     if (error instanceof Error && /already (exists|running)/i.test(error.message)) {
-      throw new UserError(`schedule '${options.scheduleId}' already exists; delete it first (relflow schedule delete ${options.scheduleId})`);
+      throw new UserError(
+        `schedule '${options.scheduleId}' already exists; delete it first (relflow schedule delete ${options.scheduleId})`,
+      );
     }
     throw error;
   }
@@ -42,22 +47,41 @@ async function createSchedule(client: Client, options: ScheduleOptions & { actio
  * the schedule (update the schedule after editing it).
  */
 export async function createNightlySchedule(client: Client, options: NightlyScheduleOptions): Promise<string> {
-  const { request, plan } = await prepareRelease({ kind: 'nightly', configFile: options.configFile, buildTaskQueue: options.buildTaskQueue });
+  const { request, plan } = await prepareRelease({
+    kind: 'nightly',
+    configFile: options.configFile,
+    buildTaskQueue: options.buildTaskQueue,
+  });
   // The schedule's runs take the date of their own start.
   const { date: _date, ...scheduled } = request;
   return createSchedule(client, {
     ...options,
-    action: { type: 'startWorkflow', workflowType: releaseWorkflow, workflowId: `${plan.product}-nightly`, taskQueue: options.taskQueue ?? RELEASE_TASK_QUEUE, args: [scheduled] },
+    action: {
+      type: 'startWorkflow',
+      workflowType: releaseWorkflow,
+      workflowId: `${plan.product}-nightly`,
+      taskQueue: options.taskQueue ?? RELEASE_TASK_QUEUE,
+      args: [scheduled],
+    },
     memo: { manifestFile: options.configFile },
   });
 }
 
 /** A Temporal Schedule that runs the reaper over the manifest's EC2 settings. */
-export async function createReapSchedule(client: Client, options: ScheduleOptions & { configFile: string; grace?: string }): Promise<string> {
+export async function createReapSchedule(
+  client: Client,
+  options: ScheduleOptions & { configFile: string; grace?: string },
+): Promise<string> {
   const manifest = loadManifest(options.configFile);
   return createSchedule(client, {
     ...options,
-    action: { type: 'startWorkflow', workflowType: reapWorkflow, workflowId: `${manifest.product}-reap`, taskQueue: options.taskQueue ?? RELEASE_TASK_QUEUE, args: [{ ec2: manifest.ec2, installation: manifest.installation ?? manifest.product, grace: options.grace }] },
+    action: {
+      type: 'startWorkflow',
+      workflowType: reapWorkflow,
+      workflowId: `${manifest.product}-reap`,
+      taskQueue: options.taskQueue ?? RELEASE_TASK_QUEUE,
+      args: [{ ec2: manifest.ec2, installation: manifest.installation ?? manifest.product, grace: options.grace }],
+    },
     memo: { manifestFile: options.configFile },
   });
 }
@@ -71,7 +95,12 @@ export async function describeSchedule(client: Client, scheduleId: string): Prom
   }
 }
 
-export async function scheduleAction(client: Client, scheduleId: string, action: 'pause' | 'unpause' | 'trigger' | 'delete', note?: string): Promise<void> {
+export async function scheduleAction(
+  client: Client,
+  scheduleId: string,
+  action: 'pause' | 'unpause' | 'trigger' | 'delete',
+  note?: string,
+): Promise<void> {
   await describeSchedule(client, scheduleId);
   const handle = client.schedule.getHandle(scheduleId);
   if (action === 'pause') await handle.pause(note);

@@ -121,7 +121,7 @@ export function loadManifest(file: string): Manifest {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new UserError(`${file}: cannot read the manifest (${code === 'ENOENT' ? 'no such file' : code ?? String(error)})`);
+    throw new UserError(`${file}: cannot read the manifest (${code === 'ENOENT' ? 'no such file' : (code ?? String(error))})`);
   }
   return parseManifest(text, file);
 }

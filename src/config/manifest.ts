@@ -7,14 +7,10 @@ import { DEFAULT_EC2_POLL_INTERVAL, DEFAULT_SPEC_LAYOUT } from './defaults';
  * variable an activity reads when it runs.
  */
 
-const name = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a name of letters, digits, ".", "_" or "-" (e.g. cloudify-rest-client)');
+const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a name of letters, digits, ".", "_" or "-" (e.g. cloudify-rest-client)');
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'the name of an environment variable (e.g. GITHUB_TOKEN)');
 const email = z.string().regex(/^[^@\s]+@[^@\s]+$/, 'an email address such as release@example.com');
-const duration = z
-  .string()
-  .regex(/^\d+(ms|s|m|h|d)$/, 'a duration such as 90s, 30m, 12h or 3d');
+const duration = z.string().regex(/^\d+(ms|s|m|h|d)$/, 'a duration such as 90s, 30m, 12h or 3d');
 const gitUrl = z
   .string()
   .min(1)
@@ -69,7 +65,9 @@ const repository = z
     typesYaml: z.string().optional().describe('path of types.yaml inside the repository'),
     specName: name
       .optional()
-      .describe("the name in the spec URL (spec/<name>/<version>/types.yaml): default the product for types.yaml, the repository name without '<product>-' for plugin.yaml"),
+      .describe(
+        "the name in the spec URL (spec/<name>/<version>/types.yaml): default the product for types.yaml, the repository name without '<product>-' for plugin.yaml",
+      ),
     versionRules: z.array(versionRule).optional().describe('rules for this repository, instead of the top-level ones'),
   })
   .strict();
@@ -91,7 +89,10 @@ const artifact = z
       })
       .strict()
       .optional(),
-    vagrant: z.object({ directory: z.string().min(1) }).strict().optional(),
+    vagrant: z
+      .object({ directory: z.string().min(1) })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -112,15 +113,17 @@ const mirror = z.discriminatedUnion('type', [
 
 const storage = s3Target
   .extend({
-    layout: z
+    layout: z.string().default('org/{{ product }}/{{ version_version_base }}/{{ release_dir }}/{{ file }}').describe('object key template'),
+    nightlyLayout: z
       .string()
-      .default('org/{{ product }}/{{ version_version_base }}/{{ release_dir }}/{{ file }}')
-      .describe('object key template'),
-    nightlyLayout: z.string().default('org/{{ product }}/nightly/{{ date }}/{{ file }}').describe('object key template of nightlies; the date keeps each nightly\'s files apart'),
+      .default('org/{{ product }}/nightly/{{ date }}/{{ file }}')
+      .describe("object key template of nightlies; the date keeps each nightly's files apart"),
     specLayout: z
       .string()
       .default(DEFAULT_SPEC_LAYOUT)
-      .describe('object key template of types.yaml and plugin.yaml: where the import URLs the version rules write point (spec_name, yaml_version, file, ...)'),
+      .describe(
+        'object key template of types.yaml and plugin.yaml: where the import URLs the version rules write point (spec_name, yaml_version, file, ...)',
+      ),
     publicUrl: z.string().url().optional().describe('the URL the stored files are downloaded from; the bucket URL when absent'),
     md5: z.boolean().default(false).describe('also write .md5 files beside the .sha256 ones'),
     mirrors: z.array(mirror).default([]),
@@ -141,7 +144,9 @@ export const manifestSchema = z
     product: name,
     installation: name
       .optional()
-      .describe('this relflow installation: its EC2 build machines are tagged <namespace>/<installation> and `relflow reap` touches only those (default: the product)'),
+      .describe(
+        'this relflow installation: its EC2 build machines are tagged <namespace>/<installation> and `relflow reap` touches only those (default: the product)',
+      ),
     versions: z
       .object({
         core: z.string().regex(/^\d+\.\d+$/, 'X.Y, the core version in development (e.g. 3.5)'),
@@ -192,7 +197,7 @@ export const manifestSchema = z
         endpoint: z.string().url().optional().describe('an EC2-compatible endpoint; AWS when absent'),
         accessKeyIdEnv: envName.optional(),
         secretAccessKeyEnv: envName.optional(),
-        pollInterval: duration.default(DEFAULT_EC2_POLL_INTERVAL).describe('how often a build waits to look for its machine\'s result'),
+        pollInterval: duration.default(DEFAULT_EC2_POLL_INTERVAL).describe("how often a build waits to look for its machine's result"),
       })
       .strict()
       .default({})

@@ -11,7 +11,10 @@ export function releaseOutcome(state: Pick<ReleaseState, 'status' | 'stages'>): 
 export function publicationLines(state: Pick<ReleaseState, 'repositories'>): string[] {
   const pypi = state.repositories
     .filter((repository) => repository.published?.length)
-    .map((repository) => `PyPI: ${repository.name}: ${(repository.published ?? []).join(', ')}${repository.publishedAt ? ` (${repository.publishedAt})` : ''}`);
+    .map(
+      (repository) =>
+        `PyPI: ${repository.name}: ${(repository.published ?? []).join(', ')}${repository.publishedAt ? ` (${repository.publishedAt})` : ''}`,
+    );
   const docs = state.repositories
     .filter((repository) => repository.docs)
     .map((repository) =>

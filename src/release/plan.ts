@@ -2,15 +2,7 @@ import { DEFAULT_SPEC_LAYOUT } from '../config/defaults';
 import type { Manifest, RepositorySpec } from '../config/manifest';
 import { UserError } from '../config/errors';
 import { renderTemplate, TemplateValues } from './template';
-import {
-  checkVersionForms,
-  parseReleaseVersion,
-  pluginsVersion,
-  ProductVersion,
-  ReleaseKind,
-  versionForms,
-  VersionForms,
-} from './version';
+import { checkVersionForms, parseReleaseVersion, pluginsVersion, ProductVersion, ReleaseKind, versionForms, VersionForms } from './version';
 
 export interface RepositoryPlan {
   name: string;
@@ -62,7 +54,10 @@ function releaseDir(version: ProductVersion): string {
   return pre && pre.label !== 'dev' ? `${pre.label}${pre.number}-RELEASE` : 'ga-RELEASE';
 }
 
-export function templateValues(plan: Pick<ReleasePlan, 'product' | 'kind' | 'releaseName' | 'version' | 'forms'>, date?: string): TemplateValues {
+export function templateValues(
+  plan: Pick<ReleasePlan, 'product' | 'kind' | 'releaseName' | 'version' | 'forms'>,
+  date?: string,
+): TemplateValues {
   const { version, forms } = plan;
   return {
     product: plan.product,
@@ -99,20 +94,30 @@ function gitRefName(name: string, where: string): string {
     name.includes('@{') ||
     name.includes('//') ||
     name === '@' ||
+    // eslint-disable-next-line no-control-regex -- git refuses control characters in ref names; so do we
     /[\x00-\x20\x7f~^:?*[\\]/.test(name) ||
     name.split('/').some((part) => part.startsWith('.'));
   if (bad) throw new UserError(`${where}: '${name}' is not a valid git branch or tag name`);
   return name;
 }
 
-function repositoryPlan(repository: RepositorySpec, manifest: Manifest, plan: Omit<ReleasePlan, 'repositories'>, date: string | undefined, plugins: VersionForms): RepositoryPlan {
+function repositoryPlan(
+  repository: RepositorySpec,
+  manifest: Manifest,
+  plan: Omit<ReleasePlan, 'repositories'>,
+  date: string | undefined,
+  plugins: VersionForms,
+): RepositoryPlan {
   const values = {
     ...templateValues(plan, date),
     repository: repository.name,
     main_branch: repository.branch,
     version: repository.stream === 'plugins' ? plugins.yaml_plugins_version : plan.forms.yaml_core_version,
   };
-  const buildBranch = gitRefName(renderTemplate(manifest.naming.branch[plan.kind], values, `naming.branch.${plan.kind}`), `naming.branch.${plan.kind}`);
+  const buildBranch = gitRefName(
+    renderTemplate(manifest.naming.branch[plan.kind], values, `naming.branch.${plan.kind}`),
+    `naming.branch.${plan.kind}`,
+  );
   const tag =
     plan.kind === 'patch'
       ? undefined
@@ -163,7 +168,15 @@ export function buildReleasePlan(manifest: Manifest, input: PlanInput): ReleaseP
   const forms = versionForms(version, plugins);
   checkVersionForms(forms);
   const releaseName = input.kind === 'nightly' ? `nightly-${input.date}` : forms.yaml_core_version;
-  const base = { releaseId: releaseIdOf(manifest.product, releaseName), product: manifest.product, kind: input.kind, releaseName, version, forms, date: input.date };
+  const base = {
+    releaseId: releaseIdOf(manifest.product, releaseName),
+    product: manifest.product,
+    kind: input.kind,
+    releaseName,
+    version,
+    forms,
+    date: input.date,
+  };
   const commitMessage = renderTemplate(manifest.naming.commitMessage, templateValues(base, input.date), 'naming.commitMessage');
   const partial = { ...base, commitMessage };
   const plan: ReleasePlan = {
@@ -186,7 +199,8 @@ export function dateStamp(date: Date): string {
 export function releasedTagAdvice(repository: Pick<RepositoryPlan, 'stream' | 'version' | 'tag'>, kind: ReleaseKind): string {
   const [major, minor] = repository.version.split(/[.a-z]/i).map(Number);
   const next = Number.isInteger(major) && Number.isInteger(minor) ? `${major}.${minor + 1}` : '<next version>';
-  if (kind === 'nightly') return `the nightly tag '${repository.tag}' was already pushed by another nightly of that date; pass another --date`;
+  if (kind === 'nightly')
+    return `the nightly tag '${repository.tag}' was already pushed by another nightly of that date; pass another --date`;
   if (repository.stream === 'plugins') {
     return `the plugins version ${repository.version} was already released; pass --plugins-version ${next} or bump versions.plugins in the manifest`;
   }
@@ -218,13 +232,18 @@ export function specPlacements(plan: ReleasePlan, manifest: Manifest): SpecPlace
       .map(([path, specName]) => {
         const file = path.slice(path.lastIndexOf('/') + 1);
         const values = { ...repositoryTemplateValues(plan, manifest, repository), spec_name: specName, file };
-        const key = renderTemplate(manifest.storage?.specLayout ?? DEFAULT_SPEC_LAYOUT, values, 'storage.specLayout').replace(/\/{2,}/g, '/').replace(/^\//, '');
+        const key = renderTemplate(manifest.storage?.specLayout ?? DEFAULT_SPEC_LAYOUT, values, 'storage.specLayout')
+          .replace(/\/{2,}/g, '/')
+          .replace(/^\//, '');
         return { repository: spec.name, path, key, url: publicUrl && `${publicUrl}/${key}` };
       });
   });
 }
 
-/** `<namespace>/<installation>`: what the build machines of one relflow installation are tagged with (the product when the manifest names no installation). */
+/**
+ * `<namespace>/<installation>`: what the build machines of one relflow installation are tagged with (the product
+ * when the manifest names no installation).
+ */
 export function installationOf(namespace: string, manifest: Pick<Manifest, 'installation' | 'product'>): string {
   return `${namespace}/${manifest.installation ?? manifest.product}`;
 }

@@ -35,28 +35,81 @@ function rule(description: string, fields: Omit<ConcreteRule, 'description' | 'p
 /** Built-in rules for the common files, so a manifest rarely writes regexes. */
 export const PRESETS: Record<VersionPreset, ConcreteRule[]> = {
   'setup.py': [
-    rule('setup.py version', { type: '^setup\\.py$', match: `\\bversion\\s*=\\s*['"][^'"]*['"]`, replace: QUOTED_VALUE, with: '{{ python_version }}', check: 'pep440' }),
+    rule('setup.py version', {
+      type: '^setup\\.py$',
+      match: `\\bversion\\s*=\\s*['"][^'"]*['"]`,
+      replace: QUOTED_VALUE,
+      with: '{{ python_version }}',
+      check: 'pep440',
+    }),
   ],
   'pyproject.toml': [
-    rule('pyproject.toml [project] version', { type: '^pyproject\\.toml$', match: '^version\\s*=\\s*"[^"]*"', replace: '(?<=")[^"]*(?=")', with: '{{ python_version }}', check: 'pep440' }),
+    rule('pyproject.toml [project] version', {
+      type: '^pyproject\\.toml$',
+      match: '^version\\s*=\\s*"[^"]*"',
+      replace: '(?<=")[^"]*(?=")',
+      with: '{{ python_version }}',
+      check: 'pep440',
+    }),
   ],
   __version__: [
-    rule('__version__ in Python modules', { type: '^(__init__|__version__|_version|version)\\.py$', match: `^__version__\\s*=\\s*['"][^'"]*['"]`, replace: QUOTED_VALUE, with: '{{ python_version }}', check: 'pep440' }),
+    rule('__version__ in Python modules', {
+      type: '^(__init__|__version__|_version|version)\\.py$',
+      match: `^__version__\\s*=\\s*['"][^'"]*['"]`,
+      replace: QUOTED_VALUE,
+      with: '{{ python_version }}',
+      check: 'pep440',
+    }),
   ],
   'package.json': [
-    rule('package.json version', { type: '^package\\.json$', match: '^ {2}"version"\\s*:\\s*"[^"]*"', replace: '(?<=:\\s*")[^"]*(?=")', with: '{{ version_file_version }}' }),
+    rule('package.json version', {
+      type: '^package\\.json$',
+      match: '^ {2}"version"\\s*:\\s*"[^"]*"',
+      replace: '(?<=:\\s*")[^"]*(?=")',
+      with: '{{ version_file_version }}',
+    }),
   ],
   'plugin.yaml': [
-    rule('plugin.yaml package_version', { type: '^plugin\\.yaml$', match: `package_version:\\s*['"]?[^'"\\s]+['"]?`, replace: `(?<=:\\s*['"]?)[^'"\\s]+`, with: '{{ yaml_plugins_version }}' }),
-    rule('plugin.yaml package_source archive URL', { type: '^plugin\\.yaml$', match: 'package_source:\\s*\\S+/archive/[^/\\s]+\\.(zip|tar\\.gz)', replace: '(?<=/archive/)[^/\\s]+?(?=\\.(zip|tar\\.gz)$)', with: '{{ yaml_version }}' }),
+    rule('plugin.yaml package_version', {
+      type: '^plugin\\.yaml$',
+      match: `package_version:\\s*['"]?[^'"\\s]+['"]?`,
+      replace: `(?<=:\\s*['"]?)[^'"\\s]+`,
+      with: '{{ yaml_plugins_version }}',
+    }),
+    rule('plugin.yaml package_source archive URL', {
+      type: '^plugin\\.yaml$',
+      match: 'package_source:\\s*\\S+/archive/[^/\\s]+\\.(zip|tar\\.gz)',
+      replace: '(?<=/archive/)[^/\\s]+?(?=\\.(zip|tar\\.gz)$)',
+      with: '{{ yaml_version }}',
+    }),
   ],
   'types.yaml': [
-    rule('types.yaml import URLs', { type: '\\.ya?ml$', match: 'https?://[^\\s\'"]+/spec/[^/\\s\'"]+/[^/\\s\'"]+/types\\.yaml', replace: '[^/]+(?=/types\\.yaml$)', with: '{{ yaml_core_version }}' }),
-    rule('plugin.yaml import URLs', { type: '\\.ya?ml$', match: 'https?://[^\\s\'"]+/spec/[^/\\s\'"]+/[^/\\s\'"]+/plugin\\.yaml', replace: '[^/]+(?=/plugin\\.yaml$)', with: '{{ yaml_plugins_version }}' }),
+    rule('types.yaml import URLs', {
+      type: '\\.ya?ml$',
+      match: 'https?://[^\\s\'"]+/spec/[^/\\s\'"]+/[^/\\s\'"]+/types\\.yaml',
+      replace: '[^/]+(?=/types\\.yaml$)',
+      with: '{{ yaml_core_version }}',
+    }),
+    rule('plugin.yaml import URLs', {
+      type: '\\.ya?ml$',
+      match: 'https?://[^\\s\'"]+/spec/[^/\\s\'"]+/[^/\\s\'"]+/plugin\\.yaml',
+      replace: '[^/]+(?=/plugin\\.yaml$)',
+      with: '{{ yaml_plugins_version }}',
+    }),
   ],
   'sphinx-conf.py': [
-    rule('Sphinx conf.py version', { type: '^conf\\.py$', match: `^version\\s*=\\s*u?['"][^'"]*['"]`, replace: QUOTED_VALUE, with: '{{ major }}.{{ minor }}' }),
-    rule('Sphinx conf.py release', { type: '^conf\\.py$', match: `^release\\s*=\\s*u?['"][^'"]*['"]`, replace: QUOTED_VALUE, with: '{{ yaml_core_version }}' }),
+    rule('Sphinx conf.py version', {
+      type: '^conf\\.py$',
+      match: `^version\\s*=\\s*u?['"][^'"]*['"]`,
+      replace: QUOTED_VALUE,
+      with: '{{ major }}.{{ minor }}',
+    }),
+    rule('Sphinx conf.py release', {
+      type: '^conf\\.py$',
+      match: `^release\\s*=\\s*u?['"][^'"]*['"]`,
+      replace: QUOTED_VALUE,
+      with: '{{ yaml_core_version }}',
+    }),
   ],
   blueprint: [
     rule('manager blueprint package URLs', {
@@ -74,7 +127,12 @@ export const PRESETS: Record<VersionPreset, ConcreteRule[]> = {
     }),
   ],
   VERSION: [
-    rule('VERSION file', { type: '^VERSION$', match: '"version"\\s*:\\s*"[^"]*"', replace: '(?<=:\\s*")[^"]*(?=")', with: '{{ version_file_version }}' }),
+    rule('VERSION file', {
+      type: '^VERSION$',
+      match: '"version"\\s*:\\s*"[^"]*"',
+      replace: '(?<=:\\s*")[^"]*(?=")',
+      with: '{{ version_file_version }}',
+    }),
   ],
 };
 
@@ -83,7 +141,19 @@ export function concreteRules(rules: readonly VersionRule[], field = 'versionRul
   return rules.flatMap((entry, index) =>
     'preset' in entry
       ? PRESETS[entry.preset].map((preset) => ({ ...preset, required: entry.required, origin: `${field}[${index}]` }))
-      : [{ description: entry.description || entry.type, type: entry.type, path: entry.path, excluded: entry.excluded, match: entry.match, replace: entry.replace, with: entry.with, required: entry.required, origin: `${field}[${index}]` }],
+      : [
+          {
+            description: entry.description || entry.type,
+            type: entry.type,
+            path: entry.path,
+            excluded: entry.excluded,
+            match: entry.match,
+            replace: entry.replace,
+            with: entry.with,
+            required: entry.required,
+            origin: `${field}[${index}]`,
+          },
+        ],
   );
 }
 
@@ -149,7 +219,12 @@ function basename(path: string): string {
  * not valid, or a rewritten file no longer parses. Idempotent by construction:
  * a second run over its own output changes nothing.
  */
-export function applyVersionRules(repository: string, files: readonly SourceFile[], rules: readonly ConcreteRule[], values: TemplateValues): FileChange[] {
+export function applyVersionRules(
+  repository: string,
+  files: readonly SourceFile[],
+  rules: readonly ConcreteRule[],
+  values: TemplateValues,
+): FileChange[] {
   const templateContext = ruleValues(values);
   const changes = new Map<string, FileChange>();
   for (const [index, current] of rules.entries()) {

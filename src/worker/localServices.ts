@@ -33,7 +33,11 @@ export function motoEndpoint(): Promise<string> {
 export async function startPypiServer(packagesDir: string): Promise<string> {
   mkdirSync(packagesDir, { recursive: true });
   const port = await freePort();
-  await startServer([pythonTool(ensureTools(), 'pypi-server'), 'run', '-i', '127.0.0.1', '-p', String(port), '-a', '.', '-P', '.', packagesDir], port, 'pypiserver');
+  await startServer(
+    [pythonTool(ensureTools(), 'pypi-server'), 'run', '-i', '127.0.0.1', '-p', String(port), '-a', '.', '-P', '.', packagesDir],
+    port,
+    'pypiserver',
+  );
   return `http://127.0.0.1:${port}`;
 }
 

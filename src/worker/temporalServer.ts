@@ -29,7 +29,16 @@ export interface DevServer {
 const SEARCH_ATTRIBUTE_TYPE: Record<string, string> = { KEYWORD: 'Keyword', TEXT: 'Text', INT: 'Int', DATETIME: 'Datetime' };
 
 export function devServerArgs(options: DevServerOptions): string[] {
-  const args = ['server', 'start-dev', '--ip', options.ip ?? '127.0.0.1', '--port', String(options.port), '--namespace', options.namespace ?? 'default'];
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    options.ip ?? '127.0.0.1',
+    '--port',
+    String(options.port),
+    '--namespace',
+    options.namespace ?? 'default',
+  ];
   args.push('--log-format', 'pretty', '--log-level', 'warn');
   if (options.dbFile) args.push('--db-filename', options.dbFile);
   if (options.uiPort) args.push('--ui-port', String(options.uiPort));
@@ -72,7 +81,9 @@ export function freePort(): Promise<number> {
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
   const ip = options.ip ?? '127.0.0.1';
   if (await isPortOpen(ip, options.port)) {
-    throw new UserError(`port ${options.port} on ${ip} is already in use; is another Temporal server running? (set TEMPORAL_ADDRESS to use it)`);
+    throw new UserError(
+      `port ${options.port} on ${ip} is already in use; is another Temporal server running? (set TEMPORAL_ADDRESS to use it)`,
+    );
   }
   if (options.dbFile) mkdirSync(dirname(options.dbFile), { recursive: true });
   const logFd = options.log && options.log !== 'ignore' ? openSync(options.log, 'a') : undefined;
@@ -88,7 +99,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   });
   const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
   while (!(await isPortOpen(ip, options.port))) {
-    if (exited) throw new UserError(`the Temporal dev server (${options.temporalCli}) ${exited} before it listened on ${ip}:${options.port}`);
+    if (exited)
+      throw new UserError(`the Temporal dev server (${options.temporalCli}) ${exited} before it listened on ${ip}:${options.port}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new UserError(`the Temporal dev server did not listen on ${ip}:${options.port} within ${options.startTimeoutMs ?? 60_000} ms`);

@@ -60,16 +60,25 @@ export function workerPython(env: NodeJS.ProcessEnv = process.env): WorkerPython
       : ['python3', 'PATH; no tools environment (npm run bootstrap) and no RELFLOW_PYTHON'];
   const probe = spawnSync(
     python,
-    ['-c', 'import importlib.metadata as m\nfor name in ("build", "twine"):\n    try: print(name, m.version(name))\n    except Exception: print(name, "-")'],
+    [
+      '-c',
+      'import importlib.metadata as m\nfor name in ("build", "twine"):\n    try: print(name, m.version(name))\n    except Exception: print(name, "-")',
+    ],
     { encoding: 'utf8', env: { PATH: env.PATH ?? '' } },
   );
   if (probe.status !== 0) return { python, source, problem: 'does not run', versions: '' };
-  const found = probe.stdout.trim().split('\n').map((line) => line.split(' '));
+  const found = probe.stdout
+    .trim()
+    .split('\n')
+    .map((line) => line.split(' '));
   const missing = found.filter(([, version]) => version === '-').map(([name]) => name);
   return {
     python,
     source,
     problem: missing.length > 0 ? `lacks ${missing.join(' and ')}` : undefined,
-    versions: found.filter(([, version]) => version !== '-').map(([name, version]) => `${name} ${version}`).join(', '),
+    versions: found
+      .filter(([, version]) => version !== '-')
+      .map(([name, version]) => `${name} ${version}`)
+      .join(', '),
   };
 }

@@ -51,8 +51,12 @@ export interface RunningWorkers {
 }
 
 /** Release and build workers in this process, sharing one workflow bundle. */
-export async function startWorkers(settings: Omit<WorkerSettings, 'taskQueue'>, taskQueues = [RELEASE_TASK_QUEUE, BUILD_TASK_QUEUE]): Promise<RunningWorkers> {
-  const workflowBundle = settings.workflowBundle ?? (await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: quietBundlerLogger }));
+export async function startWorkers(
+  settings: Omit<WorkerSettings, 'taskQueue'>,
+  taskQueues = [RELEASE_TASK_QUEUE, BUILD_TASK_QUEUE],
+): Promise<RunningWorkers> {
+  const workflowBundle =
+    settings.workflowBundle ?? (await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: quietBundlerLogger }));
   const workers = await Promise.all(taskQueues.map((taskQueue) => createReleaseWorker({ ...settings, taskQueue, workflowBundle })));
   const running = workers.map((worker) => worker.run());
   return {

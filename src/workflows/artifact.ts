@@ -19,14 +19,20 @@ export interface ArtifactResult {
  */
 async function awaitMachineBuild(request: BuildRequest & { machine: Machine }): Promise<StoredFile[]> {
   const poll = durationMs(request.ec2?.pollInterval ?? DEFAULT_EC2_POLL_INTERVAL);
-  const checkMachineBuild = activity('checkMachineBuild', { scheduleToCloseTimeout: request.timeoutMs, retry: { initialInterval: poll, maximumInterval: poll } });
+  const checkMachineBuild = activity('checkMachineBuild', {
+    scheduleToCloseTimeout: request.timeoutMs,
+    retry: { initialInterval: poll, maximumInterval: poll },
+  });
   try {
     return await checkMachineBuild(request);
   } catch (error) {
     if (isCancellation(error)) throw error;
     // The build timeout ends the looks: the last one's "still building" is the cause, the retry state says why.
     if (error instanceof ActivityFailure && error.retryState === 'TIMEOUT') {
-      throw ApplicationFailure.nonRetryable(`${request.artifact.name}: machine ${request.machine.id} reported nothing within ${request.artifact.timeout}`, 'BuildTimeout');
+      throw ApplicationFailure.nonRetryable(
+        `${request.artifact.name}: machine ${request.machine.id} reported nothing within ${request.artifact.timeout}`,
+        'BuildTimeout',
+      );
     }
     throw error;
   }

@@ -28,7 +28,8 @@ export class Gates {
     const gate = this.release.gate(decision.gate);
     if (!gate || gate.status === 'closed') return `gate ${decision.gate} is not open (the release is at stage ${this.release.state.stage})`;
     if (gate.status === 'skipped') return `gate ${decision.gate} does not apply to this release`;
-    if (gate.status !== 'open') return `gate ${decision.gate} was already decided: ${gate.status}${gate.by ? ` by ${gate.by}` : ''} at ${gate.decidedAt}`;
+    if (gate.status !== 'open')
+      return `gate ${decision.gate} was already decided: ${gate.status}${gate.by ? ` by ${gate.by}` : ''} at ${gate.decidedAt}`;
     if (gate.approvers.length > 0 && !gate.approvers.includes(decision.by)) {
       return `${decision.by} may not decide gate ${decision.gate}; approvers: ${gate.approvers.join(', ')}`;
     }
@@ -48,7 +49,10 @@ export class Gates {
   private decide(decision: GateDecision, status: 'approved' | 'rejected'): GateState {
     const gate = this.release.gate(decision.gate) as GateState;
     Object.assign(gate, { status, by: decision.by, comment: decision.comment, decidedAt: new Date().toISOString() });
-    this.release.record(decision.by, `${status === 'approved' ? 'approved' : 'rejected'} gate ${decision.gate}${decision.comment ? `: ${decision.comment}` : ''}`);
+    this.release.record(
+      decision.by,
+      `${status === 'approved' ? 'approved' : 'rejected'} gate ${decision.gate}${decision.comment ? `: ${decision.comment}` : ''}`,
+    );
     return gate;
   }
 

@@ -27,7 +27,8 @@ export class OperatorControls {
   }
 
   problem(command: OperatorCommand): string | undefined {
-    if (!command || !['retry', 'skip', 'abort'].includes(command.action)) return `unknown action '${command?.action}': expected retry, skip or abort`;
+    if (!command || !['retry', 'skip', 'abort'].includes(command.action))
+      return `unknown action '${command?.action}': expected retry, skip or abort`;
     if (!command.by) return 'say who acts (by)';
     const blocked = this.release.state.blocked;
     if (!blocked || this.pending) {
@@ -43,7 +44,10 @@ export class OperatorControls {
     await condition(() => this.pending !== undefined);
     const command = this.pending as OperatorCommand;
     this.pending = undefined;
-    this.release.record(command.by, `${command.action} stage ${this.release.state.blocked?.stage}${command.reason ? `: ${command.reason}` : ''}`);
+    this.release.record(
+      command.by,
+      `${command.action} stage ${this.release.state.blocked?.stage}${command.reason ? `: ${command.reason}` : ''}`,
+    );
     return command;
   }
 }

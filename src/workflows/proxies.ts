@@ -25,7 +25,13 @@ export const PERMANENT_FAILURES = [
   'BuildTimeout',
 ];
 
-const RETRY: RetryPolicy = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 3, nonRetryableErrorTypes: PERMANENT_FAILURES };
+const RETRY: RetryPolicy = {
+  initialInterval: '1 second',
+  backoffCoefficient: 2,
+  maximumInterval: '1 minute',
+  maximumAttempts: 3,
+  nonRetryableErrorTypes: PERMANENT_FAILURES,
+};
 const DEFAULT: ActivityOptions = { startToCloseTimeout: '1 hour', heartbeatTimeout: '2 minutes', retry: RETRY };
 /** Idempotent and heartbeating while git runs: retried more. */
 const GIT: ActivityOptions = { ...DEFAULT, retry: { ...RETRY, maximumAttempts: 5 } };
@@ -53,10 +59,22 @@ export const ACTIVITY_OPTIONS: Record<keyof ReleaseActivities, ActivityOptions> 
   sendAlert: { startToCloseTimeout: '2 minutes', retry: RETRY },
   announceRelease: { ...DEFAULT, startToCloseTimeout: '5 minutes' },
   // Build activities: their start-to-close is the artifact's timeout plus ten minutes, their heartbeat the release's (artifact workflow).
-  findStoredBuild: { ...DEFAULT, retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumAttempts: 3, nonRetryableErrorTypes: PERMANENT_FAILURES } },
-  provisionBuilder: { ...DEFAULT, retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumAttempts: 3, nonRetryableErrorTypes: PERMANENT_FAILURES } },
-  buildArtifact: { ...DEFAULT, retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumAttempts: 3, nonRetryableErrorTypes: PERMANENT_FAILURES } },
-  tearDownBuilder: { ...DEFAULT, retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumAttempts: 3, nonRetryableErrorTypes: PERMANENT_FAILURES } },
+  findStoredBuild: {
+    ...DEFAULT,
+    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumAttempts: 3, nonRetryableErrorTypes: PERMANENT_FAILURES },
+  },
+  provisionBuilder: {
+    ...DEFAULT,
+    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumAttempts: 3, nonRetryableErrorTypes: PERMANENT_FAILURES },
+  },
+  buildArtifact: {
+    ...DEFAULT,
+    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumAttempts: 3, nonRetryableErrorTypes: PERMANENT_FAILURES },
+  },
+  tearDownBuilder: {
+    ...DEFAULT,
+    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumAttempts: 3, nonRetryableErrorTypes: PERMANENT_FAILURES },
+  },
   // One look at a machine; the artifact workflow sets the poll interval as the retry interval and the build timeout as schedule-to-close.
   checkMachineBuild: { startToCloseTimeout: '10 minutes', retry: { backoffCoefficient: 1, nonRetryableErrorTypes: PERMANENT_FAILURES } },
   reapBuildMachines: { ...DEFAULT, startToCloseTimeout: '10 minutes' },

@@ -1,7 +1,17 @@
 import { setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ReleaseKind } from '../release/version';
 import { ReleaseKindKey, ReleaseProductKey, ReleaseStageKey, ReleaseStatusKey, ReleaseVersionKey } from './searchAttributes';
-import { ArtifactState, GateName, GateState, ItemState, ReleaseState, ReleaseStatus, RepositoryState, StageName, STAGES } from '../release/model';
+import {
+  ArtifactState,
+  GateName,
+  GateState,
+  ItemState,
+  ReleaseState,
+  ReleaseStatus,
+  RepositoryState,
+  StageName,
+  STAGES,
+} from '../release/model';
 import { releaseStateQuery } from './api';
 
 function now(): string {

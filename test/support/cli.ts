@@ -12,7 +12,11 @@ export const RELFLOW_BIN = join(projectRoot, 'bin', 'relflow');
 
 /** Runs the real `relflow` executable, as a person or a script would. */
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): CliResult {
-  const result = spawnSync(process.execPath, [RELFLOW_BIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000 });
+  const result = spawnSync(process.execPath, [RELFLOW_BIN, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: 120_000,
+  });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 

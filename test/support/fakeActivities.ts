@@ -13,7 +13,13 @@ export function fakeActivities(overrides: Partial<Record<keyof ReleaseActivities
   const record = (name: string, args: unknown[]) => {
     (calls[name] ??= []).push(args);
   };
-  const file = (name: string): StoredFile => ({ name, file: `${name}.tgz`, size: 10, sha256: 'ab'.repeat(32), urls: [`http://storage/${name}.tgz`] });
+  const file = (name: string): StoredFile => ({
+    name,
+    file: `${name}.tgz`,
+    size: 10,
+    sha256: 'ab'.repeat(32),
+    urls: [`http://storage/${name}.tgz`],
+  });
   const defaults: Record<string, (...args: never[]) => Promise<unknown>> = {
     checkoutRepository: async () => ({ baseSha: 'a'.repeat(40), warm: false }),
     versionRepository: async () => ({ headSha: 'b'.repeat(40), changedFiles: ['setup.py'], committed: true }),
@@ -22,12 +28,25 @@ export function fakeActivities(overrides: Partial<Record<keyof ReleaseActivities
     uploadSpecs: async () => [file('types.yaml')],
     publishArtifactsManifest: async () => file('artifacts.json'),
     runSystemTests: async () => ({ passed: true, tests: 3, failures: 0, skipped: 1, detail: '3 tests, 0 failed, 1 skipped' }),
-    publishPythonPackage: async (input: never) => ({ repository: (input as { target: { repository: { name: string } } }).target.repository.name, uploaded: ['x.whl'], skipped: [] }),
-    buildDocs: async (input: never) => ({ project: (input as { project: string }).project, version: '3.4', buildId: 1, success: true, detail: 'built' }),
+    publishPythonPackage: async (input: never) => ({
+      repository: (input as { target: { repository: { name: string } } }).target.repository.name,
+      uploaded: ['x.whl'],
+      skipped: [],
+    }),
+    buildDocs: async (input: never) => ({
+      project: (input as { project: string }).project,
+      version: '3.4',
+      buildId: 1,
+      success: true,
+      detail: 'built',
+    }),
     sendAlert: async () => ({ webhooks: [] }),
     announceRelease: async () => ({ email: '<id@test>', webhooks: [] }),
     findStoredBuild: async () => undefined,
-    provisionBuilder: async (request: never) => ({ id: `machine-${(request as { artifact: { name: string } }).artifact.name}`, builder: 'local' }),
+    provisionBuilder: async (request: never) => ({
+      id: `machine-${(request as { artifact: { name: string } }).artifact.name}`,
+      builder: 'local',
+    }),
     buildArtifact: async (request: never) => [file((request as { artifact: { name: string } }).artifact.name)],
     tearDownBuilder: async () => undefined,
     retagRepository: async (input: never) => ({ tag: (input as { tag: string }).tag, sha: 'c'.repeat(40), created: true }),

@@ -29,7 +29,11 @@ export async function startGithubApi(states: Record<string, CiState>, options: G
       limited -= 1;
       return options.rateLimited.style === '429'
         ? { status: 429, json: { message: 'Too Many Requests' }, headers: { 'retry-after': '1' } }
-        : { status: 403, json: { message: 'API rate limit exceeded' }, headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.ceil(Date.now() / 1000) + 1) } };
+        : {
+            status: 403,
+            json: { message: 'API rate limit exceeded' },
+            headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.ceil(Date.now() / 1000) + 1) },
+          };
     }
     const url = new URL(pathAndQuery, 'http://github.local');
     const match = /^\/repos\/[^/]+\/([^/]+)\/commits\/[^/]+\/(status|check-runs)$/.exec(url.pathname);
@@ -44,13 +48,21 @@ export async function startGithubApi(states: Record<string, CiState>, options: G
       for (let index = (page - 1) * perPage; index < Math.min(page * perPage, total); index += 1) items.push(all(index));
       return items;
     };
-    const headers: Record<string, string> = page * perPage < total ? { link: `<${base}${url.pathname}?per_page=${perPage}&page=${page + 1}>; rel="next"` } : {};
+    const headers: Record<string, string> =
+      page * perPage < total ? { link: `<${base}${url.pathname}?per_page=${perPage}&page=${page + 1}>; rel="next"` } : {};
     if (match[2] === 'status') {
-      const statuses = pageOf((index) => (index < padding ? { context: `lint-${index}`, state: 'success' } : { context: 'travis-ci', state }));
+      const statuses = pageOf((index) =>
+        index < padding ? { context: `lint-${index}`, state: 'success' } : { context: 'travis-ci', state },
+      );
       return { status: 200, json: { state, total_count: total, statuses }, headers };
     }
-    const ownRun = state === 'pending' ? { name: 'unit', status: 'in_progress', conclusion: null } : { name: 'unit', status: 'completed', conclusion: state === 'success' ? 'success' : 'failure' };
-    const checkRuns = pageOf((index) => (index < padding ? { name: `check-${index}`, status: 'completed', conclusion: 'success' } : ownRun));
+    const ownRun =
+      state === 'pending'
+        ? { name: 'unit', status: 'in_progress', conclusion: null }
+        : { name: 'unit', status: 'completed', conclusion: state === 'success' ? 'success' : 'failure' };
+    const checkRuns = pageOf((index) =>
+      index < padding ? { name: `check-${index}`, status: 'completed', conclusion: 'success' } : ownRun,
+    );
     return { status: 200, json: { total_count: total, check_runs: checkRuns }, headers };
   });
   base = api.url;

@@ -23,13 +23,18 @@ export interface GitHttpServer {
  * as GitHub takes it). `redirect` answers paths under a prefix with a 301 to
  * another server, as a host does for a moved repository.
  */
-export async function startGitHttpServer(root: string, options: { token?: string; redirect?: { prefix: string; to: string } } = {}): Promise<GitHttpServer> {
+export async function startGitHttpServer(
+  root: string,
+  options: { token?: string; redirect?: { prefix: string; to: string } } = {},
+): Promise<GitHttpServer> {
   const seen: SeenRequest[] = [];
   const server: Server = createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://localhost');
     seen.push({ method: request.method ?? 'GET', path: url.pathname, authorization: request.headers.authorization });
     if (options.redirect && url.pathname.startsWith(options.redirect.prefix)) {
-      response.writeHead(301, { Location: `${options.redirect.to}${url.pathname.slice(options.redirect.prefix.length)}${url.search}` }).end();
+      response
+        .writeHead(301, { Location: `${options.redirect.to}${url.pathname.slice(options.redirect.prefix.length)}${url.search}` })
+        .end();
       return;
     }
     if (options.token && !authorized(request, options.token)) {

@@ -17,13 +17,24 @@ export interface PlayedMachine {
  * would at boot. The builds it runs sleep off this machine's CPU, as remote
  * builds do.
  */
-export function playMachines(client: EC2Client, pollMs = 250, accept: (tags: Record<string, string>) => boolean = () => true): { stop(): Promise<PlayedMachine[]> } {
+export function playMachines(
+  client: EC2Client,
+  pollMs = 250,
+  accept: (tags: Record<string, string>) => boolean = () => true,
+): { stop(): Promise<PlayedMachine[]> } {
   const machines = new Map<string, PlayedMachine>();
   const running: Promise<void>[] = [];
   let stopped = false;
   const loop = (async () => {
     while (!stopped) {
-      const response = await client.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag-key', Values: ['relflow:release'] }, { Name: 'instance-state-name', Values: ['running'] }] }));
+      const response = await client.send(
+        new DescribeInstancesCommand({
+          Filters: [
+            { Name: 'tag-key', Values: ['relflow:release'] },
+            { Name: 'instance-state-name', Values: ['running'] },
+          ],
+        }),
+      );
       for (const instance of (response.Reservations ?? []).flatMap((reservation) => reservation.Instances ?? [])) {
         const instanceId = instance.InstanceId as string;
         if (machines.has(instanceId) || !accept(Object.fromEntries((instance.Tags ?? []).map((tag) => [tag.Key, tag.Value])))) continue;
@@ -33,7 +44,11 @@ export function playMachines(client: EC2Client, pollMs = 250, accept: (tags: Rec
         const script = Buffer.from(attribute.UserData?.Value ?? '', 'base64').toString('utf8');
         running.push(
           new Promise<void>((resolve) => {
-            const child = spawn('sh', ['-c', script], { cwd: mkdtempSync(join(tmpdir(), 'relflow-machine-')), stdio: 'ignore', env: { PATH: process.env.PATH, HOME: process.env.HOME } });
+            const child = spawn('sh', ['-c', script], {
+              cwd: mkdtempSync(join(tmpdir(), 'relflow-machine-')),
+              stdio: 'ignore',
+              env: { PATH: process.env.PATH, HOME: process.env.HOME },
+            });
             child.on('close', () => {
               machine.endedAt = Date.now();
               resolve();

@@ -19,7 +19,10 @@ interface Shared {
 let shared: Shared | undefined;
 
 export async function startTestServer(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } } });
+  Runtime.install({
+    logger: new DefaultLogger('ERROR'),
+    telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
+  });
   const tools = ensureTools();
   const log = join(tempDir('temporal'), 'server.log');
   let server: DevServer | undefined;
@@ -65,7 +68,10 @@ export function testClient(): Client {
 
 export async function workflowBundle(): Promise<WorkerOptions['workflowBundle']> {
   const state = current();
-  state.bundle ??= await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error } as never });
+  state.bundle ??= await bundleWorkflowCode({
+    workflowsPath: workflowsPath(),
+    logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error } as never,
+  });
   return state.bundle;
 }
 
@@ -95,7 +101,9 @@ export async function createTestWorker(options: TestWorkerOptions): Promise<Work
     namespace: 'default',
     taskQueue: options.taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: options.activities ?? createActivities({ workspaceDir: options.workspaceDir ?? tempDir('workspace'), env: options.env, pythonBin: options.pythonBin }),
+    activities:
+      options.activities ??
+      createActivities({ workspaceDir: options.workspaceDir ?? tempDir('workspace'), env: options.env, pythonBin: options.pythonBin }),
   });
 }
 

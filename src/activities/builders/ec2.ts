@@ -1,5 +1,13 @@
 import { createHash } from 'node:crypto';
-import { DescribeInstancesCommand, EC2Client, Instance, paginateDescribeInstances, RunInstancesCommand, TerminateInstancesCommand, _InstanceType } from '@aws-sdk/client-ec2';
+import {
+  DescribeInstancesCommand,
+  EC2Client,
+  Instance,
+  paginateDescribeInstances,
+  RunInstancesCommand,
+  TerminateInstancesCommand,
+  _InstanceType,
+} from '@aws-sdk/client-ec2';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Manifest } from '../../config/manifest';
 import { DEFAULT_EC2_POLL_INTERVAL } from '../../config/defaults';
@@ -19,7 +27,11 @@ const INSTALLATION_TAG = 'relflow:installation';
 export function ec2Client(settings: Ec2Settings, env: NodeJS.ProcessEnv): EC2Client {
   const accessKeyId = readSecret(env, 'ec2.accessKeyIdEnv', settings.accessKeyIdEnv);
   const secretAccessKey = readSecret(env, 'ec2.secretAccessKeyEnv', settings.secretAccessKeyEnv);
-  return new EC2Client({ region: settings.region, endpoint: settings.endpoint, credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : undefined });
+  return new EC2Client({
+    region: settings.region,
+    endpoint: settings.endpoint,
+    credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : undefined,
+  });
 }
 
 /**
@@ -27,7 +39,10 @@ export function ec2Client(settings: Ec2Settings, env: NodeJS.ProcessEnv): EC2Cli
  * returns the first machine; an operator's retry is a new run and a new machine.
  */
 export function clientToken(request: BuildRequest): string {
-  return createHash('sha256').update(`${request.releaseId}/${request.artifact.name}/${buildRun(request)}`).digest('hex').slice(0, 64);
+  return createHash('sha256')
+    .update(`${request.releaseId}/${request.artifact.name}/${buildRun(request)}`)
+    .digest('hex')
+    .slice(0, 64);
 }
 
 const ALIVE = ['pending', 'running'];
@@ -37,11 +52,16 @@ export const BUILD_RUNNING = 'BuildRunning';
 
 /** The ec2 builder: a machine per artifact run (idempotent by ClientToken), tagged with its release, terminated in the tear-down. */
 export function createEc2Builder(env: NodeJS.ProcessEnv, pollMs = durationMs(DEFAULT_EC2_POLL_INTERVAL)) {
-  const settingsOf = (request: BuildRequest): Ec2Settings => request.ec2 ?? { region: 'us-east-1', pollInterval: DEFAULT_EC2_POLL_INTERVAL };
+  const settingsOf = (request: BuildRequest): Ec2Settings =>
+    request.ec2 ?? { region: 'us-east-1', pollInterval: DEFAULT_EC2_POLL_INTERVAL };
   return {
     async provision(request: BuildRequest): Promise<Machine> {
       const machine = request.artifact.ec2;
-      if (!machine) throw ApplicationFailure.nonRetryable(`artifacts.${request.artifact.name}.ec2: required with builder ec2 (imageId)`, 'InvalidArtifact');
+      if (!machine)
+        throw ApplicationFailure.nonRetryable(
+          `artifacts.${request.artifact.name}.ec2: required with builder ec2 (imageId)`,
+          'InvalidArtifact',
+        );
       const client = ec2Client(settingsOf(request), env);
       // EC2 dedupes by ClientToken; the lookup by tags also covers EC2-compatible APIs that do not (moto).
       const existing = await client.send(
@@ -97,7 +117,8 @@ export function createEc2Builder(env: NodeJS.ProcessEnv, pollMs = durationMs(DEF
      */
     async checkBuild(request: BuildRequest & { machine: Machine }): Promise<StoredFile[]> {
       const files = await finishMachineBuild(request, env);
-      if (!files) throw ApplicationFailure.retryable(`${request.artifact.name}: machine ${request.machine.id} is still building`, BUILD_RUNNING);
+      if (!files)
+        throw ApplicationFailure.retryable(`${request.artifact.name}: machine ${request.machine.id} is still building`, BUILD_RUNNING);
       return files;
     },
 
@@ -129,11 +150,26 @@ export interface BuildMachine {
 /** Every pending or running machine that relflow started (by its tags). */
 export async function listBuildMachines(settings: Ec2Settings, env: NodeJS.ProcessEnv): Promise<BuildMachine[]> {
   const machines: BuildMachine[] = [];
-  const pages = paginateDescribeInstances({ client: ec2Client(settings, env) }, { Filters: [{ Name: 'tag-key', Values: [RELEASE_TAG] }, { Name: 'instance-state-name', Values: ALIVE }] });
+  const pages = paginateDescribeInstances(
+    { client: ec2Client(settings, env) },
+    {
+      Filters: [
+        { Name: 'tag-key', Values: [RELEASE_TAG] },
+        { Name: 'instance-state-name', Values: ALIVE },
+      ],
+    },
+  );
   for await (const page of pages) {
     for (const instance of (page.Reservations ?? []).flatMap((reservation) => reservation.Instances ?? [])) {
       const tag = (key: string) => (instance as Instance).Tags?.find((candidate) => candidate.Key === key)?.Value ?? '';
-      machines.push({ instanceId: instance.InstanceId as string, releaseId: tag(RELEASE_TAG), artifact: tag(ARTIFACT_TAG), installation: tag(INSTALLATION_TAG), state: instance.State?.Name ?? '', launched: instance.LaunchTime?.toISOString() });
+      machines.push({
+        instanceId: instance.InstanceId as string,
+        releaseId: tag(RELEASE_TAG),
+        artifact: tag(ARTIFACT_TAG),
+        installation: tag(INSTALLATION_TAG),
+        state: instance.State?.Name ?? '',
+        launched: instance.LaunchTime?.toISOString(),
+      });
     }
   }
   return machines;
@@ -161,7 +197,12 @@ export interface ReapOptions {
  * running (finished, failed, terminated, or unknown to Temporal): what a
  * hard-killed release leaves. Other installations' machines are never touched.
  */
-export async function reapBuildMachines(settings: Ec2Settings, env: NodeJS.ProcessEnv, isReleaseRunning: (releaseId: string) => Promise<boolean>, options: ReapOptions): Promise<ReapResult> {
+export async function reapBuildMachines(
+  settings: Ec2Settings,
+  env: NodeJS.ProcessEnv,
+  isReleaseRunning: (releaseId: string) => Promise<boolean>,
+  options: ReapOptions,
+): Promise<ReapResult> {
   const result: ReapResult = { terminated: [], kept: [], others: [] };
   const youngest = (options.now ?? Date.now()) - (options.graceMs ?? 15 * 60_000);
   for (const machine of await listBuildMachines(settings, env)) {
@@ -170,6 +211,11 @@ export async function reapBuildMachines(settings: Ec2Settings, env: NodeJS.Proce
     else if (machine.releaseId && (await isReleaseRunning(machine.releaseId))) result.kept.push(machine);
     else result.terminated.push(machine);
   }
-  if (!options.dryRun && result.terminated.length > 0) await terminateInstances(settings, env, result.terminated.map((machine) => machine.instanceId));
+  if (!options.dryRun && result.terminated.length > 0)
+    await terminateInstances(
+      settings,
+      env,
+      result.terminated.map((machine) => machine.instanceId),
+    );
   return result;
 }

@@ -57,7 +57,11 @@ export function createLocalBuilder(workspace: GitWorkspace, buildRoot: string, e
       const source = join(buildDir(request), 'src');
       await checkOutReleaseCommit(workspace, request, source);
       await runCommand(request.artifact.command, source, { ...gitEnvironment(env), ...buildVariables(request) }, request.timeoutMs);
-      return storeBuildOutputs(request, request.artifact.outputs.flatMap((pattern) => expandOutputs(source, pattern)), env);
+      return storeBuildOutputs(
+        request,
+        request.artifact.outputs.flatMap((pattern) => expandOutputs(source, pattern)),
+        env,
+      );
     },
 
     async tearDown(request: BuildRequest): Promise<void> {

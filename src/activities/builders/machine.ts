@@ -46,7 +46,10 @@ export function reportKeys(request: BuildRequest) {
 export async function buildScript(request: BuildRequest, env: NodeJS.ProcessEnv): Promise<string> {
   for (const pattern of request.artifact.outputs) {
     if (!SAFE_PATTERN.test(pattern)) {
-      throw ApplicationFailure.nonRetryable(`artifacts.${request.artifact.name}.outputs: '${pattern}' may only use letters, digits, . _ / - * ? on a build machine`, 'InvalidOutput');
+      throw ApplicationFailure.nonRetryable(
+        `artifacts.${request.artifact.name}.outputs: '${pattern}' may only use letters, digits, . _ / - * ? on a build machine`,
+        'InvalidOutput',
+      );
     }
   }
   const client = s3Client(request.storage, env);
@@ -54,7 +57,9 @@ export async function buildScript(request: BuildRequest, env: NodeJS.ProcessEnv)
   const keys = reportKeys(request);
   const put = (key: string) => getSignedUrl(client, new PutObjectCommand({ Bucket: request.storage.bucket, Key: key }), { expiresIn });
   const [outputsUrl, logUrl, statusUrl] = await Promise.all([put(keys.outputs), put(keys.log), put(keys.status)]);
-  const variables = Object.entries(buildVariables(request)).map(([name, value]) => `${name}=${quote(value)}`).join(' ');
+  const variables = Object.entries(buildVariables(request))
+    .map(([name, value]) => `${name}=${quote(value)}`)
+    .join(' ');
   return [
     '#!/bin/sh',
     'set -u',
@@ -80,13 +85,19 @@ export async function buildScript(request: BuildRequest, env: NodeJS.ProcessEnv)
  * stored outputs when it succeeded (streamed to disk, then stored like any
  * build's); a non-retryable failure with the end of its log when it failed.
  */
-export async function finishMachineBuild(request: BuildRequest & { machine: Machine }, env: NodeJS.ProcessEnv): Promise<StoredFile[] | undefined> {
+export async function finishMachineBuild(
+  request: BuildRequest & { machine: Machine },
+  env: NodeJS.ProcessEnv,
+): Promise<StoredFile[] | undefined> {
   const keys = reportKeys(request);
   const status = await readStoredText(request.storage, keys.status, env);
   if (status === undefined) return undefined;
   if (status !== 'ok') {
     const log = (await readStoredText(request.storage, keys.log, env)) ?? '(no log)';
-    throw ApplicationFailure.nonRetryable(`${request.artifact.name}: the build on ${request.machine.id} failed: ${lastLines(log)}`, 'BuildFailed');
+    throw ApplicationFailure.nonRetryable(
+      `${request.artifact.name}: the build on ${request.machine.id} failed: ${lastLines(log)}`,
+      'BuildFailed',
+    );
   }
   const dir = await mkdtemp(join(tmpdir(), `relflow-${request.artifact.name}-`));
   try {
@@ -94,23 +105,39 @@ export async function finishMachineBuild(request: BuildRequest & { machine: Mach
     if (!body) throw new Error(`${request.artifact.name}: machine ${request.machine.id} reported ok but its outputs are missing`);
     await pipeline(body, createWriteStream(join(dir, 'outputs.tar')));
     await mkdir(join(dir, 'out'));
-    const untar = await runProcess(['tar', 'xf', join(dir, 'outputs.tar'), '-C', join(dir, 'out')], { cwd: dir, env: { PATH: env.PATH }, timeoutMs: 10 * 60_000 });
-    if (untar.code !== 0) throw new Error(`${request.artifact.name}: cannot unpack the outputs of ${request.machine.id}: ${lastLines(untar.output)}`);
-    return await storeBuildOutputs(request, request.artifact.outputs.flatMap((pattern) => expandOutputs(join(dir, 'out'), pattern)), env);
+    const untar = await runProcess(['tar', 'xf', join(dir, 'outputs.tar'), '-C', join(dir, 'out')], {
+      cwd: dir,
+      env: { PATH: env.PATH },
+      timeoutMs: 10 * 60_000,
+    });
+    if (untar.code !== 0)
+      throw new Error(`${request.artifact.name}: cannot unpack the outputs of ${request.machine.id}: ${lastLines(untar.output)}`);
+    return await storeBuildOutputs(
+      request,
+      request.artifact.outputs.flatMap((pattern) => expandOutputs(join(dir, 'out'), pattern)),
+      env,
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
 /** Looks at the machine's report until it is there (heartbeating), or the build timeout passes. */
-export async function collectMachineOutputs(request: BuildRequest & { machine: Machine }, env: NodeJS.ProcessEnv, pollMs: number): Promise<StoredFile[]> {
+export async function collectMachineOutputs(
+  request: BuildRequest & { machine: Machine },
+  env: NodeJS.ProcessEnv,
+  pollMs: number,
+): Promise<StoredFile[]> {
   const deadline = Date.now() + request.timeoutMs;
   for (;;) {
     const files = await finishMachineBuild(request, env);
     if (files) return files;
     heartbeat({ machine: request.machine.id, waiting: 'status' });
     if (Date.now() > deadline) {
-      throw ApplicationFailure.nonRetryable(`${request.artifact.name}: machine ${request.machine.id} reported nothing within ${request.artifact.timeout}`, 'BuildTimeout');
+      throw ApplicationFailure.nonRetryable(
+        `${request.artifact.name}: machine ${request.machine.id} reported nothing within ${request.artifact.timeout}`,
+        'BuildTimeout',
+      );
     }
     await pause(pollMs);
   }
@@ -120,6 +147,9 @@ export async function collectMachineOutputs(request: BuildRequest & { machine: M
 export async function removeMachineReports(request: BuildRequest, env: NodeJS.ProcessEnv): Promise<void> {
   const keys = reportKeys(request);
   await s3Client(request.storage, env).send(
-    new DeleteObjectsCommand({ Bucket: request.storage.bucket, Delete: { Objects: Object.values(keys).map((Key) => ({ Key })), Quiet: true } }),
+    new DeleteObjectsCommand({
+      Bucket: request.storage.bucket,
+      Delete: { Objects: Object.values(keys).map((Key) => ({ Key })), Quiet: true },
+    }),
   );
 }

@@ -11,12 +11,18 @@ function buildRecordKey(request: BuildRequest): string {
 /** Stores the files a build left (on the store and every mirror) and records them; a build that left none of its outputs fails. */
 export async function storeBuildOutputs(request: BuildRequest, paths: string[], env: NodeJS.ProcessEnv): Promise<StoredFile[]> {
   if (paths.length === 0) {
-    throw ApplicationFailure.nonRetryable(`${request.artifact.name}: the build left none of ${request.artifact.outputs.join(', ')}`, 'BuildOutputMissing');
+    throw ApplicationFailure.nonRetryable(
+      `${request.artifact.name}: the build left none of ${request.artifact.outputs.join(', ')}`,
+      'BuildOutputMissing',
+    );
   }
   const stored: StoredFile[] = [];
   for (const path of paths) {
     const file = path.slice(path.lastIndexOf('/') + 1);
-    const { skipped: _skipped, ...result } = await storeFile({ storage: request.storage, name: request.artifact.name, key: `${request.keyPrefix}${file}`, path }, env);
+    const { skipped: _skipped, ...result } = await storeFile(
+      { storage: request.storage, name: request.artifact.name, key: `${request.keyPrefix}${file}`, path },
+      env,
+    );
     stored.push(result);
   }
   await writeStoredText(request.storage, buildRecordKey(request), `${JSON.stringify(stored, null, 2)}\n`, env);

@@ -8,5 +8,10 @@ export async function checkOutReleaseCommit(workspace: GitWorkspace, request: Bu
 
 /** What a build command sees of its release. */
 export function buildVariables(request: BuildRequest): Record<string, string> {
-  return { RELFLOW_RELEASE_ID: request.releaseId, RELFLOW_ARTIFACT: request.artifact.name, RELFLOW_VERSION: request.version, RELFLOW_SHA: request.sha };
+  return {
+    RELFLOW_RELEASE_ID: request.releaseId,
+    RELFLOW_ARTIFACT: request.artifact.name,
+    RELFLOW_VERSION: request.version,
+    RELFLOW_SHA: request.sha,
+  };
 }

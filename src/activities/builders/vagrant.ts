@@ -22,10 +22,17 @@ export function createVagrantBuilder(workspace: GitWorkspace, buildRoot: string,
   const machineDir = (request: BuildRequest) => {
     const source = join(runDir(request), 'src');
     const directory = request.artifact.vagrant?.directory;
-    if (!directory) throw ApplicationFailure.nonRetryable(`artifacts.${request.artifact.name}.vagrant.directory: required with builder vagrant`, 'InvalidArtifact');
+    if (!directory)
+      throw ApplicationFailure.nonRetryable(
+        `artifacts.${request.artifact.name}.vagrant.directory: required with builder vagrant`,
+        'InvalidArtifact',
+      );
     const dir = resolve(source, directory);
     if (relative(source, dir).startsWith('..')) {
-      throw ApplicationFailure.nonRetryable(`artifacts.${request.artifact.name}.vagrant.directory: '${directory}' must stay inside the repository`, 'InvalidArtifact');
+      throw ApplicationFailure.nonRetryable(
+        `artifacts.${request.artifact.name}.vagrant.directory: '${directory}' must stay inside the repository`,
+        'InvalidArtifact',
+      );
     }
     return dir;
   };
@@ -34,12 +41,18 @@ export function createVagrantBuilder(workspace: GitWorkspace, buildRoot: string,
       return await runProcess([vagrant, ...args], { cwd: machineDir(request), env: { ...env, ...buildVariables(request) }, timeoutMs });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw ApplicationFailure.nonRetryable(`${request.artifact.name}: '${vagrant}' is not installed on this build worker (install Vagrant, or set RELFLOW_VAGRANT)`, 'VagrantMissing');
+        throw ApplicationFailure.nonRetryable(
+          `${request.artifact.name}: '${vagrant}' is not installed on this build worker (install Vagrant, or set RELFLOW_VAGRANT)`,
+          'VagrantMissing',
+        );
       }
       throw error;
     }
   };
-  const machineOf = (request: BuildRequest): Machine => ({ id: `vagrant:${request.releaseId}/${request.artifact.name}/${buildRun(request)}`, builder: 'vagrant' });
+  const machineOf = (request: BuildRequest): Machine => ({
+    id: `vagrant:${request.releaseId}/${request.artifact.name}/${buildRun(request)}`,
+    builder: 'vagrant',
+  });
 
   return {
     async provision(request: BuildRequest): Promise<Machine> {
@@ -64,7 +77,9 @@ export function createVagrantBuilder(workspace: GitWorkspace, buildRoot: string,
         return await collectMachineOutputs({ ...request, timeoutMs: 0 }, env, pollMs);
       } catch (error) {
         if (ssh.code !== 0 && error instanceof ApplicationFailure && error.type === 'BuildTimeout') {
-          throw new Error(`${request.artifact.name}: vagrant ssh failed (exit ${ssh.code}) before the build reported: ${lastLines(ssh.output)}`);
+          throw new Error(
+            `${request.artifact.name}: vagrant ssh failed (exit ${ssh.code}) before the build reported: ${lastLines(ssh.output)}`,
+          );
         }
         throw error;
       }
@@ -73,7 +88,8 @@ export function createVagrantBuilder(workspace: GitWorkspace, buildRoot: string,
     async tearDown(request: BuildRequest & { machine: Machine }): Promise<void> {
       if (existsSync(join(machineDir(request), '.vagrant'))) {
         const destroy = await vagrantCommand(request, ['destroy', '-f'], 30 * 60_000);
-        if (destroy.code !== 0) throw new Error(`${request.artifact.name}: vagrant destroy failed (exit ${destroy.code}): ${lastLines(destroy.output)}`);
+        if (destroy.code !== 0)
+          throw new Error(`${request.artifact.name}: vagrant destroy failed (exit ${destroy.code}): ${lastLines(destroy.output)}`);
       }
       await rm(runDir(request), { recursive: true, force: true });
       await removeMachineReports(request, env);

@@ -35,18 +35,43 @@ async function waitForState(client: Client, releaseId: string, predicate: (state
 
 /** A person at the terminal: `relflow approve <id> <gate>` (asynchronously: this process runs the workers that answer). */
 async function approveWithCli(releaseId: string, gate: GateName, address: string): Promise<void> {
-  const argv = [join(projectRoot, 'bin', 'relflow'), 'approve', releaseId, gate, '--by', 'release-engineer', '--comment', 'approved in the demo'];
+  const argv = [
+    join(projectRoot, 'bin', 'relflow'),
+    'approve',
+    releaseId,
+    gate,
+    '--by',
+    'release-engineer',
+    '--comment',
+    'approved in the demo',
+  ];
   log(`$ relflow ${argv.slice(1).join(' ')}`);
   try {
-    const { stdout } = await promisify(execFile)(process.execPath, argv, { encoding: 'utf8', env: { ...process.env, TEMPORAL_ADDRESS: address } });
+    const { stdout } = await promisify(execFile)(process.execPath, argv, {
+      encoding: 'utf8',
+      env: { ...process.env, TEMPORAL_ADDRESS: address },
+    });
     process.stdout.write(stdout);
   } catch (error) {
     throw new UserError(`relflow approve failed: ${String((error as { stderr?: string }).stderr ?? error).trim()}`);
   }
 }
 
-async function runRelease(client: Client, configFile: string, kind: ReleaseKind, address: string, versions: { version?: string; pluginsVersion?: string } = {}): Promise<ReleaseState> {
-  const prepared = await prepareRelease({ kind, configFile, ...versions, date: dateStamp(new Date()), taskQueue: DEMO_QUEUE, buildTaskQueue: `${DEMO_QUEUE}-builds` });
+async function runRelease(
+  client: Client,
+  configFile: string,
+  kind: ReleaseKind,
+  address: string,
+  versions: { version?: string; pluginsVersion?: string } = {},
+): Promise<ReleaseState> {
+  const prepared = await prepareRelease({
+    kind,
+    configFile,
+    ...versions,
+    date: dateStamp(new Date()),
+    taskQueue: DEMO_QUEUE,
+    buildTaskQueue: `${DEMO_QUEUE}-builds`,
+  });
   const releaseId = prepared.plan.releaseId;
   const { started } = await startPreparedRelease(client, prepared);
   log(started ? `started ${kind} release ${releaseId}` : `${releaseId} already ran today; showing it again`);
@@ -100,7 +125,13 @@ export async function demoCommand(): Promise<void> {
     }
     const connection = await connectWorker(settings);
     const workers = await startWorkers(
-      { connection, namespace: settings.namespace, workspaceDir: defaultWorkspaceDir(), pythonBin: pythonTool(tools, 'python'), env: { ...process.env, ...DEMO_ENV } },
+      {
+        connection,
+        namespace: settings.namespace,
+        workspaceDir: defaultWorkspaceDir(),
+        pythonBin: pythonTool(tools, 'python'),
+        env: { ...process.env, ...DEMO_ENV },
+      },
       [DEMO_QUEUE, `${DEMO_QUEUE}-builds`],
     );
     try {
@@ -109,9 +140,12 @@ export async function demoCommand(): Promise<void> {
       const ga = await runRelease(client, configFile, 'ga', settings.address, nextDemoGaVersion(root));
       process.stdout.write(`${markdownReport(ga)}\n`);
       log(`mails written to ${join(root, 'outbox')}; artifacts mirrored under ${join(root, 'mirror')}; packages in ${join(root, 'pypi')}`);
-      log(`releases ${nightly.releaseId} and ${ga.releaseId} are in the Temporal Web UI at ${uiUrl} while \`npm start\` runs (state is kept in ${DEFAULT_DB_FILE})`);
+      log(
+        `releases ${nightly.releaseId} and ${ga.releaseId} are in the Temporal Web UI at ${uiUrl} while \`npm start\` runs (state is kept in ${DEFAULT_DB_FILE})`,
+      );
       log(`demo finished in ${Math.round((Date.now() - started) / 1000)} s`);
-      if (nightly.status !== 'succeeded' || ga.status !== 'succeeded') throw new Error('a demo release did not succeed (see its state above)');
+      if (nightly.status !== 'succeeded' || ga.status !== 'succeeded')
+        throw new Error('a demo release did not succeed (see its state above)');
     } finally {
       await workers.stop();
       await connection.close();

@@ -23,22 +23,42 @@ function portOf(address: string): { ip: string; port: number } {
 
 /** Worker logs at WARN, and no SDK signal handlers: the commands stop the worker themselves. */
 export function installQuietRuntime(level: 'WARN' | 'ERROR' = 'WARN'): void {
-  Runtime.install({ shutdownSignals: [], logger: new DefaultLogger(level), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } } });
+  Runtime.install({
+    shutdownSignals: [],
+    logger: new DefaultLogger(level),
+    telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
+  });
 }
 
 /** Starts the embedded Temporal dev server, then runs the worker until the process is interrupted. */
-export async function startDevEnvironment(options: DevOptions, log: (line: string) => void): Promise<{ server: DevServer; stop: () => Promise<void> }> {
+export async function startDevEnvironment(
+  options: DevOptions,
+  log: (line: string) => void,
+): Promise<{ server: DevServer; stop: () => Promise<void> }> {
   const tools = ensureTools();
   const settings = temporalSettings();
   const { ip, port } = portOf(settings.address);
   log(`starting Temporal dev server on ${ip}:${port} (state in ${options.dbFile})`);
   const serverLog = join(dirname(options.dbFile), 'temporal-server.log');
-  const server = await startDevServer({ temporalCli: tools.temporalCli, dbFile: options.dbFile, ip, port, uiPort: options.uiPort, namespace: settings.namespace, log: serverLog });
+  const server = await startDevServer({
+    temporalCli: tools.temporalCli,
+    dbFile: options.dbFile,
+    ip,
+    port,
+    uiPort: options.uiPort,
+    namespace: settings.namespace,
+    log: serverLog,
+  });
   log(`server log: ${serverLog}`);
   log(`Temporal Web UI: ${server.uiUrl}`);
   if (options.workers === false) return { server, stop: () => server.stop() };
   const connection = await connectWorker(settings);
-  const workers = await startWorkers({ connection, namespace: settings.namespace, workspaceDir: defaultWorkspaceDir(), pythonBin: pythonTool(tools, 'python') });
+  const workers = await startWorkers({
+    connection,
+    namespace: settings.namespace,
+    workspaceDir: defaultWorkspaceDir(),
+    pythonBin: pythonTool(tools, 'python'),
+  });
   log(`workers polling task queues ${workers.taskQueues.map((queue) => `'${queue}'`).join(' and ')} (workspace ${defaultWorkspaceDir()})`);
   const stop = async () => {
     await workers.stop();

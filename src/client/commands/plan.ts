@@ -6,7 +6,16 @@ import { gitAt, gitEnvironment, remoteRefs, runGit } from '../../activities/gitW
 import { loadManifest } from '../../config/loadManifest';
 import { UserError } from '../../config/errors';
 import type { Manifest } from '../../config/manifest';
-import { buildReleasePlan, dateStamp, releasedTagAdvice, ReleasePlan, RepositoryPlan, repositoryTemplateValues, SpecPlacement, specPlacements } from '../../release/plan';
+import {
+  buildReleasePlan,
+  dateStamp,
+  releasedTagAdvice,
+  ReleasePlan,
+  RepositoryPlan,
+  repositoryTemplateValues,
+  SpecPlacement,
+  specPlacements,
+} from '../../release/plan';
 import type { ReleaseKind } from '../../release/version';
 import { applyVersionRules, FileChange, repositoryRules, shortDiff } from '../../release/versionRules';
 
@@ -39,8 +48,15 @@ function placeSpecs(plan: ReleasePlan, manifest: Manifest, repositories: Planned
       for (const change of repository.changes) {
         for (const url of change.after.match(/https?:\/\/[^\s'"]+/g) ?? []) {
           if (url === placement.url) importedBy.push(`${repository.name}:${change.path}`);
-          else if (url.endsWith(`/${placement.key}`) || (url.endsWith(`/${file}`) && placement.url && url.split('/').slice(-3).join('/') === placement.url.split('/').slice(-3).join('/'))) {
-            warnings.push(`${repository.name}:${change.path} imports ${url}, but ${placement.repository}'s ${file} is stored at ${placement.url ?? placement.key} (storage.publicUrl, storage.specLayout)`);
+          else if (
+            url.endsWith(`/${placement.key}`) ||
+            (url.endsWith(`/${file}`) &&
+              placement.url &&
+              url.split('/').slice(-3).join('/') === placement.url.split('/').slice(-3).join('/'))
+          ) {
+            warnings.push(
+              `${repository.name}:${change.path} imports ${url}, but ${placement.repository}'s ${file} is stored at ${placement.url ?? placement.key} (storage.publicUrl, storage.specLayout)`,
+            );
           }
         }
       }
@@ -53,14 +69,22 @@ function placeSpecs(plan: ReleasePlan, manifest: Manifest, repositories: Planned
  * What a release would do, computed without changing anything: each base
  * branch is read from a throw-away shallow clone in the system temp directory.
  */
-export async function planRelease(options: { kind: ReleaseKind; configFile: string; version?: string; pluginsVersion?: string; date?: string }): Promise<PlanReport> {
+export async function planRelease(options: {
+  kind: ReleaseKind;
+  configFile: string;
+  version?: string;
+  pluginsVersion?: string;
+  date?: string;
+}): Promise<PlanReport> {
   const manifest = loadManifest(options.configFile);
   const plan = buildReleasePlan(manifest, { ...options, date: options.date ?? dateStamp(new Date()) });
   const scratch = await mkdtemp(join(tmpdir(), 'relflow-plan-'));
   const warnings: string[] = [];
   const typed = `${plan.version.major}.${plan.version.minor}`;
   if (options.version && plan.kind !== 'nightly' && typed !== manifest.versions.core.replace(/\.0$/, '')) {
-    warnings.push(`--version ${options.version} is for ${typed}, but versions.core in ${options.configFile} is ${manifest.versions.core}: the plugins stream stays at ${plan.forms.yaml_plugins_version}; is that meant?`);
+    warnings.push(
+      `--version ${options.version} is for ${typed}, but versions.core in ${options.configFile} is ${manifest.versions.core}: the plugins stream stays at ${plan.forms.yaml_plugins_version}; is that meant?`,
+    );
   }
   try {
     const results = await Promise.allSettled(
@@ -68,15 +92,28 @@ export async function planRelease(options: { kind: ReleaseKind; configFile: stri
         const rules = repositoryRules(manifest, repository.name);
         const dir = join(scratch, repository.name);
         try {
-          await runGit(scratch, ['clone', '--bare', '--depth', '1', '--single-branch', '--branch', repository.baseBranch, '--', repository.url, dir], gitEnvironment(process.env, manifest.git.tokenEnv, repository.url));
+          await runGit(
+            scratch,
+            ['clone', '--bare', '--depth', '1', '--single-branch', '--branch', repository.baseBranch, '--', repository.url, dir],
+            gitEnvironment(process.env, manifest.git.tokenEnv, repository.url),
+          );
         } catch (error) {
           const reason = (error instanceof Error ? error.message : String(error)).trim().split('\n').filter(Boolean).slice(-1)[0];
-          throw new UserError(`repositories[${index}] (${repository.name}): cannot read branch '${repository.baseBranch}' of ${repository.url}: ${reason}`);
+          throw new UserError(
+            `repositories[${index}] (${repository.name}): cannot read branch '${repository.baseBranch}' of ${repository.url}: ${reason}`,
+          );
         }
         if (repository.tag) {
-          const refs = await remoteRefs(repository.url, [`refs/tags/${repository.tag}`, `refs/heads/${repository.buildBranch}`], process.env, manifest.git.tokenEnv);
+          const refs = await remoteRefs(
+            repository.url,
+            [`refs/tags/${repository.tag}`, `refs/heads/${repository.buildBranch}`],
+            process.env,
+            manifest.git.tokenEnv,
+          );
           if (refs.has(`refs/tags/${repository.tag}`) && !refs.has(`refs/heads/${repository.buildBranch}`)) {
-            warnings.push(`${repository.name}: tag '${repository.tag}' already exists on ${repository.url}: ${releasedTagAdvice(repository, plan.kind)}`);
+            warnings.push(
+              `${repository.name}: tag '${repository.tag}' already exists on ${repository.url}: ${releasedTagAdvice(repository, plan.kind)}`,
+            );
           }
         }
         if (plan.kind === 'patch' && repository.stream === 'plugins') {
@@ -142,12 +179,18 @@ async function unreleasedPluginChange(dir: string, repository: RepositoryPlan, t
 
 export function formatPlan(report: PlanReport): string {
   const { plan } = report;
-  const lines = [`${plan.product} ${plan.kind} release ${plan.releaseName} (ID ${plan.releaseId})`, ...report.warnings.map((warning) => `warning: ${warning}`)];
+  const lines = [
+    `${plan.product} ${plan.kind} release ${plan.releaseName} (ID ${plan.releaseId})`,
+    ...report.warnings.map((warning) => `warning: ${warning}`),
+  ];
   if (plan.storagePrefix !== undefined) lines.push(`storage prefix: ${plan.storagePrefix}`);
   if (report.specs.length > 0) {
     lines.push('', 'spec files:');
     for (const spec of report.specs) {
-      lines.push(`  ${spec.repository}:${spec.path} -> ${spec.url ?? spec.key}`, `    ${spec.importedBy.length > 0 ? `imported by ${spec.importedBy.join(', ')}` : 'no rewritten import points here'}`);
+      lines.push(
+        `  ${spec.repository}:${spec.path} -> ${spec.url ?? spec.key}`,
+        `    ${spec.importedBy.length > 0 ? `imported by ${spec.importedBy.join(', ')}` : 'no rewritten import points here'}`,
+      );
     }
   }
   for (const repository of report.repositories) {

@@ -5,13 +5,18 @@ import type { Stage } from '../stage';
 export const announceStage: Stage = {
   name: 'announce',
   skippable: true,
-  skip: ({ manifest }) => (!manifest.notifications.email && manifest.notifications.webhooks.length === 0 ? 'no email or webhook configured' : undefined),
+  skip: ({ manifest }) =>
+    !manifest.notifications.email && manifest.notifications.webhooks.length === 0 ? 'no email or webhook configured' : undefined,
   async run(context) {
     const state = context.release.state;
     const report = await activity('announceRelease')({
       notifications: context.manifest.notifications,
       state: { ...state, stages: state.stages.map((stage) => (stage.name === 'announce' ? { ...stage, status: 'succeeded' } : stage)) },
     });
-    return { detail: [report.email ? `email ${report.email}` : '', ...report.webhooks.map((hook) => `webhook ${hook.name}`)].filter(Boolean).join(', ') };
+    return {
+      detail: [report.email ? `email ${report.email}` : '', ...report.webhooks.map((hook) => `webhook ${hook.name}`)]
+        .filter(Boolean)
+        .join(', '),
+    };
   },
 };

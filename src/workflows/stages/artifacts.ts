@@ -24,7 +24,9 @@ export const artifactsStage: Stage = {
         const state = release.artifact(artifact.name, artifact.builder);
         if (state.status === 'succeeded') return;
         start(state, `building on ${artifact.builder}`);
-        const repository = plan.repositories.find((candidate) => candidate.name === artifact.repository) as (typeof plan.repositories)[number];
+        const repository = plan.repositories.find(
+          (candidate) => candidate.name === artifact.repository,
+        ) as (typeof plan.repositories)[number];
         try {
           const child = await startChild(artifactWorkflow, {
             workflowId: `${release.state.releaseId}/artifact/${artifact.name}`,
@@ -52,7 +54,12 @@ export const artifactsStage: Stage = {
           const result = await child.result();
           state.machineId = result.machineId;
           state.files = result.files;
-          succeed(state, result.reused ? `${countOf(result.files.length, 'file')} of an earlier build of this commit still stored: not rebuilt` : `${countOf(result.files.length, 'file')} stored`);
+          succeed(
+            state,
+            result.reused
+              ? `${countOf(result.files.length, 'file')} of an earlier build of this commit still stored: not rebuilt`
+              : `${countOf(result.files.length, 'file')} stored`,
+          );
         } catch (error) {
           fail(state, error);
           failures.push(`${artifact.name}: ${state.error}`);

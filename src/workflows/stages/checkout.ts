@@ -15,14 +15,19 @@ export const checkoutStage: Stage = {
       if (state.baseSha) return;
       start(state, `fetching ${repository.baseBranch}`);
       try {
-        const { baseSha, adopted } = await activity('checkoutRepository', { summary: `checkout ${repository.name} (${repository.baseBranch})` })({
+        const { baseSha, adopted } = await activity('checkoutRepository', {
+          summary: `checkout ${repository.name} (${repository.baseBranch})`,
+        })({
           releaseId: context.release.state.releaseId,
           repository,
           tokenEnv: context.manifest.git.tokenEnv,
           adoptBaseSha: context.request.adopt?.baseShas[repository.name],
         });
         state.baseSha = baseSha;
-        succeed(state, `at ${baseSha.slice(0, 12)} of ${repository.baseBranch}${adopted ? `, continuing ${repository.buildBranch} of the earlier run` : ''}`);
+        succeed(
+          state,
+          `at ${baseSha.slice(0, 12)} of ${repository.baseBranch}${adopted ? `, continuing ${repository.buildBranch} of the earlier run` : ''}`,
+        );
       } catch (error) {
         fail(state, error);
         throw error;

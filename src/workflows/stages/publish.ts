@@ -27,14 +27,19 @@ async function passGate(context: ReleaseContext, name: GateName, spec: GateSpec)
   const remind = async (gate: GateState, first: boolean) =>
     alert(context.manifest, {
       subject: `${first ? 'Waiting for' : 'Reminder: still waiting for'} the ${name} gate of ${plan.product} ${plan.releaseName}`,
-      text: `The ${name} gate of release ${releaseId} is open${gate.approvers.length ? ` for ${gate.approvers.join(', ')}` : ''}.\n\n` +
+      text:
+        `The ${name} gate of release ${releaseId} is open${gate.approvers.length ? ` for ${gate.approvers.join(', ')}` : ''}.\n\n` +
         `Approve: relflow approve ${releaseId} ${name} --by <you>\nReject:  relflow reject ${releaseId} ${name} --by <you>`,
       summary: `relflow approve ${releaseId} ${name} --by <you>`,
     });
   const decided = context.release.gate(name);
   // A stage retried after a failure keeps the decision its gate already has: no second approval, no second "waiting" mail.
   const outcome =
-    decided && decided.status !== 'open' && decided.status !== 'closed' && decided.status !== 'skipped' && patched('decided-gate-stays-decided')
+    decided &&
+    decided.status !== 'open' &&
+    decided.status !== 'closed' &&
+    decided.status !== 'skipped' &&
+    patched('decided-gate-stays-decided')
       ? (decided.status as GateOutcome)
       : await context.gates.open(name, spec, remind);
   const gate = context.release.gate(name) as GateState;
@@ -64,7 +69,11 @@ export const pypiStage: Stage = {
         const result = await activity('publishPythonPackage')({
           pypi,
           tokenEnv: context.manifest.git.tokenEnv,
-          target: { repository: { name: spec.name, url: spec.url }, sha: releaseCommit(context, spec.name), packageDir: typeof spec.pypi === 'object' ? spec.pypi.packageDir : '.' },
+          target: {
+            repository: { name: spec.name, url: spec.url },
+            sha: releaseCommit(context, spec.name),
+            packageDir: typeof spec.pypi === 'object' ? spec.pypi.packageDir : '.',
+          },
         });
         state.published = [...result.uploaded, ...result.skipped];
         state.publishedAt = result.indexPage;
@@ -73,7 +82,9 @@ export const pypiStage: Stage = {
       }
     }
     if (failures.length > 0) throw new Error(failures.join('; '));
-    return { detail: `${gate.detail}; published ${countOf(context.release.state.repositories.flatMap((repository) => repository.published ?? []).length, 'file')}` };
+    return {
+      detail: `${gate.detail}; published ${countOf(context.release.state.repositories.flatMap((repository) => repository.published ?? []).length, 'file')}`,
+    };
   },
 };
 

@@ -9,7 +9,8 @@ export const specsStage: Stage = {
   skippable: true,
   skip: ({ manifest }) => {
     if (!manifest.storage) return 'no storage configured';
-    if (!manifest.repositories.some((repository) => repository.typesYaml || repository.pluginYaml)) return 'no repository names a types.yaml or plugin.yaml';
+    if (!manifest.repositories.some((repository) => repository.typesYaml || repository.pluginYaml))
+      return 'no repository names a types.yaml or plugin.yaml';
     return undefined;
   },
   async run(context) {
@@ -22,7 +23,12 @@ export const specsStage: Stage = {
       path: placement.path,
       key: placement.key,
     }));
-    const stored = await activity('uploadSpecs')({ releaseId: context.release.state.releaseId, storage, files, tokenEnv: manifest.git.tokenEnv });
+    const stored = await activity('uploadSpecs')({
+      releaseId: context.release.state.releaseId,
+      storage,
+      files,
+      tokenEnv: manifest.git.tokenEnv,
+    });
     const state = context.release.state;
     state.stored = [...state.stored.filter((file) => !stored.some((candidate) => candidate.urls[0] === file.urls[0])), ...stored];
     return { detail: `${countOf(stored.length, 'spec file')} stored` };
