@@ -21,11 +21,11 @@ import type { Manifest } from '../src/config/manifest';
 import { buildReleasePlan, repositoryTemplateValues } from '../src/release/plan';
 import { applyVersionRules, concreteRules } from '../src/release/versionRules';
 import { ensureTools } from '../src/worker/tools';
-import { freePort, startDevServer } from '../src/worker/temporalServer';
+import { freePort, startDevServer } from '../src/dev/temporalServer';
 import { startWorkers } from '../src/worker/worker';
 import { releaseWorkflow } from '../src/workflows';
 import type { ReleaseState } from '../src/release/model';
-import { MOTO_ENV, motoEndpoint, stopServices } from '../src/worker/localServices';
+import { MOTO_ENV, motoEndpoint, stopServices } from '../src/dev/localServices';
 import { tempDir } from '../test/support/temporal';
 import { playMachines } from '../test/support/machines';
 

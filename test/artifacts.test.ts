@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { s3Client } from '../src/activities/storage';
 import { validateManifest } from '../src/config/loadManifest';
-import { MOTO_ENV, motoEndpoint } from '../src/worker/localServices';
+import { MOTO_ENV, motoEndpoint } from '../src/dev/localServices';
 import { releaseWorkflow } from '../src/workflows';
 import type { ReleaseState } from '../src/release/model';
 import { createRemote } from './support/gitRepos';

@@ -8,7 +8,7 @@ import { createRemote } from './support/gitRepos';
 import { writeManifest } from './support/manifests';
 import { RELFLOW_BIN, runCli, runCliAsync } from './support/cli';
 import { createTestWorker, tempDir, testClient, testServer, uniqueTaskQueue } from './support/temporal';
-import { freePort } from '../src/worker/temporalServer';
+import { freePort } from '../src/dev/temporalServer';
 import { projectRoot } from '../src/worker/tools';
 import type { Command } from 'commander';
 import { buildProgram } from '../src/client/cli';

@@ -10,7 +10,7 @@ import { releaseStateQuery } from '../src/workflows/api';
 import { ReleaseState } from '../src/release/model';
 import { createRemote, git } from './support/gitRepos';
 import { RELFLOW_BIN } from './support/cli';
-import { MOTO_ENV, motoEndpoint } from '../src/worker/localServices';
+import { MOTO_ENV, motoEndpoint } from '../src/dev/localServices';
 import { tempDir, testClient, testServer, uniqueTaskQueue } from './support/temporal';
 
 function startWorkerProcess(taskQueue: string, workspace: string, log: string): ChildProcess {

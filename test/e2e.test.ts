@@ -7,7 +7,7 @@ import { parse, stringify } from 'yaml';
 import { createPypiActivities } from '../src/activities/pypi';
 import { GitWorkspace } from '../src/activities/gitWorkspace';
 import { s3Client } from '../src/activities/storage';
-import { createDemoProduct } from '../src/client/demoProduct';
+import { createDemoProduct } from '../src/dev/demoProduct';
 import { decideGate, prepareRelease, startPreparedRelease } from '../src/client/releases';
 import { markdownReport } from '../src/client/format';
 import type { ManifestInput } from '../src/config/manifest';
@@ -16,7 +16,7 @@ import { releaseStateQuery } from '../src/workflows/api';
 import { ReleaseState } from '../src/release/model';
 import { git } from './support/gitRepos';
 import { Inbox, LocalApi, startGithubApi, startInbox, startLocalApi, startReadTheDocsApi } from './support/fakeSaas';
-import { MOTO_ENV, motoEndpoint, startPypiServer } from '../src/worker/localServices';
+import { MOTO_ENV, motoEndpoint, startPypiServer } from '../src/dev/localServices';
 import { createTestWorker, tempDir, testClient, uniqueTaskQueue } from './support/temporal';
 
 describe('a GA release end to end through the real activities', function () {

@@ -9,7 +9,7 @@ import { createEc2Builder } from '../src/activities/builders/ec2';
 import type { BuildRequest } from '../src/activities/builders';
 import { s3Client } from '../src/activities/storage';
 import { validateManifest } from '../src/config/loadManifest';
-import { MOTO_ENV, motoEndpoint } from '../src/worker/localServices';
+import { MOTO_ENV, motoEndpoint } from '../src/dev/localServices';
 import { releaseWorkflow } from '../src/workflows';
 import { releaseStateQuery } from '../src/workflows/api';
 import { createRemote, git } from './support/gitRepos';

@@ -1,4 +1,4 @@
-import { stopServices } from '../src/worker/localServices';
+import { stopServices } from '../src/dev/localServices';
 import { startTestServer, stopTestServer } from './support/temporal';
 
 /** Mocha global fixtures: one Temporal dev server for the whole run. */

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { createPypiActivities } from '../src/activities/pypi';
 import { GitWorkspace } from '../src/activities/gitWorkspace';
-import { stopServices, startPypiServer } from '../src/worker/localServices';
+import { stopServices, startPypiServer } from '../src/dev/localServices';
 import { ensureTools, pythonTool } from '../src/worker/tools';
 import { createRemote, git } from './support/gitRepos';
 import { tempDir } from './support/temporal';

@@ -6,7 +6,7 @@ import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2
 import type { Manifest } from '../src/config/manifest';
 import { s3Client, storeFile } from '../src/activities/storage';
 import { createStorageActivities } from '../src/activities/storage';
-import { MOTO_ENV, motoEndpoint } from '../src/worker/localServices';
+import { MOTO_ENV, motoEndpoint } from '../src/dev/localServices';
 import { tempDir } from './support/temporal';
 
 type Storage = NonNullable<Manifest['storage']>;

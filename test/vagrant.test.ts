@@ -7,7 +7,7 @@ import { createVagrantBuilder } from '../src/activities/builders/vagrant';
 import { GitWorkspace } from '../src/activities/gitWorkspace';
 import { s3Client } from '../src/activities/storage';
 import { validateManifest } from '../src/config/loadManifest';
-import { MOTO_ENV, motoEndpoint } from '../src/worker/localServices';
+import { MOTO_ENV, motoEndpoint } from '../src/dev/localServices';
 import { releaseWorkflow } from '../src/workflows';
 import { createRemote, git } from './support/gitRepos';
 import { tempDir, testClient, uniqueTaskQueue, withWorkers } from './support/temporal';

@@ -1,10 +1,10 @@
-import { LocalApi, startLocalApi } from '../../src/client/localApi';
+import { LocalApi, startLocalApi } from '../../src/dev/localApi';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { ParsedMail, simpleParser } from 'mailparser';
 
-export { startLocalApi, startReadTheDocsApi } from '../../src/client/localApi';
-export type { LocalApi } from '../../src/client/localApi';
+export { startLocalApi, startReadTheDocsApi } from '../../src/dev/localApi';
+export type { LocalApi } from '../../src/dev/localApi';
 
 export type CiState = 'success' | 'failure' | 'pending';
 

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { git } from '../../src/client/demoProduct';
+import { git } from '../../src/dev/demoProduct';
 
 export { git };
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createActivities } from '../../src/activities';
 import { ensureTools } from '../../src/worker/tools';
-import { DevServer, freePort, startDevServer } from '../../src/worker/temporalServer';
+import { DevServer, freePort, startDevServer } from '../../src/dev/temporalServer';
 import { workflowsPath } from '../../src/worker/worker';
 
 /** One real Temporal dev server (the bootstrapped CLI) for the whole test run. */

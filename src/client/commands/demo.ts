@@ -1,3 +1,4 @@
+import type { Command } from 'commander';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
@@ -8,15 +9,15 @@ import { loadManifest } from '../../config/loadManifest';
 import { UserError } from '../../config/errors';
 import { dateStamp } from '../../release/plan';
 import type { ReleaseKind } from '../../release/version';
-import { motoEndpoint, startPypiServer, stopServices } from '../../worker/localServices';
+import { motoEndpoint, startPypiServer, stopServices } from '../../dev/localServices';
 import { ensureTools, projectRoot, pythonTool } from '../../worker/tools';
-import { isPortOpen } from '../../worker/temporalServer';
+import { isPortOpen } from '../../dev/temporalServer';
 import { defaultWorkspaceDir, startWorkers } from '../../worker/worker';
 import type { GateName, ReleaseState } from '../../release/model';
 import { connectClient, connectWorker, temporalSettings } from '../connection';
-import { createDemoProduct, DEMO_ENV, nextDemoGaVersion } from '../demoProduct';
+import { createDemoProduct, DEMO_ENV, nextDemoGaVersion } from '../../dev/demoProduct';
 import { formatRelease, markdownReport } from '../format';
-import { startReadTheDocsApi } from '../localApi';
+import { startReadTheDocsApi } from '../../dev/localApi';
 import { prepareRelease, releaseState, startPreparedRelease } from '../releases';
 import { DEFAULT_DB_FILE, installQuietRuntime, startDevEnvironment } from './dev';
 
@@ -155,4 +156,13 @@ export async function demoCommand(): Promise<void> {
     stopServices();
     await readthedocs.close();
   }
+}
+
+/** demo: the command of the CLI. */
+export function registerDemoCommand(program: Command): void {
+  program
+    .command('demo')
+    .description('run a nightly and a GA release of a sandbox product on the embedded dev server')
+    .addHelpText('after', '\nExample:\n  relflow demo        # or: npm run demo')
+    .action(async () => demoCommand());
 }

@@ -1,8 +1,10 @@
+import { parsePositive } from '../options';
+import type { Command } from 'commander';
 import { dirname, join } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { UserError } from '../../config/errors';
 import { ensureTools, projectRoot, pythonTool } from '../../worker/tools';
-import { DevServer, startDevServer } from '../../worker/temporalServer';
+import { DevServer, startDevServer } from '../../dev/temporalServer';
 import { defaultWorkspaceDir, startWorkers } from '../../worker/worker';
 import { connectWorker, temporalSettings } from '../connection';
 
@@ -81,4 +83,15 @@ export async function devCommand(options: DevOptions): Promise<void> {
   log('stopping');
   await stop();
   log('stopped');
+}
+
+/** dev: the command of the CLI. */
+export function registerDevCommand(program: Command): void {
+  program
+    .command('dev')
+    .description('run the embedded Temporal dev server (state in .relflow/) and a worker until Ctrl-C')
+    .option('--ui-port <port>', 'Temporal Web UI port', parsePositive, 8233)
+    .option('--db-file <file>', 'SQLite file that keeps the server state across restarts', DEFAULT_DB_FILE)
+    .addHelpText('after', '\nExample:\n  relflow dev --ui-port 8233')
+    .action(async (options: { uiPort: number; dbFile: string }) => devCommand(options));
 }

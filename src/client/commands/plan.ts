@@ -1,3 +1,6 @@
+import { RELEASE_KINDS, ReleaseKind } from '../../release/version';
+import { configOption, out, parseKind } from '../options';
+import type { Command } from 'commander';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +19,6 @@ import {
   SpecPlacement,
   specPlacements,
 } from '../../release/plan';
-import type { ReleaseKind } from '../../release/version';
 import { applyVersionRules, FileChange, repositoryRules, shortDiff } from '../../release/versionRules';
 
 export interface PlannedRepository {
@@ -204,4 +206,30 @@ export function formatPlan(report: PlanReport): string {
     );
   }
   return lines.join('\n');
+}
+
+/** plan: the command of the CLI. */
+export function registerPlanCommand(program: Command): void {
+  program
+    .command('plan')
+    .description('show every name and file change a release would make, without writing anything anywhere')
+    .argument('<kind>', `release kind: ${RELEASE_KINDS.join(', ')}`, parseKind)
+    .addOption(configOption())
+    .option('-v, --version <version>', 'release version (as for start)')
+    .option('--plugins-version <version>', 'plugins version stream')
+    .option('--date <yyyymmdd>', 'date of a nightly (default: today, UTC)')
+    .option('--json', 'print the plan as JSON')
+    .addHelpText('after', '\nExample:\n  relflow plan milestone --version 3.4m5 -c relflow.yaml')
+    .action(
+      async (kind: ReleaseKind, options: { config: string; version?: string; pluginsVersion?: string; date?: string; json?: boolean }) => {
+        const report = await planRelease({
+          kind,
+          configFile: options.config,
+          version: options.version,
+          pluginsVersion: options.pluginsVersion,
+          date: options.date,
+        });
+        out(options.json ? JSON.stringify(report, null, 2) : formatPlan(report));
+      },
+    );
 }

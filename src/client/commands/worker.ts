@@ -1,3 +1,5 @@
+import { parsePositive } from '../options';
+import type { Command } from 'commander';
 import { BUILD_TASK_QUEUE, createReleaseWorker, defaultWorkspaceDir, RELEASE_TASK_QUEUE } from '../../worker/worker';
 import { workerPython } from '../../worker/tools';
 import { connectWorker, temporalSettings } from '../connection';
@@ -43,3 +45,16 @@ export const workerDefaults = () => ({
   workspace: defaultWorkspaceDir(),
   maxActivities: Number(process.env.RELFLOW_MAX_ACTIVITIES ?? 16),
 });
+
+/** worker: the command of the CLI. */
+export function registerWorkerCommand(program: Command): void {
+  const defaults = workerDefaults();
+  program
+    .command('worker')
+    .description('run a worker against the Temporal server at TEMPORAL_ADDRESS')
+    .option('--task-queue <name>', 'task queue to poll (RELFLOW_TASK_QUEUE)', defaults.taskQueue)
+    .option('--workspace <dir>', 'persistent workspace for git mirrors and builds (RELFLOW_WORKSPACE)', defaults.workspace)
+    .option('--max-activities <n>', 'activities run at once (RELFLOW_MAX_ACTIVITIES)', parsePositive, defaults.maxActivities)
+    .addHelpText('after', '\nExample:\n  TEMPORAL_ADDRESS=temporal.internal:7233 relflow worker --max-activities 8')
+    .action(async (options: { taskQueue: string; workspace: string; maxActivities: number }) => workerCommand(options));
+}

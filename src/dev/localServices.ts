@@ -1,6 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { ensureTools, pythonTool } from './tools';
+import { ensureTools, pythonTool } from '../worker/tools';
 import { freePort, isPortOpen } from './temporalServer';
 
 /** Real servers from the tools environment (moto, pypiserver), on loopback, for the tests, the demo and the benchmark. */

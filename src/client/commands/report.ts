@@ -1,0 +1,28 @@
+import { writeFileSync } from 'node:fs';
+import { Option } from 'commander';
+import { connectClient } from '../connection';
+import { htmlReport, markdownReport } from '../format';
+import { releaseState } from '../releases';
+import { out } from '../options';
+import type { Command } from 'commander';
+
+/** report: the command of the CLI. */
+export function registerReportCommand(program: Command): void {
+  program
+    .command('report')
+    .description('the release as Markdown: stages, repositories with SHAs and tags, artifacts with URLs and sha256, results, decisions')
+    .argument('<release-id>', 'the release')
+    .option('-o, --output <file>', 'write to a file')
+    .addOption(new Option('--format <format>', 'markdown, html or json').choices(['markdown', 'html', 'json']).default('markdown'))
+    .addHelpText(
+      'after',
+      '\nExamples:\n  relflow report cloudify-3.4 -o release-3.4.md\n  relflow report cloudify-3.4 --format html -o release-3.4.html',
+    )
+    .action(async (releaseId: string, options: { output?: string; format: 'markdown' | 'html' | 'json' }) => {
+      const state = await releaseState(await connectClient(), releaseId);
+      const report =
+        options.format === 'html' ? htmlReport(state) : options.format === 'json' ? JSON.stringify(state, null, 2) : markdownReport(state);
+      if (options.output) writeFileSync(options.output, report);
+      else out(report);
+    });
+}

@@ -1,0 +1,22 @@
+import { connectClient } from '../connection';
+import { formatRelease, formatRuns } from '../format';
+import { releaseRuns, releaseState } from '../releases';
+import { exitCodeOf, out } from '../options';
+import type { Command } from 'commander';
+
+/** status: the command of the CLI. */
+export function registerStatusCommand(program: Command): void {
+  program
+    .command('status')
+    .description("print a release's stages and repositories")
+    .argument('<release-id>', 'the release ID printed by `relflow start` (e.g. cloudify-3.4)')
+    .option('--json', 'print the state as JSON')
+    .addHelpText('after', '\nExample:\n  relflow status cloudify-nightly-20261124 --json')
+    .action(async (releaseId: string, options: { json?: boolean }) => {
+      const client = await connectClient();
+      const state = await releaseState(client, releaseId);
+      const runs = await releaseRuns(client, releaseId);
+      out(options.json ? JSON.stringify({ ...state, runs }, null, 2) : `${formatRelease(state)}${formatRuns(runs)}`);
+      process.exitCode = exitCodeOf(state);
+    });
+}
