@@ -13,8 +13,8 @@ import type { Manifest } from '../../config/manifest';
 import { DEFAULT_EC2_POLL_INTERVAL } from '../../config/defaults';
 import { durationMs } from '../../release/duration';
 import type { StoredFile } from '../../release/model';
-import { buildRun, buildScript, collectMachineOutputs, finishMachineBuild, removeMachineReports } from './machine';
-import type { BuildRequest, Machine } from './types';
+import { buildRun, buildScript, collectMachineOutputs, finishMachineBuild, removeMachineReports } from './remoteMachine';
+import type { Builder, BuildRequest, Machine } from './types';
 import { readSecret } from '../secrets';
 
 export type Ec2Settings = Manifest['ec2'];
@@ -51,7 +51,10 @@ const ALIVE = ['pending', 'running'];
 export const BUILD_RUNNING = 'BuildRunning';
 
 /** The ec2 builder: a machine per artifact run (idempotent by ClientToken), tagged with its release, terminated in the tear-down. */
-export function createEc2Builder(env: NodeJS.ProcessEnv, pollMs = durationMs(DEFAULT_EC2_POLL_INTERVAL)) {
+export function createEc2Builder(
+  env: NodeJS.ProcessEnv,
+  pollMs = durationMs(DEFAULT_EC2_POLL_INTERVAL),
+): Builder & Required<Pick<Builder, 'checkBuild'>> {
   const settingsOf = (request: BuildRequest): Ec2Settings =>
     request.ec2 ?? { region: 'us-east-1', pollInterval: DEFAULT_EC2_POLL_INTERVAL };
   return {

@@ -2,7 +2,7 @@ import type { GitWorkspace } from '../gitWorkspace';
 import { createEc2Builder } from './ec2';
 import { createLocalBuilder } from './local';
 import { findStoredBuild } from './outputs';
-import type { BuildRequest, Machine } from './types';
+import type { Builder, BuildRequest, Machine } from './types';
 import { createVagrantBuilder } from './vagrant';
 import type { StoredFile } from '../../release/model';
 
@@ -10,9 +10,10 @@ export type { BuildRequest, Machine } from './types';
 
 /** Provision, build (and store the outputs), tear down: one interface over every builder. */
 export function createBuildActivities(workspace: GitWorkspace, buildRoot: string, env: NodeJS.ProcessEnv) {
-  const builders = {
+  const ec2 = createEc2Builder(env);
+  const builders: Record<BuildRequest['artifact']['builder'], Builder> = {
     local: createLocalBuilder(workspace, buildRoot, env),
-    ec2: createEc2Builder(env),
+    ec2,
     vagrant: createVagrantBuilder(workspace, buildRoot, env),
   };
   const builderFor = (request: BuildRequest) => builders[request.artifact.builder];
@@ -29,7 +30,7 @@ export function createBuildActivities(workspace: GitWorkspace, buildRoot: string
     },
     /** One look at an ec2 machine's build (the artifact workflow retries it at the poll interval). */
     async checkMachineBuild(request: BuildRequest & { machine: Machine }): Promise<StoredFile[]> {
-      return builders.ec2.checkBuild(request);
+      return ec2.checkBuild(request);
     },
     async tearDownBuilder(request: BuildRequest & { machine: Machine }): Promise<void> {
       return builderFor(request).tearDown(request);

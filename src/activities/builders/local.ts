@@ -1,44 +1,13 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import type { GitWorkspace } from '../gitWorkspace';
 import { gitEnvironment } from '../gitWorkspace';
 import { lastLines, runProcess } from '../process';
-import { storeBuildOutputs } from './outputs';
+import { expandOutputs, storeBuildOutputs } from './outputs';
 import { buildVariables, checkOutReleaseCommit } from './source';
-import type { BuildRequest, Machine } from './types';
+import type { Builder, BuildRequest, Machine } from './types';
 import type { StoredFile } from '../../release/model';
-
-/** `*` matches within a path segment, `**` across segments, `?` one character. */
-export function globToRegExp(pattern: string): RegExp {
-  let source = '';
-  for (let index = 0; index < pattern.length; index += 1) {
-    const char = pattern[index];
-    if (char === '*' && pattern[index + 1] === '*') {
-      source += '.*';
-      index += pattern[index + 2] === '/' ? 2 : 1;
-    } else if (char === '*') source += '[^/]*';
-    else if (char === '?') source += '[^/]';
-    else source += char.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-  }
-  return new RegExp(`^${source}$`);
-}
-
-/** The files under `dir` (not in .git) whose relative path matches the pattern. */
-export function expandOutputs(dir: string, pattern: string): string[] {
-  const matcher = globToRegExp(pattern);
-  const found: string[] = [];
-  const walk = (current: string) => {
-    for (const entry of readdirSync(current, { withFileTypes: true })) {
-      if (entry.name === '.git') continue;
-      const path = join(current, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (matcher.test(relative(dir, path))) found.push(path);
-    }
-  };
-  walk(dir);
-  return found.sort();
-}
 
 async function runCommand(command: string, cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<void> {
   const result = await runProcess(['sh', '-c', command], { cwd, env, timeoutMs });
@@ -46,7 +15,7 @@ async function runCommand(command: string, cwd: string, env: NodeJS.ProcessEnv, 
 }
 
 /** The local builder: the build command runs on the worker, in a checkout of the release's commit. */
-export function createLocalBuilder(workspace: GitWorkspace, buildRoot: string, env: NodeJS.ProcessEnv) {
+export function createLocalBuilder(workspace: GitWorkspace, buildRoot: string, env: NodeJS.ProcessEnv): Builder {
   const buildDir = (request: BuildRequest) => join(buildRoot, request.releaseId, request.artifact.name);
   return {
     async provision(request: BuildRequest): Promise<Machine> {

@@ -1,7 +1,41 @@
+/** What every builder does with a build's outputs: match them by pattern, store them, record them, find them again. */
+import { readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import type { StoredFile } from '../../release/model';
 import { isStoredEverywhere, readStoredText, storeFile, writeStoredText } from '../storage';
 import type { BuildRequest } from './types';
+
+/** `*` matches within a path segment, `**` across segments, `?` one character. */
+export function globToRegExp(pattern: string): RegExp {
+  let source = '';
+  for (let index = 0; index < pattern.length; index += 1) {
+    const char = pattern[index];
+    if (char === '*' && pattern[index + 1] === '*') {
+      source += '.*';
+      index += pattern[index + 2] === '/' ? 2 : 1;
+    } else if (char === '*') source += '[^/]*';
+    else if (char === '?') source += '[^/]';
+    else source += char.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${source}$`);
+}
+
+/** The files under `dir` (not in .git) whose relative path matches the pattern. */
+export function expandOutputs(dir: string, pattern: string): string[] {
+  const matcher = globToRegExp(pattern);
+  const found: string[] = [];
+  const walk = (current: string) => {
+    for (const entry of readdirSync(current, { withFileTypes: true })) {
+      if (entry.name === '.git') continue;
+      const path = join(current, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (matcher.test(relative(dir, path))) found.push(path);
+    }
+  };
+  walk(dir);
+  return found.sort();
+}
 
 /** What a finished build stored, kept beside the release's files: one record per artifact and commit. */
 function buildRecordKey(request: BuildRequest): string {

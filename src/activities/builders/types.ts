@@ -1,4 +1,5 @@
 import type { ArtifactSpec, Manifest } from '../../config/manifest';
+import type { StoredFile } from '../../release/model';
 
 /** One artifact build of a release: everything a builder needs, no secrets. */
 export interface BuildRequest {
@@ -26,4 +27,15 @@ export interface BuildRequest {
 export interface Machine {
   id: string;
   builder: string;
+}
+
+/** The contract of every builder (local, ec2, vagrant): provision a place, build there (outputs stored), tear it down. */
+export interface Builder {
+  provision(request: BuildRequest): Promise<Machine>;
+  /** Builds and stores the outputs; for a remote machine, waits for its report. */
+  build(request: BuildRequest & { machine: Machine }): Promise<StoredFile[]>;
+  /** One look at a remote machine's build: its stored outputs, or a retryable failure while it builds. */
+  checkBuild?(request: BuildRequest & { machine: Machine }): Promise<StoredFile[]>;
+  /** Idempotent: a machine already gone is fine. */
+  tearDown(request: BuildRequest & { machine: Machine }): Promise<void>;
 }

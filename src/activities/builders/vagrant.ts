@@ -5,9 +5,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { StoredFile } from '../../release/model';
 import type { GitWorkspace } from '../gitWorkspace';
 import { lastLines, runProcess } from '../process';
-import { buildRun, buildScript, collectMachineOutputs, removeMachineReports } from './machine';
+import { buildRun, buildScript, collectMachineOutputs, removeMachineReports } from './remoteMachine';
 import { buildVariables, checkOutReleaseCommit } from './source';
-import type { BuildRequest, Machine } from './types';
+import type { Builder, BuildRequest, Machine } from './types';
 
 /**
  * The vagrant builder, as the original flow used it: `vagrant up` in a
@@ -16,7 +16,7 @@ import type { BuildRequest, Machine } from './types';
  * `vagrant ssh -c`, `vagrant destroy -f` in the tear-down. The machine reports
  * its outputs through presigned URLs, like an ec2 machine, so any provider works.
  */
-export function createVagrantBuilder(workspace: GitWorkspace, buildRoot: string, env: NodeJS.ProcessEnv, pollMs = 2000) {
+export function createVagrantBuilder(workspace: GitWorkspace, buildRoot: string, env: NodeJS.ProcessEnv, pollMs = 2000): Builder {
   const vagrant = env.RELFLOW_VAGRANT || 'vagrant';
   const runDir = (request: BuildRequest) => join(buildRoot, request.releaseId, request.artifact.name, buildRun(request));
   const machineDir = (request: BuildRequest) => {

@@ -9,14 +9,14 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { StoredFile } from '../../release/model';
 import { heartbeat, lastLines, pause, runProcess } from '../process';
 import { openStoredObject, readStoredText, s3Client } from '../storage';
-import { expandOutputs } from './local';
-import { storeBuildOutputs } from './outputs';
+import { expandOutputs, storeBuildOutputs } from './outputs';
 import { buildVariables } from './source';
 import type { BuildRequest, Machine } from './types';
 
-// Builds on a machine of their own (ec2, vagrant) share one path: the machine runs
-// buildScript, which reports its outputs, log and status to presigned S3 URLs;
-// collectMachineOutputs waits for the status and stores the outputs like any build's.
+// The remote-machine adapter: builds on a machine of their own (ec2, vagrant) share one path.
+// The machine runs buildScript, which reports its outputs, log and status to presigned S3 URLs
+// (reportKeys); finishMachineBuild / collectMachineOutputs read the status and store the outputs
+// like any build's; removeMachineReports cleans up. A builder adds only how its machine starts and stops.
 
 const SAFE_PATTERN = /^[A-Za-z0-9._/*?-]+$/;
 
