@@ -9,7 +9,7 @@ import { GitWorkspace } from '../src/activities/gitWorkspace';
 import { s3Client } from '../src/activities/storage';
 import { createDemoProduct } from '../src/dev/demoProduct';
 import { decideGate, prepareRelease, startPreparedRelease } from '../src/client/releases';
-import { markdownReport } from '../src/client/format';
+import { markdownReport, releaseReport } from '../src/release/report';
 import type { ManifestInput } from '../src/config/manifest';
 import { ensureTools, pythonTool } from '../src/worker/tools';
 import { releaseStateQuery } from '../src/workflows/api';
@@ -240,7 +240,7 @@ describe('a GA release end to end through the real activities', function () {
     );
     assert.match(announcement.text ?? '', /ReadTheDocs: cloudify-rest-client 3\.4: built \(build \d+\)/);
     assert.match(String(announcement.html), /Published:<br>PyPI: cloudify-rest-client/);
-    const report = markdownReport(state);
+    const report = markdownReport(releaseReport(state));
     assert.match(report, /## Published\n- PyPI: cloudify-rest-client: .*\n- ReadTheDocs: cloudify-rest-client 3\.4: built \(build \d+\)/);
     assert.ok(hooks.requests.some((request) => request.path === '/hooks/T000/B000/secret-path' && /4 packages/.test(request.body)));
     // Secrets never enter the workflow history.

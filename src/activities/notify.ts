@@ -1,19 +1,12 @@
-import { publicationLines, releaseOutcome } from '../release/outcome';
 import { readSecret } from './secrets';
-import { escapeHtml } from '../release/escapeHtml';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import type { Manifest } from '../config/manifest';
 import type { ReleaseState } from '../release/model';
+import { emailReport, Message, releaseReport } from '../release/report';
 
-export interface Message {
-  subject: string;
-  text: string;
-  html?: string;
-  /** One line for chat webhooks. */
-  summary: string;
-}
+export type { Message } from '../release/report';
 
 export interface DeliveryReport {
   email?: string;
@@ -86,45 +79,5 @@ export function createNotifyActivities(env: NodeJS.ProcessEnv) {
 }
 
 export function announcement(state: ReleaseState): Message {
-  const files = [...state.artifacts.flatMap((artifact) => artifact.files ?? []), ...state.stored];
-  const skipped = state.stages.filter((stage) => stage.status === 'skipped');
-  const published = publicationLines(state);
-  const subject = `${state.product} ${state.kind} release ${state.releaseName ?? state.releaseId}: ${files.length} packages`;
-  const results = [
-    `Outcome: ${releaseOutcome(state)}`,
-    state.ci ? `CI: ${state.ci.passed ? 'passed' : 'failed'} (${state.ci.detail})` : 'CI: not run',
-    state.systemTests
-      ? `System tests: ${state.systemTests.passed ? 'passed' : 'failed'} (${state.systemTests.detail})`
-      : 'System tests: not run',
-    ...state.gates.map((gate) => `Gate ${gate.name}: ${gate.status}${gate.by ? ` by ${gate.by}` : ''}`),
-  ];
-  const text = [
-    subject,
-    '',
-    'Packages:',
-    ...files.map((file) => `  ${file.name}  ${file.file}  ${file.size} bytes  sha256 ${file.sha256}\n    ${file.urls.join('\n    ')}`),
-    '',
-    'Repositories:',
-    ...state.repositories.map(
-      (repository) =>
-        `  ${repository.name}  ${repository.tag ?? repository.buildBranch ?? ''}  ${repository.tagSha ?? repository.headSha ?? repository.baseSha ?? ''}`,
-    ),
-    '',
-    ...results,
-    ...(published.length ? ['', 'Published:', ...published.map((line) => `  ${line}`)] : []),
-    ...(skipped.length ? ['', 'Skipped stages:', ...skipped.map((stage) => `  ${stage.name}: ${stage.detail ?? ''}`)] : []),
-  ].join('\n');
-  const rows = files
-    .map(
-      (file) =>
-        `<tr><td>${escapeHtml(file.name)}</td><td>${file.urls.map((url) => `<a href="${escapeHtml(url)}">${escapeHtml(file.file)}</a>`).join('<br>')}</td><td>${file.size}</td><td><code>${file.sha256}</code></td></tr>`,
-    )
-    .join('');
-  const html =
-    `<h2>${escapeHtml(subject)}</h2><table><tr><th>Package</th><th>File</th><th>Size</th><th>sha256</th></tr>${rows}</table>` +
-    `<ul>${state.repositories.map((repository) => `<li>${escapeHtml(repository.name)} ${escapeHtml(repository.tag ?? repository.buildBranch ?? '')}</li>`).join('')}</ul>` +
-    `<p>${results.map(escapeHtml).join('<br>')}</p>` +
-    (published.length ? `<p>Published:<br>${published.map(escapeHtml).join('<br>')}</p>` : '') +
-    (skipped.length ? `<p>Skipped: ${skipped.map((stage) => `${stage.name} (${escapeHtml(stage.detail ?? '')})`).join(', ')}</p>` : '');
-  return { subject, text, html, summary: `${files.length} packages; ${results.join('; ')}` };
+  return emailReport(releaseReport(state));
 }

@@ -1,7 +1,7 @@
 import { log } from '@temporalio/workflow';
 import type { Manifest } from '../config/manifest';
 import { activity } from './proxies';
-import type { Message } from '../activities/notify';
+import type { Message } from '../release/report';
 import { errorMessage } from './tracker';
 
 /** Sends an alert when channels are configured; a failed alert is logged, never fatal. */

@@ -16,7 +16,8 @@ import { defaultWorkspaceDir, startWorkers } from '../../worker/worker';
 import type { GateName, ReleaseState } from '../../release/model';
 import { connectClient, connectWorker, temporalSettings } from '../connection';
 import { createDemoProduct, DEMO_ENV, nextDemoGaVersion } from '../../dev/demoProduct';
-import { formatRelease, markdownReport } from '../format';
+import { formatRelease } from '../format';
+import { markdownReport, releaseReport } from '../../release/report';
 import { startReadTheDocsApi } from '../../dev/localApi';
 import { prepareRelease, releaseState, startPreparedRelease } from '../releases';
 import { DEFAULT_DB_FILE, installQuietRuntime, startDevEnvironment } from './dev';
@@ -139,7 +140,7 @@ export async function demoCommand(): Promise<void> {
       const client = await connectClient(settings);
       const nightly = await runRelease(client, configFile, 'nightly', settings.address);
       const ga = await runRelease(client, configFile, 'ga', settings.address, nextDemoGaVersion(root));
-      process.stdout.write(`${markdownReport(ga)}\n`);
+      process.stdout.write(`${markdownReport(releaseReport(ga))}\n`);
       log(`mails written to ${join(root, 'outbox')}; artifacts mirrored under ${join(root, 'mirror')}; packages in ${join(root, 'pypi')}`);
       log(
         `releases ${nightly.releaseId} and ${ga.releaseId} are in the Temporal Web UI at ${uiUrl} while \`npm start\` runs (state is kept in ${DEFAULT_DB_FILE})`,

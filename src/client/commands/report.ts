@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { Option } from 'commander';
 import { connectClient } from '../connection';
-import { htmlReport, markdownReport } from '../format';
+import { htmlReport, markdownReport, releaseReport } from '../../release/report';
 import { releaseState } from '../releases';
 import { out } from '../options';
 import type { Command } from 'commander';
@@ -21,7 +21,11 @@ export function registerReportCommand(program: Command): void {
     .action(async (releaseId: string, options: { output?: string; format: 'markdown' | 'html' | 'json' }) => {
       const state = await releaseState(await connectClient(), releaseId);
       const report =
-        options.format === 'html' ? htmlReport(state) : options.format === 'json' ? JSON.stringify(state, null, 2) : markdownReport(state);
+        options.format === 'html'
+          ? htmlReport(releaseReport(state))
+          : options.format === 'json'
+            ? JSON.stringify(state, null, 2)
+            : markdownReport(releaseReport(state));
       if (options.output) writeFileSync(options.output, report);
       else out(report);
     });
