@@ -2,7 +2,7 @@ import { ApplicationFailure, isCancellation, workflowInfo } from '@temporalio/wo
 import { alert } from './alerts';
 import { Gates } from './gates';
 import { OperatorControls } from './operator';
-import type { ReleaseContext, Stage } from './stage';
+import { emptyResults, ReleaseContext, Stage } from './stage';
 import { announceStage } from './stages/announce';
 import { artifactsStage } from './stages/artifacts';
 import { checkoutStage } from './stages/checkout';
@@ -74,7 +74,7 @@ async function runStage(stage: Stage, context: ReleaseContext, operator: Operato
 
 export async function releaseWorkflow(request: ReleaseRequest): Promise<ReleaseState> {
   const release = new ReleaseTracker(workflowInfo().workflowId, request.manifest.product, request.kind);
-  const context: ReleaseContext = { request, manifest: request.manifest, release, gates: new Gates(release) };
+  const context: ReleaseContext = { request, manifest: request.manifest, release, gates: new Gates(release), results: emptyResults() };
   const operator = new OperatorControls(release);
   try {
     for (const stage of PIPELINE) {

@@ -22,7 +22,7 @@ export const artifactsStage: Stage = {
     await Promise.all(
       manifest.artifacts.map(async (artifact) => {
         const state = release.artifact(artifact.name, artifact.builder);
-        if (state.status === 'succeeded') return;
+        if (context.results.artifacts.has(artifact.name)) return;
         start(state, `building on ${artifact.builder}`);
         const repository = plan.repositories.find(
           (candidate) => candidate.name === artifact.repository,
@@ -52,6 +52,7 @@ export const artifactsStage: Stage = {
             ],
           });
           const result = await child.result();
+          context.results.artifacts.set(artifact.name, result.files);
           state.machineId = result.machineId;
           state.files = result.files;
           succeed(
@@ -68,14 +69,16 @@ export const artifactsStage: Stage = {
       }),
     );
     if (failures.length > 0) throw new Error(failures.join('; '));
-    const files = release.state.artifacts.flatMap((artifact) => artifact.files ?? []);
+    const { results } = context;
+    const files = manifest.artifacts.flatMap((artifact) => results.artifacts.get(artifact.name) ?? []);
     const manifestFile = await activity('publishArtifactsManifest')({
       storage,
       key: storageKey(plan, manifest, 'artifacts.json'),
       releaseId: context.release.state.releaseId,
-      files: [...files, ...release.state.stored],
+      files: [...files, ...results.stored],
     });
-    release.state.stored = [...release.state.stored.filter((file) => file.name !== 'artifacts.json'), manifestFile];
+    results.stored = [...results.stored.filter((file) => file.name !== 'artifacts.json'), manifestFile];
+    release.state.stored = results.stored;
     return { detail: `${countOf(files.length, 'file')}; artifacts.json at ${manifestFile.urls[0]}` };
   },
 };

@@ -1,7 +1,6 @@
-import { mapWithLimit } from '../concurrency';
 import { activity } from '../proxies';
-import { planOf, Stage } from '../stage';
-import { fail, start, succeed } from '../tracker';
+import { forEachRepository } from '../repositories';
+import type { Stage } from '../stage';
 
 /** Clones or fetches every repository and records the SHA the release starts from. */
 export const checkoutStage: Stage = {
@@ -9,12 +8,11 @@ export const checkoutStage: Stage = {
   skippable: false,
   skip: () => undefined,
   async run(context) {
-    const plan = planOf(context);
-    await mapWithLimit(plan.repositories, context.manifest.git.parallelism, async (repository) => {
-      const state = context.release.repository(repository.name);
-      if (state.baseSha) return;
-      start(state, `fetching ${repository.baseBranch}`);
-      try {
+    const { checkout } = context.results;
+    await forEachRepository(context, {
+      isDone: (repository) => checkout.has(repository.name),
+      starting: (repository) => `fetching ${repository.baseBranch}`,
+      run: async (repository) => {
         const { baseSha, adopted } = await activity('checkoutRepository', {
           summary: `checkout ${repository.name} (${repository.baseBranch})`,
         })({
@@ -23,15 +21,10 @@ export const checkoutStage: Stage = {
           tokenEnv: context.manifest.git.tokenEnv,
           adoptBaseSha: context.request.adopt?.baseShas[repository.name],
         });
-        state.baseSha = baseSha;
-        succeed(
-          state,
-          `at ${baseSha.slice(0, 12)} of ${repository.baseBranch}${adopted ? `, continuing ${repository.buildBranch} of the earlier run` : ''}`,
-        );
-      } catch (error) {
-        fail(state, error);
-        throw error;
-      }
+        checkout.set(repository.name, baseSha);
+        context.release.repository(repository.name).baseSha = baseSha;
+        return `at ${baseSha.slice(0, 12)} of ${repository.baseBranch}${adopted ? `, continuing ${repository.buildBranch} of the earlier run` : ''}`;
+      },
     });
   },
 };

@@ -21,11 +21,12 @@ export const ciStage: Stage = {
       targets: plan.repositories.map((repository) => ({
         repository: repository.name,
         tag: repository.tag as string,
-        sha: context.release.repository(repository.name).tagSha as string,
+        sha: context.results.tag.get(repository.name) as string,
       })),
     });
     for (const verdict of result.repositories) context.release.repository(verdict.repository).ci = verdict.result;
-    context.release.state.ci = { passed: result.passed, detail: result.detail };
+    context.results.ci = { passed: result.passed, detail: result.detail };
+    context.release.state.ci = context.results.ci;
     return result.passed ? { detail: result.detail } : { failed: result.detail };
   },
 };

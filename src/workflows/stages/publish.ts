@@ -1,4 +1,5 @@
-import { patched } from '@temporalio/workflow';
+import { isCancellation, patched } from '@temporalio/workflow';
+import { forEachRepository, RepositoryStep } from '../repositories';
 import type { GateSpec } from '../../config/manifest';
 import type { GateOutcome } from '../gates';
 import type { ReleaseKind } from '../../release/version';
@@ -8,6 +9,33 @@ import { planOf, ReleaseContext, releaseCommit, Stage, testedSkipReason } from '
 import type { GateName, GateState } from '../../release/model';
 import { errorMessage } from '../tracker';
 import { countOf } from '../../release/wording';
+
+/**
+ * Publishes repository by repository, and fails with every repository's
+ * failure once all have run. Releases that began publishing one repository at
+ * a time go on that way; newer ones use git.parallelism.
+ */
+async function publishEach(context: ReleaseContext, step: RepositoryStep): Promise<void> {
+  const failures: string[] = [];
+  const parallelism = patched('publish-in-parallel') ? undefined : 1;
+  try {
+    await forEachRepository(context, {
+      ...step,
+      parallelism,
+      run: async (repository) => {
+        try {
+          return await step.run(repository);
+        } catch (error) {
+          if (!isCancellation(error)) failures.push(errorMessage(error));
+          throw error;
+        }
+      },
+    });
+  } catch (error) {
+    if (isCancellation(error) || failures.length === 0) throw error;
+    throw new Error(failures.join('; '));
+  }
+}
 
 /** Gates: on for milestone and GA, off for patches unless the manifest says so, never for nightlies. */
 function gateSkipReason(name: GateName, spec: GateSpec, kind: ReleaseKind): string | undefined {
@@ -61,30 +89,30 @@ export const pypiStage: Stage = {
     const gate = await passGate(context, 'pypi', context.manifest.gates.pypi);
     if (!gate.approved) return { rejected: gate.detail };
     const pypi = context.manifest.pypi as NonNullable<typeof context.manifest.pypi>;
-    const failures: string[] = [];
-    for (const spec of context.manifest.repositories.filter((repository) => repository.pypi !== false)) {
-      const state = context.release.repository(spec.name);
-      if (state.published) continue;
-      try {
+    const { published } = context.results;
+    const specs = new Map(context.manifest.repositories.map((spec) => [spec.name, spec]));
+    await publishEach(context, {
+      repositories: (repositories) => repositories.filter((repository) => specs.get(repository.name)?.pypi !== false),
+      isDone: (repository) => published.has(repository.name),
+      starting: () => 'publishing to PyPI',
+      run: async (repository) => {
+        const spec = specs.get(repository.name);
         const result = await activity('publishPythonPackage')({
           pypi,
           tokenEnv: context.manifest.git.tokenEnv,
           target: {
-            repository: { name: spec.name, url: spec.url },
-            sha: releaseCommit(context, spec.name),
-            packageDir: typeof spec.pypi === 'object' ? spec.pypi.packageDir : '.',
+            repository: { name: repository.name, url: repository.url },
+            sha: releaseCommit(context, repository.name),
+            packageDir: typeof spec?.pypi === 'object' ? spec.pypi.packageDir : '.',
           },
         });
-        state.published = [...result.uploaded, ...result.skipped];
-        state.publishedAt = result.indexPage;
-      } catch (error) {
-        failures.push(errorMessage(error));
-      }
-    }
-    if (failures.length > 0) throw new Error(failures.join('; '));
-    return {
-      detail: `${gate.detail}; published ${countOf(context.release.state.repositories.flatMap((repository) => repository.published ?? []).length, 'file')}`,
-    };
+        const files = [...result.uploaded, ...result.skipped];
+        published.set(repository.name, files);
+        Object.assign(context.release.repository(repository.name), { published: files, publishedAt: result.indexPage });
+        return `${countOf(files.length, 'file')} on PyPI`;
+      },
+    });
+    return { detail: `${gate.detail}; published ${countOf([...published.values()].flat().length, 'file')}` };
   },
 };
 
@@ -102,17 +130,24 @@ export const docsStage: Stage = {
     if (!gate.approved) return { rejected: gate.detail };
     const plan = planOf(context);
     const readthedocs = context.manifest.readthedocs as NonNullable<typeof context.manifest.readthedocs>;
-    const failures: string[] = [];
-    for (const spec of context.manifest.repositories.filter((repository) => repository.readthedocs)) {
-      const state = context.release.repository(spec.name);
-      if (state.docs === 'built') continue;
-      const version = plan.repositories.find((repository) => repository.name === spec.name)?.tag ?? plan.forms.yaml_core_version;
-      const result = await activity('buildDocs')({ readthedocs, project: spec.readthedocs as string, version });
-      state.docs = result.success ? 'built' : 'failed';
-      state.docsBuild = { project: result.project, version: result.version, buildId: result.buildId, detail: result.detail };
-      if (!result.success) failures.push(`${spec.readthedocs}: ${result.detail}`);
-    }
-    if (failures.length > 0) throw new Error(`ReadTheDocs: ${failures.join('; ')}`);
+    const { docs } = context.results;
+    const projects = new Map(context.manifest.repositories.map((spec) => [spec.name, spec.readthedocs]));
+    await publishEach(context, {
+      repositories: (repositories) => repositories.filter((repository) => projects.get(repository.name)),
+      isDone: (repository) => docs.get(repository.name) === 'built',
+      starting: () => 'building the docs',
+      run: async (repository) => {
+        const project = projects.get(repository.name) as string;
+        const result = await activity('buildDocs')({ readthedocs, project, version: repository.tag ?? plan.forms.yaml_core_version });
+        docs.set(repository.name, result.success ? 'built' : 'failed');
+        Object.assign(context.release.repository(repository.name), {
+          docs: docs.get(repository.name),
+          docsBuild: { project: result.project, version: result.version, buildId: result.buildId, detail: result.detail },
+        });
+        if (!result.success) throw new Error(`ReadTheDocs: ${project}: ${result.detail}`);
+        return `docs ${result.detail} (build ${result.buildId})`;
+      },
+    });
     return { detail: gate.detail };
   },
 };

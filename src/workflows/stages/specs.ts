@@ -29,8 +29,9 @@ export const specsStage: Stage = {
       files,
       tokenEnv: manifest.git.tokenEnv,
     });
-    const state = context.release.state;
-    state.stored = [...state.stored.filter((file) => !stored.some((candidate) => candidate.urls[0] === file.urls[0])), ...stored];
+    const results = context.results;
+    results.stored = [...results.stored.filter((file) => !stored.some((candidate) => candidate.urls[0] === file.urls[0])), ...stored];
+    context.release.state.stored = results.stored;
     return { detail: `${countOf(stored.length, 'spec file')} stored` };
   },
 };

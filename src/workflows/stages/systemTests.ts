@@ -8,15 +8,16 @@ export const systemTestsStage: Stage = {
   skippable: true,
   skip: (context) => {
     if (!context.manifest.systemTests) return 'no system tests configured';
-    const ci = context.release.state.ci;
+    const ci = context.results.ci;
     if (ci && !ci.passed) return `CI failed: ${ci.detail}`;
     return undefined;
   },
   async run(context) {
     const systemTests = context.manifest.systemTests as NonNullable<typeof context.manifest.systemTests>;
     const runSystemTests = activity('runSystemTests', { startToCloseTimeout: durationMs(systemTests.timeout) + 10 * 60_000 });
-    const files = [...context.release.state.artifacts.flatMap((artifact) => artifact.files ?? []), ...context.release.state.stored];
+    const files = [...[...context.results.artifacts.values()].flat(), ...context.results.stored];
     const result = await runSystemTests({ systemTests, releaseId: context.release.state.releaseId, files });
+    context.results.systemTests = { passed: result.passed, detail: result.detail };
     context.release.state.systemTests = result;
     return result.passed ? { detail: result.detail } : { failed: result.detail };
   },

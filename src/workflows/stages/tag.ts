@@ -1,7 +1,6 @@
 import { activity } from '../proxies';
-import { mapWithLimit } from '../concurrency';
+import { forEachRepository } from '../repositories';
 import { planOf, Stage } from '../stage';
-import { fail, start, succeed } from '../tracker';
 
 /** Annotated tags on the version commits, so CI runs on them. Patches are built from their branch. */
 export const tagStage: Stage = {
@@ -11,27 +10,26 @@ export const tagStage: Stage = {
   async run(context) {
     const plan = planOf(context);
     const { manifest } = context;
-    await mapWithLimit(plan.repositories, manifest.git.parallelism, async (repository) => {
-      const state = context.release.repository(repository.name);
-      if (!repository.tag || state.tagSha) return;
-      start(state, `tagging ${repository.tag}`);
-      try {
+    const { version, tag } = context.results;
+    await forEachRepository(context, {
+      repositories: (repositories) => repositories.filter((repository) => repository.tag),
+      isDone: (repository) => tag.has(repository.name),
+      starting: (repository) => `tagging ${repository.tag}`,
+      run: async (repository) => {
         const result = await activity('tagRepository', { summary: `tag ${repository.name} ${repository.tag}` })({
           releaseId: context.release.state.releaseId,
           repository,
           tokenEnv: manifest.git.tokenEnv,
-          tag: repository.tag,
+          tag: repository.tag as string,
           kind: plan.kind,
-          sha: state.headSha as string,
+          sha: version.get(repository.name)?.headSha as string,
           message: plan.commitMessage,
           author: manifest.git.author,
         });
-        state.tagSha = result.sha;
-        succeed(state, `tagged ${result.tag} at ${result.sha.slice(0, 12)}`);
-      } catch (error) {
-        fail(state, error);
-        throw error;
-      }
+        tag.set(repository.name, result.sha);
+        context.release.repository(repository.name).tagSha = result.sha;
+        return `tagged ${result.tag} at ${result.sha.slice(0, 12)}`;
+      },
     });
   },
 };

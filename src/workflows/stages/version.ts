@@ -1,10 +1,9 @@
 import { repositoryTemplateValues } from '../../release/plan';
 import { repositoryRules } from '../../release/versionRules';
-import { activity } from '../proxies';
-import { mapWithLimit } from '../concurrency';
-import { planOf, Stage } from '../stage';
-import { fail, start, succeed } from '../tracker';
 import { countOf } from '../../release/wording';
+import { activity } from '../proxies';
+import { forEachRepository } from '../repositories';
+import { planOf, Stage } from '../stage';
 
 /** The version tool over every repository, one commit each on the build branch, pushed. */
 export const versionStage: Stage = {
@@ -14,28 +13,25 @@ export const versionStage: Stage = {
   async run(context) {
     const plan = planOf(context);
     const { manifest } = context;
-    await mapWithLimit(plan.repositories, manifest.git.parallelism, async (repository) => {
-      const state = context.release.repository(repository.name);
-      if (state.headSha) return;
-      start(state, `versioning on ${repository.buildBranch}`);
-      try {
+    const { checkout, version } = context.results;
+    await forEachRepository(context, {
+      isDone: (repository) => version.has(repository.name),
+      starting: (repository) => `versioning on ${repository.buildBranch}`,
+      run: async (repository) => {
         const result = await activity('versionRepository', { summary: `version ${repository.name} on ${repository.buildBranch}` })({
           releaseId: context.release.state.releaseId,
           repository,
           tokenEnv: manifest.git.tokenEnv,
-          baseSha: state.baseSha as string,
+          baseSha: checkout.get(repository.name) as string,
           rules: repositoryRules(manifest, repository.name),
           values: repositoryTemplateValues(plan, manifest, repository),
           author: manifest.git.author,
           message: plan.commitMessage,
         });
-        state.headSha = result.headSha;
-        state.changedFiles = result.changedFiles;
-        succeed(state, `${countOf(result.changedFiles.length, 'file')} versioned at ${result.headSha.slice(0, 12)}`);
-      } catch (error) {
-        fail(state, error);
-        throw error;
-      }
+        version.set(repository.name, { headSha: result.headSha, changedFiles: result.changedFiles });
+        Object.assign(context.release.repository(repository.name), { headSha: result.headSha, changedFiles: result.changedFiles });
+        return `${countOf(result.changedFiles.length, 'file')} versioned at ${result.headSha.slice(0, 12)}`;
+      },
     });
   },
 };
