@@ -13,6 +13,11 @@ export interface DeliveryReport {
   webhooks: { name: string; status: number | string }[];
 }
 
+/** The mail of a message, to the manifest's recipients. */
+function mailOf(email: NonNullable<Manifest['notifications']['email']>, message: Message) {
+  return { from: email.from, to: email.to, subject: message.subject, text: message.text, html: message.html };
+}
+
 /** Email (nodemailer) and Slack-compatible webhooks. Passwords and webhook URLs come from the worker's environment. */
 export function createNotifyActivities(env: NodeJS.ProcessEnv) {
   async function deliver(notifications: Manifest['notifications'], message: Message): Promise<DeliveryReport> {
@@ -20,13 +25,7 @@ export function createNotifyActivities(env: NodeJS.ProcessEnv) {
     const email = notifications.email;
     if (email?.outbox) {
       const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
-      const info = await transport.sendMail({
-        from: email.from,
-        to: email.to,
-        subject: message.subject,
-        text: message.text,
-        html: message.html,
-      });
+      const info = await transport.sendMail(mailOf(email, message));
       await mkdir(email.outbox, { recursive: true });
       const file = join(
         email.outbox,
@@ -44,13 +43,7 @@ export function createNotifyActivities(env: NodeJS.ProcessEnv) {
         auth: user ? { user, pass } : undefined,
         tls: { rejectUnauthorized: env.RELFLOW_SMTP_INSECURE_TLS !== '1' },
       });
-      const info = await transport.sendMail({
-        from: email.from,
-        to: email.to,
-        subject: message.subject,
-        text: message.text,
-        html: message.html,
-      });
+      const info = await transport.sendMail(mailOf(email, message));
       report.email = String(info.messageId);
     }
     for (const webhook of notifications.webhooks) {

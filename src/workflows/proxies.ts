@@ -33,6 +33,11 @@ const RETRY: RetryPolicy = {
   nonRetryableErrorTypes: PERMANENT_FAILURES,
 };
 const DEFAULT: ActivityOptions = { startToCloseTimeout: '1 hour', heartbeatTimeout: '2 minutes', retry: RETRY };
+/** Build steps: the artifact workflow adds the build's timeout and heartbeat timeout. */
+const BUILD: ActivityOptions = {
+  ...DEFAULT,
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumAttempts: 3, nonRetryableErrorTypes: PERMANENT_FAILURES },
+};
 /** Idempotent and heartbeating while git runs: retried more. */
 const GIT: ActivityOptions = { ...DEFAULT, retry: { ...RETRY, maximumAttempts: 5 } };
 
@@ -59,22 +64,10 @@ export const ACTIVITY_OPTIONS: Record<keyof ReleaseActivities, ActivityOptions> 
   sendAlert: { startToCloseTimeout: '2 minutes', retry: RETRY },
   announceRelease: { ...DEFAULT, startToCloseTimeout: '5 minutes' },
   // Build activities: their start-to-close is the artifact's timeout plus ten minutes, their heartbeat the release's (artifact workflow).
-  findStoredBuild: {
-    ...DEFAULT,
-    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumAttempts: 3, nonRetryableErrorTypes: PERMANENT_FAILURES },
-  },
-  provisionBuilder: {
-    ...DEFAULT,
-    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumAttempts: 3, nonRetryableErrorTypes: PERMANENT_FAILURES },
-  },
-  buildArtifact: {
-    ...DEFAULT,
-    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumAttempts: 3, nonRetryableErrorTypes: PERMANENT_FAILURES },
-  },
-  tearDownBuilder: {
-    ...DEFAULT,
-    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumAttempts: 3, nonRetryableErrorTypes: PERMANENT_FAILURES },
-  },
+  findStoredBuild: BUILD,
+  provisionBuilder: BUILD,
+  buildArtifact: BUILD,
+  tearDownBuilder: BUILD,
   // One look at a machine; the artifact workflow sets the poll interval as the retry interval and the build timeout as schedule-to-close.
   checkMachineBuild: { startToCloseTimeout: '10 minutes', retry: { backoffCoefficient: 1, nonRetryableErrorTypes: PERMANENT_FAILURES } },
   reapBuildMachines: { ...DEFAULT, startToCloseTimeout: '10 minutes' },
