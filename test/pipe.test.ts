@@ -11,7 +11,11 @@ describe('output that pipes', function () {
     // A setup.py of 300 KB: the plan's JSON carries it before and after, far more than a pipe buffer.
     const big = `setup(version='3.3')\n${'# padding line of the setup file\n'.repeat(9000)}`;
     const remote = createRemote(root, { name: 'core', files: { 'setup.py': big } });
-    const config = writeManifest(root, { product: 'pipe', versions: { core: '3.4', plugins: '1.4' }, repositories: [{ name: 'core', url: remote }] });
+    const config = writeManifest(root, {
+      product: 'pipe',
+      versions: { core: '3.4', plugins: '1.4' },
+      repositories: [{ name: 'core', url: remote }],
+    });
     const child = spawn(process.execPath, [RELFLOW_BIN, 'plan', 'ga', '--version', '3.4', '-c', config, '--json']);
     const chunks: Buffer[] = [];
     // A reader slower than the writer, as `| jq` on a busy machine.

@@ -1,3 +1,4 @@
+import { payloadConverterPath } from '../src/worker/worker';
 import { strict as assert } from 'node:assert';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -94,7 +95,11 @@ describe('determinism: recorded histories replay on the current workflow code', 
         return { workflowId: stored.workflowId, history: temporal.api.history.v1.History.decode(Buffer.from(stored.data, 'base64')) };
       });
     const results = [];
-    for await (const result of Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, histories)) results.push(result);
+    for await (const result of Worker.runReplayHistories(
+      { workflowBundle: await workflowBundle(), dataConverter: { payloadConverterPath: payloadConverterPath() } },
+      histories,
+    ))
+      results.push(result);
     assert.equal(results.length, histories.length);
     for (const result of results) assert.equal(result.error, undefined, `${result.workflowId}: ${result.error?.message}`);
     assert.deepEqual(results.map((result) => result.workflowId.split('-')[1]).sort(), ['artifact', 'ga', 'milestone', 'nightly', 'patch']);

@@ -332,6 +332,52 @@ describe('release workflow (test activities, real dev server)', function () {
     });
   });
 
+  it('hostile signals cannot hurt a release: an undecodable one, a refused one (logged once), an oversized comment', async function () {
+    const taskQueue = uniqueTaskQueue('wf');
+    const { activities } = fakeActivities();
+    const state = await withWorkers({ taskQueue, activities }, async () => {
+      const handle = await startRelease(taskQueue, 'ga', '3.4');
+      await waitFor(handle, openGate('pypi'), 'the pypi gate');
+      // A raw signal in an encoding no converter knows, as `temporal workflow signal --input-meta encoding=foo/bar` sends it.
+      await testClient().workflowService.signalWorkflowExecution({
+        namespace: 'default',
+        workflowExecution: { workflowId: handle.workflowId },
+        signalName: 'approve',
+        input: { payloads: [{ metadata: { encoding: new TextEncoder().encode('foo/bar') }, data: new TextEncoder().encode('{}') }] },
+        identity: 'test',
+      });
+      await handle.signal(approveSignal, { gate: 'pypi', by: 'mallory' });
+      await handle.signal(approveSignal, { gate: 'pypi', by: 'mallory' });
+      await handle.signal(approveSignal, { gate: 'pypi', by: 'alice', comment: 'x'.repeat(3000) });
+      await assert.rejects(
+        decideGate(testClient(), handle.workflowId, { gate: 'pypi', by: 'alice', comment: 'y'.repeat(1_200_000) }, true),
+        /refused: comment: text of at most 2000 characters/,
+      );
+      await assert.rejects(
+        decideGate(testClient(), handle.workflowId, { gate: 'pypi', by: 'a'.repeat(65) }, true),
+        /refused: by: at most 64 characters/,
+      );
+      // The release still answers and goes on.
+      await decideGate(testClient(), handle.workflowId, { gate: 'pypi', by: 'alice' }, true);
+      await waitFor(handle, openGate('docs'), 'the docs gate');
+      await decideGate(testClient(), handle.workflowId, { gate: 'docs', by: 'bob' }, true);
+      return handle.result();
+    });
+    assert.equal(state.status, 'succeeded');
+    const refusals = state.log.filter((entry) => entry.action.startsWith('refused '));
+    assert.deepEqual(
+      refusals.map((entry) => [entry.by, entry.action]),
+      [
+        [
+          'unknown',
+          'refused approve signal: the decision could not be decoded (encoding foo/bar): send JSON such as {"gate": "pypi", "by": "alice"}',
+        ],
+        ['mallory', 'refused approve signal: mallory may not decide gate pypi; approvers: alice'],
+        ['alice', 'refused approve signal: comment: text of at most 2000 characters'],
+      ],
+    );
+  });
+
   it('blocked -> skip where allowed (specs), refused where not (version); abort ends the release', async function () {
     const taskQueue = uniqueTaskQueue('wf');
     const { activities } = fakeActivities({

@@ -24,6 +24,11 @@ export function workflowsPath(): string {
   return require.resolve('../workflows');
 }
 
+/** The payload converter of the workflows and the worker: decoding a signal or update argument never throws. */
+export function payloadConverterPath(): string {
+  return require.resolve('../workflows/payloadConverter');
+}
+
 /**
  * A worker: the workflows and every activity, on one task queue. The release
  * queue and the build queue run the same worker code; build capacity grows by
@@ -36,6 +41,7 @@ export async function createReleaseWorker(settings: WorkerSettings): Promise<Wor
     namespace: settings.namespace,
     taskQueue: settings.taskQueue ?? RELEASE_TASK_QUEUE,
     ...(settings.workflowBundle ? { workflowBundle: settings.workflowBundle } : { workflowsPath: workflowsPath() }),
+    dataConverter: { payloadConverterPath: payloadConverterPath() },
     activities: createActivities({ workspaceDir: settings.workspaceDir, pythonBin: settings.pythonBin ?? env.RELFLOW_PYTHON, env }),
     maxConcurrentActivityTaskExecutions: settings.maxConcurrentActivityTaskExecutions ?? 16,
   });
@@ -56,7 +62,12 @@ export async function startWorkers(
   taskQueues = [RELEASE_TASK_QUEUE, BUILD_TASK_QUEUE],
 ): Promise<RunningWorkers> {
   const workflowBundle =
-    settings.workflowBundle ?? (await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: quietBundlerLogger }));
+    settings.workflowBundle ??
+    (await bundleWorkflowCode({
+      workflowsPath: workflowsPath(),
+      payloadConverterPath: payloadConverterPath(),
+      logger: quietBundlerLogger,
+    }));
   const workers = await Promise.all(taskQueues.map((taskQueue) => createReleaseWorker({ ...settings, taskQueue, workflowBundle })));
   const running = workers.map((worker) => worker.run());
   return {

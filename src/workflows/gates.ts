@@ -3,7 +3,8 @@ import type { GateSpec } from '../config/manifest';
 import { durationMs } from '../release/duration';
 import { approveSignal, approveUpdate, rejectSignal, rejectUpdate } from './api';
 import { GateDecision, GateName, GateState, GATES } from '../release/model';
-import type { ReleaseTracker } from './tracker';
+import { isUndecodable } from './payloadConverter';
+import { MAX_BY, MAX_COMMENT, ReleaseTracker } from './tracker';
 
 export type GateOutcome = 'approved' | 'rejected' | 'timed-out';
 
@@ -21,10 +22,17 @@ export class Gates {
 
   /** Why a decision is refused, or undefined when it is valid. */
   problem(decision: GateDecision): string | undefined {
-    if (!decision || !(GATES as readonly string[]).includes(decision.gate)) {
-      return `unknown gate '${decision?.gate}': expected one of ${GATES.join(', ')}`;
+    if (isUndecodable(decision))
+      return `the decision could not be decoded (encoding ${decision.undecodable}): send JSON such as {"gate": "pypi", "by": "alice"}`;
+    if (typeof decision !== 'object' || decision === null) return 'expected a decision such as {"gate": "pypi", "by": "alice"}';
+    if (typeof decision.gate !== 'string' || !(GATES as readonly string[]).includes(decision.gate)) {
+      return `unknown gate '${String(decision.gate).slice(0, 40)}': expected one of ${GATES.join(', ')}`;
     }
-    if (!decision.by) return 'say who decides (by)';
+    if (typeof decision.by !== 'string' || !decision.by) return 'say who decides (by)';
+    if (decision.by.length > MAX_BY) return `by: at most ${MAX_BY} characters`;
+    if (decision.comment !== undefined && (typeof decision.comment !== 'string' || decision.comment.length > MAX_COMMENT)) {
+      return `comment: text of at most ${MAX_COMMENT} characters`;
+    }
     const gate = this.release.gate(decision.gate);
     if (!gate || gate.status === 'closed') return `gate ${decision.gate} is not open (the release is at stage ${this.release.state.stage})`;
     if (gate.status === 'skipped') return `gate ${decision.gate} does not apply to this release`;
@@ -42,8 +50,9 @@ export class Gates {
   }
 
   private decideIfValid(decision: GateDecision, status: 'approved' | 'rejected'): void {
-    if (this.problem(decision)) return;
-    this.decide(decision, status);
+    const problem = this.problem(decision);
+    if (problem) this.release.recordRefusal(decision?.by, `refused ${status === 'approved' ? 'approve' : 'reject'} signal: ${problem}`);
+    else this.decide(decision, status);
   }
 
   private decide(decision: GateDecision, status: 'approved' | 'rejected'): GateState {

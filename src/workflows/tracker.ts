@@ -14,6 +14,11 @@ import {
 } from '../release/model';
 import { releaseStateQuery } from './api';
 
+/** Bounds of what a person types into a decision: a name, a comment or reason. */
+export const MAX_BY = 64;
+export const MAX_COMMENT = 2000;
+const MAX_REFUSALS = 20;
+
 function now(): string {
   return new Date().toISOString();
 }
@@ -70,6 +75,18 @@ export class ReleaseTracker {
 
   record(by: string, action: string): void {
     this.state.log.push({ at: now(), by, action });
+  }
+
+  /**
+   * A signal the release refused, in its log so whoever sent it (the Web UI's
+   * signal form says only "sent") sees why in `relflow status`. The same refusal
+   * is kept once; at most MAX_REFUSALS are kept.
+   */
+  recordRefusal(by: unknown, action: string): void {
+    const who = typeof by === 'string' && by ? by.slice(0, MAX_BY) : 'unknown';
+    const refusals = this.state.log.filter((entry) => entry.action.startsWith('refused '));
+    if (refusals.length >= MAX_REFUSALS || refusals.some((entry) => entry.by === who && entry.action === action)) return;
+    this.record(who, action);
   }
 
   setReleaseName(releaseName: string): void {

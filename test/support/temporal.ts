@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createActivities } from '../../src/activities';
 import { ensureTools } from '../../src/worker/tools';
 import { DevServer, freePort, startDevServer } from '../../src/dev/temporalServer';
-import { workflowsPath } from '../../src/worker/worker';
+import { payloadConverterPath, workflowsPath } from '../../src/worker/worker';
 
 /** One real Temporal dev server (the bootstrapped CLI) for the whole test run. */
 interface Shared {
@@ -70,6 +70,7 @@ export async function workflowBundle(): Promise<WorkerOptions['workflowBundle']>
   const state = current();
   state.bundle ??= await bundleWorkflowCode({
     workflowsPath: workflowsPath(),
+    payloadConverterPath: payloadConverterPath(),
     logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error } as never,
   });
   return state.bundle;
@@ -101,6 +102,7 @@ export async function createTestWorker(options: TestWorkerOptions): Promise<Work
     namespace: 'default',
     taskQueue: options.taskQueue,
     workflowBundle: await workflowBundle(),
+    dataConverter: { payloadConverterPath: payloadConverterPath() },
     activities:
       options.activities ??
       createActivities({ workspaceDir: options.workspaceDir ?? tempDir('workspace'), env: options.env, pythonBin: options.pythonBin }),

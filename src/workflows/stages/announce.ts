@@ -11,7 +11,12 @@ export const announceStage: Stage = {
     const state = context.release.state;
     const report = await activity('announceRelease')({
       notifications: context.manifest.notifications,
-      state: { ...state, stages: state.stages.map((stage) => (stage.name === 'announce' ? { ...stage, status: 'succeeded' } : stage)) },
+      // The email needs no decision log: the activity input stays small however long the log.
+      state: {
+        ...state,
+        log: [],
+        stages: state.stages.map((stage) => (stage.name === 'announce' ? { ...stage, status: 'succeeded' } : stage)),
+      },
     });
     return {
       detail: [report.email ? `email ${report.email}` : '', ...report.webhooks.map((hook) => `webhook ${hook.name}`)]
