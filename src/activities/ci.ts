@@ -1,7 +1,7 @@
 import { tmpdir } from 'node:os';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Manifest } from '../config/manifest';
-import { durationMs } from '../release/duration';
+import { durationMs } from '../config/duration';
 import { heartbeat, lastLines, runProcess } from './process';
 import { readSecret } from './secrets';
 

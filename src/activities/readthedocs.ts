@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Manifest } from '../config/manifest';
-import { durationMs } from '../release/duration';
+import { durationMs } from '../config/duration';
 import { heartbeat } from './process';
 import { readSecret } from './secrets';
 

@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { Client, WorkflowNotFoundError } from '@temporalio/client';
-import { durationMs } from '../release/duration';
+import { durationMs } from '../config/duration';
 import { Ec2Settings, reapBuildMachines, ReapResult } from './builders/ec2';
 
 /** A release is its workflow: running, or not (finished, failed, terminated, unknown). */

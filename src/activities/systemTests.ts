@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import type { Manifest } from '../config/manifest';
-import { durationMs } from '../release/duration';
+import { durationMs } from '../config/duration';
 import type { StoredFile } from '../release/model';
 import { lastLines, runProcess } from './process';
 

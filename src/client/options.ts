@@ -1,5 +1,5 @@
 import { InvalidArgumentError, Option } from 'commander';
-import { durationMs } from '../release/duration';
+import { durationMs } from '../config/duration';
 import type { ReleaseState } from '../release/model';
 import { isReleaseKind, RELEASE_KINDS, ReleaseKind } from '../release/version';
 

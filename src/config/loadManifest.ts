@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { UserError } from './errors';
@@ -108,18 +108,32 @@ export function parseManifest(text: string, file: string): Manifest {
       document.errors.map((error) => ({ path: '', message: `invalid YAML: ${error.message.split('\n')[0]}` })),
     );
   }
-  const value: unknown = document.toJS();
+  let value: unknown;
+  try {
+    // An alias bomb (aliases of aliases) would expand to billions of nodes: refuse it.
+    value = document.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    throw new ManifestError(file, [{ path: '', message: `invalid YAML: ${(error as Error).message.split('\n')[0]}` }]);
+  }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new ManifestError(file, [{ path: '', message: 'expected a YAML mapping with product, versions and repositories' }]);
   }
   return validateManifest(value, file);
 }
 
+/** A manifest is a page of YAML: anything larger (or a device such as /dev/zero) is not one. */
+const MAX_MANIFEST_BYTES = 1024 * 1024;
+
 export function loadManifest(file: string): Manifest {
   let text: string;
   try {
+    const stat = statSync(file);
+    if (!stat.isFile()) throw new UserError(`${file}: not a regular file; expected a YAML manifest`);
+    if (stat.size > MAX_MANIFEST_BYTES)
+      throw new UserError(`${file}: ${stat.size} bytes; a manifest is at most ${MAX_MANIFEST_BYTES} bytes`);
     text = readFileSync(file, 'utf8');
   } catch (error) {
+    if (error instanceof UserError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     throw new UserError(`${file}: cannot read the manifest (${code === 'ENOENT' ? 'no such file' : (code ?? String(error))})`);
   }

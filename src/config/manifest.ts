@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_EC2_POLL_INTERVAL, DEFAULT_SPEC_LAYOUT } from './defaults';
+import { durationMs } from './duration';
 
 /**
  * The release manifest: what a product is made of and how it is released.
@@ -8,9 +9,23 @@ import { DEFAULT_EC2_POLL_INTERVAL, DEFAULT_SPEC_LAYOUT } from './defaults';
  */
 
 const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a name of letters, digits, ".", "_" or "-" (e.g. cloudify-rest-client)');
-const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'the name of an environment variable (e.g. GITHUB_TOKEN)');
+/** Prefixes of real tokens and keys: a value with one is a secret pasted where its variable's name belongs. */
+const SECRET_SHAPES = /^(ghp_|gho_|ghs_|ghu_|github_pat_|glpat-|pypi-|pypi_|AKIA|ASIA|xox[abpr]-|sk_live_|npm_)/;
+const envName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'the name of an environment variable (e.g. GITHUB_TOKEN)')
+  .refine(
+    (value) => !SECRET_SHAPES.test(value) && !(value.length >= 32 && /[a-z]/.test(value) && /[A-Z]/.test(value) && /\d/.test(value)),
+    "this looks like a secret, not the name of an environment variable: put the secret in the worker's environment and name its variable here (e.g. GITHUB_TOKEN)",
+  );
 const email = z.string().regex(/^[^@\s]+@[^@\s]+$/, 'an email address such as release@example.com');
-const duration = z.string().regex(/^\d+(ms|s|m|h|d)$/, 'a duration such as 90s, 30m, 12h or 3d');
+/** Longer would overflow the timers that enforce it (24.8 days); a release step of three weeks is a mistake anyway. */
+const MAX_DURATION = '21d';
+const duration = z
+  .string()
+  .regex(/^\d+(ms|s|m|h|d)$/, 'a duration such as 90s, 30m, 12h or 3d')
+  .refine((value) => !/^\d+(ms|s|m|h|d)$/.test(value) || durationMs(value) <= durationMs(MAX_DURATION), `at most ${MAX_DURATION}`)
+  .refine((value) => !/^\d+(ms|s|m|h|d)$/.test(value) || durationMs(value) >= 1000, 'at least 1s');
 const gitUrl = z
   .string()
   .min(1)

@@ -160,7 +160,19 @@ export function repositoryTemplateValues(plan: ReleasePlan, manifest: Manifest, 
 }
 
 /** Every name of a release, computed from the manifest alone (pure; no I/O). */
+/** YYYYMMDD of a day that exists. */
+export function isCalendarDate(text: string): boolean {
+  const match = /^(\d{4})(\d{2})(\d{2})$/.exec(text);
+  if (!match) return false;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+}
+
 export function buildReleasePlan(manifest: Manifest, input: PlanInput): ReleasePlan {
+  if (input.date !== undefined && !isCalendarDate(input.date)) {
+    throw new UserError(`--date: '${input.date.slice(0, 20)}' is not a date: expected YYYYMMDD, e.g. 20261124`);
+  }
   const versionInput = input.version ?? (input.kind === 'nightly' ? manifest.versions.core : undefined);
   if (!versionInput) throw new UserError(`--version is required for a ${input.kind} release`);
   const version = parseReleaseVersion(input.kind, versionInput, input.date);

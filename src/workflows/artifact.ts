@@ -2,7 +2,7 @@ import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation,
 import type { BuildRequest, Machine } from '../activities/builders';
 import { activity } from './proxies';
 import { DEFAULT_EC2_POLL_INTERVAL } from '../config/defaults';
-import { durationMs } from '../release/duration';
+import { durationMs } from '../config/duration';
 import type { StoredFile } from '../release/model';
 
 export interface ArtifactResult {

@@ -1,6 +1,6 @@
 import { condition, setHandler } from '@temporalio/workflow';
 import type { GateSpec } from '../config/manifest';
-import { durationMs } from '../release/duration';
+import { durationMs } from '../config/duration';
 import { approveSignal, approveUpdate, rejectSignal, rejectUpdate } from './api';
 import { GateDecision, GateName, GateState, GATES } from '../release/model';
 import { isUndecodable } from './payloadConverter';

@@ -11,7 +11,7 @@ import {
 import { ApplicationFailure } from '@temporalio/common';
 import type { Manifest } from '../../config/manifest';
 import { DEFAULT_EC2_POLL_INTERVAL } from '../../config/defaults';
-import { durationMs } from '../../release/duration';
+import { durationMs } from '../../config/duration';
 import type { StoredFile } from '../../release/model';
 import { buildRun, buildScript, collectMachineOutputs, finishMachineBuild, removeMachineReports } from './remoteMachine';
 import type { Builder, BuildRequest, Machine } from './types';

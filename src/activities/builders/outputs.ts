@@ -50,8 +50,20 @@ export async function storeBuildOutputs(request: BuildRequest, paths: string[], 
       'BuildOutputMissing',
     );
   }
-  const stored: StoredFile[] = [];
+  const byName = new Map<string, string>();
   for (const path of paths) {
+    const file = path.slice(path.lastIndexOf('/') + 1);
+    const other = byName.get(file);
+    if (other && other !== path) {
+      throw ApplicationFailure.nonRetryable(
+        `${request.artifact.name}: outputs ${other} and ${path} would be stored under the same name ${file}; make artifacts[].outputs match one of them`,
+        'InvalidArtifact',
+      );
+    }
+    byName.set(file, path);
+  }
+  const stored: StoredFile[] = [];
+  for (const path of [...new Set(paths)]) {
     const file = path.slice(path.lastIndexOf('/') + 1);
     const { skipped: _skipped, ...result } = await storeFile(
       { storage: request.storage, name: request.artifact.name, key: `${request.keyPrefix}${file}`, path },

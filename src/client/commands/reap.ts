@@ -3,7 +3,7 @@ import { BuildMachine, reapBuildMachines } from '../../activities/builders/ec2';
 import { isReleaseRunning } from '../../activities/reaper';
 import { connectClient, temporalSettings } from '../connection';
 import { installationOf } from '../../release/plan';
-import { durationMs } from '../../release/duration';
+import { durationMs } from '../../config/duration';
 import { configOption, out, parseDuration } from '../options';
 import type { Command } from 'commander';
 

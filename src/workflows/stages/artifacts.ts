@@ -1,5 +1,5 @@
 import { ChildWorkflowCancellationType, isCancellation, ParentClosePolicy, startChild, workflowInfo } from '@temporalio/workflow';
-import { durationMs } from '../../release/duration';
+import { durationMs } from '../../config/duration';
 import { installationOf, storageKey } from '../../release/plan';
 import { activity } from '../proxies';
 import { artifactWorkflow } from '../artifact';

@@ -1,4 +1,4 @@
-import { durationMs } from '../../release/duration';
+import { durationMs } from '../../config/duration';
 import { activity } from '../proxies';
 import { planOf, Stage } from '../stage';
 

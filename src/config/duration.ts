@@ -1,4 +1,4 @@
-import { UserError } from '../config/errors';
+import { UserError } from './errors';
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 

@@ -1,0 +1,129 @@
+import { strict as assert } from 'node:assert';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { ApplicationFailure } from '@temporalio/common';
+import { storeBuildOutputs } from '../src/activities/builders/outputs';
+import type { BuildRequest } from '../src/activities/builders/types';
+import { ManifestError, parseManifest } from '../src/config/loadManifest';
+import { runCli } from './support/cli';
+import { createRemote, git } from './support/gitRepos';
+import { tempDir } from './support/temporal';
+
+/** A valid manifest, with one field replaced by the case's value. */
+function manifestWith(change: (manifest: Record<string, unknown>) => void): string {
+  const manifest: Record<string, unknown> = {
+    product: 'hostile',
+    versions: { core: '3.4', plugins: '1.4' },
+    repositories: [{ name: 'core', url: '/srv/core.git' }],
+    ci: { provider: 'github', owner: 'org', tokenEnv: 'GITHUB_TOKEN' },
+    gates: { pypi: {}, docs: {} },
+  };
+  change(manifest);
+  return stringify(manifest);
+}
+
+function refusal(text: string): string {
+  try {
+    parseManifest(text, 'relflow.yaml');
+  } catch (error) {
+    assert.ok(error instanceof ManifestError, String(error));
+    return error.message;
+  }
+  return assert.fail('expected the manifest to be refused');
+}
+
+const SECRET = 'ghp_R3alLookingT0kenValue0123456789abcd';
+
+describe('hostile and malformed values are refused by validate, naming the field', function () {
+  const cases: [string, (manifest: Record<string, unknown>) => void, RegExp][] = [
+    [
+      'a reminder every 0s',
+      (m) => ((m.gates as Record<string, unknown>).pypi = { reminderEvery: '0s' }),
+      /gates\.pypi\.reminderEvery: at least 1s/,
+    ],
+    ['CI polled every 0s', (m) => (m.ci = { provider: 'github', owner: 'org', pollEvery: '0s' }), /ci\.pollEvery: at least 1s/],
+    [
+      'a gate timeout of 25 days',
+      (m) => ((m.gates as Record<string, unknown>).docs = { timeout: '25d' }),
+      /gates\.docs\.timeout: at most 21d/,
+    ],
+    [
+      'a token pasted into tokenEnv',
+      (m) => (m.ci = { provider: 'github', owner: 'org', tokenEnv: SECRET }),
+      /ci\.tokenEnv: this looks like a secret/,
+    ],
+    [
+      'an AWS key pasted into accessKeyIdEnv',
+      (m) => (m.storage = { bucket: 'b', accessKeyIdEnv: 'AKIAIOSFODNN7EXAMPLE' }),
+      /storage\.accessKeyIdEnv: this looks like a secret/,
+    ],
+    [
+      'a PyPI token pasted into passwordEnv',
+      (m) => (m.pypi = { repositoryUrl: 'https://upload.pypi.org/legacy/', passwordEnv: 'pypi_AgEIcHlwaS5vcmc' }),
+      /pypi\.passwordEnv: this looks like a secret/,
+    ],
+  ];
+  for (const [what, change, expected] of cases) {
+    it(what, function () {
+      const message = refusal(manifestWith(change));
+      assert.match(message, expected);
+      assert.doesNotMatch(message, /ghp_R3al|AKIAIOSFODNN7|pypi_AgEI/, 'the secret is not echoed');
+    });
+  }
+
+  it('a YAML alias bomb is one line, not a stack trace', function () {
+    const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]'];
+    for (let level = 1; level < 9; level += 1)
+      bomb.push(
+        `${String.fromCharCode(97 + level)}: &${String.fromCharCode(97 + level)} [${Array(10)
+          .fill(`*${String.fromCharCode(96 + level)}`)
+          .join(',')}]`,
+      );
+    const message = refusal(bomb.join('\n'));
+    assert.match(message, /^relflow\.yaml: invalid YAML: /);
+    assert.equal(message.split('\n').length, 1);
+  });
+
+  it('a manifest that is a device or too large is refused before reading it whole', function () {
+    const zero = runCli(['validate', '-c', '/dev/zero']);
+    assert.equal(zero.status, 2);
+    assert.equal(zero.stderr.trim(), 'relflow: /dev/zero: not a regular file; expected a YAML manifest');
+    const big = join(tempDir('big-manifest'), 'relflow.yaml');
+    writeFileSync(big, `# ${'x'.repeat(2 * 1024 * 1024)}\n`);
+    const large = runCli(['validate', '-c', big]);
+    assert.equal(large.status, 2);
+    assert.match(large.stderr.trim(), /^relflow: \S+relflow\.yaml: 2097155 bytes; a manifest is at most 1048576 bytes$/);
+  });
+
+  it('a nightly --date that is not a day is refused before anything is pushed', function () {
+    const root = tempDir('bad-date');
+    const remote = createRemote(root, { name: 'core', files: { 'setup.py': "setup(version='3.3')\n" } });
+    const config = join(root, 'relflow.yaml');
+    writeFileSync(
+      config,
+      manifestWith((m) => (m.repositories = [{ name: 'core', url: remote }])),
+    );
+    const before = git(remote, 'for-each-ref');
+    const result = runCli(['start', 'nightly', '-c', config, '--date', '20261340'], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
+    assert.equal(result.status, 2);
+    assert.equal(result.stderr.trim(), "relflow: --date: '20261340' is not a date: expected YYYYMMDD, e.g. 20261124");
+    assert.equal(git(remote, 'for-each-ref'), before, 'nothing changed on the remote');
+  });
+
+  it('two outputs that would be stored under one name are refused, not stored once and listed twice', async function () {
+    const request = {
+      artifact: { name: 'agent', outputs: ['a/*.tgz', 'b/*.tgz'] },
+      storage: { bucket: 'unused' },
+      keyPrefix: 'org/x/',
+    } as unknown as BuildRequest;
+    await assert.rejects(storeBuildOutputs(request, ['/w/a/agent.tgz', '/w/b/agent.tgz'], {}), (error: ApplicationFailure) => {
+      assert.equal(error.type, 'InvalidArtifact');
+      assert.match(
+        error.message,
+        /agent: outputs \/w\/a\/agent\.tgz and \/w\/b\/agent\.tgz would be stored under the same name agent\.tgz/,
+      );
+      return true;
+    });
+  });
+});
