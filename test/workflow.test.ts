@@ -61,6 +61,12 @@ async function waitFor(
   }
 }
 
+function errorMessageOf(error: unknown): string {
+  let current = error as { message?: string; cause?: unknown };
+  while (current.cause) current = current.cause as { message?: string; cause?: unknown };
+  return current.message ?? String(error);
+}
+
 const stageTable = (state: ReleaseState) => Object.fromEntries(state.stages.map((stage) => [stage.name, stage.status]));
 const openGate = (name: string) => (state: ReleaseState) => state.gates.some((gate) => gate.name === name && gate.status === 'open');
 
@@ -376,6 +382,46 @@ describe('release workflow (test activities, real dev server)', function () {
         ['alice', 'refused approve signal: comment: text of at most 2000 characters'],
       ],
     );
+  });
+
+  it('a release started by any client checks its own input: a hostile ID or manifest fails at plan, before any activity', async function () {
+    const taskQueue = uniqueTaskQueue('wf');
+    const { activities, calls } = fakeActivities();
+    await withWorkers({ taskQueue, activities }, async () => {
+      const hostile: [string, unknown, RegExp][] = [
+        [
+          '../../escape',
+          { manifest: manifestOf(fullManifest()), kind: 'nightly', date: '20261124' },
+          /release ID '\.\.\/\.\.\/escape': expected letters/,
+        ],
+        [
+          `wf-hostile-${Date.now()}-1`,
+          {
+            manifest: {
+              ...manifestOf(fullManifest()),
+              artifacts: [{ name: '../../x', repository: 'core', builder: 'local', command: 'true', outputs: ['x'] }],
+            },
+            kind: 'nightly',
+          },
+          /artifacts\[0\]\.name: a name of letters/,
+        ],
+        [
+          `wf-hostile-${Date.now()}-2`,
+          { manifest: manifestOf(fullManifest()), kind: 'weekly' },
+          /kind: expected one of nightly, milestone, ga, patch/,
+        ],
+        [`wf-hostile-${Date.now()}-3`, undefined, /the release request must be an object/],
+      ];
+      for (const [workflowId, request, expected] of hostile) {
+        const handle = await testClient().workflow.start(releaseWorkflow, { taskQueue, workflowId, args: [request as never] });
+        await assert.rejects(handle.result(), (error: unknown) => {
+          assert.ok(error instanceof WorkflowFailedError);
+          assert.match(errorMessageOf(error), expected);
+          return true;
+        });
+      }
+    });
+    assert.deepEqual(Object.keys(calls), [], 'no activity ran');
   });
 
   it('blocked -> skip where allowed (specs), refused where not (version); abort ends the release', async function () {

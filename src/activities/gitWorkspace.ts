@@ -4,6 +4,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { MissingSecret } from './secrets';
+import { pathSegment } from './paths';
 import { heartbeat } from './process';
 
 /**
@@ -96,7 +97,7 @@ export class GitWorkspace {
   }
 
   workingCopyDir(releaseId: string, name: string): string {
-    return join(this.root, 'releases', releaseId, name);
+    return join(this.root, 'releases', pathSegment(releaseId, 'release ID'), pathSegment(name, 'repository name'));
   }
 
   /** The environment git runs with for `url`: no prompt, and the token (when named) scoped to that remote's host. */

@@ -73,8 +73,13 @@ async function runStage(stage: Stage, context: ReleaseContext, operator: Operato
 }
 
 export async function releaseWorkflow(request: ReleaseRequest): Promise<ReleaseState> {
-  const release = new ReleaseTracker(workflowInfo().workflowId, request.manifest.product, request.kind);
-  const context: ReleaseContext = { request, manifest: request.manifest, release, gates: new Gates(release), results: emptyResults() };
+  // A request from any client may be malformed: the plan stage refuses it, with the tracker already answering queries.
+  const release = new ReleaseTracker(
+    workflowInfo().workflowId,
+    String(request?.manifest?.product ?? 'unknown'),
+    request?.kind ?? ('unknown' as ReleaseRequest['kind']),
+  );
+  const context: ReleaseContext = { request, manifest: request?.manifest, release, gates: new Gates(release), results: emptyResults() };
   const operator = new OperatorControls(release);
   try {
     for (const stage of PIPELINE) {

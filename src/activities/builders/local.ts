@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { GitWorkspace } from '../gitWorkspace';
 import { gitEnvironment } from '../gitWorkspace';
 import { lastLines, runProcess } from '../process';
+import { pathSegment } from '../paths';
 import { expandOutputs, storeBuildOutputs } from './outputs';
 import { buildVariables, checkOutReleaseCommit } from './source';
 import type { Builder, BuildRequest, Machine } from './types';
@@ -16,7 +17,8 @@ async function runCommand(command: string, cwd: string, env: NodeJS.ProcessEnv, 
 
 /** The local builder: the build command runs on the worker, in a checkout of the release's commit. */
 export function createLocalBuilder(workspace: GitWorkspace, buildRoot: string, env: NodeJS.ProcessEnv): Builder {
-  const buildDir = (request: BuildRequest) => join(buildRoot, request.releaseId, request.artifact.name);
+  const buildDir = (request: BuildRequest) =>
+    join(buildRoot, pathSegment(request.releaseId, 'release ID'), pathSegment(request.artifact.name, 'artifact name'));
   return {
     async provision(request: BuildRequest): Promise<Machine> {
       return { id: `local:${request.releaseId}/${request.artifact.name}`, builder: 'local' };

@@ -6,6 +6,7 @@ import type { StoredFile } from '../../release/model';
 import type { GitWorkspace } from '../gitWorkspace';
 import { lastLines, runProcess } from '../process';
 import { buildRun, buildScript, collectMachineOutputs, removeMachineReports } from './remoteMachine';
+import { pathSegment } from '../paths';
 import { buildVariables, checkOutReleaseCommit } from './source';
 import type { Builder, BuildRequest, Machine } from './types';
 
@@ -18,7 +19,13 @@ import type { Builder, BuildRequest, Machine } from './types';
  */
 export function createVagrantBuilder(workspace: GitWorkspace, buildRoot: string, env: NodeJS.ProcessEnv, pollMs = 2000): Builder {
   const vagrant = env.RELFLOW_VAGRANT || 'vagrant';
-  const runDir = (request: BuildRequest) => join(buildRoot, request.releaseId, request.artifact.name, buildRun(request));
+  const runDir = (request: BuildRequest) =>
+    join(
+      buildRoot,
+      pathSegment(request.releaseId, 'release ID'),
+      pathSegment(request.artifact.name, 'artifact name'),
+      pathSegment(buildRun(request), 'run ID'),
+    );
   const machineDir = (request: BuildRequest) => {
     const source = join(runDir(request), 'src');
     const directory = request.artifact.vagrant?.directory;

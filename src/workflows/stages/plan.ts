@@ -1,4 +1,5 @@
-import { ApplicationFailure } from '@temporalio/workflow';
+import { ApplicationFailure, patched, workflowInfo } from '@temporalio/workflow';
+import { requestProblem } from '../../release/requestCheck';
 import { buildReleasePlan, dateStamp } from '../../release/plan';
 import type { Stage } from '../stage';
 
@@ -9,6 +10,11 @@ export const planStage: Stage = {
   skip: () => undefined,
   async run(context) {
     const { request, manifest, release } = context;
+    // Any client can start a release: it checks its own input before anything else (releases recorded before go on unchecked).
+    if (patched('workflow-checks-its-input')) {
+      const problem = requestProblem(request, workflowInfo().workflowId);
+      if (problem) throw ApplicationFailure.nonRetryable(problem, 'InvalidReleaseInput');
+    }
     try {
       context.plan = buildReleasePlan(manifest, {
         kind: request.kind,
