@@ -8,7 +8,8 @@ import type { BuildRequest } from '../src/activities/builders/types';
 import { ManifestError, parseManifest } from '../src/config/loadManifest';
 import { runCli } from './support/cli';
 import { createRemote, git } from './support/gitRepos';
-import { tempDir } from './support/temporal';
+import { tempDir, testServer } from './support/temporal';
+import { createNotifyActivities } from '../src/activities/notify';
 
 /** A valid manifest, with one field replaced by the case's value. */
 function manifestWith(change: (manifest: Record<string, unknown>) => void): string {
@@ -125,5 +126,42 @@ describe('hostile and malformed values are refused by validate, naming the field
       );
       return true;
     });
+  });
+
+  it('credentials in a repository URL are refused without being echoed; a name too long for a workflow ID is refused', function () {
+    const url = refusal(
+      manifestWith((m) => (m.repositories = [{ name: 'core', url: 'https://bot:s3cretPassw0rd@github.com/org/core.git' }])),
+    );
+    assert.match(url, /repositories\[0\]\.url: credentials in the URL: remove them and name the token's variable in git\.tokenEnv/);
+    assert.doesNotMatch(url, /s3cretPassw0rd/);
+    assert.match(refusal(manifestWith((m) => (m.product = 'p'.repeat(150)))), /product: at most 100 characters/);
+  });
+
+  it('a malformed webhook URL (the secret) is named by its field, never written into the error', async function () {
+    const notify = createNotifyActivities({ CHAT_URL: 'not a url, token xoxb-secret-123' });
+    await assert.rejects(
+      notify.sendAlert({
+        notifications: { webhooks: [{ name: 'chat', urlEnv: 'CHAT_URL' }] },
+        message: { subject: 's', text: 't', summary: 's' },
+      }),
+      (error: Error) => {
+        assert.equal(error.message, 'notifications.webhooks[chat].urlEnv: the value of CHAT_URL is not an http(s) URL');
+        return true;
+      },
+    );
+  });
+
+  it('CLI arguments and server refusals are one line: an empty release ID, an unknown release to cancel, an unknown namespace', function () {
+    const env = { TEMPORAL_ADDRESS: testServer().address };
+    const empty = runCli(['status', ''], env);
+    assert.equal(empty.status, 2);
+    assert.match(empty.stderr, /value '' is invalid for argument 'release-id'\. expected a release ID such as cloudify-3\.4/);
+    const cancel = runCli(['cancel', 'nobody-9.9'], env);
+    assert.equal(cancel.status, 2);
+    assert.equal(cancel.stderr.trim(), "relflow: no running release with ID 'nobody-9.9' (see `relflow list`)");
+    const namespace = runCli(['list'], { ...env, TEMPORAL_NAMESPACE: 'no-such-namespace' });
+    assert.equal(namespace.status, 1);
+    assert.equal(namespace.stderr.trim().split('\n').length, 1, namespace.stderr);
+    assert.match(namespace.stderr, /^relflow: the Temporal server refused: .*no-such-namespace/);
   });
 });

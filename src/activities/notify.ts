@@ -1,3 +1,4 @@
+import { ApplicationFailure } from '@temporalio/common';
 import { readSecret } from './secrets';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -47,12 +48,23 @@ export function createNotifyActivities(env: NodeJS.ProcessEnv) {
       report.email = String(info.messageId);
     }
     for (const webhook of notifications.webhooks) {
-      const url = readSecret(env, `notifications.webhooks[${webhook.name}].urlEnv`, webhook.urlEnv) as string;
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ text: `${message.subject}\n${message.summary}` }),
-      });
+      const field = `notifications.webhooks[${webhook.name}].urlEnv`;
+      const url = readSecret(env, field, webhook.urlEnv) as string;
+      // The URL is the secret (Slack's carries its token): errors name the field, never the URL.
+      if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
+        throw ApplicationFailure.nonRetryable(`${field}: the value of ${webhook.urlEnv} is not an http(s) URL`, 'InvalidRelease');
+      }
+      let response: Response;
+      try {
+        response = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ text: `${message.subject}\n${message.summary}` }),
+        });
+      } catch (error) {
+        const cause = (error as { cause?: { code?: string } }).cause?.code;
+        throw new Error(`webhook ${webhook.name}: cannot reach its host (${cause ?? 'network error'})`);
+      }
       if (!response.ok) throw new Error(`webhook ${webhook.name} answered HTTP ${response.status}`);
       report.webhooks.push({ name: webhook.name, status: response.status });
     }

@@ -70,6 +70,11 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`relflow: ${error.message}\n`);
       return EXIT.badInput;
     }
+    // The server's refusals (an unknown namespace, a permission) are one line too; anything else is a bug: its stack helps.
+    if (error instanceof Error && /^(ServiceError|NamespaceNotFoundError|WorkflowNotFoundError|ScheduleNotFoundError)$/.test(error.name)) {
+      process.stderr.write(`relflow: the Temporal server refused: ${error.message.split('\n')[0]}\n`);
+      return EXIT.failed;
+    }
     process.stderr.write(`relflow: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     return EXIT.failed;
   }

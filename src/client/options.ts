@@ -17,6 +17,14 @@ export function parseKind(value: string): ReleaseKind {
   return value;
 }
 
+/** A release ID as `relflow start` prints it (cloudify-3.4): never empty, never a path. */
+export function parseReleaseId(value: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/.test(value) || value.includes('..')) {
+    throw new InvalidArgumentError('expected a release ID such as cloudify-3.4 (see `relflow list`)');
+  }
+  return value;
+}
+
 export function parsePositive(value: string): number {
   const number = Number(value);
   if (!Number.isInteger(number) || number < 1) throw new InvalidArgumentError('expected a whole number above 0');

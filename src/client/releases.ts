@@ -13,6 +13,7 @@ import { buildReleasePlan, dateStamp, releasedTagAdvice, ReleasePlan } from '../
 import type { ReleaseKind } from '../release/version';
 import { RELEASE_TASK_QUEUE } from '../worker/worker';
 import { requireSearchAttributes } from './searchAttributeCheck';
+import { mapWithLimit } from '../workflows/concurrency';
 import { releaseWorkflow, retagWorkflow } from '../workflows';
 import type { TagResult } from '../activities/git';
 import { defaultPayloadConverter } from '@temporalio/common';
@@ -37,38 +38,37 @@ export interface StartOptions {
  * and no release tag may already be on a remote where this release has not
  * made its build branch yet (it belongs to a release made before).
  */
-async function checkRemotes(plan: ReleasePlan, tokenEnv?: string): Promise<void> {
-  const problems = await Promise.all(
-    plan.repositories.map(async (repository, index) => {
-      let refs: Map<string, string>;
-      try {
-        refs = await remoteRefs(
-          repository.url,
-          [
-            `refs/heads/${repository.baseBranch}`,
-            `refs/heads/${repository.buildBranch}`,
-            ...(repository.tag ? [`refs/tags/${repository.tag}`] : []),
-          ],
-          process.env,
-          tokenEnv,
-        );
-      } catch (error) {
-        const reason = (error instanceof Error ? error.message : String(error)).trim().split('\n').filter(Boolean).slice(-1)[0];
-        return `repositories[${index}].url: cannot reach '${repository.url}': ${reason}`;
-      }
-      if (!refs.has(`refs/heads/${repository.baseBranch}`)) {
-        const hint =
-          plan.kind === 'patch'
-            ? `; a patch is made on a branch you create first, e.g. from the GA tag: git push ${repository.url} ${repository.stream === 'plugins' ? repository.version : repository.version.replace(/\.\d+$/, '')}^{commit}:refs/heads/${repository.baseBranch}`
-            : '';
-        return `repositories[${index}] (${repository.name}): branch '${repository.baseBranch}' does not exist on ${repository.url}${hint}`;
-      }
-      if (repository.tag && refs.has(`refs/tags/${repository.tag}`) && !refs.has(`refs/heads/${repository.buildBranch}`)) {
-        return `repositories[${index}] (${repository.name}): tag '${repository.tag}' already exists on ${repository.url}: ${releasedTagAdvice(repository, plan.kind)}`;
-      }
-      return undefined;
-    }),
-  );
+async function checkRemotes(plan: ReleasePlan, tokenEnv: string | undefined, parallelism: number): Promise<void> {
+  // git.parallelism at a time: a product of 500 repositories must not start 500 git processes.
+  const problems = await mapWithLimit(plan.repositories, parallelism, async (repository, index) => {
+    let refs: Map<string, string>;
+    try {
+      refs = await remoteRefs(
+        repository.url,
+        [
+          `refs/heads/${repository.baseBranch}`,
+          `refs/heads/${repository.buildBranch}`,
+          ...(repository.tag ? [`refs/tags/${repository.tag}`] : []),
+        ],
+        process.env,
+        tokenEnv,
+      );
+    } catch (error) {
+      const reason = (error instanceof Error ? error.message : String(error)).trim().split('\n').filter(Boolean).slice(-1)[0];
+      return `repositories[${index}].url: cannot reach '${repository.url}': ${reason}`;
+    }
+    if (!refs.has(`refs/heads/${repository.baseBranch}`)) {
+      const hint =
+        plan.kind === 'patch'
+          ? `; a patch is made on a branch you create first, e.g. from the GA tag: git push ${repository.url} ${repository.stream === 'plugins' ? repository.version : repository.version.replace(/\.\d+$/, '')}^{commit}:refs/heads/${repository.baseBranch}`
+          : '';
+      return `repositories[${index}] (${repository.name}): branch '${repository.baseBranch}' does not exist on ${repository.url}${hint}`;
+    }
+    if (repository.tag && refs.has(`refs/tags/${repository.tag}`) && !refs.has(`refs/heads/${repository.buildBranch}`)) {
+      return `repositories[${index}] (${repository.name}): tag '${repository.tag}' already exists on ${repository.url}: ${releasedTagAdvice(repository, plan.kind)}`;
+    }
+    return undefined;
+  });
   const found = problems.filter((problem): problem is string => Boolean(problem));
   if (found.length > 0) throw new UserError(found.join('\n'));
 }
@@ -93,7 +93,7 @@ export async function prepareRelease(options: StartOptions): Promise<PreparedRel
     date,
     buildTaskQueue: options.buildTaskQueue,
   };
-  await checkRemotes(plan, manifest.git.tokenEnv);
+  await checkRemotes(plan, manifest.git.tokenEnv, manifest.git.parallelism);
   return { request, plan, taskQueue: options.taskQueue };
 }
 

@@ -8,7 +8,10 @@ import { durationMs } from './duration';
  * variable an activity reads when it runs.
  */
 
-const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a name of letters, digits, ".", "_" or "-" (e.g. cloudify-rest-client)');
+const name = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a name of letters, digits, ".", "_" or "-" (e.g. cloudify-rest-client)')
+  .max(100, 'at most 100 characters (it becomes part of workflow IDs and paths)');
 /** Prefixes of real tokens and keys: a value with one is a secret pasted where its variable's name belongs. */
 const SECRET_SHAPES = /^(ghp_|gho_|ghs_|ghu_|github_pat_|glpat-|pypi-|pypi_|AKIA|ASIA|xox[abpr]-|sk_live_|npm_)/;
 const envName = z
@@ -29,7 +32,9 @@ const duration = z
 const gitUrl = z
   .string()
   .min(1)
-  .refine((url) => !/\s/.test(url) && !url.startsWith('-'), 'a git URL or path (e.g. https://github.com/org/repo.git)');
+  .refine((url) => !/\s/.test(url) && !url.startsWith('-'), 'a git URL or path (e.g. https://github.com/org/repo.git)')
+  // A user or token in an http(s) URL would land in the workflow history and in every error that names the URL.
+  .refine((url) => !/^https?:\/\/[^/]*@/i.test(url), "credentials in the URL: remove them and name the token's variable in git.tokenEnv");
 
 export const VERSION_PRESETS = [
   'setup.py',

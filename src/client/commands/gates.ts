@@ -2,7 +2,7 @@ import { Option } from 'commander';
 import { connectClient } from '../connection';
 import type { GateName } from '../../release/model';
 import { decideGate } from '../releases';
-import { out } from '../options';
+import { out, parseReleaseId } from '../options';
 import type { Command } from 'commander';
 
 /** gates: the commands of the CLI. */
@@ -17,7 +17,7 @@ export function registerGatesCommands(program: Command): void {
     program
       .command(name)
       .description(`${name} a gate of a waiting release (the release answers at once, or says why not)`)
-      .argument('<release-id>', 'the release')
+      .argument('<release-id>', 'the release', parseReleaseId)
       .argument('<gate>', 'pypi or docs')
       .addOption(byOption())
       .option('--comment <text>', 'why, for the report')

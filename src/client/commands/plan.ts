@@ -20,6 +20,7 @@ import {
   specPlacements,
 } from '../../release/plan';
 import { applyVersionRules, FileChange, repositoryRules, shortDiff } from '../../release/versionRules';
+import { mapWithLimit } from '../../workflows/concurrency';
 
 export interface PlannedRepository {
   name: string;
@@ -89,53 +90,58 @@ export async function planRelease(options: {
     );
   }
   try {
-    const results = await Promise.allSettled(
-      plan.repositories.map(async (repository, index): Promise<PlannedRepository> => {
-        const rules = repositoryRules(manifest, repository.name);
-        const dir = join(scratch, repository.name);
-        try {
-          await runGit(
-            scratch,
-            ['clone', '--bare', '--depth', '1', '--single-branch', '--branch', repository.baseBranch, '--', repository.url, dir],
-            gitEnvironment(process.env, manifest.git.tokenEnv, repository.url),
-          );
-        } catch (error) {
-          const reason = (error instanceof Error ? error.message : String(error)).trim().split('\n').filter(Boolean).slice(-1)[0];
-          throw new UserError(
-            `repositories[${index}] (${repository.name}): cannot read branch '${repository.baseBranch}' of ${repository.url}: ${reason}`,
-          );
-        }
-        if (repository.tag) {
-          const refs = await remoteRefs(
-            repository.url,
-            [`refs/tags/${repository.tag}`, `refs/heads/${repository.buildBranch}`],
-            process.env,
-            manifest.git.tokenEnv,
-          );
-          if (refs.has(`refs/tags/${repository.tag}`) && !refs.has(`refs/heads/${repository.buildBranch}`)) {
-            warnings.push(
-              `${repository.name}: tag '${repository.tag}' already exists on ${repository.url}: ${releasedTagAdvice(repository, plan.kind)}`,
-            );
-          }
-        }
-        if (plan.kind === 'patch' && repository.stream === 'plugins') {
-          const warning = await unreleasedPluginChange(dir, repository, manifest.git.tokenEnv);
-          if (warning) warnings.push(warning);
-        }
-        const values = repositoryTemplateValues(plan, manifest, repository);
-        const files = await candidateFiles(gitAt(dir, gitEnvironment(process.env)), 'HEAD', rules);
-        return {
-          name: repository.name,
-          url: repository.url,
-          baseBranch: repository.baseBranch,
-          buildBranch: repository.buildBranch,
-          tag: repository.tag,
-          productVersion: String(values.yaml_version),
-          pythonVersion: String(values.python_version),
-          changes: applyVersionRules(repository.name, files, rules, values),
-        };
-      }),
+    // git.parallelism clones at a time, each settled (so every unreadable repository is reported).
+    const results = await mapWithLimit(plan.repositories, manifest.git.parallelism, (repository, index) =>
+      planRepository(repository, index).then(
+        (value): PromiseSettledResult<PlannedRepository> => ({ status: 'fulfilled', value }),
+        (reason: unknown): PromiseSettledResult<PlannedRepository> => ({ status: 'rejected', reason }),
+      ),
     );
+    async function planRepository(repository: RepositoryPlan, index: number): Promise<PlannedRepository> {
+      const rules = repositoryRules(manifest, repository.name);
+      const dir = join(scratch, repository.name);
+      try {
+        await runGit(
+          scratch,
+          ['clone', '--bare', '--depth', '1', '--single-branch', '--branch', repository.baseBranch, '--', repository.url, dir],
+          gitEnvironment(process.env, manifest.git.tokenEnv, repository.url),
+        );
+      } catch (error) {
+        const reason = (error instanceof Error ? error.message : String(error)).trim().split('\n').filter(Boolean).slice(-1)[0];
+        throw new UserError(
+          `repositories[${index}] (${repository.name}): cannot read branch '${repository.baseBranch}' of ${repository.url}: ${reason}`,
+        );
+      }
+      if (repository.tag) {
+        const refs = await remoteRefs(
+          repository.url,
+          [`refs/tags/${repository.tag}`, `refs/heads/${repository.buildBranch}`],
+          process.env,
+          manifest.git.tokenEnv,
+        );
+        if (refs.has(`refs/tags/${repository.tag}`) && !refs.has(`refs/heads/${repository.buildBranch}`)) {
+          warnings.push(
+            `${repository.name}: tag '${repository.tag}' already exists on ${repository.url}: ${releasedTagAdvice(repository, plan.kind)}`,
+          );
+        }
+      }
+      if (plan.kind === 'patch' && repository.stream === 'plugins') {
+        const warning = await unreleasedPluginChange(dir, repository, manifest.git.tokenEnv);
+        if (warning) warnings.push(warning);
+      }
+      const values = repositoryTemplateValues(plan, manifest, repository);
+      const files = await candidateFiles(gitAt(dir, gitEnvironment(process.env)), 'HEAD', rules);
+      return {
+        name: repository.name,
+        url: repository.url,
+        baseBranch: repository.baseBranch,
+        buildBranch: repository.buildBranch,
+        tag: repository.tag,
+        productVersion: String(values.yaml_version),
+        pythonVersion: String(values.python_version),
+        changes: applyVersionRules(repository.name, files, rules, values),
+      };
+    }
     // Every repository that cannot be read, in manifest order, rather than whichever clone failed first.
     const problems = results.flatMap((result) => (result.status === 'rejected' ? [result.reason as unknown] : []));
     const userProblems = problems.filter((problem): problem is UserError => problem instanceof UserError);

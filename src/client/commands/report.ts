@@ -1,9 +1,10 @@
 import { writeFileSync } from 'node:fs';
+import { UserError } from '../../config/errors';
 import { Option } from 'commander';
 import { connectClient } from '../connection';
 import { htmlReport, markdownReport, releaseReport } from '../../release/report';
 import { releaseState } from '../releases';
-import { out } from '../options';
+import { out, parseReleaseId } from '../options';
 import type { Command } from 'commander';
 
 /** report: the command of the CLI. */
@@ -11,7 +12,7 @@ export function registerReportCommand(program: Command): void {
   program
     .command('report')
     .description('the release as Markdown: stages, repositories with SHAs and tags, artifacts with URLs and sha256, results, decisions')
-    .argument('<release-id>', 'the release')
+    .argument('<release-id>', 'the release', parseReleaseId)
     .option('-o, --output <file>', 'write to a file')
     .addOption(new Option('--format <format>', 'markdown, html or json').choices(['markdown', 'html', 'json']).default('markdown'))
     .addHelpText(
@@ -26,7 +27,12 @@ export function registerReportCommand(program: Command): void {
           : options.format === 'json'
             ? JSON.stringify(state, null, 2)
             : markdownReport(releaseReport(state));
-      if (options.output) writeFileSync(options.output, report);
-      else out(report);
+      if (options.output) {
+        try {
+          writeFileSync(options.output, report);
+        } catch (error) {
+          throw new UserError(`-o ${options.output}: cannot write the report (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+        }
+      } else out(report);
     });
 }

@@ -1,7 +1,7 @@
 import { connectClient } from '../connection';
 import { workerDefaults } from './worker';
 import { retagRelease } from '../releases';
-import { out } from '../options';
+import { out, parseReleaseId } from '../options';
 import type { Command } from 'commander';
 
 /** retag: the command of the CLI. */
@@ -10,7 +10,7 @@ export function registerRetagCommand(program: Command): void {
   program
     .command('retag')
     .description("move a release's tag to the head of its build branch and force-push it (never done implicitly)")
-    .argument('<release-id>', 'the release')
+    .argument('<release-id>', 'the release', parseReleaseId)
     .requiredOption('--repository <name>', 'the repository whose tag moves')
     .option('--by <name>', 'who asks', process.env.USER ?? 'unknown')
     .option('--task-queue <name>', 'task queue of the release workers', defaults.taskQueue)

@@ -1,7 +1,7 @@
 import { connectClient } from '../connection';
 import { formatRelease, formatRuns } from '../format';
 import { releaseRuns, releaseState } from '../releases';
-import { exitCodeOf, out } from '../options';
+import { exitCodeOf, out, parseReleaseId } from '../options';
 import type { Command } from 'commander';
 
 /** status: the command of the CLI. */
@@ -9,7 +9,7 @@ export function registerStatusCommand(program: Command): void {
   program
     .command('status')
     .description("print a release's stages and repositories")
-    .argument('<release-id>', 'the release ID printed by `relflow start` (e.g. cloudify-3.4)')
+    .argument('<release-id>', 'the release ID printed by `relflow start` (e.g. cloudify-3.4)', parseReleaseId)
     .option('--json', 'print the state as JSON')
     .addHelpText('after', '\nExample:\n  relflow status cloudify-nightly-20261124 --json')
     .action(async (releaseId: string, options: { json?: boolean }) => {

@@ -1,7 +1,7 @@
 import { connectClient } from '../connection';
 import { formatRelease } from '../format';
 import { releaseState } from '../releases';
-import { exitCodeOf, out, parsePositive } from '../options';
+import { exitCodeOf, out, parsePositive, parseReleaseId } from '../options';
 import type { Command } from 'commander';
 
 /** watch: the command of the CLI. */
@@ -9,7 +9,7 @@ export function registerWatchCommand(program: Command): void {
   program
     .command('watch')
     .description('follow a release live until it ends or waits at a gate')
-    .argument('<release-id>', 'the release')
+    .argument('<release-id>', 'the release', parseReleaseId)
     .option('--interval <ms>', 'refresh interval', parsePositive, 1000)
     .option('--json', 'print each state as one line of JSON')
     .addHelpText('after', '\nExample:\n  relflow watch cloudify-3.4')
