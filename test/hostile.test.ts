@@ -60,6 +60,45 @@ describe('hostile and malformed values are refused by validate, naming the field
       /storage\.accessKeyIdEnv: this looks like a secret/,
     ],
     [
+      'an output outside the build',
+      (m) => (m.artifacts = [{ name: 'ui', repository: 'core', command: 'make', outputs: ['../../etc/passwd'] }]),
+      /artifacts\[0\]\.outputs\[0\]: a relative path inside the repository/,
+    ],
+    [
+      'an absolute output',
+      (m) => (m.artifacts = [{ name: 'ui', repository: 'core', command: 'make', outputs: ['/proc/self/environ'] }]),
+      /artifacts\[0\]\.outputs\[0\]: a relative path/,
+    ],
+    [
+      'an output that reads as an option',
+      (m) => (m.artifacts = [{ name: 'ui', repository: 'core', command: 'make', outputs: ['--checkpoint-action=exec=sh'] }]),
+      /artifacts\[0\]\.outputs\[0\]: a relative path/,
+    ],
+    [
+      'a vagrant directory outside the repository',
+      (m) =>
+        (m.artifacts = [
+          { name: 'box', repository: 'core', builder: 'vagrant', command: 'make', outputs: ['x'], vagrant: { directory: '../..' } },
+        ]),
+      /artifacts\[0\]\.vagrant\.directory: a relative path/,
+    ],
+    [
+      'a types.yaml outside the repository',
+      (m) => (m.repositories = [{ name: 'core', url: '/srv/core.git', typesYaml: '../../home/.netrc' }]),
+      /repositories\[0\]\.typesYaml: a relative path/,
+    ],
+    ['a bucket that is a path', (m) => (m.storage = { bucket: '../../x' }), /storage\.bucket: an S3 bucket name/],
+    [
+      'a file:// endpoint',
+      (m) => (m.storage = { bucket: 'releases', endpoint: 'file:///etc/passwd' }),
+      /storage\.endpoint: an http\(s\) URL/,
+    ],
+    [
+      'a NUL in the author name',
+      (m) => (m.git = { author: { name: 'bot\u0000evil', email: 'bot@example.com' } }),
+      /git\.author\.name: a name without control characters/,
+    ],
+    [
       'a PyPI token pasted into passwordEnv',
       (m) => (m.pypi = { repositoryUrl: 'https://upload.pypi.org/legacy/', passwordEnv: 'pypi_AgEIcHlwaS5vcmc' }),
       /pypi\.passwordEnv: this looks like a secret/,

@@ -21,6 +21,19 @@ const envName = z
     (value) => !SECRET_SHAPES.test(value) && !(value.length >= 32 && /[a-z]/.test(value) && /[A-Z]/.test(value) && /\d/.test(value)),
     "this looks like a secret, not the name of an environment variable: put the secret in the worker's environment and name its variable here (e.g. GITHUB_TOKEN)",
   );
+/** A path inside a repository or a build: relative, never '..', never an option. */
+const insidePath = z
+  .string()
+  .min(1)
+  .refine(
+    (path) => !path.startsWith('/') && !path.startsWith('-') && !path.split('/').includes('..') && !/[\x00-\x1f]/.test(path),
+    'a relative path inside the repository (no leading /, no .., no leading -)',
+  );
+/** An http(s) URL: a file:// or other scheme would read or write where it should not. */
+const httpUrl = z
+  .string()
+  .url()
+  .refine((url) => /^https?:\/\//i.test(url), 'an http(s) URL');
 const email = z.string().regex(/^[^@\s]+@[^@\s]+$/, 'an email address such as release@example.com');
 /** Longer would overflow the timers that enforce it (24.8 days); a release step of three weeks is a mistake anyway. */
 const MAX_DURATION = '21d';
@@ -81,8 +94,8 @@ const repository = z
       .default(false)
       .describe('publish the Python package of this repository to PyPI'),
     readthedocs: z.string().optional().describe('ReadTheDocs project slug'),
-    pluginYaml: z.string().optional().describe('path of plugin.yaml inside the repository'),
-    typesYaml: z.string().optional().describe('path of types.yaml inside the repository'),
+    pluginYaml: insidePath.optional().describe('path of plugin.yaml inside the repository'),
+    typesYaml: insidePath.optional().describe('path of types.yaml inside the repository'),
     specName: name
       .optional()
       .describe(
@@ -98,7 +111,7 @@ const artifact = z
     repository: name.describe('the repository whose checkout the build runs in'),
     builder: z.enum(['local', 'ec2', 'vagrant']).default('local'),
     command: z.string().min(1).describe('the build command, run by sh in the repository (or on the machine)'),
-    outputs: z.array(z.string().min(1)).min(1).describe('files the build leaves, relative to the repository; globs allowed'),
+    outputs: z.array(insidePath).min(1).describe('files the build leaves, relative to the repository; globs allowed'),
     timeout: duration.default('2h'),
     ec2: z
       .object({
@@ -110,7 +123,7 @@ const artifact = z
       .strict()
       .optional(),
     vagrant: z
-      .object({ directory: z.string().min(1) })
+      .object({ directory: insidePath })
       .strict()
       .optional(),
   })
@@ -118,9 +131,9 @@ const artifact = z
 
 const s3Target = z
   .object({
-    bucket: z.string().min(3),
+    bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name (3 to 63 lower-case letters, digits, "." and "-")'),
     region: z.string().default('us-east-1'),
-    endpoint: z.string().url().optional().describe('an S3-compatible endpoint; AWS when absent'),
+    endpoint: httpUrl.optional().describe('an S3-compatible endpoint; AWS when absent'),
     accessKeyIdEnv: envName.optional(),
     secretAccessKeyEnv: envName.optional(),
   })
@@ -144,7 +157,7 @@ const storage = s3Target
       .describe(
         'object key template of types.yaml and plugin.yaml: where the import URLs the version rules write point (spec_name, yaml_version, file, ...)',
       ),
-    publicUrl: z.string().url().optional().describe('the URL the stored files are downloaded from; the bucket URL when absent'),
+    publicUrl: httpUrl.optional().describe('the URL the stored files are downloaded from; the bucket URL when absent'),
     md5: z.boolean().default(false).describe('also write .md5 files beside the .sha256 ones'),
     mirrors: z.array(mirror).default([]),
   })
@@ -199,7 +212,7 @@ export const manifestSchema = z
     git: z
       .object({
         author: z
-          .object({ name: z.string().min(1), email: email })
+          .object({ name: z.string().min(1).max(100).regex(/^[^\x00-\x1f<>]+$/, 'a name without control characters or <>'), email: email })
           .strict()
           .default({ name: 'relflow', email: 'relflow@localhost' }),
         parallelism: z.number().int().min(1).max(64).default(4),
@@ -214,7 +227,7 @@ export const manifestSchema = z
     ec2: z
       .object({
         region: z.string().default('us-east-1'),
-        endpoint: z.string().url().optional().describe('an EC2-compatible endpoint; AWS when absent'),
+        endpoint: httpUrl.optional().describe('an EC2-compatible endpoint; AWS when absent'),
         accessKeyIdEnv: envName.optional(),
         secretAccessKeyEnv: envName.optional(),
         pollInterval: duration.default(DEFAULT_EC2_POLL_INTERVAL).describe("how often a build waits to look for its machine's result"),
@@ -228,7 +241,7 @@ export const manifestSchema = z
         z
           .object({
             provider: z.literal('github'),
-            apiUrl: z.string().url().default('https://api.github.com'),
+            apiUrl: httpUrl.default('https://api.github.com'),
             owner: z.string().min(1),
             tokenEnv: envName.optional(),
             timeout: duration.default('2h'),
@@ -258,8 +271,8 @@ export const manifestSchema = z
       .default({}),
     pypi: z
       .object({
-        repositoryUrl: z.string().url().default('https://upload.pypi.org/legacy/'),
-        indexUrl: z.string().url().optional().describe('the simple index of that repository; derived from repositoryUrl when absent'),
+        repositoryUrl: httpUrl.default('https://upload.pypi.org/legacy/'),
+        indexUrl: httpUrl.optional().describe('the simple index of that repository; derived from repositoryUrl when absent'),
         usernameEnv: envName.optional(),
         passwordEnv: envName.optional(),
       })
@@ -267,7 +280,7 @@ export const manifestSchema = z
       .optional(),
     readthedocs: z
       .object({
-        apiUrl: z.string().url().default('https://readthedocs.org/api/v3'),
+        apiUrl: httpUrl.default('https://readthedocs.org/api/v3'),
         tokenEnv: envName,
         timeout: duration.default('1h'),
       })
