@@ -22,6 +22,7 @@ const envName = z
     "this looks like a secret, not the name of an environment variable: put the secret in the worker's environment and name its variable here (e.g. GITHUB_TOKEN)",
   );
 /** A path inside a repository or a build: relative, never '..', never an option. */
+/* eslint-disable no-control-regex -- control characters are what these patterns refuse */
 const insidePath = z
   .string()
   .min(1)
@@ -34,6 +35,7 @@ const httpUrl = z
   .string()
   .url()
   .refine((url) => /^https?:\/\//i.test(url), 'an http(s) URL');
+/* eslint-enable no-control-regex */
 const email = z.string().regex(/^[^@\s]+@[^@\s]+$/, 'an email address such as release@example.com');
 /** Longer would overflow the timers that enforce it (24.8 days); a release step of three weeks is a mistake anyway. */
 const MAX_DURATION = '21d';
@@ -122,10 +124,7 @@ const artifact = z
       })
       .strict()
       .optional(),
-    vagrant: z
-      .object({ directory: insidePath })
-      .strict()
-      .optional(),
+    vagrant: z.object({ directory: insidePath }).strict().optional(),
   })
   .strict();
 
@@ -212,7 +211,15 @@ export const manifestSchema = z
     git: z
       .object({
         author: z
-          .object({ name: z.string().min(1).max(100).regex(/^[^\x00-\x1f<>]+$/, 'a name without control characters or <>'), email: email })
+          .object({
+            name: z
+              .string()
+              .min(1)
+              .max(100)
+              // eslint-disable-next-line no-control-regex -- control characters (a NUL) are what it refuses
+              .regex(/^[^\x00-\x1f<>]+$/, 'a name without control characters or <>'),
+            email: email,
+          })
           .strict()
           .default({ name: 'relflow', email: 'relflow@localhost' }),
         parallelism: z.number().int().min(1).max(64).default(4),
