@@ -162,6 +162,7 @@ describe('a GA release end to end through the real activities', function () {
     const stages = Object.fromEntries(state.stages.map((stage) => [stage.name, stage.status]));
     assert.deepEqual(stages, {
       plan: 'succeeded',
+      preflight: 'succeeded',
       checkout: 'succeeded',
       version: 'succeeded',
       tag: 'succeeded',

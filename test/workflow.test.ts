@@ -77,6 +77,7 @@ describe('release workflow (test activities, real dev server)', function () {
     const state = await withWorkers({ taskQueue, activities }, async () => (await startRelease(taskQueue, 'nightly', undefined)).result());
     assert.deepEqual(stageTable(state), {
       plan: 'succeeded',
+      preflight: 'succeeded',
       checkout: 'succeeded',
       version: 'succeeded',
       tag: 'succeeded',
@@ -422,6 +423,27 @@ describe('release workflow (test activities, real dev server)', function () {
       }
     });
     assert.deepEqual(Object.keys(calls), [], 'no activity ran');
+  });
+
+  it('a failed preflight blocks the release before the checkout: nothing is pushed', async function () {
+    const taskQueue = uniqueTaskQueue('wf');
+    const { activities, calls } = fakeActivities({
+      preflightRelease: async () => {
+        throw ApplicationFailure.nonRetryable(
+          'preflight: 1 problem, nothing was changed:\n- ci.tokenEnv: environment variable GH is not set on the worker',
+          'PreflightFailed',
+        );
+      },
+    });
+    await withWorkers({ taskQueue, activities }, async () => {
+      const handle = await startRelease(taskQueue, 'nightly', undefined);
+      const blocked = await waitFor(handle, (state) => state.status === 'blocked', 'blocked');
+      assert.equal(blocked.blocked?.stage, 'preflight');
+      assert.match(blocked.blocked?.error ?? '', /ci\.tokenEnv: environment variable GH is not set/);
+      assert.equal(calls.preflightRelease.length, 1, 'not retried');
+      await handle.terminate('test done');
+    });
+    assert.equal(calls.checkoutRepository, undefined, 'nothing was checked out, committed or pushed');
   });
 
   it('blocked -> skip where allowed (specs), refused where not (version); abort ends the release', async function () {

@@ -4,6 +4,7 @@ import { createCiActivities } from './ci';
 import { createGitActivities } from './git';
 import { GitWorkspace } from './gitWorkspace';
 import { createNotifyActivities } from './notify';
+import { createPreflightActivities } from './preflight';
 import { createPypiActivities } from './pypi';
 import { createDocsActivities } from './readthedocs';
 import { createReaperActivities } from './reaper';
@@ -24,6 +25,7 @@ export function createActivities(config: ActivityConfig) {
   const env = config.env ?? process.env;
   const workspace = new GitWorkspace(join(config.workspaceDir, 'git'), env);
   return {
+    ...createPreflightActivities(env, config.pythonBin ?? 'python3'),
     ...createGitActivities(workspace),
     ...createSpecsActivities(workspace, env),
     ...createStorageActivities(env),

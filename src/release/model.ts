@@ -4,6 +4,7 @@ import type { ReleaseKind } from './version';
 
 export const STAGES = [
   'plan',
+  'preflight',
   'checkout',
   'version',
   'tag',

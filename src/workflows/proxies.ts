@@ -11,6 +11,7 @@ export const PERMANENT_FAILURES = [
   'InvalidRelease',
   'InvalidReleaseInput',
   'InvalidArtifact',
+  'PreflightFailed',
   'GitRemoteNotFound',
   'GitUnauthorized',
   'GitRedirected',
@@ -47,6 +48,8 @@ const GIT: ActivityOptions = { ...DEFAULT, retry: { ...RETRY, maximumAttempts: 5
  * through `activity(name, { ... })` and the table gives the rest.
  */
 export const ACTIVITY_OPTIONS: Record<keyof ReleaseActivities, ActivityOptions> = {
+  // Reads only: a remote, the bucket, the tools. Its problems are the release's input, not worth retrying.
+  preflightRelease: { ...DEFAULT, startToCloseTimeout: '15 minutes', retry: { ...RETRY, maximumAttempts: 2 } },
   checkoutRepository: GIT,
   commitVersionChanges: GIT,
   versionRepository: GIT,

@@ -8,6 +8,7 @@ import { artifactsStage } from './stages/artifacts';
 import { checkoutStage } from './stages/checkout';
 import { ciStage } from './stages/ci';
 import { planStage } from './stages/plan';
+import { preflightStage } from './stages/preflight';
 import { docsStage, pypiStage } from './stages/publish';
 import { specsStage } from './stages/specs';
 import { systemTestsStage } from './stages/systemTests';
@@ -19,6 +20,7 @@ import { errorMessage, fail, reject, ReleaseTracker, skip, succeed } from './tra
 /** The release, in order. Each stage says when it does not apply. */
 export const PIPELINE: readonly Stage[] = [
   planStage,
+  preflightStage,
   checkoutStage,
   versionStage,
   tagStage,

@@ -21,6 +21,7 @@ export function fakeActivities(overrides: Partial<Record<keyof ReleaseActivities
     urls: [`http://storage/${name}.tgz`],
   });
   const defaults: Record<string, (...args: never[]) => Promise<unknown>> = {
+    preflightRelease: async () => ({ checked: ['secrets', 'tools', 'remotes', 'storage'] }),
     checkoutRepository: async () => ({ baseSha: 'a'.repeat(40), warm: false }),
     versionRepository: async () => ({ headSha: 'b'.repeat(40), changedFiles: ['setup.py'], committed: true }),
     tagRepository: async (input: never) => ({ tag: (input as { tag: string }).tag, sha: 'b'.repeat(40), created: true }),
