@@ -198,6 +198,19 @@ describe('hostile and malformed values are refused by validate, naming the field
     const cancel = runCli(['cancel', 'nobody-9.9'], env);
     assert.equal(cancel.status, 2);
     assert.equal(cancel.stderr.trim(), "relflow: no running release with ID 'nobody-9.9' (see `relflow list`)");
+    const cron = runCli(['schedule', 'create', 'nightly', '--cron', 'every night', '-c', 'relflow.example.yaml'], env);
+    assert.equal(cron.status, 2);
+    assert.match(cron.stderr, /argument 'every night' is invalid\. expected five cron fields/);
+    const zone = runCli(
+      ['schedule', 'create', 'nightly', '--cron', '0 2 * * *', '--timezone', 'Mars/Base', '-c', 'relflow.example.yaml'],
+      env,
+    );
+    assert.equal(zone.status, 2);
+    assert.match(zone.stderr, /argument 'Mars\/Base' is invalid\. expected an IANA time zone/);
+    const apiKey = runCli(['list'], { ...env, TEMPORAL_API_KEY: 'key-for-a-cloud-namespace' });
+    assert.equal(apiKey.status, 2);
+    assert.match(apiKey.stderr, /TEMPORAL_API_KEY is set, which turns TLS on: a plaintext server \(relflow dev\) refuses that/);
+    assert.doesNotMatch(apiKey.stderr, /key-for-a-cloud-namespace/);
     const namespace = runCli(['list'], { ...env, TEMPORAL_NAMESPACE: 'no-such-namespace' });
     assert.equal(namespace.status, 1);
     assert.equal(namespace.stderr.trim().split('\n').length, 1, namespace.stderr);

@@ -51,8 +51,12 @@ export function temporalSettings(env: NodeJS.ProcessEnv = process.env): Temporal
 
 function unreachable(settings: TemporalSettings, error: unknown): UserError {
   const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+  // An API key turns TLS on: against a plaintext server (a dev server) the handshake fails like an absent server.
+  const hint = settings.apiKey
+    ? '; TEMPORAL_API_KEY is set, which turns TLS on: a plaintext server (relflow dev) refuses that, so unset it there'
+    : '';
   return new UserError(
-    `no Temporal server reachable at ${settings.address} (TEMPORAL_ADDRESS): ${reason}. Start one with \`relflow dev\`, or set TEMPORAL_ADDRESS`,
+    `no Temporal server reachable at ${settings.address} (TEMPORAL_ADDRESS): ${reason}${hint}. Start one with \`relflow dev\`, or set TEMPORAL_ADDRESS`,
   );
 }
 

@@ -25,6 +25,25 @@ export function parseReleaseId(value: string): string {
   return value;
 }
 
+/** A five-field cron expression (minute hour day month weekday), as Schedules take it. */
+export function parseCron(value: string): string {
+  const fields = value.trim().split(/\s+/);
+  if (fields.length !== 5 || !fields.every((field) => /^[0-9A-Za-z*,/-]+$/.test(field))) {
+    throw new InvalidArgumentError('expected five cron fields (minute hour day month weekday), e.g. "0 2 * * *"');
+  }
+  return value.trim();
+}
+
+/** An IANA time zone such as Europe/Paris. */
+export function parseTimeZone(value: string): string {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: value });
+  } catch {
+    throw new InvalidArgumentError('expected an IANA time zone such as UTC or Europe/Paris');
+  }
+  return value;
+}
+
 export function parsePositive(value: string): number {
   const number = Number(value);
   if (!Number.isInteger(number) || number < 1) throw new InvalidArgumentError('expected a whole number above 0');

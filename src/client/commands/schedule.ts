@@ -3,7 +3,7 @@ import { UserError } from '../../config/errors';
 import { connectClient } from '../connection';
 import { workerDefaults } from './worker';
 import { createNightlySchedule, createReapSchedule, describeSchedule, listSchedules, scheduleAction } from '../schedules';
-import { configOption, out, parseDuration } from '../options';
+import { configOption, out, parseCron, parseDuration, parseTimeZone } from '../options';
 import type { Command } from 'commander';
 
 /** schedule: the commands of the CLI. */
@@ -16,10 +16,10 @@ export function registerScheduleCommands(program: Command): void {
   schedule
     .command('create')
     .argument('<what>', 'nightly (start the nightly release) or reap (terminate build machines of releases that no longer run)')
-    .requiredOption('--cron <expression>', 'when, e.g. "0 2 * * *"')
+    .requiredOption('--cron <expression>', 'when, e.g. "0 2 * * *"', parseCron)
     .addOption(configOption())
     .option('--id <schedule-id>', 'schedule ID (default: <product>-nightly or <product>-reap)')
-    .option('--timezone <tz>', 'time zone of the cron expression', 'UTC')
+    .option('--timezone <tz>', 'time zone of the cron expression', parseTimeZone, 'UTC')
     .option('--grace <duration>', 'reap: keep machines launched less than this long ago', parseDuration, '15m')
     .option('--task-queue <name>', 'task queue of the release workers', defaults.taskQueue)
     .addHelpText(
