@@ -39,7 +39,7 @@ describe('the preflight on the worker (real remotes, moto S3), before any side e
       assert.deepEqual(lines.slice(1), [
         '- ci.tokenEnv: environment variable RELFLOW_TEST_UNSET_CI_TOKEN is not set on the worker',
         '- /bin/false cannot publish to PyPI: it lacks build or twine (set RELFLOW_PYTHON, or run npm run bootstrap)',
-        "- repositories[1] (script-plugin): tag '1.3' already exists: the plugins version 1.3 was already released; pass --plugins-version 1.4 or bump versions.plugins in the manifest",
+        `- repositories[1] (script-plugin): tag '1.3' already exists on ${plugin}: the plugins version 1.3 was already released; pass --plugins-version 1.4 or bump versions.plugins in the manifest`,
         "- storage (storage): bucket 'no-such-bucket-preflight' does not exist",
       ]);
       return true;

@@ -5,6 +5,7 @@ import type { ManifestInput } from '../src/config/manifest';
 import { decideGate, operateRelease } from '../src/client/releases';
 import type { ReleaseKind } from '../src/release/version';
 import { releaseWorkflow } from '../src/workflows';
+import { errorMessage } from '../src/workflows/tracker';
 import { approveSignal, releaseStateQuery } from '../src/workflows/api';
 import { ReleaseState } from '../src/release/model';
 import { fakeActivities, untilCancelled } from './support/fakeActivities';
@@ -59,12 +60,6 @@ async function waitFor(
       throw new Error(`timed out waiting for ${what}; state: ${JSON.stringify(state.stages.map((stage) => [stage.name, stage.status]))}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-}
-
-function errorMessageOf(error: unknown): string {
-  let current = error as { message?: string; cause?: unknown };
-  while (current.cause) current = current.cause as { message?: string; cause?: unknown };
-  return current.message ?? String(error);
 }
 
 const stageTable = (state: ReleaseState) => Object.fromEntries(state.stages.map((stage) => [stage.name, stage.status]));
@@ -417,7 +412,7 @@ describe('release workflow (test activities, real dev server)', function () {
         const handle = await testClient().workflow.start(releaseWorkflow, { taskQueue, workflowId, args: [request as never] });
         await assert.rejects(handle.result(), (error: unknown) => {
           assert.ok(error instanceof WorkflowFailedError);
-          assert.match(errorMessageOf(error), expected);
+          assert.match(errorMessage(error), expected);
           return true;
         });
       }

@@ -2,9 +2,10 @@ import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Manifest } from '../config/manifest';
 import type { ReleaseKind } from '../release/version';
-import { releasedTagAdvice, ReleasePlan } from '../release/plan';
-import { httpOrigin, remoteRefs } from './gitWorkspace';
+import { gateApplies, ReleasePlan } from '../release/plan';
+import { httpOrigin } from './gitWorkspace';
 import { runProcess } from './process';
+import { remoteProblems } from './remoteCheck';
 import { MissingSecret } from './secrets';
 import { s3Client, storageTargets } from './storage';
 
@@ -19,9 +20,13 @@ export interface PreflightResult {
   checked: string[];
 }
 
-/** Whether the gate of a publication opens for this kind of release (as the publish stages decide). */
-function gateRuns(kind: ReleaseKind, enabled: boolean | undefined): boolean {
-  return kind !== 'nightly' && (enabled ?? kind !== 'patch');
+/** Whether the release will publish to PyPI (its gate opens and a repository is published). */
+function publishesToPypi({ manifest, kind }: PreflightInput): boolean {
+  return (
+    Boolean(manifest.pypi) &&
+    gateApplies(kind, manifest.gates.pypi.enabled) &&
+    manifest.repositories.some((repository) => repository.pypi !== false)
+  );
 }
 
 /** Every secret variable the release will read on a worker, with the field that names it. */
@@ -42,16 +47,12 @@ function neededSecrets(input: PreflightInput): [string, string][] {
     needed.push(['ec2.accessKeyIdEnv', manifest.ec2.accessKeyIdEnv], ['ec2.secretAccessKeyEnv', manifest.ec2.secretAccessKeyEnv]);
   }
   if (manifest.ci.provider === 'github' && kind !== 'patch') needed.push(['ci.tokenEnv', manifest.ci.tokenEnv]);
-  if (
-    manifest.pypi &&
-    gateRuns(kind, manifest.gates.pypi.enabled) &&
-    manifest.repositories.some((repository) => repository.pypi !== false)
-  ) {
+  if (manifest.pypi && publishesToPypi(input)) {
     needed.push(['pypi.usernameEnv', manifest.pypi.usernameEnv], ['pypi.passwordEnv', manifest.pypi.passwordEnv]);
   }
   if (
     manifest.readthedocs &&
-    gateRuns(kind, manifest.gates.docs.enabled) &&
+    gateApplies(kind, manifest.gates.docs.enabled) &&
     manifest.repositories.some((repository) => repository.readthedocs)
   ) {
     needed.push(['readthedocs.tokenEnv', manifest.readthedocs.tokenEnv]);
@@ -71,7 +72,7 @@ function neededSecrets(input: PreflightInput): [string, string][] {
 export function createPreflightActivities(env: NodeJS.ProcessEnv, pythonBin: string) {
   return {
     async preflightRelease(input: PreflightInput): Promise<PreflightResult> {
-      const { manifest, plan, kind } = input;
+      const { manifest, plan } = input;
       const problems: string[] = [];
       const checked: string[] = [];
 
@@ -82,11 +83,7 @@ export function createPreflightActivities(env: NodeJS.ProcessEnv, pythonBin: str
 
       const git = await runProcess(['git', '--version'], { cwd: '/', env: { PATH: env.PATH }, timeoutMs: 30_000 }).catch(() => undefined);
       if (git?.code !== 0) problems.push('git is not installed on this worker (or not on its PATH)');
-      const publishes =
-        manifest.pypi &&
-        gateRuns(kind, manifest.gates.pypi.enabled) &&
-        manifest.repositories.some((repository) => repository.pypi !== false);
-      if (publishes) {
+      if (publishesToPypi(input)) {
         const python = await runProcess([pythonBin, '-c', 'import build, twine'], {
           cwd: '/',
           env: { PATH: env.PATH },
@@ -99,28 +96,7 @@ export function createPreflightActivities(env: NodeJS.ProcessEnv, pythonBin: str
 
       // Only when the git token is there: without it every https remote would only repeat that problem.
       if (!problems.some((problem) => problem.startsWith('git.tokenEnv'))) {
-        for (const [index, repository] of plan.repositories.entries()) {
-          const refs = [
-            `refs/heads/${repository.baseBranch}`,
-            `refs/heads/${repository.buildBranch}`,
-            ...(repository.tag ? [`refs/tags/${repository.tag}`] : []),
-          ];
-          try {
-            const found = await remoteRefs(repository.url, refs, env, manifest.git.tokenEnv);
-            if (!found.has(refs[0]))
-              problems.push(
-                `repositories[${index}] (${repository.name}): branch '${repository.baseBranch}' does not exist on ${repository.url}`,
-              );
-            if (repository.tag && found.has(`refs/tags/${repository.tag}`) && !found.has(refs[1])) {
-              problems.push(
-                `repositories[${index}] (${repository.name}): tag '${repository.tag}' already exists: ${releasedTagAdvice(repository, kind)}`,
-              );
-            }
-          } catch (error) {
-            const reason = (error instanceof Error ? error.message : String(error)).trim().split('\n').filter(Boolean).slice(-1)[0];
-            problems.push(`repositories[${index}] (${repository.name}): cannot read ${repository.url}: ${reason}`);
-          }
-        }
+        problems.push(...(await remoteProblems(plan, env, manifest.git.tokenEnv, manifest.git.parallelism)));
         checked.push('remotes');
       }
 

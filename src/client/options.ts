@@ -1,4 +1,5 @@
 import { InvalidArgumentError, Option } from 'commander';
+import { isSafeName } from '../config/names';
 import { durationMs } from '../config/duration';
 import type { ReleaseState } from '../release/model';
 import { isReleaseKind, RELEASE_KINDS, ReleaseKind } from '../release/version';
@@ -19,7 +20,7 @@ export function parseKind(value: string): ReleaseKind {
 
 /** A release ID as `relflow start` prints it (cloudify-3.4): never empty, never a path. */
 export function parseReleaseId(value: string): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/.test(value) || value.includes('..')) {
+  if (!isSafeName(value)) {
     throw new InvalidArgumentError('expected a release ID such as cloudify-3.4 (see `relflow list`)');
   }
   return value;

@@ -7,13 +7,12 @@ import {
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
 import { loadManifest } from '../config/loadManifest';
-import { remoteRefs } from '../activities/gitWorkspace';
+import { remoteProblems } from '../activities/remoteCheck';
 import { UserError } from '../config/errors';
-import { buildReleasePlan, dateStamp, releasedTagAdvice, ReleasePlan } from '../release/plan';
+import { buildReleasePlan, dateStamp, ReleasePlan } from '../release/plan';
 import type { ReleaseKind } from '../release/version';
 import { RELEASE_TASK_QUEUE } from '../worker/worker';
 import { requireSearchAttributes } from './searchAttributeCheck';
-import { mapWithLimit } from '../workflows/concurrency';
 import { releaseWorkflow, retagWorkflow } from '../workflows';
 import type { TagResult } from '../activities/git';
 import { defaultPayloadConverter } from '@temporalio/common';
@@ -31,46 +30,6 @@ export interface StartOptions {
   date?: string;
   taskQueue?: string;
   buildTaskQueue?: string;
-}
-
-/**
- * Before anything starts: every repository's base branch must be reachable,
- * and no release tag may already be on a remote where this release has not
- * made its build branch yet (it belongs to a release made before).
- */
-async function checkRemotes(plan: ReleasePlan, tokenEnv: string | undefined, parallelism: number): Promise<void> {
-  // git.parallelism at a time: a product of 500 repositories must not start 500 git processes.
-  const problems = await mapWithLimit(plan.repositories, parallelism, async (repository, index) => {
-    let refs: Map<string, string>;
-    try {
-      refs = await remoteRefs(
-        repository.url,
-        [
-          `refs/heads/${repository.baseBranch}`,
-          `refs/heads/${repository.buildBranch}`,
-          ...(repository.tag ? [`refs/tags/${repository.tag}`] : []),
-        ],
-        process.env,
-        tokenEnv,
-      );
-    } catch (error) {
-      const reason = (error instanceof Error ? error.message : String(error)).trim().split('\n').filter(Boolean).slice(-1)[0];
-      return `repositories[${index}].url: cannot reach '${repository.url}': ${reason}`;
-    }
-    if (!refs.has(`refs/heads/${repository.baseBranch}`)) {
-      const hint =
-        plan.kind === 'patch'
-          ? `; a patch is made on a branch you create first, e.g. from the GA tag: git push ${repository.url} ${repository.stream === 'plugins' ? repository.version : repository.version.replace(/\.\d+$/, '')}^{commit}:refs/heads/${repository.baseBranch}`
-          : '';
-      return `repositories[${index}] (${repository.name}): branch '${repository.baseBranch}' does not exist on ${repository.url}${hint}`;
-    }
-    if (repository.tag && refs.has(`refs/tags/${repository.tag}`) && !refs.has(`refs/heads/${repository.buildBranch}`)) {
-      return `repositories[${index}] (${repository.name}): tag '${repository.tag}' already exists on ${repository.url}: ${releasedTagAdvice(repository, plan.kind)}`;
-    }
-    return undefined;
-  });
-  const found = problems.filter((problem): problem is string => Boolean(problem));
-  if (found.length > 0) throw new UserError(found.join('\n'));
 }
 
 export interface PreparedRelease {
@@ -93,7 +52,9 @@ export async function prepareRelease(options: StartOptions): Promise<PreparedRel
     date,
     buildTaskQueue: options.buildTaskQueue,
   };
-  await checkRemotes(plan, manifest.git.tokenEnv, manifest.git.parallelism);
+  // Every repository's base branch reachable, and no release tag taken by an earlier release, before anything starts.
+  const problems = await remoteProblems(plan, process.env, manifest.git.tokenEnv, manifest.git.parallelism);
+  if (problems.length > 0) throw new UserError(problems.join('\n'));
   return { request, plan, taskQueue: options.taskQueue };
 }
 
@@ -124,10 +85,7 @@ export async function startPreparedRelease(client: Client, { request, plan, task
       `release ${plan.releaseId} is already running (${previous.status}, started ${previous.started}); see \`relflow status ${plan.releaseId}\``,
     );
   }
-  if (previous?.status === 'succeeded') {
-    const state = (await client.workflow.getHandle(plan.releaseId, previous.runId).result()) as ReleaseState;
-    return { plan, started: false, state };
-  }
+  if (previous?.status === 'succeeded') return { plan, started: false, state: previous.state };
   const adopted: ReleaseRequest = previous
     ? { ...request, adopt: { runId: previous.runId, baseShas: await checkedOutBases(client, plan.releaseId, previous.runId) } }
     : request;
@@ -192,7 +150,7 @@ export async function releaseRuns(client: Client, releaseId: string): Promise<Re
 }
 
 /** The latest run of a release ID, read from the server itself (not the search index, which may lag). */
-async function lastRun(client: Client, releaseId: string): Promise<ReleaseRun | undefined> {
+async function lastRun(client: Client, releaseId: string): Promise<(ReleaseRun & { state?: ReleaseState }) | undefined> {
   let description;
   try {
     description = await client.workflow.getHandle(releaseId).describe();
@@ -201,9 +159,10 @@ async function lastRun(client: Client, releaseId: string): Promise<ReleaseRun | 
     throw error;
   }
   const run = runOf(description);
-  if (description.status.name === 'COMPLETED')
-    run.status = ((await client.workflow.getHandle(releaseId, description.runId).result()) as ReleaseState).status;
-  return run;
+  if (description.status.name !== 'COMPLETED') return run;
+  // A completed run's own status (succeeded, aborted...) is in its result, the final state.
+  const state = (await client.workflow.getHandle(releaseId, description.runId).result()) as ReleaseState;
+  return { ...run, status: state.status, state };
 }
 
 /** The base SHA each repository was checked out at in a run, read from its history (no worker needed, whatever way the run ended). */

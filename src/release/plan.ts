@@ -259,3 +259,8 @@ export function specPlacements(plan: ReleasePlan, manifest: Manifest): SpecPlace
 export function installationOf(namespace: string, manifest: Pick<Manifest, 'installation' | 'product'>): string {
   return `${namespace}/${manifest.installation ?? manifest.product}`;
 }
+
+/** Whether a publication gate opens for this kind of release: never for nightlies, for patches only when enabled, else unless disabled. */
+export function gateApplies(kind: ReleaseKind, enabled: boolean | undefined): boolean {
+  return kind !== 'nightly' && (enabled ?? kind !== 'patch');
+}

@@ -1,5 +1,5 @@
 import type { RepositoryPlan } from '../release/plan';
-import { mapWithLimit } from './concurrency';
+import { mapWithLimit } from '../release/concurrency';
 import { planOf, ReleaseContext } from './stage';
 import { fail, start, succeed } from './tracker';
 

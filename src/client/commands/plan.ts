@@ -20,7 +20,7 @@ import {
   specPlacements,
 } from '../../release/plan';
 import { applyVersionRules, FileChange, repositoryRules, shortDiff } from '../../release/versionRules';
-import { mapWithLimit } from '../../workflows/concurrency';
+import { mapWithLimit } from '../../release/concurrency';
 
 export interface PlannedRepository {
   name: string;

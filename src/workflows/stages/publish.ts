@@ -3,6 +3,7 @@ import { forEachRepository, RepositoryStep } from '../repositories';
 import type { GateSpec } from '../../config/manifest';
 import type { GateOutcome } from '../gates';
 import type { ReleaseKind } from '../../release/version';
+import { gateApplies } from '../../release/plan';
 import { activity } from '../proxies';
 import { alert } from '../alerts';
 import { planOf, ReleaseContext, releaseCommit, Stage, testedSkipReason } from '../stage';
@@ -40,8 +41,7 @@ async function publishEach(context: ReleaseContext, step: RepositoryStep): Promi
 /** Gates: on for milestone and GA, off for patches unless the manifest says so, never for nightlies. */
 function gateSkipReason(name: GateName, spec: GateSpec, kind: ReleaseKind): string | undefined {
   if (kind === 'nightly') return 'nightlies are not published';
-  const enabled = spec.enabled ?? kind !== 'patch';
-  if (enabled) return undefined;
+  if (gateApplies(kind, spec.enabled)) return undefined;
   const what = name === 'pypi' ? 'not published to PyPI' : 'no ReadTheDocs build';
   return kind === 'patch' && spec.enabled === undefined
     ? `${what}: patch releases publish only with gates.${name}.enabled: true (then after the ${name} gate)`
