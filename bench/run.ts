@@ -188,6 +188,7 @@ async function runNightly(client: Client, taskQueue: string, manifest: Manifest,
   const wallMs = Date.now() - started;
   const intervals: [number, number][] = [];
   let largestHistoryBytes = 0;
+  const children: string[] = [];
   const collect = async (id: string) => {
     const history = await client.workflow.getHandle(id).fetchHistory();
     largestHistoryBytes = Math.max(largestHistoryBytes, temporal.api.history.v1.History.encode(history).finish().length);
@@ -197,11 +198,14 @@ async function runNightly(client: Client, taskQueue: string, manifest: Manifest,
       if (event.activityTaskStartedEventAttributes) startedAt.set(Number(event.activityTaskStartedEventAttributes.scheduledEventId), time);
       const done = event.activityTaskCompletedEventAttributes ?? event.activityTaskFailedEventAttributes;
       if (done) intervals.push([startedAt.get(Number(done.scheduledEventId)) ?? time, time]);
+      const child = event.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
+      if (child) children.push(child);
     }
     return history.events?.length ?? 0;
   };
+  // The release and every child: artifact builds and, above 100 repositories, the batches of per-repository work.
   let events = await collect(workflowId);
-  for (const artifact of manifest.artifacts) events += await collect(`${workflowId}/artifact/${artifact.name}`);
+  for (const child of children) events += await collect(child);
   intervals.sort((a, b) => a[0] - b[0]);
   let busyMs = 0;
   let end = 0;

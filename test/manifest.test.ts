@@ -70,6 +70,19 @@ artifacts:
     ]);
   });
 
+  it('says where the size limit is: at most 2000 repositories', function () {
+    const repositories = (count: number) =>
+      Array.from({ length: count }, (_, index) => `  - { name: r${index}, url: /srv/r${index}.git }`).join('\n');
+    const manifest = (count: number) => `product: big\nversions: { core: "3.5", plugins: "1.5" }\nrepositories:\n${repositories(count)}\n`;
+    assert.equal(parseManifest(manifest(2000), 'relflow.yaml').repositories.length, 2000);
+    const found = problems(manifest(2001));
+    assert.equal(found.length, 1);
+    assert.match(
+      found[0],
+      /^relflow\.yaml: repositories: at most 2000 repositories in one release: .*2 MB payload limit.*several manifests$/,
+    );
+  });
+
   it('refuses YAML that does not parse, and a document that is not a mapping', function () {
     assert.match(problems('product: [unclosed\n')[0], /^relflow\.yaml: invalid YAML: /);
     assert.deepEqual(problems('- a\n- b\n'), ['relflow.yaml: expected a YAML mapping with product, versions and repositories']);

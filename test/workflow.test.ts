@@ -12,7 +12,9 @@ import { fakeActivities, untilCancelled } from './support/fakeActivities';
 import { announcement } from '../src/activities/notify';
 import { MissingSecret } from '../src/activities/secrets';
 import { manifestOf } from './support/manifests';
-import { testClient, uniqueTaskQueue, withWorkers } from './support/temporal';
+import { testClient, uniqueTaskQueue, withWorkers, workflowBundle } from './support/temporal';
+import { Worker } from '@temporalio/worker';
+import { payloadConverterPath } from '../src/worker/worker';
 
 function fullManifest(overrides: Partial<ManifestInput> = {}): ManifestInput {
   return {
@@ -497,5 +499,53 @@ describe('release workflow (test activities, real dev server)', function () {
       'machine-agent',
       'machine-ui',
     ]);
+  });
+
+  it('a 501-repository release keeps its own history bounded: per-repository work runs in child workflows of 100', async function () {
+    const taskQueue = uniqueTaskQueue('wf');
+    const names = Array.from({ length: 501 }, (_, index) => `r${String(index).padStart(3, '0')}`);
+    let broken = 'r250';
+    const { activities, calls } = fakeActivities({
+      versionRepository: async (input: never) => {
+        const name = (input as { repository: { name: string } }).repository.name;
+        if (name === broken) throw ApplicationFailure.nonRetryable(`${name}: rule setup.py matched nothing`, 'InvalidRelease');
+        return { headSha: 'b'.repeat(40), changedFiles: ['setup.py'], committed: true };
+      },
+    });
+    const manifest = fullManifest({
+      repositories: names.map((name) => ({ name, url: `/srv/${name}.git` })),
+      artifacts: [],
+      ci: { provider: 'none' },
+      systemTests: undefined,
+      git: { parallelism: 16 },
+    });
+    const { state, history, workflowId } = await withWorkers({ taskQueue, activities }, async () => {
+      const handle = await startRelease(taskQueue, 'nightly', undefined, manifest);
+      const blocked = await waitFor(handle, (candidate) => candidate.status === 'blocked', 'blocked on version');
+      assert.deepEqual(blocked.blocked && [blocked.blocked.stage, blocked.blocked.error], [
+        'version',
+        'r250: rule setup.py matched nothing',
+      ]);
+      assert.equal(blocked.repositories.find((repository) => repository.name === 'r250')?.status, 'failed');
+      assert.equal(blocked.repositories.filter((repository) => repository.status === 'succeeded').length, 500);
+      broken = '';
+      await operateRelease(testClient(), handle.workflowId, { action: 'retry', by: 'carol' });
+      return { state: await handle.result(), history: await handle.fetchHistory(), workflowId: handle.workflowId };
+    });
+    assert.equal(state.status, 'succeeded');
+    assert.equal(calls.checkoutRepository.length, 501, 'one checkout per repository');
+    assert.equal(calls.versionRepository.length, 502, 'every repository once, then the failed one again');
+    assert.equal(calls.tagRepository.length, 501);
+    const events = history.events ?? [];
+    const children = events.filter((event) => event.startChildWorkflowExecutionInitiatedEventAttributes);
+    // checkout, version and tag: 6 batches each (100 x 5 + 1); the retried version ran its one repository in the release itself.
+    assert.equal(children.length, 18);
+    assert.ok(events.length < 600, `the release's history has ${events.length} events for 501 repositories`);
+    // The batched release replays on the current code.
+    await Worker.runReplayHistory(
+      { workflowBundle: await workflowBundle(), dataConverter: { payloadConverterPath: payloadConverterPath() } },
+      history,
+      workflowId,
+    );
   });
 });

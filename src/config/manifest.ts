@@ -162,6 +162,9 @@ const storage = s3Target
   })
   .strict();
 
+/** Measured: a 501-repository release's state is 200 kB, its history 3 MB (test/workflow.test.ts). */
+export const MAX_REPOSITORIES = 2000;
+
 const gate = z
   .object({
     enabled: z.boolean().optional().describe('default: on for milestone and GA, off for patches, never for nightlies'),
@@ -227,7 +230,13 @@ export const manifestSchema = z
       })
       .strict()
       .default({}),
-    repositories: z.array(repository).min(1, 'at least one repository'),
+    repositories: z
+      .array(repository)
+      .min(1, 'at least one repository')
+      .max(
+        MAX_REPOSITORIES,
+        `at most ${MAX_REPOSITORIES} repositories in one release: its state, result and query answer must stay under Temporal's 2 MB payload limit (the event count is not the limit: per-repository work runs in child workflows of 100); release the product as several manifests`,
+      ),
     versionRules: z.array(versionRule).default([{ preset: 'setup.py' }, { preset: 'plugin.yaml' }]),
     artifacts: z.array(artifact).default([]),
     storage: storage.optional(),

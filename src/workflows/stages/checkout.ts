@@ -1,4 +1,3 @@
-import { activity } from '../proxies';
 import { forEachRepository } from '../repositories';
 import type { Stage } from '../stage';
 
@@ -12,15 +11,15 @@ export const checkoutStage: Stage = {
     await forEachRepository(context, {
       isDone: (repository) => checkout.has(repository.name),
       starting: (repository) => `fetching ${repository.baseBranch}`,
-      run: async (repository) => {
-        const { baseSha, adopted } = await activity('checkoutRepository', {
-          summary: `checkout ${repository.name} (${repository.baseBranch})`,
-        })({
-          releaseId: context.release.state.releaseId,
-          repository,
-          tokenEnv: context.manifest.git.tokenEnv,
-          adoptBaseSha: context.request.adopt?.baseShas[repository.name],
-        });
+      activity: 'checkoutRepository',
+      summary: (repository) => `checkout ${repository.name} (${repository.baseBranch})`,
+      input: (repository) => ({
+        releaseId: context.release.state.releaseId,
+        repository,
+        tokenEnv: context.manifest.git.tokenEnv,
+        adoptBaseSha: context.request.adopt?.baseShas[repository.name],
+      }),
+      done: (repository, { baseSha, adopted }) => {
         checkout.set(repository.name, baseSha);
         context.release.repository(repository.name).baseSha = baseSha;
         return `at ${baseSha.slice(0, 12)} of ${repository.baseBranch}${adopted ? `, continuing ${repository.buildBranch} of the earlier run` : ''}`;

@@ -1,41 +1,21 @@
-import { isCancellation, patched } from '@temporalio/workflow';
-import { forEachRepository, RepositoryStep } from '../repositories';
+import { patched } from '@temporalio/workflow';
+import { forEachRepository } from '../repositories';
 import type { GateSpec } from '../../config/manifest';
 import type { GateOutcome } from '../gates';
 import type { ReleaseKind } from '../../release/version';
 import { gateApplies } from '../../release/plan';
-import { activity } from '../proxies';
 import { alert } from '../alerts';
 import { planOf, ReleaseContext, releaseCommit, Stage, testedSkipReason } from '../stage';
 import type { GateName, GateState } from '../../release/model';
-import { errorMessage } from '../tracker';
 import { countOf } from '../../release/wording';
 
 /**
- * Publishes repository by repository, and fails with every repository's
- * failure once all have run. Releases that began publishing one repository at
- * a time go on that way; newer ones use git.parallelism.
+ * Publishing fails with every repository's failure once all have run.
+ * Releases that began publishing one repository at a time go on that way;
+ * newer ones use git.parallelism.
  */
-async function publishEach(context: ReleaseContext, step: RepositoryStep): Promise<void> {
-  const failures: string[] = [];
-  const parallelism = patched('publish-in-parallel') ? undefined : 1;
-  try {
-    await forEachRepository(context, {
-      ...step,
-      parallelism,
-      run: async (repository) => {
-        try {
-          return await step.run(repository);
-        } catch (error) {
-          if (!isCancellation(error)) failures.push(errorMessage(error));
-          throw error;
-        }
-      },
-    });
-  } catch (error) {
-    if (isCancellation(error) || failures.length === 0) throw error;
-    throw new Error(failures.join('; '));
-  }
+function publishParallelism(): number | undefined {
+  return patched('publish-in-parallel') ? undefined : 1;
 }
 
 /** Gates: on for milestone and GA, off for patches unless the manifest says so, never for nightlies. */
@@ -91,13 +71,16 @@ export const pypiStage: Stage = {
     const pypi = context.manifest.pypi as NonNullable<typeof context.manifest.pypi>;
     const { published } = context.results;
     const specs = new Map(context.manifest.repositories.map((spec) => [spec.name, spec]));
-    await publishEach(context, {
+    await forEachRepository(context, {
       repositories: (repositories) => repositories.filter((repository) => specs.get(repository.name)?.pypi !== false),
+      parallelism: publishParallelism(),
+      reportEveryFailure: true,
       isDone: (repository) => published.has(repository.name),
       starting: () => 'publishing to PyPI',
-      run: async (repository) => {
+      activity: 'publishPythonPackage',
+      input: (repository) => {
         const spec = specs.get(repository.name);
-        const result = await activity('publishPythonPackage')({
+        return {
           pypi,
           tokenEnv: context.manifest.git.tokenEnv,
           target: {
@@ -105,7 +88,9 @@ export const pypiStage: Stage = {
             sha: releaseCommit(context, repository.name),
             packageDir: typeof spec?.pypi === 'object' ? spec.pypi.packageDir : '.',
           },
-        });
+        };
+      },
+      done: (repository, result) => {
         const files = [...result.uploaded, ...result.skipped];
         published.set(repository.name, files);
         Object.assign(context.release.repository(repository.name), { published: files, publishedAt: result.indexPage });
@@ -132,13 +117,20 @@ export const docsStage: Stage = {
     const readthedocs = context.manifest.readthedocs as NonNullable<typeof context.manifest.readthedocs>;
     const { docs } = context.results;
     const projects = new Map(context.manifest.repositories.map((spec) => [spec.name, spec.readthedocs]));
-    await publishEach(context, {
+    await forEachRepository(context, {
       repositories: (repositories) => repositories.filter((repository) => projects.get(repository.name)),
+      parallelism: publishParallelism(),
+      reportEveryFailure: true,
       isDone: (repository) => docs.get(repository.name) === 'built',
       starting: () => 'building the docs',
-      run: async (repository) => {
+      activity: 'buildDocs',
+      input: (repository) => ({
+        readthedocs,
+        project: projects.get(repository.name) as string,
+        version: repository.tag ?? plan.forms.yaml_core_version,
+      }),
+      done: (repository, result) => {
         const project = projects.get(repository.name) as string;
-        const result = await activity('buildDocs')({ readthedocs, project, version: repository.tag ?? plan.forms.yaml_core_version });
         docs.set(repository.name, result.success ? 'built' : 'failed');
         Object.assign(context.release.repository(repository.name), {
           docs: docs.get(repository.name),

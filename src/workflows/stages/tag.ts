@@ -1,4 +1,3 @@
-import { activity } from '../proxies';
 import { forEachRepository } from '../repositories';
 import { planOf, Stage } from '../stage';
 
@@ -15,17 +14,19 @@ export const tagStage: Stage = {
       repositories: (repositories) => repositories.filter((repository) => repository.tag),
       isDone: (repository) => tag.has(repository.name),
       starting: (repository) => `tagging ${repository.tag}`,
-      run: async (repository) => {
-        const result = await activity('tagRepository', { summary: `tag ${repository.name} ${repository.tag}` })({
-          releaseId: context.release.state.releaseId,
-          repository,
-          tokenEnv: manifest.git.tokenEnv,
-          tag: repository.tag as string,
-          kind: plan.kind,
-          sha: version.get(repository.name)?.headSha as string,
-          message: plan.commitMessage,
-          author: manifest.git.author,
-        });
+      activity: 'tagRepository',
+      summary: (repository) => `tag ${repository.name} ${repository.tag}`,
+      input: (repository) => ({
+        releaseId: context.release.state.releaseId,
+        repository,
+        tokenEnv: manifest.git.tokenEnv,
+        tag: repository.tag as string,
+        kind: plan.kind,
+        sha: version.get(repository.name)?.headSha as string,
+        message: plan.commitMessage,
+        author: manifest.git.author,
+      }),
+      done: (repository, result) => {
         tag.set(repository.name, result.sha);
         context.release.repository(repository.name).tagSha = result.sha;
         return `tagged ${result.tag} at ${result.sha.slice(0, 12)}`;

@@ -1,7 +1,6 @@
 import { repositoryTemplateValues } from '../../release/plan';
 import { repositoryRules } from '../../release/versionRules';
 import { countOf } from '../../release/wording';
-import { activity } from '../proxies';
 import { forEachRepository } from '../repositories';
 import { planOf, Stage } from '../stage';
 
@@ -17,17 +16,19 @@ export const versionStage: Stage = {
     await forEachRepository(context, {
       isDone: (repository) => version.has(repository.name),
       starting: (repository) => `versioning on ${repository.buildBranch}`,
-      run: async (repository) => {
-        const result = await activity('versionRepository', { summary: `version ${repository.name} on ${repository.buildBranch}` })({
-          releaseId: context.release.state.releaseId,
-          repository,
-          tokenEnv: manifest.git.tokenEnv,
-          baseSha: checkout.get(repository.name) as string,
-          rules: repositoryRules(manifest, repository.name),
-          values: repositoryTemplateValues(plan, manifest, repository),
-          author: manifest.git.author,
-          message: plan.commitMessage,
-        });
+      activity: 'versionRepository',
+      summary: (repository) => `version ${repository.name} on ${repository.buildBranch}`,
+      input: (repository) => ({
+        releaseId: context.release.state.releaseId,
+        repository,
+        tokenEnv: manifest.git.tokenEnv,
+        baseSha: checkout.get(repository.name) as string,
+        rules: repositoryRules(manifest, repository.name),
+        values: repositoryTemplateValues(plan, manifest, repository),
+        author: manifest.git.author,
+        message: plan.commitMessage,
+      }),
+      done: (repository, result) => {
         version.set(repository.name, { headSha: result.headSha, changedFiles: result.changedFiles });
         Object.assign(context.release.repository(repository.name), { headSha: result.headSha, changedFiles: result.changedFiles });
         return `${countOf(result.changedFiles.length, 'file')} versioned at ${result.headSha.slice(0, 12)}`;
