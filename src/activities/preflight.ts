@@ -1,4 +1,8 @@
-import { HeadBucketCommand } from '@aws-sdk/client-s3';
+import { randomUUID } from 'node:crypto';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DeleteObjectCommand, HeadBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { mapWithLimit } from '../release/concurrency';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Manifest } from '../config/manifest';
 import type { ReleaseKind } from '../release/version';
@@ -50,18 +54,115 @@ function neededSecrets(input: PreflightInput): [string, string][] {
   if (manifest.pypi && publishesToPypi(input)) {
     needed.push(['pypi.usernameEnv', manifest.pypi.usernameEnv], ['pypi.passwordEnv', manifest.pypi.passwordEnv]);
   }
-  if (
-    manifest.readthedocs &&
-    gateApplies(kind, manifest.gates.docs.enabled) &&
-    manifest.repositories.some((repository) => repository.readthedocs)
-  ) {
-    needed.push(['readthedocs.tokenEnv', manifest.readthedocs.tokenEnv]);
-  }
+  if (manifest.readthedocs && docsProjects(input).length > 0) needed.push(['readthedocs.tokenEnv', manifest.readthedocs.tokenEnv]);
   const email = manifest.notifications.email;
   if (email?.smtp)
     needed.push(['notifications.email.smtp.userEnv', email.smtp.userEnv], ['notifications.email.smtp.passwordEnv', email.smtp.passwordEnv]);
   for (const webhook of manifest.notifications.webhooks) needed.push([`notifications.webhooks[${webhook.name}].urlEnv`, webhook.urlEnv]);
   return needed.filter((entry): entry is [string, string] => Boolean(entry[1]));
+}
+
+/** The ReadTheDocs projects the release will build: its docs gate applies. */
+function docsProjects({ manifest, kind }: PreflightInput): string[] {
+  if (!manifest.readthedocs || !gateApplies(kind, manifest.gates.docs.enabled)) return [];
+  return manifest.repositories.flatMap((repository) => (repository.readthedocs ? [repository.readthedocs] : []));
+}
+
+/** A network failure's name, never its message: a URL in it may carry a credential. */
+function unreachable(error: unknown): string {
+  const cause = (error as { cause?: { code?: string } }).cause;
+  return cause?.code ?? (error as Error).name;
+}
+
+/**
+ * Every storage target exists and takes a write: a probe object under the
+ * release's prefix, deleted at once (the only write of the preflight).
+ */
+async function storageProblems(storage: NonNullable<Manifest['storage']>, env: NodeJS.ProcessEnv, prefix: string): Promise<string[]> {
+  const problems: string[] = [];
+  const probe = `.relflow-preflight-${randomUUID()}`;
+  for (const target of storageTargets(storage)) {
+    if (target.type === 's3') {
+      const client = s3Client(target, env);
+      let step = 'cannot be reached';
+      try {
+        await client.send(new HeadBucketCommand({ Bucket: target.bucket }));
+        step = 'refuses a write';
+        // Under the release's prefix: a policy may allow writes there only.
+        await client.send(new PutObjectCommand({ Bucket: target.bucket, Key: `${prefix}${probe}`, Body: '' }));
+        step = 'refuses a delete';
+        await client.send(new DeleteObjectCommand({ Bucket: target.bucket, Key: `${prefix}${probe}` }));
+      } catch (error) {
+        const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+        const what = step === 'cannot be reached' && status === 404 ? 'does not exist' : `${step} (${status ?? unreachable(error)})`;
+        problems.push(`storage (${target.name}): bucket '${target.bucket}' ${what}`);
+      }
+    } else {
+      const file = join(target.path, probe);
+      try {
+        await mkdir(target.path, { recursive: true });
+        await writeFile(file, '');
+        await rm(file);
+      } catch (error) {
+        problems.push(
+          `storage (${target.name}): directory ${target.path} cannot be written (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+        );
+      }
+    }
+  }
+  return problems;
+}
+
+/** GitHub answers for every repository with the token: the CI stage will be able to read its results. */
+async function githubProblems(manifest: Manifest, env: NodeJS.ProcessEnv): Promise<string[]> {
+  const ci = manifest.ci as Extract<Manifest['ci'], { provider: 'github' }>;
+  const token = ci.tokenEnv ? env[ci.tokenEnv] : undefined;
+  const api = ci.apiUrl.replace(/\/+$/, '');
+  const problems = await mapWithLimit(manifest.repositories, manifest.git.parallelism, async (repository) => {
+    const path = `/repos/${encodeURIComponent(ci.owner)}/${encodeURIComponent(repository.name)}`;
+    try {
+      const response = await fetch(`${api}${path}`, {
+        headers: { accept: 'application/vnd.github+json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        signal: AbortSignal.timeout(30_000),
+      });
+      if (response.ok) return undefined;
+      if (response.status === 401 || response.status === 403)
+        return `ci: GitHub API ${path} answered HTTP ${response.status}; check ci.tokenEnv`;
+      if (response.status === 404)
+        return `ci: GitHub has no repository ${ci.owner}/${repository.name} (or ci.tokenEnv cannot see it); check ci.owner`;
+      return `ci: GitHub API ${path} answered HTTP ${response.status}`;
+    } catch (error) {
+      return `ci: the GitHub API at ci.apiUrl cannot be reached (${unreachable(error)})`;
+    }
+  });
+  return [...new Set(problems.filter((problem): problem is string => Boolean(problem)))];
+}
+
+/** ReadTheDocs knows every project the release will build, with the token. */
+async function docsProblems(
+  readthedocs: NonNullable<Manifest['readthedocs']>,
+  projects: string[],
+  env: NodeJS.ProcessEnv,
+  parallelism: number,
+): Promise<string[]> {
+  const api = readthedocs.apiUrl.replace(/\/+$/, '');
+  const token = env[readthedocs.tokenEnv];
+  const problems = await mapWithLimit(projects, parallelism, async (project) => {
+    try {
+      const response = await fetch(`${api}/projects/${encodeURIComponent(project)}/`, {
+        headers: { authorization: `Token ${token}` },
+        signal: AbortSignal.timeout(30_000),
+      });
+      if (response.ok) return undefined;
+      if (response.status === 401 || response.status === 403)
+        return `readthedocs: the API answered HTTP ${response.status} for project '${project}'; check readthedocs.tokenEnv`;
+      if (response.status === 404) return `readthedocs: ReadTheDocs has no project '${project}'; check repositories[].readthedocs`;
+      return `readthedocs: the API answered HTTP ${response.status} for project '${project}'`;
+    } catch (error) {
+      return `readthedocs: the API at readthedocs.apiUrl cannot be reached (${unreachable(error)})`;
+    }
+  });
+  return [...new Set(problems.filter((problem): problem is string => Boolean(problem)))];
 }
 
 /**
@@ -101,18 +202,29 @@ export function createPreflightActivities(env: NodeJS.ProcessEnv, pythonBin: str
       }
 
       if (manifest.storage && !problems.some((problem) => problem.startsWith('storage'))) {
-        for (const target of storageTargets(manifest.storage)) {
-          if (target.type !== 's3') continue;
-          try {
-            await s3Client(target, env).send(new HeadBucketCommand({ Bucket: target.bucket }));
-          } catch (error) {
-            const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-            problems.push(
-              `storage (${target.name}): bucket '${target.bucket}' ${status === 404 ? 'does not exist' : `cannot be reached (${status ?? (error as Error).name})`}`,
-            );
-          }
-        }
+        problems.push(...(await storageProblems(manifest.storage, env, plan.storagePrefix ?? '')));
         checked.push('storage');
+      }
+
+      if (manifest.artifacts.some((artifact) => artifact.builder === 'vagrant')) {
+        const vagrant = env.RELFLOW_VAGRANT || 'vagrant';
+        const found = await runProcess([vagrant, '--version'], { cwd: '/', env: { PATH: env.PATH }, timeoutMs: 60_000 }).catch(
+          () => undefined,
+        );
+        if (found?.code !== 0)
+          problems.push(`artifacts: a vagrant build needs '${vagrant}' on the worker (install Vagrant, or set RELFLOW_VAGRANT)`);
+        checked.push('vagrant');
+      }
+
+      if (manifest.ci.provider === 'github' && input.kind !== 'patch' && !problems.some((problem) => problem.startsWith('ci.'))) {
+        problems.push(...(await githubProblems(manifest, env)));
+        checked.push('CI API');
+      }
+
+      const docs = docsProjects(input);
+      if (docs.length > 0 && manifest.readthedocs && !problems.some((problem) => problem.startsWith('readthedocs.'))) {
+        problems.push(...(await docsProblems(manifest.readthedocs, docs, env, manifest.git.parallelism)));
+        checked.push('docs API');
       }
 
       if (problems.length > 0) {

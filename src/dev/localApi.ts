@@ -13,7 +13,12 @@ export interface LocalApi {
 }
 
 export async function startLocalApi(
-  handle: (method: string, path: string, body: string) => { status: number; json?: unknown; headers?: Record<string, string> },
+  handle: (
+    method: string,
+    path: string,
+    body: string,
+    headers: IncomingMessage['headers'],
+  ) => { status: number; json?: unknown; headers?: Record<string, string> },
 ): Promise<LocalApi> {
   const requests: LocalApi['requests'] = [];
   const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {
@@ -22,7 +27,7 @@ export async function startLocalApi(
     request.on('end', () => {
       const path = request.url ?? '/';
       requests.push({ method: request.method ?? 'GET', path, headers: request.headers, body });
-      const answer = handle(request.method ?? 'GET', path, body);
+      const answer = handle(request.method ?? 'GET', path, body, request.headers);
       response.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
       response.end(answer.json === undefined ? '' : JSON.stringify(answer.json));
     });

@@ -13,10 +13,14 @@ export interface GithubApiOptions {
   padding?: number;
   /** The first `requests` requests are refused as GitHub refuses over its rate limit. */
   rateLimited?: { requests: number; style: '403' | '429' };
+  /** Repositories GitHub does not have (every other one exists). */
+  missing?: string[];
+  /** The token GitHub accepts; any token when absent. */
+  token?: string;
 }
 
 /**
- * The GitHub REST subset relflow reads: combined status and check runs of a
+ * The GitHub REST subset relflow reads: a repository, the combined status and check runs of a
  * ref, paginated as GitHub does (per_page, default 30, at most 100; a Link
  * header with rel="next"), and rate limits as 403 with X-RateLimit-Remaining: 0
  * and X-RateLimit-Reset, or 429 with Retry-After.
@@ -24,47 +28,57 @@ export interface GithubApiOptions {
 export async function startGithubApi(states: Record<string, CiState>, options: GithubApiOptions = {}): Promise<LocalApi> {
   let limited = options.rateLimited?.requests ?? 0;
   let base = '';
-  const api = await startLocalApi((_method, pathAndQuery): { status: number; json: unknown; headers?: Record<string, string> } => {
-    if (limited > 0 && options.rateLimited) {
-      limited -= 1;
-      return options.rateLimited.style === '429'
-        ? { status: 429, json: { message: 'Too Many Requests' }, headers: { 'retry-after': '1' } }
-        : {
-            status: 403,
-            json: { message: 'API rate limit exceeded' },
-            headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.ceil(Date.now() / 1000) + 1) },
-          };
-    }
-    const url = new URL(pathAndQuery, 'http://github.local');
-    const match = /^\/repos\/[^/]+\/([^/]+)\/commits\/[^/]+\/(status|check-runs)$/.exec(url.pathname);
-    if (!match) return { status: 404, json: { message: 'Not Found' } };
-    const state = states[match[1]] ?? 'pending';
-    const perPage = Math.min(Number(url.searchParams.get('per_page') ?? 30), 100);
-    const page = Number(url.searchParams.get('page') ?? 1);
-    const padding = options.padding ?? 0;
-    const total = padding + 1;
-    const pageOf = <T>(all: (index: number) => T): T[] => {
-      const items: T[] = [];
-      for (let index = (page - 1) * perPage; index < Math.min(page * perPage, total); index += 1) items.push(all(index));
-      return items;
-    };
-    const headers: Record<string, string> =
-      page * perPage < total ? { link: `<${base}${url.pathname}?per_page=${perPage}&page=${page + 1}>; rel="next"` } : {};
-    if (match[2] === 'status') {
-      const statuses = pageOf((index) =>
-        index < padding ? { context: `lint-${index}`, state: 'success' } : { context: 'travis-ci', state },
+  const api = await startLocalApi(
+    (_method, pathAndQuery, _body, requestHeaders): { status: number; json: unknown; headers?: Record<string, string> } => {
+      if (options.token && requestHeaders.authorization !== `Bearer ${options.token}`)
+        return { status: 401, json: { message: 'Bad credentials' } };
+      if (limited > 0 && options.rateLimited) {
+        limited -= 1;
+        return options.rateLimited.style === '429'
+          ? { status: 429, json: { message: 'Too Many Requests' }, headers: { 'retry-after': '1' } }
+          : {
+              status: 403,
+              json: { message: 'API rate limit exceeded' },
+              headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.ceil(Date.now() / 1000) + 1) },
+            };
+      }
+      const url = new URL(pathAndQuery, 'http://github.local');
+      const repository = /^\/repos\/([^/]+)\/([^/]+)$/.exec(url.pathname);
+      if (repository) {
+        return options.missing?.includes(repository[2])
+          ? { status: 404, json: { message: 'Not Found' } }
+          : { status: 200, json: { full_name: `${repository[1]}/${repository[2]}` } };
+      }
+      const match = /^\/repos\/[^/]+\/([^/]+)\/commits\/[^/]+\/(status|check-runs)$/.exec(url.pathname);
+      if (!match) return { status: 404, json: { message: 'Not Found' } };
+      const state = states[match[1]] ?? 'pending';
+      const perPage = Math.min(Number(url.searchParams.get('per_page') ?? 30), 100);
+      const page = Number(url.searchParams.get('page') ?? 1);
+      const padding = options.padding ?? 0;
+      const total = padding + 1;
+      const pageOf = <T>(all: (index: number) => T): T[] => {
+        const items: T[] = [];
+        for (let index = (page - 1) * perPage; index < Math.min(page * perPage, total); index += 1) items.push(all(index));
+        return items;
+      };
+      const headers: Record<string, string> =
+        page * perPage < total ? { link: `<${base}${url.pathname}?per_page=${perPage}&page=${page + 1}>; rel="next"` } : {};
+      if (match[2] === 'status') {
+        const statuses = pageOf((index) =>
+          index < padding ? { context: `lint-${index}`, state: 'success' } : { context: 'travis-ci', state },
+        );
+        return { status: 200, json: { state, total_count: total, statuses }, headers };
+      }
+      const ownRun =
+        state === 'pending'
+          ? { name: 'unit', status: 'in_progress', conclusion: null }
+          : { name: 'unit', status: 'completed', conclusion: state === 'success' ? 'success' : 'failure' };
+      const checkRuns = pageOf((index) =>
+        index < padding ? { name: `check-${index}`, status: 'completed', conclusion: 'success' } : ownRun,
       );
-      return { status: 200, json: { state, total_count: total, statuses }, headers };
-    }
-    const ownRun =
-      state === 'pending'
-        ? { name: 'unit', status: 'in_progress', conclusion: null }
-        : { name: 'unit', status: 'completed', conclusion: state === 'success' ? 'success' : 'failure' };
-    const checkRuns = pageOf((index) =>
-      index < padding ? { name: `check-${index}`, status: 'completed', conclusion: 'success' } : ownRun,
-    );
-    return { status: 200, json: { total_count: total, check_runs: checkRuns }, headers };
-  });
+      return { status: 200, json: { total_count: total, check_runs: checkRuns }, headers };
+    },
+  );
   base = api.url;
   return api;
 }
