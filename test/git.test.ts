@@ -75,6 +75,33 @@ describe('git stage activities on real repositories', function () {
     assert.notEqual(warm.baseSha, cold.baseSha);
   });
 
+  it('the checkout tries the version rules on the base commit: a rule that is not idempotent fails before anything is pushed', async function () {
+    const { activities, ref, remote, versionInput } = setup('ga', '3.4');
+    const refsBefore = git(remote, 'for-each-ref');
+    const { values } = versionInput('');
+    const greedy = concreteRules([
+      {
+        path: '.*',
+        type: '^setup\\.py$',
+        excluded: [],
+        description: 'greedy version',
+        match: "version='[^']*'",
+        replace: '\\d+\\.\\d+',
+        with: '{{ python_version }}.1',
+        required: true,
+      },
+    ]);
+    await rejects(
+      activities.checkoutRepository({ ...ref, versionRules: { rules: greedy, values } }),
+      /^version rules: cloudify-rest-client: version rules are not idempotent: a second run would change setup\.py again/,
+      'InvalidRelease',
+    );
+    // The presets pass, and the checkout pushed nothing either way.
+    const checkedOut = await activities.checkoutRepository({ ...ref, versionRules: { rules: versionInput('').rules, values } });
+    assert.equal(checkedOut.baseSha, remoteSha(remote, 'master'));
+    assert.equal(git(remote, 'for-each-ref'), refsBefore);
+  });
+
   const kinds: [ReleaseKind, string | undefined, string, string | undefined, string][] = [
     ['milestone', '3.4m5', '3.4m5-build', '3.4m5', '3.4a5'],
     ['ga', '3.4', '3.4-build', '3.4', '3.4'],

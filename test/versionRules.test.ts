@@ -167,6 +167,48 @@ describe('the version tool (presets over real-world file shapes)', function () {
     );
   });
 
+  it('refuses rules that are not idempotent: a retry would run them over their own output', function () {
+    const greedy = concreteRules([
+      {
+        path: '.*',
+        type: '^setup\\.py$',
+        excluded: [],
+        description: 'greedy',
+        match: "version='[^']*'",
+        replace: '\\d+\\.\\d+',
+        with: '{{ python_version }}.1',
+        required: true,
+      },
+    ]);
+    assert.throws(
+      () => applyVersionRules('x', [{ path: 'setup.py', content: "version='3.3'" }], greedy, coreValues),
+      /^UserError: x: version rules are not idempotent: a second run would change setup\.py again \(greedy: \+version='3\.4a5\.1.+'\); anchor the rule's match/,
+    );
+    // A required rule that only matches the old text would fail on a retry: refused now.
+    const onlyOld = concreteRules([
+      {
+        path: '.*',
+        type: '^setup\\.py$',
+        excluded: [],
+        description: 'old',
+        match: "version='3\\.3'",
+        replace: "'.*'",
+        with: "'{{ python_version }}'",
+        required: true,
+      },
+    ]);
+    assert.throws(
+      () => applyVersionRules('x', [{ path: 'setup.py', content: "version='3.3'" }], onlyOld, coreValues),
+      /x: version rules are not idempotent: over their own output, x: required rule .* matched nothing/,
+    );
+    // Every preset is idempotent.
+    const presets = concreteRules([
+      { preset: 'setup.py', required: true },
+      { preset: 'plugin.yaml', required: false },
+    ]);
+    assert.equal(applyVersionRules('x', [{ path: 'setup.py', content: "setup(version='3.3')" }], presets, coreValues).length, 1);
+  });
+
   it('refuses a Python rule whose value is not PEP 440', function () {
     const rules = concreteRules([{ preset: 'setup.py', required: false }]);
     assert.throws(

@@ -26,6 +26,11 @@ export interface CheckoutInput extends RepositoryRef {
    * the new run continues on what the earlier one pushed instead of forking it.
    */
   adoptBaseSha?: string;
+  /**
+   * The version rules, tried on the base commit without writing: a rule that
+   * matches nothing or is not idempotent fails here, before anything is pushed.
+   */
+  versionRules?: { rules: ConcreteRule[]; values: TemplateValues };
 }
 
 export interface CheckoutResult {
@@ -258,14 +263,25 @@ export function createGitActivities(workspace: GitWorkspace) {
             'GitBranchNotFound',
           );
         }
+        let result: CheckoutResult = { baseSha, warm };
         if (adoptBaseSha && /^[0-9a-f]{40}$/.test(adoptBaseSha) && adoptBaseSha !== baseSha) {
           const build = await revParse(git, `refs/remotes/origin/${repository.buildBranch}`);
           // Only a commit of the base branch that the build branch grew from: never a SHA from elsewhere.
           if (build && (await isAncestor(git, adoptBaseSha, build)) && (await isAncestor(git, adoptBaseSha, baseSha))) {
-            return { baseSha: adoptBaseSha, warm, adopted: true };
+            result = { baseSha: adoptBaseSha, warm, adopted: true };
           }
         }
-        return { baseSha, warm };
+        if (input.versionRules) {
+          const { rules, values } = input.versionRules;
+          const files = await candidateFiles(git, result.baseSha, rules);
+          try {
+            applyVersionRules(repository.name, files, rules, values);
+          } catch (error) {
+            if (error instanceof UserError) throw ApplicationFailure.nonRetryable(`version rules: ${error.message}`, 'InvalidRelease');
+            throw error;
+          }
+        }
+        return result;
       } catch (error) {
         throw describeGitFailure(error, `${repository.name}: cannot fetch ${repository.url}`);
       }

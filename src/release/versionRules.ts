@@ -216,8 +216,9 @@ function basename(path: string): string {
 /**
  * Applies the rules to a repository's files. Returns the files that change;
  * refuses (UserError) when a required rule matches nothing, a written value is
- * not valid, or a rewritten file no longer parses. Idempotent by construction:
- * a second run over its own output changes nothing.
+ * not valid, a rewritten file no longer parses, or the rules are not
+ * idempotent: a retried version step runs them over their own output, which
+ * must change nothing (a match of `\d+\.\d+` would turn 3.4.1 into 3.4.1.1).
  */
 export function applyVersionRules(
   repository: string,
@@ -225,6 +226,33 @@ export function applyVersionRules(
   rules: readonly ConcreteRule[],
   values: TemplateValues,
 ): FileChange[] {
+  const result = rewrite(repository, files, rules, values);
+  const rewritten = new Map(result.map((change) => [change.path, change.after]));
+  let again: FileChange[];
+  try {
+    again = rewrite(
+      repository,
+      files.map((file) => ({ path: file.path, content: rewritten.get(file.path) ?? file.content })),
+      rules,
+      values,
+    );
+  } catch (error) {
+    throw new UserError(`${repository}: version rules are not idempotent: over their own output, ${(error as Error).message}`);
+  }
+  if (again.length > 0) {
+    const [change] = again;
+    throw new UserError(
+      `${repository}: version rules are not idempotent: a second run would change ${change.path} again (${change.rules.join(', ')}: ${
+        shortDiff(change)
+          .split('\n')
+          .find((line) => line.startsWith('+') && !line.startsWith('+++')) ?? ''
+      }); anchor the rule's match so it does not match its own output`,
+    );
+  }
+  return result;
+}
+
+function rewrite(repository: string, files: readonly SourceFile[], rules: readonly ConcreteRule[], values: TemplateValues): FileChange[] {
   const templateContext = ruleValues(values);
   const changes = new Map<string, FileChange>();
   for (const [index, current] of rules.entries()) {

@@ -1,12 +1,15 @@
 import { forEachRepository } from '../repositories';
-import type { Stage } from '../stage';
+import { planOf, Stage } from '../stage';
+import { repositoryRules } from '../../release/versionRules';
+import { repositoryTemplateValues } from '../../release/plan';
 
-/** Clones or fetches every repository and records the SHA the release starts from. */
+/** Clones or fetches every repository, records the SHA the release starts from, and tries the version rules on it (nothing pushed yet). */
 export const checkoutStage: Stage = {
   name: 'checkout',
   skippable: false,
   skip: () => undefined,
   async run(context) {
+    const plan = planOf(context);
     const { checkout } = context.results;
     await forEachRepository(context, {
       isDone: (repository) => checkout.has(repository.name),
@@ -18,6 +21,10 @@ export const checkoutStage: Stage = {
         repository,
         tokenEnv: context.manifest.git.tokenEnv,
         adoptBaseSha: context.request.adopt?.baseShas[repository.name],
+        versionRules: {
+          rules: repositoryRules(context.manifest, repository.name),
+          values: repositoryTemplateValues(plan, context.manifest, repository),
+        },
       }),
       done: (repository, { baseSha, adopted }) => {
         checkout.set(repository.name, baseSha);
