@@ -130,6 +130,7 @@ artifacts:
         { name: 'cloudify-script-plugin', url: plugin, stream: 'plugins' },
       ],
       versionRules: [{ preset: 'setup.py' }, { preset: 'sphinx-conf.py' }, { preset: 'plugin.yaml' }],
+      ci: { provider: 'github', owner: 'cloudify-cosmo', tokenEnv: 'GITHUB_TOKEN' },
     });
     const refsBefore = [rest, plugin].map((remote) => readFileSync(join(remote, 'packed-refs'), 'utf8'));
     const result = runCli(['plan', 'milestone', '--version', '3.4m5', '-c', config]);
@@ -141,6 +142,22 @@ artifacts:
     assert.match(text, /\+release = '3\.4m5'/);
     assert.match(text, /base master -> build branch 3\.4m5-build, tag 1\.5m5\n {2}version 1\.5m5, Python 1\.5a5/);
     assert.match(text, /\+ {4}package_version: '1\.5m5'/);
+    // It says what it checked, and what only the worker can.
+    const [, here, worker] =
+      /\nchecked here:\n((?: {2}.*\n)+)checked only by the preflight on the worker[^\n]*\n((?: {2}.*\n?)+)$/.exec(text) ?? [];
+    assert.match(here, /the version rules: valid, required ones match, idempotent/);
+    assert.deepEqual(
+      worker
+        .trim()
+        .split('\n')
+        .map((line) => line.trim()),
+      [
+        'secrets set on the worker: GITHUB_TOKEN (ci.tokenEnv)',
+        'tools on the worker: git',
+        'every remote answers the worker with its credentials; no release tag is at another commit',
+        'the GitHub API answers for 2 repositories of cloudify-cosmo',
+      ],
+    );
     assert.deepEqual(
       [rest, plugin].map((remote) => readFileSync(join(remote, 'packed-refs'), 'utf8')),
       refsBefore,

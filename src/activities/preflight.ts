@@ -166,6 +166,35 @@ async function docsProblems(
 }
 
 /**
+ * What only the worker's preflight can check (its environment, tools and
+ * credentials), one line each: `relflow plan` lists them beside what it checked.
+ */
+export function workerOnlyChecks(input: PreflightInput): string[] {
+  const { manifest, kind } = input;
+  const checks: string[] = [];
+  const secrets = neededSecrets(input);
+  if (secrets.length > 0)
+    checks.push(`secrets set on the worker: ${secrets.map(([field, variable]) => `${variable} (${field})`).join(', ')}`);
+  const tools = ['git'];
+  if (publishesToPypi(input)) tools.push('a Python with build and twine (RELFLOW_PYTHON)');
+  if (manifest.artifacts.some((artifact) => artifact.builder === 'vagrant')) tools.push('vagrant (RELFLOW_VAGRANT)');
+  checks.push(`tools on the worker: ${tools.join(', ')}`);
+  checks.push('every remote answers the worker with its credentials; no release tag is at another commit');
+  if (manifest.storage) {
+    checks.push(
+      `storage takes a write: ${storageTargets(manifest.storage)
+        .map((target) => (target.type === 's3' ? `bucket ${target.bucket}` : `directory ${target.path}`))
+        .join(', ')}`,
+    );
+  }
+  if (manifest.ci.provider === 'github' && kind !== 'patch')
+    checks.push(`the GitHub API answers for ${manifest.repositories.length} repositories of ${manifest.ci.owner}`);
+  const docs = docsProjects(input);
+  if (docs.length > 0) checks.push(`ReadTheDocs knows ${docs.join(', ')}`);
+  return checks;
+}
+
+/**
  * The preflight: on the worker, where the secrets and tools are, before the
  * release's first side effect. Every problem is reported at once, and the
  * release blocks with nothing pushed, stored or published.

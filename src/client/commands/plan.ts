@@ -1,3 +1,4 @@
+import { workerOnlyChecks } from '../../activities/preflight';
 import { RELEASE_KINDS, ReleaseKind } from '../../release/version';
 import { configOption, out, parseKind } from '../options';
 import type { Command } from 'commander';
@@ -40,7 +41,17 @@ export interface PlanReport {
   warnings: string[];
   /** Where each types.yaml and plugin.yaml goes, and which rewritten files import it there. */
   specs: (SpecPlacement & { importedBy: string[] })[];
+  /** What the plan checked here, and what only the worker's preflight can check. */
+  checks: { here: string[]; workerOnly: string[] };
 }
+
+const CHECKED_HERE = [
+  'the manifest (validate)',
+  "every remote's base branch can be read",
+  'release tags already on the remotes (warnings above)',
+  'the version rules: valid, required ones match, idempotent, rewritten files still parse',
+  'where the spec files go and what imports them',
+];
 
 /** The spec files' public URLs beside the imports the version rules wrote; an import of the same spec elsewhere is a warning. */
 function placeSpecs(plan: ReleasePlan, manifest: Manifest, repositories: PlannedRepository[], warnings: string[]): PlanReport['specs'] {
@@ -152,7 +163,13 @@ export async function planRelease(options: {
     const order = plan.repositories.map((repository) => `${repository.name}: `);
     warnings.sort((a, b) => order.findIndex((prefix) => a.startsWith(prefix)) - order.findIndex((prefix) => b.startsWith(prefix)));
     const specs = placeSpecs(plan, manifest, repositories, warnings);
-    return { plan, repositories, warnings, specs };
+    return {
+      plan,
+      repositories,
+      warnings,
+      specs,
+      checks: { here: CHECKED_HERE, workerOnly: workerOnlyChecks({ kind: plan.kind, manifest, plan }) },
+    };
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
@@ -211,6 +228,13 @@ export function formatPlan(report: PlanReport): string {
       ...repository.changes.map((change) => shortDiff(change).replace(/^/gm, '    ')),
     );
   }
+  lines.push(
+    '',
+    'checked here:',
+    ...report.checks.here.map((check) => `  ${check}`),
+    'checked only by the preflight on the worker, when the release starts (before anything is pushed):',
+    ...report.checks.workerOnly.map((check) => `  ${check}`),
+  );
   return lines.join('\n');
 }
 
