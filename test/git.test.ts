@@ -234,15 +234,19 @@ describe('git stage activities on real repositories', function () {
   it('refuses a hostile branch name before anything runs', function () {
     const root = tempDir('hostile');
     const marker = join(root, 'pwned');
-    const manifest = manifestOf({
-      product: 'cloudify',
-      versions: { core: '3.5', plugins: '1.5' },
-      repositories: [{ name: 'x', url: join(root, 'x.git'), branch: `--upload-pack=touch ${marker}` }],
-    });
+    const input = { product: 'cloudify', versions: { core: '3.5', plugins: '1.5' } };
     assert.throws(
-      () => buildReleasePlan(manifest, { kind: 'ga', version: '3.4' }) as ReleasePlan,
+      () => manifestOf({ ...input, repositories: [{ name: 'x', url: join(root, 'x.git'), branch: `--upload-pack=touch ${marker}` }] }),
+      /repositories\[0\]\.branch: a git branch name/,
+    );
+    // A manifest that skipped validation (a workflow started by any client) meets the same rule in the plan.
+    const hostile = manifestOf({ ...input, repositories: [{ name: 'x', url: join(root, 'x.git') }] });
+    hostile.repositories[0].branch = `--upload-pack=touch ${marker}`;
+    assert.throws(
+      () => buildReleasePlan(hostile, { kind: 'ga', version: '3.4' }) as ReleasePlan,
       /'--upload-pack=touch .*' is not a valid git branch or tag name/,
     );
+    const manifest = manifestOf({ ...input, repositories: [{ name: 'x', url: join(root, 'x.git') }] });
     assert.throws(
       () => buildReleasePlan(manifestOf({ ...manifest, naming: { branch: { ga: 'a b;rm -rf' } } }), { kind: 'ga', version: '3.4' }),
       /naming\.branch\.ga: 'a b;rm -rf' is not a valid git branch or tag name/,

@@ -5,6 +5,9 @@ import { loadManifest, ManifestError, parseManifest } from '../src/config/loadMa
 import { projectRoot } from '../src/worker/tools';
 import { createRemote } from './support/gitRepos';
 import { writeManifest } from './support/manifests';
+import { RULE_TEMPLATE_NAMES } from '../src/config/manifest';
+import { buildReleasePlan, repositoryTemplateValues } from '../src/release/plan';
+import { ruleValues } from '../src/release/versionRules';
 import { runCli } from './support/cli';
 import { tempDir } from './support/temporal';
 
@@ -80,6 +83,25 @@ artifacts:
     assert.match(
       found[0],
       /^relflow\.yaml: repositories: at most 2000 repositories in one release: .*2 MB payload limit.*several manifests$/,
+    );
+  });
+
+  it('a custom version rule with an invalid regular expression or an unknown template value is refused by validate', function () {
+    const rules = (rule: string) =>
+      `product: p\nversions: { core: "3.5", plugins: "1.5" }\nrepositories: [{ name: a, url: /srv/a.git }]\nversionRules:\n  - ${rule}\n`;
+    assert.deepEqual(problems(rules("{ type: 'setup\\.py', match: 'version=(', replace: 'x', with: 'y' }")), [
+      'relflow.yaml: versionRules[0].match: invalid regular expression: Invalid regular expression: /version=(/: Unterminated group',
+    ]);
+    assert.match(
+      problems(rules("{ type: 'setup\\.py', match: 'v', replace: 'v', with: '{{ .nope }}' }"))[0],
+      /^relflow\.yaml: versionRules\[0\]\.with: unknown template value \{\{ nope \}\}; known values: product, kind, /,
+    );
+    // The names a rule may use are the values the release gives it.
+    const manifest = parseManifest(rules('{ preset: setup.py }'), 'relflow.yaml');
+    const plan = buildReleasePlan(manifest, { kind: 'nightly', date: '20261124' });
+    assert.deepEqual(
+      [...RULE_TEMPLATE_NAMES].sort(),
+      Object.keys(ruleValues(repositoryTemplateValues(plan, manifest, plan.repositories[0]))).sort(),
     );
   });
 

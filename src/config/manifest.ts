@@ -1,3 +1,4 @@
+import { isGitRefName } from './names';
 import { z } from 'zod';
 import { DEFAULT_EC2_POLL_INTERVAL, DEFAULT_SPEC_LAYOUT } from './defaults';
 import { durationMs } from './duration';
@@ -14,13 +15,18 @@ const name = z
   .max(100, 'at most 100 characters (it becomes part of workflow IDs and paths)');
 /** Prefixes of real tokens and keys: a value with one is a secret pasted where its variable's name belongs. */
 const SECRET_SHAPES = /^(ghp_|gho_|ghs_|ghu_|github_pat_|glpat-|pypi-|pypi_|AKIA|ASIA|xox[abpr]-|sk_live_|npm_)/;
-const envName = z
-  .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'the name of an environment variable (e.g. GITHUB_TOKEN)')
-  .refine(
-    (value) => !SECRET_SHAPES.test(value) && !(value.length >= 32 && /[a-z]/.test(value) && /[A-Z]/.test(value) && /\d/.test(value)),
-    "this looks like a secret, not the name of an environment variable: put the secret in the worker's environment and name its variable here (e.g. GITHUB_TOKEN)",
-  );
+const envName = z.string().superRefine((value, context) => {
+  // A pasted secret is named as such (and only that), so the person does not try to make it a valid name.
+  if (SECRET_SHAPES.test(value) || (value.length >= 32 && /[a-z]/.test(value) && /[A-Z]/.test(value) && /\d/.test(value))) {
+    context.addIssue({
+      code: z.ZodIssueCode.custom,
+      message:
+        "this looks like a secret, not the name of an environment variable: put the secret in the worker's environment and name its variable here (e.g. GITHUB_TOKEN)",
+    });
+  } else if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) {
+    context.addIssue({ code: z.ZodIssueCode.custom, message: 'the name of an environment variable (e.g. GITHUB_TOKEN)' });
+  }
+});
 /** A path inside a repository or a build: relative, never '..', never an option. */
 /* eslint-disable no-control-regex -- control characters are what these patterns refuse */
 const insidePath = z
@@ -64,6 +70,35 @@ export const VERSION_PRESETS = [
 ] as const;
 export type VersionPreset = (typeof VERSION_PRESETS)[number];
 
+/** `{{ name }}` or the original version tool's `{{ .name }}` (src/release/template.ts renders them). */
+export const TEMPLATE_PLACEHOLDER = /\{\{\s*\.?([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
+/** What a version rule may name: every value of src/release/plan.ts's repositoryTemplateValues (test/manifest.test.ts holds them equal). */
+export const RULE_TEMPLATE_NAMES = [
+  'product',
+  'kind',
+  'release_name',
+  'major',
+  'minor',
+  'patch',
+  'prerelease',
+  'date',
+  'release_dir',
+  'version_version_base',
+  'yaml_core_version',
+  'yaml_plugins_version',
+  'python_core_version',
+  'python_plugins_version',
+  'version_version',
+  'version_plugins_version',
+  'repository',
+  'main_branch',
+  'python_version',
+  'yaml_version',
+  'version_file_version',
+  'storage_url',
+  'release_url',
+  'storage_url_pattern',
+];
 const versionRule = z.union([
   z
     .object({
@@ -82,17 +117,46 @@ const versionRule = z.union([
       with: z.string().min(1).describe('template over the version forms, e.g. {{ .python_core_version }}'),
       required: z.boolean().default(false),
     })
-    .strict(),
+    .strict()
+    .superRefine((rule, context) => {
+      for (const field of ['type', 'path', 'match', 'replace', 'with'] as const) {
+        const unknown = [...rule[field].matchAll(TEMPLATE_PLACEHOLDER)]
+          .map((match) => match[1])
+          .filter((name) => !RULE_TEMPLATE_NAMES.includes(name));
+        if (unknown.length > 0) {
+          context.addIssue({
+            code: z.ZodIssueCode.custom,
+            path: [field],
+            message: `unknown template value {{ ${unknown[0]} }}; known values: ${RULE_TEMPLATE_NAMES.join(', ')}`,
+          });
+          continue;
+        }
+        if (field === 'with') continue;
+        try {
+          new RegExp(rule[field].replace(TEMPLATE_PLACEHOLDER, 'x'));
+        } catch (error) {
+          context.addIssue({
+            code: z.ZodIssueCode.custom,
+            path: [field],
+            message: `invalid regular expression: ${(error as Error).message}`,
+          });
+        }
+      }
+    }),
 ]);
 
 const repository = z
   .object({
     name,
     url: gitUrl,
-    branch: z.string().min(1).default('master').describe('the main branch nightlies and build branches start from'),
+    branch: z
+      .string()
+      .refine(isGitRefName, 'a git branch name (no spaces, no .., no leading -)')
+      .default('master')
+      .describe('the main branch nightlies and build branches start from'),
     stream: z.enum(['core', 'plugins']).default('core').describe('which version stream the repository carries'),
     pypi: z
-      .union([z.boolean(), z.object({ packageDir: z.string().default('.') }).strict()])
+      .union([z.boolean(), z.object({ packageDir: insidePath.default('.') }).strict()])
       .default(false)
       .describe('publish the Python package of this repository to PyPI'),
     readthedocs: z.string().optional().describe('ReadTheDocs project slug'),
@@ -140,7 +204,16 @@ const s3Target = z
 
 const mirror = z.discriminatedUnion('type', [
   s3Target.extend({ type: z.literal('s3'), name }).strict(),
-  z.object({ type: z.literal('directory'), name, path: z.string().min(1) }).strict(),
+  z
+    .object({
+      type: z.literal('directory'),
+      name,
+      path: z
+        .string()
+        // eslint-disable-next-line no-control-regex -- a path with control characters is refused
+        .regex(/^\/[^\x00-\x1f]*$/, "an absolute directory path (a relative one would depend on the worker's working directory)"),
+    })
+    .strict(),
 ]);
 
 const storage = s3Target

@@ -86,13 +86,25 @@ function crossChecks(manifest: Manifest): ManifestProblem[] {
   return problems;
 }
 
+/**
+ * The issues to report: for a value that fits no shape of a union (a version
+ * rule), those of the shape it came closest to, not zod's "Invalid input".
+ */
+function reportedIssues(issues: readonly z.ZodIssue[]): z.ZodIssue[] {
+  return issues.flatMap((issue) => {
+    if (issue.code !== 'invalid_union' || issue.unionErrors.length === 0) return [issue];
+    const closest = [...issue.unionErrors].sort((a, b) => a.issues.length - b.issues.length)[0];
+    return reportedIssues(closest.issues);
+  });
+}
+
 /** Validates an already parsed document; `file` names it in every message. */
 export function validateManifest(document: unknown, file: string): Manifest {
   const result = manifestSchema.safeParse(document);
   if (!result.success) {
     throw new ManifestError(
       file,
-      result.error.issues.map((issue) => ({ path: formatPath(issue.path), message: describeIssue(issue) })),
+      reportedIssues(result.error.issues).map((issue) => ({ path: formatPath(issue.path), message: describeIssue(issue) })),
     );
   }
   const problems = crossChecks(result.data);

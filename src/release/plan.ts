@@ -1,3 +1,4 @@
+import { isGitRefName } from '../config/names';
 import { DEFAULT_SPEC_LAYOUT } from '../config/defaults';
 import type { Manifest, RepositorySpec } from '../config/manifest';
 import { UserError } from '../config/errors';
@@ -82,22 +83,7 @@ export function storageKey(plan: ReleasePlan, manifest: Manifest, file: string):
 }
 
 function gitRefName(name: string, where: string): string {
-  // The rules of git check-ref-format, plus no leading dash (never an option).
-  const bad =
-    name.length === 0 ||
-    name.startsWith('-') ||
-    name.startsWith('/') ||
-    name.endsWith('/') ||
-    name.endsWith('.') ||
-    name.endsWith('.lock') ||
-    name.includes('..') ||
-    name.includes('@{') ||
-    name.includes('//') ||
-    name === '@' ||
-    // eslint-disable-next-line no-control-regex -- git refuses control characters in ref names; so do we
-    /[\x00-\x20\x7f~^:?*[\\]/.test(name) ||
-    name.split('/').some((part) => part.startsWith('.'));
-  if (bad) throw new UserError(`${where}: '${name}' is not a valid git branch or tag name`);
+  if (!isGitRefName(name)) throw new UserError(`${where}: '${name}' is not a valid git branch or tag name`);
   return name;
 }
 

@@ -1,10 +1,8 @@
 import { UserError } from '../config/errors';
+import { TEMPLATE_PLACEHOLDER } from '../config/manifest';
 
-/**
- * Templates use `{{ name }}` or the original version tool's `{{ .name }}`.
- * Unknown names are errors, never silently empty.
- */
-const PLACEHOLDER = /\{\{\s*\.?([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
+/** Templates use `{{ name }}` or the original version tool's `{{ .name }}`. Unknown names are errors, never silently empty. */
+const PLACEHOLDER = TEMPLATE_PLACEHOLDER;
 
 export type TemplateValues = Readonly<Record<string, string | number | undefined>>;
 
