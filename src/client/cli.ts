@@ -19,12 +19,19 @@ import { EXIT } from './options';
 
 export { EXIT, exitCodeOf } from './options';
 
+function oneLine(text: string): string {
+  return text.trim().split('\n').join(' ').replace(/\.$/, '');
+}
+
 /** The relflow CLI: one file per command under commands/, put together here. */
 export function buildProgram(): Command {
   const program = new Command('relflow')
     .description('Release automation for multi-repository products, as durable Temporal workflows.')
     .exitOverride()
-    .showHelpAfterError('(run with --help for usage)')
+    // Commander's errors as one line, like every other refusal: "relflow: <what>; see --help".
+    .configureOutput({
+      outputError: (text, write) => write(`relflow: ${oneLine(text.replace(/^error: /, ''))}; see --help\n`),
+    })
     .addHelpText(
       'after',
       `

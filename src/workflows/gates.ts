@@ -2,9 +2,10 @@ import { condition, setHandler } from '@temporalio/workflow';
 import type { GateSpec } from '../config/manifest';
 import { durationMs } from '../config/duration';
 import { approveSignal, approveUpdate, rejectSignal, rejectUpdate } from './api';
-import { GateDecision, GateName, GateState, GATES } from '../release/model';
+import { GateDecision, GateName, GateState } from '../release/model';
 import { isUndecodable } from './payloadConverter';
-import { MAX_BY, MAX_COMMENT, ReleaseTracker } from './tracker';
+import { ReleaseTracker } from './tracker';
+import { decisionShapeProblem } from '../release/decisions';
 
 export type GateOutcome = 'approved' | 'rejected' | 'timed-out';
 
@@ -24,15 +25,8 @@ export class Gates {
   problem(decision: GateDecision): string | undefined {
     if (isUndecodable(decision))
       return `the decision could not be decoded (encoding ${decision.undecodable}): send JSON such as {"gate": "pypi", "by": "alice"}`;
-    if (typeof decision !== 'object' || decision === null) return 'expected a decision such as {"gate": "pypi", "by": "alice"}';
-    if (typeof decision.gate !== 'string' || !(GATES as readonly string[]).includes(decision.gate)) {
-      return `unknown gate '${String(decision.gate).slice(0, 40)}': expected one of ${GATES.join(', ')}`;
-    }
-    if (typeof decision.by !== 'string' || !decision.by) return 'say who decides (by)';
-    if (decision.by.length > MAX_BY) return `by: at most ${MAX_BY} characters`;
-    if (decision.comment !== undefined && (typeof decision.comment !== 'string' || decision.comment.length > MAX_COMMENT)) {
-      return `comment: text of at most ${MAX_COMMENT} characters`;
-    }
+    const shape = decisionShapeProblem(decision);
+    if (shape) return shape;
     const gate = this.release.gate(decision.gate);
     if (!gate || gate.status === 'closed') return `gate ${decision.gate} is not open (the release is at stage ${this.release.state.stage})`;
     if (gate.status === 'skipped') return `gate ${decision.gate} does not apply to this release`;

@@ -2,7 +2,8 @@ import { condition, setHandler } from '@temporalio/workflow';
 import { OperatorCommand } from '../release/model';
 import { operatorSignal, operatorUpdate } from './api';
 import { isUndecodable } from './payloadConverter';
-import { MAX_BY, MAX_COMMENT, ReleaseTracker } from './tracker';
+import { ReleaseTracker } from './tracker';
+import { commandShapeProblem } from '../release/decisions';
 
 /** `retry`, `skip` and `abort` for a release blocked on a stage. */
 export class OperatorControls {
@@ -32,14 +33,8 @@ export class OperatorControls {
   problem(command: OperatorCommand): string | undefined {
     if (isUndecodable(command))
       return `the command could not be decoded (encoding ${command.undecodable}): send JSON such as {"action": "retry", "by": "alice"}`;
-    if (typeof command !== 'object' || command === null) return 'expected a command such as {"action": "retry", "by": "alice"}';
-    if (typeof command.action !== 'string' || !['retry', 'skip', 'abort'].includes(command.action))
-      return `unknown action '${String(command.action).slice(0, 40)}': expected retry, skip or abort`;
-    if (typeof command.by !== 'string' || !command.by) return 'say who acts (by)';
-    if (command.by.length > MAX_BY) return `by: at most ${MAX_BY} characters`;
-    if (command.reason !== undefined && (typeof command.reason !== 'string' || command.reason.length > MAX_COMMENT)) {
-      return `reason: text of at most ${MAX_COMMENT} characters`;
-    }
+    const shape = commandShapeProblem(command);
+    if (shape) return shape;
     const blocked = this.release.state.blocked;
     if (!blocked || this.pending) {
       return `release ${this.release.state.releaseId} is not blocked (it is ${this.release.state.status} at stage ${this.release.state.stage})`;

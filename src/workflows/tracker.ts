@@ -13,10 +13,8 @@ import {
   STAGES,
 } from '../release/model';
 import { releaseStateQuery } from './api';
+import { MAX_BY } from '../release/decisions';
 
-/** Bounds of what a person types into a decision: a name, a comment or reason. */
-export const MAX_BY = 64;
-export const MAX_COMMENT = 2000;
 const MAX_REFUSALS = 20;
 
 function now(): string {

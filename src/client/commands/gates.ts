@@ -1,4 +1,6 @@
 import { Option } from 'commander';
+import { UserError } from '../../config/errors';
+import { decisionShapeProblem } from '../../release/decisions';
 import { connectClient } from '../connection';
 import type { GateName } from '../../release/model';
 import { decideGate } from '../releases';
@@ -23,6 +25,8 @@ export function registerGatesCommands(program: Command): void {
       .option('--comment <text>', 'why, for the report')
       .addHelpText('after', `\nExample:\n  relflow ${name} cloudify-3.4 pypi --by alice`)
       .action(async (releaseId: string, gate: string, options: { by: string; comment?: string }) => {
+        const problem = decisionShapeProblem({ gate, by: options.by, comment: options.comment });
+        if (problem) throw new UserError(problem);
         const state = await decideGate(
           await connectClient(),
           releaseId,

@@ -1,5 +1,6 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { UserError } from '../../config/errors';
+import { commandShapeProblem } from '../../release/decisions';
 import { connectClient } from '../connection';
 import { operateRelease } from '../releases';
 import { out, parseReleaseId } from '../options';
@@ -16,7 +17,10 @@ export function registerOperatorCommands(program: Command): void {
       .option('--reason <text>', 'why, for the report')
       .addHelpText('after', `\nExample:\n  relflow ${action} cloudify-3.4 --reason "mirror is back"`)
       .action(async (releaseId: string, options: { by: string; reason?: string }) => {
-        out(await operateRelease(await connectClient(), releaseId, { action, by: options.by, reason: options.reason }));
+        const command = { action, by: options.by, reason: options.reason };
+        const problem = commandShapeProblem(command);
+        if (problem) throw new UserError(problem);
+        out(await operateRelease(await connectClient(), releaseId, command));
       });
   }
 

@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { UserError } from '../../config/errors';
 import { Option } from 'commander';
 import { connectClient } from '../connection';
@@ -20,6 +21,10 @@ export function registerReportCommand(program: Command): void {
       '\nExamples:\n  relflow report cloudify-3.4 -o release-3.4.md\n  relflow report cloudify-3.4 --format html -o release-3.4.html',
     )
     .action(async (releaseId: string, options: { output?: string; format: 'markdown' | 'html' | 'json' }) => {
+      // Before asking the server: a report that cannot be written is not worth fetching.
+      if (options.output && !statSync(dirname(resolve(options.output)), { throwIfNoEntry: false })?.isDirectory()) {
+        throw new UserError(`-o ${options.output}: directory ${dirname(options.output)} does not exist`);
+      }
       const state = await releaseState(await connectClient(), releaseId);
       const report =
         options.format === 'html'
