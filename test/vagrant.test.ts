@@ -16,7 +16,8 @@ import { tempDir, testClient, uniqueTaskQueue, withWorkers } from './support/tem
  * No Vagrant provider runs here (no VirtualBox, no libvirt, no AWS), so the
  * tests put a stand-in `vagrant` on RELFLOW_VAGRANT: it keeps the machine's
  * state in .vagrant as Vagrant does, refuses `ssh` to a machine that is not up,
- * runs `ssh -c` in the machine's own home directory, and logs every call.
+ * runs `ssh -c` in the machine's own home directory, answers `--version`
+ * anywhere (the preflight asks), and logs every call.
  */
 function standInVagrant(dir: string): { bin: string; log: string } {
   const bin = join(dir, 'vagrant');
@@ -25,6 +26,7 @@ function standInVagrant(dir: string): { bin: string; log: string } {
     bin,
     `#!/bin/sh
 set -eu
+[ "\${1:-}" = --version ] && { echo "Vagrant 2.4.1"; exit 0; }
 [ -f Vagrantfile ] || { echo "A Vagrant environment or target machine is required to run this command." >&2; exit 1; }
 machine="$PWD/.vagrant/machines/default/stand-in"
 echo "$1 \${RELFLOW_SHA:-}" >> '${log}'
