@@ -1,8 +1,16 @@
 import { strict as assert } from 'node:assert';
 import { createHash } from 'node:crypto';
-import { createWriteStream, existsSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  ListObjectVersionsCommand,
+  PutBucketVersioningCommand,
+} from '@aws-sdk/client-s3';
 import type { Manifest } from '../src/config/manifest';
 import { s3Client, storeFile } from '../src/activities/storage';
 import { createStorageActivities } from '../src/activities/storage';
@@ -45,6 +53,35 @@ async function writeBigFile(path: string, mib: number): Promise<string> {
 
 describe('storage on moto S3 and directory mirrors', function () {
   this.timeout(300_000);
+
+  it('a retry after a crash between a file and its sidecar writes the sidecar and nothing twice (versioned bucket)', async function () {
+    const dir = tempDir('storage-sidecar');
+    const path = join(dir, 'agent.tar.gz');
+    writeFileSync(path, 'agent bytes\n');
+    const mirror = join(dir, 'tarzan');
+    const storage = await storageOn('sidecar-releases', [{ type: 'directory', name: 'tarzan', path: mirror }]);
+    const client = s3Client(storage, MOTO_ENV);
+    await client.send(new PutBucketVersioningCommand({ Bucket: 'sidecar-releases', VersioningConfiguration: { Status: 'Enabled' } }));
+    const key = 'org/demo/3.4.0/ga-RELEASE/agent.tar.gz';
+    await storeFile({ storage, name: 'agent', key, path }, MOTO_ENV);
+    // The crash: the files are stored, their sidecars are not.
+    const versions = await client.send(new ListObjectVersionsCommand({ Bucket: 'sidecar-releases' }));
+    const sidecar = versions.Versions?.find((version) => version.Key === `${key}.sha256`);
+    await client.send(new DeleteObjectCommand({ Bucket: 'sidecar-releases', Key: `${key}.sha256`, VersionId: sidecar?.VersionId }));
+    rmSync(join(mirror, `${key}.sha256`));
+    const retried = await storeFile({ storage, name: 'agent', key, path }, MOTO_ENV);
+    assert.deepEqual(retried.skipped, ['storage', 'tarzan'], 'the files themselves are not stored again');
+    const expected = `${createHash('sha256').update('agent bytes\n').digest('hex')}  agent.tar.gz\n`;
+    assert.equal(readFileSync(join(mirror, `${key}.sha256`), 'utf8'), expected);
+    const body = await (
+      await client.send(new GetObjectCommand({ Bucket: 'sidecar-releases', Key: `${key}.sha256` }))
+    ).Body?.transformToString();
+    assert.equal(body, expected);
+    // A third run writes nothing: one version of each key.
+    await storeFile({ storage, name: 'agent', key, path }, MOTO_ENV);
+    const after = await client.send(new ListObjectVersionsCommand({ Bucket: 'sidecar-releases' }));
+    assert.deepEqual((after.Versions ?? []).map((version) => version.Key).sort(), [key, `${key}.sha256`]);
+  });
 
   it('uploads a 100 MiB file in parts with its sha256, and skips it when it is already there', async function () {
     const dir = tempDir('storage-big');

@@ -5,6 +5,7 @@ import { createGitActivities } from './git';
 import { GitWorkspace } from './gitWorkspace';
 import { createNotifyActivities } from './notify';
 import { createPreflightActivities } from './preflight';
+import { keepingAlive } from './process';
 import { createPypiActivities } from './pypi';
 import { createDocsActivities } from './readthedocs';
 import { createReaperActivities } from './reaper';
@@ -24,7 +25,7 @@ export interface ActivityConfig {
 export function createActivities(config: ActivityConfig) {
   const env = config.env ?? process.env;
   const workspace = new GitWorkspace(join(config.workspaceDir, 'git'), env);
-  return {
+  const activities = {
     ...createPreflightActivities(env, config.pythonBin ?? 'python3'),
     ...createGitActivities(workspace),
     ...createSpecsActivities(workspace, env),
@@ -37,6 +38,10 @@ export function createActivities(config: ActivityConfig) {
     ...createBuildActivities(workspace, join(config.workspaceDir, 'builds'), env),
     ...createReaperActivities(env),
   };
+  for (const name of Object.keys(activities) as Array<keyof typeof activities>) {
+    (activities as Record<string, unknown>)[name] = keepingAlive(activities[name] as (...args: unknown[]) => Promise<unknown>);
+  }
+  return activities;
 }
 
 export type ReleaseActivities = ReturnType<typeof createActivities>;

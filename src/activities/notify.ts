@@ -1,4 +1,7 @@
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { createHash } from 'node:crypto';
+import { heartbeat } from './process';
 import { readSecret } from './secrets';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,18 +18,48 @@ export interface DeliveryReport {
 }
 
 /** The mail of a message, to the manifest's recipients. */
-function mailOf(email: NonNullable<Manifest['notifications']['email']>, message: Message) {
-  return { from: email.from, to: email.to, subject: message.subject, text: message.text, html: message.html };
+function mailOf(email: NonNullable<Manifest['notifications']['email']>, message: Message, messageId?: string) {
+  return { from: email.from, to: email.to, subject: message.subject, text: message.text, html: message.html, messageId };
+}
+
+/**
+ * What an earlier attempt of this activity delivered (its heartbeat details):
+ * a retry after a failed webhook, or after a worker died, does not send the
+ * email or call a webhook again. A worker that dies between the SMTP server's
+ * acceptance and that heartbeat's arrival sends the message twice, with the
+ * same Message-ID; nothing closer to exactly-once exists for SMTP.
+ */
+interface Delivered {
+  email?: string;
+  webhooks?: string[];
+}
+
+function deliveredBefore(): Delivered {
+  try {
+    const details = Context.current().info.heartbeatDetails as Delivered | undefined;
+    return details && typeof details === 'object' ? details : {};
+  } catch {
+    return {};
+  }
+}
+
+/** The same Message-ID for every attempt to send a release's announcement. */
+export function announcementMessageId(releaseId: string): string {
+  return `<relflow.${createHash('sha256').update(releaseId).digest('hex').slice(0, 32)}.announce@relflow.invalid>`;
 }
 
 /** Email (nodemailer) and Slack-compatible webhooks. Passwords and webhook URLs come from the worker's environment. */
 export function createNotifyActivities(env: NodeJS.ProcessEnv) {
-  async function deliver(notifications: Manifest['notifications'], message: Message): Promise<DeliveryReport> {
+  async function deliver(notifications: Manifest['notifications'], message: Message, messageId?: string): Promise<DeliveryReport> {
     const report: DeliveryReport = { webhooks: [] };
+    const before = deliveredBefore();
+    const delivered: Delivered = { ...before, webhooks: [...(before.webhooks ?? [])] };
     const email = notifications.email;
-    if (email?.outbox) {
+    if (before.email) {
+      report.email = before.email;
+    } else if (email?.outbox) {
       const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
-      const info = await transport.sendMail(mailOf(email, message));
+      const info = await transport.sendMail(mailOf(email, message, messageId));
       await mkdir(email.outbox, { recursive: true });
       const file = join(
         email.outbox,
@@ -44,10 +77,18 @@ export function createNotifyActivities(env: NodeJS.ProcessEnv) {
         auth: user ? { user, pass } : undefined,
         tls: { rejectUnauthorized: env.RELFLOW_SMTP_INSECURE_TLS !== '1' },
       });
-      const info = await transport.sendMail(mailOf(email, message));
+      const info = await transport.sendMail(mailOf(email, message, messageId));
       report.email = String(info.messageId);
     }
+    if (report.email && !before.email) {
+      delivered.email = report.email;
+      heartbeat(delivered);
+    }
     for (const webhook of notifications.webhooks) {
+      if (delivered.webhooks?.includes(webhook.name)) {
+        report.webhooks.push({ name: webhook.name, status: 'delivered by an earlier attempt' });
+        continue;
+      }
       const field = `notifications.webhooks[${webhook.name}].urlEnv`;
       const url = readSecret(env, field, webhook.urlEnv) as string;
       // The URL is the secret (Slack's carries its token): errors name the field, never the URL.
@@ -67,6 +108,8 @@ export function createNotifyActivities(env: NodeJS.ProcessEnv) {
       }
       if (!response.ok) throw new Error(`webhook ${webhook.name} answered HTTP ${response.status}`);
       report.webhooks.push({ name: webhook.name, status: response.status });
+      delivered.webhooks?.push(webhook.name);
+      heartbeat(delivered);
     }
     return report;
   }
@@ -78,7 +121,7 @@ export function createNotifyActivities(env: NodeJS.ProcessEnv) {
     },
     /** The release email: every package with URL, size and sha256; repositories and tags; results; skipped stages. */
     async announceRelease(input: { notifications: Manifest['notifications']; state: ReleaseState }): Promise<DeliveryReport> {
-      return deliver(input.notifications, announcement(input.state));
+      return deliver(input.notifications, announcement(input.state), announcementMessageId(input.state.releaseId));
     },
   };
 }

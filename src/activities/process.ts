@@ -1,5 +1,14 @@
 import { spawn } from 'node:child_process';
 import { Context } from '@temporalio/activity';
+import { SPAWN_FAILED } from './processGuardProtocol';
+
+/** A command that ran longer than it was given. */
+export class CommandTimeout extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CommandTimeout';
+  }
+}
 
 export interface CommandResult {
   code: number | null;
@@ -8,11 +17,19 @@ export interface CommandResult {
 
 /**
  * Runs a command (argv, never through a shell unless the caller asks for `sh -c`),
- * heartbeating while it runs and killing its process group on cancellation or timeout.
+ * heartbeating while it runs and killing its process group on cancellation or
+ * timeout. The command runs under the process guard, in a process group of its
+ * own that dies with this worker: a SIGKILLed worker leaves no build running.
  */
 export function runProcess(argv: string[], options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number }): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0], argv.slice(1), { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(process.execPath, [require.resolve('./processGuard'), ...argv], {
+      cwd: options.cwd,
+      env: options.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
+    });
+    child.stdin.on('error', () => undefined);
     let output = '';
     const keep = (chunk: Buffer) => {
       output = (output + chunk.toString()).slice(-20_000);
@@ -28,7 +45,7 @@ export function runProcess(argv: string[], options: { cwd: string; env: NodeJS.P
     };
     let why: Error | undefined;
     const timer = setTimeout(() => {
-      why = new Error(`${argv[0]} did not finish within ${Math.round(options.timeoutMs / 1000)} s`);
+      why = new CommandTimeout(`${argv[0]} did not finish within ${Math.round(options.timeoutMs / 1000)} s`);
       kill();
     }, options.timeoutMs);
     heartbeat();
@@ -49,18 +66,49 @@ export function runProcess(argv: string[], options: { cwd: string; env: NodeJS.P
     child.once('close', (code) => {
       clearTimeout(timer);
       clearInterval(beat);
+      child.stdin.destroy();
+      const spawnFailure = code === 127 ? output.split('\n').find((line) => line.startsWith(SPAWN_FAILED)) : undefined;
       if (why) reject(why);
-      else resolve({ code, output });
+      else if (spawnFailure) {
+        // The command could not start: the error spawn would have given, with its code (ENOENT, EACCES).
+        const failure = JSON.parse(spawnFailure.slice(SPAWN_FAILED.length)) as { message: string; code?: string };
+        reject(Object.assign(new Error(failure.message), { code: failure.code, path: argv[0], syscall: `spawn ${argv[0]}` }));
+      } else resolve({ code, output });
     });
   });
 }
 
+const lastDetails = new WeakMap<Context, unknown>();
+
 export function heartbeat(details?: unknown): void {
   try {
-    Context.current().heartbeat(details);
+    const context = Context.current();
+    if (details !== undefined) lastDetails.set(context, details);
+    context.heartbeat(details ?? lastDetails.get(context));
   } catch {
     // Called outside an activity.
   }
+}
+
+/** How often every activity heartbeats while it runs, whatever it is waiting on. */
+export const KEEP_ALIVE_MS = 2000;
+
+/**
+ * The activity, heartbeating every KEEP_ALIVE_MS while it runs (with the last
+ * details it gave), so that a worker that dies is noticed within the heartbeat
+ * timeout whatever the activity was doing: a network call, a wait, a hash.
+ * A live worker with a stuck call is bounded by the start-to-close timeout.
+ */
+export function keepingAlive<A extends unknown[], R>(activity: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  return async (...args: A) => {
+    heartbeat();
+    const beat = setInterval(() => heartbeat(), KEEP_ALIVE_MS);
+    try {
+      return await activity(...args);
+    } finally {
+      clearInterval(beat);
+    }
+  };
 }
 
 export function lastLines(output: string, count = 5): string {

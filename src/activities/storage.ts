@@ -77,8 +77,32 @@ async function putS3(client: S3Client, bucket: string, key: string, path: string
   return true;
 }
 
-async function putS3Text(client: S3Client, bucket: string, key: string, body: string): Promise<void> {
+/**
+ * A small text object, written only when the bucket does not hold exactly this
+ * text: a resumed release neither writes a second version of it nor leaves a
+ * sidecar missing because it died between the file and its sidecar.
+ */
+async function putS3Text(client: S3Client, bucket: string, key: string, body: string, knownStale = false): Promise<void> {
+  if (!knownStale && (await getS3Text(client, bucket, key)) === body) return;
   await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'text/plain' }));
+}
+
+async function getS3Text(client: S3Client, bucket: string, key: string): Promise<string | undefined> {
+  try {
+    const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return await response.Body?.transformToString('utf8');
+  } catch (error) {
+    if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') return undefined;
+    throw error;
+  }
+}
+
+/** The same for a directory target. */
+async function writeDirectoryText(path: string, body: string): Promise<void> {
+  if ((await readFile(path, 'utf8').catch(() => undefined)) === body) return;
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(`${path}.partial`, body);
+  await rename(`${path}.partial`, path);
 }
 
 async function putDirectory(root: string, key: string, path: string, sha256: string): Promise<boolean> {
@@ -168,17 +192,14 @@ export async function storeFile(input: StoreFileInput, env: NodeJS.ProcessEnv): 
       if (target.type === 's3') {
         const client = s3Client(target, env);
         uploaded = await putS3(client, target.bucket, input.key, input.path, sha256, size);
-        if (uploaded) {
-          await putS3Text(client, target.bucket, `${input.key}.sha256`, `${sha256}  ${fileName}\n`);
-          if (md5) await putS3Text(client, target.bucket, `${input.key}.md5`, `${md5}  ${fileName}\n`);
-        }
+        // A file just uploaded needs its sidecars; one already there may lack them (a crash in between).
+        await putS3Text(client, target.bucket, `${input.key}.sha256`, `${sha256}  ${fileName}\n`, uploaded);
+        if (md5) await putS3Text(client, target.bucket, `${input.key}.md5`, `${md5}  ${fileName}\n`, uploaded);
         urls.push(`${target.publicUrl}/${input.key}`);
       } else {
         uploaded = await putDirectory(target.path, input.key, input.path, sha256);
-        if (uploaded) {
-          await writeFile(join(target.path, `${input.key}.sha256`), `${sha256}  ${fileName}\n`);
-          if (md5) await writeFile(join(target.path, `${input.key}.md5`), `${md5}  ${fileName}\n`);
-        }
+        await writeDirectoryText(join(target.path, `${input.key}.sha256`), `${sha256}  ${fileName}\n`);
+        if (md5) await writeDirectoryText(join(target.path, `${input.key}.md5`), `${md5}  ${fileName}\n`);
         urls.push(`file://${join(target.path, input.key)}`);
       }
       if (!uploaded) skipped.push(target.name);

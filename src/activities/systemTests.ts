@@ -5,7 +5,8 @@ import { isAbsolute, join } from 'node:path';
 import type { Manifest } from '../config/manifest';
 import { durationMs } from '../config/duration';
 import type { StoredFile } from '../release/model';
-import { lastLines, runProcess } from './process';
+import { CommandTimeout, lastLines, runProcess } from './process';
+import { ApplicationFailure } from '@temporalio/common';
 
 export interface SystemTestResult {
   passed: boolean;
@@ -45,6 +46,11 @@ export function createSystemTestActivities(env: NodeJS.ProcessEnv) {
           cwd: dir,
           env: { PATH: env.PATH, HOME: env.HOME, RELFLOW_ARTIFACTS_MANIFEST: manifestPath, RELFLOW_RELEASE_ID: input.releaseId },
           timeoutMs: durationMs(input.systemTests.timeout),
+        }).catch((error: unknown) => {
+          // Tests that ran out of time are not run again by themselves; a run cut short by a dead worker is.
+          if (error instanceof CommandTimeout)
+            throw ApplicationFailure.nonRetryable(`system tests: ${error.message}`, 'SystemTestsTimeout');
+          throw error;
         });
         const junit =
           input.systemTests.junit && (isAbsolute(input.systemTests.junit) ? input.systemTests.junit : join(dir, input.systemTests.junit));

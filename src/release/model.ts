@@ -115,7 +115,7 @@ export interface ReleaseRequest {
   date?: string;
   /** Task queue of the artifact builds (default relflow-builds). */
   buildTaskQueue?: string;
-  /** How soon a build whose worker died is noticed and run again (default 2 minutes). */
+  /** How soon a build whose worker died is noticed and run again (default 15 seconds: every activity heartbeats every 2 seconds). */
   buildHeartbeatTimeout?: string;
   /** Set when this release ID ran before and did not succeed: the run it continues and the base SHA each repository had there. */
   adopt?: { runId: string; baseShas: Record<string, string> };

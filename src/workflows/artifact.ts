@@ -1,6 +1,6 @@
 import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, patched, workflowInfo } from '@temporalio/workflow';
 import type { BuildRequest, Machine } from '../activities/builders';
-import { activity } from './proxies';
+import { activity, HEARTBEAT_TIMEOUT } from './proxies';
 import { DEFAULT_EC2_POLL_INTERVAL } from '../config/defaults';
 import { durationMs } from '../config/duration';
 import type { StoredFile } from '../release/model';
@@ -45,7 +45,10 @@ async function awaitMachineBuild(request: BuildRequest & { machine: Machine }): 
 export async function artifactWorkflow(input: BuildRequest): Promise<ArtifactResult> {
   // Machines and their reports are keyed by the run, so an operator's retry gets a machine of its own.
   const request: BuildRequest = patched('artifact-run-id') ? { ...input, runId: workflowInfo().runId } : input;
-  const timeouts = { startToCloseTimeout: request.timeoutMs + 10 * 60_000, heartbeatTimeout: request.heartbeatTimeout ?? '2 minutes' };
+  const timeouts = {
+    startToCloseTimeout: request.timeoutMs + 10 * 60_000,
+    heartbeatTimeout: request.heartbeatTimeout ?? HEARTBEAT_TIMEOUT,
+  };
   const builder = {
     findStoredBuild: activity('findStoredBuild', timeouts),
     provisionBuilder: activity('provisionBuilder', timeouts),

@@ -24,6 +24,7 @@ export const PERMANENT_FAILURES = [
   'PypiFileDiffers',
   'BuildFailed',
   'BuildTimeout',
+  'SystemTestsTimeout',
 ];
 
 const RETRY: RetryPolicy = {
@@ -33,7 +34,13 @@ const RETRY: RetryPolicy = {
   maximumAttempts: 3,
   nonRetryableErrorTypes: PERMANENT_FAILURES,
 };
-const DEFAULT: ActivityOptions = { startToCloseTimeout: '1 hour', heartbeatTimeout: '2 minutes', retry: RETRY };
+/**
+ * Every activity heartbeats every 2 seconds while it runs (keepingAlive): a
+ * worker that dies is noticed within this timeout, and the next attempt starts
+ * on another worker well within 30 seconds.
+ */
+export const HEARTBEAT_TIMEOUT = '15 seconds';
+const DEFAULT: ActivityOptions = { startToCloseTimeout: '1 hour', heartbeatTimeout: HEARTBEAT_TIMEOUT, retry: RETRY };
 /** Build steps: the artifact workflow adds the build's timeout and heartbeat timeout. */
 const BUILD: ActivityOptions = {
   ...DEFAULT,
@@ -57,14 +64,15 @@ export const ACTIVITY_OPTIONS: Record<keyof ReleaseActivities, ActivityOptions> 
   retagRepository: GIT,
   uploadSpecs: DEFAULT,
   publishArtifactsManifest: DEFAULT,
-  // Its start-to-close is the manifest's CI timeout plus ten minutes (ci stage); it heartbeats at each poll.
-  waitForCi: { ...DEFAULT, heartbeatTimeout: '10 minutes' },
-  // Its start-to-close is the manifest's system test timeout plus ten minutes; a test run is never repeated by itself.
-  runSystemTests: { ...DEFAULT, retry: { maximumAttempts: 1 } },
+  // Its start-to-close is the manifest's CI timeout plus ten minutes (ci stage).
+  waitForCi: DEFAULT,
+  // Its start-to-close is the manifest's system test timeout plus ten minutes. Failed or timed-out tests are
+  // a result, never retried (SystemTestsTimeout); a run cut short by a dead worker runs again on another.
+  runSystemTests: DEFAULT,
   publishPythonPackage: DEFAULT,
   buildDocs: { ...DEFAULT, startToCloseTimeout: '2 hours' },
   // Alerts must not hold a release up for long.
-  sendAlert: { startToCloseTimeout: '2 minutes', retry: RETRY },
+  sendAlert: { startToCloseTimeout: '2 minutes', heartbeatTimeout: HEARTBEAT_TIMEOUT, retry: RETRY },
   announceRelease: { ...DEFAULT, startToCloseTimeout: '5 minutes' },
   // Build activities: their start-to-close is the artifact's timeout plus ten minutes, their heartbeat the release's (artifact workflow).
   findStoredBuild: BUILD,
@@ -72,7 +80,11 @@ export const ACTIVITY_OPTIONS: Record<keyof ReleaseActivities, ActivityOptions> 
   buildArtifact: BUILD,
   tearDownBuilder: BUILD,
   // One look at a machine; the artifact workflow sets the poll interval as the retry interval and the build timeout as schedule-to-close.
-  checkMachineBuild: { startToCloseTimeout: '10 minutes', retry: { backoffCoefficient: 1, nonRetryableErrorTypes: PERMANENT_FAILURES } },
+  checkMachineBuild: {
+    startToCloseTimeout: '10 minutes',
+    heartbeatTimeout: HEARTBEAT_TIMEOUT,
+    retry: { backoffCoefficient: 1, nonRetryableErrorTypes: PERMANENT_FAILURES },
+  },
   reapBuildMachines: { ...DEFAULT, startToCloseTimeout: '10 minutes' },
 };
 

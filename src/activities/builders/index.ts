@@ -1,3 +1,4 @@
+import { sweepLeftoverBuilds } from './leftovers';
 import type { GitWorkspace } from '../gitWorkspace';
 import { createEc2Builder } from './ec2';
 import { createLocalBuilder } from './local';
@@ -10,6 +11,7 @@ export type { BuildRequest, Machine } from './types';
 
 /** Provision, build (and store the outputs), tear down: one interface over every builder. */
 export function createBuildActivities(workspace: GitWorkspace, buildRoot: string, env: NodeJS.ProcessEnv) {
+  sweepLeftoverBuilds(buildRoot);
   const ec2 = createEc2Builder(env);
   const builders: Record<BuildRequest['artifact']['builder'], Builder> = {
     local: createLocalBuilder(workspace, buildRoot, env),

@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { rm, rmdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { GitWorkspace } from '../gitWorkspace';
 import { gitEnvironment } from '../gitWorkspace';
 import { lastLines, runProcess } from '../process';
 import { pathSegment } from '../paths';
+import { claimBuildDir } from './leftovers';
 import { expandOutputs, storeBuildOutputs } from './outputs';
 import { buildVariables, checkOutReleaseCommit } from './source';
 import type { Builder, BuildRequest, Machine } from './types';
@@ -24,15 +25,23 @@ export function createLocalBuilder(workspace: GitWorkspace, buildRoot: string, e
       return { id: `local:${request.releaseId}/${request.artifact.name}`, builder: 'local' };
     },
 
+    // The build directory goes with the build, on the worker that made it: the tear-down may run on another
+    // worker, and a worker that dies mid-build leaves it to the sweep of the next worker on its workspace.
     async build(request: BuildRequest): Promise<StoredFile[]> {
       const source = join(buildDir(request), 'src');
-      await checkOutReleaseCommit(workspace, request, source);
-      await runCommand(request.artifact.command, source, { ...gitEnvironment(env), ...buildVariables(request) }, request.timeoutMs);
-      return storeBuildOutputs(
-        request,
-        request.artifact.outputs.flatMap((pattern) => expandOutputs(source, pattern)),
-        env,
-      );
+      try {
+        await checkOutReleaseCommit(workspace, request, source);
+        claimBuildDir(buildDir(request));
+        await runCommand(request.artifact.command, source, { ...gitEnvironment(env), ...buildVariables(request) }, request.timeoutMs);
+        return await storeBuildOutputs(
+          request,
+          request.artifact.outputs.flatMap((pattern) => expandOutputs(source, pattern)),
+          env,
+        );
+      } finally {
+        await rm(buildDir(request), { recursive: true, force: true });
+        await rmdir(dirname(buildDir(request))).catch(() => undefined);
+      }
     },
 
     async tearDown(request: BuildRequest): Promise<void> {

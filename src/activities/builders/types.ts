@@ -20,7 +20,7 @@ export interface BuildRequest {
   tokenEnv?: string;
   /** The artifact workflow's run: a retried activity keeps its machine, an operator's retry (a new run) gets a new one. */
   runId?: string;
-  /** How soon a build on a dead worker is noticed (default 2 minutes). */
+  /** How soon a build on a dead worker is noticed (default 15 seconds). */
   heartbeatTimeout?: string;
 }
 
