@@ -1,22 +1,25 @@
 #!/usr/bin/env node
 // Installs the tools relflow runs beside itself: the Temporal CLI (dev server)
-// and a Python virtual environment with moto, pypiserver, twine and build.
-// Both live in a cache outside the repository so fresh clones reuse them.
+// and a Python virtual environment with moto, pypiserver, twine and build;
+// with --production also the Temporal server and its SQL tool (the production
+// engine of docker-compose.yml, run on PostgreSQL by the tests) and toxiproxy.
+// All live in a cache outside the repository so fresh clones reuse them.
 // Quick when everything is in place; writes .relflow/tools.json for the rest
 // of relflow to read.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal';
-const TEMPORAL_CLI_VERSION = 'v1.5.1';
-
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const versions = JSON.parse(readFileSync(join(projectRoot, 'scripts', 'versions.json'), 'utf8'));
+const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal';
+const TEMPORAL_CLI_VERSION = `v${versions.temporalCli}`;
 const cacheRoot = process.env.RELFLOW_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'relflow');
 const quiet = process.argv.includes('--quiet');
+const production = process.argv.includes('--production');
 
 function say(message) {
   if (!quiet) process.stdout.write(`[bootstrap] ${message}\n`);
@@ -47,27 +50,66 @@ function temporalCli() {
     say(`Temporal CLI: ${configured} (from RELFLOW_TEMPORAL_CLI)`);
     return configured;
   }
-  const binDir = join(cacheRoot, `temporal-${TEMPORAL_CLI_VERSION}`);
-  const binary = join(binDir, 'temporal');
-  if (existsSync(binary)) {
-    say(`Temporal CLI: ${binary}`);
-    return binary;
+  return goBinaries(
+    'the Temporal CLI',
+    `temporal-${TEMPORAL_CLI_VERSION}`,
+    [{ module: TEMPORAL_CLI_MODULE, version: TEMPORAL_CLI_VERSION, built: 'temporal', name: 'temporal' }],
+    'RELFLOW_TEMPORAL_CLI to an existing `temporal` binary',
+  ).temporal;
+}
+
+/**
+ * Builds Go commands with `go install` into their own directory of the cache
+ * (on first use only) and returns each binary by name. `built` is the name go
+ * gives the binary (the package directory's), `name` the one it is kept under.
+ */
+function goBinaries(what, directory, packages, alternative) {
+  const binDir = join(cacheRoot, directory);
+  const binaries = Object.fromEntries(packages.map((pkg) => [pkg.name, join(binDir, pkg.name)]));
+  if (Object.values(binaries).every((binary) => existsSync(binary))) {
+    say(`${what}: ${binDir}`);
+    return binaries;
   }
   const go = which('go');
   if (!go) {
     throw new MissingTool(
-      'the Temporal CLI is not built yet and `go` is not on PATH: install Go >= 1.25 (https://go.dev/doc/install, ' +
-        'or your package manager), or set RELFLOW_TEMPORAL_CLI to an existing `temporal` binary',
+      `${what} is not built yet and \`go\` is not on PATH: install Go >= 1.25 (https://go.dev/doc/install, ` +
+        `or your package manager)${alternative ? `, or set ${alternative}` : ''}`,
     );
   }
-  mkdirSync(binDir, { recursive: true });
-  say(`building the Temporal CLI ${TEMPORAL_CLI_VERSION} with ${go} into ${binDir} (first run only; a few minutes)`);
+  const staging = `${binDir}.partial-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true });
+  say(`building ${what} with ${go} into ${binDir} (first run only; a few minutes)`);
   const started = Date.now();
-  run(go, ['install', '-v', `${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}`], {
-    env: { ...process.env, GOBIN: binDir, GOFLAGS: `${process.env.GOFLAGS ?? ''} -mod=mod`.trim() },
-  });
-  say(`Temporal CLI built in ${Math.round((Date.now() - started) / 1000)} s`);
-  return binary;
+  for (const pkg of packages) {
+    run(go, ['install', '-v', `${pkg.module}@${pkg.version}`], {
+      env: { ...process.env, GOBIN: staging, GOFLAGS: `${process.env.GOFLAGS ?? ''} -mod=mod`.trim() },
+    });
+    if (pkg.built !== pkg.name) renameSync(join(staging, pkg.built), join(staging, pkg.name));
+  }
+  // The directory appears whole or not at all: an interrupted build starts again.
+  rmSync(binDir, { recursive: true, force: true });
+  renameSync(staging, binDir);
+  say(`${what} built in ${Math.round((Date.now() - started) / 1000)} s`);
+  return binaries;
+}
+
+/** The production Temporal server and its SQL schema tool, at the version of scripts/versions.json. */
+function temporalServer() {
+  const version = `v${versions.temporalServer}`;
+  return goBinaries(`the Temporal server ${version}`, `temporal-server-${version}`, [
+    { module: 'go.temporal.io/server/cmd/server', version, built: 'server', name: 'temporal-server' },
+    { module: 'go.temporal.io/server/cmd/tools/sql', version, built: 'sql', name: 'temporal-sql-tool' },
+  ]);
+}
+
+/** toxiproxy (network faults in user space: kernel netem is not available everywhere). */
+function toxiproxy() {
+  const version = `v${versions.toxiproxy}`;
+  return goBinaries(`toxiproxy ${version}`, `toxiproxy-${version}`, [
+    { module: 'github.com/Shopify/toxiproxy/v2/cmd/server', version, built: 'server', name: 'toxiproxy-server' },
+  ])['toxiproxy-server'];
 }
 
 function pythonTools() {
@@ -104,10 +146,20 @@ function pythonTools() {
 
 function main() {
   const started = Date.now();
-  const tools = { temporalCli: temporalCli(), pythonVenv: pythonTools() };
   const stateDir = join(projectRoot, '.relflow');
+  const file = join(stateDir, 'tools.json');
+  const previous = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  const tools = { ...previous, temporalCli: temporalCli(), pythonVenv: pythonTools() };
+  if (production) {
+    const server = temporalServer();
+    Object.assign(tools, {
+      temporalServer: server['temporal-server'],
+      temporalSqlTool: server['temporal-sql-tool'],
+      toxiproxy: toxiproxy(),
+    });
+  }
   mkdirSync(stateDir, { recursive: true });
-  writeFileSync(join(stateDir, 'tools.json'), `${JSON.stringify(tools, null, 2)}\n`);
+  writeFileSync(file, `${JSON.stringify(tools, null, 2)}\n`);
   say(`tools ready in ${Date.now() - started} ms`);
 }
 

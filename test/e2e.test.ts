@@ -1,28 +1,26 @@
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { CreateBucketCommand, GetObjectCommand } from '@aws-sdk/client-s3';
-import { parse, stringify } from 'yaml';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { createPypiActivities } from '../src/activities/pypi';
 import { GitWorkspace } from '../src/activities/gitWorkspace';
 import { s3Client } from '../src/activities/storage';
-import { createDemoProduct } from '../src/dev/demoProduct';
 import { decideGate, prepareRelease, startPreparedRelease } from '../src/client/releases';
 import { markdownReport, releaseReport } from '../src/release/report';
-import type { ManifestInput } from '../src/config/manifest';
 import { ensureTools, pythonTool } from '../src/worker/tools';
 import { releaseStateQuery } from '../src/workflows/api';
 import { ReleaseState } from '../src/release/model';
 import { git } from './support/gitRepos';
-import { Inbox, LocalApi, startGithubApi, startInbox, startLocalApi, startReadTheDocsApi } from './support/fakeSaas';
-import { MOTO_ENV, motoEndpoint, startPypiServer } from '../src/dev/localServices';
+import { Inbox, LocalApi } from './support/fakeSaas';
+import { MOTO_ENV, motoEndpoint } from '../src/dev/localServices';
+import { createGaFixture, DEMO_REPOSITORIES, FIXTURE_SECRETS, GaFixture } from './support/gaFixture';
 import { createTestWorker, tempDir, testClient, uniqueTaskQueue } from './support/temporal';
 
 describe('a GA release end to end through the real activities', function () {
   this.timeout(300_000);
   let root: string;
-  let github: LocalApi;
+  let fixture: GaFixture;
   let readthedocs: LocalApi;
   let hooks: LocalApi;
   let inbox: Inbox;
@@ -32,75 +30,14 @@ describe('a GA release end to end through the real activities', function () {
 
   before(async function () {
     root = tempDir('e2e');
-    const endpoint = await motoEndpoint();
-    github = await startGithubApi(githubStates);
-    readthedocs = await startReadTheDocsApi({ 'cloudify-rest-client': true });
-    hooks = await startLocalApi(() => ({ status: 200, json: { ok: true } }));
-    inbox = await startInbox();
-    pypiUrl = await startPypiServer(join(root, 'packages'));
-    const product = createDemoProduct(join(root, 'product'));
-    const manifest = parse(readFileSync(product, 'utf8')) as ManifestInput;
-    const withUi = manifest.repositories.map((repository) =>
-      repository.name === 'cloudify-rest-client'
-        ? { ...repository, pypi: true, readthedocs: 'cloudify-rest-client' }
-        : repository.name === 'cloudify-manager'
-          ? { ...repository, typesYaml: 'resources/rest-service/cloudify/types/types.yaml' }
-          : repository.name === 'cloudify-script-plugin'
-            ? { ...repository, pluginYaml: 'plugin.yaml' }
-            : repository,
-    );
-    const full: ManifestInput = {
-      ...manifest,
-      // Its own product name: the demo test releases the demo product on the same server.
-      product: 'e2e',
-      repositories: withUi,
-      artifacts: [{ name: 'cloudify-ui', repository: 'cloudify-ui', command: './build.sh', outputs: ['cloudify-ui.tgz'] }],
-      storage: {
-        bucket: 'e2e-releases',
-        endpoint,
-        accessKeyIdEnv: 'TEST_AWS_KEY',
-        secretAccessKeyEnv: 'TEST_AWS_SECRET',
-        mirrors: [{ type: 'directory', name: 'tarzan', path: join(root, 'tarzan') }],
-      },
-      ci: { provider: 'github', apiUrl: github.url, owner: 'cloudify-cosmo', tokenEnv: 'TEST_GITHUB_TOKEN', pollEvery: '1s' },
-      systemTests: {
-        command:
-          'test -s "$RELFLOW_ARTIFACTS_MANIFEST" && printf \'<testsuite tests="4" failures="0" skipped="1"></testsuite>\' > junit.xml',
-        junit: 'junit.xml',
-      },
-      gates: { pypi: { approvers: ['alice'] }, docs: {} },
-      pypi: { repositoryUrl: pypiUrl, usernameEnv: 'TEST_PYPI_USER', passwordEnv: 'TEST_PYPI_PASSWORD' },
-      readthedocs: { apiUrl: `${readthedocs.url}/api/v3`, tokenEnv: 'TEST_RTD_TOKEN' },
-      notifications: {
-        email: {
-          from: 'relflow@example.com',
-          to: ['dev@example.com'],
-          smtp: { host: '127.0.0.1', port: inbox.port, userEnv: 'TEST_SMTP_USER', passwordEnv: 'TEST_SMTP_PASSWORD' },
-        },
-        webhooks: [{ name: 'chat', urlEnv: 'TEST_WEBHOOK_URL' }],
-      },
-    };
-    config = join(root, 'relflow.yaml');
-    writeFileSync(config, stringify(full));
-    await s3Client(
-      { bucket: 'e2e-releases', region: 'us-east-1', endpoint, accessKeyIdEnv: 'TEST_AWS_KEY', secretAccessKeyEnv: 'TEST_AWS_SECRET' },
-      MOTO_ENV,
-    ).send(new CreateBucketCommand({ Bucket: 'e2e-releases' }));
-    env = {
-      ...process.env,
-      ...MOTO_ENV,
-      TEST_GITHUB_TOKEN: 'ghp-secret-token-value',
-      TEST_PYPI_USER: 'uploader',
-      TEST_PYPI_PASSWORD: 'pypi-secret-password',
-      TEST_RTD_TOKEN: 'rtd-secret-token',
-      TEST_SMTP_USER: 'smtp-user',
-      TEST_SMTP_PASSWORD: 'smtp-secret-password',
-      TEST_WEBHOOK_URL: `${hooks.url}/hooks/T000/B000/secret-path`,
-    };
+    // Its own product name: the demo test releases the demo product on the same server.
+    fixture = await createGaFixture(root, { product: 'e2e' });
+    ({ readthedocs, hooks, inbox, pypiUrl, config } = fixture);
+    env = { ...process.env, ...fixture.env };
   });
 
   after(async function () {
-    await Promise.all([github?.close(), readthedocs?.close(), hooks?.close(), inbox?.close()]);
+    await fixture?.close();
   });
 
   it('builds, stores, tests, publishes after the gates and announces; no secret in the history', async function () {
@@ -134,17 +71,7 @@ describe('a GA release end to end through the real activities', function () {
         };
         // CI reports success once the tags exist.
         await waitFor((s) => s.stage === 'ci');
-        for (const name of [
-          'cloudify-rest-client',
-          'cloudify-dsl-parser',
-          'cloudify-manager',
-          'cloudify-script-plugin',
-          'cloudify-ui',
-          'cloudify-docs',
-          'cloudify-manager-blueprints',
-        ]) {
-          githubStates[name] = 'success';
-        }
+        for (const name of DEMO_REPOSITORIES) fixture.ciStates[name] = 'success';
         await waitFor((s) => s.gates.some((gate) => gate.name === 'pypi' && gate.status === 'open'));
         await decideGate(client, plan.releaseId, { gate: 'pypi', by: 'alice' }, true);
         await waitFor((s) => s.gates.some((gate) => gate.name === 'docs' && gate.status === 'open'));
@@ -246,10 +173,10 @@ describe('a GA release end to end through the real activities', function () {
     assert.ok(hooks.requests.some((request) => request.path === '/hooks/T000/B000/secret-path' && /4 packages/.test(request.body)));
     // Secrets never enter the workflow history.
     for (const secret of [
-      'ghp-secret-token-value',
-      'pypi-secret-password',
-      'rtd-secret-token',
-      'smtp-secret-password',
+      FIXTURE_SECRETS.TEST_GITHUB_TOKEN,
+      FIXTURE_SECRETS.TEST_PYPI_PASSWORD,
+      FIXTURE_SECRETS.TEST_RTD_TOKEN,
+      FIXTURE_SECRETS.TEST_SMTP_PASSWORD,
       'secret-path',
       MOTO_ENV.TEST_AWS_SECRET,
     ]) {
@@ -257,5 +184,3 @@ describe('a GA release end to end through the real activities', function () {
     }
   });
 });
-
-const githubStates: Record<string, 'success' | 'failure' | 'pending'> = {};

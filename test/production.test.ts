@@ -1,9 +1,12 @@
 import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { loadManifest } from '../src/config/loadManifest';
 import { projectRoot } from '../src/worker/tools';
+import { postgresBinDir } from './support/postgres';
+import { productionTools } from './support/productionServer';
 
 interface Service {
   image?: string;
@@ -113,5 +116,26 @@ describe('production topology (docker-compose.yml, Dockerfile), checked without 
     assert.match(dockerfile, /apt-get install .*\bgit\b.*\bpython3\b/);
     assert.match(dockerfile, /pip install .*twine==/);
     assert.match(dockerfile, /^CMD \["node", "bin\/relflow", "worker"\]$/m);
+  });
+
+  it('runs the engine of scripts/versions.json, the one the test harness runs', function () {
+    const versions = JSON.parse(readFileSync(join(projectRoot, 'scripts', 'versions.json'), 'utf8')) as Record<string, string>;
+    assert.match(services.postgresql.image ?? '', new RegExp(`^postgres:${versions.postgresql}\\.\\d+$`));
+    assert.equal(services.temporal.image, `temporalio/auto-setup:${versions.temporalServer}`);
+    assert.match(
+      services['temporal-search-attributes'].image ?? '',
+      new RegExp(
+        `^temporalio/admin-tools:${versions.temporalServer.replace(/\./g, '\\.')}-.*-cli-${versions.temporalCli.replace(/\./g, '\\.')}$`,
+      ),
+    );
+    // The harness (test/support/production.ts): Debian's PostgreSQL of that major version, the server built at that version.
+    assert.match(
+      execFileSync(join(postgresBinDir(), 'postgres'), ['--version'], { encoding: 'utf8' }),
+      new RegExp(`\\(PostgreSQL\\) ${versions.postgresql}\\.`),
+    );
+    assert.match(
+      execFileSync(productionTools().temporalServer, ['--version'], { encoding: 'utf8' }),
+      new RegExp(`version ${versions.temporalServer.replace(/\./g, '\\.')}\\b`),
+    );
   });
 });

@@ -50,14 +50,16 @@ export async function startLocalApi(
  * versions, trigger a version build, read a build. A project's result is a
  * finished build (true or false) or 'cancelled'. With `unsynced`, a version is
  * unknown (404) until the project's versions are synced, as after a new tag;
- * with `versions`, only those versions ever exist.
+ * with `versions`, only those versions ever exist; with `buildMs`, a build
+ * reads as building for that long after it was triggered.
  */
 export function startReadTheDocsApi(
   results: Record<string, boolean | 'cancelled'>,
-  options: { unsynced?: boolean; versions?: string[] } = {},
+  options: { unsynced?: boolean; versions?: string[]; buildMs?: number } = {},
 ): Promise<LocalApi> {
   let next = 100;
   const builds = new Map<number, string>();
+  const triggeredAt = new Map<number, number>();
   const synced = new Set<string>();
   return startLocalApi((method, path) => {
     const project = /^\/api\/v3\/projects\/([^/]+)\/$/.exec(path);
@@ -75,11 +77,14 @@ export function startReadTheDocsApi(
       if (!(trigger[1] in results) || unknown) return { status: 404, json: { detail: 'Not found.' } };
       next += 1;
       builds.set(next, trigger[1]);
+      triggeredAt.set(next, Date.now());
       return { status: 202, json: { build: { id: next, state: { code: 'triggered' } } } };
     }
     const read = /^\/api\/v3\/projects\/([^/]+)\/builds\/(\d+)\/$/.exec(path);
     if (method === 'GET' && read && builds.has(Number(read[2]))) {
       const result = results[builds.get(Number(read[2])) as string];
+      if (options.buildMs && Date.now() - (triggeredAt.get(Number(read[2])) ?? 0) < options.buildMs)
+        return { status: 200, json: { id: Number(read[2]), state: { code: 'building' }, success: null, error: '' } };
       if (result === 'cancelled')
         return { status: 200, json: { id: Number(read[2]), state: { code: 'cancelled' }, success: null, error: '' } };
       return {

@@ -14,7 +14,11 @@ export interface WorkerSettings {
   workspaceDir: string;
   /** The Python with build and twine (the tools environment, or RELFLOW_PYTHON). */
   pythonBin?: string;
-  /** A prebuilt workflow bundle (tests build it once); bundled from src/workflows when absent. */
+  /**
+   * A prebuilt workflow bundle (tests build it once); else the file named by
+   * RELFLOW_WORKFLOW_BUNDLE (written by `bundleWorkflowCode`, so several
+   * worker processes skip bundling); else bundled from src/workflows.
+   */
   workflowBundle?: WorkerOptions['workflowBundle'];
   maxConcurrentActivityTaskExecutions?: number;
   env?: NodeJS.ProcessEnv;
@@ -40,7 +44,11 @@ export async function createReleaseWorker(settings: WorkerSettings): Promise<Wor
     connection: settings.connection,
     namespace: settings.namespace,
     taskQueue: settings.taskQueue ?? RELEASE_TASK_QUEUE,
-    ...(settings.workflowBundle ? { workflowBundle: settings.workflowBundle } : { workflowsPath: workflowsPath() }),
+    ...(settings.workflowBundle
+      ? { workflowBundle: settings.workflowBundle }
+      : env.RELFLOW_WORKFLOW_BUNDLE
+        ? { workflowBundle: { codePath: env.RELFLOW_WORKFLOW_BUNDLE } }
+        : { workflowsPath: workflowsPath() }),
     dataConverter: { payloadConverterPath: payloadConverterPath() },
     activities: createActivities({ workspaceDir: settings.workspaceDir, pythonBin: settings.pythonBin ?? env.RELFLOW_PYTHON, env }),
     maxConcurrentActivityTaskExecutions: settings.maxConcurrentActivityTaskExecutions ?? 16,

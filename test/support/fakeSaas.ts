@@ -90,12 +90,16 @@ export interface Inbox {
   close(): Promise<void>;
 }
 
-export async function startInbox(): Promise<Inbox> {
+/** `delayMs` holds each message's MAIL FROM that long, as a slow mail server does, before any message is complete. */
+export async function startInbox(options: { delayMs?: number } = {}): Promise<Inbox> {
   const mails: ParsedMail[] = [];
   const server = new SMTPServer({
     authOptional: true,
     allowInsecureAuth: true,
     disabledCommands: ['STARTTLS'],
+    onMailFrom(_address, _session, callback) {
+      setTimeout(() => callback(), options.delayMs ?? 0);
+    },
     onAuth(auth, _session, callback) {
       callback(null, { user: auth.username });
     },

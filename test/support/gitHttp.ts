@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { createServer, IncomingMessage, Server } from 'node:http';
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface SeenRequest {
@@ -13,6 +13,10 @@ export interface GitHttpServer {
   url: string;
   /** Every request, in order, with the Authorization header it carried. */
   seen: SeenRequest[];
+  /** Pushes (git-receive-pack POSTs) being served right now. */
+  pushesInFlight(): number;
+  /** Holds every later request this long (what `delayMs` set at the start). */
+  setDelay(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -21,14 +25,25 @@ export interface GitHttpServer {
  * serves them: `git http-backend` as CGI, behind a check of the Authorization
  * header when `token` is given (Basic with any user and the token as password,
  * as GitHub takes it). `redirect` answers paths under a prefix with a 301 to
- * another server, as a host does for a moved repository.
+ * another server, as a host does for a moved repository. `delayMs` holds each
+ * request that long, as a remote host's round trips do.
  */
 export async function startGitHttpServer(
   root: string,
-  options: { token?: string; redirect?: { prefix: string; to: string } } = {},
+  options: { token?: string; redirect?: { prefix: string; to: string }; delayMs?: number } = {},
 ): Promise<GitHttpServer> {
   const seen: SeenRequest[] = [];
+  let pushes = 0;
+  let delayMs = options.delayMs ?? 0;
   const server: Server = createServer((request, response) => {
+    if (request.method === 'POST' && (request.url ?? '').endsWith('/git-receive-pack')) {
+      pushes += 1;
+      response.once('close', () => (pushes -= 1));
+    }
+    if (delayMs) setTimeout(() => serve(request, response), delayMs);
+    else serve(request, response);
+  });
+  const serve = (request: IncomingMessage, response: ServerResponse) => {
     const url = new URL(request.url ?? '/', 'http://localhost');
     seen.push({ method: request.method ?? 'GET', path: url.pathname, authorization: request.headers.authorization });
     if (options.redirect && url.pathname.startsWith(options.redirect.prefix)) {
@@ -73,12 +88,16 @@ export async function startGitHttpServer(
       }
       response.writeHead(status, headers).end(output.subarray(end + 4));
     });
-  });
+  };
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
     seen,
+    pushesInFlight: () => pushes,
+    setDelay: (ms) => {
+      delayMs = ms;
+    },
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

@@ -1,0 +1,155 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { freePort } from '../../src/dev/temporalServer';
+import { payloadConverterPath, workflowsPath } from '../../src/worker/worker';
+import { RELFLOW_BIN } from './cli';
+import { createPostgresCluster, PostgresCluster } from './postgres';
+import { createTemporalSchema, prepareNamespace, ProductionServer, productionTools, startProductionServer } from './productionServer';
+import { tempDir } from './temporal';
+
+/** One relflow worker process (`relflow worker`) with a workspace of its own, as on a host of its own. */
+export interface WorkerProcess {
+  name: string;
+  taskQueue: string;
+  workspace: string;
+  log: string;
+  process?: ChildProcess;
+  /** How many times this worker was started. */
+  starts: number;
+}
+
+export interface ProductionTopologyOptions {
+  taskQueue: string;
+  buildTaskQueue: string;
+  /** Workers on the release queue and on the build queue (2 and 2 by default). */
+  releaseWorkers?: number;
+  buildWorkers?: number;
+  /** Variables every worker gets on top of this process's (secrets, endpoints). */
+  env?: NodeJS.ProcessEnv;
+  /** The server as four processes (frontend, history, matching, worker). */
+  separateServices?: boolean;
+  namespace?: string;
+}
+
+export interface ProductionTopology {
+  root: string;
+  address: string;
+  namespace: string;
+  postgres: PostgresCluster;
+  server: ProductionServer;
+  client: Client;
+  workers: WorkerProcess[];
+  startWorker(worker: WorkerProcess): Promise<void>;
+  killWorker(worker: WorkerProcess): void;
+  /** Every worker log, for a failure message or a search for secrets. */
+  workerLogs(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The production topology of docker-compose.yml on this machine, without
+ * Docker: PostgreSQL of its own, the Temporal server 1.29 on it (schema,
+ * namespace, search attributes), and relflow workers as separate processes.
+ */
+export async function startProductionTopology(options: ProductionTopologyOptions): Promise<ProductionTopology> {
+  const tools = productionTools();
+  const root = tempDir('production');
+  const namespace = options.namespace ?? 'default';
+  const postgres = createPostgresCluster(await freePort());
+  let server: ProductionServer | undefined;
+  const workers: WorkerProcess[] = [];
+  try {
+    createTemporalSchema(tools, postgres);
+    server = await startProductionServer(tools, postgres, join(root, 'temporal'), { separate: options.separateServices });
+    await prepareNamespace(server.address, namespace);
+    const bundle = await bundleWorkflowCode({
+      workflowsPath: workflowsPath(),
+      payloadConverterPath: payloadConverterPath(),
+      logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error } as never,
+    });
+    const bundlePath = join(root, 'workflow-bundle.js');
+    writeFileSync(bundlePath, bundle.code);
+    const address = server.address;
+    const add = (queue: string, kind: string, count: number) => {
+      for (let index = 1; index <= count; index += 1) {
+        const name = `${kind}-${index}`;
+        const workspace = join(root, 'workers', name);
+        mkdirSync(workspace, { recursive: true });
+        workers.push({ name, taskQueue: queue, workspace, log: join(root, 'workers', `${name}.log`), starts: 0 });
+      }
+    };
+    add(options.taskQueue, 'release', options.releaseWorkers ?? 2);
+    add(options.buildTaskQueue, 'build', options.buildWorkers ?? 2);
+    const env = {
+      ...process.env,
+      ...options.env,
+      TEMPORAL_ADDRESS: address,
+      TEMPORAL_NAMESPACE: namespace,
+      RELFLOW_BUILD_TASK_QUEUE: options.buildTaskQueue,
+      RELFLOW_WORKFLOW_BUNDLE: bundlePath,
+    };
+    const startWorker = async (worker: WorkerProcess) => {
+      const out = openSync(worker.log, 'a');
+      worker.starts += 1;
+      const child = spawn(process.execPath, [RELFLOW_BIN, 'worker', '--task-queue', worker.taskQueue, '--workspace', worker.workspace], {
+        env: { ...env, RELFLOW_TASK_QUEUE: worker.taskQueue },
+        stdio: ['ignore', out, out],
+      });
+      closeSync(out);
+      worker.process = child;
+      await waitForLog(worker, `polling '${worker.taskQueue}'`, worker.starts);
+    };
+    await Promise.all(workers.map(startWorker));
+    const client = new Client({ connection: await Connection.connect({ address }), namespace });
+    const running = server;
+    return {
+      root,
+      address,
+      namespace,
+      postgres,
+      server: running,
+      client,
+      workers,
+      startWorker,
+      killWorker: (worker) => {
+        worker.process?.kill('SIGKILL');
+        worker.process = undefined;
+      },
+      workerLogs: () => workers.map((worker) => `--- ${worker.name}\n${readLog(worker.log)}`).join('\n'),
+      stop: async () => {
+        for (const worker of workers) worker.process?.kill('SIGTERM');
+        await client.connection.close();
+        await running.stop();
+        postgres.remove();
+      },
+    };
+  } catch (error) {
+    for (const worker of workers) worker.process?.kill('SIGKILL');
+    await server?.stop();
+    postgres.remove();
+    throw error;
+  }
+}
+
+function readLog(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** Waits for the `count`-th occurrence of `line` in a worker's log (a restarted worker appends to it). */
+async function waitForLog(worker: WorkerProcess, line: string, count: number): Promise<void> {
+  const deadline = Date.now() + 90_000;
+  while (readLog(worker.log).split(line).length - 1 < count) {
+    if (worker.process && worker.process.exitCode !== null) {
+      throw new Error(`worker ${worker.name} exited with code ${worker.process.exitCode}:\n${readLog(worker.log).slice(-3000)}`);
+    }
+    if (Date.now() > deadline) throw new Error(`worker ${worker.name} did not start within 90 s:\n${readLog(worker.log).slice(-3000)}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}

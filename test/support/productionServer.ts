@@ -1,0 +1,300 @@
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Connection } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time';
+import { temporal } from '@temporalio/proto';
+import { stringify } from 'yaml';
+import { createServer } from 'node:net';
+import { freePort, isPortOpen } from '../../src/dev/temporalServer';
+import { projectRoot } from '../../src/worker/tools';
+import { SEARCH_ATTRIBUTES } from '../../src/workflows/searchAttributes';
+import { PostgresCluster } from './postgres';
+
+/** The binaries `node scripts/bootstrap.mjs --production` builds into the relflow cache. */
+export interface ProductionTools {
+  temporalServer: string;
+  temporalSqlTool: string;
+  toxiproxy: string;
+  temporalCli: string;
+}
+
+export function productionTools(): ProductionTools {
+  const file = join(projectRoot, '.relflow', 'tools.json');
+  const read = () => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<ProductionTools>) : {});
+  let tools = read();
+  if (!tools.temporalServer || !existsSync(tools.temporalServer) || !tools.toxiproxy || !existsSync(tools.toxiproxy)) {
+    const result = spawnSync(process.execPath, [join(projectRoot, 'scripts', 'bootstrap.mjs'), '--production'], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    if (result.status !== 0) throw new Error('node scripts/bootstrap.mjs --production failed (see above)');
+    tools = read();
+  }
+  return tools as ProductionTools;
+}
+
+export const TEMPORAL_SERVICES = ['frontend', 'history', 'matching', 'worker'] as const;
+export type TemporalService = (typeof TEMPORAL_SERVICES)[number];
+
+export interface ProductionServer {
+  address: string;
+  /** Server processes: one running every service, or one per service. */
+  processes: Map<string, ChildProcess>;
+  /** SIGKILL of one service (or of the single process, 'all'). */
+  kill(service?: TemporalService | 'all'): void;
+  /** Starts what is not running, on the same ports and database. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  log: string;
+}
+
+function sqlTool(tools: ProductionTools, cluster: PostgresCluster, database: string, args: string[]): void {
+  const argv = [
+    '--plugin',
+    'postgres12',
+    '--ep',
+    '127.0.0.1',
+    '-p',
+    String(cluster.port),
+    '-u',
+    cluster.user,
+    '--pw',
+    'unused',
+    '--db',
+    database,
+    ...args,
+  ];
+  const result = spawnSync(tools.temporalSqlTool, argv, { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`temporal-sql-tool ${argv.join(' ')} failed:\n${result.stdout}${result.stderr}`);
+}
+
+/** Both databases of the Temporal server, with the schema embedded in temporal-sql-tool (postgresql/v12). */
+export function createTemporalSchema(tools: ProductionTools, cluster: PostgresCluster): void {
+  for (const [database, schema] of [
+    ['temporal', 'postgresql/v12/temporal'],
+    ['temporal_visibility', 'postgresql/v12/visibility'],
+  ]) {
+    sqlTool(tools, cluster, database, ['create-database']);
+    sqlTool(tools, cluster, database, ['setup-schema', '-v', '0.0']);
+    sqlTool(tools, cluster, database, ['update-schema', '--schema-name', schema]);
+  }
+}
+
+interface ServicePorts {
+  grpcPort: number;
+  membershipPort: number;
+  httpPort?: number;
+}
+
+/** The server's config, after config/development-postgres12.yaml of the module, on free ports and this cluster. */
+function serverConfig(cluster: PostgresCluster, ports: Record<TemporalService, ServicePorts>, dynamicConfig: string): object {
+  const datastore = (databaseName: string, maxConns: number) => ({
+    sql: {
+      pluginName: 'postgres12',
+      databaseName,
+      connectAddr: `127.0.0.1:${cluster.port}`,
+      connectProtocol: 'tcp',
+      user: cluster.user,
+      password: 'unused',
+      maxConns,
+      maxIdleConns: maxConns,
+      maxConnLifetime: '1h',
+    },
+  });
+  return {
+    log: { stdout: true, level: 'warn' },
+    persistence: {
+      defaultStore: 'postgres-default',
+      visibilityStore: 'postgres-visibility',
+      numHistoryShards: 4,
+      datastores: { 'postgres-default': datastore('temporal', 20), 'postgres-visibility': datastore('temporal_visibility', 4) },
+    },
+    global: { membership: { maxJoinDuration: '30s', broadcastAddress: '127.0.0.1' } },
+    services: Object.fromEntries(TEMPORAL_SERVICES.map((service) => [service, { rpc: { ...ports[service], bindOnLocalHost: true } }])),
+    clusterMetadata: {
+      enableGlobalNamespace: false,
+      failoverVersionIncrement: 10,
+      masterClusterName: 'active',
+      currentClusterName: 'active',
+      clusterInformation: {
+        active: { enabled: true, initialFailoverVersion: 1, rpcName: 'frontend', rpcAddress: `127.0.0.1:${ports.frontend.grpcPort}` },
+      },
+    },
+    dcRedirectionPolicy: { policy: 'noop' },
+    dynamicConfigClient: { filepath: dynamicConfig, pollInterval: '10s' },
+  };
+}
+
+/**
+ * A free port the server can keep in its cluster membership table, whose port
+ * column is a smallint: below 32768, where the kernel's ephemeral ports (what
+ * freePort gets) do not start.
+ */
+async function membershipPort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (await canListen(port)) return port;
+  }
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** What relflow needs of the server beyond its defaults (the dev server gets the same with --dynamic-config-value). */
+const DYNAMIC_CONFIG = {
+  'frontend.enableUpdateWorkflowExecution': true,
+  'frontend.enableUpdateWorkflowExecutionAsyncAccepted': true,
+  'system.forceSearchAttributesCacheRefreshOnRead': true,
+  'frontend.enableServerVersionCheck': false,
+};
+
+/**
+ * The Temporal server 1.29 on PostgreSQL: every service in one process, or
+ * (separate: true) frontend, history, matching and worker as four processes,
+ * as a production cluster runs them.
+ */
+export async function startProductionServer(
+  tools: ProductionTools,
+  cluster: PostgresCluster,
+  dir: string,
+  options: { separate?: boolean } = {},
+): Promise<ProductionServer> {
+  const ports = {} as Record<TemporalService, ServicePorts>;
+  for (const service of TEMPORAL_SERVICES) ports[service] = { grpcPort: await membershipPort(), membershipPort: await membershipPort() };
+  ports.frontend.httpPort = await freePort();
+  mkdirSync(join(dir, 'config', 'dynamicconfig'), { recursive: true });
+  const dynamicConfig = join(dir, 'config', 'dynamicconfig', 'relflow.yaml');
+  writeFileSync(
+    dynamicConfig,
+    stringify(Object.fromEntries(Object.entries(DYNAMIC_CONFIG).map(([key, value]) => [key, [{ value, constraints: {} }]]))),
+  );
+  writeFileSync(join(dir, 'config', 'production.yaml'), stringify(serverConfig(cluster, ports, dynamicConfig)));
+  const log = join(dir, 'server.log');
+  const address = `127.0.0.1:${ports.frontend.grpcPort}`;
+  const groups: Array<[string, TemporalService[]]> = options.separate
+    ? TEMPORAL_SERVICES.map((service) => [service, [service]])
+    : [['all', [...TEMPORAL_SERVICES]]];
+  const processes = new Map<string, ChildProcess>();
+  const spawnGroup = (name: string, services: TemporalService[]) => {
+    const out = openSync(log, 'a');
+    const args = [
+      '--root',
+      dir,
+      '--config',
+      'config',
+      '--env',
+      'production',
+      '--allow-no-auth',
+      'start',
+      ...services.flatMap((service) => ['--service', service]),
+    ];
+    const child = spawn(tools.temporalServer, args, { stdio: ['ignore', out, out] });
+    closeSync(out);
+    processes.set(name, child);
+  };
+  const server: ProductionServer = {
+    address,
+    processes,
+    log,
+    kill: (service = 'all') => {
+      const name = options.separate ? service : 'all';
+      processes.get(name)?.kill('SIGKILL');
+      processes.delete(name);
+    },
+    start: async () => {
+      for (const [name, services] of groups) if (!processes.has(name)) spawnGroup(name, services);
+      await waitForFrontend(address, log, () => [...processes.values()].some((child) => child.exitCode !== null));
+    },
+    stop: async () => {
+      await Promise.all(
+        [...processes.values()].map(
+          (child) =>
+            new Promise<void>((resolve) => {
+              if (child.exitCode !== null || child.signalCode !== null) return resolve();
+              const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+              child.once('exit', () => {
+                clearTimeout(timer);
+                resolve();
+              });
+              child.kill('SIGTERM');
+            }),
+        ),
+      );
+      processes.clear();
+    },
+  };
+  await server.start();
+  return server;
+}
+
+/** Waits until the frontend answers the health check and the system namespace is served. */
+async function waitForFrontend(address: string, log: string, exited: () => boolean): Promise<void> {
+  const [host, port] = [address.split(':')[0], Number(address.split(':')[1])];
+  const deadline = Date.now() + 120_000;
+  let last = '';
+  while (Date.now() < deadline) {
+    if (exited()) throw new Error(`the Temporal server exited before it served ${address}\n${tail(log)}`);
+    if (await isPortOpen(host, port)) {
+      const connection = await Connection.connect({ address, connectTimeout: 2000 }).catch((error: Error) => {
+        last = error.message;
+        return undefined;
+      });
+      if (connection) {
+        try {
+          await connection.workflowService.describeNamespace({ namespace: 'temporal-system' });
+          return;
+        } catch (error) {
+          last = (error as Error).message;
+        } finally {
+          await connection.close();
+        }
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`the Temporal server did not serve ${address} within 120 s (${last})\n${tail(log)}`);
+}
+
+function tail(file: string): string {
+  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').slice(-20).join('\n') : '';
+}
+
+/** The namespace and relflow's search attributes, as the temporal-search-attributes service of docker-compose.yml makes them. */
+export async function prepareNamespace(address: string, namespace: string): Promise<void> {
+  const connection = await Connection.connect({ address });
+  try {
+    await connection.workflowService
+      .registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') })
+      .catch((error: Error) => {
+        if (!/already exists|AlreadyExists/i.test(error.message)) throw error;
+      });
+    const searchAttributes = Object.fromEntries(
+      SEARCH_ATTRIBUTES.map((key) => [key.name, temporal.api.enums.v1.IndexedValueType[`INDEXED_VALUE_TYPE_${key.type}`]]),
+    );
+    // A new namespace reaches every service's cache within seconds: retry until the server knows it.
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      try {
+        await connection.operatorService.addSearchAttributes({ namespace, searchAttributes });
+        break;
+      } catch (error) {
+        if (/already exists/i.test((error as Error).message)) break;
+        if (Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
+    for (;;) {
+      const listed = await connection.operatorService.listSearchAttributes({ namespace });
+      if (SEARCH_ATTRIBUTES.every((key) => listed.customAttributes?.[key.name])) break;
+      if (Date.now() > deadline) throw new Error(`search attributes not listed in ${namespace} after 60 s`);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  } finally {
+    await connection.close();
+  }
+}
