@@ -1,4 +1,5 @@
 import type { RunningActivity } from '../test/support/runningActivity';
+import type { Toxic } from './toxiproxy';
 
 /** What the suite sees of the outside systems while the release runs (heartbeat details reach the server throttled). */
 export interface Observed {
@@ -15,8 +16,10 @@ export interface FaultPoint {
   /** What the report calls it. */
   name: string;
   stage: string;
-  kind: 'worker' | 'server' | 'postgres';
+  kind: 'worker' | 'server' | 'postgres' | 'network';
   match: (activity: RunningActivity, observed: Observed) => boolean;
+  /** For a network fault: the toxic put on a proxy (git, s3, smtp) for a while. */
+  network?: { proxy: 'git' | 's3' | 'smtp'; toxic: Toxic; forMs: number };
   /** Also strike while the activity waits for its next attempt (an activity that polls by retrying). */
   scheduled?: boolean;
   /** The gate the release engineer must not approve until this fault has struck. */
@@ -42,9 +45,22 @@ export const WORKER_KILLS: FaultPoint[] = [
     stage: 'version',
     kind: 'worker',
     match: (a, o) => a.type === 'versionRepository' && o.pushesInFlight() === 0,
+    slowGitMs: 1000,
   },
-  { name: 'mid version push', stage: 'version', kind: 'worker', match: (a, o) => a.type === 'versionRepository' && o.pushesInFlight() > 0 },
-  { name: 'mid tag push', stage: 'tag', kind: 'worker', match: (a, o) => a.type === 'tagRepository' && o.pushesInFlight() > 0 },
+  {
+    name: 'mid version push',
+    stage: 'version',
+    kind: 'worker',
+    match: (a, o) => a.type === 'versionRepository' && o.pushesInFlight() > 0,
+    slowGitMs: 1000,
+  },
+  {
+    name: 'mid tag push',
+    stage: 'tag',
+    kind: 'worker',
+    match: (a, o) => a.type === 'tagRepository' && o.pushesInFlight() > 0,
+    slowGitMs: 1000,
+  },
   { name: 'during the CI wait', stage: 'ci', kind: 'worker', match: type('waitForCi') },
   { name: 'mid spec upload', stage: 'specs', kind: 'worker', match: type('uploadSpecs') },
   { name: 'mid local build', stage: 'artifacts', kind: 'worker', match: artifact('cloudify-ui', 'buildArtifact') },
@@ -77,14 +93,41 @@ export const SERVER_KILLS: FaultPoint[] = [
   { name: 'server SIGKILL at the PyPI gate', stage: 'pypi', kind: 'server', match: () => false, holdsGate: 'pypi' },
 ];
 
+/** Transient network faults through toxiproxy, between the workers and the git remotes, S3 and SMTP. */
+export const NETWORK_FAULTS: FaultPoint[] = [
+  {
+    name: 'git connection stalls mid version push',
+    stage: 'version',
+    kind: 'network',
+    match: (a, o) => a.type === 'versionRepository' && o.pushesInFlight() > 0,
+    // Data stops and the connection stays open: only git's low-speed limit ends the push.
+    network: { proxy: 'git', toxic: { name: 'stall', type: 'timeout', attributes: { timeout: 0 } }, forMs: 5000 },
+  },
+  {
+    name: 'S3 connections reset mid multipart upload',
+    stage: 'artifacts',
+    kind: 'network',
+    match: (a, o) => a.workflowId.endsWith('/artifact/bundle') && a.type === 'buildArtifact' && o.builtFile('bundle.bin', BUNDLE_BYTES),
+    network: { proxy: 's3', toxic: { name: 'reset', type: 'reset_peer', attributes: { timeout: 0 } }, forMs: 3000 },
+  },
+  {
+    name: '2 s of latency on SMTP while the email is sent',
+    stage: 'announce',
+    kind: 'network',
+    match: type('announceRelease'),
+    network: { proxy: 'smtp', toxic: { name: 'slow', type: 'latency', attributes: { latency: 2000, jitter: 0 } }, forMs: 10_000 },
+  },
+];
+
 /**
  * The releases of a run and their faults, in the order they strike. Faults of
  * one stage that would wait on each other (a worker's retry takes ~17 s) go to
  * different releases.
  */
 export interface ReleasePlan {
-  kind: 'ga' | 'milestone';
-  version: string;
+  kind: 'ga' | 'milestone' | 'nightly';
+  /** The version (a nightly's is its date's). */
+  version?: string;
   faults: string[];
 }
 
@@ -118,6 +161,14 @@ export const FULL_RUN: ReleasePlan[] = [
       'server SIGKILL at the PyPI gate',
     ],
   },
+  {
+    kind: 'nightly',
+    faults: [
+      'git connection stalls mid version push',
+      'S3 connections reset mid multipart upload',
+      '2 s of latency on SMTP while the email is sent',
+    ],
+  },
 ];
 
 /** The short run of `npm test`: three worker kills and one server kill. */
@@ -125,7 +176,7 @@ export const SHORT_RUN: ReleasePlan[] = [
   { kind: 'ga', version: '3.4', faults: ['during checkout', 'mid local build', 'during system tests', 'server SIGKILL at the PyPI gate'] },
 ];
 
-export const FAULTS: FaultPoint[] = [...WORKER_KILLS, ...SERVER_KILLS];
+export const FAULTS: FaultPoint[] = [...WORKER_KILLS, ...SERVER_KILLS, ...NETWORK_FAULTS];
 
 /** A small deterministic generator (mulberry32): `--seed N` replays the same points. */
 export function seeded(seed: number): () => number {

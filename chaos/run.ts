@@ -9,7 +9,8 @@
  *   node lib/chaos/run.js [--seed N] [--short]
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { parse, stringify } from 'yaml';
 import { join } from 'node:path';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { GetObjectCommand, ListObjectVersionsCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
@@ -26,6 +27,8 @@ import { playMachines } from '../test/support/machines';
 import { ProductionTopology, startProductionTopology } from '../test/support/production';
 import { releaseWorkflowIds, resumedAfter, runningActivities, RunningActivity } from '../test/support/runningActivity';
 import { tempDir } from '../test/support/temporal';
+import { startToxiproxy, Toxiproxy } from './toxiproxy';
+import { productionTools } from '../test/support/productionServer';
 import { BUNDLE_BYTES, FAULTS, FaultPoint, FULL_RUN, Observed, seeded, SHORT_RUN } from './faults';
 
 const TASK_QUEUE = 'relflow';
@@ -113,6 +116,7 @@ function chaosManifest(gitUrl: string, remotes: string) {
 
 interface Run {
   topology: ProductionTopology;
+  toxiproxy: Toxiproxy;
   fixture: GaFixture;
   releaseId: string;
   observed: Observed;
@@ -211,11 +215,13 @@ async function strike(run: Run, point: FaultPoint, random: () => number): Promis
     const killedAt = Date.now();
     // Its worker may have died already: a kill meant for the previous point that landed after that activity ended.
     if (worker) run.topology.killWorker(worker);
+    // Started again at once, as a supervisor restarts it: its new process is another worker.
+    const restarted = worker ? run.topology.startWorker(worker) : Promise.resolve();
     const resumed = await resumedAfter(run.topology.client, activity, killedAt, 120_000).catch((error: Error) => ({
       ms: -1,
       by: error.message,
     }));
-    if (worker) await run.topology.startWorker(worker);
+    await restarted;
     const who = worker ? `${worker.name} killed` : `its worker ${activity.identity} had died already`;
     const outcome =
       resumed.ms < 0
@@ -224,6 +230,13 @@ async function strike(run: Run, point: FaultPoint, random: () => number): Promis
           ? `${who}; the activity had ended as the kill landed`
           : `${who}; went on ${resumed.by ? `on ${resumed.by} ` : ''}after ${seconds(resumed.ms)}`;
     return { ...row, when, outcome, passed: resumed.ms >= 0 && resumed.ms < RESUME_LIMIT_MS };
+  }
+  if (point.network) {
+    const { proxy, toxic, forMs } = point.network;
+    await run.toxiproxy.add(proxy, toxic);
+    await sleep(forMs);
+    await run.toxiproxy.remove(proxy, toxic.name);
+    return { ...row, fault: `network ${toxic.type}`, when, outcome: `${proxy}: ${toxic.type} for ${seconds(forMs)}`, passed: true };
   }
   const started = Date.now();
   if (point.kind === 'server') {
@@ -252,11 +265,12 @@ function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
 }
 
-async function startRelease(topology: ProductionTopology, fixture: GaFixture, kind: ReleaseKind, version: string): Promise<string> {
+async function startRelease(topology: ProductionTopology, fixture: GaFixture, kind: ReleaseKind, version?: string): Promise<string> {
   const prepared = await prepareRelease({
     kind,
     configFile: fixture.config,
     version,
+    date: '20261128',
     taskQueue: TASK_QUEUE,
     buildTaskQueue: BUILD_TASK_QUEUE,
   });
@@ -329,11 +343,13 @@ async function verify(run: Run, s3: S3Client, ec2: EC2Client, remotes: string): 
   const published = state.repositories.flatMap((repository) => repository.published ?? []);
   const packages = readdirSync(join(run.fixture.root, 'packages'));
   const missing = published.filter((file) => !packages.includes(file));
-  add(
-    `PyPI: ${published.length} files`,
-    published.length > 0 && missing.length === 0,
-    missing.join(', ') || packages.filter((file) => published.includes(file)).join(', '),
-  );
+  if (state.kind === 'nightly') add('PyPI: a nightly publishes nothing', published.length === 0, published.join(', ') || 'nothing');
+  else
+    add(
+      `PyPI: ${published.length} files`,
+      published.length > 0 && missing.length === 0,
+      missing.join(', ') || packages.filter((file) => published.includes(file)).join(', '),
+    );
   // One announcement email and one webhook call.
   const mails = run.fixture.inbox.mails.filter((mail) => (mail.subject ?? '').includes(`release ${state.releaseName}`));
   add(`${run.releaseId}: one announcement email`, mails.length === 1, `${mails.length} received`, Math.max(0, mails.length - 1));
@@ -380,12 +396,22 @@ export async function runChaos(options: { seed: number; short: boolean; log?: (l
   const remotes = join(root, 'product', 'remotes');
   // The remotes are served over smart HTTP, each request held as a remote host's round trips hold it.
   const gitServer = await startGitHttpServer(remotes, { delayMs: GIT_DELAY_MS });
+  // The workers reach git, S3 (and EC2) and SMTP through toxiproxy; the suite's own checks go direct.
+  const toxiproxy = await startToxiproxy(productionTools().toxiproxy);
+  const gitProxy = await toxiproxy.proxy('git', new URL(gitServer.url).host);
   const fixture = await createGaFixture(root, {
     product: 'chaos',
     mailDelayMs: 3000,
     docsBuildMs: 3000,
-    adjust: chaosManifest(gitServer.url, remotes),
+    adjust: chaosManifest(`http://${gitProxy}`, remotes),
   });
+  const s3Proxy = await toxiproxy.proxy('s3', new URL(fixture.endpoint).host);
+  const smtpProxy = await toxiproxy.proxy('smtp', `127.0.0.1:${fixture.inbox.port}`);
+  const manifest = parse(readFileSync(fixture.config, 'utf8')) as ManifestInput;
+  manifest.storage = { ...manifest.storage!, endpoint: `http://${s3Proxy}` };
+  manifest.ec2 = { ...manifest.ec2, endpoint: `http://${s3Proxy}` };
+  manifest.notifications!.email!.smtp = { ...manifest.notifications!.email!.smtp!, port: Number(smtpProxy.split(':')[1]) };
+  writeFileSync(fixture.config, stringify(manifest));
   const s3 = new S3Client({
     region: 'us-east-1',
     endpoint: fixture.endpoint,
@@ -403,8 +429,15 @@ export async function runChaos(options: { seed: number; short: boolean; log?: (l
   const machines = playMachines(ec2);
   log('starting the production topology (PostgreSQL, Temporal server, 2 release and 2 build workers)');
   const topology = await startProductionTopology({ taskQueue: TASK_QUEUE, buildTaskQueue: BUILD_TASK_QUEUE, env: fixture.env });
-  // Interrupted (Ctrl-C), it still stops the server, the workers and its PostgreSQL cluster.
-  const interrupted = () => void topology.stop().finally(() => process.exit(130));
+  // Interrupted (Ctrl-C), it still stops the server, the workers, its PostgreSQL cluster and the services.
+  const interrupted = () =>
+    void topology
+      .stop()
+      .finally(() => {
+        toxiproxy.stop();
+        stopServices();
+      })
+      .finally(() => process.exit(130));
   process.once('SIGINT', interrupted);
   process.once('SIGTERM', interrupted);
   const report: ChaosReport = { seed: options.seed, releases: [], faults: [], checks: [], seconds: 0 };
@@ -423,7 +456,7 @@ export async function runChaos(options: { seed: number; short: boolean; log?: (l
         slowGit: (ms) => gitServer.setDelay(ms),
         builtFile: (name, size) => topology.workers.some((worker) => holdsFile(join(worker.workspace, 'builds', releaseId), name, size)),
       };
-      const run: Run = { topology, fixture, releaseId, observed, ahead: [...plan.points] };
+      const run: Run = { topology, toxiproxy, fixture, releaseId, observed, ahead: [...plan.points] };
       const driver = drive(run);
       try {
         while (run.ahead.length > 0) {
@@ -446,6 +479,7 @@ export async function runChaos(options: { seed: number; short: boolean; log?: (l
     await topology.stop();
     await fixture.close();
     await gitServer.close();
+    toxiproxy.stop();
   }
   report.seconds = Math.round((Date.now() - started) / 1000);
   return report;

@@ -203,16 +203,23 @@ export function gitEnvironment(env: NodeJS.ProcessEnv, tokenEnv?: string, url?: 
     if (env[name] !== undefined) result[name] = env[name];
   }
   const origin = tokenEnv && url ? httpOrigin(url) : undefined;
-  if (!origin) return result;
-  const token = env[tokenEnv as string];
-  if (!token) throw new MissingSecret('git.tokenEnv', tokenEnv as string, ` (needed for ${origin})`);
-  const basic = Buffer.from(`x-access-token:${token}`).toString('base64');
-  // git keeps a remote's headers when it follows a redirect: with a token, it follows none.
-  result.GIT_CONFIG_COUNT = '2';
-  result.GIT_CONFIG_KEY_0 = `http.${origin}/.extraHeader`;
-  result.GIT_CONFIG_VALUE_0 = `Authorization: Basic ${basic}`;
-  result.GIT_CONFIG_KEY_1 = 'http.followRedirects';
-  result.GIT_CONFIG_VALUE_1 = 'false';
+  const config: Array<[string, string]> = [];
+  if (origin) {
+    const token = env[tokenEnv as string];
+    if (!token) throw new MissingSecret('git.tokenEnv', tokenEnv as string, ` (needed for ${origin})`);
+    const basic = Buffer.from(`x-access-token:${token}`).toString('base64');
+    config.push([`http.${origin}/.extraHeader`, `Authorization: Basic ${basic}`]);
+    // git keeps a remote's headers when it follows a redirect: with a token, it follows none.
+    config.push(['http.followRedirects', 'false']);
+  }
+  // A connection that stalls (a lost packet, a dead proxy) fails after 30 s under 1 kB/s instead of hanging
+  // until the activity's hour is up: the activity heartbeats while git runs, so only git can notice.
+  config.push(['http.lowSpeedLimit', '1000'], ['http.lowSpeedTime', '30']);
+  result.GIT_CONFIG_COUNT = String(config.length);
+  config.forEach(([key, value], index) => {
+    result[`GIT_CONFIG_KEY_${index}`] = key;
+    result[`GIT_CONFIG_VALUE_${index}`] = value;
+  });
   return result;
 }
 

@@ -29,8 +29,6 @@ export interface ProductionTopologyOptions {
   buildWorkers?: number;
   /** Variables every worker gets on top of this process's (secrets, endpoints). */
   env?: NodeJS.ProcessEnv;
-  /** The server as four processes (frontend, history, matching, worker). */
-  separateServices?: boolean;
   namespace?: string;
 }
 
@@ -63,7 +61,7 @@ export async function startProductionTopology(options: ProductionTopologyOptions
   const workers: WorkerProcess[] = [];
   try {
     createTemporalSchema(tools, postgres);
-    server = await startProductionServer(tools, postgres, join(root, 'temporal'), { separate: options.separateServices });
+    server = await startProductionServer(tools, postgres, join(root, 'temporal'));
     await prepareNamespace(server.address, namespace);
     const bundle = await bundleWorkflowCode({
       workflowsPath: workflowsPath(),

@@ -33,15 +33,14 @@ export function productionTools(): ProductionTools {
   return tools as ProductionTools;
 }
 
-export const TEMPORAL_SERVICES = ['frontend', 'history', 'matching', 'worker'] as const;
-export type TemporalService = (typeof TEMPORAL_SERVICES)[number];
+const TEMPORAL_SERVICES = ['frontend', 'history', 'matching', 'worker'] as const;
+type TemporalService = (typeof TEMPORAL_SERVICES)[number];
 
 export interface ProductionServer {
   address: string;
-  /** Server processes: one running every service, or one per service. */
-  processes: Map<string, ChildProcess>;
-  /** SIGKILL of one service (or of the single process, 'all'). */
-  kill(service?: TemporalService | 'all'): void;
+  process?: ChildProcess;
+  /** SIGKILL of the server. */
+  kill(): void;
   /** Starts what is not running, on the same ports and database. */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -153,17 +152,8 @@ const DYNAMIC_CONFIG = {
   'frontend.enableServerVersionCheck': false,
 };
 
-/**
- * The Temporal server 1.29 on PostgreSQL: every service in one process, or
- * (separate: true) frontend, history, matching and worker as four processes,
- * as a production cluster runs them.
- */
-export async function startProductionServer(
-  tools: ProductionTools,
-  cluster: PostgresCluster,
-  dir: string,
-  options: { separate?: boolean } = {},
-): Promise<ProductionServer> {
+/** The Temporal server 1.29 on PostgreSQL, its four services (frontend, history, matching, worker) in one process. */
+export async function startProductionServer(tools: ProductionTools, cluster: PostgresCluster, dir: string): Promise<ProductionServer> {
   const ports = {} as Record<TemporalService, ServicePorts>;
   for (const service of TEMPORAL_SERVICES) ports[service] = { grpcPort: await membershipPort(), membershipPort: await membershipPort() };
   ports.frontend.httpPort = await freePort();
@@ -176,56 +166,35 @@ export async function startProductionServer(
   writeFileSync(join(dir, 'config', 'production.yaml'), stringify(serverConfig(cluster, ports, dynamicConfig)));
   const log = join(dir, 'server.log');
   const address = `127.0.0.1:${ports.frontend.grpcPort}`;
-  const groups: Array<[string, TemporalService[]]> = options.separate
-    ? TEMPORAL_SERVICES.map((service) => [service, [service]])
-    : [['all', [...TEMPORAL_SERVICES]]];
-  const processes = new Map<string, ChildProcess>();
-  const spawnGroup = (name: string, services: TemporalService[]) => {
-    const out = openSync(log, 'a');
-    const args = [
-      '--root',
-      dir,
-      '--config',
-      'config',
-      '--env',
-      'production',
-      '--allow-no-auth',
-      'start',
-      ...services.flatMap((service) => ['--service', service]),
-    ];
-    const child = spawn(tools.temporalServer, args, { stdio: ['ignore', out, out] });
-    closeSync(out);
-    processes.set(name, child);
-  };
   const server: ProductionServer = {
     address,
-    processes,
     log,
-    kill: (service = 'all') => {
-      const name = options.separate ? service : 'all';
-      processes.get(name)?.kill('SIGKILL');
-      processes.delete(name);
+    kill: () => {
+      server.process?.kill('SIGKILL');
+      server.process = undefined;
     },
     start: async () => {
-      for (const [name, services] of groups) if (!processes.has(name)) spawnGroup(name, services);
-      await waitForFrontend(address, log, () => [...processes.values()].some((child) => child.exitCode !== null));
+      if (!server.process) {
+        const out = openSync(log, 'a');
+        const args = ['--root', dir, '--config', 'config', '--env', 'production', '--allow-no-auth', 'start'];
+        server.process = spawn(tools.temporalServer, args, { stdio: ['ignore', out, out] });
+        closeSync(out);
+      }
+      const child = server.process;
+      await waitForFrontend(address, log, () => child.exitCode !== null);
     },
     stop: async () => {
-      await Promise.all(
-        [...processes.values()].map(
-          (child) =>
-            new Promise<void>((resolve) => {
-              if (child.exitCode !== null || child.signalCode !== null) return resolve();
-              const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-              child.once('exit', () => {
-                clearTimeout(timer);
-                resolve();
-              });
-              child.kill('SIGTERM');
-            }),
-        ),
-      );
-      processes.clear();
+      const child = server.process;
+      server.process = undefined;
+      if (!child || child.exitCode !== null || child.signalCode !== null) return;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        child.once('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        child.kill('SIGTERM');
+      });
     },
   };
   await server.start();
