@@ -17,7 +17,7 @@ import { GetObjectCommand, ListObjectVersionsCommand, PutBucketVersioningCommand
 import { decideGate, prepareRelease, startPreparedRelease } from '../src/client/releases';
 import type { ManifestInput } from '../src/config/manifest';
 import { MOTO_ENV, stopServices } from '../src/dev/localServices';
-import type { ReleaseState } from '../src/release/model';
+import { STAGES, type ReleaseState } from '../src/release/model';
 import type { ReleaseKind } from '../src/release/version';
 import { releaseStateQuery } from '../src/workflows/api';
 import { createGaFixture, DEMO_REPOSITORIES, FIXTURE_SECRETS, GaFixture } from '../test/support/gaFixture';
@@ -37,21 +37,7 @@ const BUILD_TASK_QUEUE = 'relflow-builds';
 const RESUME_LIMIT_MS = 30_000;
 /** Each request to the git remotes is held this long, as a remote host's round trips hold it. */
 const GIT_DELAY_MS = 250;
-const STAGE_ORDER = [
-  'plan',
-  'preflight',
-  'checkout',
-  'version',
-  'tag',
-  'ci',
-  'specs',
-  'artifacts',
-  'system-tests',
-  'pypi',
-  'docs',
-  'announce',
-  'done',
-];
+const STAGE_ORDER: string[] = [...STAGES, 'done'];
 
 export interface FaultRow {
   fault: string;

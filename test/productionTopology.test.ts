@@ -31,6 +31,17 @@ async function killAndMeasure(topology: ProductionTopology, activity: RunningAct
   return resumed;
 }
 
+/** `relflow start <args> --json` against the topology, as an operator runs it; the release ID it started. */
+function startWithCli(topology: ProductionTopology, fixture: GaFixture, args: string[]): string {
+  const started = spawnSync(
+    process.execPath,
+    [RELFLOW_BIN, 'start', ...args, '-c', fixture.config, '--task-queue', TASK_QUEUE, '--build-task-queue', BUILD_TASK_QUEUE, '--json'],
+    { encoding: 'utf8', env: { ...process.env, ...fixture.env, TEMPORAL_ADDRESS: topology.address } },
+  );
+  assert.equal(started.status, 0, started.stderr);
+  return (JSON.parse(started.stdout) as { releaseId: string }).releaseId;
+}
+
 describe('the production topology: Temporal 1.29 on PostgreSQL, two release and two build workers as processes', function () {
   this.timeout(900_000);
   let fixture: GaFixture;
@@ -90,26 +101,7 @@ describe('the production topology: Temporal 1.29 on PostgreSQL, two release and 
 
   it('a nightly started by `relflow start` finishes; a build worker SIGKILLed mid-build, the build goes on on another worker within 30 s', async function () {
     for (const name of DEMO_REPOSITORIES) fixture.ciStates[name] = 'success';
-    const started = spawnSync(
-      process.execPath,
-      [
-        RELFLOW_BIN,
-        'start',
-        'nightly',
-        '-c',
-        fixture.config,
-        '--date',
-        '20261128',
-        '--task-queue',
-        TASK_QUEUE,
-        '--build-task-queue',
-        BUILD_TASK_QUEUE,
-        '--json',
-      ],
-      { encoding: 'utf8', env: { ...process.env, ...fixture.env, TEMPORAL_ADDRESS: topology.address } },
-    );
-    assert.equal(started.status, 0, started.stderr);
-    const releaseId = (JSON.parse(started.stdout) as { releaseId: string }).releaseId;
+    const releaseId = startWithCli(topology, fixture, ['nightly', '--date', '20261128']);
     const build = await waitForRunningActivity(topology.client, releaseId, (activity) => activity.type === 'buildArtifact');
     const resumed = await killAndMeasure(topology, build);
     assert.ok(resumed.ms < 30_000, `the build ran again after ${resumed.ms} ms`);
@@ -119,26 +111,7 @@ describe('the production topology: Temporal 1.29 on PostgreSQL, two release and 
 
   it('a GA with both gates finishes; the release worker waiting on CI SIGKILLed, the wait goes on on the other worker within 30 s', async function () {
     for (const name of DEMO_REPOSITORIES) delete fixture.ciStates[name];
-    const started = spawnSync(
-      process.execPath,
-      [
-        RELFLOW_BIN,
-        'start',
-        'ga',
-        '-c',
-        fixture.config,
-        '--version',
-        '3.4',
-        '--task-queue',
-        TASK_QUEUE,
-        '--build-task-queue',
-        BUILD_TASK_QUEUE,
-        '--json',
-      ],
-      { encoding: 'utf8', env: { ...process.env, ...fixture.env, TEMPORAL_ADDRESS: topology.address } },
-    );
-    assert.equal(started.status, 0, started.stderr);
-    const releaseId = (JSON.parse(started.stdout) as { releaseId: string }).releaseId;
+    const releaseId = startWithCli(topology, fixture, ['ga', '--version', '3.4']);
     const waiting = await waitForRunningActivity(topology.client, releaseId, (activity) => activity.type === 'waitForCi');
     const resumed = await killAndMeasure(topology, waiting);
     assert.ok(resumed.ms < 30_000, `the CI wait ran again after ${resumed.ms} ms`);
