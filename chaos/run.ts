@@ -512,11 +512,11 @@ if (require.main === module) {
       process.stdout.write(`\n${formatReport(report)}\n`);
       stopServices();
       const failed = report.faults.some((row) => !row.passed) || report.checks.some((check) => !check.passed);
-      process.exit(failed ? 1 : 0);
+      process.exitCode = failed ? 1 : 0;
     })
     .catch((error: Error) => {
       process.stderr.write(`chaos run failed: ${error.stack ?? error.message}\n`);
       stopServices();
-      process.exit(1);
+      process.exitCode = 1;
     });
 }
