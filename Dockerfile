@@ -22,7 +22,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev && npm cache clean --force
 COPY --from=build /src/lib/src ./lib/src
 COPY bin ./bin
-COPY relflow.example.yaml ./
+COPY relflow.example.yaml relflow.secrets.example.yaml ./
 RUN mkdir -p /workspace && chown node:node /workspace
 USER node
 ENV RELFLOW_WORKSPACE=/workspace RELFLOW_PYTHON=/opt/relflow-tools/bin/python NODE_ENV=production

@@ -8,6 +8,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { EC2Client } from '@aws-sdk/client-ec2';
@@ -26,6 +27,7 @@ import { startWorkers } from '../src/worker/worker';
 import { releaseWorkflow } from '../src/workflows';
 import type { ReleaseState } from '../src/release/model';
 import { MOTO_ENV, motoEndpoint, stopServices } from '../src/dev/localServices';
+import { writeLoopbackSecretsFile } from '../src/dev/secretsFile';
 import { tempDir } from '../test/support/temporal';
 import { playMachines } from '../test/support/machines';
 
@@ -39,6 +41,11 @@ const ARTIFACTS = option('artifacts', 8);
 const ARTIFACT_MIB = option('artifact-mib', 24);
 const REMOTE_SECONDS = option('remote-seconds', 60);
 const GIT_PARALLELISM = option('git-parallelism', 8);
+// The benchmark's workers hold the moto credentials, allowed to the local services only.
+process.env.RELFLOW_SECRETS ||= writeLoopbackSecretsFile(
+  join(tmpdir(), `relflow-bench-secrets-${process.pid}.yaml`),
+  Object.keys(MOTO_ENV),
+);
 const GIT_ENV = {
   ...process.env,
   GIT_AUTHOR_NAME: 'Bench',
@@ -132,7 +139,7 @@ async function baseline(manifest: Manifest, root: string, date: string): Promise
   mkdirSync(root, { recursive: true });
   const started = Date.now();
   const plan = buildReleasePlan(manifest, { kind: 'nightly', date });
-  const client = s3Client(manifest.storage as NonNullable<Manifest['storage']>, MOTO_ENV);
+  const client = s3Client(manifest.storage as NonNullable<Manifest['storage']>, { ...process.env, ...MOTO_ENV });
   for (const repository of plan.repositories) {
     const dir = join(root, repository.name);
     git(root, 'clone', '-q', repository.url, dir);
@@ -227,7 +234,7 @@ async function uploadFigures(manifest: Manifest, root: string, say: (line: strin
   const started = Date.now();
   await storeFile(
     { storage: manifest.storage as NonNullable<Manifest['storage']>, name: 'upload', key: 'bench/upload-100mib.bin', path },
-    MOTO_ENV,
+    { ...process.env, ...MOTO_ENV },
   );
   const ms = Date.now() - started;
   clearInterval(sampler);
@@ -246,7 +253,9 @@ async function remoteBuildFigures(
   say: (line: string) => void,
 ): Promise<void> {
   const manifest = manifestFor(urls, endpoint, join(root, 'mirror-remote'), 'bench-remote', true);
-  await s3Client(manifest.storage as NonNullable<Manifest['storage']>, MOTO_ENV).send(new CreateBucketCommand({ Bucket: 'bench-remote' }));
+  await s3Client(manifest.storage as NonNullable<Manifest['storage']>, { ...process.env, ...MOTO_ENV }).send(
+    new CreateBucketCommand({ Bucket: 'bench-remote' }),
+  );
   const player = playMachines(
     new EC2Client({
       region: 'us-east-1',
@@ -311,7 +320,7 @@ async function main(): Promise<void> {
       return copy;
     });
     const relflowManifest = manifestFor(urls, endpoint, join(root, 'mirror-relflow'), 'bench-relflow');
-    await s3Client(relflowManifest.storage as NonNullable<Manifest['storage']>, MOTO_ENV).send(
+    await s3Client(relflowManifest.storage as NonNullable<Manifest['storage']>, { ...process.env, ...MOTO_ENV }).send(
       new CreateBucketCommand({ Bucket: 'bench-relflow' }),
     );
     const first = await runNightly(client, taskQueue, relflowManifest, '20260101', 'bench-nightly-1');
@@ -320,7 +329,7 @@ async function main(): Promise<void> {
     const rerun = await runNightly(client, taskQueue, relflowManifest, '20260102', 'bench-nightly-2-rerun');
 
     const baselineManifest = manifestFor(baselineUrls, endpoint, join(baselineRoot, 'mirror'), 'bench-baseline');
-    await s3Client(baselineManifest.storage as NonNullable<Manifest['storage']>, MOTO_ENV).send(
+    await s3Client(baselineManifest.storage as NonNullable<Manifest['storage']>, { ...process.env, ...MOTO_ENV }).send(
       new CreateBucketCommand({ Bucket: 'bench-baseline' }),
     );
     const baselineMs = await baseline(baselineManifest, join(baselineRoot, 'work'), '20260101');

@@ -26,6 +26,7 @@ import { startGitHttpServer } from '../test/support/gitHttp';
 import { playMachines } from '../test/support/machines';
 import { ProductionTopology, startProductionTopology } from '../test/support/production';
 import { releaseWorkflowIds, resumedAfter, runningActivities, RunningActivity } from '../test/support/runningActivity';
+import { useTestSecrets } from '../test/support/secrets';
 import { tempDir } from '../test/support/temporal';
 import { startToxiproxy, Toxiproxy } from './toxiproxy';
 import { productionTools } from '../test/support/productionServer';
@@ -375,6 +376,7 @@ async function verify(run: Run, s3: S3Client, ec2: EC2Client, remotes: string): 
 }
 
 export async function runChaos(options: { seed: number; short: boolean; log?: (line: string) => void }): Promise<ChaosReport> {
+  useTestSecrets();
   const log = options.log ?? (() => undefined);
   const started = Date.now();
   const random = seeded(options.seed);

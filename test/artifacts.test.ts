@@ -32,7 +32,9 @@ describe('artifacts of a release started again (local builder, moto S3, director
       secretAccessKeyEnv: 'TEST_AWS_SECRET',
       mirrors: [{ type: 'directory' as const, name: 'tarzan', path: mirror }],
     };
-    await s3Client({ ...storage, region: 'us-east-1' }, MOTO_ENV).send(new CreateBucketCommand({ Bucket: storage.bucket }));
+    await s3Client({ ...storage, region: 'us-east-1' }, { ...process.env, ...MOTO_ENV }).send(
+      new CreateBucketCommand({ Bucket: storage.bucket }),
+    );
     const manifest = validateManifest(
       {
         product: 'reuse',

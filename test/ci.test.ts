@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { TEST_SECRETS_FILE } from './support/secrets';
 import { createCiActivities } from '../src/activities/ci';
 import { createDocsActivities } from '../src/activities/readthedocs';
 import { createSystemTestActivities, junitCounts } from '../src/activities/systemTests';
@@ -17,7 +18,7 @@ describe('CI on tags (GitHub REST API served locally) and ReadTheDocs builds', f
   it('passes when every tag is green, with the token sent as a bearer token', async function () {
     const api = await startGithubApi({ 'cloudify-manager': 'success', 'cloudify-ui': 'success' });
     try {
-      const result = await createCiActivities({ GH: 'token-123' }).waitForCi({
+      const result = await createCiActivities({ GH: 'token-123', RELFLOW_SECRETS: TEST_SECRETS_FILE }).waitForCi({
         ci: { provider: 'github', apiUrl: api.url, owner: 'cloudify-cosmo', tokenEnv: 'GH', timeout: '10s', pollEvery: '1s' },
         targets,
       });
@@ -32,7 +33,7 @@ describe('CI on tags (GitHub REST API served locally) and ReadTheDocs builds', f
   it('reports a red tag as a failed result (not an error), naming the repository and the check', async function () {
     const api = await startGithubApi({ 'cloudify-manager': 'success', 'cloudify-ui': 'failure' });
     try {
-      const result = await createCiActivities({}).waitForCi({
+      const result = await createCiActivities({ RELFLOW_SECRETS: TEST_SECRETS_FILE }).waitForCi({
         ci: { provider: 'github', apiUrl: api.url, owner: 'org', timeout: '10s', pollEvery: '1s' },
         targets,
       });
@@ -50,7 +51,7 @@ describe('CI on tags (GitHub REST API served locally) and ReadTheDocs builds', f
   it('reads every page: a failure on page 2 of 150 statuses and check runs is a failure', async function () {
     const api = await startGithubApi({ 'cloudify-manager': 'success', 'cloudify-ui': 'failure' }, { padding: 149 });
     try {
-      const result = await createCiActivities({}).waitForCi({
+      const result = await createCiActivities({ RELFLOW_SECRETS: TEST_SECRETS_FILE }).waitForCi({
         ci: { provider: 'github', apiUrl: api.url, owner: 'org', timeout: '10s', pollEvery: '1s' },
         targets,
       });
@@ -72,7 +73,7 @@ describe('CI on tags (GitHub REST API served locally) and ReadTheDocs builds', f
         { rateLimited: { requests: 2, style } },
       );
       try {
-        const result = await createCiActivities({}).waitForCi({
+        const result = await createCiActivities({ RELFLOW_SECRETS: TEST_SECRETS_FILE }).waitForCi({
           ci: { provider: 'github', apiUrl: api.url, owner: 'org', timeout: '30s', pollEvery: '1s' },
           targets,
         });
@@ -87,7 +88,7 @@ describe('CI on tags (GitHub REST API served locally) and ReadTheDocs builds', f
     const api = await startLocalApi(() => ({ status: 403, json: { message: 'Resource not accessible by integration' } }));
     try {
       await assert.rejects(
-        createCiActivities({}).waitForCi({
+        createCiActivities({ RELFLOW_SECRETS: TEST_SECRETS_FILE }).waitForCi({
           ci: { provider: 'github', apiUrl: api.url, owner: 'org', timeout: '10s', pollEvery: '1s' },
           targets,
         }),
@@ -102,7 +103,7 @@ describe('CI on tags (GitHub REST API served locally) and ReadTheDocs builds', f
     const api = await startGithubApi({ 'cloudify-manager': 'success', 'cloudify-ui': 'pending' });
     try {
       const started = Date.now();
-      const result = await createCiActivities({}).waitForCi({
+      const result = await createCiActivities({ RELFLOW_SECRETS: TEST_SECRETS_FILE }).waitForCi({
         ci: { provider: 'github', apiUrl: api.url, owner: 'org', timeout: '3s', pollEvery: '1s' },
         targets,
       });
@@ -148,7 +149,7 @@ describe('CI on tags (GitHub REST API served locally) and ReadTheDocs builds', f
   it('ReadTheDocs: a version not synced yet after the tag push is synced and built; a cancelled build is final', async function () {
     const api = await startReadTheDocsApi({ fresh: true, stopped: 'cancelled' }, { unsynced: true });
     try {
-      const docs = createDocsActivities({ RTD: 'rtd-token' });
+      const docs = createDocsActivities({ RTD: 'rtd-token', RELFLOW_SECRETS: TEST_SECRETS_FILE });
       const readthedocs = { apiUrl: `${api.url}/api/v3`, tokenEnv: 'RTD', timeout: '10s' };
       const fresh = await docs.buildDocs({ readthedocs, project: 'fresh', version: '3.4', pollMs: 50 });
       assert.deepEqual([fresh.success, fresh.detail], [true, 'built']);
@@ -169,7 +170,7 @@ describe('CI on tags (GitHub REST API served locally) and ReadTheDocs builds', f
   it('ReadTheDocs: a version that never appears fails after the timeout with what to check', async function () {
     const api = await startReadTheDocsApi({ ghost: true }, { unsynced: true, versions: ['3.4'] });
     try {
-      const docs = createDocsActivities({ RTD: 'rtd-token' });
+      const docs = createDocsActivities({ RTD: 'rtd-token', RELFLOW_SECRETS: TEST_SECRETS_FILE });
       const readthedocs = { apiUrl: `${api.url}/api/v3`, tokenEnv: 'RTD', timeout: '1s' };
       await assert.rejects(docs.buildDocs({ readthedocs, project: 'ghost', version: '9.9', pollMs: 400 }), (error: ApplicationFailure) => {
         assert.equal(error.type, 'DocsVersionNotFound');
@@ -184,7 +185,7 @@ describe('CI on tags (GitHub REST API served locally) and ReadTheDocs builds', f
   it('ReadTheDocs: a successful and a failed build are reported per project', async function () {
     const api = await startReadTheDocsApi({ good: true, bad: false });
     try {
-      const docs = createDocsActivities({ RTD: 'rtd-token' });
+      const docs = createDocsActivities({ RTD: 'rtd-token', RELFLOW_SECRETS: TEST_SECRETS_FILE });
       const readthedocs = { apiUrl: `${api.url}/api/v3`, tokenEnv: 'RTD', timeout: '10s' };
       const good = await docs.buildDocs({ readthedocs, project: 'good', version: '3.4', pollMs: 50 });
       const bad = await docs.buildDocs({ readthedocs, project: 'bad', version: '3.4', pollMs: 50 });

@@ -43,7 +43,9 @@ describe('a worker killed (SIGKILL) in the middle of the artifacts stage', funct
       secretAccessKeyEnv: 'TEST_AWS_SECRET',
       mirrors: [{ type: 'directory' as const, name: 'tarzan', path: join(root, 'tarzan') }],
     };
-    await s3Client({ ...storage, region: 'us-east-1' }, MOTO_ENV).send(new CreateBucketCommand({ Bucket: 'crash-releases' }));
+    await s3Client({ ...storage, region: 'us-east-1' }, { ...process.env, ...MOTO_ENV }).send(
+      new CreateBucketCommand({ Bucket: 'crash-releases' }),
+    );
     const manifest = validateManifest(
       {
         product: 'crash',

@@ -111,7 +111,7 @@ describe('a GA release end to end through the real activities', function () {
     const endpoint = await motoEndpoint();
     const s3 = s3Client(
       { bucket: 'e2e-releases', region: 'us-east-1', endpoint, accessKeyIdEnv: 'TEST_AWS_KEY', secretAccessKeyEnv: 'TEST_AWS_SECRET' },
-      MOTO_ENV,
+      { ...process.env, ...MOTO_ENV },
     );
     const listing = JSON.parse(
       (await (

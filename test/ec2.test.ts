@@ -1,13 +1,14 @@
 import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DescribeInstanceAttributeCommand, DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { CreateBucketCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { createEc2Builder } from '../src/activities/builders/ec2';
+import { reportKeys } from '../src/activities/builders/remoteMachine';
 import type { BuildRequest } from '../src/activities/builders';
-import { s3Client } from '../src/activities/storage';
+import { readStoredText, s3Client } from '../src/activities/storage';
 import { validateManifest } from '../src/config/loadManifest';
 import { MOTO_ENV, motoEndpoint } from '../src/dev/localServices';
 import { releaseWorkflow } from '../src/workflows';
@@ -49,7 +50,7 @@ async function setup(bucket: string) {
     md5: false,
     mirrors: [{ type: 'directory' as const, name: 'tarzan', path: join(root, 'tarzan') }],
   };
-  await s3Client(storage, MOTO_ENV).send(new CreateBucketCommand({ Bucket: bucket }));
+  await s3Client(storage, { ...process.env, ...MOTO_ENV }).send(new CreateBucketCommand({ Bucket: bucket }));
   const ec2 = { region: 'us-east-1', endpoint, accessKeyIdEnv: 'TEST_AWS_KEY', secretAccessKeyEnv: 'TEST_AWS_SECRET', pollInterval: '1s' };
   const client = new EC2Client({
     region: 'us-east-1',
@@ -147,9 +148,13 @@ describe('ec2 builder on moto (machine lifecycle; the test plays the machine by 
     );
     assert.ok(existsSync(join(root, 'tarzan', 'org/ec2/3.4.0/ga-RELEASE/agent.tar.gz')));
     const listed = async (prefix: string) =>
-      ((await s3Client(storage, MOTO_ENV).send(new ListObjectsV2Command({ Bucket: storage.bucket, Prefix: prefix }))).Contents ?? []).map(
-        (object) => object.Key,
-      );
+      (
+        (
+          await s3Client(storage, { ...process.env, ...MOTO_ENV }).send(
+            new ListObjectsV2Command({ Bucket: storage.bucket, Prefix: prefix }),
+          )
+        ).Contents ?? []
+      ).map((object) => object.Key);
     assert.equal((await listed(`${request.keyPrefix}.relflow-builds/agent/direct/`)).length, 3, 'outputs, log and status of the machine');
 
     await builder.tearDown({ ...request, machine: first });
@@ -160,6 +165,45 @@ describe('ec2 builder on moto (machine lifecycle; the test plays the machine by 
       'the machine reports are removed with the machine; the build record stays',
     );
     await builder.tearDown({ ...request, machine: first });
+  });
+
+  it('the machine needs IMDSv2, its URLs expire with the build, and an upload replaced after it reported is refused', async function () {
+    const context = await setup('ec2-trust');
+    const { client, root, storage } = context;
+    const request = buildRequest(context, { timeoutMs: 20 * 60_000, runId: 'run-trust' });
+    const builder = createEc2Builder(ENV, 200);
+    const machine = await builder.provision(request);
+    const [instance] = await instancesOf(client, request.releaseId);
+    assert.equal(instance.MetadataOptions?.HttpTokens, 'required', 'IMDSv1 is off: the user-data needs a session token');
+    assert.equal(instance.MetadataOptions?.HttpPutResponseHopLimit, 1);
+    const script = await userDataOf(client, machine.id);
+    const expiries = [...script.matchAll(/X-Amz-Expires=(\d+)/g)].map((match) => Number(match[1]));
+    assert.deepEqual(expiries, [1500, 1500, 1500], 'the build timeout (20 min) and five minutes for the last uploads');
+    assert.match(script, /-H "Content-MD5: \$md5"/);
+    assert.match(script, /tar cf "\$work\/outputs\.tar" --no-recursion -T "\$work\/outputs\.list"/, 'no pattern on the tar command line');
+
+    await runMachine(script, root);
+    const keys = reportKeys(request);
+    const status = await readStoredText(storage, keys.status, ENV);
+    assert.match(status ?? '', /^ok [0-9a-f]{64}$/, 'the machine reports the sha256 of what it uploaded');
+    // Something with the URL replaces the tarball after the machine reported: the worker notices.
+    const swapped = join(root, 'swapped');
+    await promisify(execFile)('sh', [
+      '-c',
+      `mkdir -p ${swapped}/dist && echo evil > ${swapped}/dist/agent.tar.gz && tar cf ${swapped}.tar -C ${swapped} ./dist/agent.tar.gz`,
+    ]);
+    await s3Client(storage, ENV).send(
+      new PutObjectCommand({ Bucket: storage.bucket, Key: keys.outputs, Body: readFileSync(`${swapped}.tar`) }),
+    );
+    await assert.rejects(builder.build({ ...request, machine }), (error: Error) => {
+      assert.match(
+        error.message,
+        /^agent: the outputs stored for i-[0-9a-f]+ are not what it built \(sha256 [0-9a-f]{64}, the machine reported [0-9a-f]{64}\)/,
+      );
+      assert.equal((error as { type?: string }).type, 'BuildOutputMismatch');
+      return true;
+    });
+    await builder.tearDown({ ...request, machine });
   });
 
   it('a failed build on the machine reports its log; an operator retry (a new run) gets a new machine and its own status', async function () {

@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { TEST_SECRETS_FILE } from './support/secrets';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { createGitActivities } from '../src/activities/git';
@@ -118,9 +119,17 @@ describe('git over https with git.tokenEnv (git http-backend behind an Authoriza
       /the remote redirects \(HTTP 301\); with git\.tokenEnv no redirect is followed.*put the repository's new URL in the manifest/,
     );
     assert.deepEqual(elsewhere.seen, [], 'nothing, and so no token, reached the other host');
-    const environment = gitEnvironment({ RELFLOW_TEST_GIT_TOKEN: TOKEN }, 'RELFLOW_TEST_GIT_TOKEN', `${server.url}/x.git`);
+    const environment = gitEnvironment(
+      { RELFLOW_TEST_GIT_TOKEN: TOKEN, RELFLOW_SECRETS: TEST_SECRETS_FILE },
+      'RELFLOW_TEST_GIT_TOKEN',
+      `${server.url}/x.git`,
+    );
     assert.equal(environment.GIT_CONFIG_KEY_0, `http.${server.url}/.extraHeader`);
-    const local = gitEnvironment({ RELFLOW_TEST_GIT_TOKEN: TOKEN }, 'RELFLOW_TEST_GIT_TOKEN', '/srv/git/x.git');
+    const local = gitEnvironment(
+      { RELFLOW_TEST_GIT_TOKEN: TOKEN, RELFLOW_SECRETS: TEST_SECRETS_FILE },
+      'RELFLOW_TEST_GIT_TOKEN',
+      '/srv/git/x.git',
+    );
     assert.deepEqual(
       Object.values(local).filter((value) => value?.startsWith('Authorization')),
       [],

@@ -1,5 +1,8 @@
 import { stopServices } from '../src/dev/localServices';
+import { useTestSecrets } from './support/secrets';
 import { startTestServer, stopTestServer } from './support/temporal';
+
+useTestSecrets();
 
 /** Mocha global fixtures: one Temporal dev server for the whole run. */
 export async function mochaGlobalSetup(): Promise<void> {

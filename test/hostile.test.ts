@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { TEST_SECRETS_FILE } from './support/secrets';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -177,7 +178,7 @@ describe('hostile and malformed values are refused by validate, naming the field
   });
 
   it('a malformed webhook URL (the secret) is named by its field, never written into the error', async function () {
-    const notify = createNotifyActivities({ CHAT_URL: 'not a url, token xoxb-secret-123' });
+    const notify = createNotifyActivities({ CHAT_URL: 'not a url, token xoxb-secret-123', RELFLOW_SECRETS: TEST_SECRETS_FILE });
     await assert.rejects(
       notify.sendAlert({
         notifications: { webhooks: [{ name: 'chat', urlEnv: 'CHAT_URL' }] },

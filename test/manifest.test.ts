@@ -174,7 +174,7 @@ artifacts:
         .split('\n')
         .map((line) => line.trim()),
       [
-        'secrets set on the worker: GITHUB_TOKEN (ci.tokenEnv)',
+        "secrets in the worker's secrets file, allowed where they go: GITHUB_TOKEN (ci.tokenEnv)",
         'tools on the worker: git',
         'every remote answers the worker with its credentials; no release tag is at another commit',
         'the GitHub API answers for 2 repositories of cloudify-cosmo',

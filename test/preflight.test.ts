@@ -28,7 +28,7 @@ describe('the preflight on the worker (real remotes, moto S3), before any side e
         { name: 'core', url: core, pypi: true },
         { name: 'script-plugin', url: plugin, stream: 'plugins' },
       ],
-      ci: { provider: 'github', owner: 'org', tokenEnv: 'RELFLOW_TEST_UNSET_CI_TOKEN' },
+      ci: { provider: 'github', owner: 'org', tokenEnv: 'RELFLOW_TEST_UNSET_CI_TOKEN', apiUrl: 'http://127.0.0.1:9' },
       storage: { bucket: 'no-such-bucket-preflight', endpoint, accessKeyIdEnv: 'TEST_AWS_KEY', secretAccessKeyEnv: 'TEST_AWS_SECRET' },
       pypi: { repositoryUrl: 'http://127.0.0.1:9/' },
     });

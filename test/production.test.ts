@@ -1,3 +1,5 @@
+import { awsDestination, workerSecrets } from '../src/activities/secrets';
+import { smtpDestination } from '../src/activities/notify';
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -100,6 +102,35 @@ describe('production topology (docker-compose.yml, Dockerfile), checked without 
     const secretNames = [...example.matchAll(/"\w+Env":"([A-Z_]+)"/g)].map((match) => match[1]);
     assert.ok(secretNames.length >= 8);
     for (const name of secretNames) assert.match(secretsFile, new RegExp(`^${name}=`, 'm'), `${name} in relflow.env.example`);
+  });
+
+  it('mounts a secrets file that lets each secret of the example manifest go where the example sends it, and nowhere else', function () {
+    for (const worker of ['relflow-worker', 'relflow-build-worker']) {
+      assert.equal(services[worker].environment?.RELFLOW_SECRETS, '/config/secrets.yaml');
+      assert.ok(services[worker].volumes?.includes('./config:/config:ro'));
+    }
+    const env = { RELFLOW_SECRETS: join(projectRoot, 'relflow.secrets.example.yaml') };
+    const secrets = workerSecrets(env);
+    const manifest = loadManifest(join(projectRoot, 'relflow.example.yaml'));
+    const ci = manifest.ci as Extract<typeof manifest.ci, { provider: 'github' }>;
+    const uses: [string, string | undefined, string][] = [
+      ...manifest.repositories.map((repository): [string, string | undefined, string] => [
+        'git.tokenEnv',
+        manifest.git.tokenEnv,
+        repository.url,
+      ]),
+      ['ci.tokenEnv', ci.tokenEnv, `${ci.apiUrl}/repos/${ci.owner}/x/commits/3.4/status`],
+      ['pypi.passwordEnv', manifest.pypi?.passwordEnv, manifest.pypi?.repositoryUrl ?? ''],
+      ['readthedocs.tokenEnv', manifest.readthedocs?.tokenEnv, `${manifest.readthedocs?.apiUrl}/projects/x/`],
+      ['storage.secretAccessKeyEnv', manifest.storage?.secretAccessKeyEnv, awsDestination('storage', 's3', manifest.storage ?? {})],
+      ['ec2.secretAccessKeyEnv', manifest.ec2.secretAccessKeyEnv, awsDestination('ec2', 'ec2', manifest.ec2)],
+      ['smtp.passwordEnv', manifest.notifications.email?.smtp?.passwordEnv, smtpDestination(manifest.notifications.email?.smtp as never)],
+    ];
+    for (const [field, name, destination] of uses) {
+      assert.ok(name, field);
+      assert.equal(secrets.refusal(field, name, destination), undefined, `${field} -> ${destination}`);
+      assert.match(secrets.refusal(field, name, 'https://attacker.example/') ?? '', /may not be sent to https:\/\/attacker\.example\//);
+    }
   });
 
   it('keeps Postgres data and the workspaces in volumes', function () {

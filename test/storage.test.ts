@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { TEST_SECRETS_FILE } from './support/secrets';
 import { createHash } from 'node:crypto';
 import { createWriteStream, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -33,7 +34,7 @@ async function storageOn(bucket: string, mirrors: Storage['mirrors'] = [], md5 =
     md5,
     mirrors,
   };
-  await s3Client(storage, MOTO_ENV).send(new CreateBucketCommand({ Bucket: bucket }));
+  await s3Client(storage, { ...process.env, ...MOTO_ENV }).send(new CreateBucketCommand({ Bucket: bucket }));
   return storage;
 }
 
@@ -60,16 +61,16 @@ describe('storage on moto S3 and directory mirrors', function () {
     writeFileSync(path, 'agent bytes\n');
     const mirror = join(dir, 'tarzan');
     const storage = await storageOn('sidecar-releases', [{ type: 'directory', name: 'tarzan', path: mirror }]);
-    const client = s3Client(storage, MOTO_ENV);
+    const client = s3Client(storage, { ...process.env, ...MOTO_ENV });
     await client.send(new PutBucketVersioningCommand({ Bucket: 'sidecar-releases', VersioningConfiguration: { Status: 'Enabled' } }));
     const key = 'org/demo/3.4.0/ga-RELEASE/agent.tar.gz';
-    await storeFile({ storage, name: 'agent', key, path }, MOTO_ENV);
+    await storeFile({ storage, name: 'agent', key, path }, { ...process.env, ...MOTO_ENV });
     // The crash: the files are stored, their sidecars are not.
     const versions = await client.send(new ListObjectVersionsCommand({ Bucket: 'sidecar-releases' }));
     const sidecar = versions.Versions?.find((version) => version.Key === `${key}.sha256`);
     await client.send(new DeleteObjectCommand({ Bucket: 'sidecar-releases', Key: `${key}.sha256`, VersionId: sidecar?.VersionId }));
     rmSync(join(mirror, `${key}.sha256`));
-    const retried = await storeFile({ storage, name: 'agent', key, path }, MOTO_ENV);
+    const retried = await storeFile({ storage, name: 'agent', key, path }, { ...process.env, ...MOTO_ENV });
     assert.deepEqual(retried.skipped, ['storage', 'tarzan'], 'the files themselves are not stored again');
     const expected = `${createHash('sha256').update('agent bytes\n').digest('hex')}  agent.tar.gz\n`;
     assert.equal(readFileSync(join(mirror, `${key}.sha256`), 'utf8'), expected);
@@ -78,7 +79,7 @@ describe('storage on moto S3 and directory mirrors', function () {
     ).Body?.transformToString();
     assert.equal(body, expected);
     // A third run writes nothing: one version of each key.
-    await storeFile({ storage, name: 'agent', key, path }, MOTO_ENV);
+    await storeFile({ storage, name: 'agent', key, path }, { ...process.env, ...MOTO_ENV });
     const after = await client.send(new ListObjectVersionsCommand({ Bucket: 'sidecar-releases' }));
     assert.deepEqual((after.Versions ?? []).map((version) => version.Key).sort(), [key, `${key}.sha256`]);
   });
@@ -90,11 +91,11 @@ describe('storage on moto S3 and directory mirrors', function () {
     const mirror = join(dir, 'tarzan');
     const storage = await storageOn('big-releases', [{ type: 'directory', name: 'tarzan', path: mirror }], true);
     const key = 'org/demo/3.4.0/ga-RELEASE/agent.tar.gz';
-    const first = await storeFile({ storage, name: 'agent', key, path }, MOTO_ENV);
+    const first = await storeFile({ storage, name: 'agent', key, path }, { ...process.env, ...MOTO_ENV });
     assert.equal(first.sha256, sha256);
     assert.equal(first.size, 100 * 1024 * 1024);
     assert.deepEqual(first.skipped, []);
-    const client = s3Client(storage, MOTO_ENV);
+    const client = s3Client(storage, { ...process.env, ...MOTO_ENV });
     const head = await client.send(new HeadObjectCommand({ Bucket: 'big-releases', Key: key }));
     assert.equal(head.ContentLength, 100 * 1024 * 1024);
     assert.equal(head.Metadata?.sha256, sha256);
@@ -104,7 +105,7 @@ describe('storage on moto S3 and directory mirrors', function () {
     assert.ok(existsSync(join(mirror, key)) && existsSync(join(mirror, `${key}.md5`)));
     assert.deepEqual(first.urls, [`${storage.endpoint}/big-releases/${key}`, `file://${join(mirror, key)}`]);
 
-    const again = await storeFile({ storage, name: 'agent', key, path }, MOTO_ENV);
+    const again = await storeFile({ storage, name: 'agent', key, path }, { ...process.env, ...MOTO_ENV });
     assert.deepEqual(again.skipped, ['storage', 'tarzan'], 'nothing uploaded twice');
   });
 
@@ -116,10 +117,10 @@ describe('storage on moto S3 and directory mirrors', function () {
     writeFileSync(blocked, 'a file where the mirror directory should be');
     const storage = await storageOn('down-releases', [{ type: 'directory', name: 'tarzan', path: blocked }]);
     await assert.rejects(
-      storeFile({ storage, name: 'ui', key: 'org/demo/ui.tgz', path }, MOTO_ENV),
+      storeFile({ storage, name: 'ui', key: 'org/demo/ui.tgz', path }, { ...process.env, ...MOTO_ENV }),
       /storing org\/demo\/ui\.tgz failed on tarzan: /,
     );
-    const listed = await s3Client(storage, MOTO_ENV).send(new ListObjectsV2Command({ Bucket: 'down-releases' }));
+    const listed = await s3Client(storage, { ...process.env, ...MOTO_ENV }).send(new ListObjectsV2Command({ Bucket: 'down-releases' }));
     assert.deepEqual(listed.Contents?.map((object) => object.Key).sort(), ['org/demo/ui.tgz', 'org/demo/ui.tgz.sha256']);
   });
 
@@ -128,7 +129,7 @@ describe('storage on moto S3 and directory mirrors', function () {
     const dir = tempDir('creds');
     writeFileSync(join(dir, 'x'), 'x');
     await assert.rejects(
-      storeFile({ storage, name: 'x', key: 'x', path: join(dir, 'x') }, {}),
+      storeFile({ storage, name: 'x', key: 'x', path: join(dir, 'x') }, { RELFLOW_SECRETS: TEST_SECRETS_FILE }),
       /storage\.accessKeyIdEnv: environment variable TEST_AWS_KEY is not set on the worker/,
     );
   });
@@ -136,14 +137,16 @@ describe('storage on moto S3 and directory mirrors', function () {
   it('artifacts.json lists every file with its URLs and sha256', async function () {
     const storage = await storageOn('manifest-releases');
     const files = [{ name: 'ui', file: 'ui.tgz', size: 8, sha256: 'c'.repeat(64), urls: ['http://x/ui.tgz'] }];
-    const stored = await createStorageActivities(MOTO_ENV).publishArtifactsManifest({
+    const stored = await createStorageActivities({ ...process.env, ...MOTO_ENV }).publishArtifactsManifest({
       storage,
       key: 'org/demo/artifacts.json',
       releaseId: 'demo-3.4',
       files,
     });
     const body = await (
-      await s3Client(storage, MOTO_ENV).send(new GetObjectCommand({ Bucket: 'manifest-releases', Key: 'org/demo/artifacts.json' }))
+      await s3Client(storage, { ...process.env, ...MOTO_ENV }).send(
+        new GetObjectCommand({ Bucket: 'manifest-releases', Key: 'org/demo/artifacts.json' }),
+      )
     ).Body?.transformToString();
     assert.deepEqual(JSON.parse(body ?? '{}'), { release: 'demo-3.4', files });
     assert.equal(stored.file, 'artifacts.json');

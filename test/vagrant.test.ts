@@ -65,7 +65,7 @@ async function setup(bucket: string) {
     md5: false,
     mirrors: [{ type: 'directory' as const, name: 'tarzan', path: join(root, 'tarzan') }],
   };
-  await s3Client(storage, MOTO_ENV).send(new CreateBucketCommand({ Bucket: bucket }));
+  await s3Client(storage, { ...process.env, ...MOTO_ENV }).send(new CreateBucketCommand({ Bucket: bucket }));
   return { root, remote, storage, vagrant: standInVagrant(root) };
 }
 

@@ -321,7 +321,7 @@ describe('release workflow (test activities, real dev server)', function () {
     const taskQueue = uniqueTaskQueue('wf');
     const { activities, calls } = fakeActivities({
       uploadSpecs: async () => {
-        throw new MissingSecret('storage.secretAccessKeyEnv', 'AWS_SECRET_ACCESS_KEY');
+        throw new MissingSecret('storage.secretAccessKeyEnv: environment variable AWS_SECRET_ACCESS_KEY is not set on the worker');
       },
     });
     await withWorkers({ taskQueue, activities }, async () => {

@@ -148,7 +148,7 @@ export function createCiActivities(env: NodeJS.ProcessEnv) {
           detail: passed ? 'CI command passed' : `CI command failed (exit ${result.code}): ${lastLines(result.output)}`,
         };
       }
-      const token = readSecret(env, 'ci.tokenEnv', ci.tokenEnv);
+      const token = readSecret(env, 'ci.tokenEnv', ci.tokenEnv, ci.apiUrl);
       const deadline = Date.now() + durationMs(ci.timeout);
       let wait = input.pollMs ?? durationMs(ci.pollEvery);
       for (;;) {

@@ -8,7 +8,7 @@ import type { ReleaseKind } from '../release/version';
 import type { TemplateValues } from '../release/template';
 import { UserError } from '../config/errors';
 import { heartbeat } from './process';
-import { MissingSecret } from './secrets';
+import { MissingSecret, SecretNotAllowed } from './secrets';
 import { applyVersionRules, ConcreteRule, FileChange, SourceFile } from '../release/versionRules';
 import { GitCommandError, GitRepo, GitWorkspace } from './gitWorkspace';
 
@@ -89,7 +89,8 @@ function lastLine(error: unknown): string {
 /** A remote that does not exist or refuses us will not start working on a retry. */
 export function describeGitFailure(error: unknown, what: string): Error {
   if (error instanceof ApplicationFailure) return error;
-  if (error instanceof MissingSecret) return ApplicationFailure.nonRetryable(`${what}: ${error.message}`, 'MissingSecret');
+  if (error instanceof MissingSecret || error instanceof SecretNotAllowed)
+    return ApplicationFailure.nonRetryable(`${what}: ${error.message}`, error.name);
   if (error instanceof UserError) return ApplicationFailure.nonRetryable(`${what}: ${error.message}`, 'InvalidRelease');
   if (error instanceof GitCommandError && /returned error: 30[1278]/.test(error.message)) {
     return ApplicationFailure.nonRetryable(

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { MissingSecret } from './secrets';
+import { readSecret, workerSecrets } from './secrets';
 import { pathSegment } from './paths';
 import { heartbeat } from './process';
 
@@ -205,8 +205,7 @@ export function gitEnvironment(env: NodeJS.ProcessEnv, tokenEnv?: string, url?: 
   const origin = tokenEnv && url ? httpOrigin(url) : undefined;
   const config: Array<[string, string]> = [];
   if (origin) {
-    const token = env[tokenEnv as string];
-    if (!token) throw new MissingSecret('git.tokenEnv', tokenEnv as string, ` (needed for ${origin})`);
+    const token = readSecret(env, 'git.tokenEnv', tokenEnv, url as string) as string;
     const basic = Buffer.from(`x-access-token:${token}`).toString('base64');
     config.push([`http.${origin}/.extraHeader`, `Authorization: Basic ${basic}`]);
     // git keeps a remote's headers when it follows a redirect: with a token, it follows none.
@@ -221,6 +220,16 @@ export function gitEnvironment(env: NodeJS.ProcessEnv, tokenEnv?: string, url?: 
     result[`GIT_CONFIG_VALUE_${index}`] = value;
   });
   return result;
+}
+
+/**
+ * For the CLI, which reads remotes before a release starts: the token's name
+ * when the secrets file where it runs (RELFLOW_SECRETS) allows it for this URL;
+ * otherwise none, and the remote is read anonymously.
+ */
+export function tokenAllowedFor(env: NodeJS.ProcessEnv, tokenEnv: string | undefined, url: string): string | undefined {
+  if (!tokenEnv || !httpOrigin(url)) return undefined;
+  return workerSecrets(env).refusal('git.tokenEnv', tokenEnv, url) ? undefined : tokenEnv;
 }
 
 /** `https://host:port` of an http(s) remote URL; undefined for ssh, file and local paths. */

@@ -9,6 +9,7 @@ import { keepingAlive } from './process';
 import { createPypiActivities } from './pypi';
 import { createDocsActivities } from './readthedocs';
 import { createReaperActivities } from './reaper';
+import { workerSecrets } from './secrets';
 import { createSpecsActivities } from './specs';
 import { createStorageActivities } from './storage';
 import { createSystemTestActivities } from './systemTests';
@@ -24,6 +25,8 @@ export interface ActivityConfig {
 /** Every activity of relflow, wired to one worker's workspace and environment. */
 export function createActivities(config: ActivityConfig) {
   const env = config.env ?? process.env;
+  // A secrets file that cannot be read or is malformed stops the worker at start, not a release halfway.
+  workerSecrets(env);
   const workspace = new GitWorkspace(join(config.workspaceDir, 'git'), env);
   const activities = {
     ...createPreflightActivities(env, config.pythonBin ?? 'python3'),

@@ -1,8 +1,8 @@
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
 import { createHash } from 'node:crypto';
+import { localDirectory } from './paths';
 import { heartbeat } from './process';
-import { readSecret } from './secrets';
+import { readSecret, workerSecrets } from './secrets';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
@@ -60,16 +60,18 @@ export function createNotifyActivities(env: NodeJS.ProcessEnv) {
     } else if (email?.outbox) {
       const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
       const info = await transport.sendMail(mailOf(email, message, messageId));
-      await mkdir(email.outbox, { recursive: true });
+      const outbox = localDirectory(env, email.outbox, 'notifications.email.outbox');
+      await mkdir(outbox, { recursive: true });
       const file = join(
-        email.outbox,
+        outbox,
         `${new Date().toISOString().replace(/[:.]/g, '-')}-${message.subject.replace(/[^\w.-]+/g, '_').slice(0, 80)}.eml`,
       );
       await writeFile(file, info.message as Buffer);
       report.email = file;
     } else if (email?.smtp) {
-      const user = readSecret(env, 'notifications.email.smtp.userEnv', email.smtp.userEnv);
-      const pass = readSecret(env, 'notifications.email.smtp.passwordEnv', email.smtp.passwordEnv);
+      const server = smtpDestination(email.smtp);
+      const user = readSecret(env, 'notifications.email.smtp.userEnv', email.smtp.userEnv, server);
+      const pass = readSecret(env, 'notifications.email.smtp.passwordEnv', email.smtp.passwordEnv, server);
       const transport = nodemailer.createTransport({
         host: email.smtp.host,
         port: email.smtp.port,
@@ -90,11 +92,8 @@ export function createNotifyActivities(env: NodeJS.ProcessEnv) {
         continue;
       }
       const field = `notifications.webhooks[${webhook.name}].urlEnv`;
-      const url = readSecret(env, field, webhook.urlEnv) as string;
       // The URL is the secret (Slack's carries its token): errors name the field, never the URL.
-      if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
-        throw ApplicationFailure.nonRetryable(`${field}: the value of ${webhook.urlEnv} is not an http(s) URL`, 'InvalidRelease');
-      }
+      const url = workerSecrets(env).revealUrl(field, webhook.urlEnv);
       let response: Response;
       try {
         response = await fetch(url, {
@@ -128,4 +127,10 @@ export function createNotifyActivities(env: NodeJS.ProcessEnv) {
 
 export function announcement(state: ReleaseState): Message {
   return emailReport(releaseReport(state));
+}
+
+/** The SMTP server as a URL, the destination its user and password are checked against. */
+export function smtpDestination(smtp: { host: string; port: number; secure: boolean }): string {
+  const host = smtp.host.includes(':') ? `[${smtp.host}]` : smtp.host;
+  return `${smtp.secure ? 'smtps' : 'smtp'}://${host}:${smtp.port}`;
 }

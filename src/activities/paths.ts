@@ -1,3 +1,6 @@
+import { realpathSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { isSafeName } from '../config/names';
 
@@ -13,4 +16,67 @@ export function pathSegment(value: string, field: string): string {
     );
   }
   return value;
+}
+
+/** A path refused for leaving its root: the same input fails every attempt. */
+function leavesRoot(field: string, detail: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(`${field}: ${detail}`, 'InvalidReleaseInput');
+}
+
+/** The real path of `path`, or of its deepest existing ancestor with the rest appended (it may not exist yet). */
+function realPathOf(path: string): string {
+  const missing: string[] = [];
+  let current = path;
+  for (;;) {
+    try {
+      return join(realpathSync(current), ...missing.reverse());
+    } catch {
+      if (dirname(current) === current) return path;
+      missing.push(basename(current));
+      current = dirname(current);
+    }
+  }
+}
+
+function within(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+/**
+ * `relativePath` joined under `root`, refused when it would leave it: an
+ * absolute path, a '..' segment, or a link on the way that points outside.
+ */
+export function insideRoot(root: string, relativePath: string, field: string): string {
+  if (isAbsolute(relativePath) || relativePath.split(/[\\/]/).includes('..')) {
+    throw leavesRoot(field, `'${relativePath.slice(0, 200)}' must be a relative path inside ${root}`);
+  }
+  const path = resolve(root, relativePath);
+  if (!within(root, path) || !within(realPathOf(root), realPathOf(path))) {
+    throw leavesRoot(field, `'${relativePath.slice(0, 200)}' leaves ${root} (through a link)`);
+  }
+  return path;
+}
+
+/**
+ * The directories a manifest may make the worker write into (email.outbox, a
+ * directory mirror): RELFLOW_LOCAL_ROOTS (':'-separated absolute paths), by
+ * default the system temp directory and the worker's workspace.
+ */
+export function localRoots(env: NodeJS.ProcessEnv): string[] {
+  const configured = (env.RELFLOW_LOCAL_ROOTS ?? '').split(':').filter(Boolean);
+  if (configured.length > 0) return configured.map((root) => resolve(root));
+  return [tmpdir(), ...(env.RELFLOW_WORKSPACE ? [resolve(env.RELFLOW_WORKSPACE)] : [])];
+}
+
+/** An absolute directory of the manifest, refused unless it is inside one of the worker's local roots (links resolved). */
+export function localDirectory(env: NodeJS.ProcessEnv, path: string, field: string): string {
+  const roots = localRoots(env);
+  if (!isAbsolute(path) || !roots.some((root) => within(realPathOf(root), realPathOf(resolve(path))))) {
+    throw leavesRoot(
+      field,
+      `${path} is outside the worker's local roots (${roots.join(', ')}); set RELFLOW_LOCAL_ROOTS on the worker to allow it`,
+    );
+  }
+  return resolve(path);
 }

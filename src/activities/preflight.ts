@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { DeleteObjectCommand, HeadBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { mapWithLimit } from '../release/concurrency';
 import { ApplicationFailure } from '@temporalio/common';
@@ -10,8 +9,9 @@ import { gateApplies, ReleasePlan } from '../release/plan';
 import { httpOrigin } from './gitWorkspace';
 import { runProcess } from './process';
 import { remoteProblems } from './remoteCheck';
-import { MissingSecret } from './secrets';
-import { s3Client, storageTargets } from './storage';
+import { smtpDestination } from './notify';
+import { awsDestination, readSecret, workerSecrets, WorkerSecrets } from './secrets';
+import { directoryPath, s3Client, storageTargets } from './storage';
 
 export interface PreflightInput {
   kind: ReleaseKind;
@@ -33,33 +33,91 @@ function publishesToPypi({ manifest, kind }: PreflightInput): boolean {
   );
 }
 
-/** Every secret variable the release will read on a worker, with the field that names it. */
-function neededSecrets(input: PreflightInput): [string, string][] {
+/**
+ * Every secret the release will read on a worker: the field that names it, its
+ * name, and where it will be sent (undefined for a webhook, whose value is the
+ * destination; an Error when the destination itself is refused).
+ */
+interface NeededSecret {
+  field: string;
+  name: string;
+  destination: string | undefined | Error;
+}
+
+function neededSecrets(input: PreflightInput): NeededSecret[] {
   const { manifest, kind } = input;
-  const needed: [string, string | undefined][] = [];
-  if (manifest.repositories.some((repository) => httpOrigin(repository.url))) needed.push(['git.tokenEnv', manifest.git.tokenEnv]);
+  const needed: Array<{ field: string; name: string | undefined; destination: string | undefined | Error }> = [];
+  const aws = (section: string, service: string, spec: Parameters<typeof awsDestination>[2]): string | Error => {
+    try {
+      return awsDestination(section, service, spec);
+    } catch (error) {
+      return error as Error;
+    }
+  };
+  for (const repository of manifest.repositories) {
+    if (httpOrigin(repository.url)) needed.push({ field: 'git.tokenEnv', name: manifest.git.tokenEnv, destination: repository.url });
+  }
   if (manifest.storage) {
     for (const target of storageTargets(manifest.storage)) {
       if (target.type !== 's3') continue;
+      const destination = aws(`storage (${target.name})`, 's3', target);
+      if (destination instanceof Error) needed.push({ field: `storage (${target.name}).endpoint`, name: '-', destination });
       needed.push(
-        [`storage (${target.name}).accessKeyIdEnv`, target.accessKeyIdEnv],
-        [`storage (${target.name}).secretAccessKeyEnv`, target.secretAccessKeyEnv],
+        { field: `storage (${target.name}).accessKeyIdEnv`, name: target.accessKeyIdEnv, destination },
+        { field: `storage (${target.name}).secretAccessKeyEnv`, name: target.secretAccessKeyEnv, destination },
       );
     }
   }
   if (manifest.artifacts.some((artifact) => artifact.builder === 'ec2')) {
-    needed.push(['ec2.accessKeyIdEnv', manifest.ec2.accessKeyIdEnv], ['ec2.secretAccessKeyEnv', manifest.ec2.secretAccessKeyEnv]);
+    const destination = aws('ec2', 'ec2', manifest.ec2);
+    if (destination instanceof Error) needed.push({ field: 'ec2.endpoint', name: '-', destination });
+    needed.push(
+      { field: 'ec2.accessKeyIdEnv', name: manifest.ec2.accessKeyIdEnv, destination },
+      { field: 'ec2.secretAccessKeyEnv', name: manifest.ec2.secretAccessKeyEnv, destination },
+    );
   }
-  if (manifest.ci.provider === 'github' && kind !== 'patch') needed.push(['ci.tokenEnv', manifest.ci.tokenEnv]);
+  if (manifest.ci.provider === 'github' && kind !== 'patch')
+    needed.push({ field: 'ci.tokenEnv', name: manifest.ci.tokenEnv, destination: manifest.ci.apiUrl });
   if (manifest.pypi && publishesToPypi(input)) {
-    needed.push(['pypi.usernameEnv', manifest.pypi.usernameEnv], ['pypi.passwordEnv', manifest.pypi.passwordEnv]);
+    needed.push(
+      { field: 'pypi.usernameEnv', name: manifest.pypi.usernameEnv, destination: manifest.pypi.repositoryUrl },
+      { field: 'pypi.passwordEnv', name: manifest.pypi.passwordEnv, destination: manifest.pypi.repositoryUrl },
+    );
   }
-  if (manifest.readthedocs && docsProjects(input).length > 0) needed.push(['readthedocs.tokenEnv', manifest.readthedocs.tokenEnv]);
+  if (manifest.readthedocs && docsProjects(input).length > 0)
+    needed.push({ field: 'readthedocs.tokenEnv', name: manifest.readthedocs.tokenEnv, destination: manifest.readthedocs.apiUrl });
   const email = manifest.notifications.email;
-  if (email?.smtp)
-    needed.push(['notifications.email.smtp.userEnv', email.smtp.userEnv], ['notifications.email.smtp.passwordEnv', email.smtp.passwordEnv]);
-  for (const webhook of manifest.notifications.webhooks) needed.push([`notifications.webhooks[${webhook.name}].urlEnv`, webhook.urlEnv]);
-  return needed.filter((entry): entry is [string, string] => Boolean(entry[1]));
+  if (email?.smtp) {
+    const destination = smtpDestination(email.smtp);
+    needed.push(
+      { field: 'notifications.email.smtp.userEnv', name: email.smtp.userEnv, destination },
+      { field: 'notifications.email.smtp.passwordEnv', name: email.smtp.passwordEnv, destination },
+    );
+  }
+  for (const webhook of manifest.notifications.webhooks)
+    needed.push({ field: `notifications.webhooks[${webhook.name}].urlEnv`, name: webhook.urlEnv, destination: undefined });
+  return needed.filter((entry): entry is NeededSecret => Boolean(entry.name));
+}
+
+/** Why each needed secret cannot be used where the release will send it (one line each, at most once per line). */
+function secretProblems(input: PreflightInput, env: NodeJS.ProcessEnv): string[] {
+  const problems = new Set<string>();
+  let secrets: WorkerSecrets;
+  try {
+    secrets = workerSecrets(env);
+  } catch (error) {
+    return [(error as Error).message];
+  }
+  for (const { field, name, destination } of neededSecrets(input)) {
+    try {
+      if (destination instanceof Error) throw destination;
+      if (destination === undefined) secrets.revealUrl(field, name);
+      else secrets.reveal(field, name, destination);
+    } catch (error) {
+      problems.add((error as Error).message);
+    }
+  }
+  return [...problems];
 }
 
 /** The ReadTheDocs projects the release will build: its docs gate applies. */
@@ -98,7 +156,13 @@ async function storageProblems(storage: NonNullable<Manifest['storage']>, env: N
         problems.push(`storage (${target.name}): bucket '${target.bucket}' ${what}`);
       }
     } else {
-      const file = join(target.path, probe);
+      let file: string;
+      try {
+        file = directoryPath(target, probe, env);
+      } catch (error) {
+        problems.push((error as Error).message);
+        continue;
+      }
       try {
         await mkdir(target.path, { recursive: true });
         await writeFile(file, '');
@@ -113,10 +177,19 @@ async function storageProblems(storage: NonNullable<Manifest['storage']>, env: N
   return problems;
 }
 
+/** A secret's value, or undefined when it cannot be used (the secrets check has said why). */
+function secretOrNothing(read: () => string | undefined): string | undefined {
+  try {
+    return read();
+  } catch {
+    return undefined;
+  }
+}
+
 /** GitHub answers for every repository with the token: the CI stage will be able to read its results. */
 async function githubProblems(manifest: Manifest, env: NodeJS.ProcessEnv): Promise<string[]> {
   const ci = manifest.ci as Extract<Manifest['ci'], { provider: 'github' }>;
-  const token = ci.tokenEnv ? env[ci.tokenEnv] : undefined;
+  const token = secretOrNothing(() => readSecret(env, 'ci.tokenEnv', ci.tokenEnv, ci.apiUrl));
   const api = ci.apiUrl.replace(/\/+$/, '');
   const problems = await mapWithLimit(manifest.repositories, manifest.git.parallelism, async (repository) => {
     const path = `/repos/${encodeURIComponent(ci.owner)}/${encodeURIComponent(repository.name)}`;
@@ -146,7 +219,7 @@ async function docsProblems(
   parallelism: number,
 ): Promise<string[]> {
   const api = readthedocs.apiUrl.replace(/\/+$/, '');
-  const token = env[readthedocs.tokenEnv];
+  const token = secretOrNothing(() => readSecret(env, 'readthedocs.tokenEnv', readthedocs.tokenEnv, readthedocs.apiUrl));
   const problems = await mapWithLimit(projects, parallelism, async (project) => {
     try {
       const response = await fetch(`${api}/projects/${encodeURIComponent(project)}/`, {
@@ -174,7 +247,9 @@ export function workerOnlyChecks(input: PreflightInput): string[] {
   const checks: string[] = [];
   const secrets = neededSecrets(input);
   if (secrets.length > 0)
-    checks.push(`secrets set on the worker: ${secrets.map(([field, variable]) => `${variable} (${field})`).join(', ')}`);
+    checks.push(
+      `secrets in the worker's secrets file, allowed where they go: ${[...new Set(secrets.map(({ field, name }) => `${name} (${field})`))].join(', ')}`,
+    );
   const tools = ['git'];
   if (publishesToPypi(input)) tools.push('a Python with build and twine (RELFLOW_PYTHON)');
   if (manifest.artifacts.some((artifact) => artifact.builder === 'vagrant')) tools.push('vagrant (RELFLOW_VAGRANT)');
@@ -206,9 +281,7 @@ export function createPreflightActivities(env: NodeJS.ProcessEnv, pythonBin: str
       const problems: string[] = [];
       const checked: string[] = [];
 
-      for (const [field, variable] of neededSecrets(input)) {
-        if (!env[variable]) problems.push(new MissingSecret(field, variable).message);
-      }
+      problems.push(...secretProblems(input, env));
       checked.push('secrets');
 
       const git = await runProcess(['git', '--version'], { cwd: '/', env: { PATH: env.PATH }, timeoutMs: 30_000 }).catch(() => undefined);
@@ -226,7 +299,7 @@ export function createPreflightActivities(env: NodeJS.ProcessEnv, pythonBin: str
 
       // Only when the git token is there: without it every https remote would only repeat that problem.
       if (!problems.some((problem) => problem.startsWith('git.tokenEnv'))) {
-        problems.push(...(await remoteProblems(plan, env, manifest.git.tokenEnv, manifest.git.parallelism)));
+        problems.push(...(await remoteProblems(plan, env, () => manifest.git.tokenEnv, manifest.git.parallelism)));
         checked.push('remotes');
       }
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Manifest } from '../config/manifest';
 import { gitAt, gitEnvironment, GitWorkspace } from './gitWorkspace';
+import { insideRoot } from './paths';
 import { lastLines, runProcess } from './process';
 import { readSecret } from './secrets';
 import { sha256File } from './storage';
@@ -97,15 +98,15 @@ export function createPypiActivities(workspace: GitWorkspace, pythonBin: string,
   return {
     async publishPythonPackage(input: { pypi: NonNullable<Manifest['pypi']>; target: PypiTarget; tokenEnv?: string }): Promise<PypiResult> {
       const { pypi, target } = input;
-      const username = readSecret(env, 'pypi.usernameEnv', pypi.usernameEnv);
-      const password = readSecret(env, 'pypi.passwordEnv', pypi.passwordEnv);
+      const username = readSecret(env, 'pypi.usernameEnv', pypi.usernameEnv, pypi.repositoryUrl);
+      const password = readSecret(env, 'pypi.passwordEnv', pypi.passwordEnv, pypi.repositoryUrl);
       const dir = await mkdtemp(join(tmpdir(), `relflow-pypi-${target.repository.name}-`));
       try {
         const source = join(dir, 'src');
         await workspace.checkOutCommit(target.repository.name, target.repository.url, target.sha, source, { tokenEnv: input.tokenEnv });
         const committed = (await gitAt(source, gitEnvironment(env)).raw(['show', '-s', '--format=%ct', 'HEAD'])).trim();
         const base = { ...toolEnvironment(env), SOURCE_DATE_EPOCH: committed };
-        const packageDir = join(source, target.packageDir);
+        const packageDir = insideRoot(source, target.packageDir, 'pypi.packageDir');
         const dist = join(dir, 'dist');
         const build = await runProcess(
           [

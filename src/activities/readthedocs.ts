@@ -21,7 +21,7 @@ export function createDocsActivities(env: NodeJS.ProcessEnv) {
       version: string;
       pollMs?: number;
     }): Promise<DocsResult> {
-      const token = readSecret(env, 'readthedocs.tokenEnv', input.readthedocs.tokenEnv) as string;
+      const token = readSecret(env, 'readthedocs.tokenEnv', input.readthedocs.tokenEnv, input.readthedocs.apiUrl) as string;
       const api = input.readthedocs.apiUrl.replace(/\/+$/, '');
       const headers = { authorization: `Token ${token}`, 'content-type': 'application/json' };
       const project = `${api}/projects/${encodeURIComponent(input.project)}`;

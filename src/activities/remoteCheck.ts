@@ -8,11 +8,12 @@ import { remoteRefs } from './gitWorkspace';
  * not answer, a base branch that does not exist, a release tag that belongs to
  * an earlier release (it exists while this release's build branch does not).
  * Run by `relflow start` before it starts anything, and by the preflight on the worker.
+ * `tokenFor` names the secret sent to a remote, if any.
  */
 export async function remoteProblems(
   plan: ReleasePlan,
   env: NodeJS.ProcessEnv,
-  tokenEnv: string | undefined,
+  tokenFor: (url: string) => string | undefined,
   parallelism: number,
 ): Promise<string[]> {
   const problems = await mapWithLimit(plan.repositories, parallelism, async (repository, index) => {
@@ -21,7 +22,7 @@ export async function remoteProblems(
     const tag = repository.tag && `refs/tags/${repository.tag}`;
     let refs: Map<string, string>;
     try {
-      refs = await remoteRefs(repository.url, [base, build, ...(tag ? [tag] : [])], env, tokenEnv);
+      refs = await remoteRefs(repository.url, [base, build, ...(tag ? [tag] : [])], env, tokenFor(repository.url));
     } catch (error) {
       const reason = (error instanceof Error ? error.message : String(error)).trim().split('\n').filter(Boolean).slice(-1)[0];
       return `repositories[${index}].url: cannot reach '${repository.url}': ${reason}`;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { copyFile, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -9,7 +9,8 @@ import { Upload } from '@aws-sdk/lib-storage';
 import type { Manifest } from '../config/manifest';
 import type { StoredFile } from '../release/model';
 import { heartbeat } from './process';
-import { readSecret } from './secrets';
+import { insideRoot, localDirectory } from './paths';
+import { awsDestination, readSecret } from './secrets';
 
 type StorageSpec = NonNullable<Manifest['storage']>;
 type S3Spec = Pick<StorageSpec, 'bucket' | 'region' | 'endpoint' | 'accessKeyIdEnv' | 'secretAccessKeyEnv'>;
@@ -39,8 +40,9 @@ async function md5File(path: string): Promise<string> {
 }
 
 export function s3Client(spec: S3Spec, env: NodeJS.ProcessEnv): S3Client {
-  const accessKeyId = readSecret(env, 'storage.accessKeyIdEnv', spec.accessKeyIdEnv);
-  const secretAccessKey = readSecret(env, 'storage.secretAccessKeyEnv', spec.secretAccessKeyEnv);
+  const destination = awsDestination('storage', 's3', spec);
+  const accessKeyId = readSecret(env, 'storage.accessKeyIdEnv', spec.accessKeyIdEnv, destination);
+  const secretAccessKey = readSecret(env, 'storage.secretAccessKeyEnv', spec.secretAccessKeyEnv, destination);
   return new S3Client({
     region: spec.region,
     endpoint: spec.endpoint,
@@ -105,8 +107,16 @@ async function writeDirectoryText(path: string, body: string): Promise<void> {
   await rename(`${path}.partial`, path);
 }
 
-async function putDirectory(root: string, key: string, path: string, sha256: string): Promise<boolean> {
-  const target = join(root, key);
+/**
+ * Where a key lives in a directory target: the directory must be inside the
+ * worker's local roots, and the key (a rendered layout) inside the directory.
+ */
+export function directoryPath(target: { name: string; path: string }, key: string, env: NodeJS.ProcessEnv): string {
+  const root = localDirectory(env, target.path, `storage (${target.name}).path`);
+  return insideRoot(root, key, `storage (${target.name}): key`);
+}
+
+async function putDirectory(target: string, path: string, sha256: string): Promise<boolean> {
   if (existsSync(target) && (await sha256File(target)) === sha256) return false;
   await mkdir(dirname(target), { recursive: true });
   const partial = `${target}.partial`;
@@ -150,7 +160,7 @@ export async function isStoredEverywhere(
     if (target.type === 's3') {
       if (!(await s3HoldsObject(s3Client(target, env), target.bucket, key, file.sha256, file.size))) return false;
     } else {
-      const path = join(target.path, key);
+      const path = directoryPath(target, key, env);
       if (!existsSync(path) || (await stat(path)).size !== file.size) return false;
       const sidecar = await readFile(`${path}.sha256`, 'utf8').catch(() => '');
       if (!sidecar.startsWith(file.sha256)) return false;
@@ -197,10 +207,11 @@ export async function storeFile(input: StoreFileInput, env: NodeJS.ProcessEnv): 
         if (md5) await putS3Text(client, target.bucket, `${input.key}.md5`, `${md5}  ${fileName}\n`, uploaded);
         urls.push(`${target.publicUrl}/${input.key}`);
       } else {
-        uploaded = await putDirectory(target.path, input.key, input.path, sha256);
-        await writeDirectoryText(join(target.path, `${input.key}.sha256`), `${sha256}  ${fileName}\n`);
-        if (md5) await writeDirectoryText(join(target.path, `${input.key}.md5`), `${md5}  ${fileName}\n`);
-        urls.push(`file://${join(target.path, input.key)}`);
+        const path = directoryPath(target, input.key, env);
+        uploaded = await putDirectory(path, input.path, sha256);
+        await writeDirectoryText(`${path}.sha256`, `${sha256}  ${fileName}\n`);
+        if (md5) await writeDirectoryText(`${path}.md5`, `${md5}  ${fileName}\n`);
+        urls.push(`file://${path}`);
       }
       if (!uploaded) skipped.push(target.name);
     } catch (error) {
@@ -221,13 +232,18 @@ export function createStorageActivities(env: NodeJS.ProcessEnv) {
       files: StoredFile[];
     }): Promise<StoredFile> {
       const body = `${JSON.stringify({ release: input.releaseId, files: input.files }, null, 2)}\n`;
-      const path = join(tmpdir(), `relflow-${input.releaseId}-artifacts-${process.pid}.json`);
-      await writeFile(path, body);
-      const { skipped: _skipped, ...stored } = await storeFile(
-        { storage: input.storage, name: 'artifacts.json', key: input.key, path },
-        env,
-      );
-      return stored;
+      const dir = await mkdtemp(join(tmpdir(), 'relflow-artifacts-'));
+      try {
+        const path = join(dir, 'artifacts.json');
+        await writeFile(path, body);
+        const { skipped: _skipped, ...stored } = await storeFile(
+          { storage: input.storage, name: 'artifacts.json', key: input.key, path },
+          env,
+        );
+        return stored;
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     },
   };
 }

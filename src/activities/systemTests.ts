@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { join } from 'node:path';
+import { insideRoot } from './paths';
 import type { Manifest } from '../config/manifest';
 import { durationMs } from '../config/duration';
 import type { StoredFile } from '../release/model';
@@ -52,8 +53,7 @@ export function createSystemTestActivities(env: NodeJS.ProcessEnv) {
             throw ApplicationFailure.nonRetryable(`system tests: ${error.message}`, 'SystemTestsTimeout');
           throw error;
         });
-        const junit =
-          input.systemTests.junit && (isAbsolute(input.systemTests.junit) ? input.systemTests.junit : join(dir, input.systemTests.junit));
+        const junit = input.systemTests.junit && insideRoot(dir, input.systemTests.junit, 'systemTests.junit');
         const counts = junit && existsSync(junit) ? junitCounts(readFileSync(junit, 'utf8')) : { tests: 0, failures: 0, skipped: 0 };
         const passed = result.code === 0 && counts.failures === 0;
         const summary = `${counts.tests} tests, ${counts.failures} failed, ${counts.skipped} skipped`;

@@ -7,6 +7,7 @@ import {
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
 import { loadManifest } from '../config/loadManifest';
+import { tokenAllowedFor } from '../activities/gitWorkspace';
 import { remoteProblems } from '../activities/remoteCheck';
 import { UserError } from '../config/errors';
 import { buildReleasePlan, dateStamp, ReleasePlan } from '../release/plan';
@@ -53,7 +54,12 @@ export async function prepareRelease(options: StartOptions): Promise<PreparedRel
     buildTaskQueue: options.buildTaskQueue,
   };
   // Every repository's base branch reachable, and no release tag taken by an earlier release, before anything starts.
-  const problems = await remoteProblems(plan, process.env, manifest.git.tokenEnv, manifest.git.parallelism);
+  const problems = await remoteProblems(
+    plan,
+    process.env,
+    (url) => tokenAllowedFor(process.env, manifest.git.tokenEnv, url),
+    manifest.git.parallelism,
+  );
   if (problems.length > 0) throw new UserError(problems.join('\n'));
   return { request, plan, taskQueue: options.taskQueue };
 }

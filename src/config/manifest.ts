@@ -40,7 +40,9 @@ const insidePath = z
 const httpUrl = z
   .string()
   .url()
-  .refine((url) => /^https?:\/\//i.test(url), 'an http(s) URL');
+  .refine((url) => /^https?:\/\//i.test(url), 'an http(s) URL')
+  // A user or password in a URL would land in the workflow history and in every error that names the URL.
+  .refine((url) => !/^https?:\/\/[^/]*@/i.test(url), "credentials in the URL: remove them and name the secret in the section's *Env field");
 /* eslint-enable no-control-regex */
 const email = z.string().regex(/^[^@\s]+@[^@\s]+$/, 'an email address such as release@example.com');
 /** Longer would overflow the timers that enforce it (24.8 days); a release step of three weeks is a mistake anyway. */
@@ -171,6 +173,17 @@ const repository = z
   })
   .strict();
 
+/**
+ * A variable of the worker that a build may see: never one that holds or
+ * reaches a credential (a build runs the repository's code).
+ */
+export const CREDENTIAL_VARIABLE =
+  /^(AWS_|SSH_|GIT_|GITHUB_|RELFLOW_|TEMPORAL_|TWINE_|PYPI_|VAULT_|GOOGLE_|AZURE_)|TOKEN|SECRET|PASSW|PRIVATE|CREDENTIAL|API_?KEY|AUTH/i;
+const buildVariable = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'the name of an environment variable (e.g. JAVA_HOME)')
+  .refine((name) => !CREDENTIAL_VARIABLE.test(name), 'a variable that may hold a credential is never passed to a build');
+
 const artifact = z
   .object({
     name,
@@ -179,6 +192,10 @@ const artifact = z
     command: z.string().min(1).describe('the build command, run by sh in the repository (or on the machine)'),
     outputs: z.array(insidePath).min(1).describe('files the build leaves, relative to the repository; globs allowed'),
     timeout: duration.default('2h'),
+    env: z
+      .array(buildVariable)
+      .optional()
+      .describe("variables of the worker's environment a local build sees (it gets no other but PATH, LANG, TMPDIR, proxies)"),
     ec2: z
       .object({
         imageId: z.string().min(1),
@@ -349,7 +366,7 @@ export const manifestSchema = z
     systemTests: z
       .object({
         command: z.string().min(1),
-        junit: z.string().optional().describe('JUnit XML file the command writes'),
+        junit: insidePath.optional().describe('JUnit XML file the command writes, relative to its working directory'),
         timeout: duration.default('4h'),
       })
       .strict()

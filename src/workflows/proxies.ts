@@ -8,9 +8,11 @@ import type { ReleaseActivities } from '../activities';
  */
 export const PERMANENT_FAILURES = [
   'MissingSecret',
+  'SecretNotAllowed',
   'InvalidRelease',
   'InvalidReleaseInput',
   'InvalidArtifact',
+  'InvalidOutput',
   'PreflightFailed',
   'GitRemoteNotFound',
   'GitUnauthorized',
@@ -23,6 +25,7 @@ export const PERMANENT_FAILURES = [
   'DocsVersionNotFound',
   'PypiFileDiffers',
   'BuildFailed',
+  'BuildOutputMismatch',
   'BuildTimeout',
   'SystemTestsTimeout',
 ];

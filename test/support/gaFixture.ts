@@ -117,7 +117,7 @@ export async function createGaFixture(
   writeFileSync(config, stringify(options.adjust ? options.adjust(full) : full));
   await s3Client(
     { bucket, region: 'us-east-1', endpoint, accessKeyIdEnv: 'TEST_AWS_KEY', secretAccessKeyEnv: 'TEST_AWS_SECRET' },
-    MOTO_ENV,
+    { ...process.env, ...MOTO_ENV },
   ).send(new CreateBucketCommand({ Bucket: bucket }));
   return {
     root,

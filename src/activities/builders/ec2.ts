@@ -15,7 +15,7 @@ import { durationMs } from '../../config/duration';
 import type { StoredFile } from '../../release/model';
 import { buildRun, buildScript, collectMachineOutputs, finishMachineBuild, removeMachineReports } from './remoteMachine';
 import type { Builder, BuildRequest, Machine } from './types';
-import { readSecret } from '../secrets';
+import { awsDestination, readSecret } from '../secrets';
 
 export type Ec2Settings = Manifest['ec2'];
 
@@ -25,8 +25,9 @@ const RUN_TAG = 'relflow:run';
 const INSTALLATION_TAG = 'relflow:installation';
 
 export function ec2Client(settings: Ec2Settings, env: NodeJS.ProcessEnv): EC2Client {
-  const accessKeyId = readSecret(env, 'ec2.accessKeyIdEnv', settings.accessKeyIdEnv);
-  const secretAccessKey = readSecret(env, 'ec2.secretAccessKeyEnv', settings.secretAccessKeyEnv);
+  const destination = awsDestination('ec2', 'ec2', settings);
+  const accessKeyId = readSecret(env, 'ec2.accessKeyIdEnv', settings.accessKeyIdEnv, destination);
+  const secretAccessKey = readSecret(env, 'ec2.secretAccessKeyEnv', settings.secretAccessKeyEnv, destination);
   return new EC2Client({
     region: settings.region,
     endpoint: settings.endpoint,
@@ -89,6 +90,9 @@ export function createEc2Builder(
           MaxCount: 1,
           ClientToken: clientToken(request),
           InstanceInitiatedShutdownBehavior: 'terminate',
+          // IMDSv2 only, one hop: the user-data (with its presigned URLs) is not readable by a plain GET
+          // from anything on the machine, nor from a container on it.
+          MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1, HttpEndpoint: 'enabled' },
           UserData: Buffer.from(await buildScript(request, env)).toString('base64'),
           TagSpecifications: [
             {

@@ -2,12 +2,12 @@ import { existsSync } from 'node:fs';
 import { rm, rmdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { GitWorkspace } from '../gitWorkspace';
-import { gitEnvironment } from '../gitWorkspace';
 import { lastLines, runProcess } from '../process';
 import { pathSegment } from '../paths';
 import { claimBuildDir } from './leftovers';
 import { expandOutputs, storeBuildOutputs } from './outputs';
-import { buildVariables, checkOutReleaseCommit } from './source';
+import { localBuildEnvironment } from './buildEnvironment';
+import { checkOutReleaseCommit } from './source';
 import type { Builder, BuildRequest, Machine } from './types';
 import type { StoredFile } from '../../release/model';
 
@@ -32,12 +32,9 @@ export function createLocalBuilder(workspace: GitWorkspace, buildRoot: string, e
       try {
         await checkOutReleaseCommit(workspace, request, source);
         claimBuildDir(buildDir(request));
-        await runCommand(request.artifact.command, source, { ...gitEnvironment(env), ...buildVariables(request) }, request.timeoutMs);
-        return await storeBuildOutputs(
-          request,
-          request.artifact.outputs.flatMap((pattern) => expandOutputs(source, pattern)),
-          env,
-        );
+        const home = join(buildDir(request), 'home');
+        await runCommand(request.artifact.command, source, localBuildEnvironment(env, request, home), request.timeoutMs);
+        return await storeBuildOutputs(request, expandOutputs(source, request.artifact.outputs, request.artifact.name), env);
       } finally {
         await rm(buildDir(request), { recursive: true, force: true });
         await rmdir(dirname(buildDir(request))).catch(() => undefined);

@@ -1,13 +1,16 @@
 /** What every builder does with a build's outputs: match them by pattern, store them, record them, find them again. */
-import { readdirSync } from 'node:fs';
+import { readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import type { StoredFile } from '../../release/model';
 import { isStoredEverywhere, readStoredText, storeFile, writeStoredText } from '../storage';
 import type { BuildRequest } from './types';
 
-/** `*` matches within a path segment, `**` across segments, `?` one character. */
-export function globToRegExp(pattern: string): RegExp {
+/**
+ * `*` matches within a path segment, `**` across segments, `?` one character.
+ * The expression reads the same as a JavaScript and a POSIX extended regular expression.
+ */
+function globExpression(pattern: string): string {
   let source = '';
   for (let index = 0; index < pattern.length; index += 1) {
     const char = pattern[index];
@@ -18,23 +21,64 @@ export function globToRegExp(pattern: string): RegExp {
     else if (char === '?') source += '[^/]';
     else source += char.replace(/[.+^${}()|[\]\\]/g, '\\$&');
   }
-  return new RegExp(`^${source}$`);
+  return `^${source}$`;
 }
 
-/** The files under `dir` (not in .git) whose relative path matches the pattern. */
-export function expandOutputs(dir: string, pattern: string): string[] {
-  const matcher = globToRegExp(pattern);
+export function globToRegExp(pattern: string): RegExp {
+  return new RegExp(globExpression(pattern));
+}
+
+/**
+ * The files under `dir` (not in .git) whose relative path matches one of the
+ * patterns, the same on the worker and on a build machine (machineOutputList).
+ * Directories are walked without following links; a match must be a regular
+ * file inside `dir`: a symbolic link (to /proc/self/environ, to a key), a
+ * device or a FIFO fails the build, naming the output.
+ */
+export function expandOutputs(dir: string, patterns: string[], artifact: string): string[] {
+  const matchers = patterns.map(globToRegExp);
+  const root = realpathSync(dir);
   const found: string[] = [];
   const walk = (current: string) => {
     for (const entry of readdirSync(current, { withFileTypes: true })) {
       if (entry.name === '.git') continue;
       const path = join(current, entry.name);
+      const name = relative(dir, path);
       if (entry.isDirectory()) walk(path);
-      else if (matcher.test(relative(dir, path))) found.push(path);
+      else if (matchers.some((matcher) => matcher.test(name))) {
+        const kind = entry.isFile()
+          ? undefined
+          : entry.isSymbolicLink()
+            ? `a symbolic link to ${readlinkSync(path)}`
+            : 'not a regular file';
+        if (kind || !realpathSync(path).startsWith(`${root}/`)) {
+          throw ApplicationFailure.nonRetryable(
+            `${artifact}: output ${name} is ${kind ?? 'outside the build directory'}; build outputs must be regular files in the build directory`,
+            'InvalidOutput',
+          );
+        }
+        found.push(path);
+      }
     }
   };
   walk(dir);
-  return found.sort();
+  return [...new Set(found)].sort();
+}
+
+/**
+ * The shell command a build machine runs in its checkout to list its outputs
+ * into `list` with the worker's glob semantics (globToRegExp as POSIX extended
+ * regular expressions; find never follows a link), each as ./path so that no
+ * name reads as an option to tar. A match that is not a regular file fails it.
+ * Patterns are SAFE_PATTERN: their expressions hold no quote.
+ */
+export function machineOutputList(patterns: string[], list: string): string {
+  const expressions = patterns.map((pattern) => `-e '${globExpression(pattern)}'`).join(' ');
+  const matching = (test: string) => `find . -path ./.git -prune -o ${test} -print | sed 's|^\\./||' | grep -E ${expressions}`;
+  return [
+    `others=$(${matching('! -type f ! -type d')})`,
+    `if [ -n "$others" ]; then echo "outputs that are not regular files: $others"; false; else ${matching('-type f')} | sed 's|^|./|' > "${list}"; true; fi`,
+  ].join('; ');
 }
 
 /** What a finished build stored, kept beside the release's files: one record per artifact and commit. */

@@ -8,8 +8,8 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ApplicationFailure } from '@temporalio/common';
 import type { StoredFile } from '../../release/model';
 import { heartbeat, lastLines, pause, runProcess } from '../process';
-import { openStoredObject, readStoredText, s3Client } from '../storage';
-import { expandOutputs, storeBuildOutputs } from './outputs';
+import { openStoredObject, readStoredText, s3Client, sha256File } from '../storage';
+import { expandOutputs, machineOutputList, storeBuildOutputs } from './outputs';
 import { buildVariables } from './source';
 import type { BuildRequest, Machine } from './types';
 
@@ -17,6 +17,9 @@ import type { BuildRequest, Machine } from './types';
 // The machine runs buildScript, which reports its outputs, log and status to presigned S3 URLs
 // (reportKeys); finishMachineBuild / collectMachineOutputs read the status and store the outputs
 // like any build's; removeMachineReports cleans up. A builder adds only how its machine starts and stops.
+
+/** How long a machine's presigned URLs outlive its build timeout: its last uploads. */
+export const URL_GRACE_SECONDS = 300;
 
 const SAFE_PATTERN = /^[A-Za-z0-9._/*?-]+$/;
 
@@ -41,7 +44,9 @@ export function reportKeys(request: BuildRequest) {
 /**
  * The script a build machine runs: clone, check out the release commit, build,
  * tar the outputs and PUT them, the log and the status to presigned URLs. No
- * credential is on the machine; the URLs expire with the build timeout.
+ * credential is on the machine; the URLs expire five minutes after the build
+ * timeout. The tarball goes with its Content-MD5 (the store refuses a corrupted
+ * body) and the status carries its sha256, which the worker checks.
  */
 export async function buildScript(request: BuildRequest, env: NodeJS.ProcessEnv): Promise<string> {
   for (const pattern of request.artifact.outputs) {
@@ -53,7 +58,7 @@ export async function buildScript(request: BuildRequest, env: NodeJS.ProcessEnv)
     }
   }
   const client = s3Client(request.storage, env);
-  const expiresIn = Math.min(7 * 24 * 3600, Math.ceil(request.timeoutMs / 1000) + 3600);
+  const expiresIn = Math.ceil(request.timeoutMs / 1000) + URL_GRACE_SECONDS;
   const keys = reportKeys(request);
   const put = (key: string) => getSignedUrl(client, new PutObjectCommand({ Bucket: request.storage.bucket, Key: key }), { expiresIn });
   const [outputsUrl, logUrl, statusUrl] = await Promise.all([put(keys.outputs), put(keys.log), put(keys.status)]);
@@ -68,14 +73,18 @@ export async function buildScript(request: BuildRequest, env: NodeJS.ProcessEnv)
     `if git clone --quiet ${quote(request.repository.url)} "$work/src" > "$work/build.log" 2>&1 \\`,
     `  && cd "$work/src" && git checkout --quiet ${quote(request.sha)} >> "$work/build.log" 2>&1 \\`,
     `  && env ${variables} sh -c ${quote(request.artifact.command)} >> "$work/build.log" 2>&1 \\`,
-    `  && tar cf "$work/outputs.tar" ${request.artifact.outputs.join(' ')} >> "$work/build.log" 2>&1; then status=ok; fi`,
+    `  && { ${machineOutputList(request.artifact.outputs, '$work/outputs.list')}; } >> "$work/build.log" 2>&1 \\`,
+    `  && tar cf "$work/outputs.tar" --no-recursion -T "$work/outputs.list" >> "$work/build.log" 2>&1; then status=ok; fi`,
     `curl -sf -X PUT --upload-file "$work/build.log" ${quote(logUrl)}`,
-    `if [ "$status" = ok ]; then curl -sf -X PUT --upload-file "$work/outputs.tar" ${quote(outputsUrl)} || status=failed; fi`,
+    'if [ "$status" = ok ]; then',
+    '  sum=$(sha256sum "$work/outputs.tar" | cut -d " " -f 1) && md5=$(openssl dgst -md5 -binary "$work/outputs.tar" | base64) \\',
+    `    && curl -sf -X PUT -H "Content-MD5: $md5" --upload-file "$work/outputs.tar" ${quote(outputsUrl)} && status="ok $sum" || status=failed`,
+    'fi',
     // A file, not --data-binary: curl would send that as a form, which some S3 servers read as an empty body.
     'printf %s "$status" > "$work/status"',
     `curl -sf -X PUT --upload-file "$work/status" ${quote(statusUrl)}`,
     'cd / && rm -rf "$work"',
-    '[ "$status" = ok ]',
+    'case "$status" in ok*) ;; *) false ;; esac',
     '',
   ].join('\n');
 }
@@ -92,7 +101,9 @@ export async function finishMachineBuild(
   const keys = reportKeys(request);
   const status = await readStoredText(request.storage, keys.status, env);
   if (status === undefined) return undefined;
-  if (status !== 'ok') {
+  // 'ok <sha256 of outputs.tar>'; a bare 'ok' comes from machines started before the checksum was reported.
+  const reported = /^ok(?: ([0-9a-f]{64}))?$/.exec(status.trim());
+  if (!reported) {
     const log = (await readStoredText(request.storage, keys.log, env)) ?? '(no log)';
     throw ApplicationFailure.nonRetryable(
       `${request.artifact.name}: the build on ${request.machine.id} failed: ${lastLines(log)}`,
@@ -104,22 +115,48 @@ export async function finishMachineBuild(
     const body = await openStoredObject(request.storage, keys.outputs, env);
     if (!body) throw new Error(`${request.artifact.name}: machine ${request.machine.id} reported ok but its outputs are missing`);
     await pipeline(body, createWriteStream(join(dir, 'outputs.tar')));
+    const received = await sha256File(join(dir, 'outputs.tar'));
+    if (reported[1] && received !== reported[1]) {
+      throw ApplicationFailure.nonRetryable(
+        `${request.artifact.name}: the outputs stored for ${request.machine.id} are not what it built (sha256 ${received}, the machine reported ${reported[1]}); the upload was replaced or corrupted`,
+        'BuildOutputMismatch',
+      );
+    }
     await mkdir(join(dir, 'out'));
-    const untar = await runProcess(['tar', 'xf', join(dir, 'outputs.tar'), '-C', join(dir, 'out')], {
-      cwd: dir,
-      env: { PATH: env.PATH },
-      timeoutMs: 10 * 60_000,
-    });
-    if (untar.code !== 0)
-      throw new Error(`${request.artifact.name}: cannot unpack the outputs of ${request.machine.id}: ${lastLines(untar.output)}`);
-    return await storeBuildOutputs(
-      request,
-      request.artifact.outputs.flatMap((pattern) => expandOutputs(join(dir, 'out'), pattern)),
-      env,
-    );
+    await unpackMachineOutputs(request, join(dir, 'outputs.tar'), join(dir, 'out'), env);
+    return await storeBuildOutputs(request, expandOutputs(join(dir, 'out'), request.artifact.outputs, request.artifact.name), env);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Unpacks what a machine sent: regular files and directories only. The build ran
+ * the repository's code with the machine's privileges, so its tarball is hostile:
+ * a link, a device or a FIFO in it fails the build before anything is unpacked,
+ * and files are written with the worker's owner and umask.
+ */
+export async function unpackMachineOutputs(
+  request: BuildRequest & { machine: Machine },
+  tarball: string,
+  out: string,
+  env: NodeJS.ProcessEnv,
+) {
+  const tar = (args: string[]) => runProcess(['tar', ...args], { cwd: out, env: { PATH: env.PATH, LC_ALL: 'C' }, timeoutMs: 10 * 60_000 });
+  const listing = await tar(['--list', '--verbose', '--numeric-owner', '--quoting-style=escape', '-f', tarball]);
+  if (listing.code !== 0)
+    throw new Error(`${request.artifact.name}: cannot read the outputs of ${request.machine.id}: ${lastLines(listing.output)}`);
+  // GNU tar's long listing starts each entry with its type: - a file, d a directory, l h c b p the rest.
+  const others = listing.output.split('\n').filter((line) => line && !/^[-d]/.test(line));
+  if (others.length > 0) {
+    throw ApplicationFailure.nonRetryable(
+      `${request.artifact.name}: the outputs of ${request.machine.id} hold ${others.length} entries that are not regular files (${others[0].split(/\s+/).slice(5).join(' ')}); build outputs must be regular files`,
+      'InvalidOutput',
+    );
+  }
+  const untar = await tar(['--extract', '--no-same-owner', '--no-same-permissions', '--no-overwrite-dir', '-f', tarball, '-C', out]);
+  if (untar.code !== 0)
+    throw new Error(`${request.artifact.name}: cannot unpack the outputs of ${request.machine.id}: ${lastLines(untar.output)}`);
 }
 
 /** Looks at the machine's report until it is there (heartbeating), or the build timeout passes. */

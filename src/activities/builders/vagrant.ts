@@ -7,7 +7,8 @@ import type { GitWorkspace } from '../gitWorkspace';
 import { lastLines, runProcess } from '../process';
 import { buildRun, buildScript, collectMachineOutputs, removeMachineReports } from './remoteMachine';
 import { pathSegment } from '../paths';
-import { buildVariables, checkOutReleaseCommit } from './source';
+import { vagrantEnvironment } from './buildEnvironment';
+import { checkOutReleaseCommit } from './source';
 import type { Builder, BuildRequest, Machine } from './types';
 
 /**
@@ -45,7 +46,11 @@ export function createVagrantBuilder(workspace: GitWorkspace, buildRoot: string,
   };
   const vagrantCommand = async (request: BuildRequest, args: string[], timeoutMs: number) => {
     try {
-      return await runProcess([vagrant, ...args], { cwd: machineDir(request), env: { ...env, ...buildVariables(request) }, timeoutMs });
+      return await runProcess([vagrant, ...args], {
+        cwd: machineDir(request),
+        env: vagrantEnvironment(env, request, join(runDir(request), 'home')),
+        timeoutMs,
+      });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
         throw ApplicationFailure.nonRetryable(

@@ -16,6 +16,7 @@ import { defaultWorkspaceDir, startWorkers } from '../../worker/worker';
 import type { GateName, ReleaseState } from '../../release/model';
 import { connectClient, connectWorker, temporalSettings } from '../connection';
 import { createDemoProduct, DEMO_ENV, nextDemoGaVersion } from '../../dev/demoProduct';
+import { writeLoopbackSecretsFile } from '../../dev/secretsFile';
 import { formatRelease } from '../format';
 import { markdownReport, releaseReport } from '../../release/report';
 import { startReadTheDocsApi } from '../../dev/localApi';
@@ -114,8 +115,16 @@ export async function demoCommand(): Promise<void> {
     const pypiUrl = await startPypiServer(join(root, 'pypi'));
     log(`moto S3 at ${s3Endpoint}, pypiserver at ${pypiUrl}, ReadTheDocs stand-in at ${readthedocs.url}`);
     const configFile = createDemoProduct(root, { s3Endpoint, pypiUrl, readthedocsApi: readthedocs.url });
+    // The demo's workers hold its secrets, and may send them to its local services only.
+    const demoEnv = {
+      ...process.env,
+      ...DEMO_ENV,
+      RELFLOW_SECRETS: writeLoopbackSecretsFile(join(root, 'secrets.yaml'), Object.keys(DEMO_ENV)),
+      // The outbox and the mirror are in the demo's directory.
+      RELFLOW_LOCAL_ROOTS: root,
+    };
     const storage = loadManifest(configFile).storage;
-    if (storage) await s3Client(storage, DEMO_ENV).send(new CreateBucketCommand({ Bucket: storage.bucket }));
+    if (storage) await s3Client(storage, demoEnv).send(new CreateBucketCommand({ Bucket: storage.bucket }));
     log(`sandbox product: ${join(root, 'remotes')} (manifest ${configFile})`);
 
     if (await isPortOpen(host, Number(port))) {
@@ -132,7 +141,7 @@ export async function demoCommand(): Promise<void> {
         namespace: settings.namespace,
         workspaceDir: defaultWorkspaceDir(),
         pythonBin: pythonTool(tools, 'python'),
-        env: { ...process.env, ...DEMO_ENV },
+        env: demoEnv,
       },
       [DEMO_QUEUE, `${DEMO_QUEUE}-builds`],
     );

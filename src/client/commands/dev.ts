@@ -1,5 +1,6 @@
 import { parsePositive } from '../options';
 import type { Command } from 'commander';
+import { copyFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { UserError } from '../../config/errors';
@@ -54,6 +55,12 @@ export async function startDevEnvironment(
   log(`server log: ${serverLog}`);
   log(`Temporal Web UI: ${server.uiUrl}`);
   if (options.workers === false) return { server, stop: () => server.stop() };
+  if (!process.env.RELFLOW_SECRETS) {
+    const file = join(dirname(options.dbFile), 'secrets.yaml');
+    if (!existsSync(file)) copyFileSync(join(projectRoot, 'relflow.secrets.example.yaml'), file);
+    process.env.RELFLOW_SECRETS = file;
+  }
+  log(`secrets file: ${process.env.RELFLOW_SECRETS} (RELFLOW_SECRETS: which secret the workers may send to which host)`);
   const connection = await connectWorker(settings);
   const workers = await startWorkers({
     connection,

@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { candidateFiles } from '../../activities/git';
-import { gitAt, gitEnvironment, remoteRefs, runGit } from '../../activities/gitWorkspace';
+import { gitAt, gitEnvironment, remoteRefs, runGit, tokenAllowedFor } from '../../activities/gitWorkspace';
 import { loadManifest } from '../../config/loadManifest';
 import { UserError } from '../../config/errors';
 import type { Manifest } from '../../config/manifest';
@@ -115,7 +115,7 @@ export async function planRelease(options: {
         await runGit(
           scratch,
           ['clone', '--bare', '--depth', '1', '--single-branch', '--branch', repository.baseBranch, '--', repository.url, dir],
-          gitEnvironment(process.env, manifest.git.tokenEnv, repository.url),
+          gitEnvironment(process.env, tokenAllowedFor(process.env, manifest.git.tokenEnv, repository.url), repository.url),
         );
       } catch (error) {
         const reason = (error instanceof Error ? error.message : String(error)).trim().split('\n').filter(Boolean).slice(-1)[0];
@@ -128,7 +128,7 @@ export async function planRelease(options: {
           repository.url,
           [`refs/tags/${repository.tag}`, `refs/heads/${repository.buildBranch}`],
           process.env,
-          manifest.git.tokenEnv,
+          tokenAllowedFor(process.env, manifest.git.tokenEnv, repository.url),
         );
         if (refs.has(`refs/tags/${repository.tag}`) && !refs.has(`refs/heads/${repository.buildBranch}`)) {
           warnings.push(
@@ -137,7 +137,7 @@ export async function planRelease(options: {
         }
       }
       if (plan.kind === 'patch' && repository.stream === 'plugins') {
-        const warning = await unreleasedPluginChange(dir, repository, manifest.git.tokenEnv);
+        const warning = await unreleasedPluginChange(dir, repository, tokenAllowedFor(process.env, manifest.git.tokenEnv, repository.url));
         if (warning) warnings.push(warning);
       }
       const values = repositoryTemplateValues(plan, manifest, repository);

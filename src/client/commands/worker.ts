@@ -1,6 +1,7 @@
 import { parsePositive } from '../options';
 import type { Command } from 'commander';
 import { BUILD_TASK_QUEUE, createReleaseWorker, defaultWorkspaceDir, RELEASE_TASK_QUEUE } from '../../worker/worker';
+import { workerSecrets } from '../../activities/secrets';
 import { workerPython } from '../../worker/tools';
 import { connectWorker, temporalSettings } from '../connection';
 import { requireSearchAttributes } from '../searchAttributeCheck';
@@ -24,6 +25,12 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<void
     !python.problem
       ? `[relflow worker] Python: ${python.python} (from ${python.source}): ${python.versions}\n`
       : `[relflow worker] warning: Python ${python.python} (from ${python.source}) ${python.problem}: PyPI publishing will fail; set RELFLOW_PYTHON to a Python with build and twine, or run npm run bootstrap\n`,
+  );
+  const secrets = workerSecrets(process.env);
+  process.stdout.write(
+    process.env.RELFLOW_SECRETS
+      ? `[relflow worker] secrets file ${process.env.RELFLOW_SECRETS}: ${secrets.names.length} secrets (${secrets.names.join(', ')})\n`
+      : `[relflow worker] warning: no secrets file (RELFLOW_SECRETS): this worker sends no secret anywhere; releases that need a token, key or password are refused at preflight\n`,
   );
   const worker = await createReleaseWorker({
     connection,

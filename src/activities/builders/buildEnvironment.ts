@@ -1,0 +1,68 @@
+import { mkdirSync } from 'node:fs';
+import { CREDENTIAL_VARIABLE } from '../../config/manifest';
+import { ApplicationFailure } from '@temporalio/common';
+import { workerSecrets } from '../secrets';
+import { buildVariables } from './source';
+import type { BuildRequest } from './types';
+
+/** What every build and vagrant sees of the worker: the tools, the locale, the temp dir, the proxies. */
+const BASE_VARIABLES = [
+  'PATH',
+  'LANG',
+  'LC_ALL',
+  'TZ',
+  'TMPDIR',
+  'http_proxy',
+  'https_proxy',
+  'no_proxy',
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'NO_PROXY',
+];
+
+/** What vagrant needs besides: where its boxes and plugins are, and which provider it uses. */
+const VAGRANT_VARIABLES = ['VAGRANT_HOME', 'VAGRANT_DEFAULT_PROVIDER', 'VAGRANT_DOTFILE_PATH', 'VAGRANT_LOG'];
+
+function pick(env: NodeJS.ProcessEnv, names: string[]): NodeJS.ProcessEnv {
+  const result: NodeJS.ProcessEnv = {};
+  for (const name of names) if (env[name] !== undefined) result[name] = env[name];
+  return result;
+}
+
+/**
+ * The environment of a local build command: the base variables, a scratch HOME
+ * (created here, inside the build directory, gone with it), the variables its
+ * artifact lists (`artifacts[].env`) and the release's own. No SSH agent, no
+ * git credentials, no worker secret: the command is the repository's code.
+ */
+export function localBuildEnvironment(env: NodeJS.ProcessEnv, request: BuildRequest, home: string): NodeJS.ProcessEnv {
+  const listed = request.artifact.env ?? [];
+  const secrets = workerSecrets(env).names;
+  for (const name of listed) {
+    if (CREDENTIAL_VARIABLE.test(name) || secrets.includes(name)) {
+      throw ApplicationFailure.nonRetryable(
+        `artifacts.${request.artifact.name}.env: ${name} may hold a credential (or is a secret of the worker's secrets file) and is never passed to a build`,
+        'InvalidArtifact',
+      );
+    }
+  }
+  mkdirSync(home, { recursive: true });
+  return { ...pick(env, BASE_VARIABLES), ...pick(env, listed), HOME: home, GIT_TERMINAL_PROMPT: '0', ...buildVariables(request) };
+}
+
+/**
+ * The environment of `vagrant` (which runs the repository's Vagrantfile): the
+ * base variables, vagrant's own, the names the worker's operator adds in
+ * RELFLOW_VAGRANT_ENV (a provider's settings), a scratch HOME, and the release's
+ * variables. Boxes stay where they were: VAGRANT_HOME defaults to the worker's ~/.vagrant.d.
+ */
+export function vagrantEnvironment(env: NodeJS.ProcessEnv, request: BuildRequest, home: string): NodeJS.ProcessEnv {
+  const operator = (env.RELFLOW_VAGRANT_ENV ?? '').split(/[\s,]+/).filter(Boolean);
+  mkdirSync(home, { recursive: true });
+  return {
+    ...pick(env, [...BASE_VARIABLES, ...VAGRANT_VARIABLES, ...operator]),
+    VAGRANT_HOME: env.VAGRANT_HOME ?? (env.HOME ? `${env.HOME}/.vagrant.d` : undefined),
+    HOME: home,
+    ...buildVariables(request),
+  };
+}

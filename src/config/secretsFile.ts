@@ -1,0 +1,86 @@
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { UserError } from './errors';
+
+/**
+ * The worker's secrets file (RELFLOW_SECRETS): which secrets the worker holds,
+ * where each value comes from, and the only places it may be sent. A manifest
+ * names a secret (its `*Env` fields); it never decides where the secret goes.
+ *
+ *   secrets:
+ *     GITHUB_TOKEN:                      # the name a manifest uses (git.tokenEnv: GITHUB_TOKEN)
+ *       env: GITHUB_TOKEN                # or file: /run/secrets/github-token; default env: <name>
+ *       hosts: [https://github.com/, https://api.github.com/]
+ *
+ * A host is a URL prefix: scheme, host (`*.` for any subdomain), an optional
+ * port (`*` for any) and an optional path prefix.
+ */
+const secretName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a secret name of letters, digits and _ (e.g. GITHUB_TOKEN)');
+
+const HOST_PREFIX = /^([a-z][a-z0-9+.-]*):\/\/(\*\.)?(\[[0-9a-f:.]+\]|[a-z0-9._-]+)(?::(\d{1,5}|\*))?(\/[^\s?#]*)?$/i;
+
+export interface HostPrefix {
+  scheme: string;
+  /** Lower case; with `anySubdomain`, a destination host must end with `.${host}`. */
+  host: string;
+  anySubdomain: boolean;
+  /** undefined: the scheme's default port; '*': any. */
+  port: string | undefined;
+  /** Starts and, unless it is a file's path, ends with '/'. */
+  path: string;
+  text: string;
+}
+
+export function parseHostPrefix(text: string): HostPrefix | undefined {
+  const match = HOST_PREFIX.exec(text);
+  if (!match) return undefined;
+  return {
+    scheme: match[1].toLowerCase(),
+    anySubdomain: match[2] !== undefined,
+    host: match[3].toLowerCase(),
+    port: match[4],
+    path: match[5] ?? '/',
+    text,
+  };
+}
+
+const hostPrefix = z.string().refine((value) => parseHostPrefix(value) !== undefined, {
+  message: 'a URL prefix such as https://api.github.com/, https://*.amazonaws.com/ or smtp://mail.example.com:587',
+});
+
+const secretEntry = z
+  .object({
+    env: secretName.optional().describe('the environment variable holding the value (default: the secret name)'),
+    file: z
+      .string()
+      .refine((path) => path.startsWith('/'), 'an absolute path')
+      .optional()
+      .describe('a file holding the value (trailing newline removed)'),
+    hosts: z.array(hostPrefix).min(1, 'at least one URL prefix the secret may be sent to'),
+  })
+  .strict()
+  .refine((entry) => !(entry.env && entry.file), 'either env or file, not both');
+
+export const secretsFileSchema = z
+  .object({
+    secrets: z.record(secretName, secretEntry).default({}),
+  })
+  .strict();
+
+export type SecretsFile = z.infer<typeof secretsFileSchema>;
+export type SecretEntry = SecretsFile['secrets'][string];
+
+/** Parses a secrets file; every problem is named with the file and the field. */
+export function parseSecretsFile(text: string, file: string): SecretsFile {
+  const document = parseDocument(text);
+  if (document.errors.length > 0) {
+    throw new UserError(`${file}: invalid YAML: ${document.errors[0].message.split('\n')[0]}`);
+  }
+  const value: unknown = document.toJS({ maxAliasCount: 100 }) ?? {};
+  const parsed = secretsFileSchema.safeParse(value);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(top)'}: ${issue.message}`);
+    throw new UserError(`${file} (RELFLOW_SECRETS): ${problems.join('; ')}`);
+  }
+  return parsed.data;
+}
