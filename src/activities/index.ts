@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { createBuildActivities } from './builders';
 import { createCiActivities } from './ci';
+import { createGateSignatureActivities } from './gateSignatures';
 import { createGitActivities } from './git';
 import { GitWorkspace } from './gitWorkspace';
 import { createNotifyActivities } from './notify';
@@ -40,6 +41,7 @@ export function createActivities(config: ActivityConfig) {
     ...createNotifyActivities(env),
     ...createBuildActivities(workspace, join(config.workspaceDir, 'builds'), env),
     ...createReaperActivities(env),
+    ...createGateSignatureActivities(env),
   };
   for (const name of Object.keys(activities) as Array<keyof typeof activities>) {
     (activities as Record<string, unknown>)[name] = keepingAlive(activities[name] as (...args: unknown[]) => Promise<unknown>);

@@ -59,6 +59,11 @@ export class WorkerSecrets {
     }
   }
 
+  /** Who may sign decisions of this gate (allowed_signers lines), or undefined when the gate takes unsigned ones. */
+  gateSigners(gate: 'pypi' | 'docs'): string[] | undefined {
+    return this.content.gates[gate]?.allowedSigners;
+  }
+
   /** The names of the secrets the file lists. */
   get names(): string[] {
     return [...this.prefixes.keys()];
@@ -146,7 +151,7 @@ export function workerSecrets(env: NodeJS.ProcessEnv): WorkerSecrets {
   const file = env.RELFLOW_SECRETS || undefined;
   const cached = loaded.get(env);
   if (cached && cached.file === file) return cached.secrets;
-  let content: SecretsFile = { secrets: {} };
+  let content: SecretsFile = { secrets: {}, gates: {} };
   if (file) {
     let text: string;
     try {

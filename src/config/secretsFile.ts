@@ -61,14 +61,31 @@ const secretEntry = z
   .strict()
   .refine((entry) => !(entry.env && entry.file), 'either env or file, not both');
 
+/** One line of an OpenSSH allowed_signers file: principals, optional options, key type, key. */
+const allowedSigner = z
+  .string()
+  .regex(
+    /^\S+(\s+[a-z-]+(=\S+)?(,[a-z-]+(=\S+)?)*)?\s+(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp\d+|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com)\s+[A-Za-z0-9+/=]+(\s.*)?$/,
+    'an allowed_signers line: principal key-type key (e.g. alice@example.com ssh-ed25519 AAAAC3Nza...)',
+  );
+
+/**
+ * Who may decide a gate: the signers (the allowed_signers format `ssh-keygen -Y
+ * verify` reads) whose signed decisions the workers accept. A gate listed here
+ * takes signed decisions only; a gate not listed takes anyone's, unauthenticated.
+ */
+const gateTrust = z.object({ allowedSigners: z.array(allowedSigner).min(1) }).strict();
+
 export const secretsFileSchema = z
   .object({
     secrets: z.record(secretName, secretEntry).default({}),
+    gates: z.object({ pypi: gateTrust.optional(), docs: gateTrust.optional() }).strict().default({}),
   })
   .strict();
 
 export type SecretsFile = z.infer<typeof secretsFileSchema>;
 export type SecretEntry = SecretsFile['secrets'][string];
+export type GateTrust = z.infer<typeof gateTrust>;
 
 /** Parses a secrets file; every problem is named with the file and the field. */
 export function parseSecretsFile(text: string, file: string): SecretsFile {

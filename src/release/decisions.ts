@@ -14,7 +14,35 @@ export function decisionShapeProblem(decision: unknown): string | undefined {
   if (typeof gate !== 'string' || !(GATES as readonly string[]).includes(gate)) {
     return `unknown gate '${String(gate).slice(0, 40)}': expected one of ${GATES.join(', ')}`;
   }
+  const { time, signature } = decision as Record<string, unknown>;
+  if (time !== undefined && (typeof time !== 'string' || !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(time)))
+    return 'time: an ISO 8601 UTC time such as 2026-11-28T15:00:00.000Z';
+  if (
+    signature !== undefined &&
+    (typeof signature !== 'string' || signature.length > MAX_SIGNATURE || !signature.startsWith('-----BEGIN SSH SIGNATURE-----'))
+  )
+    return `signature: an SSH signature (-----BEGIN SSH SIGNATURE-----) of at most ${MAX_SIGNATURE} characters`;
+  if ((signature === undefined) !== (time === undefined)) return 'a signed decision has both its time and its signature';
   return personProblem(by, 'say who decides (by)') ?? textProblem(comment, 'comment');
+}
+
+/** The namespace of gate decision signatures: a signature made for anything else never verifies as one. */
+export const GATE_SIGNATURE_NAMESPACE = 'relflow-gate';
+export const MAX_SIGNATURE = 4000;
+
+/**
+ * The exact bytes a gate decision's signature covers: the release, the gate,
+ * the decision, the comment and the time. A signature is good for that one
+ * decision of that one release, and for a few minutes.
+ */
+export function gateDecisionPayload(decision: {
+  release: string;
+  gate: string;
+  decision: 'approved' | 'rejected';
+  comment?: string;
+  time: string;
+}): string {
+  return `${JSON.stringify({ release: decision.release, gate: decision.gate, decision: decision.decision, comment: decision.comment ?? '', time: decision.time })}\n`;
 }
 
 /** The same for an operator's retry, skip or abort. */

@@ -79,6 +79,8 @@ export interface GateState {
   decidedAt?: string;
   by?: string;
   comment?: string;
+  /** The verified signer of the decision, when the gate takes signed decisions only. */
+  signer?: GateSigner;
 }
 
 export type ReleaseStatus = 'running' | 'waiting' | 'blocked' | 'succeeded' | 'failed' | 'aborted' | 'cancelled';
@@ -125,6 +127,16 @@ export interface GateDecision {
   gate: GateName;
   by: string;
   comment?: string;
+  /** When the decision was signed (ISO 8601), part of what is signed. */
+  time?: string;
+  /** An SSH signature (ssh-keygen -Y sign -n relflow-gate) of gateDecisionPayload. */
+  signature?: string;
+}
+
+/** Who signed a gate decision, as the workers' allowed signers and ssh-keygen name them. */
+export interface GateSigner {
+  principal: string;
+  fingerprint: string;
 }
 
 export type OperatorAction = 'retry' | 'skip' | 'abort';

@@ -71,7 +71,8 @@ export function releaseReport(state: ReleaseState): ReleaseReport {
     gates: state.gates.map((gate) => ({
       name: gate.name,
       status: gate.status,
-      by: gate.by ?? '',
+      // A verified signer is named with the key that signed, in the report and the mail alike.
+      by: gate.signer ? `${gate.signer.principal} (signed, key ${gate.signer.fingerprint})` : (gate.by ?? ''),
       when: gate.decidedAt ?? gate.openedAt ?? '',
       decidedAt: gate.decidedAt ?? '',
       comment: gate.comment ?? '',

@@ -1,13 +1,18 @@
-import { condition, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, condition, patched, setHandler } from '@temporalio/workflow';
+import type { GateVerdict } from '../activities/gateSignatures';
+import { activity } from './proxies';
 import type { GateSpec } from '../config/manifest';
 import { durationMs } from '../config/duration';
 import { approveSignal, approveUpdate, rejectSignal, rejectUpdate } from './api';
-import { GateDecision, GateName, GateState } from '../release/model';
+import { GateDecision, GateName, GateSigner, GateState } from '../release/model';
 import { isUndecodable } from './payloadConverter';
 import { ReleaseTracker } from './tracker';
 import { decisionShapeProblem } from '../release/decisions';
 
 export type GateOutcome = 'approved' | 'rejected' | 'timed-out';
+
+/** Gate decisions are checked against the workers' trust file (signed decisions) from this change on. */
+const SIGNED_GATES = 'signed-gate-decisions';
 
 /**
  * The manual decisions of a release. Signals serve the Web UI's signal form;
@@ -17,8 +22,10 @@ export class Gates {
   constructor(private readonly release: ReleaseTracker) {
     setHandler(approveSignal, (decision) => this.decideIfValid(decision, 'approved'));
     setHandler(rejectSignal, (decision) => this.decideIfValid(decision, 'rejected'));
-    setHandler(approveUpdate, (decision) => this.decide(decision, 'approved'), { validator: (decision) => this.validate(decision) });
-    setHandler(rejectUpdate, (decision) => this.decide(decision, 'rejected'), { validator: (decision) => this.validate(decision) });
+    setHandler(approveUpdate, (decision) => this.decideVerified(decision, 'approved'), {
+      validator: (decision) => this.validate(decision),
+    });
+    setHandler(rejectUpdate, (decision) => this.decideVerified(decision, 'rejected'), { validator: (decision) => this.validate(decision) });
   }
 
   /** Why a decision is refused, or undefined when it is valid. */
@@ -43,18 +50,57 @@ export class Gates {
     if (problem) throw new Error(problem);
   }
 
-  private decideIfValid(decision: GateDecision, status: 'approved' | 'rejected'): void {
+  private async decideIfValid(decision: GateDecision, status: 'approved' | 'rejected'): Promise<void> {
+    const refuse = (problem: string) =>
+      this.release.recordRefusal(decision?.by, `refused ${status === 'approved' ? 'approve' : 'reject'} signal: ${problem}`);
     const problem = this.problem(decision);
-    if (problem) this.release.recordRefusal(decision?.by, `refused ${status === 'approved' ? 'approve' : 'reject'} signal: ${problem}`);
-    else this.decide(decision, status);
+    if (problem) return refuse(problem);
+    if (!patched(SIGNED_GATES)) return void this.decide(decision, status);
+    const verdict = await this.verify(decision, status);
+    if (verdict.problem) refuse(verdict.problem);
+    else this.decide(decision, status, verdict.signer);
   }
 
-  private decide(decision: GateDecision, status: 'approved' | 'rejected'): GateState {
+  /**
+   * The update path: the workers' trust file decides whether this gate takes
+   * signed decisions only (verifyGateDecision, on a worker, where the allowed
+   * signers are); a refused signature is the update's error, with the reason.
+   */
+  private async decideVerified(decision: GateDecision, status: 'approved' | 'rejected'): Promise<GateState> {
+    if (!patched(SIGNED_GATES)) return this.decide(decision, status);
+    const verdict = await this.verify(decision, status);
+    if (verdict.problem) throw ApplicationFailure.nonRetryable(verdict.problem, 'GateDecisionRefused');
+    return this.decide(decision, status, verdict.signer);
+  }
+
+  private async verify(decision: GateDecision, status: 'approved' | 'rejected'): Promise<GateVerdict> {
+    const verdict = await activity('verifyGateDecision')({
+      releaseId: this.release.state.releaseId,
+      gate: decision.gate,
+      decision: status,
+      by: decision.by,
+      comment: decision.comment,
+      time: decision.time,
+      signature: decision.signature,
+    });
+    if (verdict.signer && verdict.signer.principal !== decision.by) {
+      return {
+        ...verdict,
+        problem: `the decision is signed by ${verdict.signer.principal}, not by ${decision.by}: pass --by ${verdict.signer.principal}`,
+      };
+    }
+    // Another decision or the gate's timeout may have come while the signature was checked.
+    return { ...verdict, problem: verdict.problem ?? this.problem(decision) };
+  }
+
+  private decide(decision: GateDecision, status: 'approved' | 'rejected', signer?: GateSigner): GateState {
     const gate = this.release.gate(decision.gate) as GateState;
-    Object.assign(gate, { status, by: decision.by, comment: decision.comment, decidedAt: new Date().toISOString() });
+    // A signed decision is the signer's, whatever name came with it.
+    const by = signer?.principal ?? decision.by;
+    Object.assign(gate, { status, by, comment: decision.comment, decidedAt: new Date().toISOString(), ...(signer ? { signer } : {}) });
     this.release.record(
-      decision.by,
-      `${status === 'approved' ? 'approved' : 'rejected'} gate ${decision.gate}${decision.comment ? `: ${decision.comment}` : ''}`,
+      by,
+      `${status === 'approved' ? 'approved' : 'rejected'} gate ${decision.gate}${signer ? ` (signed, key ${signer.fingerprint})` : ''}${decision.comment ? `: ${decision.comment}` : ''}`,
     );
     return gate;
   }

@@ -77,6 +77,8 @@ export const ACTIVITY_OPTIONS: Record<keyof ReleaseActivities, ActivityOptions> 
   // Alerts must not hold a release up for long.
   sendAlert: { startToCloseTimeout: '2 minutes', heartbeatTimeout: HEARTBEAT_TIMEOUT, retry: RETRY },
   announceRelease: { ...DEFAULT, startToCloseTimeout: '5 minutes' },
+  // A person waits on the answer: ssh-keygen takes milliseconds.
+  verifyGateDecision: { ...DEFAULT, startToCloseTimeout: '1 minute' },
   // Build activities: their start-to-close is the artifact's timeout plus ten minutes, their heartbeat the release's (artifact workflow).
   findStoredBuild: BUILD,
   provisionBuilder: BUILD,

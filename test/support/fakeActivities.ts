@@ -43,6 +43,7 @@ export function fakeActivities(overrides: Partial<Record<keyof ReleaseActivities
     }),
     sendAlert: async () => ({ webhooks: [] }),
     announceRelease: async () => ({ email: '<id@test>', webhooks: [] }),
+    verifyGateDecision: async () => ({ required: false }),
     findStoredBuild: async () => undefined,
     provisionBuilder: async (request: never) => ({
       id: `machine-${(request as { artifact: { name: string } }).artifact.name}`,

@@ -1,0 +1,38 @@
+import { existsSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sshKeygen } from '../activities/gateSignatures';
+import { UserError } from '../config/errors';
+import { GATE_SIGNATURE_NAMESPACE, gateDecisionPayload } from '../release/decisions';
+
+/** The key `relflow approve` signs with: --key, RELFLOW_SIGNING_KEY, or ~/.ssh/id_ed25519 when it exists. */
+export function signingKey(option: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (option) return option;
+  if (env.RELFLOW_SIGNING_KEY) return env.RELFLOW_SIGNING_KEY;
+  const fallback = join(homedir(), '.ssh', 'id_ed25519');
+  return existsSync(fallback) ? fallback : undefined;
+}
+
+/**
+ * Signs a gate decision with an SSH key (`ssh-keygen -Y sign -n relflow-gate`;
+ * a public key file signs through the ssh agent). Returns the time signed and the armored signature.
+ */
+export async function signGateDecision(
+  key: string,
+  decision: { release: string; gate: string; decision: 'approved' | 'rejected'; comment?: string },
+): Promise<{ time: string; signature: string }> {
+  if (!existsSync(key)) throw new UserError(`--key ${key}: no such key file`);
+  const time = new Date().toISOString();
+  const signed = await sshKeygen(['-Y', 'sign', '-f', key, '-n', GATE_SIGNATURE_NAMESPACE], {
+    cwd: tmpdir(),
+    env: process.env,
+    stdin: gateDecisionPayload({ ...decision, time }),
+  });
+  const signature = /-----BEGIN SSH SIGNATURE-----[\s\S]+-----END SSH SIGNATURE-----\n?/.exec(signed.output)?.[0];
+  if (signed.code !== 0 || !signature) {
+    throw new UserError(
+      `--key ${key}: ssh-keygen could not sign the decision: ${signed.output.trim().split('\n').slice(-1)[0] ?? `exit ${signed.code}`}`,
+    );
+  }
+  return { time, signature };
+}
