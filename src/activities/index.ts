@@ -3,6 +3,7 @@ import { createBuildActivities } from './builders';
 import { createCiActivities } from './ci';
 import { createGateSignatureActivities } from './gateSignatures';
 import { createGitActivities } from './git';
+import { createManifestActivities } from './manifestSource';
 import { GitWorkspace } from './gitWorkspace';
 import { createNotifyActivities } from './notify';
 import { createPreflightActivities } from './preflight';
@@ -42,6 +43,7 @@ export function createActivities(config: ActivityConfig) {
     ...createBuildActivities(workspace, join(config.workspaceDir, 'builds'), env),
     ...createReaperActivities(env),
     ...createGateSignatureActivities(env),
+    ...createManifestActivities(env),
   };
   for (const name of Object.keys(activities) as Array<keyof typeof activities>) {
     (activities as Record<string, unknown>)[name] = keepingAlive(activities[name] as (...args: unknown[]) => Promise<unknown>);

@@ -11,12 +11,15 @@ import { runProcess } from './process';
 import { remoteProblems } from './remoteCheck';
 import { smtpDestination } from './notify';
 import { awsDestination, readSecret, workerSecrets, WorkerSecrets } from './secrets';
+import { inlineManifestsAccepted } from './manifestSource';
 import { directoryPath, s3Client, storageTargets } from './storage';
 
 export interface PreflightInput {
   kind: ReleaseKind;
   manifest: Manifest;
   plan: ReleasePlan;
+  /** The manifest came inside the request (not by reference); undefined from releases started before this was asked. */
+  inline?: boolean;
 }
 
 export interface PreflightResult {
@@ -281,6 +284,11 @@ export function createPreflightActivities(env: NodeJS.ProcessEnv, pythonBin: str
       const problems: string[] = [];
       const checked: string[] = [];
 
+      if (input.inline && !inlineManifestsAccepted(env)) {
+        problems.push(
+          'this worker runs manifests by reference only (RELFLOW_MANIFEST_DIR or RELFLOW_MANIFEST_REPO): start the release with relflow start --manifest <name>, or set RELFLOW_INLINE_MANIFESTS=1 on the workers',
+        );
+      }
       problems.push(...secretProblems(input, env));
       checked.push('secrets');
 

@@ -61,6 +61,14 @@ export function parseDuration(value: string): string {
 }
 
 export const configOption = () => new Option('-c, --config <file>', 'the release manifest (YAML)').default('relflow.yaml');
+/** A manifest named by reference: read from the trusted source by the workers, not sent with the request. */
+export const manifestOptions = () => [
+  new Option(
+    '--manifest <name>',
+    "the manifest's file in the workers' trusted source (RELFLOW_MANIFEST_DIR or RELFLOW_MANIFEST_REPO, set here too): the worker reads it, so a schedule releases with the current one; instead of -c",
+  ),
+  new Option('--manifest-ref <ref>', 'branch or tag of RELFLOW_MANIFEST_REPO (default RELFLOW_MANIFEST_REF, else main)'),
+];
 
 /** 0 done (or still running), 1 failed, aborted, cancelled or a gate rejected, 3 waiting at a gate. */
 export function exitCodeOf(state: ReleaseState): number {

@@ -7,6 +7,8 @@ import {
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
 import { loadManifest } from '../config/loadManifest';
+import type { Manifest } from '../config/manifest';
+import { loadManifestByReference } from '../activities/manifestSource';
 import { tokenAllowedFor } from '../activities/gitWorkspace';
 import { remoteProblems } from '../activities/remoteCheck';
 import { UserError } from '../config/errors';
@@ -24,7 +26,14 @@ import { GateDecision, GateState, OperatorCommand, ReleaseRequest, ReleaseState 
 
 export interface StartOptions {
   kind: ReleaseKind;
+  /** The manifest file, sent inside the request (workers configured for inline manifests)... */
   configFile: string;
+  /**
+   * ...or its name in the trusted manifest source (RELFLOW_MANIFEST_DIR or RELFLOW_MANIFEST_REPO),
+   * read here to plan and by the worker to run.
+   */
+  manifestName?: string;
+  manifestRef?: string;
   version?: string;
   pluginsVersion?: string;
   /** YYYYMMDD for a nightly; today (UTC) when absent. */
@@ -41,12 +50,16 @@ export interface PreparedRelease {
 
 /** Everything a start checks before it touches the server: the manifest, every name, every remote. */
 export async function prepareRelease(options: StartOptions): Promise<PreparedRelease> {
-  const manifest = loadManifest(options.configFile);
+  const byReference = options.manifestName
+    ? await loadManifestByReference(process.env, { name: options.manifestName, ref: options.manifestRef })
+    : undefined;
+  const manifest = byReference?.manifest ?? loadManifest(options.configFile);
   const date = options.date ?? dateStamp(new Date());
   const plan = buildReleasePlan(manifest, { kind: options.kind, version: options.version, pluginsVersion: options.pluginsVersion, date });
   const request: ReleaseRequest = {
-    manifest,
-    manifestFile: options.configFile,
+    ...(byReference
+      ? { manifestRef: { name: byReference.source.name, ref: options.manifestRef, sha256: byReference.source.sha256 } }
+      : { manifest, manifestFile: options.configFile }),
     kind: options.kind,
     version: options.version,
     pluginsVersion: options.pluginsVersion,
@@ -322,6 +335,14 @@ export async function releaseRequest(client: Client, releaseId: string): Promise
   return defaultPayloadConverter.fromPayload(payload) as ReleaseRequest;
 }
 
+/** The manifest a release ran with: in its request, or read again from the trusted source (refused if it changed since). */
+async function manifestOfRelease(request: ReleaseRequest, state: ReleaseState): Promise<Manifest> {
+  if (request.manifest) return request.manifest;
+  if (!request.manifestRef || !state.manifest) throw new UserError(`release ${state.releaseId} has no manifest yet`);
+  const ref = { name: state.manifest.name, ref: request.manifestRef.ref, sha256: state.manifest.sha256 };
+  return (await loadManifestByReference(process.env, ref)).manifest;
+}
+
 /** Runs the retag as a workflow of its own on the release workers, so it is recorded and retried like the rest. */
 export async function retagRelease(
   client: Client,
@@ -332,9 +353,9 @@ export async function retagRelease(
   force = false,
 ): Promise<TagResult> {
   const state = await releaseState(client, releaseId);
-  const request = await releaseRequest(client, releaseId);
+  const manifest = await manifestOfRelease(await releaseRequest(client, releaseId), state);
   const repository = state.repositories.find((candidate) => candidate.name === repositoryName);
-  const spec = request.manifest.repositories.find((candidate) => candidate.name === repositoryName);
+  const spec = manifest.repositories.find((candidate) => candidate.name === repositoryName);
   if (!repository || !spec)
     throw new UserError(
       `release ${releaseId} has no repository '${repositoryName}'; it has ${state.repositories.map((candidate) => candidate.name).join(', ')}`,
@@ -367,8 +388,8 @@ export async function retagRelease(
         },
         tag: repository.tag,
         message: `Retag ${repository.tag} by ${by}`,
-        author: request.manifest.git.author,
-        tokenEnv: request.manifest.git.tokenEnv,
+        author: manifest.git.author,
+        tokenEnv: manifest.git.tokenEnv,
       },
     ],
   });

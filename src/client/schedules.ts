@@ -14,6 +14,9 @@ export interface ScheduleOptions {
 
 export interface NightlyScheduleOptions extends ScheduleOptions {
   configFile: string;
+  /** The nightly names its manifest in the trusted source: each run reads the current one. */
+  manifestName?: string;
+  manifestRef?: string;
   buildTaskQueue?: string;
 }
 
@@ -43,17 +46,21 @@ async function createSchedule(
 
 /**
  * A Temporal Schedule that starts the nightly; a nightly still running when the
- * next is due makes the next one skip. The manifest is read now and carried in
- * the schedule (update the schedule after editing it).
+ * next is due makes the next one skip. A manifest file (-c) is read now and
+ * carried in the schedule (update the schedule after editing it); a manifest
+ * named by reference (--manifest) is read by each run.
  */
 export async function createNightlySchedule(client: Client, options: NightlyScheduleOptions): Promise<string> {
   const { request, plan } = await prepareRelease({
     kind: 'nightly',
     configFile: options.configFile,
+    manifestName: options.manifestName,
+    manifestRef: options.manifestRef,
     buildTaskQueue: options.buildTaskQueue,
   });
-  // The schedule's runs take the date of their own start.
+  // The schedule's runs take the date of their own start, and a manifest named by reference as it is when they start.
   const { date: _date, ...scheduled } = request;
+  if (scheduled.manifestRef) scheduled.manifestRef = { name: scheduled.manifestRef.name, ref: scheduled.manifestRef.ref };
   return createSchedule(client, {
     ...options,
     action: {
@@ -63,7 +70,7 @@ export async function createNightlySchedule(client: Client, options: NightlySche
       taskQueue: options.taskQueue ?? RELEASE_TASK_QUEUE,
       args: [scheduled],
     },
-    memo: { manifestFile: options.configFile },
+    memo: options.manifestName ? { manifest: options.manifestName } : { manifestFile: options.configFile },
   });
 }
 

@@ -104,11 +104,32 @@ export interface ReleaseState {
   stored: StoredFile[];
   /** Operator actions, in order: who did what and when. */
   log: { at: string; by: string; action: string }[];
+  /** The manifest's source, when the release named it by reference. */
+  manifest?: ManifestSource;
 }
 
 /** What `relflow start` (or a Schedule) sends. Never a secret: the manifest only names environment variables. */
+/** A manifest named by reference: a file of the workers' trusted manifest source, at a ref, optionally pinned to its sha256. */
+export interface ManifestRef {
+  name: string;
+  ref?: string;
+  /** The sha256 the starter read: the worker refuses a manifest that changed since. */
+  sha256?: string;
+}
+
+/** Where a release's manifest came from, as the worker read it. */
+export interface ManifestSource {
+  name: string;
+  ref?: string;
+  commit?: string;
+  sha256: string;
+}
+
 export interface ReleaseRequest {
-  manifest: Manifest;
+  /** The manifest itself (relflow start -c FILE; accepted by workers configured for inline manifests). */
+  manifest?: Manifest;
+  /** Or its name in the workers' trusted source, read by a worker when the release starts. */
+  manifestRef?: ManifestRef;
   manifestFile?: string;
   kind: ReleaseKind;
   version?: string;

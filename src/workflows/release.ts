@@ -14,6 +14,7 @@ import { specsStage } from './stages/specs';
 import { systemTestsStage } from './stages/systemTests';
 import { tagStage } from './stages/tag';
 import { versionStage } from './stages/version';
+import type { Manifest } from '../config/manifest';
 import type { ReleaseRequest, ReleaseState } from '../release/model';
 import { errorMessage, fail, reject, ReleaseTracker, skip, succeed } from './tracker';
 
@@ -81,7 +82,14 @@ export async function releaseWorkflow(request: ReleaseRequest): Promise<ReleaseS
     String(request?.manifest?.product ?? 'unknown'),
     request?.kind ?? ('unknown' as ReleaseRequest['kind']),
   );
-  const context: ReleaseContext = { request, manifest: request?.manifest, release, gates: new Gates(release), results: emptyResults() };
+  // A manifest named by reference is read by the plan stage.
+  const context: ReleaseContext = {
+    request,
+    manifest: request?.manifest as Manifest,
+    release,
+    gates: new Gates(release),
+    results: emptyResults(),
+  };
   const operator = new OperatorControls(release);
   try {
     for (const stage of PIPELINE) {

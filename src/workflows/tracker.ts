@@ -6,6 +6,7 @@ import {
   GateName,
   GateState,
   ItemState,
+  ManifestSource,
   ReleaseState,
   ReleaseStatus,
   RepositoryState,
@@ -85,6 +86,13 @@ export class ReleaseTracker {
     const refusals = this.state.log.filter((entry) => entry.action.startsWith('refused '));
     if (refusals.length >= MAX_REFUSALS || refusals.some((entry) => entry.by === who && entry.action === action)) return;
     this.record(who, action);
+  }
+
+  /** The manifest the release was started by reference with, once a worker read it. */
+  setManifest(source: ManifestSource, product: string): void {
+    this.state.manifest = source;
+    this.state.product = product;
+    this.publish();
   }
 
   setReleaseName(releaseName: string): void {

@@ -44,6 +44,9 @@ export function fakeActivities(overrides: Partial<Record<keyof ReleaseActivities
     sendAlert: async () => ({ webhooks: [] }),
     announceRelease: async () => ({ email: '<id@test>', webhooks: [] }),
     verifyGateDecision: async () => ({ required: false }),
+    loadReleaseManifest: async () => {
+      throw new Error('no manifest source in the fake activities');
+    },
     findStoredBuild: async () => undefined,
     provisionBuilder: async (request: never) => ({
       id: `machine-${(request as { artifact: { name: string } }).artifact.name}`,

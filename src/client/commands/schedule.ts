@@ -3,7 +3,8 @@ import { UserError } from '../../config/errors';
 import { connectClient } from '../connection';
 import { workerDefaults } from './worker';
 import { createNightlySchedule, createReapSchedule, describeSchedule, listSchedules, scheduleAction } from '../schedules';
-import { configOption, out, parseCron, parseDuration, parseTimeZone } from '../options';
+import { loadManifestByReference } from '../../activities/manifestSource';
+import { configOption, manifestOptions, out, parseCron, parseDuration, parseTimeZone } from '../options';
 import type { Command } from 'commander';
 
 /** schedule: the commands of the CLI. */
@@ -18,6 +19,8 @@ export function registerScheduleCommands(program: Command): void {
     .argument('<what>', 'nightly (start the nightly release) or reap (terminate build machines of releases that no longer run)')
     .requiredOption('--cron <expression>', 'when, e.g. "0 2 * * *"', parseCron)
     .addOption(configOption())
+    .addOption(manifestOptions()[0])
+    .addOption(manifestOptions()[1])
     .option('--id <schedule-id>', 'schedule ID (default: <product>-nightly or <product>-reap)')
     .option('--timezone <tz>', 'time zone of the cron expression', parseTimeZone, 'UTC')
     .option('--grace <duration>', 'reap: keep machines launched less than this long ago', parseDuration, '15m')
@@ -27,17 +30,34 @@ export function registerScheduleCommands(program: Command): void {
       '\nExamples:\n  relflow schedule create nightly --cron "0 2 * * *" -c relflow.yaml\n  relflow schedule create reap --cron "*/30 * * * *" -c relflow.yaml',
     )
     .action(
-      async (what: string, options: { cron: string; config: string; id?: string; timezone: string; taskQueue: string; grace: string }) => {
+      async (
+        what: string,
+        options: {
+          cron: string;
+          config: string;
+          manifest?: string;
+          manifestRef?: string;
+          id?: string;
+          timezone: string;
+          taskQueue: string;
+          grace: string;
+        },
+      ) => {
         if (what !== 'nightly' && what !== 'reap')
           throw new UserError(
             `schedule create: expected nightly or reap, got '${what}' (milestone, GA and patch releases are started by hand)`,
           );
-        const manifest = loadManifest(options.config);
+        if (options.manifest && what === 'reap') throw new UserError('schedule create reap: reads -c FILE (--manifest is for nightly)');
+        const manifest = options.manifest
+          ? (await loadManifestByReference(process.env, { name: options.manifest, ref: options.manifestRef })).manifest
+          : loadManifest(options.config);
         const scheduleId = options.id ?? `${manifest.product}-${what}`;
         const settings = {
           scheduleId,
           cron: options.cron,
           configFile: options.config,
+          manifestName: options.manifest,
+          manifestRef: options.manifestRef,
           timezone: options.timezone,
           taskQueue: options.taskQueue,
           grace: options.grace,

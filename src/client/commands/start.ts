@@ -2,7 +2,7 @@ import { RELEASE_KINDS, ReleaseKind } from '../../release/version';
 import { connectClient } from '../connection';
 import { workerDefaults } from './worker';
 import { prepareRelease, startPreparedRelease } from '../releases';
-import { configOption, out, parseKind } from '../options';
+import { configOption, manifestOptions, out, parseKind } from '../options';
 import type { Command } from 'commander';
 
 /** start: the command of the CLI. */
@@ -13,18 +13,25 @@ export function registerStartCommand(program: Command): void {
     .description('start a release')
     .argument('<kind>', `release kind: ${RELEASE_KINDS.join(', ')}`, parseKind)
     .addOption(configOption())
+    .addOption(manifestOptions()[0])
+    .addOption(manifestOptions()[1])
     .option('-v, --version <version>', 'release version: 3.4 (ga), 3.4m5 (milestone), 3.4.2 (patch); nightlies default to versions.core')
     .option('--plugins-version <version>', 'plugins version stream (default: versions.plugins of the manifest)')
     .option('--date <yyyymmdd>', 'date of a nightly (default: today, UTC)')
     .option('--task-queue <name>', 'task queue of the release workers (RELFLOW_TASK_QUEUE)', defaults.taskQueue)
     .option('--build-task-queue <name>', 'task queue of the build workers (RELFLOW_BUILD_TASK_QUEUE)', defaults.buildTaskQueue)
     .option('--json', 'print the started release as JSON')
-    .addHelpText('after', '\nExamples:\n  relflow start nightly -c relflow.yaml\n  relflow start milestone --version 3.4m5 -c relflow.yaml')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  relflow start nightly -c relflow.yaml\n  relflow start milestone --version 3.4m5 -c relflow.yaml\n  relflow start ga --version 3.4 --manifest cloudify.yaml   # from the trusted manifest source',
+    )
     .action(
       async (
         kind: ReleaseKind,
         options: {
           config: string;
+          manifest?: string;
+          manifestRef?: string;
           version?: string;
           pluginsVersion?: string;
           date?: string;
@@ -36,6 +43,8 @@ export function registerStartCommand(program: Command): void {
         const prepared = await prepareRelease({
           kind,
           configFile: options.config,
+          manifestName: options.manifest,
+          manifestRef: options.manifestRef,
           version: options.version,
           pluginsVersion: options.pluginsVersion,
           date: options.date,

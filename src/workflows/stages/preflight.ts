@@ -13,6 +13,7 @@ export const preflightStage: Stage = {
       kind: context.request.kind,
       manifest: context.manifest,
       plan: planOf(context),
+      inline: !context.request.manifestRef,
     });
     return { detail: `${result.checked.join(', ')} checked` };
   },

@@ -1,0 +1,126 @@
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
+import { parseManifest } from '../config/loadManifest';
+import type { ManifestRef, ManifestSource } from '../release/model';
+import type { Manifest } from '../config/manifest';
+import { gitEnvironment, runGit } from './gitWorkspace';
+import { insideRoot } from './paths';
+
+/** Where the workers take manifests from: a directory on the worker, or a configuration repository at a ref. */
+export interface TrustedManifests {
+  dir?: string;
+  repo?: string;
+  defaultRef: string;
+}
+
+/** RELFLOW_MANIFEST_DIR, or RELFLOW_MANIFEST_REPO (at RELFLOW_MANIFEST_REF, default main); undefined when neither is set. */
+export function trustedManifests(env: NodeJS.ProcessEnv): TrustedManifests | undefined {
+  if (env.RELFLOW_MANIFEST_DIR) return { dir: env.RELFLOW_MANIFEST_DIR, defaultRef: '' };
+  if (env.RELFLOW_MANIFEST_REPO) return { repo: env.RELFLOW_MANIFEST_REPO, defaultRef: env.RELFLOW_MANIFEST_REF || 'main' };
+  return undefined;
+}
+
+/**
+ * Whether the workers run a manifest sent inside the request (relflow start -c FILE):
+ * RELFLOW_INLINE_MANIFESTS=1 or 0 says so; unset, only when no trusted source is configured (the dev setup).
+ */
+export function inlineManifestsAccepted(env: NodeJS.ProcessEnv): boolean {
+  if (env.RELFLOW_INLINE_MANIFESTS === '1') return true;
+  if (env.RELFLOW_INLINE_MANIFESTS === '0') return false;
+  return !trustedManifests(env);
+}
+
+const MAX_MANIFEST_BYTES = 1024 * 1024;
+
+function refused(message: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(message, 'InvalidReleaseInput');
+}
+
+/**
+ * The manifest a reference names, read from the trusted source of this
+ * environment and validated: its text's sha256, and the commit it came from.
+ */
+export async function loadManifestByReference(
+  env: NodeJS.ProcessEnv,
+  ref: ManifestRef,
+): Promise<{ manifest: Manifest; source: ManifestSource }> {
+  const trusted = trustedManifests(env);
+  if (!trusted) {
+    throw refused(
+      `manifest ${ref.name}: no trusted manifest source is configured here; set RELFLOW_MANIFEST_DIR (a directory) or RELFLOW_MANIFEST_REPO (a configuration repository)`,
+    );
+  }
+  let text: string;
+  let commit: string | undefined;
+  let where: string;
+  if (trusted.dir) {
+    if (ref.ref)
+      throw refused(
+        `manifest ${ref.name}: a ref (${ref.ref}) needs RELFLOW_MANIFEST_REPO; the manifests here are the directory ${trusted.dir}`,
+      );
+    const file = insideRoot(trusted.dir, ref.name, 'manifest');
+    try {
+      const stat = statSync(file);
+      if (!stat.isFile() || stat.size > MAX_MANIFEST_BYTES)
+        throw refused(`manifest ${ref.name}: not a regular file of at most 1 MiB in ${trusted.dir}`);
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      if (error instanceof ApplicationFailure) throw error;
+      throw refused(`manifest ${ref.name}: cannot read it in ${trusted.dir} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+    where = file;
+  } else {
+    const repo = trusted.repo as string;
+    const at = ref.ref || trusted.defaultRef;
+    insideRoot('/', ref.name, 'manifest');
+    const scratch = await mkdtemp(join(tmpdir(), 'relflow-manifest-'));
+    try {
+      const gitEnv = gitEnvironment(env, env.RELFLOW_MANIFEST_TOKEN_SECRET || undefined, repo);
+      await runGit(scratch, ['init', '--quiet', '--bare'], gitEnv);
+      try {
+        await runGit(scratch, ['fetch', '--quiet', '--depth', '1', '--', repo, at], gitEnv);
+      } catch (error) {
+        const reason = (error instanceof Error ? error.message : String(error)).trim().split('\n').slice(-1)[0];
+        throw ApplicationFailure.retryable(
+          `manifest ${ref.name}: cannot fetch ${at} of the configuration repository: ${reason}`,
+          'ManifestFetchFailed',
+        );
+      }
+      commit = (await runGit(scratch, ['rev-parse', 'FETCH_HEAD^{commit}'], gitEnv)).trim();
+      try {
+        text = await runGit(scratch, ['show', `${commit}:${ref.name}`], gitEnv);
+      } catch {
+        throw refused(`manifest ${ref.name}: no such file at ${at} (${commit.slice(0, 12)}) of the configuration repository`);
+      }
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+    where = `${ref.name}@${commit.slice(0, 12)}`;
+  }
+  const sha256 = createHash('sha256').update(text).digest('hex');
+  if (ref.sha256 && ref.sha256 !== sha256) {
+    throw refused(
+      `manifest ${ref.name}: it changed since the release was started (sha256 ${sha256.slice(0, 16)}…, the starter read ${ref.sha256.slice(0, 16)}…); start it again`,
+    );
+  }
+  let manifest: Manifest;
+  try {
+    manifest = parseManifest(text, where);
+  } catch (error) {
+    throw refused(error instanceof Error ? error.message : String(error));
+  }
+  return { manifest, source: { name: ref.name, ...(ref.ref ? { ref: ref.ref } : {}), ...(commit ? { commit } : {}), sha256 } };
+}
+
+export function createManifestActivities(env: NodeJS.ProcessEnv) {
+  return {
+    /** The release's manifest, from where the workers trust manifests to come from. */
+    async loadReleaseManifest(ref: ManifestRef): Promise<{ manifest: Manifest; source: ManifestSource }> {
+      return loadManifestByReference(env, ref);
+    },
+  };
+}
