@@ -75,8 +75,9 @@ describe('production topology (docker-compose.yml, Dockerfile), checked without 
       if (name === 'temporal-search-attributes') continue;
       assert.ok(service.healthcheck?.test?.length, `${name} has no health check`);
     }
-    assert.deepEqual(services.temporal.ports, ['7233:7233']);
-    assert.deepEqual(services['temporal-ui'].ports, ['8233:8080']);
+    // Published on this host only: other hosts come through a tunnel or an authenticating proxy.
+    assert.deepEqual(services.temporal.ports, ['127.0.0.1:7233:7233']);
+    assert.deepEqual(services['temporal-ui'].ports, ['127.0.0.1:8233:8080']);
   });
 
   it('registers the search attributes the workflow keeps current', function () {
@@ -131,6 +132,23 @@ describe('production topology (docker-compose.yml, Dockerfile), checked without 
       assert.equal(secrets.refusal(field, name, destination), undefined, `${field} -> ${destination}`);
       assert.match(secrets.refusal(field, name, 'https://attacker.example/') ?? '', /may not be sent to https:\/\/attacker\.example\//);
     }
+  });
+
+  it('speaks mutual TLS to the Temporal frontend: every client has a certificate of the gen-certs.sh CA', function () {
+    const env = (service: string) => (services[service].environment ?? {}) as Record<string, string>;
+    assert.equal(env('temporal').TEMPORAL_TLS_REQUIRE_CLIENT_AUTH, 'true');
+    assert.equal(env('temporal').TEMPORAL_TLS_CLIENT1_CA_CERT, '/certs/ca.pem');
+    assert.ok(JSON.stringify(services.temporal.healthcheck).includes('--tls-cert-path'));
+    for (const worker of ['relflow-worker', 'relflow-build-worker']) {
+      assert.match(env(worker).TEMPORAL_TLS_CLIENT_CERT_PATH, /\/certs\/worker\.pem/);
+      assert.match(env(worker).TEMPORAL_TLS_SERVER_CA_CERT_PATH, /\/certs\/ca\.pem/);
+    }
+    assert.equal(env('temporal-search-attributes').TEMPORAL_TLS_CLIENT_CERT_PATH, '/certs/worker.pem');
+    assert.equal(env('temporal-ui').TEMPORAL_TLS_CERT, '/certs/ui.pem');
+    for (const service of ['temporal', 'temporal-search-attributes', 'temporal-ui', 'relflow-worker', 'relflow-build-worker'])
+      assert.ok(services[service].volumes?.includes('./certs:/certs:ro'), `${service} mounts the certificates`);
+    const script = readFileSync(join(projectRoot, 'scripts', 'gen-certs.sh'), 'utf8');
+    for (const file of ['ca.pem', 'server.pem', 'worker.pem', 'ui.pem']) assert.ok(script.includes(file.replace('.pem', '')), file);
   });
 
   it('keeps Postgres data and the workspaces in volumes', function () {

@@ -1,7 +1,7 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Connection } from '@temporalio/client';
+import { Connection, ConnectionOptions } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { stringify } from 'yaml';
@@ -86,7 +86,30 @@ interface ServicePorts {
 }
 
 /** The server's config, after config/development-postgres12.yaml of the module, on free ports and this cluster. */
-function serverConfig(cluster: PostgresCluster, ports: Record<TemporalService, ServicePorts>, dynamicConfig: string): object {
+/**
+ * Mutual TLS on the frontend and between the services, with the certificates of
+ * scripts/gen-certs.sh: as docker-compose.yml configures the server through the
+ * auto-setup image's TEMPORAL_TLS_* variables.
+ */
+function tlsConfig(certs: string): object {
+  const side = {
+    server: {
+      certFile: join(certs, 'server.pem'),
+      keyFile: join(certs, 'server.key'),
+      requireClientAuth: true,
+      clientCaFiles: [join(certs, 'ca.pem')],
+    },
+    client: { serverName: 'temporal', rootCaFiles: [join(certs, 'ca.pem')] },
+  };
+  return { internode: side, frontend: side };
+}
+
+function serverConfig(
+  cluster: PostgresCluster,
+  ports: Record<TemporalService, ServicePorts>,
+  dynamicConfig: string,
+  certs?: string,
+): object {
   const datastore = (databaseName: string, maxConns: number) => ({
     sql: {
       pluginName: 'postgres12',
@@ -108,7 +131,7 @@ function serverConfig(cluster: PostgresCluster, ports: Record<TemporalService, S
       numHistoryShards: 4,
       datastores: { 'postgres-default': datastore('temporal', 20), 'postgres-visibility': datastore('temporal_visibility', 4) },
     },
-    global: { membership: { maxJoinDuration: '30s', broadcastAddress: '127.0.0.1' } },
+    global: { membership: { maxJoinDuration: '30s', broadcastAddress: '127.0.0.1' }, ...(certs ? { tls: tlsConfig(certs) } : {}) },
     services: Object.fromEntries(TEMPORAL_SERVICES.map((service) => [service, { rpc: { ...ports[service], bindOnLocalHost: true } }])),
     clusterMetadata: {
       enableGlobalNamespace: false,
@@ -153,7 +176,12 @@ const DYNAMIC_CONFIG = {
 };
 
 /** The Temporal server 1.29 on PostgreSQL, its four services (frontend, history, matching, worker) in one process. */
-export async function startProductionServer(tools: ProductionTools, cluster: PostgresCluster, dir: string): Promise<ProductionServer> {
+export async function startProductionServer(
+  tools: ProductionTools,
+  cluster: PostgresCluster,
+  dir: string,
+  options: { certs?: string } = {},
+): Promise<ProductionServer> {
   const ports = {} as Record<TemporalService, ServicePorts>;
   for (const service of TEMPORAL_SERVICES) ports[service] = { grpcPort: await membershipPort(), membershipPort: await membershipPort() };
   ports.frontend.httpPort = await freePort();
@@ -163,7 +191,8 @@ export async function startProductionServer(tools: ProductionTools, cluster: Pos
     dynamicConfig,
     stringify(Object.fromEntries(Object.entries(DYNAMIC_CONFIG).map(([key, value]) => [key, [{ value, constraints: {} }]]))),
   );
-  writeFileSync(join(dir, 'config', 'production.yaml'), stringify(serverConfig(cluster, ports, dynamicConfig)));
+  writeFileSync(join(dir, 'config', 'production.yaml'), stringify(serverConfig(cluster, ports, dynamicConfig, options.certs)));
+  const tls = options.certs ? serverTls(options.certs, 'worker') : undefined;
   const log = join(dir, 'server.log');
   const address = `127.0.0.1:${ports.frontend.grpcPort}`;
   const server: ProductionServer = {
@@ -181,7 +210,7 @@ export async function startProductionServer(tools: ProductionTools, cluster: Pos
         closeSync(out);
       }
       const child = server.process;
-      await waitForFrontend(address, log, () => child.exitCode !== null);
+      await waitForFrontend(address, log, () => child.exitCode !== null, tls);
     },
     stop: async () => {
       const child = server.process;
@@ -202,14 +231,23 @@ export async function startProductionServer(tools: ProductionTools, cluster: Pos
 }
 
 /** Waits until the frontend answers the health check and the system namespace is served. */
-async function waitForFrontend(address: string, log: string, exited: () => boolean): Promise<void> {
+/** A client's TLS settings for a server of scripts/gen-certs.sh certificates, with the named client certificate. */
+export function serverTls(certs: string, client: string): ConnectionOptions['tls'] {
+  return {
+    serverNameOverride: 'temporal',
+    serverRootCACertificate: readFileSync(join(certs, 'ca.pem')),
+    clientCertPair: { crt: readFileSync(join(certs, `${client}.pem`)), key: readFileSync(join(certs, `${client}.key`)) },
+  };
+}
+
+async function waitForFrontend(address: string, log: string, exited: () => boolean, tls?: ConnectionOptions['tls']): Promise<void> {
   const [host, port] = [address.split(':')[0], Number(address.split(':')[1])];
   const deadline = Date.now() + 120_000;
   let last = '';
   while (Date.now() < deadline) {
     if (exited()) throw new Error(`the Temporal server exited before it served ${address}\n${tail(log)}`);
     if (await isPortOpen(host, port)) {
-      const connection = await Connection.connect({ address, connectTimeout: 2000 }).catch((error: Error) => {
+      const connection = await Connection.connect({ address, connectTimeout: 2000, tls }).catch((error: Error) => {
         last = error.message;
         return undefined;
       });
