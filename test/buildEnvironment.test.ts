@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import { CreateBucketCommand, GetObjectCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { localBuildEnvironment, vagrantEnvironment } from '../src/activities/builders/buildEnvironment';
 import { createLocalBuilder } from '../src/activities/builders/local';
 import type { BuildRequest } from '../src/activities/builders/types';
@@ -47,6 +47,32 @@ function request(overrides: Partial<BuildRequest['artifact']> = {}): BuildReques
     keyPrefix: 'x/',
     timeoutMs: 60_000,
   };
+}
+
+/** The real local builder, on moto S3, over a repository whose build.sh runs these lines in a fresh dist/. */
+async function localBuild(name: string, script: string, artifact: Partial<BuildRequest['artifact']>) {
+  const root = tempDir(name);
+  const remote = createRemote(root, { name: 'agent', files: { 'build.sh': `#!/bin/sh\nmkdir -p dist\n${script}\n` } });
+  const endpoint = await motoEndpoint();
+  const storage = {
+    bucket: name,
+    region: 'us-east-1',
+    endpoint,
+    accessKeyIdEnv: 'TEST_AWS_KEY',
+    secretAccessKeyEnv: 'TEST_AWS_SECRET',
+    mirrors: [],
+  };
+  const env = workerEnv();
+  const bucket = s3Client(storage, env);
+  await bucket.send(new CreateBucketCommand({ Bucket: name }));
+  const builder = createLocalBuilder(new GitWorkspace(join(root, 'git'), env), join(root, 'builds'), env);
+  const build = {
+    ...request({ command: 'sh build.sh', ...artifact }),
+    repository: { name: 'agent', url: remote },
+    sha: git(remote, 'rev-parse', 'master'),
+    storage: storage as unknown as BuildRequest['storage'],
+  };
+  return { root, builder, build, bucket };
 }
 
 describe('least privilege for builds: the environment a build command and vagrant see', function () {
@@ -107,32 +133,29 @@ describe('least privilege for builds: the environment a build command and vagran
     for (const name of ['SSH_AUTH_SOCK', 'GITHUB_TOKEN', 'AWS_SECRET_ACCESS_KEY', 'WORKER_ONLY']) assert.equal(env[name], undefined, name);
   });
 
-  it('through the real local builder: the stored env.txt of a build holds none of the worker’s secrets', async function () {
-    const root = tempDir('build-env-real');
-    const remote = createRemote(root, {
-      name: 'agent',
-      files: { 'build.sh': '#!/bin/sh\nmkdir -p dist\nenv > dist/env.txt\nls -a "$HOME" >> dist/env.txt\n' },
+  it('a hostile commit whose build leaves a link to /proc/self/environ as its output fails the build by name; nothing is stored', async function () {
+    const { builder, build, bucket } = await localBuild('build-link', 'ln -s /proc/self/environ dist/agent.tar.gz', {
+      outputs: ['dist/*.tar.gz'],
     });
-    const endpoint = await motoEndpoint();
-    const storage = {
-      bucket: 'build-env',
-      region: 'us-east-1',
-      endpoint,
-      accessKeyIdEnv: 'TEST_AWS_KEY',
-      secretAccessKeyEnv: 'TEST_AWS_SECRET',
-      mirrors: [],
-    };
-    const env = workerEnv();
-    await s3Client(storage, env).send(new CreateBucketCommand({ Bucket: storage.bucket }));
-    const builder = createLocalBuilder(new GitWorkspace(join(root, 'git'), env), join(root, 'builds'), env);
-    const build = {
-      ...request({ command: 'sh build.sh', env: ['JAVA_HOME'] }),
-      repository: { name: 'agent', url: remote },
-      sha: git(remote, 'rev-parse', 'master'),
-    };
-    const full = { ...build, storage: storage as unknown as BuildRequest['storage'] };
-    const [stored] = await builder.build({ ...full, machine: await builder.provision(full) });
-    const object = await s3Client(storage, env).send(new GetObjectCommand({ Bucket: storage.bucket, Key: `x/${stored.file}` }));
+    await assert.rejects(builder.build({ ...build, machine: await builder.provision(build) }), (error: unknown) => {
+      assert.ok(error instanceof ApplicationFailure);
+      assert.equal(error.type, 'InvalidOutput');
+      assert.match(
+        error.message,
+        /^agent: output dist\/agent\.tar\.gz is a symbolic link to \/proc\/self\/environ; build outputs must be regular files/,
+      );
+      assert.ok(!error.message.includes(PLANTED));
+      return true;
+    });
+    assert.equal((await bucket.send(new ListObjectsV2Command({ Bucket: build.storage.bucket }))).KeyCount ?? 0, 0, 'nothing stored');
+  });
+
+  it('through the real local builder: the stored env.txt of a build holds none of the worker’s secrets', async function () {
+    const { builder, build, bucket, root } = await localBuild('build-env-real', 'env > dist/env.txt\nls -a "$HOME" >> dist/env.txt', {
+      env: ['JAVA_HOME'],
+    });
+    const [stored] = await builder.build({ ...build, machine: await builder.provision(build) });
+    const object = await bucket.send(new GetObjectCommand({ Bucket: build.storage.bucket, Key: `x/${stored.file}` }));
     const seen = (await object.Body?.transformToString()) ?? '';
     assert.match(seen, /^JAVA_HOME=\/usr\/lib\/jvm\/java-17$/m);
     assert.match(seen, new RegExp(`^HOME=${join(root, 'builds')}/cloudify-3.4/agent/home$`, 'm'));

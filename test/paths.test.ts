@@ -7,7 +7,7 @@ import { insideRoot, localDirectory } from '../src/activities/paths';
 import { directoryPath } from '../src/activities/storage';
 import { createSystemTestActivities } from '../src/activities/systemTests';
 import { validateManifest } from '../src/config/loadManifest';
-import type { ReleaseState } from '../src/release/model';
+import { finishedNightly } from './support/fakeActivities';
 import { tempDir } from './support/temporal';
 
 function refused(pattern: RegExp) {
@@ -19,19 +19,7 @@ function refused(pattern: RegExp) {
   };
 }
 
-const state: ReleaseState = {
-  releaseId: 'p-nightly-20261124',
-  product: 'p',
-  kind: 'nightly',
-  status: 'succeeded',
-  stage: 'done',
-  stages: [],
-  repositories: [],
-  artifacts: [],
-  gates: [],
-  stored: [],
-  log: [],
-};
+const state = finishedNightly();
 
 describe('every manifest path stays in its root', function () {
   it('insideRoot refuses an absolute path, a .. segment and a link that points out', function () {

@@ -17,6 +17,7 @@ import { parseHostPrefix, parseSecretsFile } from '../src/config/secretsFile';
 import { buildReleasePlan } from '../src/release/plan';
 import { releaseWorkflow } from '../src/workflows';
 import { releaseStateQuery } from '../src/workflows/api';
+import { finishedNightly } from './support/fakeActivities';
 import { createRemote } from './support/gitRepos';
 import { manifestOf } from './support/manifests';
 import { createTestWorker, tempDir, testClient, uniqueTaskQueue } from './support/temporal';
@@ -199,19 +200,7 @@ describe('secrets are the worker’s, bound to destinations (RELFLOW_SECRETS)', 
       } as never),
       refusedWith('PLANTED', hostile),
     );
-    const state: ReleaseState = {
-      releaseId: 'p-nightly-20261124',
-      product: 'p',
-      kind: 'nightly',
-      status: 'succeeded',
-      stage: 'done',
-      stages: [],
-      repositories: [],
-      artifacts: [],
-      gates: [],
-      stored: [],
-      log: [],
-    };
+    const state = finishedNightly();
     await assert.rejects(
       createNotifyActivities(env).announceRelease({
         notifications: {

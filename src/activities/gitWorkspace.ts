@@ -5,7 +5,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { readSecret, workerSecrets } from './secrets';
 import { pathSegment } from './paths';
-import { heartbeat } from './process';
+import { heartbeat, PROXY_VARIABLES, variablesOf } from './process';
 
 /**
  * The persistent git workspace of a worker:
@@ -177,18 +177,7 @@ export class GitWorkspace {
 }
 
 /** What git sees of the worker's environment; the rest (editors, pagers, hooks) stays out. */
-const PASSED_TO_GIT = [
-  'PATH',
-  'HOME',
-  'TMPDIR',
-  'SSH_AUTH_SOCK',
-  'http_proxy',
-  'https_proxy',
-  'no_proxy',
-  'HTTP_PROXY',
-  'HTTPS_PROXY',
-  'NO_PROXY',
-];
+const PASSED_TO_GIT = ['PATH', 'HOME', 'TMPDIR', 'SSH_AUTH_SOCK', ...PROXY_VARIABLES];
 
 /**
  * Git runs with no terminal prompt and, when the manifest names a token for an
@@ -198,10 +187,7 @@ const PASSED_TO_GIT = [
  * another host (a redirect is refused; submodules and other remotes get no header).
  */
 export function gitEnvironment(env: NodeJS.ProcessEnv, tokenEnv?: string, url?: string): NodeJS.ProcessEnv {
-  const result: NodeJS.ProcessEnv = { GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' };
-  for (const name of PASSED_TO_GIT) {
-    if (env[name] !== undefined) result[name] = env[name];
-  }
+  const result: NodeJS.ProcessEnv = { GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', ...variablesOf(env, PASSED_TO_GIT) };
   const origin = tokenEnv && url ? httpOrigin(url) : undefined;
   const config: Array<[string, string]> = [];
   if (origin) {

@@ -126,3 +126,13 @@ export async function pause(ms: number): Promise<void> {
   if (context) await context.sleep(ms);
   else await new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** The proxy settings, which every child that reaches the network needs as the worker has them. */
+export const PROXY_VARIABLES = ['http_proxy', 'https_proxy', 'no_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY'] as const;
+
+/** These variables of an environment, those that are set: what a child process is allowed to see of the worker's. */
+export function variablesOf(env: NodeJS.ProcessEnv, names: readonly string[]): NodeJS.ProcessEnv {
+  const result: NodeJS.ProcessEnv = {};
+  for (const name of names) if (env[name] !== undefined) result[name] = env[name];
+  return result;
+}

@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import type { ReleaseActivities } from '../../src/activities';
-import type { StoredFile } from '../../src/release/model';
+import type { ReleaseState, StoredFile } from '../../src/release/model';
 
 type Calls = Record<string, unknown[][]>;
 
@@ -73,4 +73,21 @@ export async function untilCancelled(): Promise<never> {
     context.heartbeat();
     await Promise.race([context.cancelled, new Promise((resolve) => setTimeout(resolve, 200))]);
   }
+}
+
+/** The state of a finished nightly with nothing in it: what announce and report code needs at least. */
+export function finishedNightly(): ReleaseState {
+  return {
+    releaseId: 'p-nightly-20261124',
+    product: 'p',
+    kind: 'nightly',
+    status: 'succeeded',
+    stage: 'done',
+    stages: [],
+    repositories: [],
+    artifacts: [],
+    gates: [],
+    stored: [],
+    log: [],
+  };
 }

@@ -1,33 +1,16 @@
 import { mkdirSync } from 'node:fs';
 import { CREDENTIAL_VARIABLE } from '../../config/manifest';
 import { ApplicationFailure } from '@temporalio/common';
+import { PROXY_VARIABLES, variablesOf } from '../process';
 import { workerSecrets } from '../secrets';
 import { buildVariables } from './source';
 import type { BuildRequest } from './types';
 
 /** What every build and vagrant sees of the worker: the tools, the locale, the temp dir, the proxies. */
-const BASE_VARIABLES = [
-  'PATH',
-  'LANG',
-  'LC_ALL',
-  'TZ',
-  'TMPDIR',
-  'http_proxy',
-  'https_proxy',
-  'no_proxy',
-  'HTTP_PROXY',
-  'HTTPS_PROXY',
-  'NO_PROXY',
-];
+const BASE_VARIABLES = ['PATH', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', ...PROXY_VARIABLES];
 
 /** What vagrant needs besides: where its boxes and plugins are, and which provider it uses. */
 const VAGRANT_VARIABLES = ['VAGRANT_HOME', 'VAGRANT_DEFAULT_PROVIDER', 'VAGRANT_DOTFILE_PATH', 'VAGRANT_LOG'];
-
-function pick(env: NodeJS.ProcessEnv, names: string[]): NodeJS.ProcessEnv {
-  const result: NodeJS.ProcessEnv = {};
-  for (const name of names) if (env[name] !== undefined) result[name] = env[name];
-  return result;
-}
 
 /**
  * The environment of a local build command: the base variables, a scratch HOME
@@ -47,7 +30,13 @@ export function localBuildEnvironment(env: NodeJS.ProcessEnv, request: BuildRequ
     }
   }
   mkdirSync(home, { recursive: true });
-  return { ...pick(env, BASE_VARIABLES), ...pick(env, listed), HOME: home, GIT_TERMINAL_PROMPT: '0', ...buildVariables(request) };
+  return {
+    ...variablesOf(env, BASE_VARIABLES),
+    ...variablesOf(env, listed),
+    HOME: home,
+    GIT_TERMINAL_PROMPT: '0',
+    ...buildVariables(request),
+  };
 }
 
 /**
@@ -60,7 +49,7 @@ export function vagrantEnvironment(env: NodeJS.ProcessEnv, request: BuildRequest
   const operator = (env.RELFLOW_VAGRANT_ENV ?? '').split(/[\s,]+/).filter(Boolean);
   mkdirSync(home, { recursive: true });
   return {
-    ...pick(env, [...BASE_VARIABLES, ...VAGRANT_VARIABLES, ...operator]),
+    ...variablesOf(env, [...BASE_VARIABLES, ...VAGRANT_VARIABLES, ...operator]),
     VAGRANT_HOME: env.VAGRANT_HOME ?? (env.HOME ? `${env.HOME}/.vagrant.d` : undefined),
     HOME: home,
     ...buildVariables(request),
