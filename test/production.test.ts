@@ -160,6 +160,13 @@ describe('production topology (docker-compose.yml, Dockerfile), checked without 
   it('builds a multi-stage, non-root worker image with production dependencies, git, python3 and twine', function () {
     const dockerfile = readFileSync(join(projectRoot, 'Dockerfile'), 'utf8');
     assert.equal(dockerfile.match(/^FROM /gm)?.length, 2);
+    // Node 24 LTS, pinned to the minor the suite also runs on (scripts/versions.json node24): Node 20 is past its end of life.
+    const versions = JSON.parse(readFileSync(join(projectRoot, 'scripts', 'versions.json'), 'utf8')) as { node24: string };
+    const minor = versions.node24.split('.').slice(0, 2).join('.');
+    assert.deepEqual(
+      [...dockerfile.matchAll(/^FROM (\S+)/gm)].map((match) => match[1]),
+      [`node:${minor}-bookworm`, `node:${minor}-bookworm-slim`],
+    );
     assert.match(dockerfile, /^USER node$/m);
     assert.match(dockerfile, /npm ci --omit=dev/);
     assert.match(dockerfile, /apt-get install .*\bgit\b.*\bpython3\b/);

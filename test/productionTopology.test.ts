@@ -88,6 +88,8 @@ describe('the production topology: Temporal 1.29 on PostgreSQL, two release and 
       ),
     );
     const logs = topology.workerLogs();
+    // Each worker says which Node it runs on (the suite runs on the machine's Node and on Node 24).
+    assert.ok(logs.includes(`[relflow worker] Node ${process.version}`), 'the worker logs its Node version');
     for (const secret of [
       FIXTURE_SECRETS.TEST_GITHUB_TOKEN,
       FIXTURE_SECRETS.TEST_PYPI_PASSWORD,

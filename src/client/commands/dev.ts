@@ -4,6 +4,7 @@ import { copyFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { UserError } from '../../config/errors';
+import { nodeRuntimeNotice } from '../../worker/nodeRuntime';
 import { ensureTools, projectRoot, pythonTool } from '../../worker/tools';
 import { DevServer, startDevServer } from '../../dev/temporalServer';
 import { defaultWorkspaceDir, startWorkers } from '../../worker/worker';
@@ -60,6 +61,9 @@ export async function startDevEnvironment(
     if (!existsSync(file)) copyFileSync(join(projectRoot, 'relflow.secrets.example.yaml'), file);
     process.env.RELFLOW_SECRETS = file;
   }
+  const runtime = nodeRuntimeNotice();
+  log(`workers on ${runtime.line}`);
+  if (runtime.warning) log(`warning: ${runtime.warning}`);
   log(`secrets file: ${process.env.RELFLOW_SECRETS} (RELFLOW_SECRETS: which secret the workers may send to which host)`);
   const connection = await connectWorker(settings);
   const workers = await startWorkers({

@@ -2,6 +2,7 @@ import { parsePositive } from '../options';
 import type { Command } from 'commander';
 import { BUILD_TASK_QUEUE, createReleaseWorker, defaultWorkspaceDir, RELEASE_TASK_QUEUE } from '../../worker/worker';
 import { workerSecrets } from '../../activities/secrets';
+import { nodeRuntimeNotice } from '../../worker/nodeRuntime';
 import { workerPython } from '../../worker/tools';
 import { connectWorker, temporalSettings } from '../connection';
 import { requireSearchAttributes } from '../searchAttributeCheck';
@@ -20,6 +21,9 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<void
     await connection.close();
     throw error;
   });
+  const runtime = nodeRuntimeNotice();
+  process.stdout.write(`[relflow worker] ${runtime.line}\n`);
+  if (runtime.warning) process.stdout.write(`[relflow worker] warning: ${runtime.warning}\n`);
   const python = workerPython();
   process.stdout.write(
     !python.problem
