@@ -96,6 +96,13 @@ artifacts:
       problems(rules("{ type: 'setup\\.py', match: 'v', replace: 'v', with: '{{ .nope }}' }"))[0],
       /^relflow\.yaml: versionRules\[0\]\.with: unknown template value \{\{ nope \}\}; known values: product, kind, /,
     );
+    // A rule in the old version tool's shape, without 'type', is told what 'type' is.
+    assert.deepEqual(problems(rules("{ match: 'version=.*', replace: '[0-9.]+', with: '{{ .python_core_version }}' }")), [
+      "relflow.yaml: versionRules[0].type: a rule needs 'type' (a regular expression over file names), e.g. type: ^setup\\.py$",
+    ]);
+    assert.deepEqual(problems(rules("{ type: 'setup\\.py', match: '', replace: 'x', with: 'y' }")), [
+      "relflow.yaml: versionRules[0].match: a rule needs 'match' (a regular expression that finds the spot), e.g. match: version='[^']*'",
+    ]);
     // The names a rule may use are the values the release gives it.
     const manifest = parseManifest(rules('{ preset: setup.py }'), 'relflow.yaml');
     const plan = buildReleasePlan(manifest, { kind: 'nightly', date: '20261124' });

@@ -101,6 +101,12 @@ export const RULE_TEMPLATE_NAMES = [
   'release_url',
   'storage_url_pattern',
 ];
+/** A required field of a custom version rule: missing or empty, it is named with what it is and an example. */
+function ruleField(field: string, what: string, example: string) {
+  const message = `a rule needs '${field}' (${what}), e.g. ${example}`;
+  return z.string({ required_error: message, invalid_type_error: message }).min(1, message);
+}
+
 const versionRule = z.union([
   z
     .object({
@@ -111,12 +117,21 @@ const versionRule = z.union([
   z
     .object({
       description: z.string().default(''),
-      type: z.string().min(1).describe('regular expression over the file name, e.g. setup.py or (.*-)?blueprint.yaml'),
+      // The old version tool's rules lacked some of these; a missing one is named with what it is.
+      type: ruleField('type', 'a regular expression over file names', 'type: ^setup\\.py$').describe(
+        'regular expression over the file name, e.g. setup.py or (.*-)?blueprint.yaml',
+      ),
       path: z.string().default('.*').describe('regular expression over the repository name, e.g. cloudify-.*-plugin'),
       excluded: z.array(z.string()).default([]).describe('file paths (relative to the repository) left alone'),
-      match: z.string().min(1).describe('regular expression that finds the spot'),
-      replace: z.string().min(1).describe('regular expression inside the match that is replaced'),
-      with: z.string().min(1).describe('template over the version forms, e.g. {{ .python_core_version }}'),
+      match: ruleField('match', 'a regular expression that finds the spot', "match: version='[^']*'").describe(
+        'regular expression that finds the spot',
+      ),
+      replace: ruleField('replace', 'a regular expression inside the match that is replaced', 'replace: "[0-9][^\']*"').describe(
+        'regular expression inside the match that is replaced',
+      ),
+      with: ruleField('with', 'a template over the version forms', 'with: "{{ python_core_version }}"').describe(
+        'template over the version forms, e.g. {{ .python_core_version }}',
+      ),
       required: z.boolean().default(false),
     })
     .strict()

@@ -27,6 +27,8 @@ export function formatPath(path: readonly (string | number)[]): string {
 function describeIssue(issue: z.ZodIssue): string {
   switch (issue.code) {
     case 'invalid_type':
+      // A field that says what it needs (zod's own messages are 'Required' and 'Expected …') keeps its words.
+      if (issue.message !== 'Required' && !issue.message.startsWith('Expected ')) return issue.message;
       return issue.received === 'undefined' ? `required, expected ${issue.expected}` : `expected ${issue.expected}, got ${issue.received}`;
     case 'unrecognized_keys':
       return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => `'${key}'`).join(', ')}`;
