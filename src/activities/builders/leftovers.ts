@@ -23,23 +23,43 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** Removes the build directories whose owner process is gone; returns them. */
+/** The entries of a directory; none when it is gone (a live worker on the same workspace may be removing its own build). */
+function entriesOf(dir: string) {
+  try {
+    return readdirSync(dir, { withFileTypes: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+}
+
+/** Whether the process an owner file names still runs; undefined when the file went away meanwhile. */
+function ownerAlive(file: string): boolean | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const pid = Number(text.trim());
+  return Number.isInteger(pid) && pid > 0 && processAlive(pid);
+}
+
+/** Removes the build directories whose owner process is gone; returns them. Directories that vanish meanwhile are skipped. */
 export function sweepLeftoverBuilds(buildRoot: string): string[] {
   const removed: string[] = [];
-  if (!existsSync(buildRoot)) return removed;
-  for (const release of readdirSync(buildRoot, { withFileTypes: true })) {
+  for (const release of entriesOf(buildRoot)) {
     if (!release.isDirectory()) continue;
     const releaseDir = join(buildRoot, release.name);
-    for (const artifact of readdirSync(releaseDir, { withFileTypes: true })) {
+    for (const artifact of entriesOf(releaseDir)) {
       const dir = join(releaseDir, artifact.name);
       const owner = join(dir, OWNER_FILE);
       if (!artifact.isDirectory() || !existsSync(owner)) continue;
-      const pid = Number(readFileSync(owner, 'utf8').trim());
-      if (Number.isInteger(pid) && pid > 0 && processAlive(pid)) continue;
+      if (ownerAlive(owner) !== false) continue;
       rmSync(dir, { recursive: true, force: true });
       removed.push(dir);
     }
-    if (readdirSync(releaseDir).length === 0) rmSync(releaseDir, { recursive: true, force: true });
+    if (entriesOf(releaseDir).length === 0) rmSync(releaseDir, { recursive: true, force: true });
   }
   return removed;
 }
