@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import { parseManifest } from '../config/loadManifest';
+import { parseManifest, readManifestText } from '../config/loadManifest';
 import type { ManifestRef, ManifestSource } from '../release/model';
 import type { Manifest } from '../config/manifest';
 import { gitEnvironment, runGit } from './gitWorkspace';
@@ -34,8 +33,6 @@ export function inlineManifestsAccepted(env: NodeJS.ProcessEnv): boolean {
   return !trustedManifests(env);
 }
 
-const MAX_MANIFEST_BYTES = 1024 * 1024;
-
 function refused(message: string): ApplicationFailure {
   return ApplicationFailure.nonRetryable(message, 'InvalidReleaseInput');
 }
@@ -64,13 +61,9 @@ export async function loadManifestByReference(
       );
     const file = insideRoot(trusted.dir, ref.name, 'manifest');
     try {
-      const stat = statSync(file);
-      if (!stat.isFile() || stat.size > MAX_MANIFEST_BYTES)
-        throw refused(`manifest ${ref.name}: not a regular file of at most 1 MiB in ${trusted.dir}`);
-      text = readFileSync(file, 'utf8');
+      text = readManifestText(file);
     } catch (error) {
-      if (error instanceof ApplicationFailure) throw error;
-      throw refused(`manifest ${ref.name}: cannot read it in ${trusted.dir} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+      throw refused(`manifest ${ref.name}: ${(error as Error).message}`);
     }
     where = file;
   } else {

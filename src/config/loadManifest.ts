@@ -31,18 +31,21 @@ export function parseManifest(text: string, file: string): Manifest {
 /** A manifest is a page of YAML: anything larger (or a device such as /dev/zero) is not one. */
 const MAX_MANIFEST_BYTES = 1024 * 1024;
 
-export function loadManifest(file: string): Manifest {
-  let text: string;
+/** A manifest file's text: a regular file of at most 1 MiB, or an error that names the file. */
+export function readManifestText(file: string): string {
   try {
     const stat = statSync(file);
     if (!stat.isFile()) throw new UserError(`${file}: not a regular file; expected a YAML manifest`);
     if (stat.size > MAX_MANIFEST_BYTES)
       throw new UserError(`${file}: ${stat.size} bytes; a manifest is at most ${MAX_MANIFEST_BYTES} bytes`);
-    text = readFileSync(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch (error) {
     if (error instanceof UserError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     throw new UserError(`${file}: cannot read the manifest (${code === 'ENOENT' ? 'no such file' : (code ?? String(error))})`);
   }
-  return parseManifest(text, file);
+}
+
+export function loadManifest(file: string): Manifest {
+  return parseManifest(readManifestText(file), file);
 }
