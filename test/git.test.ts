@@ -106,6 +106,8 @@ describe('git stage activities on real repositories', function () {
     ['milestone', '3.4m5', '3.4m5-build', '3.4m5', '3.4a5'],
     ['ga', '3.4', '3.4-build', '3.4', '3.4'],
     ['patch', '3.4.2', '3.4-patch2', undefined, '3.4.2'],
+    ['patch', '3.4.2m1', '3.4-patch2', '3.4.2m1', '3.4.2a1'],
+    ['patch', '3.4.2rc1', '3.4-patch2', '3.4.2rc1', '3.4.2rc1'],
     ['nightly', undefined, 'master', 'nightly-20261124', '3.5.dev20261124'],
   ];
   for (const [kind, version, branch, tag, pythonVersion] of kinds) {

@@ -14,6 +14,8 @@ describe('release versions and naming (src/release)', function () {
       ['milestone', '3.4', /expected e\.g\. 3\.4m5/],
       ['ga', '3.4m5', /expected e\.g\. 3\.4$/],
       ['patch', '3.4.0', /the patch number starts at 1/],
+      ['patch', '3.4.1m0', /the milestone number starts at 1, e\.g\. 3\.4\.1m1/],
+      ['patch', '3.4.1b1', /expected e\.g\. 3\.4\.2 \(or 3\.4-patch2; a patch milestone or candidate: 3\.4\.2m1, 3\.4\.2rc1\)/],
       ['milestone', '3.4m0', /the milestone number starts at 1/],
       ['nightly', '3', /invalid nightly version/],
     ];
@@ -61,6 +63,21 @@ describe('release versions and naming (src/release)', function () {
         { yaml_core_version: '3.4.2', python_core_version: '3.4.2', version_version: '3.4.2', python_plugins_version: '1.4.1' },
       ],
       ['patch', '3.4-patch2', '1.4', { yaml_core_version: '3.4.2', version_version: '3.4.2' }],
+      [
+        'patch',
+        '3.2.1m1',
+        '1.2.1',
+        {
+          yaml_core_version: '3.2.1m1',
+          python_core_version: '3.2.1a1',
+          version_version: '3.2.1-m1',
+          yaml_plugins_version: '1.2.1m1',
+          python_plugins_version: '1.2.1a1',
+        },
+      ],
+      ['patch', '3.2.1rc1', '1.2', { yaml_core_version: '3.2.1rc1', python_core_version: '3.2.1rc1', version_version: '3.2.1-rc1' }],
+      ['patch', '4.5-patch5m4', '1.5', { yaml_core_version: '4.5.5m4', python_core_version: '4.5.5a4', version_version: '4.5.5-m4' }],
+      ['milestone', '3.11m6', '1.11', { yaml_core_version: '3.11m6', python_core_version: '3.11a6', version_version: '3.11.0-m6' }],
       [
         'nightly',
         '3.5',
@@ -124,6 +141,39 @@ describe('release versions and naming (src/release)', function () {
           base: '3.4-patch2',
           tags: [undefined, undefined],
           prefix: 'org/cloudify/3.4.2/ga-RELEASE/',
+        },
+      ],
+      [
+        'patch',
+        '3.2.1m1',
+        {
+          releaseId: 'cloudify-3.2.1m1',
+          branch: '3.2-patch1',
+          base: '3.2-patch1',
+          tags: ['3.2.1m1', '1.5m1'],
+          prefix: 'org/cloudify/3.2.1/m1-RELEASE/',
+        },
+      ],
+      [
+        'patch',
+        '3.2.1rc1',
+        {
+          releaseId: 'cloudify-3.2.1rc1',
+          branch: '3.2-patch1',
+          base: '3.2-patch1',
+          tags: ['3.2.1rc1', '1.5rc1'],
+          prefix: 'org/cloudify/3.2.1/rc1-RELEASE/',
+        },
+      ],
+      [
+        'milestone',
+        '3.11m6',
+        {
+          releaseId: 'cloudify-3.11m6',
+          branch: '3.11m6-build',
+          base: 'master',
+          tags: ['3.11m6', '1.5m6'],
+          prefix: 'org/cloudify/3.11.0/m6-RELEASE/',
         },
       ],
     ];

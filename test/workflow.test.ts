@@ -123,6 +123,22 @@ describe('release workflow (test activities, real dev server)', function () {
     );
   });
 
+  it('patch milestone 3.4.2m1: tagged and tested like a milestone, on the patch branch', async function () {
+    const taskQueue = uniqueTaskQueue('wf');
+    const { activities, calls } = fakeActivities();
+    const state = await withWorkers({ taskQueue, activities }, async () => (await startRelease(taskQueue, 'patch', '3.4.2m1')).result());
+    const table = stageTable(state);
+    assert.deepEqual([table.tag, table.ci, table.artifacts], ['succeeded', 'succeeded', 'succeeded']);
+    assert.deepEqual(
+      calls.tagRepository.map((call) => (call[0] as { tag: string; repository: { buildBranch: string } }).tag),
+      ['3.4.2m1', '1.5m1'],
+    );
+    assert.deepEqual(
+      calls.tagRepository.map((call) => (call[0] as { repository: { buildBranch: string } }).repository.buildBranch),
+      ['3.4-patch2', '3.4-patch2'],
+    );
+  });
+
   for (const [kind, version] of [
     ['milestone', '3.4m5'],
     ['ga', '3.4'],

@@ -104,10 +104,11 @@ function repositoryPlan(
     renderTemplate(manifest.naming.branch[plan.kind], values, `naming.branch.${plan.kind}`),
     `naming.branch.${plan.kind}`,
   );
-  const tag =
-    plan.kind === 'patch'
-      ? undefined
-      : gitRefName(renderTemplate(manifest.naming.tag[plan.kind], values, `naming.tag.${plan.kind}`), `naming.tag.${plan.kind}`);
+  // A patch is built from its branch; a patch milestone or candidate is tagged like any milestone.
+  const tagKind = plan.kind === 'patch' ? (plan.version.prerelease ? 'milestone' : undefined) : plan.kind;
+  const tag = tagKind
+    ? gitRefName(renderTemplate(manifest.naming.tag[tagKind], values, `naming.tag.${tagKind}`), `naming.tag.${tagKind}`)
+    : undefined;
   gitRefName(repository.branch, `repositories[${repository.name}].branch`);
   return {
     name: repository.name,

@@ -25,14 +25,14 @@ const EXAMPLES: Record<ReleaseKind, string> = {
   nightly: '3.5 (the version in development; the date is added)',
   milestone: '3.4m5 (or 3.4rc1)',
   ga: '3.4',
-  patch: '3.4.2 (or 3.4-patch2)',
+  patch: '3.4.2 (or 3.4-patch2; a patch milestone or candidate: 3.4.2m1, 3.4.2rc1)',
 };
 
 const PATTERNS: Record<ReleaseKind, RegExp> = {
   nightly: /^(\d{1,4})\.(\d{1,4})$/,
   milestone: /^(\d{1,4})\.(\d{1,4})(m|rc)(\d{1,4})$/,
   ga: /^(\d{1,4})\.(\d{1,4})$/,
-  patch: /^(\d{1,4})\.(\d{1,4})(?:\.|-patch)(\d{1,4})$/,
+  patch: /^(\d{1,4})\.(\d{1,4})(?:\.|-patch)(\d{1,4})(?:(m|rc)(\d{1,4}))?$/,
 };
 
 export function versionExample(kind: ReleaseKind): string {
@@ -61,7 +61,11 @@ export function parseReleaseVersion(kind: ReleaseKind, input: string, nightlyDat
     case 'patch': {
       const patch = Number(match[3]);
       if (patch < 1) throw new UserError(`invalid patch version '${input}': the patch number starts at 1, e.g. 3.4.1`);
-      return { major, minor, patch };
+      if (!match[4]) return { major, minor, patch };
+      const number = Number(match[5]);
+      if (number < 1)
+        throw new UserError(`invalid patch version '${input}': the milestone number starts at 1, e.g. ${major}.${minor}.${patch}m1`);
+      return { major, minor, patch, prerelease: { label: match[4] as 'm' | 'rc', number } };
     }
     case 'nightly': {
       if (!nightlyDate || !/^\d{8}$/.test(nightlyDate)) {
@@ -70,6 +74,11 @@ export function parseReleaseVersion(kind: ReleaseKind, input: string, nightlyDat
       return { major, minor, patch: 0, prerelease: { label: 'dev', number: Number(nightlyDate) } };
     }
   }
+}
+
+/** A patch milestone or candidate (`3.2.1m1`, `3.2.1rc1`): tagged and tested like a milestone, on the patch branch. */
+export function isPatchPrerelease(kind: ReleaseKind, version: string | undefined): boolean {
+  return kind === 'patch' && version !== undefined && PATTERNS.patch.exec(version.trim())?.[4] !== undefined;
 }
 
 /** The version streams of a release: core (the product) and plugins. */

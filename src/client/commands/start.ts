@@ -15,7 +15,10 @@ export function registerStartCommand(program: Command): void {
     .addOption(configOption())
     .addOption(manifestOptions()[0])
     .addOption(manifestOptions()[1])
-    .option('-v, --version <version>', 'release version: 3.4 (ga), 3.4m5 (milestone), 3.4.2 (patch); nightlies default to versions.core')
+    .option(
+      '-v, --version <version>',
+      'release version: 3.4 (ga), 3.4m5 (milestone), 3.4.2 or 3.4.2m1 (patch); nightlies default to versions.core',
+    )
     .option('--plugins-version <version>', 'plugins version stream (default: versions.plugins of the manifest)')
     .option('--date <yyyymmdd>', 'date of a nightly (default: today, UTC)')
     .option('--task-queue <name>', 'task queue of the release workers (RELFLOW_TASK_QUEUE)', defaults.taskQueue)

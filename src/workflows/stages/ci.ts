@@ -1,3 +1,4 @@
+import { isPatchPrerelease } from '../../release/version';
 import { durationMs } from '../../config/duration';
 import { activity } from '../proxies';
 import { planOf, Stage } from '../stage';
@@ -7,7 +8,7 @@ export const ciStage: Stage = {
   name: 'ci',
   skippable: true,
   skip: ({ request, manifest }) => {
-    if (request.kind === 'patch') return 'patches have no tags to test';
+    if (request.kind === 'patch' && !isPatchPrerelease(request.kind, request.version)) return 'patches have no tags to test';
     if (manifest.ci.provider === 'none') return 'no CI provider configured (ci.provider: none)';
     return undefined;
   },

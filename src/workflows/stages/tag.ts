@@ -1,3 +1,4 @@
+import { isPatchPrerelease } from '../../release/version';
 import { forEachRepository } from '../repositories';
 import { planOf, Stage } from '../stage';
 
@@ -5,7 +6,10 @@ import { planOf, Stage } from '../stage';
 export const tagStage: Stage = {
   name: 'tag',
   skippable: false,
-  skip: ({ request }) => (request.kind === 'patch' ? 'patches are built from the patch branch, not tags' : undefined),
+  skip: ({ request }) =>
+    request.kind === 'patch' && !isPatchPrerelease(request.kind, request.version)
+      ? 'patches are built from the patch branch, not tags'
+      : undefined,
   async run(context) {
     const plan = planOf(context);
     const { manifest } = context;
