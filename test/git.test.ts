@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { createGitActivities } from '../src/activities/git';
@@ -156,6 +157,34 @@ describe('git stage activities on real repositories', function () {
     const copy = workspace.workingCopyDir(ref.releaseId, 'cloudify-rest-client');
     assert.equal(git(copy, 'rev-parse', branch), headSha, 'the local build branch names the commit');
     assert.doesNotMatch(readFileSync(join(copy, '.git', 'config'), 'utf8'), /\[user\]/, 'no identity written into the working copy config');
+  });
+
+  it('keeps every byte outside the replaced span: a latin-1 file keeps its é, a CRLF file its line endings', async function () {
+    const { remote, activities, ref, versionInput, plan } = setup('milestone', '3.4m5');
+    const work = join(remote, '..', '..', 'work', 'cloudify-rest-client');
+    const latin1 = (text: string) => Buffer.from(text, 'latin1');
+    writeFileSync(
+      join(work, 'setup.py'),
+      latin1("# -*- coding: latin-1 -*-\n# Auteur: Ren\xe9 Dup\xe9\nsetup(name='cloudify-rest-client', version='3.3')\n"),
+    );
+    writeFileSync(join(work, 'VERSION'), '{\r\n  "version": "3.3.0",\r\n  "note": "caf\u00e9"\r\n}\r\n');
+    git(work, 'add', '-A');
+    git(work, 'commit', '-q', '-m', 'a latin-1 setup.py and a CRLF VERSION');
+    git(work, 'push', '-q', remote, 'master');
+    const { baseSha } = await activities.checkoutRepository(ref);
+    const rules = concreteRules([
+      { preset: 'setup.py', required: true },
+      { preset: 'VERSION', required: true },
+    ]);
+    const { changedFiles } = await activities.versionRepository({ ...versionInput(baseSha), rules });
+    assert.deepEqual(changedFiles, ['setup.py', 'VERSION']);
+    const branch = plan.repositories[0].buildBranch;
+    const blob = (path: string) => execFileSync('git', ['cat-file', 'blob', `${branch}:${path}`], { cwd: remote });
+    assert.deepEqual(
+      blob('setup.py'),
+      latin1("# -*- coding: latin-1 -*-\n# Auteur: Ren\xe9 Dup\xe9\nsetup(name='cloudify-rest-client', version='3.4a5')\n"),
+    );
+    assert.deepEqual(blob('VERSION'), Buffer.from('{\r\n  "version": "3.4.0-m5",\r\n  "note": "caf\u00e9"\r\n}\r\n', 'utf8'));
   });
 
   it('a crash between commit and push: the re-run pushes exactly one version commit', async function () {

@@ -1,7 +1,15 @@
 import { strict as assert } from 'node:assert';
 import type { VersionPreset } from '../src/config/manifest';
 import { buildReleasePlan, repositoryTemplateValues } from '../src/release/plan';
-import { applyVersionRules, concreteRules, repositoryRules, shortDiff, SourceFile } from '../src/release/versionRules';
+import {
+  applyVersionRules,
+  concreteRules,
+  decodeSource,
+  encodeSource,
+  repositoryRules,
+  shortDiff,
+  SourceFile,
+} from '../src/release/versionRules';
 import { manifestOf } from './support/manifests';
 
 const manifest = manifestOf({
@@ -214,6 +222,32 @@ describe('the version tool (presets over real-world file shapes)', function () {
     assert.throws(
       () => applyVersionRules('x', [{ path: 'setup.py', content: "version='1'" }], rules, { ...coreValues, python_version: '3.4m5' }),
       /'3\.4m5' is not a PEP 440 version/,
+    );
+  });
+
+  it('reads bytes that are not UTF-8 as latin-1 and refuses to write a character latin-1 has no byte for', function () {
+    const bytes = Buffer.from("# Auteur: Ren\xe9\nVERSION = '3.3'\n", 'latin1');
+    const file = { path: 'version_info.py', ...decodeSource(bytes) };
+    assert.equal(file.encoding, 'latin1');
+    assert.equal(decodeSource(Buffer.from('caf\u00e9', 'utf8')).encoding, 'utf8');
+    const rule = (text: string) =>
+      concreteRules([
+        {
+          description: 'VERSION',
+          type: '\\.py$',
+          path: '.*',
+          excluded: [],
+          match: "VERSION = '[^']*'",
+          replace: "(?<=')[^']+(?=')",
+          with: text,
+          required: true,
+        },
+      ]);
+    const [change] = applyVersionRules('x', [file], rule('{{ yaml_version }}'), coreValues);
+    assert.deepEqual(encodeSource(change), Buffer.from("# Auteur: Ren\xe9\nVERSION = '3.4m5'\n", 'latin1'));
+    assert.throws(
+      () => applyVersionRules('x', [file], rule('{{ yaml_version }} \u2013 beta'), coreValues),
+      /^UserError: version_info\.py: the file is not UTF-8 \(read as latin-1\) and the version rewrite put '\u2013' in it, which latin-1 cannot hold$/,
     );
   });
 

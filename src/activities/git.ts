@@ -9,7 +9,7 @@ import type { TemplateValues } from '../release/template';
 import { UserError } from '../config/errors';
 import { heartbeat } from './process';
 import { MissingSecret, SecretNotAllowed } from './secrets';
-import { applyVersionRules, ConcreteRule, FileChange, SourceFile } from '../release/versionRules';
+import { applyVersionRules, ConcreteRule, decodeSource, encodeSource, FileChange, SourceFile } from '../release/versionRules';
 import { GitCommandError, GitRepo, GitWorkspace } from './gitWorkspace';
 
 export interface RepositoryRef {
@@ -151,9 +151,9 @@ export async function candidateFiles(
   for (const file of wanted) {
     const headerEnd = batch.indexOf(10, offset);
     const size = Number(batch.subarray(offset, headerEnd).toString('utf8').split(' ')[2]);
-    const content = batch.subarray(headerEnd + 1, headerEnd + 1 + size).toString('utf8');
+    const bytes = batch.subarray(headerEnd + 1, headerEnd + 1 + size);
     offset = headerEnd + 1 + size + 1;
-    if (!content.slice(0, 8000).includes('\0')) files.push({ path: file.path, mode: file.mode, content });
+    if (!bytes.subarray(0, 8000).includes(0)) files.push({ path: file.path, mode: file.mode, ...decodeSource(bytes) });
   }
   return files;
 }
@@ -171,7 +171,7 @@ async function commitOnTop(
     const paths = await Promise.all(
       changes.map(async (change, number) => {
         const file = join(scratch, `file-${number}`);
-        await writeFile(file, change.after);
+        await writeFile(file, encodeSource(change));
         return file;
       }),
     );

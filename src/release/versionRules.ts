@@ -164,10 +164,15 @@ export function repositoryRules(manifest: Pick<Manifest, 'repositories' | 'versi
   return own ? concreteRules(own, `repositories[${index}].versionRules`) : concreteRules(manifest.versionRules);
 }
 
+/** How a file's bytes became its text: UTF-8 when they are valid UTF-8, else latin-1 (one character per byte, so every byte comes back). */
+export type SourceEncoding = 'utf8' | 'latin1';
+
 export interface SourceFile {
   /** Relative to the repository root, with forward slashes. */
   path: string;
   content: string;
+  /** Absent: utf8. */
+  encoding?: SourceEncoding;
 }
 
 export interface FileChange {
@@ -175,6 +180,30 @@ export interface FileChange {
   before: string;
   after: string;
   rules: string[];
+  encoding?: SourceEncoding;
+}
+
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** A file's text and how to write it back byte for byte: a latin-1 file keeps its `é`, not U+FFFD. */
+export function decodeSource(bytes: Uint8Array): { content: string; encoding: SourceEncoding } {
+  try {
+    return { content: STRICT_UTF8.decode(bytes), encoding: 'utf8' };
+  } catch {
+    return { content: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1'), encoding: 'latin1' };
+  }
+}
+
+/** The bytes of a rewritten file, in the encoding it was read in; a latin-1 file cannot take a character it has no byte for. */
+export function encodeSource(change: Pick<FileChange, 'path' | 'after' | 'encoding'>): Buffer {
+  if (change.encoding !== 'latin1') return Buffer.from(change.after, 'utf8');
+  const outside = [...change.after].find((character) => character.charCodeAt(0) > 0xff);
+  if (outside !== undefined) {
+    throw new UserError(
+      `${change.path}: the file is not UTF-8 (read as latin-1) and the version rewrite put '${outside}' in it, which latin-1 cannot hold`,
+    );
+  }
+  return Buffer.from(change.after, 'latin1');
 }
 
 function compile(pattern: string, flags: string, where: string): RegExp {
@@ -275,7 +304,7 @@ function rewrite(repository: string, files: readonly SourceFile[], rules: readon
         return spot.replace(replacePattern, replacement);
       });
       if (after !== before || previous) {
-        const change = previous ?? { path: file.path, before: file.content, after, rules: [] };
+        const change: FileChange = previous ?? { path: file.path, before: file.content, after, rules: [], encoding: file.encoding };
         change.after = after;
         if (after !== before) change.rules.push(current.description);
         changes.set(file.path, change);
@@ -286,7 +315,10 @@ function rewrite(repository: string, files: readonly SourceFile[], rules: readon
     }
   }
   const result = [...changes.values()].filter((change) => change.after !== change.before);
-  for (const change of result) checkParses({ path: change.path, content: change.after });
+  for (const change of result) {
+    checkParses({ path: change.path, content: change.after });
+    encodeSource(change);
+  }
   return result.sort((a, b) => a.path.localeCompare(b.path));
 }
 
