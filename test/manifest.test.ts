@@ -26,6 +26,7 @@ describe('the release manifest', function () {
     const manifest = loadManifest(join(projectRoot, 'relflow.example.yaml'));
     assert.equal(manifest.product, 'cloudify');
     assert.equal(manifest.repositories.length, 6);
+    assert.deepEqual(manifest.versionRules[0], { preset: 'cloudify', required: false });
     const result = runCli(['validate', '-c', join(projectRoot, 'relflow.example.yaml')]);
     assert.equal(result.status, 0, result.stderr);
     assert.match(result.stdout, /valid \(6 repositories, 3 artifacts\)/);

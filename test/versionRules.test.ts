@@ -1,11 +1,18 @@
 import { strict as assert } from 'node:assert';
 import type { VersionPreset } from '../src/config/manifest';
 import { buildReleasePlan, repositoryTemplateValues } from '../src/release/plan';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { projectRoot } from '../src/worker/tools';
 import {
   applyVersionRules,
+  CLOUDIFY_PRESETS,
   concreteRules,
   decodeSource,
   encodeSource,
+  PRESETS,
+  presetTableRow,
+  RuleExample,
   repositoryRules,
   shortDiff,
   SourceFile,
@@ -68,9 +75,9 @@ describe('the version tool (presets over real-world file shapes)', function () {
       preset: 'plugin.yaml',
       path: 'plugin.yaml',
       before:
-        "plugins:\n  script:\n    executor: central_deployment_agent\n    package_name: cloudify-script-plugin\n    package_version: '1.3'\n    source: https://github.com/cloudify-cosmo/cloudify-script-plugin/archive/1.3.zip\n    package_source: https://github.com/cloudify-cosmo/cloudify-script-plugin/archive/1.3.zip\n",
+        "plugins:\n  script:\n    executor: central_deployment_agent\n    package_name: cloudify-script-plugin\n    package_version: '1.3'\n    source: https://github.com/cloudify-cosmo/cloudify-script-plugin/archive/1.3.zip\n    install_arguments: '-r https://github.com/x/y/archive/1.3.zip'\n",
       after:
-        "plugins:\n  script:\n    executor: central_deployment_agent\n    package_name: cloudify-script-plugin\n    package_version: '1.5m5'\n    source: https://github.com/cloudify-cosmo/cloudify-script-plugin/archive/1.3.zip\n    package_source: https://github.com/cloudify-cosmo/cloudify-script-plugin/archive/1.5m5.zip\n",
+        "plugins:\n  script:\n    executor: central_deployment_agent\n    package_name: cloudify-script-plugin\n    package_version: '1.5m5'\n    source: https://github.com/cloudify-cosmo/cloudify-script-plugin/archive/1.5m5.zip\n    install_arguments: '-r https://github.com/x/y/archive/1.3.zip'\n",
       plugins: true,
     },
     {
@@ -283,5 +290,65 @@ describe('the version tool (presets over real-world file shapes)', function () {
       [],
     );
     assert.match(shortDiff(changes[0]), /^--- VERSION\n\+\+\+ VERSION\n-v=1\.3\n\+v=1\.5m5$/);
+  });
+});
+
+describe('the preset rules do what the README shows (milestone 3.3m4, plugins 1.3)', function () {
+  const repositories = [
+    'cloudify-manager',
+    'cloudify-rest-client',
+    'cloudify-ui',
+    'cloudify-hello-world-example',
+    'cloudify-manager-blueprints',
+    'cloudify-system-tests',
+    'cloudify-script-plugin',
+  ];
+  const shown = manifestOf({
+    product: 'cloudify',
+    versions: { core: '3.3', plugins: '1.3' },
+    repositories: repositories.map((name) => ({ name, url: `/srv/${name}.git`, stream: name.endsWith('-plugin') ? 'plugins' : 'core' })),
+    storage: { bucket: 'gigaspaces-repository-eu', publicUrl: 'http://repository.cloudifysource.org' },
+  });
+  const shownPlan = buildReleasePlan(shown, { kind: 'milestone', version: '3.3m4' });
+  // Prettier pads the table's columns.
+  const readme = readFileSync(join(projectRoot, 'README.md'), 'utf8').replace(/ {2,}/g, ' ');
+
+  for (const [preset, rules] of Object.entries(PRESETS)) {
+    for (const rule of rules.filter((candidate) => candidate.example)) {
+      const example = rule.example as RuleExample;
+      it(`${preset}: ${rule.description}`, function () {
+        const repository = shownPlan.repositories.find((candidate) => candidate.name === example.repository);
+        assert.ok(repository, example.repository);
+        const values = repositoryTemplateValues(shownPlan, shown, repository);
+        // A JSON example line is shown alone; the rewritten file must still parse, so it is checked inside an object.
+        const whole = (line: string) => (example.file.endsWith('.json') ? `{\n${line.replace(/,$/, '')}\n}\n` : `${line}\n`);
+        const file = { path: example.file, content: whole(example.before) };
+        const changes = applyVersionRules(
+          example.repository,
+          [file],
+          concreteRules([{ preset: preset as VersionPreset, required: false }]),
+          values,
+        );
+        assert.deepEqual(
+          changes.map((change) => change.after),
+          [whole(example.after)],
+        );
+        assert.ok(readme.includes(presetTableRow(preset, rule)), `README lists ${preset}: ${presetTableRow(preset, rule)}`);
+      });
+    }
+  }
+
+  it('the cloudify preset is the named presets together, and the README table covers each of them', function () {
+    const cloudify = concreteRules([{ preset: 'cloudify', required: false }]);
+    assert.deepEqual(
+      cloudify.map((rule) => rule.description),
+      CLOUDIFY_PRESETS.flatMap((name) => PRESETS[name].map((rule) => rule.description)),
+    );
+    assert.ok(cloudify.every((rule) => rule.example === undefined && rule.origin === 'versionRules[0]'));
+    for (const name of CLOUDIFY_PRESETS)
+      assert.ok(
+        PRESETS[name].some((rule) => rule.example),
+        `${name} has an example`,
+      );
   });
 });

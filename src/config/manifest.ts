@@ -60,15 +60,22 @@ const gitUrl = z
   .refine((url) => !/^https?:\/\/[^/]*@/i.test(url), "credentials in the URL: remove them and name the token's variable in git.tokenEnv");
 
 export const VERSION_PRESETS = [
+  'cloudify',
   'setup.py',
+  'setup.py-pins',
+  'requirements',
   'pyproject.toml',
   '__version__',
+  'version_info',
   'package.json',
   'plugin.yaml',
   'types.yaml',
   'sphinx-conf.py',
   'blueprint',
+  'travis',
+  'system-tests',
   'VERSION',
+  'cloudify-VERSION',
 ] as const;
 export type VersionPreset = (typeof VERSION_PRESETS)[number];
 
@@ -94,6 +101,9 @@ export const RULE_TEMPLATE_NAMES = [
   'version_plugins_version',
   'repository',
   'main_branch',
+  'ref',
+  'core_ref',
+  'plugins_ref',
   'python_version',
   'yaml_version',
   'version_file_version',

@@ -24,7 +24,7 @@ const REPOSITORIES: Record<string, Record<string, string>> = {
     'setup.py': "from setuptools import setup\n\nsetup(name='cloudify-script-plugin', version='1.3', packages=['script_runner'])\n",
     'script_runner/__init__.py': '',
     'plugin.yaml':
-      "plugins:\n  script:\n    executor: central_deployment_agent\n    package_name: cloudify-script-plugin\n    package_version: '1.3'\n    package_source: https://github.com/cloudify-cosmo/cloudify-script-plugin/archive/1.3.zip\n",
+      "plugins:\n  script:\n    executor: central_deployment_agent\n    package_name: cloudify-script-plugin\n    package_version: '1.3'\n    source: https://github.com/cloudify-cosmo/cloudify-script-plugin/archive/1.3.zip\n",
   },
   'cloudify-ui': {
     'package.json': '{\n  "name": "cloudify-ui",\n  "version": "3.3.0",\n  "private": true\n}\n',

@@ -131,6 +131,21 @@ export function storagePublicUrl(manifest: Manifest): string | undefined {
 }
 
 /** What the version rules of one repository may use: the forms, and its own stream's forms under stream-neutral names. */
+/** The git ref a repository is released at: its tag, or for a patch its patch branch. */
+function releaseRef(repository: Pick<RepositoryPlan, 'tag' | 'buildBranch'>): string {
+  return repository.tag ?? repository.buildBranch;
+}
+
+/**
+ * The ref of a stream's repositories: their first's (a tag template naming the
+ * repository would differ between them), else the stream's yaml form.
+ */
+function streamRef(plan: ReleasePlan, stream: RepositoryPlan['stream']): string {
+  const first = plan.repositories.find((candidate) => candidate.stream === stream);
+  if (first) return releaseRef(first);
+  return stream === 'plugins' ? plan.forms.yaml_plugins_version : plan.forms.yaml_core_version;
+}
+
 export function repositoryTemplateValues(plan: ReleasePlan, manifest: Manifest, repository: RepositoryPlan): TemplateValues {
   const plugins = repository.stream === 'plugins';
   const publicUrl = storagePublicUrl(manifest);
@@ -138,6 +153,9 @@ export function repositoryTemplateValues(plan: ReleasePlan, manifest: Manifest, 
     ...templateValues(plan, plan.date),
     repository: repository.name,
     main_branch: repository.mainBranch,
+    ref: releaseRef(repository),
+    core_ref: streamRef(plan, 'core'),
+    plugins_ref: streamRef(plan, 'plugins'),
     python_version: plugins ? plan.forms.python_plugins_version : plan.forms.python_core_version,
     yaml_version: plugins ? plan.forms.yaml_plugins_version : plan.forms.yaml_core_version,
     version_file_version: plugins ? plan.forms.version_plugins_version : plan.forms.version_version,

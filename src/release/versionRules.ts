@@ -24,123 +24,428 @@ export interface ConcreteRule {
   check?: 'pep440';
   /** Where the manifest wrote it (`versionRules[7]`), which a preset's several rules share. */
   origin?: string;
+  /** A preset's before/after line (README, tests); dropped from the rules a release carries. */
+  example?: RuleExample;
 }
 
 const QUOTED_VALUE = `(?<=['"])[^'"]*(?=['"])`;
 
-function rule(description: string, fields: Omit<ConcreteRule, 'description' | 'path' | 'excluded' | 'required'>): ConcreteRule {
-  return { description, path: '.*', excluded: [], required: false, ...fields };
+/** What a rule does, shown in the README and checked by test/versionRules.test.ts: milestone 3.3m4, plugins 1.3. */
+export interface RuleExample {
+  file: string;
+  /** The repository the example file is in (a `-plugin` name carries the plugins stream). */
+  repository: string;
+  before: string;
+  after: string;
 }
 
+type RuleFields = Omit<ConcreteRule, 'description' | 'path' | 'excluded' | 'required'> & Partial<Pick<ConcreteRule, 'path'>>;
+
+function rule(description: string, fields: RuleFields, example?: Omit<RuleExample, 'repository'> & { repository?: string }): ConcreteRule {
+  return {
+    description,
+    path: '.*',
+    excluded: [],
+    required: false,
+    ...fields,
+    ...(example ? { example: { repository: 'cloudify-manager', ...example } } : {}),
+  };
+}
+
+// A sibling repository or package: `cloudify-*`; those ending in `-plugin` carry the plugins stream.
+const CORE_NAME = 'cloudify-[A-Za-z0-9_-]+(?<!-plugin)';
+const PLUGIN_NAME = 'cloudify-[A-Za-z0-9_-]+-plugin';
+const STREAMS = [
+  { stream: 'core', name: CORE_NAME, python: '{{ python_core_version }}', ref: '{{ core_ref }}' },
+  { stream: 'plugins', name: PLUGIN_NAME, python: '{{ python_plugins_version }}', ref: '{{ plugins_ref }}' },
+] as const;
+
+/** GitHub archive URLs and `git+https://…@<ref>` references to sibling repositories: the ref becomes the sibling's tag (3.3m4, never 3.3a4). */
+function siblingReferenceRules(
+  type: string,
+  where: string,
+  examples: Record<'archive' | 'git', Omit<RuleExample, 'repository'>>,
+): ConcreteRule[] {
+  return STREAMS.flatMap(({ stream, name, ref }) => [
+    rule(
+      `${where} archive URLs of ${stream} repositories`,
+      {
+        type,
+        match: `https?://github\\.com/[^/\\s'"]+/${name}/archive/[^/\\s'"#]+?\\.(?:zip|tar\\.gz)`,
+        replace: `(?<=/archive/)[^/]+?(?=\\.(?:zip|tar\\.gz)$)`,
+        with: ref,
+      },
+      stream === 'core' ? examples.archive : undefined,
+    ),
+    rule(
+      `${where} git references to ${stream} repositories`,
+      {
+        type,
+        match: `git\\+https?://github\\.com/[^/\\s'"]+/${name}(?:\\.git)?@[^#\\s'"]+`,
+        replace: `(?<=@)[^@]+$`,
+        with: ref,
+      },
+      stream === 'core' ? examples.git : undefined,
+    ),
+  ]);
+}
+
+/**
+ * Pins of sibling packages (`cloudify-rest-client==3.3a4`, `cloudify-dsl-parser>=3.3a4`):
+ * the Python form of their stream. Upper bounds are left alone.
+ */
+function siblingPinRules(
+  type: string,
+  where: string,
+  prefix: string,
+  examples: Record<'core' | 'plugins', Omit<RuleExample, 'repository'>>,
+): ConcreteRule[] {
+  return STREAMS.map(({ stream, name, python }) =>
+    rule(
+      `${where} pins of ${stream} packages`,
+      {
+        type,
+        match: `${prefix}${name}\\s*(?:==|>=|~=)\\s*[^'"\\s,;#]+`,
+        replace: `(?<=(?:==|>=|~=)\\s*)[^'"\\s,;#]+$`,
+        with: python,
+      },
+      examples[stream],
+    ),
+  );
+}
+
+/**
+ * Keys that name a branch in system-test configuration (`core_branch:`,
+ * `BRANCH_NAME_PLUGINS:`): the tag (or patch branch) of that stream.
+ */
+function branchKeyRules(type: string): ConcreteRule[] {
+  const key = '[\\w-]*(?:branch|BRANCH|Branch)[\\w-]*';
+  const plugin = '(?:plugin|PLUGIN|Plugin)';
+  return [
+    rule(
+      'system-test branch keys (core)',
+      {
+        type,
+        match: `^[ \\t-]*(?![\\w-]*${plugin})${key}:[ \\t]*['"]?[\\w./-]+`,
+        replace: `(?<=:[ \\t]*['"]?)[\\w./-]+$`,
+        with: '{{ core_ref }}',
+      },
+      { file: 'suites.yaml', repository: 'cloudify-system-tests', before: '  core_branch: master', after: '  core_branch: 3.3m4' },
+    ),
+    rule(
+      'system-test branch keys (plugins)',
+      {
+        type,
+        match: `^[ \\t-]*(?=[\\w-]*${plugin})${key}:[ \\t]*['"]?[\\w./-]+`,
+        replace: `(?<=:[ \\t]*['"]?)[\\w./-]+$`,
+        with: '{{ plugins_ref }}',
+      },
+      { file: 'suites.yaml', repository: 'cloudify-system-tests', before: '  plugins_branch: master', after: '  plugins_branch: 1.3m4' },
+    ),
+  ];
+}
+
+/** URLs under the storage's public base point at this release's directory, and the version in their file names is this release's. */
+function storageUrlRules(type: string, where: string, example: Omit<RuleExample, 'repository'> & { repository?: string }): ConcreteRule[] {
+  return [
+    rule(
+      `${where} package URLs`,
+      {
+        type,
+        match: '{{ storage_url_pattern }}[^\\s\'"]+',
+        replace: '{{ storage_url_pattern }}(?=[^/\\s\'"]+$)',
+        with: '{{ release_url }}',
+      },
+      example,
+    ),
+    // The version in the file name too (cloudify-ui_3.3.0-m4-b274_amd64.deb), not only its directory.
+    rule(`${where} package file name versions`, {
+      type,
+      match: '{{ storage_url_pattern }}[^\\s\'"]+',
+      replace: '\\d+\\.\\d+\\.\\d+(?:-(?:m|rc|dev)\\d+)?(?=(?:[-_.][^/]*)?$)',
+      with: '{{ version_version }}',
+    }),
+  ];
+}
+
+const SYSTEM_TEST_FILES = '^(packages|suites)\\.ya?ml$';
+
 /** Built-in rules for the common files, so a manifest rarely writes regexes. */
-export const PRESETS: Record<VersionPreset, ConcreteRule[]> = {
+export const PRESETS: Record<Exclude<VersionPreset, 'cloudify'>, ConcreteRule[]> = {
   'setup.py': [
-    rule('setup.py version', {
-      type: '^setup\\.py$',
-      match: `\\bversion\\s*=\\s*['"][^'"]*['"]`,
-      replace: QUOTED_VALUE,
-      with: '{{ python_version }}',
-      check: 'pep440',
+    rule(
+      'setup.py version',
+      {
+        type: '^setup\\.py$',
+        match: `\\bversion\\s*=\\s*['"][^'"]*['"]`,
+        replace: QUOTED_VALUE,
+        with: '{{ python_version }}',
+        check: 'pep440',
+      },
+      { file: 'setup.py', repository: 'cloudify-rest-client', before: "    version='3.3',", after: "    version='3.3a4'," },
+    ),
+  ],
+  'setup.py-pins': siblingPinRules('^setup\\.py$', 'setup.py', `(?<=['"])`, {
+    core: { file: 'setup.py', before: "        'cloudify-rest-client==3.2',", after: "        'cloudify-rest-client==3.3a4'," },
+    plugins: { file: 'setup.py', before: "        'cloudify-script-plugin==1.2',", after: "        'cloudify-script-plugin==1.3a4'," },
+  }),
+  requirements: [
+    ...siblingPinRules('^(dev-|test-)?requirements\\.txt$', 'requirements', '^', {
+      core: { file: 'dev-requirements.txt', before: 'cloudify-dsl-parser>=3.2', after: 'cloudify-dsl-parser>=3.3a4' },
+      plugins: { file: 'requirements.txt', before: 'cloudify-diamond-plugin==1.2', after: 'cloudify-diamond-plugin==1.3a4' },
+    }),
+    ...siblingReferenceRules('^(dev-|test-)?requirements\\.txt$', 'requirements', {
+      archive: {
+        file: 'dev-requirements.txt',
+        before: 'https://github.com/cloudify-cosmo/cloudify-rest-client/archive/master.zip',
+        after: 'https://github.com/cloudify-cosmo/cloudify-rest-client/archive/3.3m4.zip',
+      },
+      git: {
+        file: 'test-requirements.txt',
+        before: '-e git+https://github.com/cloudify-cosmo/cloudify-plugins-common@master#egg=cloudify-plugins-common',
+        after: '-e git+https://github.com/cloudify-cosmo/cloudify-plugins-common@3.3m4#egg=cloudify-plugins-common',
+      },
     }),
   ],
   'pyproject.toml': [
-    rule('pyproject.toml [project] version', {
-      type: '^pyproject\\.toml$',
-      match: '^version\\s*=\\s*"[^"]*"',
-      replace: '(?<=")[^"]*(?=")',
-      with: '{{ python_version }}',
-      check: 'pep440',
-    }),
+    rule(
+      'pyproject.toml [project] version',
+      {
+        type: '^pyproject\\.toml$',
+        match: '^version\\s*=\\s*"[^"]*"',
+        replace: '(?<=")[^"]*(?=")',
+        with: '{{ python_version }}',
+        check: 'pep440',
+      },
+      { file: 'pyproject.toml', before: 'version = "3.3"', after: 'version = "3.3a4"' },
+    ),
   ],
   __version__: [
-    rule('__version__ in Python modules', {
-      type: '^(__init__|__version__|_version|version)\\.py$',
-      match: `^__version__\\s*=\\s*['"][^'"]*['"]`,
-      replace: QUOTED_VALUE,
-      with: '{{ python_version }}',
-      check: 'pep440',
-    }),
+    rule(
+      '__version__ in Python modules',
+      {
+        type: '^(__init__|__version__|_version|version)\\.py$',
+        match: `^__version__\\s*=\\s*['"][^'"]*['"]`,
+        replace: QUOTED_VALUE,
+        with: '{{ python_version }}',
+        check: 'pep440',
+      },
+      { file: '__init__.py', before: "__version__ = '3.3'", after: "__version__ = '3.3a4'" },
+    ),
+  ],
+  version_info: [
+    rule(
+      'version_info modules',
+      {
+        type: '^(version_info|version)(\\.py)?$',
+        match: `^(?:VERSION|version_info)\\s*=\\s*['"][^'"]*['"]`,
+        replace: QUOTED_VALUE,
+        with: '{{ python_version }}',
+        check: 'pep440',
+      },
+      { file: 'version_info.py', before: "version_info = '3.3'", after: "version_info = '3.3a4'" },
+    ),
   ],
   'package.json': [
-    rule('package.json version', {
-      type: '^package\\.json$',
-      match: '^ {2}"version"\\s*:\\s*"[^"]*"',
-      replace: '(?<=:\\s*")[^"]*(?=")',
-      with: '{{ version_file_version }}',
-    }),
+    rule(
+      'package.json version',
+      {
+        type: '^package\\.json$',
+        match: '^ {2}"version"\\s*:\\s*"[^"]*"',
+        replace: '(?<=:\\s*")[^"]*(?=")',
+        with: '{{ version_file_version }}',
+      },
+      { file: 'package.json', repository: 'cloudify-ui', before: '  "version": "3.3.0",', after: '  "version": "3.3.0-m4",' },
+    ),
   ],
   'plugin.yaml': [
-    rule('plugin.yaml package_version', {
-      type: '^plugin\\.yaml$',
-      match: `package_version:\\s*['"]?[^'"\\s]+['"]?`,
-      replace: `(?<=:\\s*['"]?)[^'"\\s]+`,
-      with: '{{ yaml_plugins_version }}',
-    }),
-    rule('plugin.yaml package_source archive URL', {
-      type: '^plugin\\.yaml$',
-      match: 'package_source:\\s*\\S+/archive/[^/\\s]+\\.(zip|tar\\.gz)',
-      replace: '(?<=/archive/)[^/\\s]+?(?=\\.(zip|tar\\.gz)$)',
-      with: '{{ yaml_version }}',
-    }),
+    rule(
+      'plugin.yaml package_version',
+      {
+        type: '^plugin\\.yaml$',
+        match: `package_version:\\s*['"]?[^'"\\s]+['"]?`,
+        replace: `(?<=:\\s*['"]?)[^'"\\s]+`,
+        with: '{{ yaml_plugins_version }}',
+      },
+      {
+        file: 'plugin.yaml',
+        repository: 'cloudify-script-plugin',
+        before: "    package_version: '1.2'",
+        after: "    package_version: '1.3m4'",
+      },
+    ),
+    rule(
+      'plugin.yaml source archive URL',
+      {
+        type: '^plugin\\.yaml$',
+        match: `^\\s*source:\\s*['"]?\\S+/archive/[^/\\s'"]+?\\.(?:zip|tar\\.gz)`,
+        replace: '(?<=/archive/)[^/]+?(?=\\.(?:zip|tar\\.gz)$)',
+        with: '{{ ref }}',
+      },
+      {
+        file: 'plugin.yaml',
+        repository: 'cloudify-script-plugin',
+        before: '    source: https://github.com/cloudify-cosmo/cloudify-script-plugin/archive/1.2.zip',
+        after: '    source: https://github.com/cloudify-cosmo/cloudify-script-plugin/archive/1.3m4.zip',
+      },
+    ),
   ],
   'types.yaml': [
-    rule('types.yaml import URLs', {
-      type: '\\.ya?ml$',
-      match: 'https?://[^\\s\'"]+/spec/[^/\\s\'"]+/[^/\\s\'"]+/types\\.yaml',
-      replace: '[^/]+(?=/types\\.yaml$)',
-      with: '{{ yaml_core_version }}',
-    }),
-    rule('plugin.yaml import URLs', {
-      type: '\\.ya?ml$',
-      match: 'https?://[^\\s\'"]+/spec/[^/\\s\'"]+/[^/\\s\'"]+/plugin\\.yaml',
-      replace: '[^/]+(?=/plugin\\.yaml$)',
-      with: '{{ yaml_plugins_version }}',
-    }),
+    rule(
+      'types.yaml import URLs',
+      {
+        type: '\\.ya?ml$',
+        match: 'https?://[^\\s\'"]+/spec/[^/\\s\'"]+/[^/\\s\'"]+/types\\.yaml',
+        replace: '[^/]+(?=/types\\.yaml$)',
+        with: '{{ yaml_core_version }}',
+      },
+      {
+        file: 'blueprint.yaml',
+        repository: 'cloudify-hello-world-example',
+        before: '  - http://www.getcloudify.org/spec/cloudify/3.2/types.yaml',
+        after: '  - http://www.getcloudify.org/spec/cloudify/3.3m4/types.yaml',
+      },
+    ),
+    rule(
+      'plugin.yaml import URLs',
+      {
+        type: '\\.ya?ml$',
+        match: 'https?://[^\\s\'"]+/spec/[^/\\s\'"]+/[^/\\s\'"]+/plugin\\.yaml',
+        replace: '[^/]+(?=/plugin\\.yaml$)',
+        with: '{{ yaml_plugins_version }}',
+      },
+      {
+        file: 'blueprint.yaml',
+        repository: 'cloudify-hello-world-example',
+        before: '  - http://www.getcloudify.org/spec/script-plugin/1.2/plugin.yaml',
+        after: '  - http://www.getcloudify.org/spec/script-plugin/1.3m4/plugin.yaml',
+      },
+    ),
   ],
   'sphinx-conf.py': [
-    rule('Sphinx conf.py version', {
-      type: '^conf\\.py$',
-      match: `^version\\s*=\\s*u?['"][^'"]*['"]`,
-      replace: QUOTED_VALUE,
-      with: '{{ major }}.{{ minor }}',
-    }),
-    rule('Sphinx conf.py release', {
-      type: '^conf\\.py$',
-      match: `^release\\s*=\\s*u?['"][^'"]*['"]`,
-      replace: QUOTED_VALUE,
-      with: '{{ yaml_core_version }}',
-    }),
+    rule(
+      'Sphinx conf.py version',
+      {
+        type: '^conf\\.py$',
+        match: `^version\\s*=\\s*u?['"][^'"]*['"]`,
+        replace: QUOTED_VALUE,
+        with: '{{ major }}.{{ minor }}',
+      },
+      { file: 'conf.py', before: "version = '3.2'", after: "version = '3.3'" },
+    ),
+    rule(
+      'Sphinx conf.py release',
+      {
+        type: '^conf\\.py$',
+        match: `^release\\s*=\\s*u?['"][^'"]*['"]`,
+        replace: QUOTED_VALUE,
+        with: '{{ yaml_core_version }}',
+      },
+      { file: 'conf.py', before: "release = '3.2'", after: "release = '3.3m4'" },
+    ),
   ],
-  blueprint: [
-    rule('manager blueprint package URLs', {
-      type: '^(.*-)?blueprint(-inputs)?\\.yaml$',
-      match: '{{ storage_url_pattern }}[^\\s\'"]+',
-      replace: '{{ storage_url_pattern }}(?=[^/\\s\'"]+$)',
-      with: '{{ release_url }}',
+  blueprint: storageUrlRules('^(.*-)?blueprint(-inputs)?\\.yaml$', 'manager blueprint', {
+    file: 'aws-ec2-manager-blueprint-inputs.yaml',
+    repository: 'cloudify-manager-blueprints',
+    before: '  ui_package_url: http://repository.cloudifysource.org/org/cloudify3/3.2.0/ga-RELEASE/cloudify-ui_3.2.0-b200_amd64.deb',
+    after: '  ui_package_url: http://repository.cloudifysource.org/org/cloudify/3.3.0/m4-RELEASE/cloudify-ui_3.3.0-m4-b200_amd64.deb',
+  }),
+  travis: siblingReferenceRules('^\\.travis\\.yml$', '.travis.yml', {
+    archive: {
+      file: '.travis.yml',
+      before: '  - pip install https://github.com/cloudify-cosmo/cloudify-dsl-parser/archive/master.zip',
+      after: '  - pip install https://github.com/cloudify-cosmo/cloudify-dsl-parser/archive/3.3m4.zip',
+    },
+    git: {
+      file: '.travis.yml',
+      before: '  - pip install git+https://github.com/cloudify-cosmo/cloudify-rest-client@master',
+      after: '  - pip install git+https://github.com/cloudify-cosmo/cloudify-rest-client@3.3m4',
+    },
+  }),
+  'system-tests': [
+    ...branchKeyRules(SYSTEM_TEST_FILES),
+    ...storageUrlRules(SYSTEM_TEST_FILES, 'system-test', {
+      file: 'packages.yaml',
+      repository: 'cloudify-system-tests',
+      before: '  cli: http://repository.cloudifysource.org/org/cloudify3/3.2.0/ga-RELEASE/cloudify-cli_3.2.0-b200_amd64.deb',
+      after: '  cli: http://repository.cloudifysource.org/org/cloudify/3.3.0/m4-RELEASE/cloudify-cli_3.3.0-m4-b200_amd64.deb',
     }),
-    // The version in the file name too (cloudify-ui_3.3.0-m4-b274_amd64.deb), not only its directory.
-    rule('manager blueprint package file name versions', {
-      type: '^(.*-)?blueprint(-inputs)?\\.yaml$',
-      match: '{{ storage_url_pattern }}[^\\s\'"]+',
-      replace: '\\d+\\.\\d+\\.\\d+(?:-(?:m|rc)\\d+)?(?=(?:[-_.][^/]*)?$)',
-      with: '{{ version_version }}',
+    ...siblingReferenceRules(SYSTEM_TEST_FILES, 'system-test', {
+      archive: {
+        file: 'suites.yaml',
+        before: '  - https://github.com/cloudify-cosmo/cloudify-manager-blueprints/archive/master.tar.gz',
+        after: '  - https://github.com/cloudify-cosmo/cloudify-manager-blueprints/archive/3.3m4.tar.gz',
+      },
+      git: {
+        file: 'packages.yaml',
+        before: '  tester: git+https://github.com/cloudify-cosmo/cloudify-system-tests.git@master',
+        after: '  tester: git+https://github.com/cloudify-cosmo/cloudify-system-tests.git@3.3m4',
+      },
     }),
   ],
   VERSION: [
-    rule('VERSION file', {
-      type: '^VERSION$',
-      match: '"version"\\s*:\\s*"[^"]*"',
-      replace: '(?<=:\\s*")[^"]*(?=")',
-      with: '{{ version_file_version }}',
-    }),
+    rule(
+      'VERSION file',
+      {
+        type: '^VERSION$',
+        match: '"version"\\s*:\\s*"[^"]*"',
+        replace: '(?<=:\\s*")[^"]*(?=")',
+        with: '{{ version_file_version }}',
+      },
+      { file: 'VERSION', repository: 'cloudify-script-plugin', before: '  "version": "1.2.0",', after: '  "version": "1.3.0-m4",' },
+    ),
+  ],
+  'cloudify-VERSION': [
+    rule(
+      'VERSION file of a cloudify-* repository (the core version, plugins included)',
+      {
+        type: '^VERSION$',
+        path: '^cloudify-',
+        match: '"version"\\s*:\\s*"[^"]*"',
+        replace: '(?<=:\\s*")[^"]*(?=")',
+        with: '{{ version_version }}',
+      },
+      { file: 'VERSION', repository: 'cloudify-script-plugin', before: '  "version": "3.2.0",', after: '  "version": "3.3.0-m4",' },
+    ),
   ],
 };
+
+/** `preset: cloudify`: every kind of file the Cloudify version tool rewrote, each preset also usable alone. */
+export const CLOUDIFY_PRESETS: readonly Exclude<VersionPreset, 'cloudify'>[] = [
+  'setup.py',
+  'setup.py-pins',
+  'requirements',
+  'plugin.yaml',
+  'types.yaml',
+  'blueprint',
+  'travis',
+  'system-tests',
+  'cloudify-VERSION',
+  'version_info',
+];
+
+/** The README's line for a preset rule: name, what it rewrites, and its example before and after. */
+export function presetTableRow(preset: string, rule: ConcreteRule): string {
+  const example = rule.example;
+  if (!example) return '';
+  const code = (text: string) => `\`${text.trim()}\``;
+  const text = rule.description.replace(/[_*]/g, '\\$&');
+  return `| \`${preset}\` | ${text} (\`${example.file}\`) | ${code(example.before)} | ${code(example.after)} |`;
+}
+
+export function presetRules(preset: VersionPreset): ConcreteRule[] {
+  return preset === 'cloudify' ? CLOUDIFY_PRESETS.flatMap((name) => PRESETS[name]) : PRESETS[preset];
+}
 
 /** The rules a manifest list expands to (presets into their rules), each naming its place in the manifest (`field[index]`). */
 export function concreteRules(rules: readonly VersionRule[], field = 'versionRules'): ConcreteRule[] {
   return rules.flatMap((entry, index) =>
     'preset' in entry
-      ? PRESETS[entry.preset].map((preset) => ({ ...preset, required: entry.required, origin: `${field}[${index}]` }))
+      ? presetRules(entry.preset).map(({ example: _example, ...preset }) => ({
+          ...preset,
+          required: entry.required,
+          origin: `${field}[${index}]`,
+        }))
       : [
           {
             description: entry.description || entry.type,

@@ -6,7 +6,7 @@ export { git };
 
 export interface RemoteSpec {
   name: string;
-  files: Record<string, string>;
+  files: Record<string, string | Buffer>;
   branch?: string;
   /** Extra branches, each with files changed on top of the main branch. */
   branches?: Record<string, Record<string, string>>;
@@ -41,7 +41,7 @@ export function createRemote(root: string, spec: RemoteSpec): string {
   return bare;
 }
 
-export function writeFiles(dir: string, files: Record<string, string>): void {
+export function writeFiles(dir: string, files: Record<string, string | Buffer>): void {
   for (const [path, content] of Object.entries(files)) {
     mkdirSync(dirname(join(dir, path)), { recursive: true });
     writeFileSync(join(dir, path), content);

@@ -1,0 +1,135 @@
+import type { ManifestInput } from '../../src/config/manifest';
+import { createRemote } from './gitRepos';
+
+/** The values a version pass writes into the synthetic product's files. */
+export interface ProductLines {
+  /** Python forms of the core and plugins streams. */
+  py: string;
+  pluginsPy: string;
+  /** Tag (or patch branch) of the core and plugins repositories. */
+  ref: string;
+  pluginsRef: string;
+  /** yaml forms. */
+  yaml: string;
+  pluginsYaml: string;
+  /** VERSION-file form of the core. */
+  versionFile: string;
+  /** Directory URL of the release's stored files. */
+  releaseUrl: string;
+}
+
+export const STORAGE_URL = 'http://repository.cloudifysource.org';
+
+/** What the repositories hold before any release: the 3.2 / 1.2 release, references to master. */
+export const BEFORE: ProductLines = {
+  py: '3.2',
+  pluginsPy: '1.2',
+  ref: 'master',
+  pluginsRef: 'master',
+  yaml: '3.2',
+  pluginsYaml: '1.2',
+  versionFile: '3.2.0',
+  releaseUrl: `${STORAGE_URL}/org/cloudify3/3.2.0/ga-RELEASE/`,
+};
+
+const LATIN1_COMMENT = '# Auteur: Ren\xe9 Dup\xe9 <rene@example.com>\n';
+
+/**
+ * A product shaped like Cloudify's repositories: core repositories with setup.py
+ * pins and requirements files, a plugin repository with plugin.yaml and VERSION,
+ * a blueprints repository, a system-tests repository, .travis.yml files. Each
+ * file is a function of the version lines, so a test states every line a
+ * release must write. setup.py of the rest client is latin-1.
+ */
+export function productFiles(v: ProductLines): Record<string, Record<string, string>> {
+  return {
+    'cloudify-rest-client': {
+      'setup.py':
+        `# -*- coding: latin-1 -*-\n${LATIN1_COMMENT}from setuptools import setup\n\n` +
+        `setup(\n    name='cloudify-rest-client',\n    version='${v.py}',\n    install_requires=['requests==2.7.0'],\n)\n`,
+      VERSION: `{\n  "version": "${v.versionFile}",\n  "build": "200"\n}\n`,
+      'cloudify_rest_client/version_info.py': `version_info = '${v.py}'\n`,
+    },
+    'cloudify-plugins-common': {
+      'setup.py':
+        `from setuptools import setup\n\nsetup(\n    name='cloudify-plugins-common',\n    version='${v.py}',\n    install_requires=[\n` +
+        `        'cloudify-rest-client==${v.py}',\n        'cloudify-dsl-parser>=${v.py},<4',\n        'pika==0.9.14',\n    ],\n)\n`,
+      'dev-requirements.txt':
+        `-e git+https://github.com/cloudify-cosmo/cloudify-rest-client@${v.ref}#egg=cloudify-rest-client\n` +
+        `https://github.com/cloudify-cosmo/cloudify-dsl-parser/archive/${v.ref}.zip\nnose==1.3.7\n`,
+      '.travis.yml':
+        `language: python\ninstall:\n  - pip install https://github.com/cloudify-cosmo/cloudify-rest-client/archive/${v.ref}.zip\n` +
+        `  - pip install https://github.com/pallets/flask/archive/1.0.zip\nscript: nosetests\n`,
+      VERSION: `{\n  "version": "${v.versionFile}"\n}\n`,
+    },
+    'cloudify-manager': {
+      'requirements.txt': `cloudify-plugins-common==${v.py}\ncloudify-script-plugin==${v.pluginsPy}\nflask==0.10.1\n`,
+      'resources/rest-service/cloudify/types/types.yaml':
+        'tosca_definitions_version: cloudify_dsl_1_0\nnode_types:\n  cloudify.nodes.Root: {}\n',
+      'tests/resources/blueprint.yaml':
+        `tosca_definitions_version: cloudify_dsl_1_0\nimports:\n  - http://www.getcloudify.org/spec/cloudify/${v.yaml}/types.yaml\n` +
+        `  - http://www.getcloudify.org/spec/script-plugin/${v.pluginsYaml}/plugin.yaml\n`,
+      VERSION: `{\n  "version": "${v.versionFile}"\n}\n`,
+    },
+    'cloudify-script-plugin': {
+      'setup.py':
+        `from setuptools import setup\n\nsetup(\n    name='cloudify-script-plugin',\n    version='${v.pluginsPy}',\n` +
+        `    install_requires=['cloudify-plugins-common>=${v.py}'],\n)\n`,
+      'plugin.yaml':
+        `plugins:\n  script:\n    executor: central_deployment_agent\n    package_name: cloudify-script-plugin\n` +
+        `    package_version: '${v.pluginsYaml}'\n    source: https://github.com/cloudify-cosmo/cloudify-script-plugin/archive/${v.pluginsRef}.zip\n`,
+      VERSION: `{\n  "version": "${v.versionFile}"\n}\n`,
+      '.travis.yml': `language: python\ninstall:\n  - pip install git+https://github.com/cloudify-cosmo/cloudify-plugins-common@${v.ref}\n`,
+    },
+    'cloudify-manager-blueprints': {
+      'aws-ec2-manager-blueprint.yaml':
+        `tosca_definitions_version: cloudify_dsl_1_0\nimports:\n  - http://www.getcloudify.org/spec/cloudify/${v.yaml}/types.yaml\n` +
+        `  - http://www.getcloudify.org/spec/fabric-plugin/${v.pluginsYaml}/plugin.yaml\ninputs:\n  ui_package_url:\n` +
+        `    default: ${v.releaseUrl}cloudify-ui_${v.versionFile}-b200_amd64.deb\n  other_url:\n    default: http://example.com/keep/3.2.0/this.tgz\n`,
+    },
+    'cloudify-system-tests': {
+      'suites/suites.yaml':
+        `variables:\n  core_branch: ${v.ref}\n  plugins_branch: ${v.pluginsRef}\n  BRANCH_NAME_PLUGINS: ${v.pluginsRef}\n` +
+        `suites:\n  - https://github.com/cloudify-cosmo/cloudify-manager-blueprints/archive/${v.ref}.tar.gz\n`,
+      'suites/packages.yaml':
+        `packages:\n  cli: ${v.releaseUrl}cloudify-cli_${v.versionFile}-b200_amd64.deb\n` +
+        `  tester: git+https://github.com/cloudify-cosmo/cloudify-system-tests.git@${v.ref}\n`,
+    },
+  };
+}
+
+export const PRODUCT_REPOSITORIES = Object.keys(productFiles(BEFORE));
+
+/** The bytes a file is written with: the rest client's setup.py is latin-1, the rest UTF-8. */
+export function fileBytes(repository: string, path: string, content: string): Buffer {
+  return Buffer.from(content, repository === 'cloudify-rest-client' && path === 'setup.py' ? 'latin1' : 'utf8');
+}
+
+/** Real remotes of the product at its 3.2 state, with the patch branch `3.3-patch1` on each. */
+export function createProductRemotes(root: string): Record<string, string> {
+  const files = productFiles(BEFORE);
+  return Object.fromEntries(
+    PRODUCT_REPOSITORIES.map((name) => [
+      name,
+      createRemote(root, {
+        name,
+        files: Object.fromEntries(Object.entries(files[name]).map(([path, content]) => [path, fileBytes(name, path, content)])),
+        branches: { '3.3-patch1': { 'PATCH-NOTES': 'a fix\n' } },
+      }),
+    ]),
+  );
+}
+
+export function productManifest(remotes: Record<string, string>): ManifestInput {
+  return {
+    product: 'cloudify',
+    versions: { core: '3.3', plugins: '1.3' },
+    repositories: PRODUCT_REPOSITORIES.map((name) => ({
+      name,
+      url: remotes[name],
+      stream: name.endsWith('-plugin') ? 'plugins' : 'core',
+    })),
+    storage: { bucket: 'gigaspaces-repository-eu', publicUrl: STORAGE_URL },
+    versionRules: [{ preset: 'cloudify', required: false }],
+  };
+}
