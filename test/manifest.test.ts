@@ -130,6 +130,29 @@ artifacts:
     ]);
   });
 
+  it('`relflow validate` and `relflow plan` refuse a rule that changes its own output, naming it and both passes, before reading a repository', function () {
+    const dir = tempDir('validate-rules');
+    const file = writeManifest(dir, {
+      product: 'cloudify',
+      versions: { core: '3.5', plugins: '1.5' },
+      repositories: [{ name: 'cloudify-rest-client', url: join(dir, 'no-such-remote.git') }],
+      versionRules: [
+        { preset: 'cloudify' },
+        { description: 'greedy', type: '^setup\\.py$', match: "version='[^']*'", replace: '\\d+\\.\\d+', with: '{{ python_version }}' },
+      ],
+    });
+    const expected = [
+      `relflow: ${file}: versionRules[1] (greedy): not idempotent for a nightly (3.5dev20261124, in cloudify-rest-client): ` +
+        "'version='3.3',' becomes 'version='3.5.dev20261124',' in the first pass and 'version='3.5.dev20261124.dev20261124',' in a second; " +
+        "anchor the rule's match so it does not match its own output",
+    ];
+    for (const args of [['validate'], ['plan', 'milestone', '--version', '3.5m1']]) {
+      const result = runCli([...args, '-c', file]);
+      assert.equal(result.status, 2, args.join(' '));
+      assert.deepEqual(result.stderr.trim().split('\n'), expected, args.join(' '));
+    }
+  });
+
   it('`relflow schema` writes a JSON Schema that describes the fields', function () {
     const dir = tempDir('schema');
     const result = runCli(['schema', '-o', join(dir, 'schema.json')]);

@@ -31,6 +31,11 @@ describe('the preflight on the worker (real remotes, moto S3), before any side e
       ci: { provider: 'github', owner: 'org', tokenEnv: 'RELFLOW_TEST_UNSET_CI_TOKEN', apiUrl: 'http://127.0.0.1:9' },
       storage: { bucket: 'no-such-bucket-preflight', endpoint, accessKeyIdEnv: 'TEST_AWS_KEY', secretAccessKeyEnv: 'TEST_AWS_SECRET' },
       pypi: { repositoryUrl: 'http://127.0.0.1:9/' },
+      versionRules: [
+        { preset: 'setup.py' },
+        // Fine on 3.3 -> 3.4, but a nightly's 3.4.dev20261124 would grow a .dev suffix every night.
+        { description: 'greedy', type: '^setup\\.py$', match: "version='[^']*'", replace: '\\d+\\.\\d+', with: '{{ python_version }}' },
+      ],
     });
     const plan = buildReleasePlan(manifest, { kind: 'ga', version: '3.4' });
     const before = [git(core, 'for-each-ref'), git(plugin, 'for-each-ref')];
@@ -40,9 +45,11 @@ describe('the preflight on the worker (real remotes, moto S3), before any side e
       assert.equal(error.type, 'PreflightFailed');
       assert.equal(error.nonRetryable, true);
       const lines = error.message.split('\n');
-      assert.equal(lines[0], 'preflight: 4 problems, nothing was changed:');
+      assert.equal(lines[0], 'preflight: 5 problems, nothing was changed:');
       assert.deepEqual(lines.slice(1), [
         '- ci.tokenEnv: environment variable RELFLOW_TEST_UNSET_CI_TOKEN is not set on the worker',
+        "- versionRules[1] (greedy): not idempotent for a nightly (3.4dev20261124, in core): 'version='3.3',' becomes 'version='3.4.dev20261124',' " +
+          "in the first pass and 'version='3.4.dev20261124.dev20261124',' in a second; anchor the rule's match so it does not match its own output",
         '- /bin/false cannot publish to PyPI: it lacks build or twine (set RELFLOW_PYTHON, or run npm run bootstrap)',
         `- repositories[1] (script-plugin): tag '1.3' already exists on ${plugin}: the plugins version 1.3 was already released; pass --plugins-version 1.4 or bump versions.plugins in the manifest`,
         "- storage (storage): bucket 'no-such-bucket-preflight' does not exist",
@@ -50,9 +57,9 @@ describe('the preflight on the worker (real remotes, moto S3), before any side e
       return true;
     });
     assert.deepEqual([git(core, 'for-each-ref'), git(plugin, 'for-each-ref')], before, 'nothing changed on the remotes');
-    // A nightly of the same product needs neither PyPI nor the released tag: only the secret and the bucket remain.
+    // A nightly of the same product needs neither PyPI nor the released tag: the secret, the rule and the bucket remain.
     const nightly = buildReleasePlan(manifest, { kind: 'nightly', date: '20261124' });
-    await assert.rejects(preflight.preflightRelease({ kind: 'nightly', manifest, plan: nightly }), /preflight: 2 problems/);
+    await assert.rejects(preflight.preflightRelease({ kind: 'nightly', manifest, plan: nightly }), /preflight: 3 problems/);
   });
 
   it('asks every outside system the release will use: storage takes a write, GitHub and ReadTheDocs answer, vagrant is there', async function () {

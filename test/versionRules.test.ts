@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
-import type { VersionPreset } from '../src/config/manifest';
+import { VERSION_PRESETS, VersionPreset } from '../src/config/manifest';
+import { ruleIdempotenceProblems } from '../src/release/ruleCheck';
 import { buildReleasePlan, repositoryTemplateValues } from '../src/release/plan';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -197,7 +198,7 @@ describe('the version tool (presets over real-world file shapes)', function () {
     ]);
     assert.throws(
       () => applyVersionRules('x', [{ path: 'setup.py', content: "version='3.3'" }], greedy, coreValues),
-      /^UserError: x: version rules are not idempotent: a second run would change setup\.py again \(greedy: \+version='3\.4a5\.1.+'\); anchor the rule's match/,
+      /^UserError: x: version rules are not idempotent: setup\.py:1 \(greedy\): 'version='3\.3'' becomes 'version='3\.4a5\.1'' in the first pass and 'version='3\.4a5\.1a3\.4a5\.1'' in a second; anchor the rule's match/,
     );
     // A required rule that only matches the old text would fail on a retry: refused now.
     const onlyOld = concreteRules([
@@ -350,5 +351,45 @@ describe('the preset rules do what the README shows (milestone 3.3m4, plugins 1.
         PRESETS[name].some((rule) => rule.example),
         `${name} has an example`,
       );
+  });
+});
+
+describe('every rule run over its own output, in every version form (validate, plan, preflight)', function () {
+  it('no preset changes its own output, for a nightly, milestone, candidate, GA, patch or patch milestone', function () {
+    const everything = manifestOf({
+      product: 'cloudify',
+      versions: { core: '3.5', plugins: '1.5' },
+      repositories: [
+        { name: 'cloudify-manager', url: '/srv/manager.git' },
+        { name: 'cloudify-script-plugin', url: '/srv/script.git', stream: 'plugins' },
+      ],
+      storage: { bucket: 'gigaspaces-repository-eu', publicUrl: 'http://repository.cloudifysource.org' },
+      versionRules: VERSION_PRESETS.map((preset) => ({ preset })),
+    });
+    assert.deepEqual(ruleIdempotenceProblems(everything), []);
+  });
+
+  it('names a rule that is fine for a milestone but grows a nightly suffix, with both passes', function () {
+    const nightlyOnly = manifestOf({
+      product: 'cloudify',
+      versions: { core: '3.5', plugins: '1.5' },
+      repositories: [{ name: 'cloudify-manager', url: '/srv/manager.git' }],
+      versionRules: [
+        { preset: 'cloudify' },
+        // Matches a version of two numbers and what follows up to the quote, but its replace stops at the first dot after the minor.
+        {
+          description: 'VERSION constant',
+          type: '\\.py$',
+          match: "VERSION = '[0-9.]+[a-z0-9]*",
+          replace: '[0-9]+\\.[0-9]+[a-z0-9]*',
+          with: '{{ python_version }}',
+        },
+      ],
+    });
+    assert.deepEqual(ruleIdempotenceProblems(nightlyOnly), [
+      "versionRules[1] (VERSION constant): not idempotent for a nightly (3.5dev20261124, in cloudify-manager): 'VERSION = '3.2'' becomes " +
+        "'VERSION = '3.5.dev20261124'' in the first pass and 'VERSION = '3.5.dev20261124.dev20261124'' in a second; " +
+        "anchor the rule's match so it does not match its own output",
+    ]);
   });
 });

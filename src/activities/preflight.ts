@@ -1,3 +1,4 @@
+import { ruleIdempotenceProblems } from '../release/ruleCheck';
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { DeleteObjectCommand, HeadBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -291,6 +292,9 @@ export function createPreflightActivities(env: NodeJS.ProcessEnv, pythonBin: str
       }
       problems.push(...secretProblems(input, env));
       checked.push('secrets');
+
+      problems.push(...ruleIdempotenceProblems(manifest));
+      checked.push('version rules');
 
       const git = await runProcess(['git', '--version'], { cwd: '/', env: { PATH: env.PATH }, timeoutMs: 30_000 }).catch(() => undefined);
       if (git?.code !== 0) problems.push('git is not installed on this worker (or not on its PATH)');

@@ -575,39 +575,70 @@ export function applyVersionRules(
   }
   if (again.length > 0) {
     const [change] = again;
+    const first = change.before.split('\n');
+    const second = change.after.split('\n');
+    const line = first.findIndex((text, number) => text !== second[number]);
+    const original = files.find((file) => file.path === change.path)?.content.split('\n')[line];
     throw new UserError(
-      `${repository}: version rules are not idempotent: a second run would change ${change.path} again (${change.rules.join(', ')}: ${
-        shortDiff(change)
-          .split('\n')
-          .find((line) => line.startsWith('+') && !line.startsWith('+++')) ?? ''
-      }); anchor the rule's match so it does not match its own output`,
+      `${repository}: version rules are not idempotent: ${change.path}:${line + 1} (${change.rules.join(', ')}): ` +
+        `${original === undefined ? '' : `'${original.trim()}' becomes `}'${first[line]?.trim()}' in the first pass and ` +
+        `'${second[line]?.trim()}' in a second; anchor the rule's match so it does not match its own output`,
     );
   }
   return result;
+}
+
+/** A rule made ready for one release's values: patterns compiled, the replacement rendered and checked. */
+export interface PreparedRule {
+  rule: ConcreteRule;
+  /** `versionRules[3] (setup.py version)`: how errors name it. */
+  where: string;
+  appliesTo(repository: string): boolean;
+  readsFile(path: string): boolean;
+  /** The text with every spot rewritten, and whether any spot matched. */
+  rewriteText(text: string): { text: string; matched: boolean };
+}
+
+export function prepareRule(current: ConcreteRule, index: number, context: TemplateValues): PreparedRule {
+  const where = `${current.origin ?? `versionRules[${index}]`} (${current.description})`;
+  const pathPattern = compile(current.path, '', where);
+  const typePattern = compile(current.type, '', where);
+  const matchPattern = compile(renderTemplate(current.match, context, `${where}.match`), 'gm', where);
+  const replacePattern = compile(renderTemplate(current.replace, context, `${where}.replace`), 'g', where);
+  const replacement = renderTemplate(current.with, context, `${where}.with`);
+  if (current.check === 'pep440' && !isPep440(replacement)) {
+    throw new UserError(`${where}: '${replacement}' is not a PEP 440 version`);
+  }
+  return {
+    rule: current,
+    where,
+    appliesTo: (repository) => pathPattern.test(repository),
+    readsFile: (path) => typePattern.test(basename(path)) && !current.excluded.includes(path),
+    rewriteText(text) {
+      let matched = false;
+      const rewritten = text.replace(matchPattern, (spot) => {
+        matched = true;
+        return spot.replace(replacePattern, replacement);
+      });
+      return { text: rewritten, matched };
+    },
+  };
 }
 
 function rewrite(repository: string, files: readonly SourceFile[], rules: readonly ConcreteRule[], values: TemplateValues): FileChange[] {
   const templateContext = ruleValues(values);
   const changes = new Map<string, FileChange>();
   for (const [index, current] of rules.entries()) {
-    const where = `${current.origin ?? `versionRules[${index}]`} (${current.description})`;
-    if (!compile(current.path, '', where).test(repository)) continue;
-    const typePattern = compile(current.type, '', where);
-    const matchPattern = compile(renderTemplate(current.match, templateContext, `${where}.match`), 'gm', where);
-    const replacement = renderTemplate(current.with, templateContext, `${where}.with`);
-    if (current.check === 'pep440' && !isPep440(replacement)) {
-      throw new UserError(`${where}: '${replacement}' is not a PEP 440 version`);
-    }
+    const prepared = prepareRule(current, index, templateContext);
+    if (!prepared.appliesTo(repository)) continue;
     let matched = false;
     for (const file of files) {
-      if (!typePattern.test(basename(file.path)) || current.excluded.includes(file.path)) continue;
+      if (!prepared.readsFile(file.path)) continue;
       const previous = changes.get(file.path);
       const before = previous?.after ?? file.content;
-      const replacePattern = compile(renderTemplate(current.replace, templateContext, `${where}.replace`), 'g', where);
-      const after = before.replace(matchPattern, (spot) => {
-        matched = true;
-        return spot.replace(replacePattern, replacement);
-      });
+      const result = prepared.rewriteText(before);
+      matched ||= result.matched;
+      const after = result.text;
       if (after !== before || previous) {
         const change: FileChange = previous ?? { path: file.path, before: file.content, after, rules: [], encoding: file.encoding };
         change.after = after;
@@ -616,7 +647,9 @@ function rewrite(repository: string, files: readonly SourceFile[], rules: readon
       }
     }
     if (current.required && !matched) {
-      throw new UserError(`${repository}: required rule ${where} matched nothing (file name /${current.type}/, spot /${current.match}/)`);
+      throw new UserError(
+        `${repository}: required rule ${prepared.where} matched nothing (file name /${current.type}/, spot /${current.match}/)`,
+      );
     }
   }
   const result = [...changes.values()].filter((change) => change.after !== change.before);

@@ -1,3 +1,4 @@
+import { refuseRulesThatAreNotIdempotent } from '../../release/ruleCheck';
 import { writeFileSync } from 'node:fs';
 import { workerSecrets } from '../../activities/secrets';
 import { loadManifest } from '../../config/loadManifest';
@@ -28,6 +29,7 @@ export function registerManifestCommands(program: Command): void {
     .addHelpText('after', '\nExample:\n  relflow validate -c relflow.example.yaml')
     .action((options: { config: string }) => {
       const manifest = loadManifest(options.config);
+      refuseRulesThatAreNotIdempotent(manifest, options.config);
       out(`${options.config}: valid (${manifest.repositories.length} repositories, ${manifest.artifacts.length} artifacts)`);
       for (const warning of unauthenticatedGates(manifest, process.env)) process.stderr.write(`warning: ${warning}\n`);
     });

@@ -1,3 +1,4 @@
+import { refuseRulesThatAreNotIdempotent } from '../../release/ruleCheck';
 import { workerOnlyChecks } from '../../activities/preflight';
 import { RELEASE_KINDS, ReleaseKind } from '../../release/version';
 import { configOption, out, parseKind } from '../options';
@@ -91,6 +92,7 @@ export async function planRelease(options: {
   date?: string;
 }): Promise<PlanReport> {
   const manifest = loadManifest(options.configFile);
+  refuseRulesThatAreNotIdempotent(manifest, options.configFile);
   const plan = buildReleasePlan(manifest, { ...options, date: options.date ?? dateStamp(new Date()) });
   const scratch = await mkdtemp(join(tmpdir(), 'relflow-plan-'));
   const warnings: string[] = [];
