@@ -119,6 +119,9 @@ describe('a GA release end to end through the real activities', function () {
       ).Body?.transformToString()) ?? '{}',
     );
     assert.deepEqual(listing.files.map((file: { file: string }) => file.file).sort(), ['cloudify-ui.tgz', 'plugin.yaml', 'types.yaml']);
+    // The first release of the product took build number 1 from the counter in the bucket.
+    assert.equal(state.build, 1);
+    assert.equal(listing.build, 1);
     const types = await (
       await s3.send(new GetObjectCommand({ Bucket: 'e2e-releases', Key: 'spec/e2e/3.4/types.yaml' }))
     ).Body?.transformToString();
@@ -161,6 +164,7 @@ describe('a GA release end to end through the real activities', function () {
       assert.ok(announcement.text?.includes(file.file) && announcement.text.includes(file.sha256), `${file.file} in the email`);
     }
     assert.ok(String(announcement.html).includes('<table>'));
+    assert.match(announcement.text ?? '', /^Build number: 1$/m);
     // What was published outside the storage: the PyPI files with their index page, the ReadTheDocs build.
     assert.match(
       announcement.text ?? '',

@@ -113,6 +113,21 @@ artifacts:
     );
   });
 
+  it('{{ build }} in a rule needs storage, where the build counter is kept', function () {
+    const text = [
+      'product: cloudify',
+      'versions: { core: "3.5", plugins: "1.5" }',
+      'repositories:',
+      '  - name: cloudify-manager',
+      '    url: /srv/manager.git',
+      '    versionRules:',
+      '      - { type: "^VERSION$", match: "build: .*", replace: "(?<=: ).*", with: "{{ build }}" }',
+    ].join('\n');
+    assert.deepEqual(problems(text), [
+      'relflow.yaml: repositories[0].versionRules[0]: {{ build }} needs storage: the build counter is kept in the release bucket (.relflow/build-numbers/<product>.json)',
+    ]);
+  });
+
   it('refuses YAML that does not parse, and a document that is not a mapping', function () {
     assert.match(problems('product: [unclosed\n')[0], /^relflow\.yaml: invalid YAML: /);
     assert.deepEqual(problems('- a\n- b\n'), ['relflow.yaml: expected a YAML mapping with product, versions and repositories']);

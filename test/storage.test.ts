@@ -32,6 +32,7 @@ async function storageOn(bucket: string, mirrors: Storage['mirrors'] = [], md5 =
     nightlyLayout: 'org/{{ product }}/nightly/{{ file }}',
     specLayout: 'spec/{{ spec_name }}/{{ yaml_version }}/{{ file }}',
     md5,
+    firstBuildNumber: 1,
     mirrors,
   };
   await s3Client(storage, { ...process.env, ...MOTO_ENV }).send(new CreateBucketCommand({ Bucket: bucket }));

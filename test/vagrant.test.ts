@@ -63,6 +63,7 @@ async function setup(bucket: string) {
     nightlyLayout: 'n/{{ product }}/{{ file }}',
     specLayout: 'spec/{{ file }}',
     md5: false,
+    firstBuildNumber: 1,
     mirrors: [{ type: 'directory' as const, name: 'tarzan', path: join(root, 'tarzan') }],
   };
   await s3Client(storage, { ...process.env, ...MOTO_ENV }).send(new CreateBucketCommand({ Bucket: bucket }));

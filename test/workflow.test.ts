@@ -8,6 +8,7 @@ import { releaseWorkflow } from '../src/workflows';
 import { errorMessage } from '../src/workflows/tracker';
 import { approveSignal, releaseStateQuery } from '../src/workflows/api';
 import { ReleaseState } from '../src/release/model';
+import { releaseReport, terminalReport } from '../src/release/report';
 import { fakeActivities, untilCancelled } from './support/fakeActivities';
 import { announcement } from '../src/activities/notify';
 import { MissingSecret } from '../src/activities/secrets';
@@ -129,14 +130,21 @@ describe('release workflow (test activities, real dev server)', function () {
     const state = await withWorkers({ taskQueue, activities }, async () => (await startRelease(taskQueue, 'patch', '3.4.2m1')).result());
     const table = stageTable(state);
     assert.deepEqual([table.tag, table.ci, table.artifacts], ['succeeded', 'succeeded', 'succeeded']);
-    assert.deepEqual(
-      calls.tagRepository.map((call) => (call[0] as { tag: string; repository: { buildBranch: string } }).tag),
-      ['3.4.2m1', '1.5m1'],
-    );
+    assert.deepEqual(calls.tagRepository.map((call) => (call[0] as { tag: string; repository: { buildBranch: string } }).tag).sort(), [
+      '1.5m1',
+      '3.4.2m1',
+    ]);
     assert.deepEqual(
       calls.tagRepository.map((call) => (call[0] as { repository: { buildBranch: string } }).repository.buildBranch),
       ['3.4-patch2', '3.4-patch2'],
     );
+    // The build number is taken once, after the preflight, and reaches the rules, the builds, artifacts.json and the report.
+    assert.equal(calls.allocateBuildNumber.length, 1);
+    assert.equal(state.build, 274);
+    assert.equal((calls.checkoutRepository[0][0] as { versionRules: { values: { build: number } } }).versionRules.values.build, 274);
+    assert.equal((calls.buildArtifact[0][0] as { build: number }).build, 274);
+    assert.equal((calls.publishArtifactsManifest[0][0] as { build: number }).build, 274);
+    assert.match(terminalReport(releaseReport(state)), /^kind {5}patch {2}3\.4\.2m1 {2}build 274$/m);
   });
 
   for (const [kind, version] of [

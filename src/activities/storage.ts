@@ -11,6 +11,7 @@ import type { StoredFile } from '../release/model';
 import { heartbeat } from './process';
 import { insideRoot, localDirectory } from './paths';
 import { awsDestination, readSecret } from './secrets';
+import { allocateBuildNumber } from './buildNumbers';
 
 type StorageSpec = NonNullable<Manifest['storage']>;
 type S3Spec = Pick<StorageSpec, 'bucket' | 'region' | 'endpoint' | 'accessKeyIdEnv' | 'secretAccessKeyEnv'>;
@@ -224,14 +225,17 @@ export async function storeFile(input: StoreFileInput, env: NodeJS.ProcessEnv): 
 
 export function createStorageActivities(env: NodeJS.ProcessEnv) {
   return {
+    /** The release's build number from the product's counter in the bucket (src/activities/buildNumbers.ts). */
+    allocateBuildNumber: (input: { storage: StorageSpec; product: string; releaseId: string }) => allocateBuildNumber(input, env),
     /** artifacts.json: every stored file of the release, beside the artifacts. */
     async publishArtifactsManifest(input: {
       storage: StorageSpec;
       key: string;
       releaseId: string;
+      build?: number;
       files: StoredFile[];
     }): Promise<StoredFile> {
-      const body = `${JSON.stringify({ release: input.releaseId, files: input.files }, null, 2)}\n`;
+      const body = `${JSON.stringify({ release: input.releaseId, build: input.build, files: input.files }, null, 2)}\n`;
       const dir = await mkdtemp(join(tmpdir(), 'relflow-artifacts-'));
       try {
         const path = join(dir, 'artifacts.json');

@@ -102,6 +102,7 @@ export const RULE_TEMPLATE_NAMES = [
   'repository',
   'main_branch',
   'ref',
+  'build',
   'core_ref',
   'plugins_ref',
   'python_version',
@@ -273,6 +274,14 @@ const storage = s3Target
       ),
     publicUrl: httpUrl.optional().describe('the URL the stored files are downloaded from; the bucket URL when absent'),
     md5: z.boolean().default(false).describe('also write .md5 files beside the .sha256 ones'),
+    firstBuildNumber: z
+      .number()
+      .int()
+      .min(1)
+      .default(1)
+      .describe(
+        "the product's first build number, when its counter (.relflow/build-numbers/<product>.json in the bucket) does not exist yet",
+      ),
     mirrors: z.array(mirror).default([]),
   })
   .strict();

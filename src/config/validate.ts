@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { UserError } from './errors';
-import { Manifest, manifestSchema } from './manifest';
+import { Manifest, manifestSchema, TEMPLATE_PLACEHOLDER } from './manifest';
 
 /** Checking a manifest that is already parsed: pure, so the workflow checks its own input with it. */
 
@@ -72,6 +72,29 @@ function crossChecks(manifest: Manifest): ManifestProblem[] {
       problems.push({ path: `artifacts[${index}].vagrant`, message: 'required with builder vagrant (directory)' });
     }
   });
+  if (!manifest.storage) {
+    const ruleLists = [
+      { field: 'versionRules', rules: manifest.versionRules },
+      ...manifest.repositories.map((repository, index) => ({
+        field: `repositories[${index}].versionRules`,
+        rules: repository.versionRules ?? [],
+      })),
+    ];
+    for (const { field, rules } of ruleLists) {
+      rules.forEach((rule, index) => {
+        if ('preset' in rule) return;
+        const used = [rule.match, rule.replace, rule.with].some((template) =>
+          [...template.matchAll(TEMPLATE_PLACEHOLDER)].some((placeholder) => placeholder[1] === 'build'),
+        );
+        if (used) {
+          problems.push({
+            path: `${field}[${index}]`,
+            message: '{{ build }} needs storage: the build counter is kept in the release bucket (.relflow/build-numbers/<product>.json)',
+          });
+        }
+      });
+    }
+  }
   if (manifest.artifacts.length > 0 && !manifest.storage) {
     problems.push({ path: 'storage', message: 'required when the manifest has artifacts (where they are uploaded)' });
   }

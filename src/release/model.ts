@@ -90,6 +90,8 @@ export interface ReleaseState {
   product: string;
   kind: ReleaseKind;
   releaseName?: string;
+  /** The build number the release took (`-b274` in package names). */
+  build?: number;
   status: ReleaseStatus;
   stage: StageName | 'done';
   stages: StageState[];

@@ -33,6 +33,8 @@ export interface ReleasePlan {
   storagePrefix?: string;
   /** YYYYMMDD the release was planned for (a nightly's date). */
   date?: string;
+  /** The build number, taken from the product's counter when the release starts (after the preflight). */
+  build?: number;
   repositories: RepositoryPlan[];
 }
 
@@ -154,6 +156,8 @@ export function repositoryTemplateValues(plan: ReleasePlan, manifest: Manifest, 
     repository: repository.name,
     main_branch: repository.mainBranch,
     ref: releaseRef(repository),
+    // `relflow plan` shows 0: the release takes its number when it starts.
+    build: plan.build ?? 0,
     core_ref: streamRef(plan, 'core'),
     plugins_ref: streamRef(plan, 'plugins'),
     python_version: plugins ? plan.forms.python_plugins_version : plan.forms.python_core_version,

@@ -18,6 +18,8 @@ export interface ReleaseReport {
   title: string;
   kind: string;
   releaseName?: string;
+  /** The build number the release took. */
+  build?: number;
   /** `succeeded`, `succeeded with rejected gates: docs (...)`, `blocked`... */
   outcome: string;
   /** The stage it is at, while it runs. */
@@ -44,6 +46,7 @@ export function releaseReport(state: ReleaseState): ReleaseReport {
     title: `${state.product} ${state.kind} release ${state.releaseName ?? state.releaseId}`,
     kind: state.kind,
     releaseName: state.releaseName,
+    build: state.build,
     outcome: releaseOutcome(state),
     stage: state.stage !== 'done' ? state.stage : undefined,
     stages: state.stages.map((stage) => ({
@@ -111,7 +114,7 @@ export function textTable(table: ReportTable): string {
 export function terminalReport(report: ReleaseReport): string {
   const lines = [
     `release  ${report.releaseId}`,
-    `kind     ${report.kind}${report.releaseName ? `  ${report.releaseName}` : ''}`,
+    `kind     ${report.kind}${report.releaseName ? `  ${report.releaseName}` : ''}${report.build !== undefined ? `  build ${report.build}` : ''}`,
     `status   ${report.outcome}${report.stage ? ` (stage ${report.stage})` : ''}`,
     '',
     textTable({
@@ -201,6 +204,7 @@ function sections(report: ReleaseReport): { title: string; table?: ReportTable; 
 export function markdownReport(report: ReleaseReport): string {
   const row = (cells: string[]) => `| ${cells.map((cell) => cell.replace(/\|/g, '\\|').replace(/\n/g, '<br>')).join(' | ')} |`;
   const lines = [`# ${report.title}`, '', `Release \`${report.releaseId}\`: **${report.outcome}**.`, ''];
+  if (report.build !== undefined) lines.splice(3, 0, `Build number: ${report.build}.`, '');
   for (const section of sections(report)) {
     lines.push(`## ${section.title}`);
     if (section.table) lines.push(row(section.table.head), row(section.table.head.map(() => '---')), ...section.table.rows.map(row));
@@ -222,6 +226,7 @@ export function htmlReport(report: ReleaseReport): string {
   const body = [
     `<h1>${escapeHtml(report.title)}</h1>`,
     `<p>Release <code>${escapeHtml(report.releaseId)}</code>: <strong>${escapeHtml(report.outcome)}</strong>.</p>`,
+    ...(report.build !== undefined ? [`<p>Build number: ${report.build}.</p>`] : []),
   ];
   for (const section of sections(report)) {
     body.push(`<h2>${escapeHtml(section.title)}</h2>`);
@@ -248,6 +253,7 @@ export function emailReport(report: ReleaseReport): Message {
   const subject = `${report.title}: ${report.files.length} packages`;
   const results = [
     `Outcome: ${report.outcome}`,
+    ...(report.build !== undefined ? [`Build number: ${report.build}`] : []),
     `CI: ${report.ci}`,
     `System tests: ${report.systemTests}`,
     ...report.gates.map((gate) => `Gate ${gate.name}: ${gate.status}${gate.by ? ` by ${gate.by}` : ''}`),

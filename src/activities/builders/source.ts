@@ -13,5 +13,6 @@ export function buildVariables(request: BuildRequest): Record<string, string> {
     RELFLOW_ARTIFACT: request.artifact.name,
     RELFLOW_VERSION: request.version,
     RELFLOW_SHA: request.sha,
+    ...(request.build !== undefined ? { RELFLOW_BUILD: String(request.build) } : {}),
   };
 }

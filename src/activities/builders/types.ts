@@ -9,6 +9,8 @@ export interface BuildRequest {
   /** The commit to build: the tag's commit, or the build branch head for patches. */
   sha: string;
   version: string;
+  /** The release's build number (RELFLOW_BUILD), when it has one. */
+  build?: number;
   storage: NonNullable<Manifest['storage']>;
   /** Where ec2 builds start their machines. */
   ec2?: Manifest['ec2'];

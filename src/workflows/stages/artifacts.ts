@@ -41,6 +41,7 @@ export const artifactsStage: Stage = {
                 repository: { name: repository.name, url: repository.url },
                 sha: releaseCommit(context, repository.name),
                 version: plan.forms.version_version,
+                build: plan.build,
                 storage,
                 ec2: manifest.ec2,
                 installation: installationOf(workflowInfo().namespace, manifest),
@@ -75,6 +76,7 @@ export const artifactsStage: Stage = {
       storage,
       key: storageKey(plan, manifest, 'artifacts.json'),
       releaseId: context.release.state.releaseId,
+      build: plan.build,
       files: [...files, ...results.stored],
     });
     results.stored = [...results.stored.filter((file) => file.name !== 'artifacts.json'), manifestFile];

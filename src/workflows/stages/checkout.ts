@@ -1,3 +1,5 @@
+import { patched } from '@temporalio/workflow';
+import { activity } from '../proxies';
 import { forEachRepository } from '../repositories';
 import { planOf, Stage } from '../stage';
 import { repositoryRules } from '../../release/versionRules';
@@ -10,6 +12,14 @@ export const checkoutStage: Stage = {
   skip: () => undefined,
   async run(context) {
     const plan = planOf(context);
+    const { storage } = context.manifest;
+    // The release's build number, its first side effect (after the preflight): a re-run of the release ID gets the same one back.
+    if (storage && plan.build === undefined && patched('build-numbers')) {
+      const allocate = activity('allocateBuildNumber', { summary: `build number of ${context.release.state.releaseId}` });
+      const { build } = await allocate({ storage, product: plan.product, releaseId: context.release.state.releaseId });
+      plan.build = build;
+      context.release.state.build = build;
+    }
     const { checkout } = context.results;
     await forEachRepository(context, {
       isDone: (repository) => checkout.has(repository.name),
