@@ -103,7 +103,16 @@ describe('a worker killed (SIGKILL) in the middle of the artifacts stage', funct
         .sort();
       assert.deepEqual(stored, ['core.tgz', 'ui.tgz']);
       const mirrored = readdirSync(join(root, 'tarzan', 'org', 'crash', 'nightly', '20261124')).sort();
-      assert.deepEqual(mirrored, ['artifacts.json', 'artifacts.json.sha256', 'core.tgz', 'core.tgz.sha256', 'ui.tgz', 'ui.tgz.sha256']);
+      assert.deepEqual(mirrored, [
+        'SHA256SUMS',
+        'SHA256SUMS.sha256',
+        'artifacts.json',
+        'artifacts.json.sha256',
+        'core.tgz',
+        'core.tgz.sha256',
+        'ui.tgz',
+        'ui.tgz.sha256',
+      ]);
       const buildDir = join(workspace, 'builds', handle.workflowId);
       assert.deepEqual(existsSync(buildDir) ? readdirSync(buildDir) : [], [], 'every build directory torn down');
       const history = await handle.fetchHistory();

@@ -158,7 +158,7 @@ describe('a GA release end to end through the real activities', function () {
       ),
     );
     // The email lists every package; the webhook got the summary.
-    const announcement = inbox.mails.find((mail) => /ga release 3\.4: 4 packages/.test(mail.subject ?? ''));
+    const announcement = inbox.mails.find((mail) => /ga release 3\.4: 5 packages/.test(mail.subject ?? ''));
     assert.ok(announcement, `mails: ${inbox.mails.map((mail) => mail.subject).join(', ')}`);
     for (const file of listing.files as { file: string; sha256: string }[]) {
       assert.ok(announcement.text?.includes(file.file) && announcement.text.includes(file.sha256), `${file.file} in the email`);
@@ -174,7 +174,7 @@ describe('a GA release end to end through the real activities', function () {
     assert.match(String(announcement.html), /Published:<br>PyPI: cloudify-rest-client/);
     const report = markdownReport(releaseReport(state));
     assert.match(report, /## Published\n- PyPI: cloudify-rest-client: .*\n- ReadTheDocs: cloudify-rest-client 3\.4: built \(build \d+\)/);
-    assert.ok(hooks.requests.some((request) => request.path === '/hooks/T000/B000/secret-path' && /4 packages/.test(request.body)));
+    assert.ok(hooks.requests.some((request) => request.path === '/hooks/T000/B000/secret-path' && /5 packages/.test(request.body)));
     // Secrets never enter the workflow history.
     for (const secret of [
       FIXTURE_SECRETS.TEST_GITHUB_TOKEN,

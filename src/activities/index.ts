@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { createBuildActivities } from './builders';
+import { createChecksumActivities } from './checksums';
 import { createCiActivities } from './ci';
 import { createGateSignatureActivities } from './gateSignatures';
 import { createGitActivities } from './git';
@@ -35,6 +36,7 @@ export function createActivities(config: ActivityConfig) {
     ...createGitActivities(workspace),
     ...createSpecsActivities(workspace, env),
     ...createStorageActivities(env),
+    ...createChecksumActivities(env),
     ...createCiActivities(env),
     ...createSystemTestActivities(env),
     ...createPypiActivities(workspace, config.pythonBin ?? 'python3', env),

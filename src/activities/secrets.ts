@@ -60,6 +60,11 @@ export class WorkerSecrets {
   }
 
   /** Who may sign decisions of this gate (allowed_signers lines), or undefined when the gate takes unsigned ones. */
+  /** The private key file that signs releases' SHA256SUMS, when the file names one. */
+  get releaseSigningKey(): string | undefined {
+    return this.content.signing?.key;
+  }
+
   gateSigners(gate: 'pypi' | 'docs'): string[] | undefined {
     return this.content.gates[gate]?.allowedSigners;
   }

@@ -12,6 +12,7 @@ import { registerRetagCommand } from './commands/retag';
 import { registerListCommand } from './commands/list';
 import { registerWatchCommand } from './commands/watch';
 import { registerReportCommand } from './commands/report';
+import { registerVerifyCommand } from './commands/verify';
 import { registerReapCommand } from './commands/reap';
 import { registerScheduleCommands } from './commands/schedule';
 import { registerManifestCommands } from './commands/manifest';
@@ -57,6 +58,7 @@ Example:
   registerListCommand(program);
   registerWatchCommand(program);
   registerReportCommand(program);
+  registerVerifyCommand(program);
   registerReapCommand(program);
   registerScheduleCommands(program);
   registerManifestCommands(program);

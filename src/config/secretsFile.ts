@@ -80,6 +80,15 @@ export const secretsFileSchema = z
   .object({
     secrets: z.record(secretName, secretEntry).default({}),
     gates: z.object({ pypi: gateTrust.optional(), docs: gateTrust.optional() }).strict().default({}),
+    signing: z
+      .object({
+        key: z
+          .string()
+          .refine((path) => path.startsWith('/'), 'an absolute path')
+          .describe("the private SSH key that signs each release's SHA256SUMS (ssh-keygen -Y sign -n relflow-release)"),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

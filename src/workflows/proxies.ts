@@ -68,6 +68,7 @@ export const ACTIVITY_OPTIONS: Record<keyof ReleaseActivities, ActivityOptions> 
   uploadSpecs: DEFAULT,
   publishArtifactsManifest: DEFAULT,
   allocateBuildNumber: DEFAULT,
+  publishChecksums: DEFAULT,
   // Its start-to-close is the manifest's CI timeout plus ten minutes (ci stage).
   waitForCi: DEFAULT,
   // Its start-to-close is the manifest's system test timeout plus ten minutes. Failed or timed-out tests are

@@ -1,4 +1,4 @@
-import { ChildWorkflowCancellationType, isCancellation, ParentClosePolicy, startChild, workflowInfo } from '@temporalio/workflow';
+import { ChildWorkflowCancellationType, isCancellation, ParentClosePolicy, patched, startChild, workflowInfo } from '@temporalio/workflow';
 import { durationMs } from '../../config/duration';
 import { installationOf, storageKey } from '../../release/plan';
 import { activity } from '../proxies';
@@ -80,7 +80,19 @@ export const artifactsStage: Stage = {
       files: [...files, ...results.stored],
     });
     results.stored = [...results.stored.filter((file) => file.name !== 'artifacts.json'), manifestFile];
+    let signature = '';
+    // SHA256SUMS of the release's directory, signed with the workers' release key (releases recorded before have none).
+    if (patched('signed-checksums')) {
+      const sums = await activity('publishChecksums')({
+        storage,
+        keyPrefix: storageKey(plan, manifest, ''),
+        files: [...files, manifestFile],
+      });
+      const names = new Set(sums.stored.map((file) => file.name));
+      results.stored = [...results.stored.filter((file) => !names.has(file.name)), ...sums.stored];
+      signature = sums.signed ? '; SHA256SUMS signed' : "; SHA256SUMS unsigned (no signing.key in the workers' secrets file)";
+    }
     release.state.stored = results.stored;
-    return { detail: `${countOf(files.length, 'file')}; artifacts.json at ${manifestFile.urls[0]}` };
+    return { detail: `${countOf(files.length, 'file')}; artifacts.json at ${manifestFile.urls[0]}${signature}` };
   },
 };
