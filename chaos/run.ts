@@ -14,6 +14,7 @@ import { parse, stringify } from 'yaml';
 import { join } from 'node:path';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { GetObjectCommand, ListObjectVersionsCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
+import { buildCounterKey } from '../src/activities/buildNumbers';
 import { decideGate, prepareRelease, startPreparedRelease } from '../src/client/releases';
 import type { ManifestInput } from '../src/config/manifest';
 import { MOTO_ENV, stopServices } from '../src/dev/localServices';
@@ -296,7 +297,20 @@ async function verify(run: Run, s3: S3Client, ec2: EC2Client, remotes: string): 
   const versions = await s3.send(new ListObjectVersionsCommand({ Bucket: run.fixture.bucket }));
   const byKey = new Map<string, number>();
   for (const version of versions.Versions ?? []) byKey.set(version.Key ?? '', (byKey.get(version.Key ?? '') ?? 0) + 1);
-  const written = [...byKey.entries()].filter(([, count]) => count > 1);
+  // The build counter is written once per release, each with the next number; every other key once.
+  const counterKey = buildCounterKey(run.fixture.product);
+  const counter = byKey.has(counterKey)
+    ? (JSON.parse(
+        await (await s3.send(new GetObjectCommand({ Bucket: run.fixture.bucket, Key: counterKey }))).Body!.transformToString(),
+      ) as { releases: Record<string, number> })
+    : { releases: {} };
+  const numbers = Object.values(counter.releases);
+  add(
+    `${run.fixture.bucket}: the build counter written once per release, no number twice`,
+    byKey.get(counterKey) === numbers.length && new Set(numbers).size === numbers.length && counter.releases[run.releaseId] !== undefined,
+    `${byKey.get(counterKey) ?? 0} writes for ${numbers.length} releases; ${run.releaseId} is build ${counter.releases[run.releaseId]}`,
+  );
+  const written = [...byKey.entries()].filter(([key, count]) => count > 1 && key !== counterKey);
   add(
     `${run.fixture.bucket}: every key written once`,
     written.length === 0,
@@ -314,8 +328,8 @@ async function verify(run: Run, s3: S3Client, ec2: EC2Client, remotes: string): 
     );
     if (body.length < 1_000_000 && Object.values(FIXTURE_SECRETS).some((secret) => secret.length > 8 && body.includes(secret)))
       secretsInObjects += 1;
-    // relflow's own build records (which build stored what) have no sidecar; every published file does.
-    if (key.includes('/.relflow-builds/')) continue;
+    // relflow's own records (which build stored what, the build counter) have no sidecar; every published file does.
+    if (key.includes('/.relflow-builds/') || key.startsWith('.relflow/')) continue;
     const sidecar = byKey.has(`${key}.sha256`)
       ? await (await s3.send(new GetObjectCommand({ Bucket: run.fixture.bucket, Key: `${key}.sha256` }))).Body!.transformToString()
       : '';

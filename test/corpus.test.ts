@@ -154,7 +154,7 @@ const MANIFEST_CASES: [string, Edit, RegExp][] = [
   [
     'an unknown version preset',
     (m) => (m.versionRules = [{ preset: 'gradle' }]),
-    /^versionRules\[0\]\.preset: expected one of 'setup\.py'/,
+    /^versionRules\[0\]\.preset: expected one of 'cloudify', 'setup\.py'.*, got 'gradle'$/,
   ],
   [
     'a template value that does not exist',
