@@ -219,15 +219,23 @@ describe('relflow CLI', function () {
     await testClient().workflow.getHandle(orphanId).terminate('test: no worker will come');
   });
 
-  it('`relflow dev` keeps its state across a restart and stops cleanly on Ctrl-C', async function () {
+  it('`relflow dev --port --ui-port` keeps its state across a restart, says the address to use, refuses a taken port, stops on Ctrl-C', async function () {
     this.timeout(240_000);
     const port = await freePort();
     const uiPort = port + 1000;
     const dbFile = join(tempDir('dev'), 'temporal.db');
-    const env = { ...process.env, TEMPORAL_ADDRESS: `127.0.0.1:${port}`, RELFLOW_WORKSPACE: tempDir('dev-workspace') };
+    // A second installation on this host: no TEMPORAL_ADDRESS, the ports on the command line.
+    const env: NodeJS.ProcessEnv = { ...process.env, RELFLOW_WORKSPACE: tempDir('dev-workspace') };
+    delete env.TEMPORAL_ADDRESS;
     const runDev = () =>
       new Promise<{ stop: () => Promise<{ code: number | null; output: string }> }>((resolve, reject) => {
-        const child = spawn(process.execPath, [RELFLOW_BIN, 'dev', '--db-file', dbFile, '--ui-port', String(uiPort)], { env });
+        const child = spawn(
+          process.execPath,
+          [RELFLOW_BIN, 'dev', '--db-file', dbFile, '--port', String(port), '--ui-port', String(uiPort)],
+          {
+            env,
+          },
+        );
         let output = '';
         const onData = (chunk: Buffer) => {
           output += chunk.toString();
@@ -246,6 +254,18 @@ describe('relflow CLI', function () {
         child.once('close', (code) => reject(new Error(`relflow dev exited early (${code}):\n${output}`)));
       });
     const first = await runDev();
+    // Another one on the same Web UI port is told so before it starts anything.
+    const clash = await runCliAsync(
+      ['dev', '--db-file', join(tempDir('dev-clash'), 'temporal.db'), '--port', String(port + 1), '--ui-port', String(uiPort)],
+      {
+        TEMPORAL_ADDRESS: '',
+      },
+    );
+    assert.equal(clash.status, 2);
+    assert.equal(
+      clash.stderr.trim(),
+      `relflow: --ui-port ${uiPort}: port ${uiPort} on 127.0.0.1 is already in use (another relflow dev or Temporal Web UI?); pass another, e.g. --port ${port + 2} --ui-port ${uiPort + 1}`,
+    );
     const started = await runCliAsync(['start', 'nightly', '-c', config, '--date', '20260202', '--json'], {
       TEMPORAL_ADDRESS: `127.0.0.1:${port}`,
     });
@@ -256,6 +276,11 @@ describe('relflow CLI', function () {
     const stopped = await first.stop();
     assert.equal(stopped.code, 0, stopped.output);
     assert.match(stopped.output, /stopped/);
+    assert.match(
+      stopped.output,
+      new RegExp(`^\\[relflow dev\\] for relflow in another shell: export TEMPORAL_ADDRESS=127\\.0\\.0\\.1:${port}$`, 'm'),
+    );
+    assert.match(stopped.output, new RegExp(`^\\[relflow dev\\] Temporal Web UI: http://127\\.0\\.0\\.1:${uiPort}$`, 'm'));
 
     const second = await runDev();
     const status = await runCliAsync(['status', 'clitest-nightly-20260202'], { TEMPORAL_ADDRESS: `127.0.0.1:${port}` });

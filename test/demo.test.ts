@@ -1,6 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { existsSync, readdirSync } from 'node:fs';
+import { createServer, Server } from 'node:net';
 import { join } from 'node:path';
+import { isPortOpen } from '../src/dev/temporalServer';
 import { runCliAsync } from './support/cli';
 import { tempDir, testServer } from './support/temporal';
 
@@ -31,5 +33,38 @@ describe('relflow demo (the real binary, on the test server)', function () {
     assert.match(second.stdout, /already ran today; showing it again/, 'the nightly of the day is not started twice');
     const secondGa = /# demo ga release (3\.\d+)/.exec(second.stdout)?.[1];
     assert.notEqual(secondGa, firstGa, 'the second run releases the next GA');
+  });
+
+  it('a demo in its own directory without TEMPORAL_ADDRESS runs its own server, on free ports when 7233 and 8233 are taken, and says which', async function () {
+    // Hold the default ports (when nothing else does) so the demo has to move.
+    const held: Server[] = [];
+    for (const port of [7233, 8233]) {
+      if (await isPortOpen('127.0.0.1', port)) continue;
+      const server = createServer();
+      await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+      held.push(server);
+    }
+    try {
+      const demoDir = tempDir('demo-own');
+      const run = await runCliAsync(['demo'], {
+        TEMPORAL_ADDRESS: '',
+        RELFLOW_DEMO_DIR: demoDir,
+        RELFLOW_WORKSPACE: tempDir('demo-own-workspace'),
+      });
+      assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}`);
+      const [, frontend, ui] =
+        /ports 7233 and 8233 are taken on 127\.0\.0\.1: this demo's server uses (\d+) \(Web UI (\d+)\)/.exec(run.stdout) ?? [];
+      assert.ok(frontend && ui, run.stdout);
+      assert.match(run.stdout, new RegExp(`export TEMPORAL_ADDRESS=127\\.0\\.0\\.1:${frontend}`));
+      assert.match(
+        run.stdout,
+        new RegExp(
+          `while \`relflow dev --port ${frontend} --ui-port ${ui} --db-file ${join(demoDir, 'temporal.db').replace(/[.]/g, '\\.')}\` runs`,
+        ),
+      );
+      assert.ok(existsSync(join(demoDir, 'temporal.db')), "the demo's own server state is in its directory");
+    } finally {
+      for (const server of held) server.close();
+    }
   });
 });

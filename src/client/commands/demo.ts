@@ -11,7 +11,7 @@ import { dateStamp } from '../../release/plan';
 import type { ReleaseKind } from '../../release/version';
 import { motoEndpoint, startPypiServer, stopServices } from '../../dev/localServices';
 import { ensureTools, projectRoot, pythonTool } from '../../worker/tools';
-import { isPortOpen } from '../../dev/temporalServer';
+import { freePort, isPortOpen } from '../../dev/temporalServer';
 import { defaultWorkspaceDir, startWorkers } from '../../worker/worker';
 import type { GateName, ReleaseState } from '../../release/model';
 import { connectClient, connectWorker, temporalSettings } from '../connection';
@@ -104,7 +104,7 @@ export async function demoCommand(): Promise<void> {
   installQuietRuntime('ERROR');
   const started = Date.now();
   const tools = ensureTools();
-  const settings = temporalSettings();
+  let settings = temporalSettings();
   const [host, port] = settings.address.split(':');
   const root = process.env.RELFLOW_DEMO_DIR || join(projectRoot, '.relflow', 'demo');
   let stopServer: (() => Promise<void>) | undefined;
@@ -127,12 +127,26 @@ export async function demoCommand(): Promise<void> {
     if (storage) await s3Client(storage, demoEnv).send(new CreateBucketCommand({ Bucket: storage.bucket }));
     log(`sandbox product: ${join(root, 'remotes')} (manifest ${configFile})`);
 
-    if (await isPortOpen(host, Number(port))) {
+    // A demo in a directory of its own (RELFLOW_DEMO_DIR) is an installation of its own:
+    // its own server and state, on free ports when the defaults are taken.
+    let viewCommand = 'npm start';
+    let dbFile = DEFAULT_DB_FILE;
+    const ownServer = Boolean(process.env.RELFLOW_DEMO_DIR) && !process.env.TEMPORAL_ADDRESS;
+    if (!ownServer && (await isPortOpen(host, Number(port)))) {
       log(`using the Temporal server already at ${settings.address}`);
     } else {
-      const environment = await startDevEnvironment({ uiPort: 8233, dbFile: DEFAULT_DB_FILE, workers: false }, log);
+      const frontend = (await isPortOpen(host, Number(port))) ? await freePort() : Number(port);
+      const ui = (await isPortOpen(host, 8233)) ? await freePort() : 8233;
+      if (frontend !== Number(port) || ui !== 8233)
+        log(`ports ${port} and 8233 are taken on ${host}: this demo's server uses ${frontend} (Web UI ${ui})`);
+      if (ownServer) {
+        dbFile = join(root, 'temporal.db');
+        viewCommand = `relflow dev --port ${frontend} --ui-port ${ui} --db-file ${dbFile}`;
+      }
+      const environment = await startDevEnvironment({ port: frontend, uiPort: ui, dbFile, workers: false }, log);
       uiUrl = environment.server.uiUrl ?? uiUrl;
       stopServer = environment.stop;
+      settings = temporalSettings();
     }
     const connection = await connectWorker(settings);
     const workers = await startWorkers(
@@ -152,7 +166,7 @@ export async function demoCommand(): Promise<void> {
       process.stdout.write(`${markdownReport(releaseReport(ga))}\n`);
       log(`mails written to ${join(root, 'outbox')}; artifacts mirrored under ${join(root, 'mirror')}; packages in ${join(root, 'pypi')}`);
       log(
-        `releases ${nightly.releaseId} and ${ga.releaseId} are in the Temporal Web UI at ${uiUrl} while \`npm start\` runs (state is kept in ${DEFAULT_DB_FILE})`,
+        `releases ${nightly.releaseId} and ${ga.releaseId} are in the Temporal Web UI at ${uiUrl} while \`${viewCommand}\` runs (state is kept in ${dbFile})`,
       );
       log(`demo finished in ${Math.round((Date.now() - started) / 1000)} s`);
       if (nightly.status !== 'succeeded' || ga.status !== 'succeeded')

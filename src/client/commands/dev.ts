@@ -6,11 +6,13 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { UserError } from '../../config/errors';
 import { nodeRuntimeNotice } from '../../worker/nodeRuntime';
 import { ensureTools, projectRoot, pythonTool } from '../../worker/tools';
-import { DevServer, startDevServer } from '../../dev/temporalServer';
+import { DevServer, isPortOpen, startDevServer } from '../../dev/temporalServer';
 import { defaultWorkspaceDir, startWorkers } from '../../worker/worker';
 import { connectWorker, temporalSettings } from '../connection';
 
 export interface DevOptions {
+  /** The frontend's port; default: the port of TEMPORAL_ADDRESS (7233). */
+  port?: number;
   uiPort: number;
   dbFile: string;
   /** Start the release and build workers too (default true). */
@@ -40,8 +42,17 @@ export async function startDevEnvironment(
   log: (line: string) => void,
 ): Promise<{ server: DevServer; stop: () => Promise<void> }> {
   const tools = ensureTools();
+  if (options.port !== undefined) {
+    // This process and the workers it starts talk to the server on the port asked for.
+    process.env.TEMPORAL_ADDRESS = `${portOf(temporalSettings().address).ip}:${options.port}`;
+  }
   const settings = temporalSettings();
   const { ip, port } = portOf(settings.address);
+  if (options.uiPort && (await isPortOpen(ip, options.uiPort))) {
+    throw new UserError(
+      `--ui-port ${options.uiPort}: port ${options.uiPort} on ${ip} is already in use (another relflow dev or Temporal Web UI?); pass another, e.g. --port ${port + 1} --ui-port ${options.uiPort + 1}`,
+    );
+  }
   log(`starting Temporal dev server on ${ip}:${port} (state in ${options.dbFile})`);
   const serverLog = join(dirname(options.dbFile), 'temporal-server.log');
   const server = await startDevServer({
@@ -55,6 +66,9 @@ export async function startDevEnvironment(
   });
   log(`server log: ${serverLog}`);
   log(`Temporal Web UI: ${server.uiUrl}`);
+  log(
+    `for relflow in another shell: export TEMPORAL_ADDRESS=${ip}:${port}${settings.namespace !== 'default' ? ` TEMPORAL_NAMESPACE=${settings.namespace}` : ''}`,
+  );
   if (options.workers === false) return { server, stop: () => server.stop() };
   if (!process.env.RELFLOW_SECRETS) {
     const file = join(dirname(options.dbFile), 'secrets.yaml');
@@ -101,8 +115,12 @@ export function registerDevCommand(program: Command): void {
   program
     .command('dev')
     .description('run the embedded Temporal dev server (state in .relflow/) and a worker until Ctrl-C')
+    .option('--port <port>', "Temporal frontend port (default: TEMPORAL_ADDRESS's, 7233)", parsePositive)
     .option('--ui-port <port>', 'Temporal Web UI port', parsePositive, 8233)
     .option('--db-file <file>', 'SQLite file that keeps the server state across restarts', DEFAULT_DB_FILE)
-    .addHelpText('after', '\nExample:\n  relflow dev --ui-port 8233')
-    .action(async (options: { uiPort: number; dbFile: string }) => devCommand(options));
+    .addHelpText(
+      'after',
+      '\nExamples:\n  relflow dev\n  relflow dev --port 7234 --ui-port 8234 --db-file /srv/second/temporal.db   # a second installation on this host',
+    )
+    .action(async (options: { port?: number; uiPort: number; dbFile: string }) => devCommand(options));
 }
