@@ -143,6 +143,13 @@ describe('relflow CLI', function () {
       assert.equal(releaseId, 'clitest-nightly-20260101');
       const client = new Client({ connection: await Connection.connect({ address: testServer().address }) });
       await client.workflow.getHandle(releaseId).result();
+      // The Web UI's summary and details of the release, set by the CLI when it starts it.
+      const description = await client.workflow.getHandle(releaseId).describe();
+      assert.equal(await description.staticSummary(), 'clitest nightly release nightly-20260101');
+      const details = (await description.staticDetails()) ?? '';
+      assert.match(details, /^Started by \S+ with `relflow start nightly`\.$/m);
+      assert.ok(details.includes(`- manifest: \`${config}\``), details);
+      assert.ok(details.includes(`\`relflow watch ${releaseId}\``), details);
       const status = await runCliAsync(['status', releaseId], env);
       assert.equal(status.status, 0, status.stderr);
       assert.match(status.stdout, /status\s+succeeded/);

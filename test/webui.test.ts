@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { existsSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import type { ManifestInput } from '../src/config/manifest';
+import { workflowMetadataQuery } from '@temporalio/workflow';
 import { releaseWorkflow } from '../src/workflows';
 import { fakeActivities } from './support/fakeActivities';
 import { manifestOf } from './support/manifests';
@@ -74,5 +75,68 @@ describe('the Temporal Web UI shows releases by their search attributes (Debian 
     } finally {
       await browser.close();
     }
+  });
+
+  it('a release waiting at a gate shows its summary, its stages and the exact approve command on its page', async function () {
+    const taskQueue = uniqueTaskQueue('webui-gate');
+    const product = `webuigate${Date.now()}`;
+    const manifest: ManifestInput = {
+      product,
+      versions: { core: '3.5', plugins: '1.5' },
+      repositories: [{ name: 'core', url: '/srv/core.git', pypi: true }],
+      pypi: { repositoryUrl: 'http://127.0.0.1:9/' },
+      gates: { pypi: { approvers: ['alice'], timeout: '1h', reminderEvery: '1h' } },
+    };
+    const { activities } = fakeActivities();
+    await withWorkers({ taskQueue, activities }, async () => {
+      const handle = await testClient().workflow.start(releaseWorkflow, {
+        taskQueue,
+        workflowId: `${product}-3.4`,
+        staticSummary: `${product} ga release 3.4`,
+        args: [{ manifest: manifestOf(manifest), kind: 'ga', version: '3.4', buildTaskQueue: `${taskQueue}-builds` }],
+      });
+      const command = `relflow approve ${handle.workflowId} pypi --by <you>`;
+      for (let attempt = 0; attempt < 100; attempt += 1) {
+        if ((await handle.query(workflowMetadataQuery)).currentDetails?.includes(command)) break;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      const browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'],
+      });
+      try {
+        const page = await browser.newPage({ viewport: { width: 1400, height: 2000 } });
+        const url = `${testUiUrl()}/namespaces/default/workflows/${handle.workflowId}/${handle.firstExecutionRunId}/history`;
+        // Web UI 2.42 shows the summary and the current details under its User Metadata tab, the Markdown in a sandboxed frame.
+        const pageText = async () =>
+          (
+            await Promise.all(
+              page.frames().map((frame) =>
+                frame
+                  .locator('body')
+                  .innerText()
+                  .catch(() => ''),
+              ),
+            )
+          ).join('\n');
+        let text = '';
+        for (let attempt = 0; attempt < 10 && !text.includes(command); attempt += 1) {
+          await page.goto(url, { waitUntil: 'domcontentloaded' });
+          await page.getByText('User Metadata').first().click();
+          for (let wait = 0; wait < 10 && !text.includes(command); wait += 1) {
+            await page.waitForTimeout(500);
+            text = await pageText();
+          }
+        }
+        await page.screenshot({ path: '/tmp/relflow-webui-gate.png', fullPage: true });
+        assert.ok(text.includes(command), `the approve command is not on ${url} (screenshot /tmp/relflow-webui-gate.png)`);
+        assert.ok(text.includes(`${product} ga release 3.4`), 'the static summary');
+        assert.ok(text.includes('Waiting at the pypi gate for alice'), 'the open gate and its approvers');
+        assert.match(text, /10\s+pypi\s+running/, 'the stage list');
+      } finally {
+        await browser.close();
+        await handle.terminate('test: the page was read');
+      }
+    });
   });
 });

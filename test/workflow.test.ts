@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
+import { workflowMetadataQuery } from '@temporalio/workflow';
 import type { ManifestInput } from '../src/config/manifest';
 import { decideGate, operateRelease } from '../src/client/releases';
 import type { ReleaseKind } from '../src/release/version';
@@ -158,6 +159,16 @@ describe('release workflow (test activities, real dev server)', function () {
         const handle = await startRelease(taskQueue, kind, version);
         const waiting = await waitFor(handle, openGate('pypi'), 'the pypi gate');
         assert.equal(waiting.status, 'waiting');
+        // What the Web UI shows: the stages, the open gate with its approvers and the exact command.
+        const metadata = await handle.query(workflowMetadataQuery);
+        const details = metadata.currentDetails ?? '';
+        assert.match(
+          details,
+          new RegExp(`^\\*\\*wf ${kind} release ${version.replace('.', '\\.')}\\*\\*: waiting, stage pypi \\(build 274\\)$`, 'm'),
+        );
+        assert.match(details, /^\| 6 \| ci \| succeeded \| /m);
+        assert.match(details, /^\*\*Waiting at the pypi gate\*\* for alice:$/m);
+        assert.ok(details.includes(`\`relflow approve ${handle.workflowId} pypi --by <you>\``), details);
         assert.equal(calls.publishPythonPackage, undefined, 'nothing published before the gate');
         await waitFor(handle, () => Boolean(calls.sendAlert), 'the gate alert');
         assert.match(
@@ -280,6 +291,14 @@ describe('release workflow (test activities, real dev server)', function () {
       const handle = await startRelease(taskQueue, 'nightly', undefined, manifest);
       const blocked = await waitFor(handle, (candidate) => candidate.status === 'blocked', 'blocked');
       assert.deepEqual(blocked.blocked && [blocked.blocked.stage, blocked.blocked.error], ['specs', 'mirror tarzan: connection refused']);
+      const details = (await handle.query(workflowMetadataQuery)).currentDetails ?? '';
+      assert.match(details, /^\*\*Blocked on specs\*\*: mirror tarzan: connection refused$/m);
+      assert.ok(
+        details.includes(
+          `\`relflow retry ${handle.workflowId}\` | \`relflow skip ${handle.workflowId}\` | \`relflow abort ${handle.workflowId}\``,
+        ),
+        details,
+      );
       // The release shows `blocked` before its alert activity has run.
       await waitFor(handle, () => Boolean(calls.sendAlert), 'the blocked alert');
       assert.match(String((calls.sendAlert.at(-1)?.[0] as { message: { text: string } }).message.text), /relflow retry /);

@@ -77,6 +77,21 @@ export async function prepareRelease(options: StartOptions): Promise<PreparedRel
   return { request, plan, taskQueue: options.taskQueue };
 }
 
+/** What the Web UI shows as the release's details: where its manifest came from, what it touches, how to follow it. */
+export function releaseStartDetails({ request, plan }: Pick<PreparedRelease, 'request' | 'plan'>, continuesRun?: string): string {
+  const manifest = request.manifestRef
+    ? `\`${request.manifestRef.name}\`${request.manifestRef.ref ? ` at \`${request.manifestRef.ref}\`` : ''} from the workers' trusted source`
+    : `\`${request.manifestFile ?? 'inline'}\``;
+  const names = plan.repositories.map((repository) => repository.name);
+  return [
+    `Started by ${process.env.USER ?? 'unknown'} with \`relflow start ${plan.kind}\`${continuesRun ? `, continuing run ${continuesRun}` : ''}.`,
+    '',
+    `- manifest: ${manifest}`,
+    `- repositories (${names.length}): ${names.slice(0, 20).join(', ')}${names.length > 20 ? ', ...' : ''}`,
+    `- follow it: \`relflow watch ${plan.releaseId}\`, \`relflow status ${plan.releaseId}\`, \`relflow report ${plan.releaseId}\``,
+  ].join('\n');
+}
+
 export interface StartResult {
   plan: ReleasePlan;
   /** False when the release ID already succeeded: nothing was started and `state` is its result. */
@@ -116,6 +131,7 @@ export async function startPreparedRelease(client: Client, { request, plan, task
       // The check above decided: a new run only after one that did not succeed. A run started meanwhile is refused by the server.
       workflowIdReusePolicy: previous ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE',
       staticSummary: `${plan.product} ${plan.kind} release ${plan.releaseName}`,
+      staticDetails: releaseStartDetails({ request, plan }, previous?.runId),
       typedSearchAttributes: [
         { key: ReleaseProductKey, value: plan.product },
         { key: ReleaseKindKey, value: plan.kind },

@@ -154,6 +154,40 @@ export function terminalReport(report: ReleaseReport): string {
   return lines.join('\n');
 }
 
+/**
+ * What the Temporal Web UI shows as the release's current details (Markdown):
+ * each stage with its state, the open gate with its approvers and the exact
+ * command, or the blocked stage with its error and the commands that move it.
+ */
+export function currentDetails(state: ReleaseState): string {
+  const report = releaseReport(state);
+  const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ').slice(0, 200);
+  const lines = [
+    `**${report.title}**: ${report.outcome}${report.stage ? `, stage ${report.stage}` : ''}${report.build !== undefined ? ` (build ${report.build})` : ''}`,
+    '',
+    '| # | stage | state | detail |',
+    '| --- | --- | --- | --- |',
+    ...report.stages.map((stage, index) => `| ${index + 1} | ${stage.name} | ${stage.status} | ${cell(stage.detail)} |`),
+  ];
+  for (const gate of state.gates.filter((candidate) => candidate.status === 'open')) {
+    lines.push(
+      '',
+      `**Waiting at the ${gate.name} gate** for ${gate.approvers.length > 0 ? gate.approvers.join(', ') : 'anyone'}:`,
+      '',
+      `\`relflow approve ${state.releaseId} ${gate.name} --by <you>\` (or \`relflow reject ${state.releaseId} ${gate.name} --by <you> --comment <why>\`)`,
+    );
+  }
+  if (report.blocked) {
+    lines.push(
+      '',
+      `**Blocked on ${report.blocked.stage}**: ${cell(report.blocked.error)}`,
+      '',
+      `\`${report.blocked.commands.split(' | ').join('` | `')}\``,
+    );
+  }
+  return lines.join('\n');
+}
+
 /** The sections `relflow report` prints, in order: tables and lists. */
 function sections(report: ReleaseReport): { title: string; table?: ReportTable; list?: string[] }[] {
   return [

@@ -1,4 +1,5 @@
-import { setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { currentDetails } from '../release/report';
 import type { ReleaseKind } from '../release/version';
 import { ReleaseKindKey, ReleaseProductKey, ReleaseStageKey, ReleaseStatusKey, ReleaseVersionKey } from './searchAttributes';
 import {
@@ -130,6 +131,8 @@ export class ReleaseTracker {
   }
 
   private publish(): void {
+    // Not recorded in the history: the Web UI asks for it (the __temporal_workflow_metadata query) when it shows the release.
+    setCurrentDetails(currentDetails(this.state));
     upsertSearchAttributes([
       { key: ReleaseProductKey, value: this.state.product },
       { key: ReleaseKindKey, value: this.state.kind },
