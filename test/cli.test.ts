@@ -166,11 +166,18 @@ describe('relflow CLI', function () {
     // A python3 on PATH without build and twine, as on many hosts: the worker must not pick it.
     const stubs = tempDir('python-stub');
     writeFileSync(join(stubs, 'python3'), '#!/bin/sh\nexit 1\n', { mode: 0o755 });
+    const metricsAddress = `127.0.0.1:${await freePort()}`;
     const worker = spawn(
       process.execPath,
       [RELFLOW_BIN, 'worker', '--task-queue', queue, '--workspace', tempDir('cli-worker'), '--max-activities', '4'],
       {
-        env: { ...process.env, TEMPORAL_ADDRESS: testServer().address, PATH: `${stubs}:${process.env.PATH}`, RELFLOW_PYTHON: '' },
+        env: {
+          ...process.env,
+          TEMPORAL_ADDRESS: testServer().address,
+          PATH: `${stubs}:${process.env.PATH}`,
+          RELFLOW_PYTHON: '',
+          RELFLOW_METRICS_ADDRESS: metricsAddress,
+        },
       },
     );
     let output = '';
@@ -190,6 +197,27 @@ describe('relflow CLI', function () {
     await client.connection.close();
     assert.equal(state.status, 'succeeded');
     assert.equal(state.repositories.filter((repository) => repository.baseSha).length, 2, 'the worker checked out both repositories');
+    // The worker's Prometheus endpoint: the SDK's series and relflow's, with their labels.
+    assert.ok(output.includes(`Prometheus metrics on http://${metricsAddress}/metrics`), output);
+    let metrics = '';
+    for (let attempt = 0; attempt < 20 && !/relflow_releases_finished/.test(metrics); attempt += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      metrics = await (await fetch(`http://${metricsAddress}/metrics`)).text();
+    }
+    const series = (name: string) => metrics.split('\n').filter((line) => line.startsWith(name));
+    assert.ok(
+      series('relflow_releases_started_total').some((line) => /kind="nightly"/.test(line) && / 1$/.test(line)),
+      metrics,
+    );
+    assert.ok(
+      series('relflow_releases_finished_total').some((line) => /kind="nightly"/.test(line) && /status="succeeded"/.test(line)),
+      metrics,
+    );
+    assert.ok(
+      series('relflow_stage_duration_count').some((line) => /stage="checkout"/.test(line) && /kind="nightly"/.test(line)),
+      metrics,
+    );
+    assert.ok(series('temporal_workflow_completed_total').length > 0, 'the SDK series');
     worker.kill('SIGINT');
     assert.equal(await exited, 0, output);
     assert.match(

@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -170,6 +171,17 @@ export async function isStoredEverywhere(
   return true;
 }
 
+/** relflow_uploaded_bytes on the worker's metrics endpoint; nothing outside an activity (the bench, a test calling storeFile). */
+function countUploadedBytes(bytes: number, target: string): void {
+  let meter;
+  try {
+    meter = Context.current().metricMeter;
+  } catch {
+    return;
+  }
+  meter.createCounter('relflow_uploaded_bytes', 'bytes', 'bytes stored, by storage target').add(bytes, { target });
+}
+
 export interface StoreFileInput {
   storage: StorageSpec;
   /** The artifact (or spec) name, for artifacts.json. */
@@ -215,6 +227,7 @@ export async function storeFile(input: StoreFileInput, env: NodeJS.ProcessEnv): 
         urls.push(`file://${path}`);
       }
       if (!uploaded) skipped.push(target.name);
+      else countUploadedBytes(size, target.name);
     } catch (error) {
       failures.push(`${target.name}: ${error instanceof Error ? error.message : String(error)}`);
     }

@@ -1,3 +1,4 @@
+import { buildFinished } from './metrics';
 import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, patched, workflowInfo } from '@temporalio/workflow';
 import type { BuildRequest, Machine } from '../activities/builders';
 import { activity, HEARTBEAT_TIMEOUT } from './proxies';
@@ -57,7 +58,10 @@ export async function artifactWorkflow(input: BuildRequest): Promise<ArtifactRes
   };
   if (patched('reuse-stored-build')) {
     const stored = await builder.findStoredBuild(request);
-    if (stored) return { machineId: 'none', files: stored, reused: true };
+    if (stored) {
+      buildFinished(request.artifact.builder, 'reused');
+      return { machineId: 'none', files: stored, reused: true };
+    }
   }
   const machine = await builder.provisionBuilder(request);
   try {
@@ -65,7 +69,11 @@ export async function artifactWorkflow(input: BuildRequest): Promise<ArtifactRes
       request.artifact.builder === 'ec2' && patched('ec2-wait-by-retry')
         ? await awaitMachineBuild({ ...request, machine })
         : await builder.buildArtifact({ ...request, machine });
+    buildFinished(request.artifact.builder, 'built');
     return { machineId: machine.id, files };
+  } catch (error) {
+    buildFinished(request.artifact.builder, 'failed');
+    throw error;
   } finally {
     await CancellationScope.nonCancellable(() => builder.tearDownBuilder({ ...request, machine }));
   }

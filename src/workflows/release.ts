@@ -1,3 +1,4 @@
+import { releaseStarted } from './metrics';
 import { ApplicationFailure, isCancellation, workflowInfo } from '@temporalio/workflow';
 import { alert } from './alerts';
 import { Gates } from './gates';
@@ -82,6 +83,7 @@ export async function releaseWorkflow(request: ReleaseRequest): Promise<ReleaseS
     String(request?.manifest?.product ?? 'unknown'),
     request?.kind ?? ('unknown' as ReleaseRequest['kind']),
   );
+  releaseStarted(String(request?.kind ?? 'unknown'));
   // A manifest named by reference is read by the plan stage.
   const context: ReleaseContext = {
     request,

@@ -1,5 +1,6 @@
 import { setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import { currentDetails } from '../release/report';
+import { blockedChanged, releaseFinished } from './metrics';
 import type { ReleaseKind } from '../release/version';
 import { ReleaseKindKey, ReleaseProductKey, ReleaseStageKey, ReleaseStatusKey, ReleaseVersionKey } from './searchAttributes';
 import {
@@ -108,6 +109,7 @@ export class ReleaseTracker {
   }
 
   block(stage: StageName, error: string, skippable: boolean): void {
+    if (!this.state.blocked) blockedChanged(1, stage);
     const item = this.stage(stage);
     item.status = 'blocked';
     item.error = error;
@@ -116,6 +118,7 @@ export class ReleaseTracker {
   }
 
   unblock(): void {
+    if (this.state.blocked) blockedChanged(-1, this.state.blocked.stage);
     this.state.blocked = undefined;
     this.setStatus('running');
   }
@@ -126,8 +129,11 @@ export class ReleaseTracker {
   }
 
   finish(status: ReleaseStatus): void {
+    // Aborted while blocked: it waits on nobody any more.
+    if (this.state.blocked) blockedChanged(-1, this.state.blocked.stage);
     this.state.stage = 'done';
     this.setStatus(status);
+    releaseFinished(this.state);
   }
 
   private publish(): void {

@@ -1,3 +1,4 @@
+import { prometheusTelemetry } from '../../worker/metrics';
 import { parsePositive } from '../options';
 import type { Command } from 'commander';
 import { copyFileSync, existsSync } from 'node:fs';
@@ -32,7 +33,7 @@ export function installQuietRuntime(level: 'WARN' | 'ERROR' = 'WARN'): void {
   Runtime.install({
     shutdownSignals: [],
     logger: new DefaultLogger(level),
-    telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
+    telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} }, ...prometheusTelemetry(process.env) },
   });
 }
 

@@ -1,3 +1,4 @@
+import { installMetricsRuntime } from '../../worker/metrics';
 import { parsePositive } from '../options';
 import type { Command } from 'commander';
 import { BUILD_TASK_QUEUE, createReleaseWorker, defaultWorkspaceDir, RELEASE_TASK_QUEUE } from '../../worker/worker';
@@ -15,6 +16,8 @@ export interface WorkerCommandOptions {
 
 /** A worker alone, for a Temporal server that runs elsewhere. Stops on SIGINT/SIGTERM. */
 export async function workerCommand(options: WorkerCommandOptions): Promise<void> {
+  const metrics = installMetricsRuntime(process.env);
+  if (metrics) process.stdout.write(`[relflow worker] Prometheus metrics on http://${metrics}/metrics\n`);
   const settings = temporalSettings();
   const connection = await connectWorker(settings);
   await requireSearchAttributes(connection.operatorService, settings.namespace).catch(async (error: unknown) => {
