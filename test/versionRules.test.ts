@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { VERSION_PRESETS, VersionPreset } from '../src/config/manifest';
+import { ManifestInput, VERSION_PRESETS, VersionPreset } from '../src/config/manifest';
 import { ruleIdempotenceProblems } from '../src/release/ruleCheck';
 import { buildReleasePlan, repositoryTemplateValues } from '../src/release/plan';
 import { readFileSync } from 'node:fs';
@@ -20,7 +20,7 @@ import {
 } from '../src/release/versionRules';
 import { manifestOf } from './support/manifests';
 
-const manifest = manifestOf({
+const product: ManifestInput = {
   product: 'cloudify',
   versions: { core: '3.5', plugins: '1.5' },
   repositories: [
@@ -28,7 +28,8 @@ const manifest = manifestOf({
     { name: 'cloudify-script-plugin', url: '/srv/script.git', stream: 'plugins' },
   ],
   storage: { bucket: 'gigaspaces-repository-eu', publicUrl: 'http://repository.cloudifysource.org' },
-});
+};
+const manifest = manifestOf(product);
 const plan = buildReleasePlan(manifest, { kind: 'milestone', version: '3.4m5' });
 const coreValues = repositoryTemplateValues(plan, manifest, plan.repositories[0]);
 const pluginValues = repositoryTemplateValues(plan, manifest, plan.repositories[1]);
@@ -356,16 +357,7 @@ describe('the preset rules do what the README shows (milestone 3.3m4, plugins 1.
 
 describe('every rule run over its own output, in every version form (validate, plan, preflight)', function () {
   it('no preset changes its own output, for a nightly, milestone, candidate, GA, patch or patch milestone', function () {
-    const everything = manifestOf({
-      product: 'cloudify',
-      versions: { core: '3.5', plugins: '1.5' },
-      repositories: [
-        { name: 'cloudify-manager', url: '/srv/manager.git' },
-        { name: 'cloudify-script-plugin', url: '/srv/script.git', stream: 'plugins' },
-      ],
-      storage: { bucket: 'gigaspaces-repository-eu', publicUrl: 'http://repository.cloudifysource.org' },
-      versionRules: VERSION_PRESETS.map((preset) => ({ preset })),
-    });
+    const everything = manifestOf({ ...product, versionRules: VERSION_PRESETS.map((preset) => ({ preset })) });
     assert.deepEqual(ruleIdempotenceProblems(everything), []);
   });
 
