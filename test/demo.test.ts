@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, Server } from 'node:net';
 import { join } from 'node:path';
 import { isPortOpen } from '../src/dev/temporalServer';
@@ -26,6 +26,10 @@ describe('relflow demo (the real binary, on the test server)', function () {
       'wheels published to the demo PyPI',
     );
     assert.ok(existsSync(join(demoDir, 'mirror')));
+    // It ends with what a new user opens: the Web UI, the announcement's HTML, the mirror.
+    const [, announcement] = /the GA announcement {3}file:\/\/(\S+\.eml\.html)$/m.exec(first.stdout) ?? [];
+    assert.ok(announcement && readFileSync(announcement, 'utf8').includes('<table>'), first.stdout);
+    assert.match(first.stdout.trim().split('\n').slice(-1)[0], /the mirrored files {4}file:\/\/\S+\/mirror$/);
 
     const firstGa = /# demo ga release (3\.\d+)/.exec(first.stdout)?.[1];
     const second = await runCliAsync(['demo'], env);

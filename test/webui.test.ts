@@ -4,7 +4,8 @@ import { chromium } from 'playwright-core';
 import type { ManifestInput } from '../src/config/manifest';
 import { workflowMetadataQuery } from '@temporalio/workflow';
 import { releaseWorkflow } from '../src/workflows';
-import { fakeActivities } from './support/fakeActivities';
+import { fakeActivities, finishedNightly } from './support/fakeActivities';
+import { emailReport, releaseReport } from '../src/release/report';
 import { manifestOf } from './support/manifests';
 import { testClient, testUiUrl, uniqueTaskQueue, withWorkers } from './support/temporal';
 
@@ -138,5 +139,42 @@ describe('the Temporal Web UI shows releases by their search attributes (Debian 
         await handle.terminate('test: the page was read');
       }
     });
+  });
+
+  it("the announcement's HTML renders as a table of packages in a browser: no raw Markdown, every file a link", async function () {
+    const state = finishedNightly();
+    const files = ['cloudify-ui-3.5.0-dev20261124-b82.tgz', 'SHA256SUMS', 'artifacts.json'].map((file, index) => ({
+      name: file.split('-')[0],
+      file,
+      size: 1000 * (index + 1),
+      sha256: String(index).repeat(64),
+      urls: [`http://repository.example/org/p/nightly/20261124/${file}`],
+    }));
+    Object.assign(state, {
+      build: 82,
+      stored: files,
+      repositories: [{ name: 'core', status: 'succeeded', tag: 'nightly-20261124', tagSha: 'a'.repeat(40) }],
+    });
+    const { html } = emailReport(releaseReport(state));
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+      await page.setContent(`<!doctype html><html><head><meta charset="utf-8"></head><body>${html ?? ''}</body></html>`);
+      await page.screenshot({ path: '/tmp/relflow-announcement.png', fullPage: true });
+      const rows = await page.locator('table tr').allInnerTexts();
+      assert.equal(rows.length, 1 + files.length, rows.join('\n'));
+      assert.match(rows[0], /Package\s+File\s+Size\s+sha256/);
+      for (const file of files) {
+        assert.equal(await page.locator(`a[href="${file.urls[0]}"]`).innerText(), file.file);
+      }
+      const text = await page.locator('body').innerText();
+      assert.ok(!/\*\*|\|\s*---|^#+ /m.test(text), `no raw Markdown in the mail:\n${text}`);
+      assert.match(text, /Build number: 82/);
+    } finally {
+      await browser.close();
+    }
   });
 });

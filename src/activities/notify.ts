@@ -67,6 +67,14 @@ export function createNotifyActivities(env: NodeJS.ProcessEnv) {
         `${new Date().toISOString().replace(/[:.]/g, '-')}-${message.subject.replace(/[^\w.-]+/g, '_').slice(0, 80)}.eml`,
       );
       await writeFile(file, info.message as Buffer);
+      // The HTML part beside it, for a browser: a person opens file://….eml.html, not a MIME file.
+      if (message.html) {
+        const title = message.subject.replace(/[<>&]/g, (character) => `&#${character.charCodeAt(0)};`);
+        await writeFile(
+          `${file}.html`,
+          `<!doctype html>\n<html><head><meta charset="utf-8"><title>${title}</title></head><body>\n${message.html}\n</body></html>\n`,
+        );
+      }
       report.email = file;
     } else if (email?.smtp) {
       const server = smtpDestination(email.smtp);

@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import type { Command } from 'commander';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -169,6 +170,13 @@ export async function demoCommand(): Promise<void> {
         `releases ${nightly.releaseId} and ${ga.releaseId} are in the Temporal Web UI at ${uiUrl} while \`${viewCommand}\` runs (state is kept in ${dbFile})`,
       );
       log(`demo finished in ${Math.round((Date.now() - started) / 1000)} s`);
+      const announcements = readdirSync(join(root, 'outbox'))
+        .filter((file) => file.endsWith('.eml.html'))
+        .sort();
+      log('open:');
+      log(`  the Temporal Web UI   ${uiUrl}/namespaces/default/workflows/${ga.releaseId}`);
+      if (announcements.length > 0) log(`  the GA announcement   file://${join(root, 'outbox', announcements[announcements.length - 1])}`);
+      log(`  the mirrored files    file://${join(root, 'mirror')}`);
       if (nightly.status !== 'succeeded' || ga.status !== 'succeeded')
         throw new Error('a demo release did not succeed (see its state above)');
     } finally {
