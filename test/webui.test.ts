@@ -11,6 +11,23 @@ import { testClient, testUiUrl, uniqueTaskQueue, withWorkers } from './support/t
 
 const CHROMIUM = '/usr/bin/chromium';
 
+/** Debian's chromium, headless, with nothing of its own talking to the network. */
+function launchChromium() {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
 describe('the Temporal Web UI shows releases by their search attributes (Debian chromium, playwright-core)', function () {
   this.timeout(180_000);
 
@@ -36,19 +53,7 @@ describe('the Temporal Web UI shows releases by their search attributes (Debian 
       await handle.result();
       return handle.workflowId;
     });
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       const query = `ReleaseKind="nightly" AND ReleaseProduct="${product}" AND ReleaseStatus="succeeded"`;
@@ -101,10 +106,7 @@ describe('the Temporal Web UI shows releases by their search attributes (Debian 
         if ((await handle.query(workflowMetadataQuery)).currentDetails?.includes(command)) break;
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
-      const browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'],
-      });
+      const browser = await launchChromium();
       try {
         const page = await browser.newPage({ viewport: { width: 1400, height: 2000 } });
         const url = `${testUiUrl()}/namespaces/default/workflows/${handle.workflowId}/${handle.firstExecutionRunId}/history`;
@@ -156,10 +158,7 @@ describe('the Temporal Web UI shows releases by their search attributes (Debian 
       repositories: [{ name: 'core', status: 'succeeded', tag: 'nightly-20261124', tagSha: 'a'.repeat(40) }],
     });
     const { html } = emailReport(releaseReport(state));
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
       await page.setContent(`<!doctype html><html><head><meta charset="utf-8"></head><body>${html ?? ''}</body></html>`);

@@ -1,7 +1,7 @@
-import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Manifest } from '../config/manifest';
-import { s3Client } from './storage';
+import { isMissingObject, s3Client } from './storage';
 
 type StorageSpec = NonNullable<Manifest['storage']>;
 
@@ -70,7 +70,7 @@ export async function allocateBuildNumber(
       etag = response.ETag;
       counter = parseCounter((await response.Body?.transformToString('utf8')) ?? '', where);
     } catch (error) {
-      if (!(error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey')) throw error;
+      if (!isMissingObject(error)) throw error;
     }
     const taken = counter.releases[input.releaseId];
     if (taken !== undefined) return { build: taken, allocated: false };

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
@@ -6,7 +6,7 @@ import type { Manifest } from '../config/manifest';
 import type { StoredFile } from '../release/model';
 import { sshKeygen } from './gateSignatures';
 import { workerSecrets } from './secrets';
-import { storeFile } from './storage';
+import { storeReleaseText } from './storage';
 
 /** The namespace of release signatures: a signature made for a gate decision is no signature of a release. */
 export const RELEASE_SIGNATURE_NAMESPACE = 'relflow-release';
@@ -31,21 +31,16 @@ export async function publishChecksums(
   input: { storage: NonNullable<Manifest['storage']>; keyPrefix: string; files: StoredFile[] },
   env: NodeJS.ProcessEnv,
 ): Promise<{ stored: StoredFile[]; signed: boolean }> {
+  const sums = checksumsText(input.files);
+  const store = (name: string, body: string | Buffer) => storeReleaseText(input.storage, name, `${input.keyPrefix}${name}`, body, env);
+  const stored = [await store('SHA256SUMS', sums)];
+  const key = workerSecrets(env).releaseSigningKey;
+  if (!key) return { stored, signed: false };
   const dir = await mkdtemp(join(tmpdir(), 'relflow-checksums-'));
   try {
-    const sums = join(dir, 'SHA256SUMS');
-    await writeFile(sums, checksumsText(input.files));
-    const store = async (name: string, path: string) => {
-      const { skipped: _skipped, ...stored } = await storeFile(
-        { storage: input.storage, name, key: `${input.keyPrefix}${name}`, path },
-        env,
-      );
-      return stored;
-    };
-    const stored = [await store('SHA256SUMS', sums)];
-    const key = workerSecrets(env).releaseSigningKey;
-    if (!key) return { stored, signed: false };
-    const signed = await sshKeygen(['-q', '-Y', 'sign', '-n', RELEASE_SIGNATURE_NAMESPACE, '-f', key, sums], {
+    const file = join(dir, 'SHA256SUMS');
+    await writeFile(file, sums);
+    const signed = await sshKeygen(['-q', '-Y', 'sign', '-n', RELEASE_SIGNATURE_NAMESPACE, '-f', key, file], {
       cwd: dir,
       env: { PATH: env.PATH },
     });
@@ -56,7 +51,7 @@ export async function publishChecksums(
         'SigningFailed',
       );
     }
-    stored.push(await store('SHA256SUMS.sig', `${sums}.sig`));
+    stored.push(await store('SHA256SUMS.sig', await readFile(`${file}.sig`)));
     return { stored, signed: true };
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -29,6 +29,11 @@ export function storageTargets(storage: StorageSpec): StorageTarget[] {
   ];
 }
 
+/** S3's answer for a key that holds nothing (the SDK's class, or its name when another copy of the SDK threw it). */
+export function isMissingObject(error: unknown): boolean {
+  return error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey';
+}
+
 export async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
@@ -96,7 +101,7 @@ async function getS3Text(client: S3Client, bucket: string, key: string): Promise
     const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     return await response.Body?.transformToString('utf8');
   } catch (error) {
-    if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') return undefined;
+    if (isMissingObject(error)) return undefined;
     throw error;
   }
 }
@@ -133,7 +138,7 @@ export async function openStoredObject(storage: S3Spec, key: string, env: NodeJS
     const response = await s3Client(storage, env).send(new GetObjectCommand({ Bucket: storage.bucket, Key: key }));
     return response.Body as Readable;
   } catch (error) {
-    if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') return undefined;
+    if (isMissingObject(error)) return undefined;
     throw error;
   }
 }
@@ -236,6 +241,25 @@ export async function storeFile(input: StoreFileInput, env: NodeJS.ProcessEnv): 
   return { name: input.name, file: fileName, size, sha256, urls, skipped };
 }
 
+/** A file relflow writes itself (artifacts.json, SHA256SUMS and its signature), stored like any artifact. */
+export async function storeReleaseText(
+  storage: StorageSpec,
+  name: string,
+  key: string,
+  body: string | Buffer,
+  env: NodeJS.ProcessEnv,
+): Promise<StoredFile> {
+  const dir = await mkdtemp(join(tmpdir(), 'relflow-release-file-'));
+  try {
+    const path = join(dir, name);
+    await writeFile(path, body);
+    const { skipped: _skipped, ...stored } = await storeFile({ storage, name, key, path }, env);
+    return stored;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 export function createStorageActivities(env: NodeJS.ProcessEnv) {
   return {
     /** The release's build number from the product's counter in the bucket (src/activities/buildNumbers.ts). */
@@ -249,18 +273,7 @@ export function createStorageActivities(env: NodeJS.ProcessEnv) {
       files: StoredFile[];
     }): Promise<StoredFile> {
       const body = `${JSON.stringify({ release: input.releaseId, build: input.build, files: input.files }, null, 2)}\n`;
-      const dir = await mkdtemp(join(tmpdir(), 'relflow-artifacts-'));
-      try {
-        const path = join(dir, 'artifacts.json');
-        await writeFile(path, body);
-        const { skipped: _skipped, ...stored } = await storeFile(
-          { storage: input.storage, name: 'artifacts.json', key: input.key, path },
-          env,
-        );
-        return stored;
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-      }
+      return storeReleaseText(input.storage, 'artifacts.json', input.key, body, env);
     },
   };
 }

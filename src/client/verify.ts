@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { UserError } from '../config/errors';
 import { RELEASE_SIGNATURE_NAMESPACE } from '../activities/checksums';
 import { sshKeygen } from '../activities/gateSignatures';
+import { sha256File } from '../activities/storage';
 
 /** One line of `relflow verify`: what was checked and whether it holds. */
 export interface VerifyRow {
@@ -27,13 +28,8 @@ function directoryFiles(dir: string): ReleaseFiles {
   return {
     where: dir,
     read: async (name) => (existsSync(path(name)) ? readFile(path(name)) : undefined),
-    async sha256(name) {
-      // A build output is a regular file: a link or a directory in its place is reported as missing.
-      if (!statSync(path(name), { throwIfNoEntry: false })?.isFile()) return undefined;
-      const hash = createHash('sha256');
-      for await (const chunk of createReadStream(path(name))) hash.update(chunk as Buffer);
-      return hash.digest('hex');
-    },
+    // A build output is a regular file: a link or a directory in its place is reported as missing.
+    sha256: async (name) => (statSync(path(name), { throwIfNoEntry: false })?.isFile() ? sha256File(path(name)) : undefined),
   };
 }
 

@@ -48,14 +48,12 @@ const hostPrefix = z.string().refine((value) => parseHostPrefix(value) !== undef
   message: 'a URL prefix such as https://api.github.com/, https://*.amazonaws.com/ or smtp://mail.example.com:587',
 });
 
+const absolutePath = z.string().refine((path) => path.startsWith('/'), 'an absolute path');
+
 const secretEntry = z
   .object({
     env: secretName.optional().describe('the environment variable holding the value (default: the secret name)'),
-    file: z
-      .string()
-      .refine((path) => path.startsWith('/'), 'an absolute path')
-      .optional()
-      .describe('a file holding the value (trailing newline removed)'),
+    file: absolutePath.optional().describe('a file holding the value (trailing newline removed)'),
     hosts: z.array(hostPrefix).min(1, 'at least one URL prefix the secret may be sent to'),
   })
   .strict()
@@ -82,10 +80,7 @@ export const secretsFileSchema = z
     gates: z.object({ pypi: gateTrust.optional(), docs: gateTrust.optional() }).strict().default({}),
     signing: z
       .object({
-        key: z
-          .string()
-          .refine((path) => path.startsWith('/'), 'an absolute path')
-          .describe("the private SSH key that signs each release's SHA256SUMS (ssh-keygen -Y sign -n relflow-release)"),
+        key: absolutePath.describe("the private SSH key that signs each release's SHA256SUMS (ssh-keygen -Y sign -n relflow-release)"),
       })
       .strict()
       .optional(),
