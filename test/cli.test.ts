@@ -156,7 +156,12 @@ describe('relflow CLI', function () {
       assert.match(status.stdout, /core\s+succeeded\s+[0-9a-f]{12}/);
       const again = await runCliAsync(['start', 'nightly', '-c', config, '--date', '20260101'], env);
       assert.equal(again.status, 0, 'a succeeded release started again is reported, not started');
-      assert.match(again.stdout, /nightly release nightly-20260101 \(clitest-nightly-20260101\) already succeeded; nothing started/);
+      assert.match(
+        again.stdout,
+        /nightly release nightly-20260101 \(clitest-nightly-20260101\) already succeeded; nothing started \(already released\)/,
+      );
+      assert.match(again.stdout, /^# /m, 'the report of the release follows');
+      assert.ok(again.stdout.includes(releaseId), again.stdout);
       await client.connection.close();
     });
   });

@@ -1,5 +1,6 @@
 import { RELEASE_KINDS, ReleaseKind } from '../../release/version';
 import { connectClient } from '../connection';
+import { markdownReport, releaseReport } from '../../release/report';
 import { workerDefaults } from './worker';
 import { prepareRelease, startPreparedRelease } from '../releases';
 import { configOption, manifestOptions, out, parseKind } from '../options';
@@ -67,8 +68,10 @@ export function registerStartCommand(program: Command): void {
             }),
           );
         } else if (!started) {
+          // Already released: what it released, at once, so a re-run of a finished release costs one lookup.
           out(
-            `${plan.kind} release ${plan.releaseName} (${plan.releaseId}) already succeeded; nothing started\nsee it with: relflow status ${plan.releaseId}`,
+            `${plan.kind} release ${plan.releaseName} (${plan.releaseId}) already succeeded; nothing started (already released)\n` +
+              `see it with: relflow status ${plan.releaseId}\n\n${state ? markdownReport(releaseReport(state)) : ''}`,
           );
         } else {
           const again = continues
