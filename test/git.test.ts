@@ -242,6 +242,41 @@ describe('git stage activities on real repositories', function () {
     );
   });
 
+  it('with the tag asked for, branch and tag go in one atomic push; a re-run finds both and pushes nothing', async function () {
+    const { activities, ref, remote, versionInput } = setup('ga', '3.4');
+    const { baseSha } = await activities.checkoutRepository(ref);
+    const first = await activities.versionRepository({ ...versionInput(baseSha), tag: '3.4' });
+    assert.deepEqual(first.tagged, { tag: '3.4', sha: first.headSha, created: true });
+    assert.equal(remoteSha(remote, '3.4-build'), first.headSha);
+    assert.equal(git(remote, 'rev-parse', '3.4^{commit}'), first.headSha);
+    assert.equal(git(remote, 'cat-file', '-t', 'refs/tags/3.4'), 'tag', 'an annotated tag');
+    const tagObject = git(remote, 'rev-parse', 'refs/tags/3.4');
+    const again = await activities.versionRepository({ ...versionInput(baseSha), tag: '3.4' });
+    assert.deepEqual(again, {
+      headSha: first.headSha,
+      changedFiles: [],
+      committed: false,
+      tagged: { tag: '3.4', sha: first.headSha, created: false },
+    });
+    assert.equal(git(remote, 'rev-parse', 'refs/tags/3.4'), tagObject, 'the tag object was not replaced');
+  });
+
+  it('with the tag asked for but taken by another commit, the branch goes alone and the tag stage names the conflict', async function () {
+    const { activities, ref, remote, versionInput } = setup('ga', '3.4');
+    const { baseSha } = await activities.checkoutRepository(ref);
+    git(remote, 'tag', '3.4', baseSha);
+    const result = await activities.versionRepository({ ...versionInput(baseSha), tag: '3.4' });
+    assert.equal(result.tagged, undefined, 'left to the tag stage');
+    assert.equal(result.committed, true);
+    assert.equal(remoteSha(remote, '3.4-build'), result.headSha, 'the branch was pushed');
+    assert.equal(git(remote, 'rev-parse', '3.4^{commit}'), baseSha, 'the tag was not touched');
+    await rejects(
+      activities.tagRepository({ ...ref, tag: '3.4', sha: result.headSha, message: 'Release 3.4', author }),
+      /tag '3\.4' already exists on .* it is on an older commit of 3\.4-build/,
+      'GitTagConflict',
+    );
+  });
+
   it('a tag at another commit is a non-retryable error that says where and how to retag', async function () {
     const { activities, ref, remote, versionInput } = setup('ga', '3.4');
     const { baseSha } = await activities.checkoutRepository(ref);

@@ -97,6 +97,21 @@ describe('git over https with git.tokenEnv (git http-backend behind an Authoriza
     git(bare, 'tag', '-d', '3.4');
   });
 
+  it('pushes the version commit and its tag in one atomic push: one receive-pack request', async function () {
+    const { activities, ref, versionInput } = setup({ RELFLOW_TEST_GIT_TOKEN: TOKEN });
+    const bare = join(remotes, 'cloudify-rest-client.git');
+    const { baseSha } = await activities.checkoutRepository(ref);
+    const pushesBefore = server.seen.filter((request) => request.method === 'POST' && request.path.endsWith('/git-receive-pack')).length;
+    const version = await activities.versionRepository({ ...versionInput(baseSha), tag: '3.4' });
+    const pushes = server.seen.filter((request) => request.method === 'POST' && request.path.endsWith('/git-receive-pack')).length;
+    assert.equal(pushes - pushesBefore, 1, 'branch and tag in one push');
+    assert.deepEqual(version.tagged, { tag: '3.4', sha: version.headSha, created: true });
+    assert.equal(remoteSha(bare, '3.4-build'), version.headSha);
+    assert.equal(git(bare, 'rev-parse', '3.4^{commit}'), version.headSha);
+    git(bare, 'update-ref', '-d', 'refs/heads/3.4-build');
+    git(bare, 'tag', '-d', '3.4');
+  });
+
   it('a wrong token is refused once, not retried, and the error names git.tokenEnv without the token', async function () {
     const { activities, ref } = setup({ RELFLOW_TEST_GIT_TOKEN: 'not-the-token' });
     await refusedFast(activities.checkoutRepository(ref), 'GitUnauthorized', /check git\.tokenEnv/);

@@ -98,8 +98,14 @@ describe('release workflow (test activities, real dev server)', function () {
     );
     assert.equal(calls.tearDownBuilder.length, 2);
     assert.deepEqual(
-      calls.tagRepository.map(([input]) => (input as { tag: string }).tag),
+      calls.versionRepository.map(([input]) => (input as { tag: string }).tag),
       ['nightly-20261124', 'nightly-20261124'],
+      'each version commit pushed with its tag',
+    );
+    assert.equal(calls.tagRepository, undefined, 'the tag stage had nothing left to push');
+    assert.deepEqual(
+      state.repositories.map((repository) => repository.tagSha),
+      ['b'.repeat(40), 'b'.repeat(40)],
     );
     assert.equal(state.status, 'succeeded');
   });
@@ -125,18 +131,36 @@ describe('release workflow (test activities, real dev server)', function () {
     );
   });
 
+  it('a tag the version push could not make (the remote had it) is made by the tag stage, for that repository only', async function () {
+    const taskQueue = uniqueTaskQueue('wf');
+    const { activities, calls } = fakeActivities({
+      versionRepository: async (input: never) => {
+        const { tag, repository } = input as { tag?: string; repository: { name: string } };
+        const tagged = tag && repository.name !== 'core' ? { tagged: { tag, sha: 'b'.repeat(40), created: true } } : {};
+        return { headSha: 'b'.repeat(40), changedFiles: ['setup.py'], committed: true, ...tagged };
+      },
+    });
+    const state = await withWorkers({ taskQueue, activities }, async () => (await startRelease(taskQueue, 'nightly', undefined)).result());
+    assert.equal(state.status, 'succeeded');
+    assert.deepEqual(
+      calls.tagRepository.map(([input]) => (input as { repository: { name: string } }).repository.name),
+      ['core'],
+    );
+    assert.ok(state.repositories.every((repository) => repository.tagSha === 'b'.repeat(40)));
+  });
+
   it('patch milestone 3.4.2m1: tagged and tested like a milestone, on the patch branch', async function () {
     const taskQueue = uniqueTaskQueue('wf');
     const { activities, calls } = fakeActivities();
     const state = await withWorkers({ taskQueue, activities }, async () => (await startRelease(taskQueue, 'patch', '3.4.2m1')).result());
     const table = stageTable(state);
     assert.deepEqual([table.tag, table.ci, table.artifacts], ['succeeded', 'succeeded', 'succeeded']);
-    assert.deepEqual(calls.tagRepository.map((call) => (call[0] as { tag: string; repository: { buildBranch: string } }).tag).sort(), [
+    assert.deepEqual(calls.versionRepository.map((call) => (call[0] as { tag: string; repository: { buildBranch: string } }).tag).sort(), [
       '1.5m1',
       '3.4.2m1',
     ]);
     assert.deepEqual(
-      calls.tagRepository.map((call) => (call[0] as { repository: { buildBranch: string } }).repository.buildBranch),
+      calls.versionRepository.map((call) => (call[0] as { repository: { buildBranch: string } }).repository.buildBranch),
       ['3.4-patch2', '3.4-patch2'],
     );
     // The build number is taken once, after the preflight, and reaches the rules, the builds, artifacts.json and the report.

@@ -47,6 +47,8 @@ export interface VersionCommitInput extends RepositoryRef {
   values: TemplateValues;
   author: { name: string; email: string };
   message: string;
+  /** The release's tag, made on the version commit and pushed with the branch in one atomic push. */
+  tag?: string;
 }
 
 export interface VersionCommitResult {
@@ -55,6 +57,8 @@ export interface VersionCommitResult {
   changedFiles: string[];
   /** False when the remote already held the version changes (a re-run). */
   committed: boolean;
+  /** The tag, when it was asked for and is on the remote at `headSha`; absent when the tag stage must see to it. */
+  tagged?: TagResult;
 }
 
 export interface TagInput extends RepositoryRef {
@@ -292,27 +296,51 @@ export function createGitActivities(workspace: GitWorkspace) {
 
     /**
      * The version stage of one repository: rules applied on the build branch,
-     * one commit, pushed. Runs again safely at any point: a commit the remote
-     * already holds is not made again; a remote that moved is fetched, checked
-     * and retried, never forced.
+     * one commit, pushed, with the release's tag when one is asked for: branch
+     * and tag in one atomic push, one round trip. Runs again safely at any
+     * point: a commit the remote already holds is not made again; a remote that
+     * moved is fetched, checked and retried, never forced. A tag the remote
+     * already has elsewhere is left to the tag stage, which says what to do.
      */
     async versionRepository(input: VersionCommitInput): Promise<VersionCommitResult> {
       const { repository } = input;
+      let tag = input.tag;
+      let tagged: TagResult | undefined;
       try {
         for (let attempt = 1; ; attempt += 1) {
           // The checkout stage fetched this working copy. When the remote has moved since, the push is
           // rejected and the next attempt fetches: a round trip per repository saved in the usual case.
           const { git, start, changes, localHead } = await commitVersionChanges(input, attempt > 1);
           heartbeat({ step: 'push', attempt });
-          if (localHead === start && (await revParse(git, `refs/remotes/origin/${repository.buildBranch}`)) === start) {
-            return { headSha: start, changedFiles: [], committed: false };
+          const result = { headSha: localHead, changedFiles: changes.map((change) => change.path), committed: changes.length > 0 };
+          // A tag found on the remote in an earlier attempt counts only while the head is still where it points.
+          if (tagged && tagged.sha !== localHead) tagged = undefined;
+          const refspecs: string[] = [];
+          if (localHead !== start || (await revParse(git, `refs/remotes/origin/${repository.buildBranch}`)) !== start) {
+            refspecs.push(`${localHead}:refs/heads/${repository.buildBranch}`);
           }
+          if (tag) {
+            await git.raw([...identity(input.author), 'tag', '--force', '--annotate', '-m', input.message, '--', tag, localHead]);
+            refspecs.push(`refs/tags/${tag}:refs/tags/${tag}`);
+          }
+          if (refspecs.length === 0) return { ...result, ...(tagged ? { tagged } : {}) };
           try {
-            await git.raw(['push', '--porcelain', 'origin', `${localHead}:refs/heads/${repository.buildBranch}`]);
-            return { headSha: localHead, changedFiles: changes.map((change) => change.path), committed: changes.length > 0 };
+            const pushed = await git.raw(['push', '--porcelain', '--atomic', 'origin', ...refspecs]);
+            // Porcelain marks a ref that was already up to date with '='.
+            if (tag) tagged = { tag, sha: localHead, created: !pushed.split('\n').some((line) => line.startsWith(`=\trefs/tags/${tag}:`)) };
+            return { ...result, ...(tagged ? { tagged } : {}) };
           } catch (error) {
             if (!REJECTED_PUSH.test(String(error)) || attempt >= MAX_PUSH_ATTEMPTS) throw error;
-            // The remote moved between our fetch and our push: start over from what it holds now.
+            if (tag) {
+              // Refused, the tag may be why: one already there (an earlier try's at this commit, or another
+              // release's) is not pushed again; the branch goes alone and the tag stage settles the rest.
+              const existing = await remoteTagCommit(git, tag);
+              if (existing) {
+                if (existing === localHead) tagged = { tag, sha: localHead, created: false };
+                tag = undefined;
+              }
+            }
+            // Else the remote moved between our fetch and our push: start over from what it holds now.
           }
         }
       } catch (error) {

@@ -23,7 +23,16 @@ export function fakeActivities(overrides: Partial<Record<keyof ReleaseActivities
   const defaults: Record<string, (...args: never[]) => Promise<unknown>> = {
     preflightRelease: async () => ({ checked: ['secrets', 'tools', 'remotes', 'storage'] }),
     checkoutRepository: async () => ({ baseSha: 'a'.repeat(40), warm: false }),
-    versionRepository: async () => ({ headSha: 'b'.repeat(40), changedFiles: ['setup.py'], committed: true }),
+    // As the real one: the tag, when asked for, goes with the branch.
+    versionRepository: async (input: never) => {
+      const { tag } = input as { tag?: string };
+      return {
+        headSha: 'b'.repeat(40),
+        changedFiles: ['setup.py'],
+        committed: true,
+        ...(tag ? { tagged: { tag, sha: 'b'.repeat(40), created: true } } : {}),
+      };
+    },
     tagRepository: async (input: never) => ({ tag: (input as { tag: string }).tag, sha: 'b'.repeat(40), created: true }),
     waitForCi: async () => ({ passed: true, repositories: [], detail: 'CI passed' }),
     uploadSpecs: async () => [file('types.yaml')],

@@ -1,15 +1,23 @@
 import { isPatchPrerelease } from '../../release/version';
 import { forEachRepository } from '../repositories';
-import { planOf, Stage } from '../stage';
+import { planOf, ReleaseContext, Stage } from '../stage';
 
-/** Annotated tags on the version commits, so CI runs on them. Patches are built from their branch. */
+/** Why a release has no tags: patches are built from their branch. */
+export function untaggedReason({ request }: Pick<ReleaseContext, 'request'>): string | undefined {
+  return request.kind === 'patch' && !isPatchPrerelease(request.kind, request.version)
+    ? 'patches are built from the patch branch, not tags'
+    : undefined;
+}
+
+/**
+ * Annotated tags on the version commits, so CI runs on them. The version stage
+ * pushes most of them with its branch; this stage sees to the rest (a tag the
+ * remote already had, and releases from before that).
+ */
 export const tagStage: Stage = {
   name: 'tag',
   skippable: false,
-  skip: ({ request }) =>
-    request.kind === 'patch' && !isPatchPrerelease(request.kind, request.version)
-      ? 'patches are built from the patch branch, not tags'
-      : undefined,
+  skip: untaggedReason,
   async run(context) {
     const plan = planOf(context);
     const { manifest } = context;

@@ -1,10 +1,12 @@
+import { patched } from '@temporalio/workflow';
 import { repositoryTemplateValues } from '../../release/plan';
 import { repositoryRules } from '../../release/versionRules';
 import { countOf } from '../../release/wording';
 import { forEachRepository } from '../repositories';
 import { planOf, Stage } from '../stage';
+import { untaggedReason } from './tag';
 
-/** The version tool over every repository, one commit each on the build branch, pushed. */
+/** The version tool over every repository, one commit each on the build branch, pushed with the release's tag. */
 export const versionStage: Stage = {
   name: 'version',
   skippable: false,
@@ -12,7 +14,9 @@ export const versionStage: Stage = {
   async run(context) {
     const plan = planOf(context);
     const { manifest } = context;
-    const { checkout, version } = context.results;
+    const { checkout, version, tag } = context.results;
+    // Branch and tag in one atomic push per repository; runs from before push them in two stages.
+    const withTag = !untaggedReason(context) && patched('atomic-tag-push');
     await forEachRepository(context, {
       isDone: (repository) => version.has(repository.name),
       starting: (repository) => `versioning on ${repository.buildBranch}`,
@@ -27,11 +31,16 @@ export const versionStage: Stage = {
         values: repositoryTemplateValues(plan, manifest, repository),
         author: manifest.git.author,
         message: plan.commitMessage,
+        ...(withTag && repository.tag ? { tag: repository.tag } : {}),
       }),
       done: (repository, result) => {
         version.set(repository.name, { headSha: result.headSha, changedFiles: result.changedFiles });
         Object.assign(context.release.repository(repository.name), { headSha: result.headSha, changedFiles: result.changedFiles });
-        return `${countOf(result.changedFiles.length, 'file')} versioned at ${result.headSha.slice(0, 12)}`;
+        if (result.tagged) {
+          tag.set(repository.name, result.tagged.sha);
+          context.release.repository(repository.name).tagSha = result.tagged.sha;
+        }
+        return `${countOf(result.changedFiles.length, 'file')} versioned at ${result.headSha.slice(0, 12)}${result.tagged ? `, tagged ${result.tagged.tag}` : ''}`;
       },
     });
   },
