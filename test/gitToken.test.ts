@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
 import { TEST_SECRETS_FILE } from './support/secrets';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
@@ -47,7 +48,8 @@ describe('git over https with git.tokenEnv (git http-backend behind an Authoriza
     });
     const plan = buildReleasePlan(manifest, { kind: 'ga', version: '3.4' });
     const repository = plan.repositories[0];
-    const activities = createGitActivities(new GitWorkspace(tempDir('token-workspace'), { ...process.env, ...env }));
+    const workspace = new GitWorkspace(tempDir('token-workspace'), { ...process.env, ...env });
+    const activities = createGitActivities(workspace);
     const ref = {
       releaseId: `${plan.releaseId}-${Math.random().toString(36).slice(2, 8)}`,
       repository,
@@ -61,7 +63,7 @@ describe('git over https with git.tokenEnv (git http-backend behind an Authoriza
       author,
       message: plan.commitMessage,
     });
-    return { manifest, plan, repository, activities, ref, versionInput };
+    return { manifest, plan, repository, activities, ref, versionInput, workspace };
   }
 
   async function refusedFast(promise: Promise<unknown>, type: string, pattern: RegExp): Promise<void> {
@@ -108,6 +110,30 @@ describe('git over https with git.tokenEnv (git http-backend behind an Authoriza
     assert.deepEqual(version.tagged, { tag: '3.4', sha: version.headSha, created: true });
     assert.equal(remoteSha(bare, '3.4-build'), version.headSha);
     assert.equal(git(bare, 'rev-parse', '3.4^{commit}'), version.headSha);
+    git(bare, 'update-ref', '-d', 'refs/heads/3.4-build');
+    git(bare, 'tag', '-d', '3.4');
+  });
+
+  it('asks the remote once per checkout (the working copy is cloned from the mirror) and builds from the working copy', async function () {
+    const { activities, ref, versionInput, workspace } = setup({ RELFLOW_TEST_GIT_TOKEN: TOKEN });
+    const bare = join(remotes, 'cloudify-rest-client.git');
+    const requests = () => server.seen.filter((request) => request.path.startsWith('/cloudify-rest-client.git/')).length;
+    const negotiations = () =>
+      server.seen.filter((request) => request.path === '/cloudify-rest-client.git/info/refs' && request.method === 'GET').length;
+    const before = negotiations();
+    const { baseSha } = await activities.checkoutRepository(ref);
+    assert.equal(negotiations() - before, 1, 'one clone of the mirror; the working copy came from it');
+    const version = await activities.versionRepository({ ...versionInput(baseSha), tag: '3.4' });
+    assert.equal(remoteSha(bare, '3.4-build'), version.headSha, 'the working copy pushes to the remote');
+    const requestsBefore = requests();
+    const build = join(tempDir('build-source'), 'src');
+    await workspace.checkOutCommit('cloudify-rest-client', ref.repository.url, version.headSha, build, {
+      tokenEnv: 'RELFLOW_TEST_GIT_TOKEN',
+      releaseId: ref.releaseId,
+    });
+    assert.equal(requests(), requestsBefore, 'the build source came from the working copy, not the remote');
+    assert.equal(git(build, 'rev-parse', 'HEAD'), version.headSha);
+    assert.match(readFileSync(join(build, 'setup.py'), 'utf8'), /version='3\.4'/);
     git(bare, 'update-ref', '-d', 'refs/heads/3.4-build');
     git(bare, 'tag', '-d', '3.4');
   });

@@ -115,13 +115,32 @@ export class GitWorkspace {
     };
   }
 
-  /** A fresh working copy of `sha` at `dir`, cloned from the refreshed mirror (for builds and packaging). */
-  async checkOutCommit(name: string, url: string, sha: string, dir: string, options: GitOptions = {}): Promise<void> {
-    const mirror = await this.refreshMirror(name, url, options);
+  /**
+   * A fresh working copy of `sha` at `dir` (for builds and packaging), cloned
+   * from the release's working copy when this worker has one holding `sha` (it
+   * made the version commit: no round trip to the remote), else from the
+   * refreshed mirror.
+   */
+  async checkOutCommit(
+    name: string,
+    url: string,
+    sha: string,
+    dir: string,
+    options: GitOptions & { releaseId?: string } = {},
+  ): Promise<void> {
+    const env = gitEnvironment(this.env);
+    const release = options.releaseId ? this.workingCopyDir(options.releaseId, name) : undefined;
+    const holdsSha =
+      release && existsSync(join(release, '.git'))
+        ? await runGit(release, ['cat-file', '-e', `${sha}^{commit}`], env).then(
+            () => true,
+            () => false,
+          )
+        : false;
+    const source = holdsSha && release ? release : await this.refreshMirror(name, url, options);
     await rm(dir, { recursive: true, force: true });
     await mkdir(dirname(dir), { recursive: true });
-    const env = gitEnvironment(this.env);
-    await runGit(dirname(dir), ['clone', '--no-checkout', '--quiet', mirror, dir], env);
+    await runGit(dirname(dir), ['clone', '--no-checkout', '--quiet', source, dir], env);
     await runGit(dir, ['checkout', '--quiet', '--detach', sha], env);
   }
 
@@ -150,9 +169,11 @@ export class GitWorkspace {
   }
 
   /**
-   * The release's working copy of a repository: cloned (with the refreshed
-   * mirror as reference) on first use; after that fetched from its remote, or,
-   * with `fetch: false`, used as it is (the caller fetches only what it lacks).
+   * The release's working copy of a repository: on first use, a clone of the
+   * mirror just refreshed (local, sharing its objects: the remote is asked
+   * once, not twice) whose origin is then the remote; after that fetched from
+   * its remote, or, with `fetch: false`, used as it is (the caller fetches
+   * only what it lacks).
    */
   async workingCopy(releaseId: string, name: string, url: string, options: GitOptions & { fetch?: boolean } = {}): Promise<GitRepo> {
     const dir = this.workingCopyDir(releaseId, name);
@@ -161,11 +182,9 @@ export class GitWorkspace {
       mkdirSync(join(this.root, 'releases', releaseId), { recursive: true });
       const partial = `${dir}.partial-${process.pid}`;
       await rm(partial, { recursive: true, force: true });
-      await runGit(
-        join(this.root, 'releases', releaseId),
-        ['clone', '--reference', mirror, '--no-checkout', '--quiet', '--', url, partial],
-        this.environment({ ...options, url }),
-      );
+      const env = gitEnvironment(this.env);
+      await runGit(join(this.root, 'releases', releaseId), ['clone', '--shared', '--no-checkout', '--quiet', '--', mirror, partial], env);
+      await runGit(partial, ['remote', 'set-url', 'origin', url], env);
       // Rename makes the clone appear whole or not at all, even after a crash mid-clone.
       if (existsSync(join(dir, '.git'))) await rm(partial, { recursive: true, force: true });
       else await rename(partial, dir);

@@ -1,9 +1,12 @@
 import type { GitWorkspace } from '../gitWorkspace';
 import type { BuildRequest } from './types';
 
-/** A fresh working copy of the release commit at `dir`, cloned from the worker's mirror of the repository. */
+/** A fresh working copy of the release commit at `dir`, cloned from the worker's copy of the repository. */
 export async function checkOutReleaseCommit(workspace: GitWorkspace, request: BuildRequest, dir: string): Promise<void> {
-  await workspace.checkOutCommit(request.repository.name, request.repository.url, request.sha, dir, { tokenEnv: request.tokenEnv });
+  await workspace.checkOutCommit(request.repository.name, request.repository.url, request.sha, dir, {
+    tokenEnv: request.tokenEnv,
+    releaseId: request.releaseId,
+  });
 }
 
 /** What a build command sees of its release. */
