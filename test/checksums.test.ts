@@ -82,7 +82,7 @@ describe('signed checksums: SHA256SUMS and its signature beside every release, a
         .split('\n')
         .filter(Boolean)
         .map((line) => line.split('  ')[1]),
-      ['NOTES.txt', 'artifacts.json', 'ui.tgz'],
+      ['NOTES.txt', 'RELEASE-NOTES.md', 'artifacts.json', 'ui.tgz'],
     );
     // What any downloader has: sha256sum reads it, ssh-keygen verifies it.
     execFileSync('sha256sum', ['--quiet', '-c', 'SHA256SUMS'], { cwd: dir });
@@ -102,7 +102,7 @@ describe('signed checksums: SHA256SUMS and its signature beside every release, a
       good.stdout,
       /^SHA256SUMS\.sig +signature +ok +Good "relflow-release" signature for relflow-release with ED25519 key SHA256:/m,
     );
-    assert.match(good.stdout, /^verified: 4 checks hold$/m);
+    assert.match(good.stdout, /^verified: 5 checks hold$/m);
     // The same from the bucket's public URL, as a downloader reads it.
     const url = state.stored.find((file) => file.name === 'artifacts.json')?.urls[0] ?? '';
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\//);
@@ -120,7 +120,7 @@ describe('signed checksums: SHA256SUMS and its signature beside every release, a
     const tampered = await verify(dir);
     assert.equal(tampered.status, 1);
     assert.match(tampered.stdout, /^NOTES\.txt +sha256 +FAILED +is [0-9a-f]{64}, SHA256SUMS says [0-9a-f]{64}$/m);
-    assert.match(tampered.stdout, /^1 of 4 checks failed$/m);
+    assert.match(tampered.stdout, /^1 of 5 checks failed$/m);
 
     rmSync(join(dir, 'SHA256SUMS.sig'));
     const unsigned = await verify(dir);

@@ -29,6 +29,9 @@ describe('relflow demo (the real binary, on the test server)', function () {
     // It ends with what a new user opens: the Web UI, the announcement's HTML, the mirror.
     const [, announcement] = /the GA announcement {3}file:\/\/(\S+\.eml\.html)$/m.exec(first.stdout) ?? [];
     assert.ok(announcement && readFileSync(announcement, 'utf8').includes('<table>'), first.stdout);
+    // The GA's notes: in its report and its email.
+    assert.match(first.stdout, /^## Release notes\n- cloudify-rest-client (first release|since 3\.\d+): /m);
+    assert.match(readFileSync(announcement, 'utf8'), /<h3>Release notes<\/h3><h4>cloudify-rest-client/);
     assert.match(first.stdout.trim().split('\n').slice(-1)[0], /the mirrored files {4}file:\/\/\S+\/mirror$/);
 
     const firstGa = /# demo ga release (3\.\d+)/.exec(first.stdout)?.[1];
@@ -37,6 +40,11 @@ describe('relflow demo (the real binary, on the test server)', function () {
     assert.match(second.stdout, /already ran today; showing it again/, 'the nightly of the day is not started twice');
     const secondGa = /# demo ga release (3\.\d+)/.exec(second.stdout)?.[1];
     assert.notEqual(secondGa, firstGa, 'the second run releases the next GA');
+    assert.match(
+      second.stdout,
+      new RegExp(`^- cloudify-rest-client: no change since ${firstGa?.replace('.', '\\.')}$`, 'm'),
+      'nothing but relflow commits since',
+    );
   });
 
   it('a demo in its own directory without TEMPORAL_ADDRESS runs its own server, on free ports when 7233 and 8233 are taken, and says which', async function () {

@@ -11,7 +11,7 @@ import { markdownReport, releaseReport } from '../src/release/report';
 import { ensureTools, pythonTool } from '../src/worker/tools';
 import { releaseStateQuery } from '../src/workflows/api';
 import { ReleaseState } from '../src/release/model';
-import { git } from './support/gitRepos';
+import { git, pullRequestHistory } from './support/gitRepos';
 import { Inbox, LocalApi } from './support/fakeSaas';
 import { MOTO_ENV, motoEndpoint } from '../src/dev/localServices';
 import { createGaFixture, DEMO_REPOSITORIES, FIXTURE_SECRETS, GaFixture } from './support/gaFixture';
@@ -47,6 +47,10 @@ describe('a GA release end to end through the real activities', function () {
     const release = await createTestWorker({ taskQueue, workspaceDir, env, pythonBin });
     const builds = await createTestWorker({ taskQueue: `${taskQueue}-builds`, workspaceDir, env });
     const client = testClient();
+    // Two repositories with a project's history since 3.3: merged pull requests, a squash merge with co-authors, a direct commit.
+    const remote = (name: string) => join(root, 'product', 'remotes', `${name}.git`);
+    const readmeCommit = pullRequestHistory(remote('cloudify-rest-client'), root);
+    pullRequestHistory(remote('cloudify-dsl-parser'), root);
     const { state, history } = await builds.runUntil(
       release.runUntil(async () => {
         const prepared = await prepareRelease({
@@ -118,7 +122,44 @@ describe('a GA release end to end through the real activities', function () {
         await s3.send(new GetObjectCommand({ Bucket: 'e2e-releases', Key: 'org/e2e/3.4.0/ga-RELEASE/artifacts.json' }))
       ).Body?.transformToString()) ?? '{}',
     );
-    assert.deepEqual(listing.files.map((file: { file: string }) => file.file).sort(), ['cloudify-ui.tgz', 'plugin.yaml', 'types.yaml']);
+    assert.deepEqual(listing.files.map((file: { file: string }) => file.file).sort(), [
+      'RELEASE-NOTES.md',
+      'cloudify-ui.tgz',
+      'plugin.yaml',
+      'types.yaml',
+    ]);
+    // The release notes, stored beside the files and in SHA256SUMS: what changed in each repository since 3.3.
+    const notes =
+      (await (
+        await s3.send(new GetObjectCommand({ Bucket: 'e2e-releases', Key: 'org/e2e/3.4.0/ga-RELEASE/RELEASE-NOTES.md' }))
+      ).Body?.transformToString()) ?? '';
+    const section = (name: string) =>
+      notes
+        .slice(notes.indexOf(`## ${name} `))
+        .split('\n## ')[0]
+        .trim()
+        .split('\n');
+    assert.deepEqual(section('cloudify-rest-client'), [
+      '## cloudify-rest-client (since 3.3)',
+      '',
+      `- Update the README (${readmeCommit.slice(0, 12)})`,
+      '- Add retries to the client (#13)',
+      '- Fix the parser (#12)',
+      '',
+      'Authors: Carol, Bob, Alice',
+      'Milestones and candidates: 3.4m1',
+    ]);
+    assert.equal(section('cloudify-dsl-parser')[3], '- Add retries to the client (#13)');
+    assert.match(notes, /^## cloudify-ui \(first release\)$/m, 'a repository never tagged before');
+    const sums = (
+      await (
+        await s3.send(new GetObjectCommand({ Bucket: 'e2e-releases', Key: 'org/e2e/3.4.0/ga-RELEASE/SHA256SUMS' }))
+      ).Body?.transformToString()
+    )?.split('\n');
+    assert.ok(
+      sums?.some((line) => / {2}RELEASE-NOTES\.md$/.test(line)),
+      'RELEASE-NOTES.md is in SHA256SUMS',
+    );
     // The first release of the product took build number 1 from the counter in the bucket.
     assert.equal(state.build, 1);
     assert.equal(listing.build, 1);
@@ -158,13 +199,27 @@ describe('a GA release end to end through the real activities', function () {
       ),
     );
     // The email lists every package; the webhook got the summary.
-    const announcement = inbox.mails.find((mail) => /ga release 3\.4: 5 packages/.test(mail.subject ?? ''));
+    const announcement = inbox.mails.find((mail) => /ga release 3\.4: 6 packages/.test(mail.subject ?? ''));
     assert.ok(announcement, `mails: ${inbox.mails.map((mail) => mail.subject).join(', ')}`);
     for (const file of listing.files as { file: string; sha256: string }[]) {
       assert.ok(announcement.text?.includes(file.file) && announcement.text.includes(file.sha256), `${file.file} in the email`);
     }
     assert.ok(String(announcement.html).includes('<table>'));
     assert.match(announcement.text ?? '', /^Build number: 1$/m);
+    // The notes, in the text part and as HTML (no Markdown).
+    const text = announcement.text ?? '';
+    const notesAt = text.indexOf('  cloudify-rest-client (since 3.3):');
+    assert.ok(notesAt > text.indexOf('Release notes:'), text);
+    assert.deepEqual(text.slice(notesAt).split('\n').slice(0, 6), [
+      '  cloudify-rest-client (since 3.3):',
+      `    - Update the README (${readmeCommit.slice(0, 12)})`,
+      '    - Add retries to the client (#13)',
+      '    - Fix the parser (#12)',
+      '    Authors: Carol, Bob, Alice',
+      '    Milestones and candidates: 3.4m1',
+    ]);
+    assert.ok(String(announcement.html).includes('<li>Fix the parser (#12)</li>'), String(announcement.html));
+    assert.doesNotMatch(String(announcement.html), /^## |\]\(/m, 'no raw Markdown in the HTML');
     // What was published outside the storage: the PyPI files with their index page, the ReadTheDocs build.
     assert.match(
       announcement.text ?? '',
@@ -173,8 +228,12 @@ describe('a GA release end to end through the real activities', function () {
     assert.match(announcement.text ?? '', /ReadTheDocs: cloudify-rest-client 3\.4: built \(build \d+\)/);
     assert.match(String(announcement.html), /Published:<br>PyPI: cloudify-rest-client/);
     const report = markdownReport(releaseReport(state));
+    assert.match(
+      report,
+      /## Release notes\n- cloudify-rest-client since 3\.3: Update the README \([0-9a-f]{12}\); Add retries to the client \(#13\); Fix the parser \(#12\) \(by Carol, Bob, Alice\)/,
+    );
     assert.match(report, /## Published\n- PyPI: cloudify-rest-client: .*\n- ReadTheDocs: cloudify-rest-client 3\.4: built \(build \d+\)/);
-    assert.ok(hooks.requests.some((request) => request.path === '/hooks/T000/B000/secret-path' && /5 packages/.test(request.body)));
+    assert.ok(hooks.requests.some((request) => request.path === '/hooks/T000/B000/secret-path' && /6 packages/.test(request.body)));
     // Secrets never enter the workflow history.
     for (const secret of [
       FIXTURE_SECRETS.TEST_GITHUB_TOKEN,

@@ -12,6 +12,7 @@ import { keepingAlive } from './process';
 import { createPypiActivities } from './pypi';
 import { createDocsActivities } from './readthedocs';
 import { createReaperActivities } from './reaper';
+import { createReleaseNotesActivities } from './releaseNotes';
 import { workerSecrets } from './secrets';
 import { createSpecsActivities } from './specs';
 import { createStorageActivities } from './storage';
@@ -37,6 +38,7 @@ export function createActivities(config: ActivityConfig) {
     ...createSpecsActivities(workspace, env),
     ...createStorageActivities(env),
     ...createChecksumActivities(env),
+    ...createReleaseNotesActivities(workspace, env),
     ...createCiActivities(env),
     ...createSystemTestActivities(env),
     ...createPypiActivities(workspace, config.pythonBin ?? 'python3', env),

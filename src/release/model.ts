@@ -1,3 +1,4 @@
+import type { RepositoryNotes } from './notes';
 /** The release as plain data: what the workflow keeps, the query answers, activities and the CLI read. No Temporal here. */
 import type { Manifest } from '../config/manifest';
 import type { ReleaseKind } from './version';
@@ -104,6 +105,8 @@ export interface ReleaseState {
   systemTests?: { passed: boolean; tests: number; failures: number; skipped: number; detail: string };
   /** artifacts.json and the spec files, once uploaded. */
   stored: StoredFile[];
+  /** What changed in each repository since the previous release of its line (RELEASE-NOTES.md). */
+  notes?: RepositoryNotes[];
   /** Operator actions, in order: who did what and when. */
   log: { at: string; by: string; action: string }[];
   /** The manifest's source, when the release named it by reference. */

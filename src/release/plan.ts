@@ -1,3 +1,4 @@
+import type { PreviousReleaseQuery, TagShape } from './notes';
 import { isGitRefName } from '../config/names';
 import { DEFAULT_SPEC_LAYOUT } from '../config/defaults';
 import type { Manifest, RepositorySpec } from '../config/manifest';
@@ -121,6 +122,30 @@ function repositoryPlan(
     tag,
     stream: repository.stream,
     version: String(values.version),
+  };
+}
+
+/** How a repository's previous release is found for its release notes: its tag shapes, and a patch's previous branch. */
+export function notesQuery(plan: ReleasePlan, manifest: Manifest, repository: RepositoryPlan): PreviousReleaseQuery {
+  const MARK = '\u0000';
+  const values = { ...templateValues(plan, MARK), repository: repository.name, main_branch: repository.mainBranch, version: MARK };
+  const shape = (template: string, where: string): TagShape => {
+    const [prefix, suffix = MARK] = renderTemplate(template, values, where).split(MARK);
+    // A template without the value it varies by matches no earlier release.
+    return { prefix, suffix };
+  };
+  const { patch } = plan.version;
+  const previousPatchBranch =
+    plan.kind === 'patch' && !plan.version.prerelease && patch > 1
+      ? renderTemplate(manifest.naming.branch.patch, { ...values, patch: patch - 1 }, 'naming.branch.patch')
+      : undefined;
+  return {
+    kind: plan.kind,
+    version: repository.version,
+    ...(plan.date ? { date: plan.date } : {}),
+    releaseTag: shape(manifest.naming.tag.ga, 'naming.tag.ga'),
+    nightlyTag: shape(manifest.naming.tag.nightly, 'naming.tag.nightly'),
+    ...(previousPatchBranch ? { previousPatchBranch } : {}),
   };
 }
 

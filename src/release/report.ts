@@ -1,3 +1,4 @@
+import { notesHtml, notesSummary, notesText, RepositoryNotes } from './notes';
 import { escapeHtml } from './escapeHtml';
 import type { ReleaseState, StoredFile } from './model';
 import { countOf } from './wording';
@@ -37,11 +38,13 @@ export interface ReleaseReport {
   skipped: { name: string; detail: string }[];
   blocked?: { stage: string; error: string; commands: string };
   decisions: string[];
+  notes: RepositoryNotes[];
 }
 
 export function releaseReport(state: ReleaseState): ReleaseReport {
   const blocked = state.blocked;
   return {
+    notes: state.notes ?? [],
     releaseId: state.releaseId,
     title: `${state.product} ${state.kind} release ${state.releaseName ?? state.releaseId}`,
     kind: state.kind,
@@ -230,6 +233,7 @@ function sections(report: ReleaseReport): { title: string; table?: ReportTable; 
       ],
     },
     { title: 'Published', list: report.published.length > 0 ? report.published : ['nothing outside the release storage'] },
+    ...(report.notes.length > 0 ? [{ title: 'Release notes', list: notesSummary(report.notes) }] : []),
     { title: 'Decisions', list: report.decisions.length > 0 ? report.decisions : ['none'] },
   ];
 }
@@ -308,6 +312,7 @@ export function emailReport(report: ReleaseReport): Message {
     '',
     ...results,
     ...(report.published.length ? ['', 'Published:', ...report.published.map((line) => `  ${line}`)] : []),
+    ...(report.notes.length ? ['', 'Release notes:', ...notesText(report.notes)] : []),
     ...(report.skipped.length ? ['', 'Skipped stages:', ...report.skipped.map((stage) => `  ${stage.name}: ${stage.detail}`)] : []),
   ].join('\n');
   const rows = report.files
@@ -321,6 +326,7 @@ export function emailReport(report: ReleaseReport): Message {
     `<ul>${report.repositories.map((repository) => `<li>${escapeHtml(repository.name)} ${escapeHtml(tagOrBranch(repository))}</li>`).join('')}</ul>` +
     `<p>${results.map(escapeHtml).join('<br>')}</p>` +
     (report.published.length ? `<p>Published:<br>${report.published.map(escapeHtml).join('<br>')}</p>` : '') +
+    (report.notes.length ? `<h3>Release notes</h3>${notesHtml(report.notes)}` : '') +
     (report.skipped.length
       ? `<p>Skipped: ${report.skipped.map((stage) => `${stage.name} (${escapeHtml(stage.detail)})`).join(', ')}</p>`
       : '');

@@ -69,6 +69,8 @@ export const ACTIVITY_OPTIONS: Record<keyof ReleaseActivities, ActivityOptions> 
   publishArtifactsManifest: DEFAULT,
   allocateBuildNumber: DEFAULT,
   publishChecksums: DEFAULT,
+  // One for-each-ref and one log per repository, in the release's working copies.
+  writeReleaseNotes: GIT,
   // Its start-to-close is the manifest's CI timeout plus ten minutes (ci stage).
   waitForCi: DEFAULT,
   // Its start-to-close is the manifest's system test timeout plus ten minutes. Failed or timed-out tests are

@@ -1,11 +1,12 @@
 import { ChildWorkflowCancellationType, isCancellation, ParentClosePolicy, patched, startChild, workflowInfo } from '@temporalio/workflow';
 import { durationMs } from '../../config/duration';
-import { installationOf, storageKey } from '../../release/plan';
+import { installationOf, notesQuery, storageKey } from '../../release/plan';
 import { activity } from '../proxies';
 import { artifactWorkflow } from '../artifact';
 import { planOf, releaseCommit, Stage } from '../stage';
 import { fail, start, succeed } from '../tracker';
 import { countOf } from '../../release/wording';
+import type { StoredFile } from '../../release/model';
 
 export const BUILD_TASK_QUEUE = 'relflow-builds';
 
@@ -72,6 +73,28 @@ export const artifactsStage: Stage = {
     if (failures.length > 0) throw new Error(failures.join('; '));
     const { results } = context;
     const files = manifest.artifacts.flatMap((artifact) => results.artifacts.get(artifact.name) ?? []);
+    // What changed since the previous release of each repository's line, stored beside the files (releases from before have none).
+    let notesFile: StoredFile | undefined;
+    if (patched('release-notes')) {
+      const { notes, file } = await activity('writeReleaseNotes')({
+        releaseId: release.state.releaseId,
+        title: `${plan.product} ${plan.kind} release ${plan.releaseName}`,
+        tokenEnv: manifest.git.tokenEnv,
+        relflowEmail: manifest.git.author.email,
+        repositories: plan.repositories.map((repository) => ({
+          name: repository.name,
+          url: repository.url,
+          head: releaseCommit(context, repository.name),
+          query: notesQuery(plan, manifest, repository),
+        })),
+        parallelism: manifest.git.parallelism,
+        storage,
+        key: storageKey(plan, manifest, 'RELEASE-NOTES.md'),
+      });
+      release.state.notes = notes;
+      if (file) results.stored = [...results.stored.filter((stored) => stored.name !== file.name), file];
+      notesFile = file;
+    }
     const manifestFile = await activity('publishArtifactsManifest')({
       storage,
       key: storageKey(plan, manifest, 'artifacts.json'),
@@ -86,7 +109,7 @@ export const artifactsStage: Stage = {
       const sums = await activity('publishChecksums')({
         storage,
         keyPrefix: storageKey(plan, manifest, ''),
-        files: [...files, manifestFile],
+        files: [...files, manifestFile, ...(notesFile ? [notesFile] : [])],
       });
       const names = new Set(sums.stored.map((file) => file.name));
       results.stored = [...results.stored.filter((file) => !names.has(file.name)), ...sums.stored];
