@@ -1,10 +1,10 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { freePort } from '../src/dev/temporalServer';
 
-/** A toxic of toxiproxy's API: `reset_peer`, `timeout`, `latency`, with its attributes. */
+/** A toxic of toxiproxy's API: `reset_peer`, `timeout`, `latency` (ms, jitter), `bandwidth` (rate in KB/s), with its attributes. */
 export interface Toxic {
   name: string;
-  type: 'reset_peer' | 'timeout' | 'latency';
+  type: 'reset_peer' | 'timeout' | 'latency' | 'bandwidth';
   stream?: 'upstream' | 'downstream';
   attributes: Record<string, number>;
 }

@@ -21,6 +21,8 @@ const cacheRoot = process.env.RELFLOW_CACHE_DIR ?? join(process.env.XDG_CACHE_HO
 const quiet = process.argv.includes('--quiet');
 const production = process.argv.includes('--production');
 const withNode24 = process.argv.includes('--node24');
+// toxiproxy alone (the benchmark's WAN), without the Temporal server of --production.
+const withToxiproxy = production || process.argv.includes('--toxiproxy');
 
 function say(message) {
   if (!quiet) process.stdout.write(`[bootstrap] ${message}\n`);
@@ -185,9 +187,9 @@ function main() {
     Object.assign(tools, {
       temporalServer: server['temporal-server'],
       temporalSqlTool: server['temporal-sql-tool'],
-      toxiproxy: toxiproxy(),
     });
   }
+  if (withToxiproxy) tools.toxiproxy = toxiproxy();
   if (withNode24) tools.node24 = node24();
   mkdirSync(stateDir, { recursive: true });
   writeFileSync(file, `${JSON.stringify(tools, null, 2)}\n`);

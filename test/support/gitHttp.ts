@@ -71,22 +71,35 @@ export async function startGitHttpServer(
       },
     });
     request.pipe(backend.stdin);
-    const chunks: Buffer[] = [];
-    backend.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
-    backend.on('close', () => {
-      const output = Buffer.concat(chunks);
-      const end = output.indexOf('\r\n\r\n');
-      const headerText = output.subarray(0, end).toString('utf8');
+    // Streamed as a git host does: the CGI's headers first, then its output as it comes (a pack is sent while it is made).
+    let head = Buffer.alloc(0);
+    let streaming = false;
+    const respond = (end: number) => {
       const headers: Record<string, string> = {};
       let status = 200;
-      for (const line of headerText.split('\r\n')) {
+      for (const line of head.subarray(0, end).toString('utf8').split('\r\n')) {
         const colon = line.indexOf(':');
         const name = line.slice(0, colon).trim();
         const value = line.slice(colon + 1).trim();
         if (name.toLowerCase() === 'status') status = Number(value.split(' ')[0]);
         else if (name) headers[name] = value;
       }
-      response.writeHead(status, headers).end(output.subarray(end + 4));
+      response.writeHead(status, headers);
+      response.write(head.subarray(end + 4));
+      streaming = true;
+    };
+    backend.stdout.on('data', (chunk: Buffer) => {
+      if (streaming) {
+        response.write(chunk);
+        return;
+      }
+      head = Buffer.concat([head, chunk]);
+      const end = head.indexOf('\r\n\r\n');
+      if (end >= 0) respond(end);
+    });
+    backend.on('close', () => {
+      if (!streaming) respond(head.indexOf('\r\n\r\n'));
+      response.end();
     });
   };
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
