@@ -31,7 +31,7 @@ describe('a GA release end to end through the real activities', function () {
   before(async function () {
     root = tempDir('e2e');
     // Its own product name: the demo test releases the demo product on the same server.
-    fixture = await createGaFixture(root, { product: 'e2e' });
+    fixture = await createGaFixture(root, { product: 'e2e', adjust: (manifest) => ({ ...manifest, github: { releases: true } }) });
     ({ readthedocs, hooks, inbox, pypiUrl, config } = fixture);
     env = { ...process.env, ...fixture.env };
   });
@@ -227,7 +227,25 @@ describe('a GA release end to end through the real activities', function () {
     );
     assert.match(announcement.text ?? '', /ReadTheDocs: cloudify-rest-client 3\.4: built \(build \d+\)/);
     assert.match(String(announcement.html), /Published:<br>PyPI: cloudify-rest-client/);
+    // A GitHub release per repository for its tag: drafted after the artifacts, published by the announce stage.
+    const releases = fixture.github.releases;
+    assert.deepEqual(releases.map((release) => release.repository).sort(), [...DEMO_REPOSITORIES].sort());
+    assert.ok(releases.every((release) => !release.draft && release.html_url.endsWith(`/releases/tag/${release.tag_name}`)));
+    const created = fixture.github.requests.filter((request) => request.method === 'POST' && request.path.endsWith('/releases'));
+    assert.equal(created.length, DEMO_REPOSITORIES.length, 'one create per repository');
+    assert.ok(
+      created.every((request) => JSON.parse(request.body).draft === true),
+      'created as drafts',
+    );
+    const restClient = releases.find((release) => release.repository === 'cloudify-rest-client');
+    assert.equal(restClient?.tag_name, '3.4');
+    assert.ok(restClient?.body.includes('- Fix the parser (#12)'), restClient?.body);
+    assert.match(restClient?.body ?? '', /^\| \[cloudify-ui\.tgz\]\(http:\/\/\S+\/cloudify-ui\.tgz\) \| `[0-9a-f]{64}` \|$/m);
     const report = markdownReport(releaseReport(state));
+    assert.match(
+      report,
+      /^- GitHub release: cloudify-rest-client 3\.4: https:\/\/github\.local\/cloudify-cosmo\/cloudify-rest-client\/releases\/tag\/3\.4$/m,
+    );
     assert.match(
       report,
       /## Release notes\n- cloudify-rest-client since 3\.3: Update the README \([0-9a-f]{12}\); Add retries to the client \(#13\); Fix the parser \(#12\) \(by Carol, Bob, Alice\)/,

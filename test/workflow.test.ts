@@ -149,6 +149,47 @@ describe('release workflow (test activities, real dev server)', function () {
     assert.ok(state.repositories.every((repository) => repository.tagSha === 'b'.repeat(40)));
   });
 
+  it('github.releases: drafts after the artifacts with notes and files, published by the announce stage even without mail', async function () {
+    const taskQueue = uniqueTaskQueue('wf');
+    const { activities, calls } = fakeActivities();
+    const manifest = fullManifest({ github: { releases: true, tokenEnv: 'GH_TOKEN' }, notifications: {} });
+    const state = await withWorkers({ taskQueue, activities }, async () =>
+      (await startRelease(taskQueue, 'nightly', undefined, manifest)).result(),
+    );
+    assert.equal(state.status, 'succeeded');
+    const inputs = calls.publishGithubReleases.map(
+      ([input]) =>
+        input as {
+          github: { owner: string; tokenEnv: string };
+          releases: { repository: string; tag: string; draft: boolean; body: string }[];
+        },
+    );
+    assert.deepEqual(
+      inputs.map((input) => input.releases.map((release) => [release.repository, release.tag, release.draft])),
+      [
+        [
+          ['core', 'nightly-20261124', true],
+          ['plugin', 'nightly-20261124', true],
+        ],
+        [
+          ['core', 'nightly-20261124', false],
+          ['plugin', 'nightly-20261124', false],
+        ],
+      ],
+    );
+    assert.deepEqual(inputs[0].github, { apiUrl: 'https://api.github.com', owner: 'org', tokenEnv: 'GH_TOKEN' }, 'the owner from ci');
+    assert.match(inputs[0].releases[0].body, /^\| \[ui\.tgz\]\(http:\/\/storage\/ui\.tgz\) \| `(ab){32}` \|$/m);
+    assert.equal(calls.announceRelease, undefined, 'no mail or webhook configured');
+    assert.equal(state.stages.find((stage) => stage.name === 'announce')?.detail, '2 GitHub releases (2 created)');
+    assert.deepEqual(
+      state.repositories.map((repository) => repository.githubRelease),
+      [
+        { url: 'https://github.example/core/releases/nightly-20261124', draft: false },
+        { url: 'https://github.example/plugin/releases/nightly-20261124', draft: false },
+      ],
+    );
+  });
+
   it('patch milestone 3.4.2m1: tagged and tested like a milestone, on the patch branch', async function () {
     const taskQueue = uniqueTaskQueue('wf');
     const { activities, calls } = fakeActivities();

@@ -4,6 +4,7 @@ import { createChecksumActivities } from './checksums';
 import { createCiActivities } from './ci';
 import { createGateSignatureActivities } from './gateSignatures';
 import { createGitActivities } from './git';
+import { createGithubReleaseActivities } from './githubReleases';
 import { createManifestActivities } from './manifestSource';
 import { GitWorkspace } from './gitWorkspace';
 import { createNotifyActivities } from './notify';
@@ -40,6 +41,7 @@ export function createActivities(config: ActivityConfig) {
     ...createChecksumActivities(env),
     ...createReleaseNotesActivities(workspace, env),
     ...createCiActivities(env),
+    ...createGithubReleaseActivities(env),
     ...createSystemTestActivities(env),
     ...createPypiActivities(workspace, config.pythonBin ?? 'python3', env),
     ...createDocsActivities(env),

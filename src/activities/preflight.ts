@@ -4,6 +4,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { DeleteObjectCommand, HeadBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { mapWithLimit } from '../release/concurrency';
 import { ApplicationFailure } from '@temporalio/common';
+import { githubReleasesTarget } from '../config/githubTarget';
 import type { Manifest } from '../config/manifest';
 import type { ReleaseKind } from '../release/version';
 import { gateApplies, ReleasePlan } from '../release/plan';
@@ -82,6 +83,14 @@ function neededSecrets(input: PreflightInput): NeededSecret[] {
   }
   if (manifest.ci.provider === 'github' && kind !== 'patch')
     needed.push({ field: 'ci.tokenEnv', name: manifest.ci.tokenEnv, destination: manifest.ci.apiUrl });
+  if (manifest.github?.releases && input.plan.repositories.some((repository) => repository.tag)) {
+    const github = githubReleasesTarget(manifest);
+    needed.push({
+      field: github.tokenEnv === manifest.github?.tokenEnv ? 'github.tokenEnv' : 'ci.tokenEnv',
+      name: github.tokenEnv,
+      destination: github.apiUrl,
+    });
+  }
   if (manifest.pypi && publishesToPypi(input)) {
     needed.push(
       { field: 'pypi.usernameEnv', name: manifest.pypi.usernameEnv, destination: manifest.pypi.repositoryUrl },

@@ -418,6 +418,20 @@ export const manifestSchema = z
       })
       .strict()
       .optional(),
+    github: z
+      .object({
+        releases: z
+          .boolean()
+          .default(false)
+          .describe(
+            'a GitHub release per repository for its tag: a draft with its notes and links to the stored files after the artifacts, published by the announce stage',
+          ),
+        apiUrl: httpUrl.optional().describe("GitHub's API (default: ci.apiUrl with the github CI provider, else https://api.github.com)"),
+        owner: z.string().min(1).optional().describe('the owner of the repositories on GitHub (default: ci.owner)'),
+        tokenEnv: envName.optional().describe('the token, allowed to write releases (default: ci.tokenEnv)'),
+      })
+      .strict()
+      .default({}),
     readthedocs: z
       .object({
         apiUrl: httpUrl.default('https://readthedocs.org/api/v3'),

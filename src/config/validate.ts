@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { UserError } from './errors';
+import { githubReleasesTarget } from './githubTarget';
 import { Manifest, manifestSchema, TEMPLATE_PLACEHOLDER } from './manifest';
 
 /** Checking a manifest that is already parsed: pure, so the workflow checks its own input with it. */
@@ -103,6 +104,18 @@ function crossChecks(manifest: Manifest): ManifestProblem[] {
   }
   if (manifest.repositories.some((repository) => repository.readthedocs) && !manifest.readthedocs) {
     problems.push({ path: 'readthedocs', message: 'required when a repository names a ReadTheDocs project (tokenEnv)' });
+  }
+  if (manifest.github.releases) {
+    const target = githubReleasesTarget(manifest);
+    if (!target.owner)
+      problems.push({ path: 'github.owner', message: 'required with github.releases: true (or ci.provider github with its owner)' });
+    if (!target.tokenEnv)
+      problems.push({
+        path: 'github.tokenEnv',
+        message: 'required with github.releases: true: a token allowed to write releases (or ci.tokenEnv)',
+      });
+    if (!manifest.storage)
+      problems.push({ path: 'storage', message: 'required with github.releases: true (the releases link to the stored files)' });
   }
   const email = manifest.notifications.email;
   if (email && !email.smtp && !email.outbox) {

@@ -51,6 +51,8 @@ export interface RepositoryState extends ItemState {
   docs?: 'built' | 'failed';
   /** The ReadTheDocs build of the release version. */
   docsBuild?: { project: string; version: string; buildId: number; detail: string };
+  /** The GitHub release of its tag (github.releases): a draft until the announce stage publishes it. */
+  githubRelease?: { url: string; draft: boolean };
 }
 
 /** A file stored for the release, as listed in artifacts.json. */

@@ -216,22 +216,41 @@ function changeMarkdown(notes: RepositoryNotes, change: NoteChange): string {
   return `${subject} (${reference})`;
 }
 
+/** One repository's part of the notes in Markdown, under its heading. */
+function repositorySection(repository: RepositoryNotes, heading: string): string[] {
+  const lines = [`${heading} ${repository.repository} (${since(repository)})`, ''];
+  if (repository.changes.length === 0) return [...lines, `No change ${since(repository)}.`, ''];
+  lines.push(...repository.changes.map((change) => `- ${changeMarkdown(repository, change)}`));
+  if (repository.more) lines.push(`- and ${repository.more} more`);
+  lines.push('', `Authors: ${repository.authors.join(', ')}`);
+  if (repository.prereleases?.length) lines.push(`Milestones and candidates: ${repository.prereleases.join(', ')}`);
+  return [...lines, ''];
+}
+
 /** RELEASE-NOTES.md: a section per repository. */
 export function notesMarkdown(title: string, notes: RepositoryNotes[]): string {
-  const lines = [`# Release notes: ${title}`, ''];
-  for (const repository of notes) {
-    lines.push(`## ${repository.repository} (${since(repository)})`, '');
-    if (repository.changes.length === 0) {
-      lines.push(`No change ${since(repository)}.`, '');
-      continue;
-    }
-    lines.push(...repository.changes.map((change) => `- ${changeMarkdown(repository, change)}`));
-    if (repository.more) lines.push(`- and ${repository.more} more`);
-    lines.push('', `Authors: ${repository.authors.join(', ')}`);
-    if (repository.prereleases?.length) lines.push(`Milestones and candidates: ${repository.prereleases.join(', ')}`);
-    lines.push('');
-  }
-  return lines.join('\n');
+  return [`# Release notes: ${title}`, '', ...notes.flatMap((repository) => repositorySection(repository, '##'))].join('\n');
+}
+
+/** A GitHub release's text: which release it belongs to, the repository's notes, and the release's files with their sha256. */
+export function githubReleaseBody(
+  title: string,
+  repository: string,
+  notes: RepositoryNotes | undefined,
+  files: readonly { file: string; sha256: string; urls: string[] }[],
+): string {
+  const cell = (text: string) => text.replace(/\|/g, '\\|');
+  return [
+    `Part of ${title}.`,
+    '',
+    ...(notes ? repositorySection(notes, '###') : [`### ${repository}`, '']),
+    '### Files',
+    '',
+    '| file | sha256 |',
+    '| --- | --- |',
+    ...files.map((file) => `| ${file.urls[0] ? `[${cell(file.file)}](${file.urls[0]})` : cell(file.file)} | \`${file.sha256}\` |`),
+    '',
+  ].join('\n');
 }
 
 /** The notes in an email's text part: plain lines, no Markdown. */

@@ -355,5 +355,11 @@ export function publicationLines(state: Pick<ReleaseState, 'repositories'>): str
         ? `ReadTheDocs: ${repository.docsBuild.project} ${repository.docsBuild.version}: ${repository.docsBuild.detail} (build ${repository.docsBuild.buildId})`
         : `ReadTheDocs: ${repository.name}: ${repository.docs}`,
     );
-  return [...pypi, ...docs];
+  const github = state.repositories
+    .filter((repository) => repository.githubRelease)
+    .map(
+      (repository) =>
+        `GitHub release: ${repository.name} ${repository.tag}${repository.githubRelease?.draft ? ' (draft)' : ''}: ${repository.githubRelease?.url}`,
+    );
+  return [...pypi, ...docs, ...github];
 }

@@ -21,6 +21,7 @@ export const PERMANENT_FAILURES = [
   'GitBranchDiverged',
   'GitTagConflict',
   'CiUnauthorized',
+  'GithubUnauthorized',
   'DocsProjectNotFound',
   'DocsVersionNotFound',
   'PypiFileDiffers',
@@ -71,6 +72,8 @@ export const ACTIVITY_OPTIONS: Record<keyof ReleaseActivities, ActivityOptions> 
   publishChecksums: DEFAULT,
   // One for-each-ref and one log per repository, in the release's working copies.
   writeReleaseNotes: GIT,
+  // Finds each release by its tag before it creates one: retried safely.
+  publishGithubReleases: DEFAULT,
   // Its start-to-close is the manifest's CI timeout plus ten minutes (ci stage).
   waitForCi: DEFAULT,
   // Its start-to-close is the manifest's system test timeout plus ten minutes. Failed or timed-out tests are

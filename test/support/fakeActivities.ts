@@ -38,6 +38,13 @@ export function fakeActivities(overrides: Partial<Record<keyof ReleaseActivities
     uploadSpecs: async () => [file('types.yaml')],
     publishArtifactsManifest: async () => file('artifacts.json'),
     allocateBuildNumber: async () => ({ build: 274, allocated: true }),
+    publishGithubReleases: async (input: never) =>
+      (input as { releases: { repository: string; tag: string; draft: boolean }[] }).releases.map((release, index) => ({
+        ...release,
+        id: index,
+        url: `https://github.example/${release.repository}/releases/${release.tag}`,
+        created: true,
+      })),
     writeReleaseNotes: async () => ({ notes: [], file: file('RELEASE-NOTES.md') }),
     publishChecksums: async () => ({ stored: [file('SHA256SUMS'), file('SHA256SUMS.sig')], signed: true }),
     runSystemTests: async () => ({ passed: true, tests: 3, failures: 0, skipped: 1, detail: '3 tests, 0 failed, 1 skipped' }),

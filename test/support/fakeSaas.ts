@@ -17,6 +17,8 @@ export interface GithubApiOptions {
   missing?: string[];
   /** The token GitHub accepts; any token when absent. */
   token?: string;
+  /** The first N lists of releases answer empty, as a list that lags behind a create another run made. */
+  releaseListLag?: number;
 }
 
 /**
@@ -25,11 +27,92 @@ export interface GithubApiOptions {
  * header with rel="next"), and rate limits as 403 with X-RateLimit-Remaining: 0
  * and X-RateLimit-Reset, or 429 with Retry-After.
  */
-export async function startGithubApi(states: Record<string, CiState>, options: GithubApiOptions = {}): Promise<LocalApi> {
+/** A release as GitHub's REST API returns it (the fields relflow reads and writes). */
+export interface GithubRelease {
+  id: number;
+  repository: string;
+  tag_name: string;
+  name: string;
+  body: string;
+  draft: boolean;
+  html_url: string;
+}
+
+/**
+ * GitHub's releases API as it behaves: a draft has no tag yet, so
+ * `GET .../releases/tags/{tag}` finds published releases only and only the
+ * list shows drafts; several drafts may name one tag; creating or publishing a
+ * second published release of a tag is refused with 422 `already_exists`.
+ */
+function releasesApi(
+  releases: GithubRelease[],
+  lag: { lists: number },
+  method: string,
+  path: string,
+  body: string,
+): { status: number; json: unknown } | undefined {
+  const list = /^\/repos\/([^/]+)\/([^/]+)\/releases$/.exec(path);
+  const byTag = /^\/repos\/[^/]+\/([^/]+)\/releases\/tags\/([^/]+)$/.exec(path);
+  const byId = /^\/repos\/[^/]+\/([^/]+)\/releases\/(\d+)$/.exec(path);
+  const alreadyExists = {
+    status: 422,
+    json: { message: 'Validation Failed', errors: [{ resource: 'Release', code: 'already_exists', field: 'tag_name' }] },
+  };
+  const published = (repository: string, tag: string, except?: number) =>
+    releases.some((release) => release.repository === repository && release.tag_name === tag && !release.draft && release.id !== except);
+  if (list && method === 'GET') {
+    if (lag.lists > 0) {
+      lag.lists -= 1;
+      return { status: 200, json: [] };
+    }
+    return { status: 200, json: releases.filter((release) => release.repository === list[2]).reverse() };
+  }
+  if (list && method === 'POST') {
+    const request = JSON.parse(body) as Partial<GithubRelease>;
+    if (!request.tag_name)
+      return { status: 422, json: { message: 'Validation Failed', errors: [{ field: 'tag_name', code: 'missing_field' }] } };
+    if (!request.draft && published(list[2], request.tag_name)) return alreadyExists;
+    const id = 1000 + releases.length;
+    const release: GithubRelease = {
+      id,
+      repository: list[2],
+      tag_name: request.tag_name,
+      name: request.name ?? request.tag_name,
+      body: request.body ?? '',
+      draft: Boolean(request.draft),
+      html_url: `https://github.local/${list[1]}/${list[2]}/releases/${request.draft ? `untagged-${id}` : `tag/${request.tag_name}`}`,
+    };
+    releases.push(release);
+    return { status: 201, json: release };
+  }
+  if (byTag && method === 'GET') {
+    const release = releases.find(
+      (candidate) => candidate.repository === byTag[1] && candidate.tag_name === decodeURIComponent(byTag[2]) && !candidate.draft,
+    );
+    return release ? { status: 200, json: release } : { status: 404, json: { message: 'Not Found' } };
+  }
+  if (byId && method === 'PATCH') {
+    const release = releases.find((candidate) => candidate.repository === byId[1] && candidate.id === Number(byId[2]));
+    if (!release) return { status: 404, json: { message: 'Not Found' } };
+    const request = JSON.parse(body) as Partial<GithubRelease>;
+    if (request.draft === false && published(release.repository, request.tag_name ?? release.tag_name, release.id)) return alreadyExists;
+    Object.assign(release, request);
+    if (!release.draft) release.html_url = release.html_url.replace(/untagged-\d+$/, `tag/${release.tag_name}`);
+    return { status: 200, json: release };
+  }
+  return undefined;
+}
+
+export async function startGithubApi(
+  states: Record<string, CiState>,
+  options: GithubApiOptions = {},
+): Promise<LocalApi & { releases: GithubRelease[] }> {
   let limited = options.rateLimited?.requests ?? 0;
   let base = '';
+  const releases: GithubRelease[] = [];
+  const lag = { lists: options.releaseListLag ?? 0 };
   const api = await startLocalApi(
-    (_method, pathAndQuery, _body, requestHeaders): { status: number; json: unknown; headers?: Record<string, string> } => {
+    (method, pathAndQuery, body, requestHeaders): { status: number; json: unknown; headers?: Record<string, string> } => {
       if (options.token && requestHeaders.authorization !== `Bearer ${options.token}`)
         return { status: 401, json: { message: 'Bad credentials' } };
       if (limited > 0 && options.rateLimited) {
@@ -43,6 +126,8 @@ export async function startGithubApi(states: Record<string, CiState>, options: G
             };
       }
       const url = new URL(pathAndQuery, 'http://github.local');
+      const release = releasesApi(releases, lag, method, url.pathname, body);
+      if (release) return release;
       const repository = /^\/repos\/([^/]+)\/([^/]+)$/.exec(url.pathname);
       if (repository) {
         return options.missing?.includes(repository[2])
@@ -80,7 +165,7 @@ export async function startGithubApi(states: Record<string, CiState>, options: G
     },
   );
   base = api.url;
-  return api;
+  return Object.assign(api, { releases });
 }
 
 /** A real SMTP exchange: smtp-server receives, mailparser parses. */

@@ -6,7 +6,7 @@ import { s3Client } from '../../src/activities/storage';
 import type { ManifestInput } from '../../src/config/manifest';
 import { createDemoProduct } from '../../src/dev/demoProduct';
 import { MOTO_ENV, motoEndpoint, startPypiServer } from '../../src/dev/localServices';
-import { CiState, Inbox, LocalApi, startGithubApi, startInbox, startLocalApi, startReadTheDocsApi } from './fakeSaas';
+import { CiState, GithubRelease, Inbox, LocalApi, startGithubApi, startInbox, startLocalApi, startReadTheDocsApi } from './fakeSaas';
 
 /** The repositories of the demo product, whose CI the GitHub stand-in reports. */
 export const DEMO_REPOSITORIES = [
@@ -41,7 +41,8 @@ export interface GaFixture {
   env: NodeJS.ProcessEnv;
   /** CI state per repository, as the GitHub stand-in answers it (pending until set). */
   ciStates: Record<string, CiState>;
-  github: LocalApi;
+  /** GitHub's API: CI statuses and check runs, and the releases made (github.releases). */
+  github: LocalApi & { releases: GithubRelease[] };
   readthedocs: LocalApi;
   hooks: LocalApi;
   inbox: Inbox;

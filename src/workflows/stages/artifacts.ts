@@ -3,6 +3,7 @@ import { durationMs } from '../../config/duration';
 import { installationOf, notesQuery, storageKey } from '../../release/plan';
 import { activity } from '../proxies';
 import { artifactWorkflow } from '../artifact';
+import { publishGithubReleases } from '../githubReleases';
 import { planOf, releaseCommit, Stage } from '../stage';
 import { fail, start, succeed } from '../tracker';
 import { countOf } from '../../release/wording';
@@ -116,6 +117,8 @@ export const artifactsStage: Stage = {
       signature = sums.signed ? '; SHA256SUMS signed' : "; SHA256SUMS unsigned (no signing.key in the workers' secrets file)";
     }
     release.state.stored = results.stored;
-    return { detail: `${countOf(files.length, 'file')}; artifacts.json at ${manifestFile.urls[0]}${signature}` };
+    // Drafts of the repositories' GitHub releases, with the notes and files just stored; the announce stage publishes them.
+    const github = manifest.github?.releases && patched('github-releases') ? `; ${await publishGithubReleases(context, true)}` : '';
+    return { detail: `${countOf(files.length, 'file')}; artifacts.json at ${manifestFile.urls[0]}${signature}${github}` };
   },
 };
