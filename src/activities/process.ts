@@ -21,7 +21,15 @@ export interface CommandResult {
  * timeout. The command runs under the process guard, in a process group of its
  * own that dies with this worker: a SIGKILLed worker leaves no build running.
  */
-export function runProcess(argv: string[], options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number }): Promise<CommandResult> {
+export function runProcess(
+  argv: string[],
+  options: {
+    cwd: string;
+    env: NodeJS.ProcessEnv;
+    timeoutMs: number;
+    /** Heartbeat the last lines of the output (a build's log). */ logTail?: boolean;
+  },
+): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [require.resolve('./processGuard'), ...argv], {
       cwd: options.cwd,
@@ -48,8 +56,9 @@ export function runProcess(argv: string[], options: { cwd: string; env: NodeJS.P
       why = new CommandTimeout(`${argv[0]} did not finish within ${Math.round(options.timeoutMs / 1000)} s`);
       kill();
     }, options.timeoutMs);
-    heartbeat();
-    const beat = setInterval(() => heartbeat(), 1000);
+    const beatOnce = () => (options.logTail ? heartbeat({ log: output.trimEnd().split('\n').slice(-LOG_TAIL_LINES) }) : heartbeat());
+    beatOnce();
+    const beat = setInterval(beatOnce, 1000);
     try {
       Context.current().cancelled.catch((error: Error) => {
         why = error;
@@ -77,6 +86,9 @@ export function runProcess(argv: string[], options: { cwd: string; env: NodeJS.P
     });
   });
 }
+
+/** How many lines of a running build's log its heartbeats carry (`relflow logs`). */
+export const LOG_TAIL_LINES = 20;
 
 const lastDetails = new WeakMap<Context, unknown>();
 

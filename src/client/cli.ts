@@ -13,6 +13,7 @@ import { registerListCommand } from './commands/list';
 import { registerWatchCommand } from './commands/watch';
 import { registerReportCommand } from './commands/report';
 import { registerVerifyCommand } from './commands/verify';
+import { registerLogsCommand } from './commands/logs';
 import { registerReapCommand } from './commands/reap';
 import { registerScheduleCommands } from './commands/schedule';
 import { registerManifestCommands } from './commands/manifest';
@@ -59,6 +60,7 @@ Example:
   registerWatchCommand(program);
   registerReportCommand(program);
   registerVerifyCommand(program);
+  registerLogsCommand(program);
   registerReapCommand(program);
   registerScheduleCommands(program);
   registerManifestCommands(program);

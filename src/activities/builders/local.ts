@@ -12,7 +12,7 @@ import type { Builder, BuildRequest, Machine } from './types';
 import type { StoredFile } from '../../release/model';
 
 async function runCommand(command: string, cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<void> {
-  const result = await runProcess(['sh', '-c', command], { cwd, env, timeoutMs });
+  const result = await runProcess(['sh', '-c', command], { cwd, env, timeoutMs, logTail: true });
   if (result.code !== 0) throw new Error(`build command failed (exit ${result.code}): ${lastLines(result.output)}`);
 }
 

@@ -50,6 +50,7 @@ export function createVagrantBuilder(workspace: GitWorkspace, buildRoot: string,
         cwd: machineDir(request),
         env: vagrantEnvironment(env, request, join(runDir(request), 'home')),
         timeoutMs,
+        logTail: true,
       });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') {

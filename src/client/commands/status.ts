@@ -1,6 +1,7 @@
 import { connectClient } from '../connection';
 import { formatRelease, formatRuns } from '../format';
 import { releaseRuns, releaseState } from '../releases';
+import { formatRunning, runningActivities } from '../progress';
 import { exitCodeOf, out, parseReleaseId } from '../options';
 import type { Command } from 'commander';
 
@@ -8,7 +9,9 @@ import type { Command } from 'commander';
 export function registerStatusCommand(program: Command): void {
   program
     .command('status')
-    .description("print a release's stages and repositories")
+    .description(
+      "print a release's stages and repositories, and what runs now (uploads with their progress, CI checks pending, builds' last log line)",
+    )
     .argument('<release-id>', 'the release ID printed by `relflow start` (e.g. cloudify-3.4)', parseReleaseId)
     .option('--json', 'print the state as JSON')
     .addHelpText('after', '\nExample:\n  relflow status cloudify-nightly-20261124 --json')
@@ -16,7 +19,12 @@ export function registerStatusCommand(program: Command): void {
       const client = await connectClient();
       const state = await releaseState(client, releaseId);
       const runs = await releaseRuns(client, releaseId);
-      out(options.json ? JSON.stringify({ ...state, runs }, null, 2) : `${formatRelease(state)}${formatRuns(runs)}`);
+      const running = await runningActivities(client, state);
+      out(
+        options.json
+          ? JSON.stringify({ ...state, runs, running }, null, 2)
+          : `${formatRelease(state)}${formatRunning(running)}${formatRuns(runs)}`,
+      );
       process.exitCode = exitCodeOf(state);
     });
 }

@@ -1,6 +1,7 @@
 import { connectClient } from '../connection';
 import { formatRelease } from '../format';
 import { releaseState } from '../releases';
+import { formatRunning, runningActivities } from '../progress';
 import { exitCodeOf, out, parsePositive, parseReleaseId } from '../options';
 import type { Command } from 'commander';
 
@@ -17,10 +18,11 @@ export function registerWatchCommand(program: Command): void {
       const client = await connectClient();
       for (;;) {
         const state = await releaseState(client, releaseId);
-        if (options.json) out(JSON.stringify(state));
+        const running = await runningActivities(client, state);
+        if (options.json) out(JSON.stringify({ ...state, running }));
         else {
           if (process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H');
-          out(formatRelease(state));
+          out(`${formatRelease(state)}${formatRunning(running)}`);
         }
         const ended = !['running'].includes(state.status);
         if (ended) {
