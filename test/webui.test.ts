@@ -156,6 +156,20 @@ describe('the Temporal Web UI shows releases by their search attributes (Debian 
       build: 82,
       stored: files,
       repositories: [{ name: 'core', status: 'succeeded', tag: 'nightly-20261124', tagSha: 'a'.repeat(40) }],
+      notes: [
+        {
+          repository: 'core',
+          previous: 'nightly-20261123',
+          changes: [
+            { sha: 'c'.repeat(40), subject: 'Fix the parser (#12)', pullRequest: 12 },
+            { sha: 'd'.repeat(40), subject: 'Update the README' },
+          ],
+          more: 0,
+          authors: ['Alice', 'Bob'],
+          pullUrl: 'https://github.com/org/core/pull/',
+        },
+        { repository: 'ui', previous: 'nightly-20261123', changes: [], more: 0, authors: [] },
+      ],
     });
     const { html } = emailReport(releaseReport(state));
     const browser = await launchChromium();
@@ -169,8 +183,13 @@ describe('the Temporal Web UI shows releases by their search attributes (Debian 
       for (const file of files) {
         assert.equal(await page.locator(`a[href="${file.urls[0]}"]`).innerText(), file.file);
       }
+      // The release notes: a heading per repository, a list of changes with pull requests as links.
+      assert.deepEqual(await page.locator('h4').allInnerTexts(), ['core (since nightly-20261123)', 'ui (since nightly-20261123)']);
+      assert.equal(await page.locator('a[href="https://github.com/org/core/pull/12"]').innerText(), '#12');
+      assert.deepEqual(await page.locator('h4 + ul li').allInnerTexts(), ['Fix the parser (#12)', `Update the README (${'d'.repeat(12)})`]);
       const text = await page.locator('body').innerText();
-      assert.ok(!/\*\*|\|\s*---|^#+ /m.test(text), `no raw Markdown in the mail:\n${text}`);
+      assert.match(text, /No change since nightly-20261123\./);
+      assert.ok(!/\*\*|\|\s*---|^#+ |\]\(/m.test(text), `no raw Markdown in the mail:\n${text}`);
       assert.match(text, /Build number: 82/);
     } finally {
       await browser.close();

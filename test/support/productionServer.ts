@@ -16,6 +16,7 @@ export interface ProductionTools {
   temporalServer: string;
   temporalSqlTool: string;
   toxiproxy: string;
+  mailpit: string;
   temporalCli: string;
 }
 
@@ -23,7 +24,8 @@ export function productionTools(): ProductionTools {
   const file = join(projectRoot, '.relflow', 'tools.json');
   const read = () => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<ProductionTools>) : {});
   let tools = read();
-  if (!tools.temporalServer || !existsSync(tools.temporalServer) || !tools.toxiproxy || !existsSync(tools.toxiproxy)) {
+  const built = (binary: string | undefined) => binary !== undefined && existsSync(binary);
+  if (!built(tools.temporalServer) || !built(tools.toxiproxy) || !built(tools.mailpit)) {
     const result = spawnSync(process.execPath, [join(projectRoot, 'scripts', 'bootstrap.mjs'), '--production'], {
       stdio: ['ignore', 'inherit', 'inherit'],
     });
