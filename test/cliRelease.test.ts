@@ -4,18 +4,9 @@ import { createRemote } from './support/gitRepos';
 import { writeManifest } from './support/manifests';
 import { runCliAsync } from './support/cli';
 import { fakeActivities, untilCancelled } from './support/fakeActivities';
-import { tempDir, testClient, testServer, uniqueTaskQueue, withWorkers } from './support/temporal';
+import { tempDir, testClient, testServer, uniqueTaskQueue, until, withWorkers } from './support/temporal';
 import { releaseStateQuery } from '../src/workflows/api';
 import { ReleaseState } from '../src/release/model';
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  for (let attempt = 0; attempt < 300; attempt += 1) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 const stateOf = (client: Client, id: string) => client.workflow.getHandle(id).query(releaseStateQuery);
 

@@ -4,19 +4,10 @@ import { createRemote } from './support/gitRepos';
 import { writeManifest } from './support/manifests';
 import { runCliAsync } from './support/cli';
 import { fakeActivities } from './support/fakeActivities';
-import { tempDir, testClient, testServer, uniqueTaskQueue, withWorkers } from './support/temporal';
+import { tempDir, testClient, testServer, uniqueTaskQueue, until, withWorkers } from './support/temporal';
 import { runProcess } from '../src/activities/process';
 import { progressLine } from '../src/client/progress';
 import { releaseStateQuery } from '../src/workflows/api';
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  for (let attempt = 0; attempt < 300; attempt += 1) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('progress of long work: relflow status, watch and logs from heartbeats', function () {
   this.timeout(180_000);

@@ -4,6 +4,8 @@ import { createReleaseNotesActivities } from '../src/activities/releaseNotes';
 import { GitWorkspace } from '../src/activities/gitWorkspace';
 import { buildReleasePlan, notesQuery } from '../src/release/plan';
 import {
+  fitNotes,
+  NOTES_STATE_BUDGET,
   notesHtml,
   notesMarkdown,
   notesText,
@@ -90,6 +92,26 @@ describe('release notes', function () {
       nightlyTag: { prefix: 'nightly/', suffix: '' },
       previousPatchBranch: '3.4-patch2',
     });
+  });
+
+  it("the state's notes fit a budget: fewer changes listed per repository, the rest counted", function () {
+    const many = Array.from({ length: 300 }, (_, index) => ({
+      repository: `repo-${index}`,
+      changes: Array.from({ length: 200 }, (_unused, change) => ({
+        sha: 'f'.repeat(40),
+        subject: `change ${change} of a long history`,
+        pullRequest: change,
+      })),
+      more: 5,
+      authors: ['Alice'],
+    }));
+    assert.ok(JSON.stringify(many).length > 5 * 1024 * 1024);
+    const fitted = fitNotes(many);
+    assert.ok(JSON.stringify(fitted).length <= NOTES_STATE_BUDGET, String(JSON.stringify(fitted).length));
+    const listed = fitted[0].changes.length;
+    assert.ok(listed > 0 && listed < 200);
+    assert.equal(fitted[0].more, 5 + 200 - listed, 'the rest is counted');
+    assert.deepEqual(fitNotes(many.slice(0, 1)), many.slice(0, 1), 'notes that fit are left whole');
   });
 
   it('PR numbers and links, authors once, relflow commits left out', function () {

@@ -1,7 +1,15 @@
 import type { Manifest } from '../config/manifest';
 import { mapWithLimit } from '../release/concurrency';
 import type { StoredFile } from '../release/model';
-import { LoggedCommit, notesMarkdown, PreviousReleaseQuery, previousRelease, RepositoryNotes, repositoryNotes } from '../release/notes';
+import {
+  fitNotes,
+  LoggedCommit,
+  notesMarkdown,
+  PreviousReleaseQuery,
+  previousRelease,
+  RepositoryNotes,
+  repositoryNotes,
+} from '../release/notes';
 import type { GitWorkspace } from './gitWorkspace';
 import { describeGitFailure } from './git';
 import { storeReleaseText } from './storage';
@@ -79,9 +87,10 @@ export function createReleaseNotesActivities(workspace: GitWorkspace, env: NodeJ
           throw describeGitFailure(error, `${repository.name}: release notes`);
         }
       });
-      if (!input.storage || !input.key) return { notes };
+      // The stored file lists every change; the workflow's state carries what fits.
+      if (!input.storage || !input.key) return { notes: fitNotes(notes) };
       const file = await storeReleaseText(input.storage, 'RELEASE-NOTES.md', input.key, notesMarkdown(input.title, notes), env);
-      return { notes, file };
+      return { notes: fitNotes(notes), file };
     },
   };
 }

@@ -24,6 +24,28 @@ export interface RepositoryNotes {
   pullUrl?: string;
 }
 
+/** The notes the release's state and history carry at most, as JSON; RELEASE-NOTES.md keeps them whole. */
+export const NOTES_STATE_BUDGET = 256 * 1024;
+
+/**
+ * The notes cut to fit `budget` bytes of JSON: each repository lists fewer
+ * changes (halving until they fit) and counts the rest, so a release of
+ * hundreds of repositories stays far from Temporal's payload limit.
+ */
+export function fitNotes(notes: RepositoryNotes[], budget = NOTES_STATE_BUDGET): RepositoryNotes[] {
+  let limit = Math.max(0, ...notes.map((repository) => repository.changes.length));
+  let fitted = notes;
+  while (JSON.stringify(fitted).length > budget && limit > 0) {
+    limit = Math.floor(limit / 2);
+    fitted = notes.map((repository) =>
+      repository.changes.length <= limit
+        ? repository
+        : { ...repository, changes: repository.changes.slice(0, limit), more: repository.more + repository.changes.length - limit },
+    );
+  }
+  return fitted;
+}
+
 /** A tag naming template split around the value it varies by (`v{{ version }}` -> prefix `v`). */
 export interface TagShape {
   prefix: string;

@@ -115,3 +115,13 @@ export async function withWorkers<T>(options: TestWorkerOptions, fn: () => Promi
   const builds = await createTestWorker({ ...options, taskQueue: `${options.taskQueue}-builds` });
   return builds.runUntil(release.runUntil(fn));
 }
+
+/** Polls `probe` every 200 ms until it gives a value (about a minute at most); `what` names it in the timeout. */
+export async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
+  for (let attempt = 0; attempt < 300; attempt += 1) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
