@@ -7,8 +7,8 @@ import { Client, Connection } from '@temporalio/client';
 import { createRemote } from './support/gitRepos';
 import { writeManifest } from './support/manifests';
 import { RELFLOW_BIN, runCli, runCliAsync } from './support/cli';
-import { createTestWorker, tempDir, testClient, testServer, uniqueTaskQueue } from './support/temporal';
-import { freePort } from '../src/dev/temporalServer';
+import { createTestWorker, tempDir, testClient, testServer, uniqueTaskQueue, until } from './support/temporal';
+import { freePort, isPortOpen } from '../src/dev/temporalServer';
 import { projectRoot } from '../src/worker/tools';
 import type { Command } from 'commander';
 import { buildProgram } from '../src/client/cli';
@@ -322,6 +322,11 @@ describe('relflow CLI', function () {
     );
     assert.match(stopped.output, new RegExp(`^\\[relflow dev\\] Temporal Web UI: http://127\\.0\\.0\\.1:${uiPort}$`, 'm'));
 
+    // The stopped server's ports are let go before the next one binds them (its Web UI's listener closes last).
+    await until('the ports to be free', async () =>
+      (await isPortOpen('127.0.0.1', port)) || (await isPortOpen('127.0.0.1', uiPort)) ? undefined : true,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 2000));
     const second = await runDev();
     const status = await runCliAsync(['status', 'clitest-nightly-20260202'], { TEMPORAL_ADDRESS: `127.0.0.1:${port}` });
     assert.equal(status.status, 0, status.stderr);

@@ -104,6 +104,8 @@ describe('a worker killed (SIGKILL) in the middle of the artifacts stage', funct
       assert.deepEqual(stored, ['core.tgz', 'ui.tgz']);
       const mirrored = readdirSync(join(root, 'tarzan', 'org', 'crash', 'nightly', '20261124')).sort();
       assert.deepEqual(mirrored, [
+        'RELEASE-NOTES.md',
+        'RELEASE-NOTES.md.sha256',
         'SHA256SUMS',
         'SHA256SUMS.sha256',
         'artifacts.json',

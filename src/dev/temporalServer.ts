@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { dirname } from 'node:path';
 import { UserError } from '../config/errors';
@@ -99,8 +99,14 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   });
   const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
   while (!(await isPortOpen(ip, options.port))) {
-    if (exited)
-      throw new UserError(`the Temporal dev server (${options.temporalCli}) ${exited} before it listened on ${ip}:${options.port}`);
+    if (exited) {
+      // Its own words (e.g. a port already in use) are the last line of its log.
+      const logFile = options.log && options.log !== 'ignore' ? options.log : undefined;
+      const last = logFile && existsSync(logFile) ? readFileSync(logFile, 'utf8').trim().split('\n').at(-1) : undefined;
+      throw new UserError(
+        `the Temporal dev server (${options.temporalCli}) ${exited} before it listened on ${ip}:${options.port}${last ? `: ${last.slice(0, 300)}` : ''}${logFile ? ` (log: ${logFile})` : ''}`,
+      );
+    }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new UserError(`the Temporal dev server did not listen on ${ip}:${options.port} within ${options.startTimeoutMs ?? 60_000} ms`);
