@@ -29,6 +29,10 @@ describe('relflow demo (the real binary, on the test server)', function () {
     // It ends with what a new user opens: the Web UI, the announcement's HTML, the mirror.
     const [, announcement] = /the GA announcement {3}file:\/\/(\S+\.eml\.html)$/m.exec(first.stdout) ?? [];
     assert.ok(announcement && readFileSync(announcement, 'utf8').includes('<table>'), first.stdout);
+    // What a downloader runs passes: every file against SHA256SUMS, and its signature against the demo's release key.
+    assert.match(first.stdout, /\$ relflow verify demo-3\.\d+ --allowed-signers \S+allowed_signers/);
+    assert.match(first.stdout, /^SHA256SUMS\.sig +signature +ok +Good "relflow-release" signature/m);
+    assert.match(first.stdout, /^verified: \d+ checks hold$/m);
     // The GA's notes: in its report and its email.
     assert.match(first.stdout, /^## Release notes\n- cloudify-rest-client (first release|since 3\.\d+): /m);
     assert.match(readFileSync(announcement, 'utf8'), /<h3>Release notes<\/h3><h4>cloudify-rest-client/);

@@ -1,9 +1,9 @@
-import { readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
-import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutBucketPolicyCommand } from '@aws-sdk/client-s3';
 import { Client } from '@temporalio/client';
 import { s3Client } from '../../activities/storage';
 import { loadManifest } from '../../config/loadManifest';
@@ -34,6 +34,39 @@ async function waitForState(client: Client, releaseId: string, predicate: (state
     const state = await releaseState(client, releaseId);
     if (predicate(state)) return state;
     await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+}
+
+/**
+ * The demo's release key (an Ed25519 SSH key made once in its directory) and
+ * the allowed_signers file a downloader verifies its releases with.
+ */
+function demoReleaseKey(root: string): { key: string; allowedSigners: string } {
+  const key = join(root, 'release_key');
+  const allowedSigners = join(root, 'allowed_signers');
+  if (!existsSync(key)) {
+    mkdirSync(root, { recursive: true });
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'relflow-release', '-f', key]);
+  }
+  writeFileSync(allowedSigners, `relflow-release ${readFileSync(`${key}.pub`, 'utf8').trim()}\n`);
+  return { key, allowedSigners };
+}
+
+/** What a downloader runs: `relflow verify <id> --allowed-signers FILE`; its table, and whether every check held. */
+async function verifyWithCli(releaseId: string, allowedSigners: string, address: string): Promise<boolean> {
+  const argv = [join(projectRoot, 'bin', 'relflow'), 'verify', releaseId, '--allowed-signers', allowedSigners];
+  log(`$ relflow ${argv.slice(1).join(' ')}`);
+  try {
+    const { stdout } = await promisify(execFile)(process.execPath, argv, {
+      encoding: 'utf8',
+      env: { ...process.env, TEMPORAL_ADDRESS: address },
+    });
+    process.stdout.write(stdout);
+    return true;
+  } catch (error) {
+    process.stdout.write(String((error as { stdout?: string }).stdout ?? ''));
+    log(`relflow verify failed: ${String((error as { stderr?: string }).stderr ?? error).trim()}`);
+    return false;
   }
 }
 
@@ -116,16 +149,25 @@ export async function demoCommand(): Promise<void> {
     const pypiUrl = await startPypiServer(join(root, 'pypi'));
     log(`moto S3 at ${s3Endpoint}, pypiserver at ${pypiUrl}, ReadTheDocs stand-in at ${readthedocs.url}`);
     const configFile = createDemoProduct(root, { s3Endpoint, pypiUrl, readthedocsApi: readthedocs.url });
-    // The demo's workers hold its secrets, and may send them to its local services only.
+    // The demo's workers hold its secrets, and may send them to its local services only; they sign with its release key.
+    const releaseKey = demoReleaseKey(root);
     const demoEnv = {
       ...process.env,
       ...DEMO_ENV,
-      RELFLOW_SECRETS: writeLoopbackSecretsFile(join(root, 'secrets.yaml'), Object.keys(DEMO_ENV)),
+      RELFLOW_SECRETS: writeLoopbackSecretsFile(join(root, 'secrets.yaml'), Object.keys(DEMO_ENV), { signingKey: releaseKey.key }),
       // The outbox and the mirror are in the demo's directory.
       RELFLOW_LOCAL_ROOTS: root,
     };
     const storage = loadManifest(configFile).storage;
-    if (storage) await s3Client(storage, demoEnv).send(new CreateBucketCommand({ Bucket: storage.bucket }));
+    if (storage) {
+      // A release bucket downloaders read: public-read, as `relflow verify <release ID>` fetches over plain HTTP.
+      const s3 = s3Client(storage, demoEnv);
+      await s3.send(new CreateBucketCommand({ Bucket: storage.bucket }));
+      const publicRead = { Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${storage.bucket}/*` };
+      await s3.send(
+        new PutBucketPolicyCommand({ Bucket: storage.bucket, Policy: JSON.stringify({ Version: '2012-10-17', Statement: [publicRead] }) }),
+      );
+    }
     log(`sandbox product: ${join(root, 'remotes')} (manifest ${configFile})`);
 
     // A demo in a directory of its own (RELFLOW_DEMO_DIR) is an installation of its own:
@@ -165,6 +207,7 @@ export async function demoCommand(): Promise<void> {
       const nightly = await runRelease(client, configFile, 'nightly', settings.address);
       const ga = await runRelease(client, configFile, 'ga', settings.address, nextDemoGaVersion(root));
       process.stdout.write(`${markdownReport(releaseReport(ga))}\n`);
+      const verified = await verifyWithCli(ga.releaseId, releaseKey.allowedSigners, settings.address);
       log(`mails written to ${join(root, 'outbox')}; artifacts mirrored under ${join(root, 'mirror')}; packages in ${join(root, 'pypi')}`);
       log(
         `releases ${nightly.releaseId} and ${ga.releaseId} are in the Temporal Web UI at ${uiUrl} while \`${viewCommand}\` runs (state is kept in ${dbFile})`,
@@ -179,6 +222,7 @@ export async function demoCommand(): Promise<void> {
       log(`  the mirrored files    file://${join(root, 'mirror')}`);
       if (nightly.status !== 'succeeded' || ga.status !== 'succeeded')
         throw new Error('a demo release did not succeed (see its state above)');
+      if (!verified) throw new Error(`relflow verify ${ga.releaseId} failed (see above)`);
     } finally {
       await workers.stop();
       await connection.close();
