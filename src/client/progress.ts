@@ -2,6 +2,7 @@ import { basename } from 'node:path';
 import { Client, WorkflowNotFoundError } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { ReleaseState } from '../release/model';
+import { artifactWorkflowId } from '../release/plan';
 
 /** An activity running now, with what its last heartbeat said. */
 export interface RunningActivity {
@@ -11,11 +12,6 @@ export interface RunningActivity {
   attempt: number;
   details?: Record<string, unknown>;
   lastHeartbeat?: string;
-}
-
-/** The build workflow of an artifact (the artifacts stage's child). */
-export function artifactWorkflowId(releaseId: string, artifact: string): string {
-  return `${releaseId}/artifact/${artifact}`;
 }
 
 /** The pending activities of a workflow, from the server (what each one's last heartbeat said); none when it is gone. */

@@ -12,7 +12,7 @@ import { loadManifestByReference } from '../activities/manifestSource';
 import { tokenAllowedFor } from '../activities/gitWorkspace';
 import { remoteProblems } from '../activities/remoteCheck';
 import { UserError } from '../config/errors';
-import { buildReleasePlan, dateStamp, ReleasePlan } from '../release/plan';
+import { buildReleasePlan, dateStamp, ReleasePlan, releaseTitle } from '../release/plan';
 import type { ReleaseKind } from '../release/version';
 import { RELEASE_TASK_QUEUE } from '../worker/worker';
 import { requireSearchAttributes } from './searchAttributeCheck';
@@ -130,7 +130,7 @@ export async function startPreparedRelease(client: Client, { request, plan, task
       args: [adopted],
       // The check above decided: a new run only after one that did not succeed. A run started meanwhile is refused by the server.
       workflowIdReusePolicy: previous ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE',
-      staticSummary: `${plan.product} ${plan.kind} release ${plan.releaseName}`,
+      staticSummary: releaseTitle(plan),
       staticDetails: releaseStartDetails({ request, plan }, previous?.runId),
       typedSearchAttributes: [
         { key: ReleaseProductKey, value: plan.product },

@@ -224,12 +224,17 @@ export function repositoryNotes(
   };
 }
 
+/** A change's title without the `(#123)` a squash merge ends with: the reference is shown once, beside it. */
+function titleOf(change: NoteChange): string {
+  return change.subject.replace(/\s*\(#\d+\)\s*$/, '');
+}
+
 function since(notes: RepositoryNotes): string {
   return notes.previous ? `since ${notes.previous}` : 'first release';
 }
 
 function changeMarkdown(notes: RepositoryNotes, change: NoteChange): string {
-  const subject = change.subject.replace(/\s*\(#\d+\)\s*$/, '');
+  const subject = titleOf(change);
   const reference = change.pullRequest
     ? notes.pullUrl
       ? `[#${change.pullRequest}](${notes.pullUrl}${change.pullRequest})`
@@ -282,7 +287,7 @@ export function notesText(notes: RepositoryNotes[]): string[] {
     const reference = (change: NoteChange) => (change.pullRequest ? `#${change.pullRequest}` : change.sha.slice(0, 12));
     return [
       `  ${repository.repository} (${since(repository)}):`,
-      ...repository.changes.map((change) => `    - ${change.subject.replace(/\s*\(#\d+\)\s*$/, '')} (${reference(change)})`),
+      ...repository.changes.map((change) => `    - ${titleOf(change)} (${reference(change)})`),
       ...(repository.more ? [`    - and ${repository.more} more`] : []),
       `    Authors: ${repository.authors.join(', ')}`,
       ...(repository.prereleases?.length ? [`    Milestones and candidates: ${repository.prereleases.join(', ')}`] : []),
@@ -297,7 +302,7 @@ export function notesHtml(notes: RepositoryNotes[]): string {
       const heading = `<h4>${escapeHtml(repository.repository)} <small>(${escapeHtml(since(repository))})</small></h4>`;
       if (repository.changes.length === 0) return `${heading}<p>No change ${escapeHtml(since(repository))}.</p>`;
       const item = (change: NoteChange) => {
-        const subject = escapeHtml(change.subject.replace(/\s*\(#\d+\)\s*$/, ''));
+        const subject = escapeHtml(titleOf(change));
         const reference = change.pullRequest
           ? repository.pullUrl
             ? `<a href="${escapeHtml(`${repository.pullUrl}${change.pullRequest}`)}">#${change.pullRequest}</a>`

@@ -48,6 +48,16 @@ export interface PlanInput {
   date?: string;
 }
 
+/** The build workflow of an artifact (the artifacts stage's child): `<release ID>/artifact/<name>`. */
+export function artifactWorkflowId(releaseId: string, artifact: string): string {
+  return `${releaseId}/artifact/${artifact}`;
+}
+
+/** What a release is called in its notes, GitHub releases and reports: `cloudify ga release 3.4`. */
+export function releaseTitle(plan: Pick<ReleasePlan, 'product' | 'kind' | 'releaseName'>): string {
+  return `${plan.product} ${plan.kind} release ${plan.releaseName}`;
+}
+
 /** Workflow IDs and release IDs: `<product>-<releaseName>`. */
 export function releaseIdOf(product: string, releaseName: string): string {
   return `${product}-${releaseName}`;

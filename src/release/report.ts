@@ -41,6 +41,11 @@ export interface ReleaseReport {
   notes: RepositoryNotes[];
 }
 
+/** Every stored file of a release: its artifacts' and its own (specs, artifacts.json, notes, checksums). */
+export function releaseFiles(state: Pick<ReleaseState, 'artifacts' | 'stored'>): StoredFile[] {
+  return [...state.artifacts.flatMap((artifact) => artifact.files ?? []), ...state.stored];
+}
+
 export function releaseReport(state: ReleaseState): ReleaseReport {
   const blocked = state.blocked;
   return {
@@ -84,7 +89,7 @@ export function releaseReport(state: ReleaseState): ReleaseReport {
       comment: gate.comment ?? '',
       open: gate.status === 'open',
     })),
-    files: [...state.artifacts.flatMap((artifact) => artifact.files ?? []), ...state.stored],
+    files: releaseFiles(state),
     artifactsJson: state.stored.find((file) => file.name === 'artifacts.json')?.urls[0],
     ci: state.ci ? `${state.ci.passed ? 'passed' : 'failed'} (${state.ci.detail})` : 'not run',
     systemTests: state.systemTests ? `${state.systemTests.passed ? 'passed' : 'failed'} (${state.systemTests.detail})` : 'not run',

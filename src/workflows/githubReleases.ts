@@ -1,5 +1,7 @@
 import { githubReleasesTarget } from '../config/githubTarget';
 import { githubReleaseBody } from '../release/notes';
+import { releaseTitle } from '../release/plan';
+import { releaseFiles } from '../release/report';
 import { activity } from './proxies';
 import { planOf, ReleaseContext } from './stage';
 
@@ -12,8 +14,8 @@ export async function publishGithubReleases(context: ReleaseContext, draft: bool
   const plan = planOf(context);
   const { manifest, release } = context;
   const target = githubReleasesTarget(manifest);
-  const title = `${plan.product} ${plan.kind} release ${plan.releaseName}`;
-  const files = [...release.state.artifacts.flatMap((artifact) => artifact.files ?? []), ...release.state.stored];
+  const title = releaseTitle(plan);
+  const files = releaseFiles(release.state);
   const tagged = plan.repositories.filter((repository) => repository.tag);
   const results = await activity('publishGithubReleases')({
     github: { apiUrl: target.apiUrl, owner: target.owner as string, tokenEnv: target.tokenEnv },

@@ -52,46 +52,34 @@ function demoReleaseKey(root: string): { key: string; allowedSigners: string } {
   return { key, allowedSigners };
 }
 
-/** What a downloader runs: `relflow verify <id> --allowed-signers FILE`; its table, and whether every check held. */
-async function verifyWithCli(releaseId: string, allowedSigners: string, address: string): Promise<boolean> {
-  const argv = [join(projectRoot, 'bin', 'relflow'), 'verify', releaseId, '--allowed-signers', allowedSigners];
-  log(`$ relflow ${argv.slice(1).join(' ')}`);
+/** A person at the terminal runs `relflow <args>` (asynchronously: this process runs the workers that answer); its output is shown. */
+async function relflowAtTerminal(args: string[], address: string): Promise<{ ok: boolean; failure?: string }> {
+  log(`$ relflow ${args.join(' ')}`);
   try {
-    const { stdout } = await promisify(execFile)(process.execPath, argv, {
+    const { stdout } = await promisify(execFile)(process.execPath, [join(projectRoot, 'bin', 'relflow'), ...args], {
       encoding: 'utf8',
       env: { ...process.env, TEMPORAL_ADDRESS: address },
     });
     process.stdout.write(stdout);
-    return true;
+    return { ok: true };
   } catch (error) {
     process.stdout.write(String((error as { stdout?: string }).stdout ?? ''));
-    log(`relflow verify failed: ${String((error as { stderr?: string }).stderr ?? error).trim()}`);
-    return false;
+    return { ok: false, failure: String((error as { stderr?: string }).stderr ?? error).trim() };
   }
 }
 
-/** A person at the terminal: `relflow approve <id> <gate>` (asynchronously: this process runs the workers that answer). */
+/** What a downloader runs: `relflow verify <id> --allowed-signers FILE`; its table, and whether every check held. */
+async function verifyWithCli(releaseId: string, allowedSigners: string, address: string): Promise<boolean> {
+  const { ok, failure } = await relflowAtTerminal(['verify', releaseId, '--allowed-signers', allowedSigners], address);
+  if (!ok) log(`relflow verify failed: ${failure}`);
+  return ok;
+}
+
+/** A person at the terminal: `relflow approve <id> <gate>`. */
 async function approveWithCli(releaseId: string, gate: GateName, address: string): Promise<void> {
-  const argv = [
-    join(projectRoot, 'bin', 'relflow'),
-    'approve',
-    releaseId,
-    gate,
-    '--by',
-    'release-engineer',
-    '--comment',
-    'approved in the demo',
-  ];
-  log(`$ relflow ${argv.slice(1).join(' ')}`);
-  try {
-    const { stdout } = await promisify(execFile)(process.execPath, argv, {
-      encoding: 'utf8',
-      env: { ...process.env, TEMPORAL_ADDRESS: address },
-    });
-    process.stdout.write(stdout);
-  } catch (error) {
-    throw new UserError(`relflow approve failed: ${String((error as { stderr?: string }).stderr ?? error).trim()}`);
-  }
+  const args = ['approve', releaseId, gate, '--by', 'release-engineer', '--comment', 'approved in the demo'];
+  const { ok, failure } = await relflowAtTerminal(args, address);
+  if (!ok) throw new UserError(`relflow approve failed: ${failure}`);
 }
 
 async function runRelease(

@@ -1,6 +1,7 @@
 import { UserError } from '../../config/errors';
 import { connectClient } from '../connection';
-import { artifactWorkflowId, pendingActivities } from '../progress';
+import { pendingActivities } from '../progress';
+import { artifactWorkflowId } from '../../release/plan';
 import { releaseState } from '../releases';
 import { out, parsePositive, parseReleaseId } from '../options';
 import type { Command } from 'commander';

@@ -1,6 +1,6 @@
 import { ChildWorkflowCancellationType, isCancellation, ParentClosePolicy, patched, startChild, workflowInfo } from '@temporalio/workflow';
 import { durationMs } from '../../config/duration';
-import { installationOf, notesQuery, storageKey } from '../../release/plan';
+import { artifactWorkflowId, installationOf, notesQuery, releaseTitle, storageKey } from '../../release/plan';
 import { activity } from '../proxies';
 import { artifactWorkflow } from '../artifact';
 import { publishGithubReleases } from '../githubReleases';
@@ -31,7 +31,7 @@ export const artifactsStage: Stage = {
         ) as (typeof plan.repositories)[number];
         try {
           const child = await startChild(artifactWorkflow, {
-            workflowId: `${release.state.releaseId}/artifact/${artifact.name}`,
+            workflowId: artifactWorkflowId(release.state.releaseId, artifact.name),
             taskQueue: context.request.buildTaskQueue ?? BUILD_TASK_QUEUE,
             staticSummary: `${release.state.releaseId}: build ${artifact.name} on ${artifact.builder}`,
             cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
@@ -79,7 +79,7 @@ export const artifactsStage: Stage = {
     if (patched('release-notes')) {
       const { notes, file } = await activity('writeReleaseNotes')({
         releaseId: release.state.releaseId,
-        title: `${plan.product} ${plan.kind} release ${plan.releaseName}`,
+        title: releaseTitle(plan),
         tokenEnv: manifest.git.tokenEnv,
         relflowEmail: manifest.git.author.email,
         repositories: plan.repositories.map((repository) => ({
