@@ -7,6 +7,7 @@ import { s3Client } from '../src/activities/storage';
 import { validateManifest } from '../src/config/loadManifest';
 import { MOTO_ENV, motoEndpoint } from '../src/dev/localServices';
 import type { ReleaseState } from '../src/release/model';
+import type { DsseEnvelope, ProvenanceStatement } from '../src/release/provenance';
 import { releaseWorkflow } from '../src/workflows';
 import { runCliAsync } from './support/cli';
 import { createRemote } from './support/gitRepos';
@@ -82,8 +83,49 @@ describe('signed checksums: SHA256SUMS and its signature beside every release, a
         .split('\n')
         .filter(Boolean)
         .map((line) => line.split('  ')[1]),
-      ['NOTES.txt', 'RELEASE-NOTES.md', 'artifacts.json', 'ui.tgz'],
+      ['NOTES.txt', 'NOTES.txt.intoto.jsonl', 'RELEASE-NOTES.md', 'artifacts.json', 'ui.tgz', 'ui.tgz.intoto.jsonl'],
     );
+    // The provenance beside each output: the artifact's statement in a DSSE envelope signed with the release key.
+    const envelope = JSON.parse(readFileSync(join(dir, 'ui.tgz.intoto.jsonl'), 'utf8')) as DsseEnvelope;
+    assert.equal(readFileSync(join(dir, 'NOTES.txt.intoto.jsonl'), 'utf8'), `${JSON.stringify(envelope)}\n`);
+    assert.equal(envelope.payloadType, 'application/vnd.in-toto+json');
+    assert.match(envelope.signatures[0].keyid, /^SHA256:[A-Za-z0-9+/]{43}$/);
+    const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')) as ProvenanceStatement;
+    const sums = new Map(
+      readFileSync(join(dir, 'SHA256SUMS'), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => [line.split('  ')[1], line.split('  ')[0]]),
+    );
+    assert.equal(statement._type, 'https://in-toto.io/Statement/v1');
+    assert.equal(statement.predicateType, 'https://slsa.dev/provenance/v1');
+    assert.deepEqual(statement.subject, [
+      { name: 'NOTES.txt', digest: { sha256: sums.get('NOTES.txt') } },
+      { name: 'ui.tgz', digest: { sha256: sums.get('ui.tgz') } },
+    ]);
+    const { buildDefinition, runDetails } = statement.predicate;
+    const ref = buildDefinition.externalParameters.source.ref;
+    assert.match(ref, /^refs\/tags\/.*3\.4/);
+    const tagged = execFileSync('git', ['-C', remote, 'rev-parse', `${ref}^{commit}`], { encoding: 'utf8' }).trim();
+    assert.deepEqual(buildDefinition.resolvedDependencies, [{ uri: `git+${remote}@${ref}`, digest: { gitCommit: tagged }, name: 'ui' }]);
+    assert.equal(buildDefinition.externalParameters.command, 'sh build.sh');
+    assert.equal(buildDefinition.internalParameters.builder, 'local');
+    assert.equal(buildDefinition.internalParameters.reused, false);
+    // The names of what the build saw, never a value, and no secret of the worker.
+    assert.ok(
+      ['PATH', 'HOME', 'RELFLOW_SHA', 'RELFLOW_VERSION'].every((name) => buildDefinition.internalParameters.environment.includes(name)),
+    );
+    assert.ok(!buildDefinition.internalParameters.environment.some((name) => name.startsWith('TEST_AWS')));
+    assert.ok(!JSON.stringify(statement).includes(MOTO_ENV.TEST_AWS_SECRET));
+    const artifactsChild = await testClient().workflow.getHandle(`${state.releaseId}/artifact/ui`).describe();
+    assert.deepEqual(buildDefinition.internalParameters.temporal, {
+      namespace: 'default',
+      workflowId: `${state.releaseId}/artifact/ui`,
+      runId: artifactsChild.runId,
+    });
+    assert.equal(runDetails.metadata.invocationId, `temporal://default/${state.releaseId}/artifact/ui/${artifactsChild.runId}`);
+    assert.ok(runDetails.metadata.startedOn <= runDetails.metadata.finishedOn, JSON.stringify(runDetails.metadata));
+    assert.match(runDetails.builder.version.relflow, /^\d+\.\d+\.\d+/);
     // What any downloader has: sha256sum reads it, ssh-keygen verifies it.
     execFileSync('sha256sum', ['--quiet', '-c', 'SHA256SUMS'], { cwd: dir });
     execFileSync(
@@ -102,7 +144,10 @@ describe('signed checksums: SHA256SUMS and its signature beside every release, a
       good.stdout,
       /^SHA256SUMS\.sig +signature +ok +Good "relflow-release" signature for relflow-release with ED25519 key SHA256:/m,
     );
-    assert.match(good.stdout, /^verified: 5 checks hold$/m);
+    assert.match(good.stdout, /^ui\.tgz\.intoto\.jsonl +provenance signature +ok +Good "relflow-release" signature/m);
+    assert.match(good.stdout, /^ui\.tgz\.intoto\.jsonl +provenance subjects +ok +NOTES\.txt, ui\.tgz as in SHA256SUMS$/m);
+    assert.match(good.stdout, new RegExp(`^ui\\.tgz\\.intoto\\.jsonl +provenance source +ok +${ref} at ${tagged.slice(0, 12)} on `, 'm'));
+    assert.match(good.stdout, /^verified: 13 checks hold$/m);
     // The same from the bucket's public URL, as a downloader reads it.
     const url = state.stored.find((file) => file.name === 'artifacts.json')?.urls[0] ?? '';
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\//);
@@ -116,11 +161,48 @@ describe('signed checksums: SHA256SUMS and its signature beside every release, a
       /^SHA256SUMS\.sig +signature +FAILED +signed by a key that .*stranger_key\.allowed_signers does not list$/m,
     );
 
+    // A statement rewritten to claim another commit keeps its old signature: the signature no longer holds.
+    const forged = {
+      ...statement,
+      predicate: {
+        ...statement.predicate,
+        buildDefinition: {
+          ...buildDefinition,
+          resolvedDependencies: [{ ...buildDefinition.resolvedDependencies[0], digest: { gitCommit: '0'.repeat(40) } }],
+        },
+      },
+    };
+    const original = readFileSync(join(dir, 'ui.tgz.intoto.jsonl'));
+    writeFileSync(
+      join(dir, 'ui.tgz.intoto.jsonl'),
+      `${JSON.stringify({ ...envelope, payload: Buffer.from(JSON.stringify(forged)).toString('base64') })}\n`,
+    );
+    const forgedCheck = await runCliAsync(['verify', dir, '--allowed-signers', release.allowedSigners, '--no-source']);
+    assert.equal(forgedCheck.status, 1);
+    assert.match(forgedCheck.stdout, /^ui\.tgz\.intoto\.jsonl +provenance signature +FAILED +bad signature/m);
+    assert.match(forgedCheck.stdout, /^ui\.tgz\.intoto\.jsonl +sha256 +FAILED +is [0-9a-f]{64}, SHA256SUMS says/m);
+    assert.doesNotMatch(forgedCheck.stdout, /provenance source/);
+    writeFileSync(join(dir, 'ui.tgz.intoto.jsonl'), original);
+
+    // The tag moved on the remote after the release: the provenance's source no longer holds.
+    const parent = execFileSync('git', ['-C', remote, 'rev-parse', `${tagged}^`], { encoding: 'utf8' }).trim();
+    execFileSync('git', ['-C', remote, 'update-ref', ref, parent]);
+    const moved = await verify(dir);
+    assert.equal(moved.status, 1);
+    assert.match(
+      moved.stdout,
+      new RegExp(
+        `^ui\\.tgz\\.intoto\\.jsonl +provenance source +FAILED +${ref} is at ${parent.slice(0, 12)} on .*, the statement says ${tagged.slice(0, 12)}$`,
+        'm',
+      ),
+    );
+    assert.match(moved.stdout, /^2 of 13 checks failed$/m);
+
     writeFileSync(join(dir, 'NOTES.txt'), 'tampered\n');
     const tampered = await verify(dir);
     assert.equal(tampered.status, 1);
     assert.match(tampered.stdout, /^NOTES\.txt +sha256 +FAILED +is [0-9a-f]{64}, SHA256SUMS says [0-9a-f]{64}$/m);
-    assert.match(tampered.stdout, /^1 of 5 checks failed$/m);
+    assert.match(tampered.stdout, /^3 of 13 checks failed$/m);
 
     rmSync(join(dir, 'SHA256SUMS.sig'));
     const unsigned = await verify(dir);

@@ -111,8 +111,12 @@ describe('a worker killed (SIGKILL) in the middle of the artifacts stage', funct
         'artifacts.json',
         'artifacts.json.sha256',
         'core.tgz',
+        'core.tgz.intoto.jsonl',
+        'core.tgz.intoto.jsonl.sha256',
         'core.tgz.sha256',
         'ui.tgz',
+        'ui.tgz.intoto.jsonl',
+        'ui.tgz.intoto.jsonl.sha256',
         'ui.tgz.sha256',
       ]);
       const buildDir = join(workspace, 'builds', handle.workflowId);

@@ -1,15 +1,7 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ApplicationFailure } from '@temporalio/activity';
 import type { Manifest } from '../config/manifest';
 import type { StoredFile } from '../release/model';
-import { sshKeygen } from './gateSignatures';
-import { workerSecrets } from './secrets';
+import { signWithReleaseKey } from './releaseSigning';
 import { storeReleaseText } from './storage';
-
-/** The namespace of release signatures: a signature made for a gate decision is no signature of a release. */
-export const RELEASE_SIGNATURE_NAMESPACE = 'relflow-release';
 
 /** `<sha256>  <file>` per file, sorted by name: what `sha256sum -c SHA256SUMS` reads in the release's directory. */
 export function checksumsText(files: readonly Pick<StoredFile, 'file' | 'sha256'>[]): string {
@@ -34,28 +26,10 @@ export async function publishChecksums(
   const sums = checksumsText(input.files);
   const store = (name: string, body: string | Buffer) => storeReleaseText(input.storage, name, `${input.keyPrefix}${name}`, body, env);
   const stored = [await store('SHA256SUMS', sums)];
-  const key = workerSecrets(env).releaseSigningKey;
-  if (!key) return { stored, signed: false };
-  const dir = await mkdtemp(join(tmpdir(), 'relflow-checksums-'));
-  try {
-    const file = join(dir, 'SHA256SUMS');
-    await writeFile(file, sums);
-    const signed = await sshKeygen(['-q', '-Y', 'sign', '-n', RELEASE_SIGNATURE_NAMESPACE, '-f', key, file], {
-      cwd: dir,
-      env: { PATH: env.PATH },
-    });
-    if (signed.code !== 0) {
-      // The message of ssh-keygen names the key file, never its content.
-      throw ApplicationFailure.nonRetryable(
-        `signing SHA256SUMS with the release key (signing.key ${key} of the workers' secrets file) failed: ${signed.output.trim().split('\n').slice(-1)[0]}`,
-        'SigningFailed',
-      );
-    }
-    stored.push(await store('SHA256SUMS.sig', await readFile(`${file}.sig`)));
-    return { stored, signed: true };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  const signed = await signWithReleaseKey('SHA256SUMS', sums, env);
+  if (!signed) return { stored, signed: false };
+  stored.push(await store('SHA256SUMS.sig', signed.signature));
+  return { stored, signed: true };
 }
 
 export function createChecksumActivities(env: NodeJS.ProcessEnv) {

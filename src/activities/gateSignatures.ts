@@ -27,7 +27,7 @@ export interface GateVerdict {
 /** ssh-keygen with this standard input (it is quick: no process guard needed); its exit code and output. */
 export function sshKeygen(
   args: string[],
-  options: { cwd: string; env: NodeJS.ProcessEnv; stdin?: string },
+  options: { cwd: string; env: NodeJS.ProcessEnv; stdin?: string | Buffer },
 ): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
     const child = execFile('ssh-keygen', args, { cwd: options.cwd, env: options.env, timeout: 30_000 }, (error, stdout, stderr) =>

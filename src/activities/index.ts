@@ -10,6 +10,7 @@ import { GitWorkspace } from './gitWorkspace';
 import { createNotifyActivities } from './notify';
 import { createPreflightActivities } from './preflight';
 import { keepingAlive } from './process';
+import { createProvenanceActivities } from './provenance';
 import { createPypiActivities } from './pypi';
 import { createDocsActivities } from './readthedocs';
 import { createReaperActivities } from './reaper';
@@ -39,6 +40,7 @@ export function createActivities(config: ActivityConfig) {
     ...createSpecsActivities(workspace, env),
     ...createStorageActivities(env),
     ...createChecksumActivities(env),
+    ...createProvenanceActivities(env),
     ...createReleaseNotesActivities(workspace, env),
     ...createCiActivities(env),
     ...createGithubReleaseActivities(env),

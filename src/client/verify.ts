@@ -1,12 +1,23 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { UserError } from '../config/errors';
-import { RELEASE_SIGNATURE_NAMESPACE } from '../activities/checksums';
+import { RELEASE_SIGNATURE_NAMESPACE } from '../activities/releaseSigning';
 import { sshKeygen } from '../activities/gateSignatures';
 import { sha256File } from '../activities/storage';
+import {
+  type DsseEnvelope,
+  DSSE_PAYLOAD_TYPE,
+  dssePae,
+  INTOTO_STATEMENT_TYPE,
+  PROVENANCE_SUFFIX,
+  type ProvenanceStatement,
+  SLSA_PROVENANCE_TYPE,
+  statementSource,
+} from '../release/provenance';
 
 /** One line of `relflow verify`: what was checked and whether it holds. */
 export interface VerifyRow {
@@ -84,10 +95,10 @@ function parseChecksums(text: string): { file: string; sha256: string }[] {
 }
 
 /** ssh-keygen -Y verify against an allowed_signers file: the principal that signed, or why not. */
-async function checkSignature(sums: Buffer, signature: Buffer, allowedSigners: string): Promise<{ ok: boolean; detail: string }> {
+async function checkSignature(signed: Buffer, signature: Buffer, allowedSigners: string): Promise<{ ok: boolean; detail: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'relflow-verify-'));
   try {
-    const sig = join(dir, 'SHA256SUMS.sig');
+    const sig = join(dir, 'signature.sig');
     await writeFile(sig, signature);
     const env = { PATH: process.env.PATH };
     const found = await sshKeygen(['-Y', 'find-principals', '-s', sig, '-f', resolve(allowedSigners)], { cwd: dir, env });
@@ -97,7 +108,7 @@ async function checkSignature(sums: Buffer, signature: Buffer, allowedSigners: s
     }
     const verified = await sshKeygen(
       ['-Y', 'verify', '-f', resolve(allowedSigners), '-I', principal, '-n', RELEASE_SIGNATURE_NAMESPACE, '-s', sig],
-      { cwd: dir, env, stdin: sums.toString('latin1') },
+      { cwd: dir, env, stdin: signed },
     );
     return verified.code === 0
       ? { ok: true, detail: verified.output.trim().split('\n')[0] }
@@ -112,7 +123,11 @@ async function checkSignature(sums: Buffer, signature: Buffer, allowedSigners: s
  * sha256, and SHA256SUMS carries a good signature of a key the allowed_signers
  * file lists (namespace relflow-release). Every problem is a row; none is fatal.
  */
-export async function verifyRelease(files: ReleaseFiles, allowedSigners: string | undefined): Promise<VerifyRow[]> {
+export async function verifyRelease(
+  files: ReleaseFiles,
+  allowedSigners: string | undefined,
+  options: { source?: boolean } = {},
+): Promise<VerifyRow[]> {
   const rows: VerifyRow[] = [];
   const sums = await files.read('SHA256SUMS');
   if (!sums) return [{ file: 'SHA256SUMS', check: 'present', ok: false, detail: `not found in ${files.where}` }];
@@ -124,7 +139,8 @@ export async function verifyRelease(files: ReleaseFiles, allowedSigners: string 
   } else {
     rows.push({ file: 'SHA256SUMS.sig', check: 'signature', ...(await checkSignature(sums, signature, allowedSigners)) });
   }
-  for (const entry of parseChecksums(sums.toString('utf8'))) {
+  const entries = parseChecksums(sums.toString('utf8'));
+  for (const entry of entries) {
     const actual = await files.sha256(entry.file);
     rows.push({
       file: entry.file,
@@ -133,5 +149,120 @@ export async function verifyRelease(files: ReleaseFiles, allowedSigners: string 
       detail: actual === undefined ? 'missing' : actual === entry.sha256 ? entry.sha256 : `is ${actual}, SHA256SUMS says ${entry.sha256}`,
     });
   }
+  const sources = new Map<string, Promise<Map<string, string> | string>>();
+  for (const entry of entries.filter(({ file }) => file.endsWith(PROVENANCE_SUFFIX))) {
+    rows.push(...(await checkProvenance(entry.file, files, entries, allowedSigners, options.source === false ? undefined : sources)));
+  }
+  return rows;
+}
+
+/** The statement of a provenance file (its first DSSE envelope), or why it is not one. */
+function readEnvelope(text: string): { envelope: DsseEnvelope; payload: Buffer; statement: ProvenanceStatement } | string {
+  try {
+    const envelope = JSON.parse(text.split('\n')[0]) as DsseEnvelope;
+    if (envelope.payloadType !== DSSE_PAYLOAD_TYPE || typeof envelope.payload !== 'string' || !Array.isArray(envelope.signatures)) {
+      return `not a DSSE envelope of an in-toto statement (payloadType ${DSSE_PAYLOAD_TYPE})`;
+    }
+    const payload = Buffer.from(envelope.payload, 'base64');
+    const statement = JSON.parse(payload.toString('utf8')) as ProvenanceStatement;
+    if (
+      statement._type !== INTOTO_STATEMENT_TYPE ||
+      statement.predicateType !== SLSA_PROVENANCE_TYPE ||
+      !Array.isArray(statement.subject)
+    ) {
+      return `not an in-toto Statement v1 with a SLSA Provenance v1 predicate`;
+    }
+    return { envelope, payload, statement };
+  } catch (error) {
+    return `not JSON: ${(error as Error).message}`;
+  }
+}
+
+/** The commits of a remote's refs (tags peeled), read once per remote; or why they could not be read. */
+function remoteRefs(url: string): Promise<Map<string, string> | string> {
+  // The URL comes from the statement: no option, and none of git's command-running transports (ext::).
+  if (url.startsWith('-')) return Promise.resolve(`'${url.slice(0, 80)}' is not a repository URL`);
+  return new Promise((resolveRefs) => {
+    execFile(
+      'git',
+      ['ls-remote', '--', url],
+      {
+        env: { ...process.env, GIT_ALLOW_PROTOCOL: 'file:git:http:https:ssh', GIT_TERMINAL_PROMPT: '0' },
+        timeout: 60_000,
+        maxBuffer: 64 << 20,
+      },
+      (error, stdout, stderr) => {
+        if (error) return resolveRefs(`git ls-remote ${url} failed: ${stderr.trim().split('\n').slice(-1)[0] || error.message}`);
+        const refs = new Map<string, string>();
+        for (const line of stdout.split('\n').filter(Boolean)) {
+          const [sha, ref] = line.split('\t');
+          // A tag's peeled line names the commit the tag object points at.
+          if (ref.endsWith('^{}')) refs.set(ref.slice(0, -3), sha);
+          else if (!refs.has(ref)) refs.set(ref, sha);
+        }
+        resolveRefs(refs);
+      },
+    );
+  });
+}
+
+/**
+ * One provenance file: its DSSE signature by an allowed signer, its subjects
+ * against SHA256SUMS (it names the file it sits beside), and its source: the
+ * ref it names points at its commit on the repository's remote.
+ */
+async function checkProvenance(
+  name: string,
+  files: ReleaseFiles,
+  sums: { file: string; sha256: string }[],
+  allowedSigners: string | undefined,
+  sources: Map<string, Promise<Map<string, string> | string>> | undefined,
+): Promise<VerifyRow[]> {
+  const text = await files.read(name);
+  const read = text ? readEnvelope(text.toString('utf8')) : 'missing';
+  if (typeof read === 'string') return [{ file: name, check: 'provenance', ok: false, detail: read }];
+  const { envelope, payload, statement } = read;
+  const rows: VerifyRow[] = [];
+  const sig = envelope.signatures[0]?.sig;
+  if (!sig) rows.push({ file: name, check: 'provenance signature', ok: false, detail: 'missing: the statement is not signed' });
+  else if (!allowedSigners)
+    rows.push({ file: name, check: 'provenance signature', ok: false, detail: 'not checked: pass --allowed-signers FILE' });
+  else {
+    const checked = await checkSignature(dssePae(envelope.payloadType, payload), Buffer.from(sig, 'base64'), allowedSigners);
+    rows.push({ file: name, check: 'provenance signature', ...checked });
+  }
+  const listed = new Map(sums.map((entry) => [entry.file, entry.sha256]));
+  const subject = name.slice(0, -PROVENANCE_SUFFIX.length);
+  const wrong = statement.subject.filter((entry) => listed.get(entry.name) !== entry.digest?.sha256).map((entry) => entry.name);
+  const names = statement.subject.map((entry) => entry.name);
+  rows.push({
+    file: name,
+    check: 'provenance subjects',
+    ok: wrong.length === 0 && names.includes(subject),
+    detail: !names.includes(subject)
+      ? `does not name ${subject}`
+      : wrong.length > 0
+        ? `digest of ${wrong.join(', ')} differs from SHA256SUMS`
+        : `${names.join(', ')} as in SHA256SUMS`,
+  });
+  if (!sources) return rows;
+  const source = statementSource(statement);
+  if (!source) return [...rows, { file: name, check: 'provenance source', ok: false, detail: 'the statement names no source commit' }];
+  if (!sources.has(source.url)) sources.set(source.url, remoteRefs(source.url));
+  const refs = await sources.get(source.url);
+  const at = typeof refs === 'string' ? undefined : refs?.get(source.ref);
+  rows.push({
+    file: name,
+    check: 'provenance source',
+    ok: at === source.commit,
+    detail:
+      typeof refs === 'string'
+        ? refs
+        : at === undefined
+          ? `${source.ref} is not on ${source.url}`
+          : at === source.commit
+            ? `${source.ref} at ${source.commit.slice(0, 12)} on ${source.url}`
+            : `${source.ref} is at ${at.slice(0, 12)} on ${source.url}, the statement says ${source.commit.slice(0, 12)}`,
+  });
   return rows;
 }

@@ -69,6 +69,9 @@ export interface ArtifactState extends ItemState {
   builder: string;
   machineId?: string;
   files?: StoredFile[];
+  /** The run of its build workflow, and whether it only found an earlier build of the commit (its provenance says so). */
+  runId?: string;
+  reused?: boolean;
 }
 
 export const GATES = ['pypi', 'docs'] as const;

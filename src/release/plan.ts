@@ -167,10 +167,14 @@ export function storagePublicUrl(manifest: Manifest): string | undefined {
   return storage.endpoint ? `${storage.endpoint.replace(/\/+$/, '')}/${storage.bucket}` : `https://${storage.bucket}.s3.amazonaws.com`;
 }
 
-/** What the version rules of one repository may use: the forms, and its own stream's forms under stream-neutral names. */
 /** The git ref a repository is released at: its tag, or for a patch its patch branch. */
 function releaseRef(repository: Pick<RepositoryPlan, 'tag' | 'buildBranch'>): string {
   return repository.tag ?? repository.buildBranch;
+}
+
+/** The same as a full ref name: `refs/tags/<tag>`, or `refs/heads/<patch branch>`. */
+export function releaseFullRef(repository: Pick<RepositoryPlan, 'tag' | 'buildBranch'>): string {
+  return repository.tag ? `refs/tags/${repository.tag}` : `refs/heads/${repository.buildBranch}`;
 }
 
 /**

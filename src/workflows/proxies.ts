@@ -70,6 +70,8 @@ export const ACTIVITY_OPTIONS: Record<keyof ReleaseActivities, ActivityOptions> 
   publishArtifactsManifest: DEFAULT,
   allocateBuildNumber: DEFAULT,
   publishChecksums: DEFAULT,
+  // Deterministic statements and Ed25519 signatures: a retry stores the same bytes.
+  publishProvenance: DEFAULT,
   // One for-each-ref and one log per repository, in the release's working copies.
   writeReleaseNotes: GIT,
   // Finds each release by its tag before it creates one: retried safely.

@@ -46,6 +46,12 @@ export function fakeActivities(overrides: Partial<Record<keyof ReleaseActivities
         created: true,
       })),
     writeReleaseNotes: async () => ({ notes: [], file: file('RELEASE-NOTES.md') }),
+    publishProvenance: async (input: never) => ({
+      stored: (input as { builds: { files: { file: string }[] }[] }).builds.flatMap((build) =>
+        build.files.map(({ file: name }) => file(`${name}.intoto.jsonl`)),
+      ),
+      signed: true,
+    }),
     publishChecksums: async () => ({ stored: [file('SHA256SUMS'), file('SHA256SUMS.sig')], signed: true }),
     runSystemTests: async () => ({ passed: true, tests: 3, failures: 0, skipped: 1, detail: '3 tests, 0 failed, 1 skipped' }),
     publishPythonPackage: async (input: never) => ({

@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { CREDENTIAL_VARIABLE } from '../../config/manifest';
+import { type ArtifactSpec, CREDENTIAL_VARIABLE } from '../../config/manifest';
 import { ApplicationFailure } from '@temporalio/common';
 import { PROXY_VARIABLES, variablesOf } from '../process';
 import { workerSecrets } from '../secrets';
@@ -39,6 +39,11 @@ export function localBuildEnvironment(env: NodeJS.ProcessEnv, request: BuildRequ
   };
 }
 
+/** The worker's variables vagrant sees: the base ones, vagrant's own and those the operator adds in RELFLOW_VAGRANT_ENV. */
+function vagrantVariables(env: NodeJS.ProcessEnv): string[] {
+  return [...BASE_VARIABLES, ...VAGRANT_VARIABLES, ...(env.RELFLOW_VAGRANT_ENV ?? '').split(/[\s,]+/).filter(Boolean)];
+}
+
 /**
  * The environment of `vagrant` (which runs the repository's Vagrantfile): the
  * base variables, vagrant's own, the names the worker's operator adds in
@@ -46,12 +51,22 @@ export function localBuildEnvironment(env: NodeJS.ProcessEnv, request: BuildRequ
  * variables. Boxes stay where they were: VAGRANT_HOME defaults to the worker's ~/.vagrant.d.
  */
 export function vagrantEnvironment(env: NodeJS.ProcessEnv, request: BuildRequest, home: string): NodeJS.ProcessEnv {
-  const operator = (env.RELFLOW_VAGRANT_ENV ?? '').split(/[\s,]+/).filter(Boolean);
   mkdirSync(home, { recursive: true });
   return {
-    ...variablesOf(env, [...BASE_VARIABLES, ...VAGRANT_VARIABLES, ...operator]),
+    ...variablesOf(env, vagrantVariables(env)),
     VAGRANT_HOME: env.VAGRANT_HOME ?? (env.HOME ? `${env.HOME}/.vagrant.d` : undefined),
     HOME: home,
     ...buildVariables(request),
   };
+}
+
+/**
+ * The names of the variables a build of this artifact sees, for its provenance
+ * (never their values): a machine build (ec2) sees its machine's own and the release's.
+ */
+export function buildVariableNames(artifact: ArtifactSpec, build: number | undefined, env: NodeJS.ProcessEnv): string[] {
+  const release = Object.keys(buildVariables({ releaseId: '', artifact, version: '', sha: '', build }));
+  if (artifact.builder === 'local') return [...BASE_VARIABLES, ...(artifact.env ?? []), 'HOME', 'GIT_TERMINAL_PROMPT', ...release];
+  if (artifact.builder === 'vagrant') return [...vagrantVariables(env), 'HOME', ...release];
+  return release;
 }

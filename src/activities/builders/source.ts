@@ -10,7 +10,9 @@ export async function checkOutReleaseCommit(workspace: GitWorkspace, request: Bu
 }
 
 /** What a build command sees of its release. */
-export function buildVariables(request: BuildRequest): Record<string, string> {
+export function buildVariables(
+  request: Pick<BuildRequest, 'releaseId' | 'artifact' | 'version' | 'sha' | 'build'>,
+): Record<string, string> {
   return {
     RELFLOW_RELEASE_ID: request.releaseId,
     RELFLOW_ARTIFACT: request.artifact.name,

@@ -11,12 +11,15 @@ import { releaseFilesAt, verifyRelease } from '../verify';
 export function registerVerifyCommand(program: Command): void {
   program
     .command('verify')
-    .description("check a release's files against its SHA256SUMS and the signature of SHA256SUMS; exit 0 only when all hold")
+    .description(
+      "check a release's files against its SHA256SUMS, the signature of SHA256SUMS, and each file's provenance (signature, digests, source commit); exit 0 only when all hold",
+    )
     .argument(
       '<release>',
       "a release ID (its artifacts.json is looked up), the URL of a release's artifacts.json, or a directory of its files",
     )
     .option('--allowed-signers <file>', 'an OpenSSH allowed_signers file with the release key (e.g. relflow-release ssh-ed25519 AAAA...)')
+    .option('--no-source', "do not check the provenance's source commits against the git remotes (git ls-remote)")
     .addHelpText(
       'after',
       '\nExamples:\n' +
@@ -24,7 +27,7 @@ export function registerVerifyCommand(program: Command): void {
         '  relflow verify http://repository.cloudifysource.org/org/cloudify/3.4.0/m5-RELEASE/artifacts.json --allowed-signers FILE\n' +
         '  relflow verify cloudify-3.4m5 --allowed-signers FILE',
     )
-    .action(async (release: string, options: { allowedSigners?: string }) => {
+    .action(async (release: string, options: { allowedSigners?: string; source: boolean }) => {
       let location = release;
       if (!/^https?:\/\//i.test(release) && !release.includes('/') && isSafeName(release) && !release.startsWith('.')) {
         const state = await releaseState(await connectClient(), release);
@@ -33,7 +36,7 @@ export function registerVerifyCommand(program: Command): void {
         if (!url) throw new UserError(`release ${release} has no artifacts.json yet (stage artifacts not done)`);
         location = url.replace(/artifacts\.json$/, '');
       }
-      const rows = await verifyRelease(releaseFilesAt(location), options.allowedSigners);
+      const rows = await verifyRelease(releaseFilesAt(location), options.allowedSigners, { source: options.source });
       out(
         textTable({
           head: ['FILE', 'CHECK', 'RESULT', 'DETAIL'],

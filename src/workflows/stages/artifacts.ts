@@ -1,6 +1,15 @@
 import { ChildWorkflowCancellationType, isCancellation, ParentClosePolicy, patched, startChild, workflowInfo } from '@temporalio/workflow';
 import { durationMs } from '../../config/duration';
-import { artifactWorkflowId, installationOf, notesQuery, releaseTitle, storageKey } from '../../release/plan';
+import {
+  artifactWorkflowId,
+  installationOf,
+  type ReleasePlan,
+  type RepositoryPlan,
+  notesQuery,
+  releaseFullRef,
+  releaseTitle,
+  storageKey,
+} from '../../release/plan';
 import { activity } from '../proxies';
 import { artifactWorkflow } from '../artifact';
 import { publishGithubReleases } from '../githubReleases';
@@ -10,6 +19,11 @@ import { countOf } from '../../release/wording';
 import type { StoredFile } from '../../release/model';
 
 export const BUILD_TASK_QUEUE = 'relflow-builds';
+
+/** The repository an artifact builds from (the manifest's check made sure it is one of the plan's). */
+function repositoryOf(plan: ReleasePlan, name: string): RepositoryPlan {
+  return plan.repositories.find((candidate) => candidate.name === name) as RepositoryPlan;
+}
 
 /** One child workflow per artifact, in parallel on the build task queue; then artifacts.json beside them. */
 export const artifactsStage: Stage = {
@@ -26,9 +40,7 @@ export const artifactsStage: Stage = {
         const state = release.artifact(artifact.name, artifact.builder);
         if (context.results.artifacts.has(artifact.name)) return;
         start(state, `building on ${artifact.builder}`);
-        const repository = plan.repositories.find(
-          (candidate) => candidate.name === artifact.repository,
-        ) as (typeof plan.repositories)[number];
+        const repository = repositoryOf(plan, artifact.repository);
         try {
           const child = await startChild(artifactWorkflow, {
             workflowId: artifactWorkflowId(release.state.releaseId, artifact.name),
@@ -54,9 +66,11 @@ export const artifactsStage: Stage = {
               },
             ],
           });
+          state.runId = child.firstExecutionRunId;
           const result = await child.result();
           context.results.artifacts.set(artifact.name, result.files);
           state.machineId = result.machineId;
+          state.reused = result.reused === true;
           state.files = result.files;
           succeed(
             state,
@@ -96,6 +110,39 @@ export const artifactsStage: Stage = {
       if (file) results.stored = [...results.stored.filter((stored) => stored.name !== file.name), file];
       notesFile = file;
     }
+    // The provenance of every output: who built it from which commit, how, where and when (releases from before have none).
+    let provenance: StoredFile[] = [];
+    if (patched('provenance')) {
+      const published = await activity('publishProvenance')({
+        storage,
+        keyPrefix: storageKey(plan, manifest, ''),
+        builds: manifest.artifacts.map((artifact) => {
+          const state = release.artifact(artifact.name, artifact.builder);
+          const repository = repositoryOf(plan, artifact.repository);
+          return {
+            releaseId: release.state.releaseId,
+            artifact,
+            build: plan.build,
+            repository: { name: repository.name, url: repository.url },
+            ref: releaseFullRef(repository),
+            commit: releaseCommit(context, repository.name),
+            machineId: state.machineId ?? 'none',
+            temporal: {
+              namespace: workflowInfo().namespace,
+              workflowId: artifactWorkflowId(release.state.releaseId, artifact.name),
+              runId: state.runId ?? '',
+            },
+            startedOn: state.startedAt ?? '',
+            finishedOn: state.endedAt ?? '',
+            reused: state.reused === true,
+            files: (results.artifacts.get(artifact.name) ?? []).map(({ file, sha256 }) => ({ file, sha256 })),
+          };
+        }),
+      });
+      provenance = published.stored;
+      const names = new Set(provenance.map((file) => file.name));
+      results.stored = [...results.stored.filter((file) => !names.has(file.name)), ...provenance];
+    }
     const manifestFile = await activity('publishArtifactsManifest')({
       storage,
       key: storageKey(plan, manifest, 'artifacts.json'),
@@ -110,7 +157,7 @@ export const artifactsStage: Stage = {
       const sums = await activity('publishChecksums')({
         storage,
         keyPrefix: storageKey(plan, manifest, ''),
-        files: [...files, manifestFile, ...(notesFile ? [notesFile] : [])],
+        files: [...files, manifestFile, ...(notesFile ? [notesFile] : []), ...provenance],
       });
       const names = new Set(sums.stored.map((file) => file.name));
       results.stored = [...results.stored.filter((file) => !names.has(file.name)), ...sums.stored];
