@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// Installs the tools relflow runs beside itself: the Temporal CLI (dev server)
-// and a Python virtual environment with moto, pypiserver, twine and build;
-// with --production also the Temporal server and its SQL tool (the production
-// engine of docker-compose.yml, run on PostgreSQL by the tests), toxiproxy and
-// Mailpit (the SMTP server the tests read mail from).
+// Installs the tools relflow runs beside itself: the Temporal CLI (dev server),
+// a Python virtual environment with moto, pypiserver, twine and build, and
+// Mailpit (the SMTP server of the demo and the tests); with --production also
+// the Temporal server and its SQL tool (the production engine of
+// docker-compose.yml, run on PostgreSQL by the tests) and toxiproxy.
 // All live in a cache outside the repository so fresh clones reuse them.
 // Quick when everything is in place; writes .relflow/tools.json for the rest
 // of relflow to read.
@@ -190,7 +190,7 @@ function main() {
   const stateDir = join(projectRoot, '.relflow');
   const file = join(stateDir, 'tools.json');
   const previous = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
-  const tools = { ...previous, temporalCli: temporalCli(), pythonVenv: pythonTools() };
+  const tools = { ...previous, temporalCli: temporalCli(), pythonVenv: pythonTools(), mailpit: mailpit() };
   if (production) {
     const server = temporalServer();
     Object.assign(tools, {
@@ -199,7 +199,6 @@ function main() {
     });
   }
   if (withToxiproxy) tools.toxiproxy = toxiproxy();
-  if (production) tools.mailpit = mailpit();
   if (withNode24) tools.node24 = node24();
   mkdirSync(stateDir, { recursive: true });
   writeFileSync(file, `${JSON.stringify(tools, null, 2)}\n`);

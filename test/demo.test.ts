@@ -20,7 +20,19 @@ describe('relflow demo (the real binary, on the test server)', function () {
     assert.match(first.stdout, /# demo ga release 3\.\d+/, 'the GA report');
     assert.match(first.stdout, /demo finished in \d+ s/);
     assert.ok(readdirSync(join(demoDir, 'remotes')).length >= 6, 'a sandbox product of six or more repositories');
-    assert.ok(readdirSync(join(demoDir, 'outbox')).length >= 2, 'the announcements of both releases');
+    // The mails went through Mailpit's SMTP; the demo wrote what Mailpit received into its outbox.
+    assert.match(first.stdout, /Mailpit SMTP at 127\.0\.0\.1:\d+ \(API http:\/\/127\.0\.0\.1:\d+\/api\/v1\/messages\)/);
+    // Two announcements and the two gates' alerts.
+    assert.match(first.stdout, /^\[relflow demo\] 4 mails received by Mailpit, written to \S+outbox;/m);
+    const mails = readdirSync(join(demoDir, 'outbox'));
+    assert.equal(mails.filter((file) => /_gate_of_demo_3\.\d+\.eml$/.test(file)).length, 2, mails.join(', '));
+    const announcements = mails.filter((file) => file.endsWith('.eml.html'));
+    assert.equal(announcements.length, 2, 'the announcements of both releases');
+    for (const page of announcements) {
+      const mail = readFileSync(join(demoDir, 'outbox', page.replace(/\.html$/, '')), 'utf8');
+      assert.match(mail, /^Received: from .*\r?\n\s+by \S+ \(Mailpit\) with SMTP\s/m);
+      assert.match(mail, /^Message-ID:\s+<relflow\.[0-9a-f]{32}\.announce@relflow\.invalid>\s/im);
+    }
     assert.ok(
       readdirSync(join(demoDir, 'pypi')).some((file) => file.endsWith('.whl')),
       'wheels published to the demo PyPI',

@@ -43,6 +43,30 @@ function deliveredBefore(): Delivered {
   }
 }
 
+/**
+ * A message as `<time>-<subject>.eml` in an outbox directory, and its HTML part
+ * beside it as a page (`….eml.html`): a person opens that in a browser, not a MIME file.
+ */
+export async function writeOutboxMessage(
+  outbox: string,
+  message: { subject: string; raw: Buffer; html?: string; at: Date },
+): Promise<string> {
+  await mkdir(outbox, { recursive: true });
+  const file = join(
+    outbox,
+    `${message.at.toISOString().replace(/[:.]/g, '-')}-${message.subject.replace(/[^\w.-]+/g, '_').slice(0, 80)}.eml`,
+  );
+  await writeFile(file, message.raw);
+  if (message.html) {
+    const title = message.subject.replace(/[<>&]/g, (character) => `&#${character.charCodeAt(0)};`);
+    await writeFile(
+      `${file}.html`,
+      `<!doctype html>\n<html><head><meta charset="utf-8"><title>${title}</title></head><body>\n${message.html}\n</body></html>\n`,
+    );
+  }
+  return file;
+}
+
 /** The same Message-ID for every attempt to send a release's announcement. */
 export function announcementMessageId(releaseId: string): string {
   return `<relflow.${createHash('sha256').update(releaseId).digest('hex').slice(0, 32)}.announce@relflow.invalid>`;
@@ -61,20 +85,12 @@ export function createNotifyActivities(env: NodeJS.ProcessEnv) {
       const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
       const info = await transport.sendMail(mailOf(email, message, messageId));
       const outbox = localDirectory(env, email.outbox, 'notifications.email.outbox');
-      await mkdir(outbox, { recursive: true });
-      const file = join(
-        outbox,
-        `${new Date().toISOString().replace(/[:.]/g, '-')}-${message.subject.replace(/[^\w.-]+/g, '_').slice(0, 80)}.eml`,
-      );
-      await writeFile(file, info.message as Buffer);
-      // The HTML part beside it, for a browser: a person opens file://….eml.html, not a MIME file.
-      if (message.html) {
-        const title = message.subject.replace(/[<>&]/g, (character) => `&#${character.charCodeAt(0)};`);
-        await writeFile(
-          `${file}.html`,
-          `<!doctype html>\n<html><head><meta charset="utf-8"><title>${title}</title></head><body>\n${message.html}\n</body></html>\n`,
-        );
-      }
+      const file = await writeOutboxMessage(outbox, {
+        subject: message.subject,
+        raw: info.message as Buffer,
+        html: message.html,
+        at: new Date(),
+      });
       report.email = file;
     } else if (email?.smtp) {
       const server = smtpDestination(email.smtp);

@@ -60,6 +60,8 @@ export interface DemoServices {
   s3Endpoint: string;
   pypiUrl: string;
   readthedocsApi: string;
+  /** Mailpit's SMTP port on 127.0.0.1. */
+  smtpPort: number;
 }
 
 /** The variables the demo's manifest names; the demo's workers get them. */
@@ -83,7 +85,9 @@ function releaseSections(root: string, services: DemoServices): Partial<Manifest
     gates: { pypi: { approvers: ['release-engineer'] }, docs: {} },
     pypi: { repositoryUrl: services.pypiUrl },
     readthedocs: { apiUrl: `${services.readthedocsApi}/api/v3`, tokenEnv: 'DEMO_RTD_TOKEN' },
-    notifications: { email: { from: 'relflow@example.com', to: ['release-team@example.com'], outbox: join(root, 'outbox') } },
+    notifications: {
+      email: { from: 'relflow@example.com', to: ['release-team@example.com'], smtp: { host: '127.0.0.1', port: services.smtpPort } },
+    },
   };
 }
 

@@ -9,12 +9,14 @@ export const projectRoot = resolve(__dirname, __dirname.includes(`${join('lib', 
 export interface Tools {
   temporalCli: string;
   pythonVenv: string;
+  /** Mailpit: the SMTP server (and REST API) of the demo and the tests. */
+  mailpit: string;
 }
 
 function readTools(file: string): Tools | undefined {
   if (!existsSync(file)) return undefined;
   const tools = JSON.parse(readFileSync(file, 'utf8')) as Tools;
-  return existsSync(tools.temporalCli) && existsSync(tools.pythonVenv) ? tools : undefined;
+  return [tools.temporalCli, tools.pythonVenv, tools.mailpit].every((tool) => tool && existsSync(tool)) ? tools : undefined;
 }
 
 /**

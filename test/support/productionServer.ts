@@ -16,7 +16,6 @@ export interface ProductionTools {
   temporalServer: string;
   temporalSqlTool: string;
   toxiproxy: string;
-  mailpit: string;
   temporalCli: string;
 }
 
@@ -25,7 +24,7 @@ export function productionTools(): ProductionTools {
   const read = () => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<ProductionTools>) : {});
   let tools = read();
   const built = (binary: string | undefined) => binary !== undefined && existsSync(binary);
-  if (!built(tools.temporalServer) || !built(tools.toxiproxy) || !built(tools.mailpit)) {
+  if (!built(tools.temporalServer) || !built(tools.toxiproxy)) {
     const result = spawnSync(process.execPath, [join(projectRoot, 'scripts', 'bootstrap.mjs'), '--production'], {
       stdio: ['ignore', 'inherit', 'inherit'],
     });

@@ -21,6 +21,9 @@ import { writeLoopbackSecretsFile } from '../../dev/secretsFile';
 import { formatRelease } from '../format';
 import { markdownReport, releaseReport } from '../../release/report';
 import { startReadTheDocsApi } from '../../dev/localApi';
+import { type Mailpit, startMailpit } from '../../dev/mailpit';
+import { writeOutboxMessage } from '../../activities/notify';
+import { countOf } from '../../release/wording';
 import { prepareRelease, releaseState, startPreparedRelease } from '../releases';
 import { DEFAULT_DB_FILE, installQuietRuntime, startDevEnvironment } from './dev';
 
@@ -117,8 +120,28 @@ async function runRelease(
 }
 
 /**
+ * What Mailpit received, into the outbox directory as `.eml` files with their
+ * HTML part beside them (`.eml.html`), named by the time Mailpit got them, so a
+ * second export writes the same files. Mailpit's web UI is not in its Go module;
+ * these are what a person opens. Returns how many there are.
+ */
+async function exportMails(mailpit: Mailpit, outbox: string): Promise<number> {
+  const messages = await mailpit.messages();
+  for (const summary of messages) {
+    const message = await mailpit.message(summary.ID);
+    await writeOutboxMessage(outbox, {
+      subject: message.Subject,
+      raw: await mailpit.raw(summary.ID),
+      html: message.HTML || undefined,
+      at: new Date(summary.Created),
+    });
+  }
+  return messages.length;
+}
+
+/**
  * The first thing a new user runs: the embedded dev server and workers, moto as
- * S3, pypiserver as PyPI, a ReadTheDocs stand-in, an outbox for email, a sandbox
+ * S3, pypiserver as PyPI, a ReadTheDocs stand-in, Mailpit for email, a sandbox
  * product under .relflow/demo (or RELFLOW_DEMO_DIR); then a nightly and a GA release of it, with the
  * GA's gates approved through the CLI.
  */
@@ -132,18 +155,22 @@ export async function demoCommand(): Promise<void> {
   let stopServer: (() => Promise<void>) | undefined;
   let uiUrl = 'http://localhost:8233';
   const readthedocs = await startReadTheDocsApi({ 'cloudify-docs': true });
+  let mailpit: Mailpit | undefined;
   try {
     const s3Endpoint = await motoEndpoint();
     const pypiUrl = await startPypiServer(join(root, 'pypi'));
-    log(`moto S3 at ${s3Endpoint}, pypiserver at ${pypiUrl}, ReadTheDocs stand-in at ${readthedocs.url}`);
-    const configFile = createDemoProduct(root, { s3Endpoint, pypiUrl, readthedocsApi: readthedocs.url });
+    mailpit = await startMailpit(tools.mailpit, join(root, 'mailpit'));
+    log(
+      `moto S3 at ${s3Endpoint}, pypiserver at ${pypiUrl}, ReadTheDocs stand-in at ${readthedocs.url}, Mailpit SMTP at 127.0.0.1:${mailpit.smtpPort} (API ${mailpit.api}/api/v1/messages)`,
+    );
+    const configFile = createDemoProduct(root, { s3Endpoint, pypiUrl, readthedocsApi: readthedocs.url, smtpPort: mailpit.smtpPort });
     // The demo's workers hold its secrets, and may send them to its local services only; they sign with its release key.
     const releaseKey = demoReleaseKey(root);
     const demoEnv = {
       ...process.env,
       ...DEMO_ENV,
       RELFLOW_SECRETS: writeLoopbackSecretsFile(join(root, 'secrets.yaml'), Object.keys(DEMO_ENV), { signingKey: releaseKey.key }),
-      // The outbox and the mirror are in the demo's directory.
+      // The mirror is in the demo's directory.
       RELFLOW_LOCAL_ROOTS: root,
     };
     const storage = loadManifest(configFile).storage;
@@ -196,7 +223,10 @@ export async function demoCommand(): Promise<void> {
       const ga = await runRelease(client, configFile, 'ga', settings.address, nextDemoGaVersion(root));
       process.stdout.write(`${markdownReport(releaseReport(ga))}\n`);
       const verified = await verifyWithCli(ga.releaseId, releaseKey.allowedSigners, settings.address);
-      log(`mails written to ${join(root, 'outbox')}; artifacts mirrored under ${join(root, 'mirror')}; packages in ${join(root, 'pypi')}`);
+      const mails = await exportMails(mailpit, join(root, 'outbox'));
+      log(
+        `${countOf(mails, 'mail')} received by Mailpit, written to ${join(root, 'outbox')}; artifacts mirrored under ${join(root, 'mirror')}; packages in ${join(root, 'pypi')}`,
+      );
       log(
         `releases ${nightly.releaseId} and ${ga.releaseId} are in the Temporal Web UI at ${uiUrl} while \`${viewCommand}\` runs (state is kept in ${dbFile})`,
       );
@@ -217,6 +247,7 @@ export async function demoCommand(): Promise<void> {
     }
   } finally {
     await stopServer?.();
+    mailpit?.stop();
     stopServices();
     await readthedocs.close();
   }
