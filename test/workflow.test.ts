@@ -110,6 +110,72 @@ describe('release workflow (test activities, real dev server)', function () {
     assert.equal(state.status, 'succeeded');
   });
 
+  it('started again over finished work: one look finds every tag and stored file; version to artifacts are not run again', async function () {
+    const taskQueue = uniqueTaskQueue('wf');
+    const stored = (name: string, file: string) => ({ name, file, size: 1, sha256: 'ef'.repeat(32), urls: [`http://storage/${file}`] });
+    const { activities, calls } = fakeActivities({
+      findReleasedWork: async () => ({
+        commits: { core: 'c'.repeat(40), plugin: 'd'.repeat(40) },
+        files: [stored('ui', 'ui-b7.tgz'), stored('agent', 'agent-b7.tgz'), stored('artifacts.json', 'artifacts.json')],
+        build: 7,
+      }),
+    });
+    const state = await withWorkers({ taskQueue, activities }, async () => (await startRelease(taskQueue, 'nightly', undefined)).result());
+    assert.equal(state.status, 'succeeded');
+    const skipped = ['version', 'tag', 'ci', 'specs', 'artifacts'];
+    for (const stage of state.stages.filter((candidate) => skipped.includes(candidate.name))) {
+      assert.deepEqual([stage.name, stage.status, stage.detail], [stage.name, 'skipped', 'done by an earlier run of this release']);
+    }
+    assert.match(
+      state.stages.find((stage) => stage.name === 'checkout')?.detail ?? '',
+      /^every repository tagged and every file stored by an earlier run/,
+    );
+    assert.deepEqual(stageTable(state)['system-tests'], 'succeeded');
+    assert.deepEqual(stageTable(state).announce, 'succeeded');
+    for (const name of [
+      'checkoutRepository',
+      'versionRepository',
+      'tagRepository',
+      'waitForCi',
+      'uploadSpecs',
+      'buildArtifact',
+      'allocateBuildNumber',
+    ]) {
+      assert.equal(calls[name], undefined, `${name} not called`);
+    }
+    const [input] = calls.findReleasedWork[0] as [{ repositories: { name: string; tag: string }[]; artifacts: string[] }];
+    assert.deepEqual(
+      input.repositories.map((repository) => [repository.name, repository.tag]),
+      [
+        ['core', 'nightly-20261124'],
+        ['plugin', 'nightly-20261124'],
+      ],
+    );
+    assert.deepEqual(input.artifacts, ['ui', 'agent']);
+    // What the later stages and the report read: the earlier run's commits, files and build number.
+    assert.equal(state.build, 7);
+    assert.deepEqual(
+      state.repositories.map((repository) => [repository.status, repository.tagSha]),
+      [
+        ['succeeded', 'c'.repeat(40)],
+        ['succeeded', 'd'.repeat(40)],
+      ],
+    );
+    assert.deepEqual(
+      state.artifacts.map((artifact) => [artifact.name, artifact.status, artifact.files?.map((file) => file.file)]),
+      [
+        ['ui', 'succeeded', ['ui-b7.tgz']],
+        ['agent', 'succeeded', ['agent-b7.tgz']],
+      ],
+    );
+    assert.deepEqual(
+      state.stored.map((file) => file.file),
+      ['artifacts.json'],
+    );
+    const [announced] = calls.announceRelease[0] as [{ state?: ReleaseState }];
+    assert.ok(JSON.stringify(announced).includes('ui-b7.tgz'), 'the announcement lists the stored files');
+  });
+
   it('patch: no tag, no CI; gates off by default', async function () {
     const taskQueue = uniqueTaskQueue('wf');
     const { activities, calls } = fakeActivities();

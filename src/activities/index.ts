@@ -15,6 +15,7 @@ import { createPypiActivities } from './pypi';
 import { createDocsActivities } from './readthedocs';
 import { createReaperActivities } from './reaper';
 import { createReleaseNotesActivities } from './releaseNotes';
+import { createReleasedWorkActivities } from './releasedWork';
 import { workerSecrets } from './secrets';
 import { createSpecsActivities } from './specs';
 import { createStorageActivities } from './storage';
@@ -42,6 +43,7 @@ export function createActivities(config: ActivityConfig) {
     ...createChecksumActivities(env),
     ...createProvenanceActivities(env),
     ...createReleaseNotesActivities(workspace, env),
+    ...createReleasedWorkActivities(workspace, env),
     ...createCiActivities(env),
     ...createGithubReleaseActivities(env),
     ...createSystemTestActivities(env),

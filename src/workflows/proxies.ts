@@ -72,6 +72,8 @@ export const ACTIVITY_OPTIONS: Record<keyof ReleaseActivities, ActivityOptions> 
   publishChecksums: DEFAULT,
   // Deterministic statements and Ed25519 signatures: a retry stores the same bytes.
   publishProvenance: DEFAULT,
+  // Reads only: one ls-remote per repository, artifacts.json and a look at each file it lists.
+  findReleasedWork: GIT,
   // One for-each-ref and one log per repository, in the release's working copies.
   writeReleaseNotes: GIT,
   // Finds each release by its tag before it creates one: retried safely.

@@ -1,6 +1,7 @@
 import { releaseStarted } from './metrics';
 import { ApplicationFailure, isCancellation, workflowInfo } from '@temporalio/workflow';
 import { alert } from './alerts';
+import { releasedWorkSkipReason } from './releasedWork';
 import { Gates } from './gates';
 import { OperatorControls } from './operator';
 import { emptyResults, ReleaseContext, Stage } from './stage';
@@ -95,7 +96,7 @@ export async function releaseWorkflow(request: ReleaseRequest): Promise<ReleaseS
   const operator = new OperatorControls(release);
   try {
     for (const stage of PIPELINE) {
-      const reason = stage.skip(context);
+      const reason = releasedWorkSkipReason(context, stage.name) ?? stage.skip(context);
       if (reason) {
         skip(release.stage(stage.name), reason);
         continue;

@@ -25,6 +25,8 @@ export interface StageResults {
   published: Map<string, string[]>;
   /** docs: each repository's ReadTheDocs build. */
   docs: Map<string, 'built' | 'failed'>;
+  /** checkout: an earlier run of the release did the work up to the artifacts (workflows/releasedWork.ts). */
+  releasedBefore?: boolean;
 }
 
 export function emptyResults(): StageResults {

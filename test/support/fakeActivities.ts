@@ -73,6 +73,7 @@ export function fakeActivities(overrides: Partial<Record<keyof ReleaseActivities
       throw new Error('no manifest source in the fake activities');
     },
     findStoredBuild: async () => undefined,
+    findReleasedWork: async () => undefined,
     provisionBuilder: async (request: never) => ({
       id: `machine-${(request as { artifact: { name: string } }).artifact.name}`,
       builder: 'local',

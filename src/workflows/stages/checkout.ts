@@ -1,5 +1,6 @@
 import { patched } from '@temporalio/workflow';
 import { activity } from '../proxies';
+import { takeReleasedWork } from '../releasedWork';
 import { forEachRepository } from '../repositories';
 import { planOf, Stage } from '../stage';
 import { repositoryRules } from '../../release/versionRules';
@@ -13,6 +14,8 @@ export const checkoutStage: Stage = {
   async run(context) {
     const plan = planOf(context);
     const { storage } = context.manifest;
+    const released = await takeReleasedWork(context);
+    if (released) return { detail: released };
     // The release's build number, its first side effect (after the preflight): a re-run of the release ID gets the same one back.
     if (storage && plan.build === undefined && patched('build-numbers')) {
       const allocate = activity('allocateBuildNumber', { summary: `build number of ${context.release.state.releaseId}` });
