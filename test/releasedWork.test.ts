@@ -80,6 +80,8 @@ describe('a release started again over finished work (real git, moto)', function
       first.artifacts.flatMap((artifact) => artifact.files ?? []).map((file) => [file.file, file.sha256]),
     );
     assert.deepEqual(commitsOf(), commits, 'no commit made');
+    assert.deepEqual(again.notes, first.notes, 'the notes the email carries');
+    assert.ok((again.notes ?? []).length === 2);
     const history = await testClient().workflow.getHandle(`${id}-again`).fetchHistory();
     const activities = (history.events ?? []).flatMap((event) => event.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
     assert.ok(!activities.includes('checkoutRepository') && !activities.includes('versionRepository'), activities.join(', '));

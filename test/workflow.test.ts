@@ -170,7 +170,7 @@ describe('release workflow (test activities, real dev server)', function () {
     );
     assert.deepEqual(
       state.stored.map((file) => file.file),
-      ['artifacts.json'],
+      ['artifacts.json', 'RELEASE-NOTES.md.tgz'],
     );
     const [announced] = calls.announceRelease[0] as [{ state?: ReleaseState }];
     assert.ok(JSON.stringify(announced).includes('ui-b7.tgz'), 'the announcement lists the stored files');

@@ -3,6 +3,7 @@ import { storageKey } from '../release/plan';
 import type { StageName } from '../release/model';
 import { countOf } from '../release/wording';
 import { activity } from './proxies';
+import { recordReleaseNotes } from './releaseNotes';
 import { planOf, ReleaseContext } from './stage';
 import { succeed } from './tracker';
 
@@ -51,6 +52,8 @@ export async function takeReleasedWork(context: ReleaseContext): Promise<string 
     succeed(state, `${countOf(files.length, 'file')} stored by an earlier run`);
   }
   results.stored = found.files.filter((file) => !artifacts.has(file.name));
+  // The notes the email and the GitHub releases carry (the stored RELEASE-NOTES.md is the same bytes again).
+  await recordReleaseNotes(context);
   release.state.stored = results.stored;
   results.releasedBefore = true;
   return `every repository tagged and every file stored by an earlier run of this release: ${RELEASED_STAGES.join(', ')} done`;

@@ -1,18 +1,10 @@
 import { ChildWorkflowCancellationType, isCancellation, ParentClosePolicy, patched, startChild, workflowInfo } from '@temporalio/workflow';
 import { durationMs } from '../../config/duration';
-import {
-  artifactWorkflowId,
-  installationOf,
-  type ReleasePlan,
-  type RepositoryPlan,
-  notesQuery,
-  releaseFullRef,
-  releaseTitle,
-  storageKey,
-} from '../../release/plan';
+import { artifactWorkflowId, installationOf, type ReleasePlan, type RepositoryPlan, releaseFullRef, storageKey } from '../../release/plan';
 import { activity } from '../proxies';
 import { artifactWorkflow } from '../artifact';
 import { publishGithubReleases } from '../githubReleases';
+import { recordReleaseNotes } from '../releaseNotes';
 import { planOf, releaseCommit, Stage } from '../stage';
 import { fail, start, succeed } from '../tracker';
 import { countOf } from '../../release/wording';
@@ -91,24 +83,7 @@ export const artifactsStage: Stage = {
     // What changed since the previous release of each repository's line, stored beside the files (releases from before have none).
     let notesFile: StoredFile | undefined;
     if (patched('release-notes')) {
-      const { notes, file } = await activity('writeReleaseNotes')({
-        releaseId: release.state.releaseId,
-        title: releaseTitle(plan),
-        tokenEnv: manifest.git.tokenEnv,
-        relflowEmail: manifest.git.author.email,
-        repositories: plan.repositories.map((repository) => ({
-          name: repository.name,
-          url: repository.url,
-          head: releaseCommit(context, repository.name),
-          query: notesQuery(plan, manifest, repository),
-        })),
-        parallelism: manifest.git.parallelism,
-        storage,
-        key: storageKey(plan, manifest, 'RELEASE-NOTES.md'),
-      });
-      release.state.notes = notes;
-      if (file) results.stored = [...results.stored.filter((stored) => stored.name !== file.name), file];
-      notesFile = file;
+      notesFile = await recordReleaseNotes(context);
     }
     // The provenance of every output: who built it from which commit, how, where and when (releases from before have none).
     let provenance: StoredFile[] = [];
