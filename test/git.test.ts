@@ -4,7 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { createGitActivities } from '../src/activities/git';
-import { GitWorkspace } from '../src/activities/gitWorkspace';
+import { GitWorkspace, remoteRefs } from '../src/activities/gitWorkspace';
 import { buildReleasePlan, repositoryTemplateValues, ReleasePlan } from '../src/release/plan';
 import { ReleaseKind } from '../src/release/version';
 import { concreteRules } from '../src/release/versionRules';
@@ -317,6 +317,14 @@ describe('git stage activities on real repositories', function () {
       () => buildReleasePlan(manifestOf({ ...manifest, naming: { branch: { ga: 'a b;rm -rf' } } }), { kind: 'ga', version: '3.4' }),
       /naming\.branch\.ga: 'a b;rm -rf' is not a valid git branch or tag name/,
     );
+    assert.equal(existsSync(marker), false);
+  });
+});
+
+describe('git transports', function () {
+  it('never runs a command a remote URL names (ext::), whoever wrote the URL', async function () {
+    const marker = join(tempDir('ext-transport'), 'ran');
+    await assert.rejects(remoteRefs(`ext::sh -c touch% ${marker}`, [], process.env), /transport 'ext' not allowed/);
     assert.equal(existsSync(marker), false);
   });
 });

@@ -206,7 +206,13 @@ const PASSED_TO_GIT = ['PATH', 'HOME', 'TMPDIR', 'SSH_AUTH_SOCK', ...PROXY_VARIA
  * another host (a redirect is refused; submodules and other remotes get no header).
  */
 export function gitEnvironment(env: NodeJS.ProcessEnv, tokenEnv?: string, url?: string): NodeJS.ProcessEnv {
-  const result: NodeJS.ProcessEnv = { GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', ...variablesOf(env, PASSED_TO_GIT) };
+  const result: NodeJS.ProcessEnv = {
+    GIT_TERMINAL_PROMPT: '0',
+    LC_ALL: 'C',
+    // No transport that runs a command a URL names (ext::, fd::): a remote is a place, never a program.
+    GIT_ALLOW_PROTOCOL: 'file:git:http:https:ssh',
+    ...variablesOf(env, PASSED_TO_GIT),
+  };
   const origin = tokenEnv && url ? httpOrigin(url) : undefined;
   const config: Array<[string, string]> = [];
   if (origin) {

@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -7,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { UserError } from '../config/errors';
 import { RELEASE_SIGNATURE_NAMESPACE } from '../activities/releaseSigning';
 import { sshKeygen } from '../activities/gateSignatures';
+import { remoteRefs } from '../activities/gitWorkspace';
 import { sha256File } from '../activities/storage';
 import {
   type DsseEnvelope,
@@ -178,32 +178,18 @@ function readEnvelope(text: string): { envelope: DsseEnvelope; payload: Buffer; 
   }
 }
 
-/** The commits of a remote's refs (tags peeled), read once per remote; or why they could not be read. */
-function remoteRefs(url: string): Promise<Map<string, string> | string> {
-  // The URL comes from the statement: no option, and none of git's command-running transports (ext::).
-  if (url.startsWith('-')) return Promise.resolve(`'${url.slice(0, 80)}' is not a repository URL`);
-  return new Promise((resolveRefs) => {
-    execFile(
-      'git',
-      ['ls-remote', '--', url],
-      {
-        env: { ...process.env, GIT_ALLOW_PROTOCOL: 'file:git:http:https:ssh', GIT_TERMINAL_PROMPT: '0' },
-        timeout: 60_000,
-        maxBuffer: 64 << 20,
-      },
-      (error, stdout, stderr) => {
-        if (error) return resolveRefs(`git ls-remote ${url} failed: ${stderr.trim().split('\n').slice(-1)[0] || error.message}`);
-        const refs = new Map<string, string>();
-        for (const line of stdout.split('\n').filter(Boolean)) {
-          const [sha, ref] = line.split('\t');
-          // A tag's peeled line names the commit the tag object points at.
-          if (ref.endsWith('^{}')) refs.set(ref.slice(0, -3), sha);
-          else if (!refs.has(ref)) refs.set(ref, sha);
-        }
-        resolveRefs(refs);
-      },
-    );
-  });
+/** A remote's refs (with each tag's commit as `<tag>^{}`), read once per remote; or why they could not be read. */
+async function remoteCommits(url: string): Promise<Map<string, string> | string> {
+  try {
+    return await remoteRefs(url, [], process.env);
+  } catch (error) {
+    return `git ls-remote ${url} failed: ${
+      String((error as Error).message ?? error)
+        .trim()
+        .split('\n')
+        .slice(-1)[0]
+    }`;
+  }
 }
 
 /**
@@ -248,9 +234,9 @@ async function checkProvenance(
   if (!sources) return rows;
   const source = statementSource(statement);
   if (!source) return [...rows, { file: name, check: 'provenance source', ok: false, detail: 'the statement names no source commit' }];
-  if (!sources.has(source.url)) sources.set(source.url, remoteRefs(source.url));
+  if (!sources.has(source.url)) sources.set(source.url, remoteCommits(source.url));
   const refs = await sources.get(source.url);
-  const at = typeof refs === 'string' ? undefined : refs?.get(source.ref);
+  const at = typeof refs === 'string' ? undefined : (refs?.get(`${source.ref}^{}`) ?? refs?.get(source.ref));
   rows.push({
     file: name,
     check: 'provenance source',
