@@ -13,7 +13,9 @@ import {
   PutBucketVersioningCommand,
 } from '@aws-sdk/client-s3';
 import type { Manifest } from '../src/config/manifest';
-import { s3Client, storeFile } from '../src/activities/storage';
+import { isStoredEverywhere, s3Client, storeFile } from '../src/activities/storage';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createStorageActivities } from '../src/activities/storage';
 import { MOTO_ENV, motoEndpoint } from '../src/dev/localServices';
 import { tempDir } from './support/temporal';
@@ -108,6 +110,32 @@ describe('storage on moto S3 and directory mirrors', function () {
 
     const again = await storeFile({ storage, name: 'agent', key, path }, { ...process.env, ...MOTO_ENV });
     assert.deepEqual(again.skipped, ['storage', 'tarzan'], 'nothing uploaded twice');
+  });
+
+  it('keeps connections alive across calls: twenty looks at stored files open one connection, not twenty', async function () {
+    // moto closes every connection (Connection: close), as S3 does not: an S3 endpoint that keeps them open and counts them.
+    let connections = 0;
+    const server = createServer((request, response) => {
+      request.resume();
+      response.writeHead(404, { 'content-type': 'application/xml', 'content-length': '0' }).end();
+    });
+    server.on('connection', () => (connections += 1));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const storage = {
+        ...(await storageOn(`keepalive-${Date.now()}`)),
+        endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        mirrors: [],
+      };
+      const env = { ...process.env, ...MOTO_ENV };
+      for (let index = 0; index < 20; index += 1) {
+        assert.equal(await isStoredEverywhere(storage, `missing-${index}`, { sha256: 'ab'.repeat(32), size: 1 }, env), false);
+      }
+      assert.equal(connections, 1);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 
   it('a mirror that is down is reported by name; the targets that worked keep the file', async function () {

@@ -46,17 +46,40 @@ async function md5File(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
+/** The clients of this process by endpoint, region and credentials: one client keeps its connections alive across activities. */
+const s3Clients = new Map<string, S3Client>();
+const MAX_S3_CLIENTS = 32;
+
+/**
+ * The S3 client of a storage target, shared by every call with the same
+ * endpoint, region and credentials: its agent keeps connections alive, so a
+ * release's many small requests (a HEAD per file, the .sha256 beside each)
+ * do not each pay a TCP (and TLS) handshake.
+ */
 export function s3Client(spec: S3Spec, env: NodeJS.ProcessEnv): S3Client {
   const destination = awsDestination('storage', 's3', spec);
   const accessKeyId = readSecret(env, 'storage.accessKeyIdEnv', spec.accessKeyIdEnv, destination);
   const secretAccessKey = readSecret(env, 'storage.secretAccessKeyEnv', spec.secretAccessKeyEnv, destination);
-  return new S3Client({
+  // The key holds a digest of the credentials, never the credentials: a rotated secret gets a client of its own.
+  const key = createHash('sha256')
+    .update(JSON.stringify([spec.region, spec.endpoint, accessKeyId, secretAccessKey]))
+    .digest('hex');
+  const cached = s3Clients.get(key);
+  if (cached) return cached;
+  const client = new S3Client({
     region: spec.region,
     endpoint: spec.endpoint,
     forcePathStyle: Boolean(spec.endpoint),
     credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : undefined,
     requestChecksumCalculation: 'WHEN_REQUIRED',
   });
+  if (s3Clients.size >= MAX_S3_CLIENTS) {
+    // Not destroyed: a request may still be on it; its idle connections close with the server's timeout.
+    const [oldest] = s3Clients.keys();
+    s3Clients.delete(oldest);
+  }
+  s3Clients.set(key, client);
+  return client;
 }
 
 const PART_SIZE = 16 * 1024 * 1024;
