@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { s3Client } from '../src/activities/storage';
 import { validateManifest } from '../src/config/loadManifest';
 import { MOTO_ENV, motoEndpoint } from '../src/dev/localServices';
@@ -32,9 +32,8 @@ describe('artifacts of a release started again (local builder, moto S3, director
       secretAccessKeyEnv: 'TEST_AWS_SECRET',
       mirrors: [{ type: 'directory' as const, name: 'tarzan', path: mirror }],
     };
-    await s3Client({ ...storage, region: 'us-east-1' }, { ...process.env, ...MOTO_ENV }).send(
-      new CreateBucketCommand({ Bucket: storage.bucket }),
-    );
+    const s3 = s3Client({ ...storage, region: 'us-east-1' }, { ...process.env, ...MOTO_ENV });
+    await s3.send(new CreateBucketCommand({ Bucket: storage.bucket }));
     const manifest = validateManifest(
       {
         product: 'reuse',
@@ -62,7 +61,9 @@ describe('artifacts of a release started again (local builder, moto S3, director
     assert.equal(first.status, 'succeeded');
     assert.equal(buildCount(), 1);
 
-    // Started again for the same names: the tag is the same commit, the build is still stored.
+    // Started again for the same names, with its artifacts.json gone (so not the whole release found done, which
+    // test/releasedWork.test.ts covers): the tag is the same commit, the build is still stored.
+    await s3.send(new DeleteObjectCommand({ Bucket: storage.bucket, Key: 'org/reuse/nightly/20261125/artifacts.json' }));
     const again = await run(`reuse-${Date.now()}-2`);
     assert.equal(again.status, 'succeeded');
     assert.equal(buildCount(), 1, 'nothing was built again');
