@@ -31,7 +31,7 @@ describe('a release started again over finished work (real git, moto)', function
     await s3.send(new CreateBucketCommand({ Bucket: storage.bucket }));
     const manifest = validateManifest(
       {
-        product: 'again',
+        product: 'shortcut',
         versions: { core: '3.5', plugins: '1.5' },
         repositories: [
           { name: 'core', url: remotes[0] },
@@ -40,9 +40,9 @@ describe('a release started again over finished work (real git, moto)', function
         artifacts: ['core', 'ui'].map((name) => ({ name, repository: name, command: 'sh build.sh', outputs: [`${name}.tgz`] })),
         storage,
       },
-      'again manifest',
+      'shortcut manifest',
     );
-    const taskQueue = uniqueTaskQueue('again');
+    const taskQueue = uniqueTaskQueue('shortcut');
     const run = (workflowId: string) =>
       withWorkers({ taskQueue, workspaceDir: join(root, 'workspace'), env }, async () =>
         (
@@ -53,7 +53,7 @@ describe('a release started again over finished work (real git, moto)', function
           })
         ).result(),
       );
-    const id = `again-nightly-${Date.now()}`;
+    const id = `shortcut-nightly-${Date.now()}`;
     const first: ReleaseState = await run(id);
     assert.equal(first.status, 'succeeded', JSON.stringify(first.stages));
     const commitsOf = () =>
@@ -89,7 +89,7 @@ describe('a release started again over finished work (real git, moto)', function
 
     // One stored file gone: not finished work; every stage runs, and the one build whose output is missing runs again.
     const missing = first.artifacts.find((artifact) => artifact.name === 'ui')?.files?.[0]?.file as string;
-    await s3.send(new DeleteObjectCommand({ Bucket: storage.bucket, Key: `org/again/nightly/20261124/${missing}` }));
+    await s3.send(new DeleteObjectCommand({ Bucket: storage.bucket, Key: `org/shortcut/nightly/20261124/${missing}` }));
     const third: ReleaseState = await run(`${id}-third`);
     assert.equal(third.status, 'succeeded', JSON.stringify(third.stages));
     assert.equal(stageStatus(third).artifacts, 'succeeded');
