@@ -120,8 +120,10 @@ async function checkSignature(signed: Buffer, signature: Buffer, allowedSigners:
 
 /**
  * Checks a release as a downloader would: every file of SHA256SUMS has its
- * sha256, and SHA256SUMS carries a good signature of a key the allowed_signers
- * file lists (namespace relflow-release). Every problem is a row; none is fatal.
+ * sha256, SHA256SUMS carries a good signature of a key the allowed_signers
+ * file lists (namespace relflow-release), and so does each provenance
+ * statement, whose subjects and source commit must hold too (the source unless
+ * `source: false`). Every problem is a row; none is fatal.
  */
 export async function verifyRelease(
   files: ReleaseFiles,
