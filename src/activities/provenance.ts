@@ -1,5 +1,5 @@
 import type { ArtifactSpec, Manifest } from '../config/manifest';
-import { relflowVersion } from '../config/relflowVersion';
+import { relflowVersion } from '../config/project';
 import type { StoredFile } from '../release/model';
 import {
   type ArtifactBuildFacts,

@@ -142,8 +142,17 @@ export async function verifyRelease(
     rows.push({ file: 'SHA256SUMS.sig', check: 'signature', ...(await checkSignature(sums, signature, allowedSigners)) });
   }
   const entries = parseChecksums(sums.toString('utf8'));
+  // A provenance file is read once: its bytes are hashed here and its statement checked below.
+  const statements = new Map<string, Buffer | undefined>();
   for (const entry of entries) {
-    const actual = await files.sha256(entry.file);
+    let actual: string | undefined;
+    if (entry.file.endsWith(PROVENANCE_SUFFIX)) {
+      const body = await files.read(entry.file);
+      statements.set(entry.file, body);
+      actual = body && createHash('sha256').update(body).digest('hex');
+    } else {
+      actual = await files.sha256(entry.file);
+    }
     rows.push({
       file: entry.file,
       check: 'sha256',
@@ -152,8 +161,8 @@ export async function verifyRelease(
     });
   }
   const sources = new Map<string, Promise<Map<string, string> | string>>();
-  for (const entry of entries.filter(({ file }) => file.endsWith(PROVENANCE_SUFFIX))) {
-    rows.push(...(await checkProvenance(entry.file, files, entries, allowedSigners, options.source === false ? undefined : sources)));
+  for (const [name, body] of statements) {
+    rows.push(...(await checkProvenance(name, body, entries, allowedSigners, options.source === false ? undefined : sources)));
   }
   return rows;
 }
@@ -201,12 +210,11 @@ async function remoteCommits(url: string): Promise<Map<string, string> | string>
  */
 async function checkProvenance(
   name: string,
-  files: ReleaseFiles,
+  text: Buffer | undefined,
   sums: { file: string; sha256: string }[],
   allowedSigners: string | undefined,
   sources: Map<string, Promise<Map<string, string> | string>> | undefined,
 ): Promise<VerifyRow[]> {
-  const text = await files.read(name);
   const read = text ? readEnvelope(text.toString('utf8')) : 'missing';
   if (typeof read === 'string') return [{ file: name, check: 'provenance', ok: false, detail: read }];
   const { envelope, payload, statement } = read;

@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { UserError } from '../config/errors';
+import { projectRoot } from '../config/project';
 
-/** The repository root (lib/src/worker -> root, or src/worker -> root). */
-export const projectRoot = resolve(__dirname, __dirname.includes(`${join('lib', 'src')}`) ? '../../..' : '../..');
+/** The repository root; it lives in config, where the activities can read it too. */
+export { projectRoot };
 
 export interface Tools {
   temporalCli: string;

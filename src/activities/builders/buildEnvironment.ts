@@ -12,6 +12,11 @@ const BASE_VARIABLES = ['PATH', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', ...PROXY_VARIA
 /** What vagrant needs besides: where its boxes and plugins are, and which provider it uses. */
 const VAGRANT_VARIABLES = ['VAGRANT_HOME', 'VAGRANT_DEFAULT_PROVIDER', 'VAGRANT_DOTFILE_PATH', 'VAGRANT_LOG'];
 
+/** What a local build gets of its own: its scratch HOME, and no git prompt. */
+function localBuildOwnVariables(home: string): Record<string, string> {
+  return { HOME: home, GIT_TERMINAL_PROMPT: '0' };
+}
+
 /**
  * The environment of a local build command: the base variables, a scratch HOME
  * (created here, inside the build directory, gone with it), the variables its
@@ -33,8 +38,7 @@ export function localBuildEnvironment(env: NodeJS.ProcessEnv, request: BuildRequ
   return {
     ...variablesOf(env, BASE_VARIABLES),
     ...variablesOf(env, listed),
-    HOME: home,
-    GIT_TERMINAL_PROMPT: '0',
+    ...localBuildOwnVariables(home),
     ...buildVariables(request),
   };
 }
@@ -66,7 +70,8 @@ export function vagrantEnvironment(env: NodeJS.ProcessEnv, request: BuildRequest
  */
 export function buildVariableNames(artifact: ArtifactSpec, build: number | undefined, env: NodeJS.ProcessEnv): string[] {
   const release = Object.keys(buildVariables({ releaseId: '', artifact, version: '', sha: '', build }));
-  if (artifact.builder === 'local') return [...BASE_VARIABLES, ...(artifact.env ?? []), 'HOME', 'GIT_TERMINAL_PROMPT', ...release];
+  if (artifact.builder === 'local')
+    return [...BASE_VARIABLES, ...(artifact.env ?? []), ...Object.keys(localBuildOwnVariables('')), ...release];
   if (artifact.builder === 'vagrant') return [...vagrantVariables(env), 'HOME', ...release];
   return release;
 }
