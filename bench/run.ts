@@ -4,15 +4,16 @@
  * networks: loopback (remotes on the disk, moto direct) and a WAN (git over
  * smart HTTP and S3 behind toxiproxy's latency and bandwidth limits).
  *   node lib/bench/run.js [--wan | --loopback] [--repos 30] [--artifacts 8] [--history-mib 20] [--artifact-mib 24]
- *                         [--remote-seconds 60] [--git-parallelism 8] [--no-remote]
+ *                         [--remote-seconds 60] [--git-parallelism 8] [--no-remote] [--keep]
  * A last scenario builds every artifact on a machine of its own (ec2 builder,
  * moto, machines played by test/support/machines.ts) that works REMOTE_SECONDS off this CPU.
  * Prints a table of figures against their targets and writes it to
  * bench-results.json (beside the previous run's, when there is one); asserts nothing.
+ * Its directory under the system's temp directory is removed at the end; `--keep` keeps it.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -52,10 +53,8 @@ const HISTORY_MIB = option('history-mib', 20);
 const WAN_ONLY = process.argv.includes('--wan');
 const LOOPBACK_ONLY = process.argv.includes('--loopback');
 // The benchmark's workers hold the moto credentials, allowed to the local services only.
-process.env.RELFLOW_SECRETS ||= writeLoopbackSecretsFile(
-  join(tmpdir(), `relflow-bench-secrets-${process.pid}.yaml`),
-  Object.keys(MOTO_ENV),
-);
+const OWN_SECRETS = process.env.RELFLOW_SECRETS ? undefined : join(tmpdir(), `relflow-bench-secrets-${process.pid}.yaml`);
+if (OWN_SECRETS) process.env.RELFLOW_SECRETS = writeLoopbackSecretsFile(OWN_SECRETS, Object.keys(MOTO_ENV));
 const GIT_ENV = {
   ...process.env,
   GIT_AUTHOR_NAME: 'Bench',
@@ -215,6 +214,8 @@ interface Measured {
   cpuSeconds: number;
   /** The share of the machine's CPU time (all cores, every process: servers and proxies too) that was busy. */
   machineBusy: number;
+  /** Per activity type: how many ran, their summed run time and the summed wait for a worker (schedule to start). */
+  activities: Map<string, { count: number; runMs: number; waitMs: number; maxMs: number }>;
   state: ReleaseState;
 }
 
@@ -263,17 +264,31 @@ async function runNightly(client: Client, taskQueue: string, manifest: Manifest,
   const cpu = cpuSeconds() - cpuBefore;
   const machineBusy = busyShare(machineBefore);
   const intervals: [number, number][] = [];
+  const activities: Measured['activities'] = new Map();
   let largestHistoryBytes = 0;
   const children: string[] = [];
   const collect = async (workflow: string) => {
     const history = await client.workflow.getHandle(workflow).fetchHistory();
     largestHistoryBytes = Math.max(largestHistoryBytes, temporal.api.history.v1.History.encode(history).finish().length);
     const startedAt = new Map<number, number>();
+    const scheduled = new Map<number, { type: string; at: number }>();
     for (const event of history.events ?? []) {
       const time = Number(event.eventTime?.seconds ?? 0) * 1000 + Math.floor((event.eventTime?.nanos ?? 0) / 1e6);
+      const schedule = event.activityTaskScheduledEventAttributes;
+      if (schedule) scheduled.set(Number(event.eventId), { type: schedule.activityType?.name ?? '?', at: time });
       if (event.activityTaskStartedEventAttributes) startedAt.set(Number(event.activityTaskStartedEventAttributes.scheduledEventId), time);
       const done = event.activityTaskCompletedEventAttributes ?? event.activityTaskFailedEventAttributes;
-      if (done) intervals.push([startedAt.get(Number(done.scheduledEventId)) ?? time, time]);
+      if (done) {
+        const from = startedAt.get(Number(done.scheduledEventId)) ?? time;
+        intervals.push([from, time]);
+        const what = scheduled.get(Number(done.scheduledEventId));
+        const sum = activities.get(what?.type ?? '?') ?? { count: 0, runMs: 0, waitMs: 0, maxMs: 0 };
+        sum.count += 1;
+        sum.runMs += time - from;
+        sum.waitMs += from - (what?.at ?? from);
+        sum.maxMs = Math.max(sum.maxMs, time - from);
+        activities.set(what?.type ?? '?', sum);
+      }
       const child = event.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
       if (child) children.push(child);
     }
@@ -290,7 +305,7 @@ async function runNightly(client: Client, taskQueue: string, manifest: Manifest,
     busyMs += to - Math.max(from, end);
     end = to;
   }
-  return { wallMs, busyMs, events, largestHistoryBytes, cpuSeconds: cpu, machineBusy, state };
+  return { wallMs, busyMs, events, largestHistoryBytes, cpuSeconds: cpu, machineBusy, activities, state };
 }
 
 /** One line of the results: a figure, what it measured, its target and whether it met it. */
@@ -492,6 +507,16 @@ async function releaseFigures(client: Client, taskQueue: string, network: Networ
       .join(', ');
   results.say(`  stage times of the first nightly: ${stageTimes(first)}`);
   results.say(`  stage times of the warm nightly:  ${stageTimes(warm)}`);
+  // Where the time of each run went, per activity type (run time summed over parallel activities, so more than the wall).
+  const activityTimes = (run: Measured) =>
+    [...run.activities.entries()]
+      .sort((a, b) => b[1].runMs - a[1].runMs)
+      .filter(([, sum]) => sum.runMs >= 100)
+      .map(([type, sum]) => `${type} ${sum.count}x ${seconds(sum.runMs)} (max ${seconds(sum.maxMs)}, waited ${seconds(sum.waitMs)})`)
+      .join('; ');
+  results.say(`  activities of the first nightly: ${activityTimes(first)}`);
+  results.say(`  activities of the warm nightly:  ${activityTimes(warm)}`);
+  results.say(`  activities over done work:       ${activityTimes(overDone)}`);
   return relflowManifest;
 }
 
@@ -557,12 +582,23 @@ function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
 }
 
+/** The bench's directory (remotes, workspaces, builds: gigabytes at scale) goes when it ends, unless `--keep` asks to look at it. */
 async function main(): Promise<void> {
+  const root = tempDir('bench');
+  try {
+    await measure(root);
+  } finally {
+    if (OWN_SECRETS) rmSync(OWN_SECRETS, { force: true });
+    if (process.argv.includes('--keep')) process.stdout.write(`kept ${root}\n`);
+    else rmSync(root, { recursive: true, force: true });
+  }
+}
+
+async function measure(root: string): Promise<void> {
   Runtime.install({
     logger: new DefaultLogger('ERROR'),
     telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
   });
-  const root = tempDir('bench');
   const say = (line: string) => process.stdout.write(`${line}\n`);
   const results = new Results(say);
   const scenarios = WAN_ONLY ? ['wan'] : LOOPBACK_ONLY ? ['loopback'] : ['loopback', 'wan'];

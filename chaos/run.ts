@@ -28,7 +28,7 @@ import { playMachines } from '../test/support/machines';
 import { ProductionTopology, startProductionTopology } from '../test/support/production';
 import { releaseWorkflowIds, resumedAfter, runningActivities, RunningActivity } from '../test/support/runningActivity';
 import { useTestSecrets } from '../test/support/secrets';
-import { tempDir } from '../test/support/temporal';
+import { removeTempDirs, tempDir } from '../test/support/temporal';
 import { startToxiproxy, Toxiproxy } from './toxiproxy';
 import { productionTools } from '../test/support/productionServer';
 import { BUNDLE_BYTES, FAULTS, FaultPoint, FULL_RUN, Observed, seeded, SHORT_RUN } from './faults';
@@ -528,6 +528,8 @@ if (require.main === module) {
       process.stdout.write(`\n${formatReport(report)}\n`);
       stopServices();
       const failed = report.faults.some((row) => !row.passed) || report.checks.some((check) => !check.passed);
+      // A failed run keeps its directory (remotes, workspaces, logs) to look at.
+      if (!failed) removeTempDirs();
       process.exitCode = failed ? 1 : 0;
     })
     .catch((error: Error) => {

@@ -1,6 +1,6 @@
 import { stopServices } from '../src/dev/localServices';
 import { useTestSecrets } from './support/secrets';
-import { startTestServer, stopTestServer } from './support/temporal';
+import { removeTempDirs, startTestServer, stopTestServer } from './support/temporal';
 
 useTestSecrets();
 
@@ -12,4 +12,5 @@ export async function mochaGlobalSetup(): Promise<void> {
 export async function mochaGlobalTeardown(): Promise<void> {
   stopServices();
   await stopTestServer();
+  removeTempDirs();
 }

@@ -1,7 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { tempDir } from './temporal';
 import { DescribeInstanceAttributeCommand, DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 
 export interface PlayedMachine {
@@ -45,7 +43,7 @@ export function playMachines(
         running.push(
           new Promise<void>((resolve) => {
             const child = spawn('sh', ['-c', script], {
-              cwd: mkdtempSync(join(tmpdir(), 'relflow-machine-')),
+              cwd: tempDir('machine'),
               stdio: 'ignore',
               env: { PATH: process.env.PATH, HOME: process.env.HOME },
             });

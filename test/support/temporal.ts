@@ -1,6 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker, WorkerOptions } from '@temporalio/worker';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createActivities } from '../../src/activities';
@@ -82,8 +82,18 @@ export function uniqueTaskQueue(prefix = 'test'): string {
   return `${prefix}-${process.pid}-${queueCounter}-${Date.now()}`;
 }
 
+const madeTempDirs: string[] = [];
+
+/** A fresh directory under the temp directory, removed by removeTempDirs (the test run's teardown). */
 export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `relflow-${prefix}-`));
+  const dir = mkdtempSync(join(tmpdir(), `relflow-${prefix}-`));
+  madeTempDirs.push(dir);
+  return dir;
+}
+
+/** Every directory tempDir made in this process: a run of the suite leaves no gigabytes behind in the temp directory. */
+export function removeTempDirs(): void {
+  for (const dir of madeTempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
 export interface TestWorkerOptions {
