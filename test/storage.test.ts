@@ -11,10 +11,11 @@ import {
   ListObjectsV2Command,
   ListObjectVersionsCommand,
   PutBucketVersioningCommand,
+  PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import type { Manifest } from '../src/config/manifest';
 import { isStoredEverywhere, s3Client, storeFile } from '../src/activities/storage';
-import { createServer } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createStorageActivities } from '../src/activities/storage';
 import { MOTO_ENV, motoEndpoint } from '../src/dev/localServices';
@@ -110,6 +111,68 @@ describe('storage on moto S3 and directory mirrors', function () {
 
     const again = await storeFile({ storage, name: 'agent', key, path }, { ...process.env, ...MOTO_ENV });
     assert.deepEqual(again.skipped, ['storage', 'tarzan'], 'nothing uploaded twice');
+  });
+
+  it('copies bytes the bucket holds under another key inside the bucket: the next nightly of an unchanged build sends nothing', async function () {
+    const dir = tempDir('storage-copy');
+    const path = join(dir, 'agent.tar.gz');
+    const sha256 = await writeBigFile(path, 3);
+    const direct = await storageOn('copy-releases');
+    // In front of moto, a proxy that counts the bytes sent to S3.
+    const upstream = new URL(direct.endpoint as string);
+    let sent = 0;
+    const proxy = createServer((request, response) => {
+      request.on('data', (chunk: Buffer) => (sent += chunk.length));
+      const forward = httpRequest(
+        { host: upstream.hostname, port: upstream.port, method: request.method, path: request.url, headers: request.headers },
+        (answer) => {
+          response.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(response);
+        },
+      );
+      request.pipe(forward);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const storage = { ...direct, endpoint: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` };
+      const env = { ...process.env, ...MOTO_ENV };
+      const client = s3Client(direct, env);
+      const yesterday = 'org/demo/nightly/20260101/agent 3.5+dev.tar.gz';
+      const first = await storeFile({ storage, name: 'agent', key: yesterday, path }, env);
+      assert.deepEqual([first.copied, first.skipped], [[], []]);
+      assert.ok(sent >= 3 * 1024 * 1024, `the first nightly sends the file (${sent} bytes)`);
+
+      sent = 0;
+      const today = 'org/demo/nightly/20260102/agent 3.5+dev.tar.gz';
+      const second = await storeFile({ storage, name: 'agent', key: today, path }, env);
+      assert.deepEqual([second.copied, second.skipped], [['storage'], []]);
+      assert.ok(sent < 16 * 1024, `the second sends a copy request, not the file (${sent} bytes)`);
+      const head = await client.send(new HeadObjectCommand({ Bucket: 'copy-releases', Key: today }));
+      assert.deepEqual([head.ContentLength, head.Metadata?.sha256], [3 * 1024 * 1024, sha256]);
+      const body = await (await client.send(new GetObjectCommand({ Bucket: 'copy-releases', Key: today }))).Body?.transformToByteArray();
+      assert.equal(
+        createHash('sha256')
+          .update(body as Uint8Array)
+          .digest('hex'),
+        sha256,
+      );
+      const sidecar = await client.send(new GetObjectCommand({ Bucket: 'copy-releases', Key: `${today}.sha256` }));
+      assert.equal(await sidecar.Body?.transformToString(), `${sha256}  agent 3.5+dev.tar.gz\n`);
+
+      // The index is a hint: once neither key holds those bytes any more, the file is sent again.
+      for (const key of [yesterday, today]) {
+        await client.send(
+          new PutObjectCommand({ Bucket: 'copy-releases', Key: key, Body: 'other bytes', Metadata: { sha256: 'cd'.repeat(32) } }),
+        );
+      }
+      sent = 0;
+      const third = await storeFile({ storage, name: 'agent', key: 'org/demo/nightly/20260103/agent.tar.gz', path }, env);
+      assert.deepEqual(third.copied, []);
+      assert.ok(sent >= 3 * 1024 * 1024, `a stale index entry is not copied from (${sent} bytes sent)`);
+    } finally {
+      proxy.closeAllConnections();
+      proxy.close();
+    }
   });
 
   it('keeps connections alive across calls: twenty looks at stored files open one connection, not twenty', async function () {

@@ -6,7 +6,7 @@ import type { RepositoryPlan } from '../release/plan';
 import type { StoredFile } from '../release/model';
 import { describeGitFailure } from './git';
 import type { GitWorkspace } from './gitWorkspace';
-import { storeFile } from './storage';
+import { storedFileOf, storeFile } from './storage';
 
 export interface SpecFile {
   repository: RepositoryPlan;
@@ -46,11 +46,11 @@ export function createSpecsActivities(workspace: GitWorkspace, env: NodeJS.Proce
           }
           const local = join(scratch, `${repository.name}-${spec.path.replace(/\//g, '_')}`);
           await writeFile(local, content);
-          const { skipped: _skipped, ...file } = await storeFile(
+          const file = await storeFile(
             { storage: input.storage, name: `${repository.name}/${spec.path}`, key: spec.key, path: local },
             env,
           );
-          stored.push(file);
+          stored.push(storedFileOf(file));
         }
         return stored;
       } finally {

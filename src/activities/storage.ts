@@ -5,7 +5,15 @@ import { copyFile, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { GetObjectCommand, HeadObjectCommand, NoSuchKey, NotFound, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CopyObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  NoSuchKey,
+  NotFound,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Manifest } from '../config/manifest';
 import type { StoredFile } from '../release/model';
@@ -95,18 +103,82 @@ async function s3HoldsObject(client: S3Client, bucket: string, key: string, sha2
   }
 }
 
-/** Uploads unless an object with the same sha256 is already there; true when it uploaded. */
-async function putS3(client: S3Client, bucket: string, key: string, path: string, sha256: string, size: number): Promise<boolean> {
-  if (await s3HoldsObject(client, bucket, key, sha256, size)) return false;
-  const upload = new Upload({
-    client,
-    params: { Bucket: bucket, Key: key, Body: createReadStream(path), Metadata: { sha256 }, ChecksumAlgorithm: 'SHA256' },
-    partSize: PART_SIZE,
-    queueSize: 4,
-  });
-  upload.on('httpUploadProgress', (progress) => heartbeat({ key, loaded: progress.loaded, total: size }));
-  await upload.done();
-  return true;
+/** What putting a file on an S3 target came to: already there, copied inside the bucket from equal bytes, or sent. */
+type S3Put = 'held' | 'copied' | 'uploaded';
+
+/**
+ * Files at least this large are first looked up by content: a copy inside the
+ * bucket costs two small requests, where sending them costs their size in
+ * upload bandwidth. Smaller files are sent (the lookup would cost as much).
+ */
+export const CONTENT_COPY_MIN_SIZE = 1024 * 1024;
+/** S3's limit for a single CopyObject; larger files are sent. */
+const CONTENT_COPY_MAX_SIZE = 5 * 1024 * 1024 * 1024;
+
+/** Where the bucket records which key holds the bytes with this sha256 (one small object per content). */
+export function contentIndexKey(sha256: string): string {
+  return `.relflow/content/sha256/${sha256}`;
+}
+
+/**
+ * A key of this bucket that holds these bytes, from the content index, when the
+ * object there still carries the same sha256 and size (an index entry is a hint:
+ * a deleted or rewritten object is not copied).
+ */
+async function keyHoldingContent(client: S3Client, bucket: string, sha256: string, size: number): Promise<string | undefined> {
+  const key = (await getS3Text(client, bucket, contentIndexKey(sha256)))?.trim();
+  if (!key || key.length > 1024) return undefined;
+  return (await s3HoldsObject(client, bucket, key, sha256, size)) ? key : undefined;
+}
+
+/** `bucket/key` as CopyObject takes it: the key URL-encoded segment by segment. */
+function copySource(bucket: string, key: string): string {
+  return `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
+}
+
+/**
+ * Puts the file at `key` unless an object with the same sha256 is already
+ * there. Bytes the bucket holds under another key (yesterday's nightly of an
+ * unchanged repository, a Docker image two releases share) are copied inside
+ * the bucket instead of sent again; a copy that fails for any reason is sent.
+ */
+async function putS3(client: S3Client, bucket: string, key: string, path: string, sha256: string, size: number): Promise<S3Put> {
+  if (await s3HoldsObject(client, bucket, key, sha256, size)) return 'held';
+  let put: S3Put = 'uploaded';
+  const source =
+    size >= CONTENT_COPY_MIN_SIZE && size <= CONTENT_COPY_MAX_SIZE ? await keyHoldingContent(client, bucket, sha256, size) : undefined;
+  if (source) {
+    // A copy of gigabytes takes a while inside S3: the activity stays alive meanwhile.
+    const beat = setInterval(() => heartbeat({ key, copying: source }), 1000);
+    try {
+      await client.send(
+        new CopyObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          CopySource: copySource(bucket, source),
+          MetadataDirective: 'REPLACE',
+          Metadata: { sha256 },
+        }),
+      );
+      put = 'copied';
+    } catch {
+      // The source went away or the copy is refused: send the bytes, as without an index.
+    } finally {
+      clearInterval(beat);
+    }
+  }
+  if (put === 'uploaded') {
+    const upload = new Upload({
+      client,
+      params: { Bucket: bucket, Key: key, Body: createReadStream(path), Metadata: { sha256 }, ChecksumAlgorithm: 'SHA256' },
+      partSize: PART_SIZE,
+      queueSize: 4,
+    });
+    upload.on('httpUploadProgress', (progress) => heartbeat({ key, loaded: progress.loaded, total: size }));
+    await upload.done();
+  }
+  if (size >= CONTENT_COPY_MIN_SIZE) await putS3Text(client, bucket, contentIndexKey(sha256), `${key}\n`, true);
+  return put;
 }
 
 /**
@@ -221,6 +293,8 @@ export interface StoreFileInput {
 export interface StoreFileResult extends StoredFile {
   /** Targets that already held the same bytes. */
   skipped: string[];
+  /** S3 targets that held the same bytes under another key and copied them there (nothing sent). */
+  copied: string[];
 }
 
 /**
@@ -236,13 +310,16 @@ export async function storeFile(input: StoreFileInput, env: NodeJS.ProcessEnv): 
   const fileName = input.key.slice(input.key.lastIndexOf('/') + 1);
   const urls: string[] = [];
   const skipped: string[] = [];
+  const copied: string[] = [];
   const failures: string[] = [];
   for (const target of storageTargets(input.storage)) {
     try {
       let uploaded: boolean;
       if (target.type === 's3') {
         const client = s3Client(target, env);
-        uploaded = await putS3(client, target.bucket, input.key, input.path, sha256, size);
+        const put = await putS3(client, target.bucket, input.key, input.path, sha256, size);
+        uploaded = put !== 'held';
+        if (put === 'copied') copied.push(target.name);
         // A file just uploaded needs its sidecars; one already there may lack them (a crash in between).
         await putS3Text(client, target.bucket, `${input.key}.sha256`, `${sha256}  ${fileName}\n`, uploaded);
         if (md5) await putS3Text(client, target.bucket, `${input.key}.md5`, `${md5}  ${fileName}\n`, uploaded);
@@ -255,13 +332,18 @@ export async function storeFile(input: StoreFileInput, env: NodeJS.ProcessEnv): 
         urls.push(`file://${path}`);
       }
       if (!uploaded) skipped.push(target.name);
-      else countUploadedBytes(size, target.name);
+      else if (!copied.includes(target.name)) countUploadedBytes(size, target.name);
     } catch (error) {
       failures.push(`${target.name}: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
   if (failures.length > 0) throw new Error(`storing ${input.key} failed on ${failures.join('; ')}`);
-  return { name: input.name, file: fileName, size, sha256, urls, skipped };
+  return { name: input.name, file: fileName, size, sha256, urls, skipped, copied };
+}
+
+/** What a release records of a stored file (artifacts.json, the report): not how each target came to hold it. */
+export function storedFileOf({ skipped: _skipped, copied: _copied, ...file }: StoreFileResult): StoredFile {
+  return file;
 }
 
 /** A file relflow writes itself (artifacts.json, SHA256SUMS and its signature), stored like any artifact. */
@@ -276,8 +358,7 @@ export async function storeReleaseText(
   try {
     const path = join(dir, name);
     await writeFile(path, body);
-    const { skipped: _skipped, ...stored } = await storeFile({ storage, name, key, path }, env);
-    return stored;
+    return storedFileOf(await storeFile({ storage, name, key, path }, env));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

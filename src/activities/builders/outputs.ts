@@ -3,7 +3,7 @@ import { readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import type { StoredFile } from '../../release/model';
-import { isStoredEverywhere, readStoredText, storeFile, writeStoredText } from '../storage';
+import { isStoredEverywhere, readStoredText, storedFileOf, storeFile, writeStoredText } from '../storage';
 import type { BuildRequest } from './types';
 
 /**
@@ -109,11 +109,11 @@ export async function storeBuildOutputs(request: BuildRequest, paths: string[], 
   const stored: StoredFile[] = [];
   for (const path of [...new Set(paths)]) {
     const file = path.slice(path.lastIndexOf('/') + 1);
-    const { skipped: _skipped, ...result } = await storeFile(
+    const result = await storeFile(
       { storage: request.storage, name: request.artifact.name, key: `${request.keyPrefix}${file}`, path },
       env,
     );
-    stored.push(result);
+    stored.push(storedFileOf(result));
   }
   await writeStoredText(request.storage, buildRecordKey(request), `${JSON.stringify(stored, null, 2)}\n`, env);
   return stored;
