@@ -216,6 +216,7 @@ interface Measured {
   machineBusy: number;
   /** Per activity type: how many ran, their summed run time and the summed wait for a worker (schedule to start). */
   activities: Map<string, { count: number; runMs: number; waitMs: number; maxMs: number }>;
+  rssBytes: number;
   state: ReleaseState;
 }
 
@@ -305,7 +306,17 @@ async function runNightly(client: Client, taskQueue: string, manifest: Manifest,
     busyMs += to - Math.max(from, end);
     end = to;
   }
-  return { wallMs, busyMs, events, largestHistoryBytes, cpuSeconds: cpu, machineBusy, activities, state };
+  return {
+    wallMs,
+    busyMs,
+    events,
+    largestHistoryBytes,
+    cpuSeconds: cpu,
+    machineBusy,
+    activities,
+    rssBytes: process.memoryUsage().rss,
+    state,
+  };
 }
 
 /** One line of the results: a figure, what it measured, its target and whether it met it. */
@@ -514,6 +525,9 @@ async function releaseFigures(client: Client, taskQueue: string, network: Networ
       .filter(([, sum]) => sum.runMs >= 100)
       .map(([type, sum]) => `${type} ${sum.count}x ${seconds(sum.runMs)} (max ${seconds(sum.maxMs)}, waited ${seconds(sum.waitMs)})`)
       .join('; ');
+  // A process's spawns slow down as its memory grows (fork copies its page tables): the workers' RSS beside their git times.
+  const rss = (run: Measured) => `${(run.rssBytes / 1048576).toFixed(0)} MiB`;
+  results.say(`  RSS of the process with the workers after each run: ${rss(first)}, ${rss(warm)}, ${rss(overDone)}`);
   results.say(`  activities of the first nightly: ${activityTimes(first)}`);
   results.say(`  activities of the warm nightly:  ${activityTimes(warm)}`);
   results.say(`  activities over done work:       ${activityTimes(overDone)}`);
