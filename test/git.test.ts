@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { createGitActivities } from '../src/activities/git';
 import { GitWorkspace, remoteRefs } from '../src/activities/gitWorkspace';
@@ -157,6 +157,36 @@ describe('git stage activities on real repositories', function () {
     const copy = workspace.workingCopyDir(ref.releaseId, 'cloudify-rest-client');
     assert.equal(git(copy, 'rev-parse', branch), headSha, 'the local build branch names the commit');
     assert.doesNotMatch(readFileSync(join(copy, '.git', 'config'), 'utf8'), /\[user\]/, 'no identity written into the working copy config');
+  });
+
+  it('versions files at any path (spaces, quotes, non-ASCII names) in one commit, with the messages git itself would store', async function () {
+    const { remote, activities, ref, versionInput, plan } = setup('milestone', '3.4m5');
+    const work = join(remote, '..', '..', 'work', 'cloudify-rest-client');
+    const odd = '"plugins" é\\/dir with spaces/plugin.yaml';
+    mkdirSync(join(work, dirname(odd)), { recursive: true });
+    writeFileSync(join(work, odd), "plugins:\n  p:\n    package_version: '1.3'\n");
+    git(work, 'add', '-A');
+    git(work, 'commit', '-q', '-m', 'a plugin under an odd path');
+    git(work, 'push', '-q', remote, 'master');
+    const { baseSha } = await activities.checkoutRepository(ref);
+    const rules = concreteRules([
+      { preset: 'setup.py', required: true },
+      { preset: 'plugin.yaml', required: false },
+    ]);
+    const { changedFiles, headSha, tagged } = await activities.versionRepository({ ...versionInput(baseSha), rules, tag: '3.4m5' });
+    assert.deepEqual(changedFiles.sort(), [odd, 'setup.py'].sort());
+    const branch = plan.repositories[0].buildBranch;
+    assert.equal(git(remote, 'rev-parse', branch), headSha);
+    assert.equal(
+      execFileSync('git', ['cat-file', 'blob', `${branch}:${odd}`], { cwd: remote, encoding: 'utf8' }),
+      "plugins:\n  p:\n    package_version: '1.5m5'\n",
+    );
+    assert.deepEqual(tagged, { tag: '3.4m5', sha: headSha, created: true });
+    const message = versionInput(baseSha).message;
+    assert.equal(git(remote, 'log', '-1', '--format=%B', branch), message, 'the commit message');
+    assert.equal(git(remote, 'rev-parse', '3.4m5^{commit}'), headSha);
+    assert.equal(git(remote, 'cat-file', 'tag', '3.4m5').split('\n\n').slice(1).join('\n\n'), message, 'the tag message');
+    assert.match(git(remote, 'cat-file', 'tag', '3.4m5'), new RegExp(`^tagger ${author.name} <${author.email}> \\d+ \\+0000$`, 'm'));
   });
 
   it('keeps every byte outside the replaced span: a latin-1 file keeps its é, a CRLF file its line endings', async function () {

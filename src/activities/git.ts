@@ -1,6 +1,4 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { releasedTagAdvice, RepositoryPlan } from '../release/plan';
@@ -162,35 +160,82 @@ export async function candidateFiles(
   return files;
 }
 
-/** A commit of `changes` on top of `parent`, made in a scratch index (the working copy's own index and files are not touched). */
-async function commitOnTop(
+/** A path as fast-import reads it: C-style quoted, so any name (spaces, quotes, a leading quote) is taken as it is. */
+function fastImportPath(path: string): string {
+  const escaped = [...Buffer.from(path, 'utf8')]
+    .map((byte) =>
+      byte === 0x22
+        ? '\\"'
+        : byte === 0x5c
+          ? '\\\\'
+          : byte < 0x20 || byte >= 0x7f
+            ? `\\${byte.toString(8).padStart(3, '0')}`
+            : String.fromCharCode(byte),
+    )
+    .join('');
+  return `"${escaped}"`;
+}
+
+/** `data` of fast-import: the byte count, then the bytes. */
+function fastImportData(bytes: Buffer): Buffer[] {
+  return [Buffer.from(`data ${bytes.length}\n`), bytes, Buffer.from('\n')];
+}
+
+/**
+ * The version commit (`changes` on top of `start`, when there are any) on
+ * refs/heads/`branch`, and the release's annotated tag on it when asked: one
+ * `git fast-import`, where the plumbing took seven processes (hash-object,
+ * read-tree, update-index, write-tree, commit-tree, update-ref, tag). Nothing
+ * in the working tree or the working copy's index is touched. Returns the head.
+ */
+async function writeVersionCommit(
   git: GitRepo,
-  parent: string,
-  changes: (FileChange & { mode: string })[],
-  input: { author: { name: string; email: string }; message: string },
+  input: {
+    start: string;
+    changes: (FileChange & { mode: string })[];
+    branch: string;
+    tag?: string;
+    author: { name: string; email: string };
+    message: string;
+  },
 ): Promise<string> {
-  const scratch = await mkdtemp(join(tmpdir(), 'relflow-commit-'));
-  const index = { GIT_INDEX_FILE: join(scratch, 'index') };
-  try {
-    const paths = await Promise.all(
-      changes.map(async (change, number) => {
-        const file = join(scratch, `file-${number}`);
-        await writeFile(file, encodeSource(change));
-        return file;
-      }),
-    );
-    const blobs = (await git.raw(['hash-object', '-w', '--stdin-paths'], undefined, `${paths.join('\n')}\n`)).trim().split('\n');
-    await git.raw(['read-tree', parent], index);
-    await git.raw(
-      ['update-index', '-z', '--index-info'],
-      index,
-      changes.map((change, number) => `${change.mode} ${blobs[number]}\t${change.path}\0`).join(''),
-    );
-    const tree = (await git.raw(['write-tree'], index)).trim();
-    return (await git.raw([...identity(input.author), 'commit-tree', tree, '-p', parent, '-m', input.message])).trim();
-  } finally {
-    await rm(scratch, { recursive: true, force: true });
+  const ident = `${input.author.name} <${input.author.email}> ${Math.floor(Date.now() / 1000)} +0000`;
+  // As `git commit-tree -m` and `git tag -m` store it: the message ends with a newline.
+  const message = Buffer.from(input.message.endsWith('\n') ? input.message : `${input.message}\n`, 'utf8');
+  const parts: Buffer[] = [];
+  const line = (text: string) => parts.push(Buffer.from(`${text}\n`, 'utf8'));
+  let head = input.start;
+  if (input.changes.length > 0) {
+    input.changes.forEach((change, number) => {
+      line('blob');
+      line(`mark :${number + 1}`);
+      parts.push(...fastImportData(encodeSource(change)));
+    });
+    line(`commit refs/heads/${input.branch}`);
+    line('mark :1000000');
+    line(`author ${ident}`);
+    line(`committer ${ident}`);
+    parts.push(...fastImportData(message));
+    line(`from ${input.start}`);
+    input.changes.forEach((change, number) => line(`M ${change.mode} :${number + 1} ${fastImportPath(change.path)}`));
+    line('');
+    head = ':1000000';
+  } else {
+    line(`reset refs/heads/${input.branch}`);
+    line(`from ${input.start}`);
+    line('');
   }
+  if (input.tag) {
+    line(`tag ${input.tag}`);
+    line(`from ${head}`);
+    line(`tagger ${ident}`);
+    parts.push(...fastImportData(message));
+  }
+  if (head !== input.start) line(`get-mark ${head}`);
+  line('done');
+  // --force: a retry moves the local branch and tag from an earlier attempt's commit.
+  const output = await git.raw(['fast-import', '--quiet', '--force', '--done'], undefined, Buffer.concat(parts));
+  return head === input.start ? input.start : (output.trim().split('\n').pop()?.trim() ?? '');
 }
 
 async function remoteTagCommit(git: GitRepo, tag: string): Promise<string | undefined> {
@@ -225,7 +270,8 @@ export function createGitActivities(workspace: GitWorkspace) {
   async function commitVersionChanges(
     input: VersionCommitInput,
     fetch = true,
-  ): Promise<{ git: GitRepo; start: string; changes: FileChange[]; localHead: string }> {
+    tag?: string,
+  ): Promise<{ git: GitRepo; start: string; remoteBuild?: string; changes: FileChange[]; localHead: string }> {
     const { repository } = input;
     const git = await workingCopy(input, fetch);
     const remoteBuild = await revParse(git, `refs/remotes/origin/${repository.buildBranch}`);
@@ -240,17 +286,15 @@ export function createGitActivities(workspace: GitWorkspace) {
     const files = await candidateFiles(git, start, input.rules);
     const changes = applyVersionRules(repository.name, files, input.rules, input.values);
     const modes = new Map(files.map((file) => [file.path, file.mode]));
-    const localHead =
-      changes.length === 0
-        ? start
-        : await commitOnTop(
-            git,
-            start,
-            changes.map((change) => ({ ...change, mode: modes.get(change.path) ?? '100644' })),
-            input,
-          );
-    await git.raw(['update-ref', `refs/heads/${repository.buildBranch}`, localHead]);
-    return { git, start, changes, localHead };
+    const localHead = await writeVersionCommit(git, {
+      start,
+      changes: changes.map((change) => ({ ...change, mode: modes.get(change.path) ?? '100644' })),
+      branch: repository.buildBranch,
+      tag,
+      author: input.author,
+      message: input.message,
+    });
+    return { git, start, remoteBuild, changes, localHead };
   }
 
   return {
@@ -310,19 +354,15 @@ export function createGitActivities(workspace: GitWorkspace) {
         for (let attempt = 1; ; attempt += 1) {
           // The checkout stage fetched this working copy. When the remote has moved since, the push is
           // rejected and the next attempt fetches: a round trip per repository saved in the usual case.
-          const { git, start, changes, localHead } = await commitVersionChanges(input, attempt > 1);
+          const { git, start, remoteBuild, changes, localHead } = await commitVersionChanges(input, attempt > 1, tag);
           heartbeat({ step: 'push', attempt });
           const result = { headSha: localHead, changedFiles: changes.map((change) => change.path), committed: changes.length > 0 };
           // A tag found on the remote in an earlier attempt counts only while the head is still where it points.
           if (tagged && tagged.sha !== localHead) tagged = undefined;
           const refspecs: string[] = [];
-          if (localHead !== start || (await revParse(git, `refs/remotes/origin/${repository.buildBranch}`)) !== start) {
-            refspecs.push(`${localHead}:refs/heads/${repository.buildBranch}`);
-          }
-          if (tag) {
-            await git.raw([...identity(input.author), 'tag', '--force', '--annotate', '-m', input.message, '--', tag, localHead]);
-            refspecs.push(`refs/tags/${tag}:refs/tags/${tag}`);
-          }
+          if (localHead !== start || remoteBuild !== start) refspecs.push(`${localHead}:refs/heads/${repository.buildBranch}`);
+          // The tag was made on localHead with the commit.
+          if (tag) refspecs.push(`refs/tags/${tag}:refs/tags/${tag}`);
           if (refspecs.length === 0) return { ...result, ...(tagged ? { tagged } : {}) };
           try {
             const pushed = await git.raw(['push', '--porcelain', '--atomic', 'origin', ...refspecs]);

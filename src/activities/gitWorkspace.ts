@@ -25,9 +25,9 @@ export interface GitOptions {
 export interface GitRepo {
   readonly dir: string;
   /** git with these arguments (never through a shell), these variables on top and this standard input; resolves with its stdout. */
-  raw(args: string[], extraEnv?: NodeJS.ProcessEnv, input?: string): Promise<string>;
+  raw(args: string[], extraEnv?: NodeJS.ProcessEnv, input?: string | Buffer): Promise<string>;
   /** The same, for output that is not text (file contents). */
-  rawBytes(args: string[], input?: string): Promise<Buffer>;
+  rawBytes(args: string[], input?: string | Buffer): Promise<Buffer>;
   /** Fetches every branch and tag of origin. */
   fetch(): Promise<void>;
 }
@@ -48,11 +48,11 @@ export class GitCommandError extends Error {
  * every second while git runs, so a long clone, fetch or push keeps the
  * activity alive and a dead worker is noticed by its heartbeat timeout.
  */
-export function runGit(dir: string, args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<string> {
+export function runGit(dir: string, args: string[], env: NodeJS.ProcessEnv, input?: string | Buffer): Promise<string> {
   return runGitBytes(dir, args, env, input).then((stdout) => stdout.toString('utf8'));
 }
 
-export function runGitBytes(dir: string, args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<Buffer> {
+export function runGitBytes(dir: string, args: string[], env: NodeJS.ProcessEnv, input?: string | Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const beat = setInterval(() => heartbeat({ git: args.find((arg) => !arg.startsWith('-') && !arg.includes('=')) }), 1000);
     const child = execFile('git', args, { cwd: dir, env, encoding: 'buffer', maxBuffer: 256 * 1024 * 1024 }, (error, stdout, stderr) => {
