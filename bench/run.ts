@@ -282,13 +282,13 @@ async function runNightly(client: Client, taskQueue: string, manifest: Manifest,
       if (done) {
         const from = startedAt.get(Number(done.scheduledEventId)) ?? time;
         intervals.push([from, time]);
-        const what = scheduled.get(Number(done.scheduledEventId));
-        const sum = activities.get(what?.type ?? '?') ?? { count: 0, runMs: 0, waitMs: 0, maxMs: 0 };
+        const { type, at } = scheduled.get(Number(done.scheduledEventId)) ?? { type: '?', at: from };
+        const sum = activities.get(type) ?? { count: 0, runMs: 0, waitMs: 0, maxMs: 0 };
         sum.count += 1;
         sum.runMs += time - from;
-        sum.waitMs += from - (what?.at ?? from);
+        sum.waitMs += from - at;
         sum.maxMs = Math.max(sum.maxMs, time - from);
-        activities.set(what?.type ?? '?', sum);
+        activities.set(type, sum);
       }
       const child = event.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
       if (child) children.push(child);

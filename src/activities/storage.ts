@@ -103,8 +103,8 @@ async function s3HoldsObject(client: S3Client, bucket: string, key: string, sha2
   }
 }
 
-/** What putting a file on an S3 target came to: already there, copied inside the bucket from equal bytes, or sent. */
-type S3Put = 'held' | 'copied' | 'uploaded';
+/** What putting a file on a target came to: already there, copied inside the bucket from equal bytes, or sent. */
+type TargetPut = 'held' | 'copied' | 'uploaded';
 
 /**
  * Files at least this large are first looked up by content: a copy inside the
@@ -142,9 +142,9 @@ function copySource(bucket: string, key: string): string {
  * unchanged repository, a Docker image two releases share) are copied inside
  * the bucket instead of sent again; a copy that fails for any reason is sent.
  */
-async function putS3(client: S3Client, bucket: string, key: string, path: string, sha256: string, size: number): Promise<S3Put> {
+async function putS3(client: S3Client, bucket: string, key: string, path: string, sha256: string, size: number): Promise<TargetPut> {
   if (await s3HoldsObject(client, bucket, key, sha256, size)) return 'held';
-  let put: S3Put = 'uploaded';
+  let put: TargetPut = 'uploaded';
   const source =
     size >= CONTENT_COPY_MIN_SIZE && size <= CONTENT_COPY_MAX_SIZE ? await keyHoldingContent(client, bucket, sha256, size) : undefined;
   if (source) {
@@ -218,13 +218,13 @@ export function directoryPath(target: { name: string; path: string }, key: strin
   return insideRoot(root, key, `storage (${target.name}): key`);
 }
 
-async function putDirectory(target: string, path: string, sha256: string): Promise<boolean> {
-  if (existsSync(target) && (await sha256File(target)) === sha256) return false;
+async function putDirectory(target: string, path: string, sha256: string): Promise<TargetPut> {
+  if (existsSync(target) && (await sha256File(target)) === sha256) return 'held';
   await mkdir(dirname(target), { recursive: true });
   const partial = `${target}.partial`;
   await copyFile(path, partial);
   await rename(partial, target);
-  return true;
+  return 'uploaded';
 }
 
 /** An object of the primary store as a stream, or undefined when there is none. */
@@ -314,25 +314,24 @@ export async function storeFile(input: StoreFileInput, env: NodeJS.ProcessEnv): 
   const failures: string[] = [];
   for (const target of storageTargets(input.storage)) {
     try {
-      let uploaded: boolean;
+      let put: TargetPut;
       if (target.type === 's3') {
         const client = s3Client(target, env);
-        const put = await putS3(client, target.bucket, input.key, input.path, sha256, size);
-        uploaded = put !== 'held';
-        if (put === 'copied') copied.push(target.name);
-        // A file just uploaded needs its sidecars; one already there may lack them (a crash in between).
-        await putS3Text(client, target.bucket, `${input.key}.sha256`, `${sha256}  ${fileName}\n`, uploaded);
-        if (md5) await putS3Text(client, target.bucket, `${input.key}.md5`, `${md5}  ${fileName}\n`, uploaded);
+        put = await putS3(client, target.bucket, input.key, input.path, sha256, size);
+        // A file just put needs its sidecars; one already there may lack them (a crash in between).
+        await putS3Text(client, target.bucket, `${input.key}.sha256`, `${sha256}  ${fileName}\n`, put !== 'held');
+        if (md5) await putS3Text(client, target.bucket, `${input.key}.md5`, `${md5}  ${fileName}\n`, put !== 'held');
         urls.push(`${target.publicUrl}/${input.key}`);
       } else {
         const path = directoryPath(target, input.key, env);
-        uploaded = await putDirectory(path, input.path, sha256);
+        put = await putDirectory(path, input.path, sha256);
         await writeDirectoryText(`${path}.sha256`, `${sha256}  ${fileName}\n`);
         if (md5) await writeDirectoryText(`${path}.md5`, `${md5}  ${fileName}\n`);
         urls.push(`file://${path}`);
       }
-      if (!uploaded) skipped.push(target.name);
-      else if (!copied.includes(target.name)) countUploadedBytes(size, target.name);
+      if (put === 'held') skipped.push(target.name);
+      else if (put === 'copied') copied.push(target.name);
+      else countUploadedBytes(size, target.name);
     } catch (error) {
       failures.push(`${target.name}: ${error instanceof Error ? error.message : String(error)}`);
     }
