@@ -381,7 +381,13 @@ async function uploadFigures(manifest: Manifest, root: string, results: Results)
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
   const started = Date.now();
   await storeFile(
-    { storage: manifest.storage as NonNullable<Manifest['storage']>, name: 'upload', key: 'bench/upload-100mib.bin', path },
+    {
+      storage: manifest.storage as NonNullable<Manifest['storage']>,
+      releaseId: 'bench-upload',
+      name: 'upload',
+      key: 'bench/upload-100mib.bin',
+      path,
+    },
     { ...process.env, ...MOTO_ENV },
   );
   const ms = Date.now() - started;

@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import type { Manifest } from '../config/manifest';
 import type { StoredFile } from '../release/model';
 import { signWithReleaseKey } from './releaseSigning';
@@ -20,11 +21,14 @@ export function checksumsText(files: readonly Pick<StoredFile, 'file' | 'sha256'
  * stores the same bytes and uploads nothing.
  */
 export async function publishChecksums(
-  input: { storage: NonNullable<Manifest['storage']>; keyPrefix: string; files: StoredFile[] },
+  input: { storage: NonNullable<Manifest['storage']>; releaseId?: string; keyPrefix: string; files: StoredFile[] },
   env: NodeJS.ProcessEnv,
 ): Promise<{ stored: StoredFile[]; signed: boolean }> {
   const sums = checksumsText(input.files);
-  const store = (name: string, body: string | Buffer) => storeReleaseText(input.storage, name, `${input.keyPrefix}${name}`, body, env);
+  // Scheduled before the input named its release: the release workflow's ID is the release ID.
+  const releaseId = input.releaseId ?? Context.current().info.workflowExecution?.workflowId ?? '';
+  const store = (name: string, body: string | Buffer) =>
+    storeReleaseText(input.storage, releaseId, name, `${input.keyPrefix}${name}`, body, env);
   const stored = [await store('SHA256SUMS', sums)];
   const signed = await signWithReleaseKey('SHA256SUMS', sums, env);
   if (!signed) return { stored, signed: false };

@@ -62,7 +62,9 @@ export async function publishProvenance(
     };
     for (const file of build.files) {
       const name = `${file.file}${PROVENANCE_SUFFIX}`;
-      stored.push(await storeReleaseText(input.storage, name, `${input.keyPrefix}${name}`, `${JSON.stringify(envelope)}\n`, env));
+      stored.push(
+        await storeReleaseText(input.storage, record.releaseId, name, `${input.keyPrefix}${name}`, `${JSON.stringify(envelope)}\n`, env),
+      );
     }
   }
   return { stored, signed };

@@ -89,7 +89,14 @@ export function createReleaseNotesActivities(workspace: GitWorkspace, env: NodeJ
       });
       // The stored file lists every change; the workflow's state carries what fits.
       if (!input.storage || !input.key) return { notes: fitNotes(notes) };
-      const file = await storeReleaseText(input.storage, 'RELEASE-NOTES.md', input.key, notesMarkdown(input.title, notes), env);
+      const file = await storeReleaseText(
+        input.storage,
+        input.releaseId,
+        'RELEASE-NOTES.md',
+        input.key,
+        notesMarkdown(input.title, notes),
+        env,
+      );
       return { notes: fitNotes(notes), file };
     },
   };

@@ -47,7 +47,7 @@ export function createSpecsActivities(workspace: GitWorkspace, env: NodeJS.Proce
           const local = join(scratch, `${repository.name}-${spec.path.replace(/\//g, '_')}`);
           await writeFile(local, content);
           const file = await storeFile(
-            { storage: input.storage, name: `${repository.name}/${spec.path}`, key: spec.key, path: local },
+            { storage: input.storage, releaseId: input.releaseId, name: `${repository.name}/${spec.path}`, key: spec.key, path: local },
             env,
           );
           stored.push(storedFileOf(file));

@@ -1,4 +1,4 @@
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -18,7 +18,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import type { Manifest } from '../config/manifest';
 import type { StoredFile } from '../release/model';
 import { heartbeat } from './process';
-import { insideRoot, localDirectory } from './paths';
+import { insideRoot, localDirectory, pathSegment } from './paths';
 import { awsDestination, readSecret } from './secrets';
 import { allocateBuildNumber } from './buildNumbers';
 
@@ -92,15 +92,28 @@ export function s3Client(spec: S3Spec, env: NodeJS.ProcessEnv): S3Client {
 
 const PART_SIZE = 16 * 1024 * 1024;
 
-/** Whether the bucket holds these bytes at `key` (by the sha256 recorded with the object, and its size). */
-async function s3HoldsObject(client: S3Client, bucket: string, key: string, sha256: string, size: number): Promise<boolean> {
+/** What an S3 key holds: the sha256 and release recorded with the object, and its size. */
+interface HeldObject {
+  sha256?: string;
+  size?: number;
+  /** The release that stored it; absent for an object relflow did not store, or stored before it recorded releases. */
+  release?: string;
+}
+
+async function s3Object(client: S3Client, bucket: string, key: string): Promise<HeldObject | undefined> {
   try {
     const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-    return head.Metadata?.sha256 === sha256 && head.ContentLength === size;
+    return { sha256: head.Metadata?.sha256, size: head.ContentLength, release: head.Metadata?.release };
   } catch (error) {
-    if (error instanceof NotFound || (error as { name?: string }).name === 'NotFound') return false;
+    if (error instanceof NotFound || (error as { name?: string }).name === 'NotFound') return undefined;
     throw error;
   }
+}
+
+/** Whether the bucket holds these bytes at `key` (by the sha256 recorded with the object, and its size). */
+async function s3HoldsObject(client: S3Client, bucket: string, key: string, sha256: string, size: number): Promise<boolean> {
+  const held = await s3Object(client, bucket, key);
+  return held?.sha256 === sha256 && held.size === size;
 }
 
 /** What putting a file on a target came to: already there, copied inside the bucket from equal bytes, or sent. */
@@ -142,8 +155,16 @@ function copySource(bucket: string, key: string): string {
  * unchanged repository, a Docker image two releases share) are copied inside
  * the bucket instead of sent again; a copy that fails for any reason is sent.
  */
-async function putS3(client: S3Client, bucket: string, key: string, path: string, sha256: string, size: number): Promise<TargetPut> {
-  if (await s3HoldsObject(client, bucket, key, sha256, size)) return 'held';
+async function putS3(
+  client: S3Client,
+  target: { bucket: string; held: HeldObject | undefined },
+  key: string,
+  file: { path: string; sha256: string; size: number; release: string },
+): Promise<TargetPut> {
+  const { bucket, held } = target;
+  const { path, sha256, size } = file;
+  if (held?.sha256 === sha256 && held.size === size) return 'held';
+  const Metadata = { sha256, release: file.release };
   let put: TargetPut = 'uploaded';
   const source =
     size >= CONTENT_COPY_MIN_SIZE && size <= CONTENT_COPY_MAX_SIZE ? await keyHoldingContent(client, bucket, sha256, size) : undefined;
@@ -157,7 +178,7 @@ async function putS3(client: S3Client, bucket: string, key: string, path: string
           Key: key,
           CopySource: copySource(bucket, source),
           MetadataDirective: 'REPLACE',
-          Metadata: { sha256 },
+          Metadata,
         }),
       );
       put = 'copied';
@@ -170,7 +191,7 @@ async function putS3(client: S3Client, bucket: string, key: string, path: string
   if (put === 'uploaded') {
     const upload = new Upload({
       client,
-      params: { Bucket: bucket, Key: key, Body: createReadStream(path), Metadata: { sha256 }, ChecksumAlgorithm: 'SHA256' },
+      params: { Bucket: bucket, Key: key, Body: createReadStream(path), Metadata, ChecksumAlgorithm: 'SHA256' },
       partSize: PART_SIZE,
       queueSize: 4,
     });
@@ -218,13 +239,54 @@ export function directoryPath(target: { name: string; path: string }, key: strin
   return insideRoot(root, key, `storage (${target.name}): key`);
 }
 
-async function putDirectory(target: string, path: string, sha256: string): Promise<TargetPut> {
-  if (existsSync(target) && (await sha256File(target)) === sha256) return 'held';
-  await mkdir(dirname(target), { recursive: true });
-  const partial = `${target}.partial`;
-  await copyFile(path, partial);
-  await rename(partial, target);
+/** Where a directory target records which release stored the file at `key` (S3 keeps it in the object's metadata). */
+function directoryOwnerPath(target: { name: string; path: string }, key: string, env: NodeJS.ProcessEnv): string {
+  const root = localDirectory(env, target.path, `storage (${target.name}).path`);
+  return insideRoot(root, `.relflow/releases/${key}`, `storage (${target.name}): key`);
+}
+
+async function directoryObject(
+  target: { name: string; path: string },
+  key: string,
+  env: NodeJS.ProcessEnv,
+): Promise<HeldObject | undefined> {
+  const path = directoryPath(target, key, env);
+  if (!existsSync(path)) return undefined;
+  const release = (await readFile(directoryOwnerPath(target, key, env), 'utf8').catch(() => '')).trim();
+  return { sha256: await sha256File(path), size: (await stat(path)).size, release: release || undefined };
+}
+
+async function putDirectory(
+  target: { name: string; path: string; held: HeldObject | undefined },
+  key: string,
+  file: { path: string; sha256: string; release: string },
+  env: NodeJS.ProcessEnv,
+): Promise<TargetPut> {
+  if (target.held?.sha256 === file.sha256) return 'held';
+  const path = directoryPath(target, key, env);
+  // The release is recorded before the file: a crash in between leaves no file of unknown origin.
+  await writeDirectoryText(directoryOwnerPath(target, key, env), `${file.release}\n`);
+  await mkdir(dirname(path), { recursive: true });
+  const partial = `${path}.partial`;
+  await copyFile(file.path, partial);
+  await rename(partial, path);
   return 'uploaded';
+}
+
+/**
+ * Refuses to replace a file another release stored: a published file keeps
+ * its bytes for good (a patch must not change what a GA's blueprints import).
+ * The same release may store other bytes at its own key (a rebuild in a retry).
+ */
+function refuseReplacing(targetName: string, key: string, held: HeldObject, file: { sha256: string; release: string }): never {
+  const by = held.release ? `release ${held.release} published` : 'a file no release recorded as its own is';
+  throw ApplicationFailure.nonRetryable(
+    `storage (${targetName}): ${key}: ${by} there (sha256 ${String(held.sha256 ?? 'unknown').slice(0, 12)}); ` +
+      `release ${file.release} would replace it with other bytes (sha256 ${file.sha256.slice(0, 12)}). ` +
+      'A release never replaces a file another release published: give this release its own key ' +
+      '(storage.layout, storage.specLayout, or a new --plugins-version for plugins that changed)',
+    'PublishedFileReplaced',
+  );
 }
 
 /** An object of the primary store as a stream, or undefined when there is none. */
@@ -284,6 +346,8 @@ function countUploadedBytes(bytes: number, target: string): void {
 
 export interface StoreFileInput {
   storage: StorageSpec;
+  /** The release storing the file: recorded with it, and the only release that may store other bytes at its key. */
+  releaseId: string;
   /** The artifact (or spec) name, for artifacts.json. */
   name: string;
   key: string;
@@ -300,31 +364,45 @@ export interface StoreFileResult extends StoredFile {
 /**
  * Stores one file with a `.sha256` beside it (and `.md5` when asked) on the
  * primary store and every mirror. A target that already holds the same bytes
- * is skipped, so a resumed release uploads only what is missing. A target that
- * fails is named in the error; the others keep what they received.
+ * is skipped, so a resumed release uploads only what is missing. A key that
+ * holds other bytes of another release is refused on every target before any
+ * is written. A target that fails is named in the error; the others keep what
+ * they received.
  */
 export async function storeFile(input: StoreFileInput, env: NodeJS.ProcessEnv): Promise<StoreFileResult> {
   const { size } = await stat(input.path);
   const sha256 = await sha256File(input.path);
   const md5 = input.storage.md5 ? await md5File(input.path) : undefined;
+  const file = { path: input.path, sha256, size, release: pathSegment(input.releaseId, 'storage: release') };
   const fileName = input.key.slice(input.key.lastIndexOf('/') + 1);
   const urls: string[] = [];
   const skipped: string[] = [];
   const copied: string[] = [];
   const failures: string[] = [];
-  for (const target of storageTargets(input.storage)) {
+  const targets = await Promise.all(
+    storageTargets(input.storage).map(async (target) => {
+      const held =
+        target.type === 's3'
+          ? await s3Object(s3Client(target, env), target.bucket, input.key)
+          : await directoryObject(target, input.key, env);
+      const same = held?.sha256 === sha256 && (target.type === 'directory' || held.size === size);
+      if (held && !same && held.release !== file.release) refuseReplacing(target.name, input.key, held, file);
+      return { target, held };
+    }),
+  );
+  for (const { target, held } of targets) {
     try {
       let put: TargetPut;
       if (target.type === 's3') {
         const client = s3Client(target, env);
-        put = await putS3(client, target.bucket, input.key, input.path, sha256, size);
+        put = await putS3(client, { bucket: target.bucket, held }, input.key, file);
         // A file just put needs its sidecars; one already there may lack them (a crash in between).
         await putS3Text(client, target.bucket, `${input.key}.sha256`, `${sha256}  ${fileName}\n`, put !== 'held');
         if (md5) await putS3Text(client, target.bucket, `${input.key}.md5`, `${md5}  ${fileName}\n`, put !== 'held');
         urls.push(`${target.publicUrl}/${input.key}`);
       } else {
         const path = directoryPath(target, input.key, env);
-        put = await putDirectory(path, input.path, sha256);
+        put = await putDirectory({ ...target, held }, input.key, file, env);
         await writeDirectoryText(`${path}.sha256`, `${sha256}  ${fileName}\n`);
         if (md5) await writeDirectoryText(`${path}.md5`, `${md5}  ${fileName}\n`);
         urls.push(`file://${path}`);
@@ -348,6 +426,7 @@ export function storedFileOf({ skipped: _skipped, copied: _copied, ...file }: St
 /** A file relflow writes itself (artifacts.json, SHA256SUMS and its signature), stored like any artifact. */
 export async function storeReleaseText(
   storage: StorageSpec,
+  releaseId: string,
   name: string,
   key: string,
   body: string | Buffer,
@@ -357,7 +436,7 @@ export async function storeReleaseText(
   try {
     const path = join(dir, name);
     await writeFile(path, body);
-    return storedFileOf(await storeFile({ storage, name, key, path }, env));
+    return storedFileOf(await storeFile({ storage, releaseId, name, key, path }, env));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -376,7 +455,7 @@ export function createStorageActivities(env: NodeJS.ProcessEnv) {
       files: StoredFile[];
     }): Promise<StoredFile> {
       const body = `${JSON.stringify({ release: input.releaseId, build: input.build, files: input.files }, null, 2)}\n`;
-      return storeReleaseText(input.storage, 'artifacts.json', input.key, body, env);
+      return storeReleaseText(input.storage, input.releaseId, 'artifacts.json', input.key, body, env);
     },
   };
 }

@@ -131,6 +131,7 @@ export const artifactsStage: Stage = {
     if (patched('signed-checksums')) {
       const sums = await activity('publishChecksums')({
         storage,
+        releaseId: release.state.releaseId,
         keyPrefix: storageKey(plan, manifest, ''),
         files: [...files, manifestFile, ...(notesFile ? [notesFile] : []), ...provenance],
       });
