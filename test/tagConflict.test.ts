@@ -86,7 +86,7 @@ describe('a release tag that was already released (GA 3.3 made plugin tag 1.3; n
     );
   });
 
-  it('relflow plan warns when a core patch ships a plugin change under its old version', function () {
+  it('a core patch and a patch milestone move the plugins forward: never the GA plugins version or a pre-release of it', function () {
     const dir = tempDir('patch-plugin');
     const core = createRemote(dir, {
       name: 'core',
@@ -113,11 +113,16 @@ describe('a release tag that was already released (GA 3.3 made plugin tag 1.3; n
     });
     const result = runCli(['plan', 'patch', '--version', '3.4.2', '-c', file]);
     assert.equal(result.status, 0, result.stderr);
-    assert.match(
-      result.stdout,
-      /warning: changed-plugin: 3\.4-patch2 differs from its release 1\.4, but a core patch keeps the plugins version 1\.4: pass --plugins-version 1\.4\.1 to release the change/,
-    );
-    assert.doesNotMatch(result.stdout, /warning: same-plugin/);
+    assert.match(result.stdout, /plugins stream: 1\.4\.2 \(Python 1\.4\.2\): a patch moves the plugins forward/);
+    assert.match(result.stdout, /changed-plugin {2}.*\n.*tag \(none: patch\)\n {2}version 1\.4\.2, Python 1\.4\.2/);
+    assert.match(result.stdout, /\+setup\(version='1\.4\.2'\)/);
+    const milestone = runCli(['plan', 'patch', '--version', '3.4.2m1', '-c', file, '--json']);
+    assert.equal(milestone.status, 0, milestone.stderr);
+    const planned = JSON.parse(milestone.stdout) as { repositories: { name: string; tag?: string; pythonVersion: string }[] };
+    const plugin = planned.repositories.find((repository) => repository.name === 'same-plugin');
+    assert.deepEqual([plugin?.tag, plugin?.pythonVersion], ['1.4.2m1', '1.4.2a1'], 'above the released 1.4, not 1.4a1');
+    const explicit = runCli(['plan', 'patch', '--version', '3.4.2', '--plugins-version', '1.4.7', '-c', file]);
+    assert.match(explicit.stdout, /plugins stream: 1\.4\.7/);
   });
 
   it('relflow start of a patch names each repository without its patch branch, with how to create it', function () {

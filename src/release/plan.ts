@@ -46,6 +46,8 @@ export interface PlanInput {
   pluginsVersion?: string;
   /** YYYYMMDD, for nightlies. */
   date?: string;
+  /** A patch keeps the plugins version as given (`1.3`), as patches recorded before it moved forward did. */
+  pluginsKeepVersion?: boolean;
 }
 
 /** The build workflow of an artifact (the artifacts stage's child): `<release ID>/artifact/<name>`. */
@@ -224,7 +226,11 @@ export function buildReleasePlan(manifest: Manifest, input: PlanInput): ReleaseP
   const versionInput = input.version ?? (input.kind === 'nightly' ? manifest.versions.core : undefined);
   if (!versionInput) throw new UserError(`--version is required for a ${input.kind} release`);
   const version = parseReleaseVersion(input.kind, versionInput, input.date);
-  const plugins = pluginsVersion(input.pluginsVersion ?? manifest.versions.plugins, version);
+  const plugins = pluginsVersion(
+    input.pluginsVersion ?? manifest.versions.plugins,
+    version,
+    input.pluginsKeepVersion ? undefined : input.kind,
+  );
   const forms = versionForms(version, plugins);
   checkVersionForms(forms);
   const releaseName = input.kind === 'nightly' ? `nightly-${input.date}` : forms.yaml_core_version;

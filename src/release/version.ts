@@ -118,15 +118,18 @@ function versionFileForm(version: ProductVersion): string {
 
 /**
  * Parses the plugins stream (`1.4`, or `1.4.2` for a patch) and gives it the
- * prerelease of the core version, as the original version tool did.
+ * prerelease of the core version, as the original version tool did. In a patch
+ * a stream given without its own patch number takes the core's (`1.3` in
+ * `3.3.2m1` is `1.3.2m1`): `1.3` and its pre-releases belong to the GA, so a
+ * patch never writes a pre-release of a released version, nor its spec's key.
  */
-export function pluginsVersion(input: string, core: ProductVersion): ProductVersion {
+export function pluginsVersion(input: string, core: ProductVersion, kind?: ReleaseKind): ProductVersion {
   const match = /^(\d{1,4})\.(\d{1,4})(?:\.(\d{1,4}))?$/.exec(input.trim());
   if (!match) throw new UserError(`invalid plugins version '${input}': expected e.g. 1.4 or 1.4.2`);
   return {
     major: Number(match[1]),
     minor: Number(match[2]),
-    patch: match[3] ? Number(match[3]) : 0,
+    patch: match[3] ? Number(match[3]) : kind === 'patch' ? core.patch : 0,
     prerelease: core.prerelease,
   };
 }

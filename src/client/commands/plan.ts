@@ -138,10 +138,6 @@ export async function planRelease(options: {
           );
         }
       }
-      if (plan.kind === 'patch' && repository.stream === 'plugins') {
-        const warning = await unreleasedPluginChange(dir, repository, tokenAllowedFor(process.env, manifest.git.tokenEnv, repository.url));
-        if (warning) warnings.push(warning);
-      }
       const values = repositoryTemplateValues(plan, manifest, repository);
       const files = await candidateFiles(gitAt(dir, gitEnvironment(process.env)), 'HEAD', rules);
       return {
@@ -177,39 +173,19 @@ export async function planRelease(options: {
   }
 }
 
-/**
- * In a core patch a plugin keeps its version: when its patch branch differs
- * from the release it carries that version's tag of, the change ships under an
- * old version. `dir` is the shallow clone of the patch branch.
- */
-async function unreleasedPluginChange(dir: string, repository: RepositoryPlan, tokenEnv?: string): Promise<string | undefined> {
-  const tag = `refs/tags/${repository.version}`;
-  const env = gitEnvironment(process.env, tokenEnv, repository.url);
-  try {
-    if (!(await remoteRefs(repository.url, [tag], process.env, tokenEnv)).has(tag)) return undefined;
-    await runGit(dir, ['fetch', '--quiet', '--depth', '1', '--', repository.url, `${tag}:${tag}`], env);
-  } catch {
-    // The plan reports what it can; a tag it cannot read is no reason to refuse the plan.
-    return undefined;
-  }
-  const same = await runGit(dir, ['diff', '--quiet', `${tag}^{commit}`, 'HEAD'], env).then(
-    () => true,
-    () => false,
-  );
-  if (same) return undefined;
-  const [major, minor, patch] = repository.version.split('.').map(Number);
-  return (
-    `${repository.name}: ${repository.baseBranch} differs from its release ${repository.version}, but a core patch keeps the plugins version ${repository.version}: ` +
-    `pass --plugins-version ${major}.${minor}.${(patch || 0) + 1} to release the change, or leave it if it needs no release`
-  );
-}
-
 export function formatPlan(report: PlanReport): string {
   const { plan } = report;
   const lines = [
     `${plan.product} ${plan.kind} release ${plan.releaseName} (ID ${plan.releaseId})`,
     ...report.warnings.map((warning) => `warning: ${warning}`),
   ];
+  if (plan.repositories.some((repository) => repository.stream === 'plugins')) {
+    const why =
+      plan.kind === 'patch'
+        ? `: a patch moves the plugins forward with the core patch (${plan.forms.yaml_core_version}), never to a version or pre-release the GA released; --plugins-version x.y.z sets another`
+        : '';
+    lines.push(`plugins stream: ${plan.forms.yaml_plugins_version} (Python ${plan.forms.python_plugins_version})${why}`);
+  }
   if (plan.storagePrefix !== undefined) lines.push(`storage prefix: ${plan.storagePrefix}`);
   if (report.specs.length > 0) {
     lines.push('', 'spec files:');

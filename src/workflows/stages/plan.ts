@@ -29,6 +29,8 @@ export const planStage: Stage = {
         version: request.version,
         pluginsVersion: request.pluginsVersion,
         date: request.date ?? dateStamp(new Date()),
+        // Patches recorded before the plugins moved forward with them keep the GA plugins version they started with.
+        ...(request.kind === 'patch' && !patched('patch-plugins-forward') ? { pluginsKeepVersion: true } : {}),
       });
     } catch (error) {
       throw ApplicationFailure.nonRetryable(error instanceof Error ? error.message : String(error), 'InvalidReleaseInput');
