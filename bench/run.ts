@@ -383,7 +383,7 @@ async function uploadFigures(manifest: Manifest, root: string, results: Results)
   await storeFile(
     {
       storage: manifest.storage as NonNullable<Manifest['storage']>,
-      releaseId: 'bench-upload',
+      release: 'bench-upload',
       name: 'upload',
       key: 'bench/upload-100mib.bin',
       path,

@@ -73,7 +73,7 @@ describe('a published file keeps its bytes: no release replaces what another rel
     const key = 'spec/script-plugin/1.3/plugin.yaml';
     const ga = join(dir, 'ga-plugin.yaml');
     writeFileSync(ga, 'plugins:\n  script:\n    source: https://github.com/cloudify-cosmo/cloudify-script-plugin/archive/1.3.zip\n');
-    const first = await storeFile({ storage, releaseId: 'cloudify-3.3', name: 'cloudify-script-plugin/plugin.yaml', key, path: ga }, env);
+    const first = await storeFile({ storage, release: 'cloudify-3.3', name: 'cloudify-script-plugin/plugin.yaml', key, path: ga }, env);
     const head = await s3Client(storage, env).send(new HeadObjectCommand({ Bucket: storage.bucket, Key: key }));
     assert.equal(head.Metadata?.release, 'cloudify-3.3', 'the bucket records which release stored the key');
 
@@ -83,7 +83,7 @@ describe('a published file keeps its bytes: no release replaces what another rel
       'plugins:\n  script:\n    source: https://github.com/cloudify-cosmo/cloudify-script-plugin/archive/3.3-patch1.zip\n',
     );
     await assert.rejects(
-      storeFile({ storage, releaseId: 'cloudify-3.3.1', name: 'cloudify-script-plugin/plugin.yaml', key, path: patch }, env),
+      storeFile({ storage, release: 'cloudify-3.3.1', name: 'cloudify-script-plugin/plugin.yaml', key, path: patch }, env),
       isReplacementRefusal(key, 'cloudify-3.3'),
     );
     // Nothing of the patch reached any target: one version of the file and of its sidecar, the mirror's file the GA's.
@@ -96,10 +96,7 @@ describe('a published file keeps its bytes: no release replaces what another rel
     // The patch's plugin.yaml unchanged from the GA's: the GA's file serves it, nothing is written and the owner stays.
     const same = join(dir, 'same-plugin.yaml');
     writeFileSync(same, readFileSync(ga));
-    const held = await storeFile(
-      { storage, releaseId: 'cloudify-3.3.1', name: 'cloudify-script-plugin/plugin.yaml', key, path: same },
-      env,
-    );
+    const held = await storeFile({ storage, release: 'cloudify-3.3.1', name: 'cloudify-script-plugin/plugin.yaml', key, path: same }, env);
     assert.deepEqual(held.skipped, ['storage', 'tarzan']);
     assert.equal(held.sha256, first.sha256);
     assert.equal(await versionsOf(storage, key), 1);
@@ -109,8 +106,8 @@ describe('a published file keeps its bytes: no release replaces what another rel
 
     // A release's own key takes its new bytes (a rebuild in a retry that is not reproducible).
     const own = 'org/cloudify/3.3.1/ga-RELEASE/cloudify-ui.tgz';
-    await storeFile({ storage, releaseId: 'cloudify-3.3.1', name: 'ui', key: own, path: ga }, env);
-    const rebuilt = await storeFile({ storage, releaseId: 'cloudify-3.3.1', name: 'ui', key: own, path: patch }, env);
+    await storeFile({ storage, release: 'cloudify-3.3.1', name: 'ui', key: own, path: ga }, env);
+    const rebuilt = await storeFile({ storage, release: 'cloudify-3.3.1', name: 'ui', key: own, path: patch }, env);
     assert.deepEqual(rebuilt.skipped, []);
     assert.equal(await bodyOf(storage, own), readFileSync(patch, 'utf8'));
     assert.equal(readFileSync(join(mirror, own), 'utf8'), readFileSync(patch, 'utf8'));
@@ -125,7 +122,7 @@ describe('a published file keeps its bytes: no release replaces what another rel
     const path = join(dir, 'ui.tgz');
     writeFileSync(path, 'other bytes\n');
     await assert.rejects(
-      storeFile({ storage, releaseId: 'cloudify-3.2', name: 'ui', key, path }, env),
+      storeFile({ storage, release: 'cloudify-3.2', name: 'ui', key, path }, env),
       (error: ApplicationFailure) => error.type === 'PublishedFileReplaced' && /no release recorded as its own/.test(error.message),
     );
     assert.equal(await bodyOf(storage, key), 'published by hand\n');
@@ -136,7 +133,7 @@ describe('a published file keeps its bytes: no release replaces what another rel
     mkdirSync(dirname(mirrored), { recursive: true });
     writeFileSync(mirrored, 'a mirror file of its own\n');
     await assert.rejects(
-      storeFile({ storage, releaseId: 'cloudify-3.2.1', name: 'ui', key: mirrorOnly, path }, env),
+      storeFile({ storage, release: 'cloudify-3.2.1', name: 'ui', key: mirrorOnly, path }, env),
       (error: ApplicationFailure) => error.type === 'PublishedFileReplaced' && error.message.includes('storage (tarzan)'),
     );
     assert.equal(await versionsOf(storage, mirrorOnly), 0, 'the bucket was not written either');
@@ -170,7 +167,12 @@ describe('a published file keeps its bytes: no release replaces what another rel
     };
     const key = 'spec/script-plugin/1.3/plugin.yaml';
     const spec = (sha: string) => [{ repository, sha, path: 'plugin.yaml', key }];
-    const [stored] = await specs.uploadSpecs({ releaseId: 'cloudify-3.3', storage, files: spec(git(url, 'rev-parse', 'master')) });
+    const [stored] = await specs.uploadSpecs({
+      releaseId: 'cloudify-3.3',
+      release: 'cloudify-3.3',
+      storage,
+      files: spec(git(url, 'rev-parse', 'master')),
+    });
     await assert.rejects(
       specs.uploadSpecs({
         releaseId: 'cloudify-3.3.1',
@@ -183,7 +185,12 @@ describe('a published file keeps its bytes: no release replaces what another rel
     assert.equal(await bodyOf(storage, key), gaYaml);
     assert.equal(readFileSync(join(mirror, key), 'utf8'), gaYaml);
     // A patch whose plugin.yaml is the GA's records the GA's file.
-    const [again] = await specs.uploadSpecs({ releaseId: 'cloudify-3.3.1', storage, files: spec(git(url, 'rev-parse', 'master')) });
+    const [again] = await specs.uploadSpecs({
+      releaseId: 'cloudify-3.3.1',
+      release: 'cloudify-3.3.1',
+      storage,
+      files: spec(git(url, 'rev-parse', 'master')),
+    });
     assert.deepEqual(again, stored);
   });
 });

@@ -68,13 +68,13 @@ describe('storage on moto S3 and directory mirrors', function () {
     const client = s3Client(storage, { ...process.env, ...MOTO_ENV });
     await client.send(new PutBucketVersioningCommand({ Bucket: 'sidecar-releases', VersioningConfiguration: { Status: 'Enabled' } }));
     const key = 'org/demo/3.4.0/ga-RELEASE/agent.tar.gz';
-    await storeFile({ storage, releaseId: 'demo-3.4', name: 'agent', key, path }, { ...process.env, ...MOTO_ENV });
+    await storeFile({ storage, release: 'demo-3.4', name: 'agent', key, path }, { ...process.env, ...MOTO_ENV });
     // The crash: the files are stored, their sidecars are not.
     const versions = await client.send(new ListObjectVersionsCommand({ Bucket: 'sidecar-releases' }));
     const sidecar = versions.Versions?.find((version) => version.Key === `${key}.sha256`);
     await client.send(new DeleteObjectCommand({ Bucket: 'sidecar-releases', Key: `${key}.sha256`, VersionId: sidecar?.VersionId }));
     rmSync(join(mirror, `${key}.sha256`));
-    const retried = await storeFile({ storage, releaseId: 'demo-3.4', name: 'agent', key, path }, { ...process.env, ...MOTO_ENV });
+    const retried = await storeFile({ storage, release: 'demo-3.4', name: 'agent', key, path }, { ...process.env, ...MOTO_ENV });
     assert.deepEqual(retried.skipped, ['storage', 'tarzan'], 'the files themselves are not stored again');
     const expected = `${createHash('sha256').update('agent bytes\n').digest('hex')}  agent.tar.gz\n`;
     assert.equal(readFileSync(join(mirror, `${key}.sha256`), 'utf8'), expected);
@@ -83,7 +83,7 @@ describe('storage on moto S3 and directory mirrors', function () {
     ).Body?.transformToString();
     assert.equal(body, expected);
     // A third run writes nothing: one version of each key.
-    await storeFile({ storage, releaseId: 'demo-3.4', name: 'agent', key, path }, { ...process.env, ...MOTO_ENV });
+    await storeFile({ storage, release: 'demo-3.4', name: 'agent', key, path }, { ...process.env, ...MOTO_ENV });
     const after = await client.send(new ListObjectVersionsCommand({ Bucket: 'sidecar-releases' }));
     assert.deepEqual((after.Versions ?? []).map((version) => version.Key).sort(), [key, `${key}.sha256`]);
   });
@@ -95,7 +95,7 @@ describe('storage on moto S3 and directory mirrors', function () {
     const mirror = join(dir, 'tarzan');
     const storage = await storageOn('big-releases', [{ type: 'directory', name: 'tarzan', path: mirror }], true);
     const key = 'org/demo/3.4.0/ga-RELEASE/agent.tar.gz';
-    const first = await storeFile({ storage, releaseId: 'demo-3.4', name: 'agent', key, path }, { ...process.env, ...MOTO_ENV });
+    const first = await storeFile({ storage, release: 'demo-3.4', name: 'agent', key, path }, { ...process.env, ...MOTO_ENV });
     assert.equal(first.sha256, sha256);
     assert.equal(first.size, 100 * 1024 * 1024);
     assert.deepEqual(first.skipped, []);
@@ -109,7 +109,7 @@ describe('storage on moto S3 and directory mirrors', function () {
     assert.ok(existsSync(join(mirror, key)) && existsSync(join(mirror, `${key}.md5`)));
     assert.deepEqual(first.urls, [`${storage.endpoint}/big-releases/${key}`, `file://${join(mirror, key)}`]);
 
-    const again = await storeFile({ storage, releaseId: 'demo-3.4', name: 'agent', key, path }, { ...process.env, ...MOTO_ENV });
+    const again = await storeFile({ storage, release: 'demo-3.4', name: 'agent', key, path }, { ...process.env, ...MOTO_ENV });
     assert.deepEqual(again.skipped, ['storage', 'tarzan'], 'nothing uploaded twice');
   });
 
@@ -138,13 +138,13 @@ describe('storage on moto S3 and directory mirrors', function () {
       const env = { ...process.env, ...MOTO_ENV };
       const client = s3Client(direct, env);
       const yesterday = 'org/demo/nightly/20260101/agent 3.5+dev.tar.gz';
-      const first = await storeFile({ storage, releaseId: 'demo-3.4', name: 'agent', key: yesterday, path }, env);
+      const first = await storeFile({ storage, release: 'demo-3.4', name: 'agent', key: yesterday, path }, env);
       assert.deepEqual([first.copied, first.skipped], [[], []]);
       assert.ok(sent >= 3 * 1024 * 1024, `the first nightly sends the file (${sent} bytes)`);
 
       sent = 0;
       const today = 'org/demo/nightly/20260102/agent 3.5+dev.tar.gz';
-      const second = await storeFile({ storage, releaseId: 'demo-3.4', name: 'agent', key: today, path }, env);
+      const second = await storeFile({ storage, release: 'demo-3.4', name: 'agent', key: today, path }, env);
       assert.deepEqual([second.copied, second.skipped], [['storage'], []]);
       assert.ok(sent < 16 * 1024, `the second sends a copy request, not the file (${sent} bytes)`);
       const head = await client.send(new HeadObjectCommand({ Bucket: 'copy-releases', Key: today }));
@@ -167,7 +167,7 @@ describe('storage on moto S3 and directory mirrors', function () {
       }
       sent = 0;
       const third = await storeFile(
-        { storage, releaseId: 'demo-3.4', name: 'agent', key: 'org/demo/nightly/20260103/agent.tar.gz', path },
+        { storage, release: 'demo-3.4', name: 'agent', key: 'org/demo/nightly/20260103/agent.tar.gz', path },
         env,
       );
       assert.deepEqual(third.copied, []);
@@ -212,7 +212,7 @@ describe('storage on moto S3 and directory mirrors', function () {
     writeFileSync(blocked, 'a file where the mirror directory should be');
     const storage = await storageOn('down-releases', [{ type: 'directory', name: 'tarzan', path: blocked }]);
     await assert.rejects(
-      storeFile({ storage, releaseId: 'demo-3.4', name: 'ui', key: 'org/demo/ui.tgz', path }, { ...process.env, ...MOTO_ENV }),
+      storeFile({ storage, release: 'demo-3.4', name: 'ui', key: 'org/demo/ui.tgz', path }, { ...process.env, ...MOTO_ENV }),
       /storing org\/demo\/ui\.tgz failed on tarzan: /,
     );
     const listed = await s3Client(storage, { ...process.env, ...MOTO_ENV }).send(new ListObjectsV2Command({ Bucket: 'down-releases' }));
@@ -224,7 +224,7 @@ describe('storage on moto S3 and directory mirrors', function () {
     const dir = tempDir('creds');
     writeFileSync(join(dir, 'x'), 'x');
     await assert.rejects(
-      storeFile({ storage, releaseId: 'demo-3.4', name: 'x', key: 'x', path: join(dir, 'x') }, { RELFLOW_SECRETS: TEST_SECRETS_FILE }),
+      storeFile({ storage, release: 'demo-3.4', name: 'x', key: 'x', path: join(dir, 'x') }, { RELFLOW_SECRETS: TEST_SECRETS_FILE }),
       /storage\.accessKeyIdEnv: environment variable TEST_AWS_KEY is not set on the worker/,
     );
   });

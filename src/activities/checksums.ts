@@ -21,14 +21,14 @@ export function checksumsText(files: readonly Pick<StoredFile, 'file' | 'sha256'
  * stores the same bytes and uploads nothing.
  */
 export async function publishChecksums(
-  input: { storage: NonNullable<Manifest['storage']>; releaseId?: string; keyPrefix: string; files: StoredFile[] },
+  input: { storage: NonNullable<Manifest['storage']>; release?: string; keyPrefix: string; files: StoredFile[] },
   env: NodeJS.ProcessEnv,
 ): Promise<{ stored: StoredFile[]; signed: boolean }> {
   const sums = checksumsText(input.files);
-  // Scheduled before the input named its release: the release workflow's ID is the release ID.
-  const releaseId = input.releaseId ?? Context.current().info.workflowExecution?.workflowId ?? '';
+  // Scheduled before the input named its release: the release workflow's ID is its release ID.
+  const release = input.release ?? Context.current().info.workflowExecution?.workflowId ?? '';
   const store = (name: string, body: string | Buffer) =>
-    storeReleaseText(input.storage, releaseId, name, `${input.keyPrefix}${name}`, body, env);
+    storeReleaseText(input.storage, release, name, `${input.keyPrefix}${name}`, body, env);
   const stored = [await store('SHA256SUMS', sums)];
   const signed = await signWithReleaseKey('SHA256SUMS', sums, env);
   if (!signed) return { stored, signed: false };

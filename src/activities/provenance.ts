@@ -45,7 +45,7 @@ export function buildFacts(record: ArtifactBuildRecord, env: NodeJS.ProcessEnv):
  * bytes and uploads nothing.
  */
 export async function publishProvenance(
-  input: { storage: NonNullable<Manifest['storage']>; keyPrefix: string; builds: ArtifactBuildRecord[] },
+  input: { storage: NonNullable<Manifest['storage']>; release?: string; keyPrefix: string; builds: ArtifactBuildRecord[] },
   env: NodeJS.ProcessEnv,
 ): Promise<{ stored: StoredFile[]; signed: boolean }> {
   const stored: StoredFile[] = [];
@@ -63,7 +63,14 @@ export async function publishProvenance(
     for (const file of build.files) {
       const name = `${file.file}${PROVENANCE_SUFFIX}`;
       stored.push(
-        await storeReleaseText(input.storage, record.releaseId, name, `${input.keyPrefix}${name}`, `${JSON.stringify(envelope)}\n`, env),
+        await storeReleaseText(
+          input.storage,
+          input.release ?? record.releaseId,
+          name,
+          `${input.keyPrefix}${name}`,
+          `${JSON.stringify(envelope)}\n`,
+          env,
+        ),
       );
     }
   }

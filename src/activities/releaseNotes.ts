@@ -16,6 +16,8 @@ import { storeReleaseText } from './storage';
 
 export interface ReleaseNotesInput {
   releaseId: string;
+  /** The plan's release ID, which owns the stored notes (inputs scheduled before it was sent have the workflow's). */
+  release?: string;
   /** `cloudify ga release 3.4`, the heading of RELEASE-NOTES.md. */
   title: string;
   tokenEnv?: string;
@@ -91,7 +93,7 @@ export function createReleaseNotesActivities(workspace: GitWorkspace, env: NodeJ
       if (!input.storage || !input.key) return { notes: fitNotes(notes) };
       const file = await storeReleaseText(
         input.storage,
-        input.releaseId,
+        input.release ?? input.releaseId,
         'RELEASE-NOTES.md',
         input.key,
         notesMarkdown(input.title, notes),

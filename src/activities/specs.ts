@@ -22,6 +22,8 @@ export function createSpecsActivities(workspace: GitWorkspace, env: NodeJS.Proce
   return {
     async uploadSpecs(input: {
       releaseId: string;
+      /** The plan's release ID, which owns the stored files (inputs scheduled before it was sent have the workflow's). */
+      release?: string;
       storage: NonNullable<Manifest['storage']>;
       files: SpecFile[];
       tokenEnv?: string;
@@ -47,7 +49,13 @@ export function createSpecsActivities(workspace: GitWorkspace, env: NodeJS.Proce
           const local = join(scratch, `${repository.name}-${spec.path.replace(/\//g, '_')}`);
           await writeFile(local, content);
           const file = await storeFile(
-            { storage: input.storage, releaseId: input.releaseId, name: `${repository.name}/${spec.path}`, key: spec.key, path: local },
+            {
+              storage: input.storage,
+              release: input.release ?? input.releaseId,
+              name: `${repository.name}/${spec.path}`,
+              key: spec.key,
+              path: local,
+            },
             env,
           );
           stored.push(storedFileOf(file));

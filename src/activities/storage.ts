@@ -346,8 +346,11 @@ function countUploadedBytes(bytes: number, target: string): void {
 
 export interface StoreFileInput {
   storage: StorageSpec;
-  /** The release storing the file: recorded with it, and the only release that may store other bytes at its key. */
-  releaseId: string;
+  /**
+   * The release storing the file, as its plan names it (`<product>-<release name>`, the same for every run of it):
+   * recorded with the file, and the only release that may store other bytes at its key.
+   */
+  release: string;
   /** The artifact (or spec) name, for artifacts.json. */
   name: string;
   key: string;
@@ -373,7 +376,7 @@ export async function storeFile(input: StoreFileInput, env: NodeJS.ProcessEnv): 
   const { size } = await stat(input.path);
   const sha256 = await sha256File(input.path);
   const md5 = input.storage.md5 ? await md5File(input.path) : undefined;
-  const file = { path: input.path, sha256, size, release: pathSegment(input.releaseId, 'storage: release') };
+  const file = { path: input.path, sha256, size, release: pathSegment(input.release, 'storage: release') };
   const fileName = input.key.slice(input.key.lastIndexOf('/') + 1);
   const urls: string[] = [];
   const skipped: string[] = [];
@@ -426,7 +429,7 @@ export function storedFileOf({ skipped: _skipped, copied: _copied, ...file }: St
 /** A file relflow writes itself (artifacts.json, SHA256SUMS and its signature), stored like any artifact. */
 export async function storeReleaseText(
   storage: StorageSpec,
-  releaseId: string,
+  release: string,
   name: string,
   key: string,
   body: string | Buffer,
@@ -436,7 +439,7 @@ export async function storeReleaseText(
   try {
     const path = join(dir, name);
     await writeFile(path, body);
-    return storedFileOf(await storeFile({ storage, releaseId, name, key, path }, env));
+    return storedFileOf(await storeFile({ storage, release, name, key, path }, env));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -451,11 +454,13 @@ export function createStorageActivities(env: NodeJS.ProcessEnv) {
       storage: StorageSpec;
       key: string;
       releaseId: string;
+      /** The plan's release ID, which owns the file (inputs scheduled before it was sent have the workflow's). */
+      release?: string;
       build?: number;
       files: StoredFile[];
     }): Promise<StoredFile> {
       const body = `${JSON.stringify({ release: input.releaseId, build: input.build, files: input.files }, null, 2)}\n`;
-      return storeReleaseText(input.storage, input.releaseId, 'artifacts.json', input.key, body, env);
+      return storeReleaseText(input.storage, input.release ?? input.releaseId, 'artifacts.json', input.key, body, env);
     },
   };
 }

@@ -14,6 +14,7 @@ export async function recordReleaseNotes(context: ReleaseContext): Promise<Store
   const { manifest, release, results } = context;
   const { notes, file } = await activity('writeReleaseNotes')({
     releaseId: release.state.releaseId,
+    release: plan.releaseId,
     title: releaseTitle(plan),
     tokenEnv: manifest.git.tokenEnv,
     relflowEmail: manifest.git.author.email,

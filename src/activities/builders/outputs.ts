@@ -110,7 +110,13 @@ export async function storeBuildOutputs(request: BuildRequest, paths: string[], 
   for (const path of [...new Set(paths)]) {
     const file = path.slice(path.lastIndexOf('/') + 1);
     const result = await storeFile(
-      { storage: request.storage, releaseId: request.releaseId, name: request.artifact.name, key: `${request.keyPrefix}${file}`, path },
+      {
+        storage: request.storage,
+        release: request.release ?? request.releaseId,
+        name: request.artifact.name,
+        key: `${request.keyPrefix}${file}`,
+        path,
+      },
       env,
     );
     stored.push(storedFileOf(result));

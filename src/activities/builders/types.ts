@@ -4,6 +4,8 @@ import type { StoredFile } from '../../release/model';
 /** One artifact build of a release: everything a builder needs, no secrets. */
 export interface BuildRequest {
   releaseId: string;
+  /** The plan's release ID, which owns the stored outputs (requests sent before it was have only the workflow's). */
+  release?: string;
   artifact: ArtifactSpec;
   repository: { name: string; url: string };
   /** The commit to build: the tag's commit, or the build branch head for patches. */

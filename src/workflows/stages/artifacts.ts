@@ -43,6 +43,7 @@ export const artifactsStage: Stage = {
             args: [
               {
                 releaseId: context.release.state.releaseId,
+                release: plan.releaseId,
                 artifact,
                 repository: { name: repository.name, url: repository.url },
                 sha: releaseCommit(context, repository.name),
@@ -90,6 +91,7 @@ export const artifactsStage: Stage = {
     if (patched('provenance')) {
       const published = await activity('publishProvenance')({
         storage,
+        release: plan.releaseId,
         keyPrefix: storageKey(plan, manifest, ''),
         builds: manifest.artifacts.map((artifact) => {
           const state = release.artifact(artifact.name, artifact.builder);
@@ -122,6 +124,7 @@ export const artifactsStage: Stage = {
       storage,
       key: storageKey(plan, manifest, 'artifacts.json'),
       releaseId: context.release.state.releaseId,
+      release: plan.releaseId,
       build: plan.build,
       files: [...files, ...results.stored],
     });
@@ -131,7 +134,7 @@ export const artifactsStage: Stage = {
     if (patched('signed-checksums')) {
       const sums = await activity('publishChecksums')({
         storage,
-        releaseId: release.state.releaseId,
+        release: plan.releaseId,
         keyPrefix: storageKey(plan, manifest, ''),
         files: [...files, manifestFile, ...(notesFile ? [notesFile] : []), ...provenance],
       });

@@ -25,6 +25,7 @@ export const specsStage: Stage = {
     }));
     const stored = await activity('uploadSpecs')({
       releaseId: context.release.state.releaseId,
+      release: plan.releaseId,
       storage,
       files,
       tokenEnv: manifest.git.tokenEnv,
