@@ -1,8 +1,8 @@
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker, WorkerOptions } from '@temporalio/worker';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from './tempDirs';
 import { createActivities } from '../../src/activities';
 import { ensureTools } from '../../src/worker/tools';
 import { DevServer, freePort, startDevServer } from '../../src/dev/temporalServer';
@@ -82,19 +82,7 @@ export function uniqueTaskQueue(prefix = 'test'): string {
   return `${prefix}-${process.pid}-${queueCounter}-${Date.now()}`;
 }
 
-const madeTempDirs: string[] = [];
-
-/** A fresh directory under the temp directory, removed by removeTempDirs (the test run's teardown). */
-export function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `relflow-${prefix}-`));
-  madeTempDirs.push(dir);
-  return dir;
-}
-
-/** Every directory tempDir made in this process: a run of the suite leaves no gigabytes behind in the temp directory. */
-export function removeTempDirs(): void {
-  for (const dir of madeTempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-}
+export { removeTempDirs, tempDir } from './tempDirs';
 
 export interface TestWorkerOptions {
   taskQueue: string;

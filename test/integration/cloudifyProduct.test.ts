@@ -1,0 +1,158 @@
+import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { createGitActivities } from '../../src/activities/git';
+import { GitWorkspace } from '../../src/activities/gitWorkspace';
+import { buildReleasePlan, repositoryTemplateValues } from '../../src/release/plan';
+import { ReleaseKind } from '../../src/release/version';
+import { applyVersionRules, repositoryRules } from '../../src/release/versionRules';
+import { runCli } from '../support/cli';
+import {
+  BEFORE,
+  createProductRemotes,
+  fileBytes,
+  PRODUCT_REPOSITORIES,
+  productFiles,
+  ProductLines,
+  productManifest,
+  STORAGE_URL,
+} from '../support/cloudifyProduct';
+import { manifestOf, writeManifest } from '../support/manifests';
+import { tempDir } from '../support/temporal';
+
+const author = { name: 'relflow', email: 'release@example.com' };
+const releases: [ReleaseKind, string | undefined, ProductLines][] = [
+  [
+    'nightly',
+    undefined,
+    {
+      py: '3.3.dev20261124',
+      pluginsPy: '1.3.dev20261124',
+      ref: 'nightly-20261124',
+      pluginsRef: 'nightly-20261124',
+      yaml: '3.3dev20261124',
+      pluginsYaml: '1.3dev20261124',
+      versionFile: '3.3.0-dev20261124',
+      releaseUrl: `${STORAGE_URL}/org/cloudify/nightly/20261124/`,
+    },
+  ],
+  [
+    'milestone',
+    '3.3m4',
+    {
+      py: '3.3a4',
+      pluginsPy: '1.3a4',
+      ref: '3.3m4',
+      pluginsRef: '1.3m4',
+      yaml: '3.3m4',
+      pluginsYaml: '1.3m4',
+      versionFile: '3.3.0-m4',
+      releaseUrl: `${STORAGE_URL}/org/cloudify/3.3.0/m4-RELEASE/`,
+    },
+  ],
+  [
+    'ga',
+    '3.3',
+    {
+      py: '3.3',
+      pluginsPy: '1.3',
+      ref: '3.3',
+      pluginsRef: '1.3',
+      yaml: '3.3',
+      pluginsYaml: '1.3',
+      versionFile: '3.3.0',
+      releaseUrl: `${STORAGE_URL}/org/cloudify/3.3.0/ga-RELEASE/`,
+    },
+  ],
+  [
+    'patch',
+    '3.3.1',
+    {
+      py: '3.3.1',
+      pluginsPy: '1.3.1',
+      ref: '3.3-patch1',
+      pluginsRef: '3.3-patch1',
+      yaml: '3.3.1',
+      pluginsYaml: '1.3.1',
+      versionFile: '3.3.1',
+      releaseUrl: `${STORAGE_URL}/org/cloudify/3.3.1/ga-RELEASE/`,
+    },
+  ],
+  [
+    'patch',
+    '3.3.1m1',
+    {
+      py: '3.3.1a1',
+      pluginsPy: '1.3.1a1',
+      ref: '3.3.1m1',
+      pluginsRef: '1.3.1m1',
+      yaml: '3.3.1m1',
+      pluginsYaml: '1.3.1m1',
+      versionFile: '3.3.1-m1',
+      releaseUrl: `${STORAGE_URL}/org/cloudify/3.3.1/m1-RELEASE/`,
+    },
+  ],
+];
+
+describe('preset: cloudify on a product shaped like Cloudify (real repositories, the version stage activities)', function () {
+  for (const [kind, version, after] of releases) {
+    it(`${kind} ${version ?? '3.3 of 20261124'}: every file the old version tool rewrote, every line, and a second pass changes nothing`, async function () {
+      const root = tempDir(`cloudify-${kind}`);
+      const remotes = createProductRemotes(root);
+      const manifest = manifestOf(productManifest(remotes));
+      const plan = buildReleasePlan(manifest, { kind, version, date: '20261124' });
+      const activities = createGitActivities(new GitWorkspace(join(root, 'workspace')));
+      const before = productFiles(BEFORE);
+      const expected = productFiles(after);
+      for (const repository of plan.repositories) {
+        const ref = { releaseId: plan.releaseId, repository };
+        const rules = repositoryRules(manifest, repository.name);
+        const values = repositoryTemplateValues(plan, manifest, repository);
+        assert.equal(values.release_url, after.releaseUrl);
+        const { baseSha } = await activities.checkoutRepository({ ...ref, versionRules: { rules, values } });
+        const input = { ...ref, baseSha, rules, values, author, message: plan.commitMessage };
+        const first = await activities.versionRepository(input);
+        const changed = Object.keys(expected[repository.name]).filter(
+          (path) => expected[repository.name][path] !== before[repository.name][path],
+        );
+        assert.deepEqual([...first.changedFiles].sort(), changed.sort(), repository.name);
+        for (const [path, content] of Object.entries(expected[repository.name])) {
+          const stored = execFileSync('git', ['cat-file', 'blob', `${repository.buildBranch}:${path}`], { cwd: remotes[repository.name] });
+          assert.deepEqual(
+            stored.toString('latin1'),
+            fileBytes(repository.name, path, content).toString('latin1'),
+            `${repository.name}/${path}`,
+          );
+        }
+        // The rules over their own output change nothing, and a retried version step makes no second commit.
+        const released = Object.entries(expected[repository.name]).map(([path, content]) => ({ path, content }));
+        assert.deepEqual(applyVersionRules(repository.name, released, rules, values), []);
+        assert.deepEqual(await activities.versionRepository(input), { headSha: first.headSha, changedFiles: [], committed: false });
+      }
+      assert.deepEqual(
+        plan.repositories.map((repository) => repository.name),
+        PRODUCT_REPOSITORIES,
+      );
+    });
+  }
+
+  it('relflow plan milestone --version 3.3m4 shows each rewrite and pushes nothing', function () {
+    const root = tempDir('cloudify-plan');
+    const remotes = createProductRemotes(root);
+    const config = writeManifest(root, productManifest(remotes));
+    const result = runCli(['plan', 'milestone', '--version', '3.3m4', '-c', config]);
+    assert.equal(result.status, 0, result.stderr);
+    for (const line of [
+      "+        'cloudify-rest-client==3.3a4',",
+      "+        'cloudify-dsl-parser>=3.3a4,<4',",
+      '+-e git+https://github.com/cloudify-cosmo/cloudify-rest-client@3.3m4#egg=cloudify-rest-client',
+      '+    source: https://github.com/cloudify-cosmo/cloudify-script-plugin/archive/1.3m4.zip',
+      '+  plugins_branch: 1.3m4',
+      '+  "version": "3.3.0-m4"',
+      `+    default: ${STORAGE_URL}/org/cloudify/3.3.0/m4-RELEASE/cloudify-ui_3.3.0-m4-b200_amd64.deb`,
+    ]) {
+      assert.ok(result.stdout.includes(line), `plan shows ${line}\n${result.stdout}`);
+    }
+    assert.match(result.stdout, /the version rules: valid, required ones match, idempotent/);
+  });
+});

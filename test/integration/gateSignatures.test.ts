@@ -1,0 +1,182 @@
+import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createGateSignatureActivities } from '../../src/activities/gateSignatures';
+import { signGateDecision } from '../../src/client/gateSigning';
+import { decideGate } from '../../src/client/releases';
+import type { ManifestInput } from '../../src/config/manifest';
+import type { GateDecision, ReleaseState } from '../../src/release/model';
+import { releaseWorkflow } from '../../src/workflows';
+import { approveSignal, releaseStateQuery } from '../../src/workflows/api';
+import { runCli, runCliAsync } from '../support/cli';
+import { fakeActivities } from '../support/fakeActivities';
+import { manifestOf, writeManifest } from '../support/manifests';
+import { TEST_SECRETS_FILE } from '../support/secrets';
+import { tempDir, testClient, testServer, uniqueTaskQueue, withWorkers } from '../support/temporal';
+
+/** An SSH key pair of a person, made with ssh-keygen; returns the private key's path and its public line. */
+function keyOf(dir: string, name: string): { key: string; publicKey: string } {
+  const key = join(dir, name);
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', name, '-f', key]);
+  return { key, publicKey: readFileSync(`${key}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ') };
+}
+
+const manifest: ManifestInput = {
+  product: 'signed',
+  versions: { core: '3.5', plugins: '1.5' },
+  repositories: [{ name: 'core', url: '/srv/core.git', pypi: true }],
+  ci: { provider: 'none' },
+  gates: { pypi: { timeout: '1h', reminderEvery: '1h' }, docs: { enabled: false } },
+  pypi: { repositoryUrl: 'http://pypi.invalid/' },
+};
+
+async function waitFor(
+  handle: { query: (q: typeof releaseStateQuery) => Promise<ReleaseState> },
+  predicate: (state: ReleaseState) => boolean,
+): Promise<ReleaseState> {
+  for (let waited = 0; waited < 60_000; waited += 100) {
+    const state = await handle.query(releaseStateQuery);
+    if (predicate(state)) return state;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('timed out');
+}
+
+describe('approvals bound to a key: a gate with allowed signers takes signed decisions only', function () {
+  this.timeout(120_000);
+  let dir: string;
+  let alice: { key: string; publicKey: string };
+  let mallory: { key: string; publicKey: string };
+  let env: NodeJS.ProcessEnv;
+
+  before(function () {
+    dir = tempDir('gate-keys');
+    alice = keyOf(dir, 'alice');
+    mallory = keyOf(dir, 'mallory');
+    const trust = join(dir, 'secrets.yaml');
+    writeFileSync(
+      trust,
+      `${readFileSync(TEST_SECRETS_FILE, 'utf8')}gates:\n  pypi:\n    allowedSigners:\n      - alice@example.com ${alice.publicKey}\n`,
+    );
+    env = { ...process.env, RELFLOW_SECRETS: trust };
+  });
+
+  it('relflow validate warns about every gate that takes unsigned decisions, and not about one with allowed signers', function () {
+    const config = writeManifest(tempDir('gate-validate'), { ...manifest, gates: { pypi: {}, docs: {} } });
+    const unsigned = runCli(['validate', '-c', config], { RELFLOW_SECRETS: TEST_SECRETS_FILE });
+    assert.equal(unsigned.status, 0);
+    assert.match(unsigned.stderr, /^warning: gates\.pypi: decisions are unauthenticated .* lists none$/m);
+    assert.match(unsigned.stderr, /^warning: gates\.docs: decisions are unauthenticated/m);
+    const signed = runCli(['validate', '-c', config], { RELFLOW_SECRETS: env.RELFLOW_SECRETS });
+    assert.doesNotMatch(signed.stderr, /gates\.pypi/);
+    assert.match(signed.stderr, /gates\.docs: decisions are unauthenticated/);
+  });
+
+  it('the worker’s verification: an allowed key passes; an unknown key, a wrong gate, a tampered payload, another release, an old time are refused', async function () {
+    const { verifyGateDecision } = createGateSignatureActivities(env);
+    const decision = {
+      releaseId: 'signed-3.5',
+      gate: 'pypi' as const,
+      decision: 'approved' as const,
+      by: 'alice@example.com',
+      comment: 'ship it',
+    };
+    const sign = (key: string, over: Partial<{ release: string; gate: string; decision: 'approved' | 'rejected'; comment: string }> = {}) =>
+      signGateDecision(key, { release: 'signed-3.5', gate: 'pypi', decision: 'approved', comment: 'ship it', ...over });
+
+    const good = await verifyGateDecision({ ...decision, ...(await sign(alice.key)) });
+    assert.equal(good.required, true);
+    assert.equal(good.problem, undefined);
+    assert.equal(good.signer?.principal, 'alice@example.com');
+    assert.equal(
+      good.signer?.fingerprint,
+      execFileSync('ssh-keygen', ['-l', '-f', `${alice.key}.pub`], { encoding: 'utf8' }).split(' ')[1],
+    );
+
+    const refusedWith = async (signed: { time: string; signature: string }, expected: RegExp, over: Partial<typeof decision> = {}) => {
+      const verdict = await verifyGateDecision({ ...decision, ...over, ...signed });
+      assert.equal(verdict.signer, undefined);
+      assert.match(verdict.problem ?? '', expected);
+    };
+    await refusedWith(await sign(mallory.key), /^the key that signed this decision is not one of the allowed signers of gate pypi$/);
+    await refusedWith(await sign(alice.key, { gate: 'docs' }), /does not match this decision \(approved of gate pypi of signed-3\.5\)/);
+    await refusedWith(await sign(alice.key), /does not match/, { comment: 'ship it, and also this' });
+    await refusedWith(await sign(alice.key, { decision: 'rejected' }), /does not match/);
+    await refusedWith(
+      await sign(alice.key, { release: 'signed-3.4' }),
+      /does not match this decision \(approved of gate pypi of signed-3\.5\)/,
+    );
+    const old = await sign(alice.key);
+    const tamperedTime = { ...old, time: new Date(Date.now() - 60_000).toISOString() };
+    await refusedWith(tamperedTime, /does not match/);
+    assert.match(
+      (await verifyGateDecision({ ...decision, time: '2026-01-01T00:00:00.000Z', signature: old.signature })).problem ?? '',
+      /signed at 2026-01-01T00:00:00\.000Z, more than ten minutes from now/,
+    );
+    assert.match((await verifyGateDecision(decision)).problem ?? '', /gate pypi takes signed decisions only/);
+    // A gate the trust file does not list takes unsigned decisions, as before.
+    assert.deepEqual(await verifyGateDecision({ ...decision, gate: 'docs' }), { required: false });
+  });
+
+  it('on a real release: the Web UI’s signal and unsigned or foreign decisions are refused; alice’s signed approval passes and is recorded', async function () {
+    const taskQueue = uniqueTaskQueue('signed');
+    const { activities, calls } = fakeActivities({ verifyGateDecision: createGateSignatureActivities(env).verifyGateDecision as never });
+    await withWorkers({ taskQueue, activities }, async () => {
+      const releaseId = `signed-${process.pid}-${Date.now()}`;
+      const handle = await testClient().workflow.start(releaseWorkflow, {
+        taskQueue,
+        workflowId: releaseId,
+        args: [{ manifest: manifestOf(manifest), kind: 'ga', version: '3.5', buildTaskQueue: `${taskQueue}-builds` }],
+      });
+      await waitFor(handle, (state) => state.gates.some((gate) => gate.name === 'pypi' && gate.status === 'open'));
+
+      // The Web UI's signal form: no signature, refused into the log.
+      await handle.signal(approveSignal, { gate: 'pypi', by: 'alice@example.com' });
+      const afterSignal = await waitFor(handle, (state) => state.log.some((entry) => entry.action.startsWith('refused approve signal')));
+      assert.match(afterSignal.log.find((entry) => entry.action.startsWith('refused'))?.action ?? '', /takes signed decisions only/);
+
+      const approve = (decision: GateDecision) => decideGate(testClient(), releaseId, decision, true);
+      await assert.rejects(
+        approve({ gate: 'pypi', by: 'alice@example.com' }),
+        /^UserError: refused: gate pypi takes signed decisions only/,
+      );
+      const byMallory = await signGateDecision(mallory.key, { release: releaseId, gate: 'pypi', decision: 'approved' });
+      await assert.rejects(
+        approve({ gate: 'pypi', by: 'alice@example.com', ...byMallory }),
+        /refused: the key that signed this decision is not one of the allowed signers of gate pypi/,
+      );
+      const forAnother = await signGateDecision(alice.key, { release: 'signed-3.4', gate: 'pypi', decision: 'approved' });
+      await assert.rejects(
+        approve({ gate: 'pypi', by: 'alice@example.com', ...forAnother }),
+        /refused: the signature of alice@example\.com does not match/,
+      );
+      const byAlice = await signGateDecision(alice.key, { release: releaseId, gate: 'pypi', decision: 'approved' });
+      await assert.rejects(
+        approve({ gate: 'pypi', by: 'bob', ...byAlice }),
+        /refused: the decision is signed by alice@example\.com, not by bob/,
+      );
+      assert.equal((await handle.query(releaseStateQuery)).gates.find((gate) => gate.name === 'pypi')?.status, 'open', 'still open');
+
+      // Through the CLI, as a person would: relflow approve --key.
+      const cli = await runCliAsync(
+        ['approve', releaseId, 'pypi', '--by', 'alice@example.com', '--key', alice.key, '--comment', 'ship it'],
+        {
+          TEMPORAL_ADDRESS: testServer().address,
+        },
+      );
+      assert.equal(cli.status, 0, cli.stderr);
+      assert.match(cli.stdout, /gate pypi of .*: approved by alice@example\.com \(signature verified, key SHA256:/);
+      const state = await waitFor(handle, (candidate) => candidate.status === 'succeeded');
+      const gate = state.gates.find((candidate) => candidate.name === 'pypi');
+      assert.equal(gate?.signer?.principal, 'alice@example.com');
+      assert.match(gate?.signer?.fingerprint ?? '', /^SHA256:/);
+      assert.ok(
+        state.log.some(
+          (entry) => entry.by === 'alice@example.com' && /approved gate pypi \(signed, key SHA256:.*\): ship it/.test(entry.action),
+        ),
+      );
+      assert.ok(calls.publishPythonPackage, 'published after the signed approval');
+    });
+  });
+});

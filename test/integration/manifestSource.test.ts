@@ -1,0 +1,149 @@
+import { strict as assert } from 'node:assert';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { WorkflowFailedError } from '@temporalio/client';
+import { stringify } from 'yaml';
+import { createManifestActivities, loadManifestByReference } from '../../src/activities/manifestSource';
+import { createPreflightActivities } from '../../src/activities/preflight';
+import type { ManifestInput } from '../../src/config/manifest';
+import type { ReleaseState } from '../../src/release/model';
+import { buildReleasePlan } from '../../src/release/plan';
+import { releaseWorkflow } from '../../src/workflows';
+import { releaseStateQuery } from '../../src/workflows/api';
+import { errorMessage } from '../../src/workflows/tracker';
+import { runCliAsync } from '../support/cli';
+import { fakeActivities } from '../support/fakeActivities';
+import { createRemote, git } from '../support/gitRepos';
+import { manifestOf } from '../support/manifests';
+import { tempDir, testClient, testServer, uniqueTaskQueue, withWorkers } from '../support/temporal';
+
+async function finished(handle: { query: (q: typeof releaseStateQuery) => Promise<ReleaseState> }): Promise<ReleaseState> {
+  for (let waited = 0; waited < 60_000; waited += 200) {
+    const state = await handle.query(releaseStateQuery);
+    if (['succeeded', 'failed', 'blocked'].includes(state.status)) return state;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error('timed out');
+}
+
+describe('the manifest by reference: read by a worker from where the workers trust manifests to come from', function () {
+  this.timeout(120_000);
+  let root: string;
+  let config: string;
+  let product: ManifestInput;
+  let env: NodeJS.ProcessEnv;
+
+  before(function () {
+    root = tempDir('manifest-source');
+    const core = createRemote(root, { name: 'core', files: { 'setup.py': "setup(version='3.4')\n" } });
+    product = {
+      product: 'configured',
+      versions: { core: '3.5', plugins: '1.5' },
+      repositories: [{ name: 'core', url: core }],
+      ci: { provider: 'none' },
+    };
+    config = createRemote(root, { name: 'release-config', files: { 'cloudify.yaml': stringify(product) } });
+    env = { ...process.env, RELFLOW_MANIFEST_REPO: config, RELFLOW_MANIFEST_REF: 'master' };
+  });
+
+  function pushConfig(change: Partial<ManifestInput>): string {
+    const work = join(root, 'work', 'release-config');
+    writeFileSync(join(work, 'cloudify.yaml'), stringify({ ...product, ...change }));
+    git(work, 'commit', '-q', '-am', 'config change');
+    git(work, 'push', '-q', config, 'master');
+    return git(work, 'rev-parse', 'HEAD').trim();
+  }
+
+  it('relflow start --manifest: the worker reads it from the configuration repository and records its commit and sha256', async function () {
+    const taskQueue = uniqueTaskQueue('by-ref');
+    const { activities } = fakeActivities({ loadReleaseManifest: createManifestActivities(env).loadReleaseManifest as never });
+    await withWorkers({ taskQueue, activities }, async () => {
+      const head = git(join(root, 'work', 'release-config'), 'rev-parse', 'HEAD').trim();
+      const started = await runCliAsync(
+        ['start', 'nightly', '--manifest', 'cloudify.yaml', '--date', '20261128', '--task-queue', taskQueue, '--json'],
+        { ...env, TEMPORAL_ADDRESS: testServer().address },
+      );
+      assert.equal(started.status, 0, started.stderr);
+      const { releaseId } = JSON.parse(started.stdout) as { releaseId: string };
+      const handle = testClient().workflow.getHandle(releaseId);
+      const request = (await handle.fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes?.input;
+      assert.doesNotMatch(JSON.stringify(request), /"repositories"/, 'the manifest itself is not in the request');
+      const state = await finished(handle);
+      assert.equal(state.status, 'succeeded', JSON.stringify(state.blocked));
+      assert.equal(state.product, 'configured');
+      assert.equal(state.manifest?.commit, head);
+      assert.match(state.manifest?.sha256 ?? '', /^[0-9a-f]{64}$/);
+
+      // A schedule's run names no sha256: it releases with the manifest as it is now.
+      const changed = pushConfig({ product: 'reconfigured' });
+      const scheduled = await testClient().workflow.start(releaseWorkflow, {
+        taskQueue,
+        workflowId: `configured-scheduled-${Date.now()}`,
+        args: [{ manifestRef: { name: 'cloudify.yaml' }, kind: 'nightly', date: '20261129', buildTaskQueue: `${taskQueue}-builds` }],
+      });
+      const current = await finished(scheduled);
+      assert.equal(current.manifest?.commit, changed);
+      assert.notEqual(current.manifest?.sha256, state.manifest?.sha256);
+      assert.equal(current.product, 'reconfigured', 'the current manifest was used');
+
+      // A start pinned to what its starter read refuses a manifest that changed since.
+      const pinned = await testClient().workflow.start(releaseWorkflow, {
+        taskQueue,
+        workflowId: `configured-pinned-${Date.now()}`,
+        args: [{ manifestRef: { name: 'cloudify.yaml', sha256: state.manifest?.sha256 }, kind: 'nightly', date: '20261130' }],
+      });
+      await assert.rejects(pinned.result(), (error: unknown) => {
+        assert.ok(error instanceof WorkflowFailedError);
+        assert.match(errorMessage(error), /manifest cloudify\.yaml: it changed since the release was started .*; start it again/);
+        return true;
+      });
+      const hostile = await testClient().workflow.start(releaseWorkflow, {
+        taskQueue,
+        workflowId: `configured-hostile-${Date.now()}`,
+        args: [{ manifestRef: { name: '../../etc/passwd.yaml' }, kind: 'nightly' }],
+      });
+      await assert.rejects(hostile.result(), (error: unknown) => {
+        assert.match(errorMessage(error), /manifestRef\.name '\.\.\/\.\.\/etc\/passwd\.yaml': expected a relative path/);
+        return true;
+      });
+    });
+  });
+
+  it('a directory source; names that leave it, refs it cannot have, and invalid manifests are refused', async function () {
+    const dir = join(root, 'manifests');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'cloudify.yaml'), stringify(product));
+    writeFileSync(join(dir, 'broken.yaml'), stringify({ ...product, versions: { core: 'three' } }));
+    const local = { ...process.env, RELFLOW_MANIFEST_DIR: dir };
+    const loaded = await loadManifestByReference(local, { name: 'cloudify.yaml' });
+    assert.equal(loaded.manifest.product, 'configured');
+    assert.equal(loaded.source.commit, undefined);
+    await assert.rejects(
+      loadManifestByReference(local, { name: '../secrets.yaml' }),
+      /manifest: '\.\.\/secrets\.yaml' must be a relative path inside/,
+    );
+    await assert.rejects(
+      loadManifestByReference(local, { name: 'cloudify.yaml', ref: 'main' }),
+      /a ref \(main\) needs RELFLOW_MANIFEST_REPO/,
+    );
+    await assert.rejects(loadManifestByReference(local, { name: 'broken.yaml' }), /broken\.yaml: versions\.core/);
+    await assert.rejects(loadManifestByReference(process.env, { name: 'cloudify.yaml' }), /no trusted manifest source is configured here/);
+    await assert.rejects(loadManifestByReference(env, { name: 'missing.yaml' }), /manifest missing\.yaml: no such file at master/);
+  });
+
+  it('a worker with a trusted source refuses an inline manifest at preflight, unless RELFLOW_INLINE_MANIFESTS=1', async function () {
+    const manifest = manifestOf(product);
+    const input = {
+      kind: 'nightly' as const,
+      manifest,
+      plan: buildReleasePlan(manifest, { kind: 'nightly', date: '20261128' }),
+      inline: true,
+    };
+    await assert.rejects(
+      createPreflightActivities(env, 'python3').preflightRelease(input),
+      /this worker runs manifests by reference only \(RELFLOW_MANIFEST_DIR or RELFLOW_MANIFEST_REPO\): start the release with relflow start --manifest <name>/,
+    );
+    await createPreflightActivities({ ...env, RELFLOW_INLINE_MANIFESTS: '1' }, 'python3').preflightRelease(input);
+    await createPreflightActivities(process.env, 'python3').preflightRelease(input);
+  });
+});

@@ -1,0 +1,48 @@
+import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { createPypiActivities } from '../../src/activities/pypi';
+import { GitWorkspace } from '../../src/activities/gitWorkspace';
+import { stopServices, startPypiServer } from '../../src/dev/localServices';
+import { ensureTools, pythonTool } from '../../src/worker/tools';
+import { createRemote, git } from '../support/gitRepos';
+import { tempDir } from '../support/temporal';
+
+describe('PyPI publishing on pypiserver with twine (python -m build, the tools Python)', function () {
+  this.timeout(240_000);
+  after(() => stopServices());
+
+  it('builds a flit package in isolation, reads its name from the metadata, publishes once and checks the index sha256', async function () {
+    const root = tempDir('pypi');
+    // The repository name says nothing of the distribution name, and the backend is not setuptools.
+    const remote = createRemote(root, {
+      name: 'cloudify-flit-plugin',
+      files: {
+        'pyproject.toml':
+          '[build-system]\nrequires = ["flit_core>=3.2,<4"]\nbuild-backend = "flit_core.buildapi"\n\n[project]\nname = "relflow_Flit.Demo"\nversion = "3.4"\ndescription = "demo"\n\n[tool.flit.module]\nname = "relflow_flit_demo"\n',
+        'relflow_flit_demo/__init__.py': '"""demo"""\n',
+      },
+    });
+    const pypiUrl = await startPypiServer(join(root, 'packages'));
+    const pythonBin = pythonTool(ensureTools(), 'python');
+    const publish = () =>
+      createPypiActivities(new GitWorkspace(tempDir('pypi-workspace')), pythonBin, process.env).publishPythonPackage({
+        pypi: { repositoryUrl: pypiUrl },
+        target: { repository: { name: 'cloudify-flit-plugin', url: remote }, sha: git(remote, 'rev-parse', 'master'), packageDir: '.' },
+      });
+    const first = await publish();
+    assert.deepEqual(first.uploaded.sort(), ['relflow_flit_demo-3.4-py2.py3-none-any.whl', 'relflow_flit_demo-3.4.tar.gz']);
+    assert.deepEqual(first.skipped, []);
+    const second = await publish();
+    assert.deepEqual(second.uploaded, [], 'a re-run uploads nothing');
+    assert.equal(second.skipped.length, 2);
+    const venv = join(root, 'pip-venv');
+    execFileSync('python3', ['-m', 'venv', venv]);
+    execFileSync(
+      join(venv, 'bin', 'pip'),
+      ['install', '--quiet', '--no-deps', '--index-url', `${pypiUrl}/simple/`, 'relflow-flit-demo==3.4'],
+      { encoding: 'utf8' },
+    );
+    assert.match(execFileSync(join(venv, 'bin', 'pip'), ['show', 'relflow-flit-demo'], { encoding: 'utf8' }), /Version: 3\.4/);
+  });
+});

@@ -1,0 +1,75 @@
+import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { Connection } from '@temporalio/client';
+import { connectClient, connectWorker, temporalSettings } from '../../src/client/connection';
+import { freePort } from '../../src/dev/temporalServer';
+import { projectRoot } from '../../src/worker/tools';
+import { createPostgresCluster, PostgresCluster } from '../support/postgres';
+import { createTemporalSchema, ProductionServer, productionTools, serverTls, startProductionServer } from '../support/productionServer';
+import { tempDir } from '../support/temporal';
+
+/**
+ * The Temporal connection of docker-compose.yml, for real: the certificates of
+ * scripts/gen-certs.sh, the Temporal server 1.29 on PostgreSQL requiring client
+ * certificates on its frontend and between its services, and relflow's own
+ * connection settings (TEMPORAL_TLS_* as the compose file passes them).
+ */
+describe('mutual TLS between relflow and the Temporal frontend (scripts/gen-certs.sh, the production server)', function () {
+  this.timeout(300_000);
+  let certs: string;
+  let postgres: PostgresCluster;
+  let server: ProductionServer;
+
+  before(async function () {
+    const root = tempDir('mtls');
+    certs = join(root, 'certs');
+    execFileSync('sh', [join(projectRoot, 'scripts', 'gen-certs.sh'), certs], { encoding: 'utf8' });
+    const tools = productionTools();
+    postgres = createPostgresCluster(await freePort());
+    createTemporalSchema(tools, postgres);
+    server = await startProductionServer(tools, postgres, join(root, 'temporal'), { certs });
+  });
+
+  after(async function () {
+    await server?.stop();
+    postgres?.stop();
+  });
+
+  it('a worker certificate of the CA connects with relflow’s settings; no certificate, another CA or plaintext is refused', async function () {
+    const env = {
+      TEMPORAL_ADDRESS: server.address,
+      TEMPORAL_NAMESPACE: 'temporal-system',
+      TEMPORAL_TLS_CLIENT_CERT_PATH: join(certs, 'worker.pem'),
+      TEMPORAL_TLS_CLIENT_KEY_PATH: join(certs, 'worker.key'),
+      TEMPORAL_TLS_SERVER_CA_CERT_PATH: join(certs, 'ca.pem'),
+      TEMPORAL_TLS_SERVER_NAME: 'temporal',
+    };
+    const client = await connectClient(temporalSettings(env));
+    const described = await client.workflowService.describeNamespace({ namespace: 'temporal-system' });
+    assert.equal(described.namespaceInfo?.name, 'temporal-system');
+    await client.connection.close();
+    // The worker's native connection (the SDK's Rust core) takes the same settings.
+    const worker = await connectWorker(temporalSettings(env));
+    await worker.close();
+
+    const refused = async (options: Parameters<typeof Connection.connect>[0], what: string) => {
+      const attempt = Connection.connect({ ...options, address: server.address, connectTimeout: 5000 }).then(async (connection) => {
+        try {
+          await connection.workflowService.describeNamespace({ namespace: 'temporal-system' });
+        } finally {
+          await connection.close();
+        }
+      });
+      await assert.rejects(attempt, Error, what);
+    };
+    const { clientCertPair: _pair, ...withoutCertificate } = serverTls(certs, 'worker') as object as Record<string, unknown>;
+    await refused({ tls: withoutCertificate }, 'no client certificate');
+    await refused({}, 'plaintext');
+    const other = join(tempDir('mtls-other'), 'certs');
+    execFileSync('sh', [join(projectRoot, 'scripts', 'gen-certs.sh'), other], { encoding: 'utf8' });
+    const ours = serverTls(certs, 'worker') as { clientCertPair?: unknown };
+    const theirs = serverTls(other, 'worker') as { clientCertPair?: unknown };
+    await refused({ tls: { ...ours, clientCertPair: theirs.clientCertPair } as never }, 'a client certificate of another CA');
+  });
+});

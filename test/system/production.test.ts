@@ -1,0 +1,197 @@
+import { awsDestination, workerSecrets } from '../../src/activities/secrets';
+import { smtpDestination } from '../../src/activities/notify';
+import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { loadManifest } from '../../src/config/loadManifest';
+import { projectRoot } from '../../src/worker/tools';
+import { postgresBinDir } from '../support/postgres';
+import { productionTools } from '../support/productionServer';
+
+interface Service {
+  image?: string;
+  build?: string;
+  ports?: string[];
+  healthcheck?: { test: string[] };
+  environment?: Record<string, string>;
+  env_file?: string[];
+  volumes?: string[];
+  depends_on?: Record<string, { condition: string }>;
+}
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? sourceFiles(path) : path.endsWith('.ts') ? [path] : [];
+  });
+}
+
+/** Every TEMPORAL_* and RELFLOW_* variable the worker code reads. */
+function variablesReadBySource(): string[] {
+  const names = new Set<string>();
+  for (const file of sourceFiles(join(projectRoot, 'src'))) {
+    const text = readFileSync(file, 'utf8');
+    // Reads only: `env.NAME`, `env['NAME']`, `readPem('NAME', ...)`; the RELFLOW_* values relflow sets for build commands are not read.
+    for (const match of text.matchAll(/(?:env\.|env\['|readPem\(')((?:TEMPORAL|RELFLOW)_[A-Z_]+)/g)) names.add(match[1]);
+  }
+  // Tools of the development machine, not of a worker: the dev server binary, its cache, the demo's sandbox.
+  for (const developmentOnly of ['RELFLOW_TEMPORAL_CLI', 'RELFLOW_CACHE_DIR', 'RELFLOW_DEMO_DIR']) names.delete(developmentOnly);
+  return [...names].sort();
+}
+
+describe('production topology (docker-compose.yml, Dockerfile), checked without a Docker engine', function () {
+  const compose = parse(readFileSync(join(projectRoot, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+    services: Record<string, Service>;
+    volumes: Record<string, unknown>;
+  };
+  const services = compose.services;
+
+  it('has PostgreSQL, Temporal with its schema setup, the Web UI and two relflow workers', function () {
+    assert.deepEqual(Object.keys(services).sort(), [
+      'postgresql',
+      'relflow-build-worker',
+      'relflow-worker',
+      'temporal',
+      'temporal-search-attributes',
+      'temporal-ui',
+    ]);
+    assert.match(services.temporal.image ?? '', /^temporalio\/auto-setup:/);
+    assert.equal(services['relflow-worker'].environment?.RELFLOW_TASK_QUEUE, 'relflow');
+    assert.equal(services['relflow-build-worker'].environment?.RELFLOW_TASK_QUEUE, 'relflow-builds');
+  });
+
+  it('pins every image by version', function () {
+    for (const [name, service] of Object.entries(services)) {
+      if (!service.image) continue;
+      assert.match(service.image, /:[0-9][\w.-]*$/, `${name}: ${service.image} is not pinned`);
+      assert.doesNotMatch(service.image, /:latest$/);
+    }
+  });
+
+  it('gives every long-running service a health check, and publishes the gRPC and Web UI ports', function () {
+    for (const [name, service] of Object.entries(services)) {
+      if (name === 'temporal-search-attributes') continue;
+      assert.ok(service.healthcheck?.test?.length, `${name} has no health check`);
+    }
+    // Published on this host only: other hosts come through a tunnel or an authenticating proxy.
+    assert.deepEqual(services.temporal.ports, ['127.0.0.1:7233:7233']);
+    assert.deepEqual(services['temporal-ui'].ports, ['127.0.0.1:8233:8080']);
+  });
+
+  it('registers the search attributes the workflow keeps current', function () {
+    const command = JSON.stringify(services['temporal-search-attributes']);
+    for (const name of ['ReleaseKind', 'ReleaseVersion', 'ReleaseStage', 'ReleaseProduct', 'ReleaseStatus'])
+      assert.ok(command.includes(name), name);
+  });
+
+  it('passes every variable the worker reads, and the secrets through relflow.env', function () {
+    const read = variablesReadBySource();
+    assert.ok(read.length >= 10, read.join(', '));
+    for (const worker of ['relflow-worker', 'relflow-build-worker']) {
+      const environment = Object.keys(services[worker].environment ?? {});
+      assert.deepEqual(
+        read.filter((name) => !environment.includes(name)),
+        [],
+        `${worker} misses variables`,
+      );
+      assert.deepEqual(services[worker].env_file, ['relflow.env']);
+    }
+    const secretsFile = readFileSync(join(projectRoot, 'relflow.env.example'), 'utf8');
+    const example = JSON.stringify(loadManifest(join(projectRoot, 'relflow.example.yaml')));
+    const secretNames = [...example.matchAll(/"\w+Env":"([A-Z_]+)"/g)].map((match) => match[1]);
+    assert.ok(secretNames.length >= 8);
+    for (const name of secretNames) assert.match(secretsFile, new RegExp(`^${name}=`, 'm'), `${name} in relflow.env.example`);
+  });
+
+  it('mounts a secrets file that lets each secret of the example manifest go where the example sends it, and nowhere else', function () {
+    for (const worker of ['relflow-worker', 'relflow-build-worker']) {
+      assert.equal(services[worker].environment?.RELFLOW_SECRETS, '/config/secrets.yaml');
+      assert.ok(services[worker].volumes?.includes('./config:/config:ro'));
+    }
+    const env = { RELFLOW_SECRETS: join(projectRoot, 'relflow.secrets.example.yaml') };
+    const secrets = workerSecrets(env);
+    const manifest = loadManifest(join(projectRoot, 'relflow.example.yaml'));
+    const ci = manifest.ci as Extract<typeof manifest.ci, { provider: 'github' }>;
+    const uses: [string, string | undefined, string][] = [
+      ...manifest.repositories.map((repository): [string, string | undefined, string] => [
+        'git.tokenEnv',
+        manifest.git.tokenEnv,
+        repository.url,
+      ]),
+      ['ci.tokenEnv', ci.tokenEnv, `${ci.apiUrl}/repos/${ci.owner}/x/commits/3.4/status`],
+      ['pypi.passwordEnv', manifest.pypi?.passwordEnv, manifest.pypi?.repositoryUrl ?? ''],
+      ['readthedocs.tokenEnv', manifest.readthedocs?.tokenEnv, `${manifest.readthedocs?.apiUrl}/projects/x/`],
+      ['storage.secretAccessKeyEnv', manifest.storage?.secretAccessKeyEnv, awsDestination('storage', 's3', manifest.storage ?? {})],
+      ['ec2.secretAccessKeyEnv', manifest.ec2.secretAccessKeyEnv, awsDestination('ec2', 'ec2', manifest.ec2)],
+      ['smtp.passwordEnv', manifest.notifications.email?.smtp?.passwordEnv, smtpDestination(manifest.notifications.email?.smtp as never)],
+    ];
+    for (const [field, name, destination] of uses) {
+      assert.ok(name, field);
+      assert.equal(secrets.refusal(field, name, destination), undefined, `${field} -> ${destination}`);
+      assert.match(secrets.refusal(field, name, 'https://attacker.example/') ?? '', /may not be sent to https:\/\/attacker\.example\//);
+    }
+  });
+
+  it('speaks mutual TLS to the Temporal frontend: every client has a certificate of the gen-certs.sh CA', function () {
+    const env = (service: string) => (services[service].environment ?? {}) as Record<string, string>;
+    assert.equal(env('temporal').TEMPORAL_TLS_REQUIRE_CLIENT_AUTH, 'true');
+    assert.equal(env('temporal').TEMPORAL_TLS_CLIENT1_CA_CERT, '/certs/ca.pem');
+    assert.ok(JSON.stringify(services.temporal.healthcheck).includes('--tls-cert-path'));
+    for (const worker of ['relflow-worker', 'relflow-build-worker']) {
+      assert.match(env(worker).TEMPORAL_TLS_CLIENT_CERT_PATH, /\/certs\/worker\.pem/);
+      assert.match(env(worker).TEMPORAL_TLS_SERVER_CA_CERT_PATH, /\/certs\/ca\.pem/);
+    }
+    assert.equal(env('temporal-search-attributes').TEMPORAL_TLS_CLIENT_CERT_PATH, '/certs/worker.pem');
+    assert.equal(env('temporal-ui').TEMPORAL_TLS_CERT, '/certs/ui.pem');
+    for (const service of ['temporal', 'temporal-search-attributes', 'temporal-ui', 'relflow-worker', 'relflow-build-worker'])
+      assert.ok(services[service].volumes?.includes('./certs:/certs:ro'), `${service} mounts the certificates`);
+    const script = readFileSync(join(projectRoot, 'scripts', 'gen-certs.sh'), 'utf8');
+    for (const file of ['ca.pem', 'server.pem', 'worker.pem', 'ui.pem']) assert.ok(script.includes(file.replace('.pem', '')), file);
+  });
+
+  it('keeps Postgres data and the workspaces in volumes', function () {
+    assert.ok(services.postgresql.volumes?.some((volume) => volume.startsWith('postgres-data:')));
+    assert.ok(services['relflow-worker'].volumes?.some((volume) => volume.startsWith('workspace:')));
+    assert.deepEqual(Object.keys(compose.volumes).sort(), ['build-workspace', 'postgres-data', 'workspace']);
+  });
+
+  it('builds a multi-stage, non-root worker image with production dependencies, git, python3 and twine', function () {
+    const dockerfile = readFileSync(join(projectRoot, 'Dockerfile'), 'utf8');
+    assert.equal(dockerfile.match(/^FROM /gm)?.length, 2);
+    // Node 24 LTS, pinned to the minor the suite also runs on (scripts/versions.json node24): Node 20 is past its end of life.
+    const versions = JSON.parse(readFileSync(join(projectRoot, 'scripts', 'versions.json'), 'utf8')) as { node24: string };
+    const minor = versions.node24.split('.').slice(0, 2).join('.');
+    assert.deepEqual(
+      [...dockerfile.matchAll(/^FROM (\S+)/gm)].map((match) => match[1]),
+      [`node:${minor}-bookworm`, `node:${minor}-bookworm-slim`],
+    );
+    assert.match(dockerfile, /^USER node$/m);
+    assert.match(dockerfile, /npm ci --omit=dev/);
+    assert.match(dockerfile, /apt-get install .*\bgit\b.*\bpython3\b/);
+    assert.match(dockerfile, /pip install .*twine==/);
+    assert.match(dockerfile, /^CMD \["node", "bin\/relflow", "worker"\]$/m);
+  });
+
+  it('runs the engine of scripts/versions.json, the one the test harness runs', function () {
+    const versions = JSON.parse(readFileSync(join(projectRoot, 'scripts', 'versions.json'), 'utf8')) as Record<string, string>;
+    assert.match(services.postgresql.image ?? '', new RegExp(`^postgres:${versions.postgresql}\\.\\d+$`));
+    assert.equal(services.temporal.image, `temporalio/auto-setup:${versions.temporalServer}`);
+    assert.match(
+      services['temporal-search-attributes'].image ?? '',
+      new RegExp(
+        `^temporalio/admin-tools:${versions.temporalServer.replace(/\./g, '\\.')}-.*-cli-${versions.temporalCli.replace(/\./g, '\\.')}$`,
+      ),
+    );
+    // The harness (test/support/production.ts): Debian's PostgreSQL of that major version, the server built at that version.
+    assert.match(
+      execFileSync(join(postgresBinDir(), 'postgres'), ['--version'], { encoding: 'utf8' }),
+      new RegExp(`\\(PostgreSQL\\) ${versions.postgresql}\\.`),
+    );
+    assert.match(
+      execFileSync(productionTools().temporalServer, ['--version'], { encoding: 'utf8' }),
+      new RegExp(`version ${versions.temporalServer.replace(/\./g, '\\.')}\\b`),
+    );
+  });
+});
