@@ -26,7 +26,7 @@ async function until(predicate: () => boolean, what: string, ms = 10_000): Promi
 describe('commands a worker runs (builds, system tests, packaging) die with the worker', function () {
   it('a SIGKILLed worker leaves no command or grandchild running', async function () {
     const dir = tempDir('guard');
-    const processModule = require.resolve('../src/activities/process');
+    const processModule = require.resolve('../../src/activities/process');
     // A stand-in worker: runs a build that starts a background grandchild, then is SIGKILLed.
     const script = `require(${JSON.stringify(processModule)}).runProcess(['sh', '-c', 'sleep 120 & echo $! > grandchild; echo $$ > child; wait'], { cwd: ${JSON.stringify(dir)}, env: process.env, timeoutMs: 120000 })`;
     const worker = spawn(process.execPath, ['-e', script], { stdio: 'ignore' });

@@ -262,8 +262,9 @@ describe('release workflow (test activities, real dev server)', function () {
     const state = await withWorkers({ taskQueue, activities }, async () => (await startRelease(taskQueue, 'patch', '3.4.2m1')).result());
     const table = stageTable(state);
     assert.deepEqual([table.tag, table.ci, table.artifacts], ['succeeded', 'succeeded', 'succeeded']);
+    // A patch moves the plugins stream with it: 1.5 in 3.4.2m1 is 1.5.2m1, never the GA's 1.5 line.
     assert.deepEqual(calls.versionRepository.map((call) => (call[0] as { tag: string; repository: { buildBranch: string } }).tag).sort(), [
-      '1.5m1',
+      '1.5.2m1',
       '3.4.2m1',
     ]);
     assert.deepEqual(
