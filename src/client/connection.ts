@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Client, Connection, ConnectionOptions } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import type { NativeConnection } from '@temporalio/worker';
 import { UserError } from '../config/errors';
 
 /**
@@ -75,6 +75,8 @@ export async function connectClient(settings: TemporalSettings = temporalSetting
 }
 
 export async function connectWorker(settings: TemporalSettings = temporalSettings()): Promise<NativeConnection> {
+  // Loaded here, not at the top: the client commands never load the worker SDK.
+  const { NativeConnection } = await import('@temporalio/worker');
   try {
     return await NativeConnection.connect({ address: settings.address, tls: settings.tls, apiKey: settings.apiKey });
   } catch (error) {

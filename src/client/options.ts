@@ -3,6 +3,8 @@ import { isSafeName } from '../config/names';
 import { durationMs } from '../config/duration';
 import type { ReleaseState } from '../release/model';
 import { isReleaseKind, RELEASE_KINDS, ReleaseKind } from '../release/version';
+import { BUILD_TASK_QUEUE, RELEASE_TASK_QUEUE } from '../config/taskQueues';
+import { defaultWorkspaceDir } from '../config/project';
 
 /** What every command shares: output, argument parsers, common options, exit codes. */
 
@@ -77,3 +79,12 @@ export function exitCodeOf(state: ReleaseState): number {
   if (state.gates.some((gate) => gate.status === 'rejected' || gate.status === 'timed-out')) return EXIT.failed;
   return EXIT.done;
 }
+
+/** What a worker and the releases started from this environment use unless told otherwise. */
+export const workerDefaults = () => ({
+  taskQueue: process.env.RELFLOW_TASK_QUEUE ?? RELEASE_TASK_QUEUE,
+  /** Where releases started from this environment run their builds. */
+  buildTaskQueue: process.env.RELFLOW_BUILD_TASK_QUEUE ?? BUILD_TASK_QUEUE,
+  workspace: defaultWorkspaceDir(),
+  maxActivities: Number(process.env.RELFLOW_MAX_ACTIVITIES ?? 16),
+});

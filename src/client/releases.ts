@@ -14,7 +14,7 @@ import { remoteProblems } from '../activities/remoteCheck';
 import { UserError } from '../config/errors';
 import { buildReleasePlan, dateStamp, ReleasePlan, releaseTitle } from '../release/plan';
 import type { ReleaseKind } from '../release/version';
-import { RELEASE_TASK_QUEUE } from '../worker/worker';
+import { RELEASE_TASK_QUEUE } from '../config/taskQueues';
 import { requireSearchAttributes } from './searchAttributeCheck';
 import { releaseWorkflow, retagWorkflow } from '../workflows';
 import type { TagResult } from '../activities/git';

@@ -1,7 +1,7 @@
 import { Client, ScheduleDescription, ScheduleNotFoundError, ScheduleOptionsAction, ScheduleOverlapPolicy } from '@temporalio/client';
 import { loadManifest } from '../config/loadManifest';
 import { UserError } from '../config/errors';
-import { RELEASE_TASK_QUEUE } from '../worker/worker';
+import { RELEASE_TASK_QUEUE } from '../config/taskQueues';
 import { reapWorkflow, releaseWorkflow } from '../workflows';
 import { prepareRelease } from './releases';
 
@@ -102,12 +102,9 @@ export async function describeSchedule(client: Client, scheduleId: string): Prom
   }
 }
 
-export async function scheduleAction(
-  client: Client,
-  scheduleId: string,
-  action: 'pause' | 'unpause' | 'trigger' | 'delete',
-  note?: string,
-): Promise<void> {
+export type ScheduleVerb = 'pause' | 'unpause' | 'trigger' | 'delete';
+
+export async function scheduleAction(client: Client, scheduleId: string, action: ScheduleVerb, note?: string): Promise<void> {
   await describeSchedule(client, scheduleId);
   const handle = client.schedule.getHandle(scheduleId);
   if (action === 'pause') await handle.pause(note);

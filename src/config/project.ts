@@ -11,3 +11,13 @@ export function relflowVersion(): string {
   version ??= (JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { version?: string }).version ?? 'unknown';
   return version;
 }
+
+/** Where a worker keeps its git mirrors and builds: RELFLOW_WORKSPACE, else .relflow/workspace. */
+export function defaultWorkspaceDir(): string {
+  return process.env.RELFLOW_WORKSPACE ?? join(projectRoot, '.relflow', 'workspace');
+}
+
+/** The embedded dev server's SQLite state: .relflow/temporal.db. */
+export function defaultDevDbFile(): string {
+  return join(projectRoot, '.relflow', 'temporal.db');
+}

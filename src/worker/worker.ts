@@ -1,11 +1,6 @@
 import { bundleWorkflowCode, NativeConnection, Worker, WorkerOptions } from '@temporalio/worker';
-import { join } from 'node:path';
 import { createActivities } from '../activities';
-import { BUILD_TASK_QUEUE } from '../workflows/stages/artifacts';
-import { projectRoot } from './tools';
-
-export const RELEASE_TASK_QUEUE = 'relflow';
-export { BUILD_TASK_QUEUE };
+import { BUILD_TASK_QUEUE, RELEASE_TASK_QUEUE } from '../config/taskQueues';
 
 export interface WorkerSettings {
   connection: NativeConnection;
@@ -53,10 +48,6 @@ export async function createReleaseWorker(settings: WorkerSettings): Promise<Wor
     activities: createActivities({ workspaceDir: settings.workspaceDir, pythonBin: settings.pythonBin ?? env.RELFLOW_PYTHON, env }),
     maxConcurrentActivityTaskExecutions: settings.maxConcurrentActivityTaskExecutions ?? 16,
   });
-}
-
-export function defaultWorkspaceDir(): string {
-  return process.env.RELFLOW_WORKSPACE ?? join(projectRoot, '.relflow', 'workspace');
 }
 
 export interface RunningWorkers {

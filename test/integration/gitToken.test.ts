@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { createGitActivities } from '../../src/activities/git';
 import { gitEnvironment, GitWorkspace } from '../../src/activities/gitWorkspace';
-import { planRelease } from '../../src/client/commands/plan';
+import { planRelease } from '../../src/client/actions/plan';
 import { prepareRelease } from '../../src/client/releases';
 import { buildReleasePlan, repositoryTemplateValues } from '../../src/release/plan';
 import { concreteRules } from '../../src/release/versionRules';

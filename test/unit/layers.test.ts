@@ -45,7 +45,8 @@ function importsOf(file: string): Import[] {
 
 function resolveLocal(from: string, specifier: string): string | undefined {
   if (!specifier.startsWith('.')) return undefined;
-  const base = resolve(dirname(from), specifier);
+  // A dynamic import() names its file with .js, as Node's ESM loader requires.
+  const base = resolve(dirname(from), specifier.replace(/\.js$/, ''));
   for (const candidate of [`${base}.ts`, join(base, 'index.ts')]) {
     try {
       if (statSync(candidate).isFile()) return candidate;

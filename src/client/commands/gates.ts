@@ -1,12 +1,7 @@
 import { Option } from 'commander';
-import { UserError } from '../../config/errors';
-import { decisionShapeProblem } from '../../release/decisions';
-import { connectClient } from '../connection';
-import type { GateName } from '../../release/model';
-import { signGateDecision, signingKey } from '../gateSigning';
-import { decideGate } from '../releases';
-import { out, parseReleaseId } from '../options';
+import { parseReleaseId } from '../options';
 import type { Command } from 'commander';
+import type { GateDecisionOptions } from '../actions/gates';
 
 /** gates: the commands of the CLI. */
 export function registerGatesCommands(program: Command): void {
@@ -33,23 +28,8 @@ export function registerGatesCommands(program: Command): void {
         'after',
         `\nExamples:\n  relflow ${name} cloudify-3.4 pypi --by alice\n  relflow ${name} cloudify-3.4 pypi --by alice@example.com --key ~/.ssh/release_ed25519`,
       )
-      .action(async (releaseId: string, gate: string, options: { by: string; comment?: string; key?: string; sign: boolean }) => {
-        const problem = decisionShapeProblem({ gate, by: options.by, comment: options.comment });
-        if (problem) throw new UserError(problem);
-        const key = options.sign ? signingKey(options.key) : undefined;
-        const signed = key
-          ? await signGateDecision(key, { release: releaseId, gate, decision: approve ? 'approved' : 'rejected', comment: options.comment })
-          : {};
-        const state = await decideGate(
-          await connectClient(),
-          releaseId,
-          { gate: gate as GateName, by: options.by, comment: options.comment, ...signed },
-          approve,
-        );
-        // The decision was recorded: that is success for this command, a rejection included.
-        out(
-          `gate ${state.name} of ${releaseId}: ${state.status} by ${state.by}${state.signer ? ` (signature verified, key ${state.signer.fingerprint})` : ''}`,
-        );
-      });
+      .action(async (releaseId: string, gate: string, options: GateDecisionOptions) =>
+        (await import('../actions/gates.js')).gateDecisionAction(approve, releaseId, gate, options),
+      );
   }
 }

@@ -1,7 +1,5 @@
-import { connectClient } from '../connection';
-import { listReleases } from '../releases';
-import { out } from '../options';
 import type { Command } from 'commander';
+import type { ListOptions } from '../actions/list';
 
 /** list: the command of the CLI. */
 export function registerListCommand(program: Command): void {
@@ -14,19 +12,5 @@ export function registerListCommand(program: Command): void {
     .option('--product <name>', 'product')
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  relflow list --kind ga --status succeeded')
-    .action(async (options: { kind?: string; version?: string; status?: string; product?: string; json?: boolean }) => {
-      const releases = await listReleases(await connectClient(), options);
-      if (options.json) out(JSON.stringify(releases, null, 2));
-      else
-        out(
-          releases.length === 0
-            ? 'no releases'
-            : releases
-                .map(
-                  (release) =>
-                    `${release.releaseId}  ${release.kind}  ${release.version}  ${release.status}  ${release.stage}  ${release.started}  run ${release.runId}`,
-                )
-                .join('\n'),
-        );
-    });
+    .action(async (options: ListOptions) => (await import('../actions/list.js')).listAction(options));
 }

@@ -1,9 +1,4 @@
-import { UserError } from '../../config/errors';
-import { connectClient } from '../connection';
-import { pendingActivities } from '../progress';
-import { artifactWorkflowId } from '../../release/plan';
-import { releaseState } from '../releases';
-import { out, parsePositive, parseReleaseId } from '../options';
+import { parsePositive, parseReleaseId } from '../options';
 import type { Command } from 'commander';
 
 /** logs: the command of the CLI. */
@@ -16,39 +11,7 @@ export function registerLogsCommand(program: Command): void {
     .option('-f, --follow', 'print new lines as they come, until the build ends')
     .option('--interval <ms>', 'how often to look with --follow', parsePositive, 1000)
     .addHelpText('after', '\nExamples:\n  relflow logs cloudify-3.4 cloudify-ui\n  relflow logs cloudify-3.4 cloudify-ui -f')
-    .action(async (releaseId: string, name: string, options: { follow?: boolean; interval: number }) => {
-      const client = await connectClient();
-      let shown: string[] = [];
-      for (;;) {
-        const state = await releaseState(client, releaseId);
-        const artifact = state.artifacts.find((candidate) => candidate.name === name);
-        if (!artifact) {
-          const known = state.artifacts.map((candidate) => candidate.name);
-          throw new UserError(
-            `release ${releaseId} has no artifact '${name}'${known.length ? ` (its artifacts: ${known.join(', ')})` : ''}`,
-          );
-        }
-        const build = (await pendingActivities(client, artifactWorkflowId(releaseId, name))).find((activity) =>
-          Array.isArray(activity.details?.log),
-        );
-        const lines = (build?.details?.log as string[] | undefined) ?? [];
-        // With --follow, only what was not printed yet: the lines after the longest overlap with the last tail.
-        let overlap = Math.min(shown.length, lines.length);
-        while (overlap > 0 && shown.slice(-overlap).join('\n') !== lines.slice(0, overlap).join('\n')) overlap -= 1;
-        const fresh = lines.slice(overlap);
-        if (fresh.length) out(fresh.join('\n'));
-        shown = lines;
-        if (!build && (artifact.status !== 'running' || !options.follow)) {
-          const detail = artifact.error ?? artifact.detail;
-          out(
-            artifact.status === 'running'
-              ? `${name}: no build output yet (${detail ?? 'starting'})`
-              : `${name} ${artifact.status}${detail ? `: ${detail}` : ''}`,
-          );
-          return;
-        }
-        if (!options.follow) return;
-        await new Promise((resolve) => setTimeout(resolve, options.interval));
-      }
-    });
+    .action(async (releaseId: string, name: string, options: { follow?: boolean; interval: number }) =>
+      (await import('../actions/logs.js')).logsAction(releaseId, name, options),
+    );
 }

@@ -1,9 +1,4 @@
-import { WorkflowNotFoundError } from '@temporalio/client';
-import { UserError } from '../../config/errors';
-import { commandShapeProblem } from '../../release/decisions';
-import { connectClient } from '../connection';
-import { operateRelease } from '../releases';
-import { out, parseReleaseId } from '../options';
+import { parseReleaseId } from '../options';
 import type { Command } from 'commander';
 
 /** operator: the commands of the CLI. */
@@ -16,12 +11,9 @@ export function registerOperatorCommands(program: Command): void {
       .option('--by <name>', 'who acts', process.env.USER ?? 'unknown')
       .option('--reason <text>', 'why, for the report')
       .addHelpText('after', `\nExample:\n  relflow ${action} cloudify-3.4 --reason "mirror is back"`)
-      .action(async (releaseId: string, options: { by: string; reason?: string }) => {
-        const command = { action, by: options.by, reason: options.reason };
-        const problem = commandShapeProblem(command);
-        if (problem) throw new UserError(problem);
-        out(await operateRelease(await connectClient(), releaseId, command));
-      });
+      .action(async (releaseId: string, options: { by: string; reason?: string }) =>
+        (await import('../actions/operator.js')).operatorAction(releaseId, { action, by: options.by, reason: options.reason }),
+      );
   }
 
   program
@@ -29,13 +21,5 @@ export function registerOperatorCommands(program: Command): void {
     .description('cancel a running release: builds are cancelled and their machines torn down')
     .argument('<release-id>', 'the release', parseReleaseId)
     .addHelpText('after', '\nExample:\n  relflow cancel cloudify-nightly-20261124')
-    .action(async (releaseId: string) => {
-      try {
-        await (await connectClient()).workflow.getHandle(releaseId).cancel();
-      } catch (error) {
-        if (error instanceof WorkflowNotFoundError) throw new UserError(`no running release with ID '${releaseId}' (see \`relflow list\`)`);
-        throw error;
-      }
-      out(`cancellation requested for ${releaseId}`);
-    });
+    .action(async (releaseId: string) => (await import('../actions/operator.js')).cancelAction(releaseId));
 }

@@ -1,7 +1,4 @@
-import { connectClient } from '../connection';
-import { workerDefaults } from './worker';
-import { retagRelease } from '../releases';
-import { out, parseReleaseId } from '../options';
+import { parseReleaseId, workerDefaults } from '../options';
 import type { Command } from 'commander';
 
 /** retag: the command of the CLI. */
@@ -16,12 +13,7 @@ export function registerRetagCommand(program: Command): void {
     .option('--task-queue <name>', 'task queue of the release workers', defaults.taskQueue)
     .option('--force', 'move the tag even when it belongs to a release that succeeded (rewrites what it published)')
     .addHelpText('after', '\nExample:\n  relflow retag cloudify-3.4m5 --repository cloudify-manager')
-    .action(async (releaseId: string, options: { repository: string; by: string; taskQueue: string; force?: boolean }) => {
-      const result = await retagRelease(await connectClient(), releaseId, options.repository, options.by, options.taskQueue, options.force);
-      out(
-        result.created
-          ? `tag ${result.tag} of ${options.repository} moved to ${result.sha}`
-          : `tag ${result.tag} of ${options.repository} already at ${result.sha}`,
-      );
-    });
+    .action(async (releaseId: string, options: { repository: string; by: string; taskQueue: string; force?: boolean }) =>
+      (await import('../actions/retag.js')).retagAction(releaseId, options),
+    );
 }

@@ -1,9 +1,6 @@
 import { RELEASE_KINDS, ReleaseKind } from '../../release/version';
-import { connectClient } from '../connection';
-import { markdownReport, releaseReport } from '../../release/report';
-import { workerDefaults } from './worker';
-import { prepareRelease, startPreparedRelease } from '../releases';
-import { configOption, manifestOptions, out, parseKind } from '../options';
+import { configOption, manifestOptions, parseKind, workerDefaults } from '../options';
+import type { StartCommandOptions } from '../actions/start';
 import type { Command } from 'commander';
 
 /** start: the command of the CLI. */
@@ -29,58 +26,5 @@ export function registerStartCommand(program: Command): void {
       'after',
       '\nExamples:\n  relflow start nightly -c relflow.yaml\n  relflow start milestone --version 3.4m5 -c relflow.yaml\n  relflow start ga --version 3.4 --manifest cloudify.yaml   # from the trusted manifest source',
     )
-    .action(
-      async (
-        kind: ReleaseKind,
-        options: {
-          config: string;
-          manifest?: string;
-          manifestRef?: string;
-          version?: string;
-          pluginsVersion?: string;
-          date?: string;
-          taskQueue: string;
-          buildTaskQueue: string;
-          json?: boolean;
-        },
-      ) => {
-        const prepared = await prepareRelease({
-          kind,
-          configFile: options.config,
-          manifestName: options.manifest,
-          manifestRef: options.manifestRef,
-          version: options.version,
-          pluginsVersion: options.pluginsVersion,
-          date: options.date,
-          taskQueue: options.taskQueue,
-          buildTaskQueue: options.buildTaskQueue,
-        });
-        const { plan, started, state, continues } = await startPreparedRelease(await connectClient(), prepared);
-        if (options.json) {
-          out(
-            JSON.stringify({
-              releaseId: plan.releaseId,
-              kind: plan.kind,
-              releaseName: plan.releaseName,
-              started,
-              status: state?.status ?? 'running',
-              continues: continues?.runId,
-            }),
-          );
-        } else if (!started) {
-          // Already released: what it released, at once, so a re-run of a finished release costs one lookup.
-          out(
-            `${plan.kind} release ${plan.releaseName} (${plan.releaseId}) already succeeded; nothing started (already released)\n` +
-              `see it with: relflow status ${plan.releaseId}\n\n${state ? markdownReport(releaseReport(state)) : ''}`,
-          );
-        } else {
-          const again = continues
-            ? ` (run again after a run that ended ${continues.status} at ${continues.closed ?? continues.started}; what it pushed, stored and published is kept, not redone)`
-            : '';
-          out(
-            `started ${plan.kind} release ${plan.releaseName}: ${plan.releaseId}${again}\nwatch it with: relflow status ${plan.releaseId}`,
-          );
-        }
-      },
-    );
+    .action(async (kind: ReleaseKind, options: StartCommandOptions) => (await import('../actions/start.js')).startAction(kind, options));
 }

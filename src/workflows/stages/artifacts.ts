@@ -9,8 +9,7 @@ import { planOf, releaseCommit, Stage } from '../stage';
 import { fail, start, succeed } from '../tracker';
 import { countOf } from '../../release/wording';
 import type { StoredFile } from '../../release/model';
-
-export const BUILD_TASK_QUEUE = 'relflow-builds';
+import { BUILD_TASK_QUEUE } from '../../config/taskQueues';
 
 /** The repository an artifact builds from (the manifest's check made sure it is one of the plan's). */
 function repositoryOf(plan: ReleasePlan, name: string): RepositoryPlan {

@@ -1,0 +1,51 @@
+import { installMetricsRuntime } from '../../worker/metrics';
+import { createReleaseWorker } from '../../worker/worker';
+import { workerSecrets } from '../../activities/secrets';
+import { nodeRuntimeNotice } from '../../worker/nodeRuntime';
+import { workerPython } from '../../worker/tools';
+import { connectWorker, temporalSettings } from '../connection';
+import { requireSearchAttributes } from '../searchAttributeCheck';
+
+export interface WorkerCommandOptions {
+  taskQueue: string;
+  workspace: string;
+  maxActivities: number;
+}
+
+/** A worker alone, for a Temporal server that runs elsewhere. Stops on SIGINT/SIGTERM. */
+export async function workerCommand(options: WorkerCommandOptions): Promise<void> {
+  const metrics = installMetricsRuntime(process.env);
+  if (metrics) process.stdout.write(`[relflow worker] Prometheus metrics on http://${metrics}/metrics\n`);
+  const settings = temporalSettings();
+  const connection = await connectWorker(settings);
+  await requireSearchAttributes(connection.operatorService, settings.namespace).catch(async (error: unknown) => {
+    await connection.close();
+    throw error;
+  });
+  const runtime = nodeRuntimeNotice();
+  process.stdout.write(`[relflow worker] ${runtime.line}\n`);
+  if (runtime.warning) process.stdout.write(`[relflow worker] warning: ${runtime.warning}\n`);
+  const python = workerPython();
+  process.stdout.write(
+    !python.problem
+      ? `[relflow worker] Python: ${python.python} (from ${python.source}): ${python.versions}\n`
+      : `[relflow worker] warning: Python ${python.python} (from ${python.source}) ${python.problem}: PyPI publishing will fail; set RELFLOW_PYTHON to a Python with build and twine, or run npm run bootstrap\n`,
+  );
+  const secrets = workerSecrets(process.env);
+  process.stdout.write(
+    process.env.RELFLOW_SECRETS
+      ? `[relflow worker] secrets file ${process.env.RELFLOW_SECRETS}: ${secrets.names.length} secrets (${secrets.names.join(', ')})\n`
+      : `[relflow worker] warning: no secrets file (RELFLOW_SECRETS): this worker sends no secret anywhere; releases that need a token, key or password are refused at preflight\n`,
+  );
+  const worker = await createReleaseWorker({
+    connection,
+    namespace: settings.namespace,
+    taskQueue: options.taskQueue,
+    workspaceDir: options.workspace,
+    pythonBin: python.python,
+    maxConcurrentActivityTaskExecutions: options.maxActivities,
+  });
+  process.stdout.write(`[relflow worker] polling '${options.taskQueue}' on ${settings.address} (namespace ${settings.namespace})\n`);
+  await worker.run();
+  await connection.close();
+}
