@@ -5,7 +5,7 @@
  * -n relflow-release` over the DSSE pre-authentication encoding; the envelope's
  * `sig` is the base64 of that armored SSHSIG text and `keyid` the key's
  * SHA256 fingerprint. A verifier rebuilds the encoding and runs
- * `ssh-keygen -Y verify` with its allowed_signers file (README, "Verifying a release").
+ * `ssh-keygen -Y verify` with its allowed_signers file (docs/verifying.md).
  */
 
 export const INTOTO_STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';

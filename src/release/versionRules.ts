@@ -24,13 +24,13 @@ export interface ConcreteRule {
   check?: 'pep440';
   /** Where the manifest wrote it (`versionRules[7]`), which a preset's several rules share. */
   origin?: string;
-  /** A preset's before/after line (README, tests); dropped from the rules a release carries. */
+  /** A preset's before/after line (docs/version-rules.md, tests); dropped from the rules a release carries. */
   example?: RuleExample;
 }
 
 const QUOTED_VALUE = `(?<=['"])[^'"]*(?=['"])`;
 
-/** What a rule does, shown in the README and checked by test/versionRules.test.ts: milestone 3.3m4, plugins 1.3. */
+/** What a rule does, shown in docs/version-rules.md and checked by test/unit/versionRules.test.ts: milestone 3.3m4, plugins 1.3. */
 export interface RuleExample {
   file: string;
   /** The repository the example file is in (a `-plugin` name carries the plugins stream). */
@@ -424,7 +424,7 @@ export const CLOUDIFY_PRESETS: readonly Exclude<VersionPreset, 'cloudify'>[] = [
   'version_info',
 ];
 
-/** The README's line for a preset rule: name, what it rewrites, and its example before and after. */
+/** The line of docs/version-rules.md for a preset rule: name, what it rewrites, and its example before and after. */
 export function presetTableRow(preset: string, rule: ConcreteRule): string {
   const example = rule.example;
   if (!example) return '';

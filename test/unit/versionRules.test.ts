@@ -295,7 +295,7 @@ describe('the version tool (presets over real-world file shapes)', function () {
   });
 });
 
-describe('the preset rules do what the README shows (milestone 3.3m4, plugins 1.3)', function () {
+describe('the preset rules do what docs/version-rules.md shows (milestone 3.3m4, plugins 1.3)', function () {
   const repositories = [
     'cloudify-manager',
     'cloudify-rest-client',
@@ -313,7 +313,7 @@ describe('the preset rules do what the README shows (milestone 3.3m4, plugins 1.
   });
   const shownPlan = buildReleasePlan(shown, { kind: 'milestone', version: '3.3m4' });
   // Prettier pads the table's columns.
-  const readme = readFileSync(join(projectRoot, 'README.md'), 'utf8').replace(/ {2,}/g, ' ');
+  const readme = readFileSync(join(projectRoot, 'docs', 'version-rules.md'), 'utf8').replace(/ {2,}/g, ' ');
 
   for (const [preset, rules] of Object.entries(PRESETS)) {
     for (const rule of rules.filter((candidate) => candidate.example)) {
@@ -335,12 +335,12 @@ describe('the preset rules do what the README shows (milestone 3.3m4, plugins 1.
           changes.map((change) => change.after),
           [whole(example.after)],
         );
-        assert.ok(readme.includes(presetTableRow(preset, rule)), `README lists ${preset}: ${presetTableRow(preset, rule)}`);
+        assert.ok(readme.includes(presetTableRow(preset, rule)), `docs/version-rules.md lists ${preset}: ${presetTableRow(preset, rule)}`);
       });
     }
   }
 
-  it('the cloudify preset is the named presets together, and the README table covers each of them', function () {
+  it('the cloudify preset is the named presets together, and the table of docs/version-rules.md covers each of them', function () {
     const cloudify = concreteRules([{ preset: 'cloudify', required: false }]);
     assert.deepEqual(
       cloudify.map((rule) => rule.description),
