@@ -46,12 +46,13 @@ function publishesToPypi({ manifest, kind }: PreflightInput): boolean {
 interface NeededSecret {
   field: string;
   name: string;
-  destination: string | undefined | Error;
+  /** Where it goes; undefined: the secret is the URL (a webhook); null: nowhere yet, but the worker must know the name. */
+  destination: string | undefined | null | Error;
 }
 
 function neededSecrets(input: PreflightInput): NeededSecret[] {
   const { manifest, kind } = input;
-  const needed: Array<{ field: string; name: string | undefined; destination: string | undefined | Error }> = [];
+  const needed: Array<{ field: string; name: string | undefined; destination: NeededSecret['destination'] }> = [];
   const aws = (section: string, service: string, spec: Parameters<typeof awsDestination>[2]): string | Error => {
     try {
       return awsDestination(section, service, spec);
@@ -62,6 +63,9 @@ function neededSecrets(input: PreflightInput): NeededSecret[] {
   for (const repository of manifest.repositories) {
     if (httpOrigin(repository.url)) needed.push({ field: 'git.tokenEnv', name: manifest.git.tokenEnv, destination: repository.url });
   }
+  // A token named for remotes that take none (ssh, a path) is still a name the worker must know: a typo is not silence.
+  if (manifest.git.tokenEnv && !manifest.repositories.some((repository) => httpOrigin(repository.url)))
+    needed.push({ field: 'git.tokenEnv', name: manifest.git.tokenEnv, destination: null });
   if (manifest.storage) {
     for (const target of storageTargets(manifest.storage)) {
       if (target.type !== 's3') continue;
@@ -124,7 +128,10 @@ function secretProblems(input: PreflightInput, env: NodeJS.ProcessEnv): string[]
   for (const { field, name, destination } of neededSecrets(input)) {
     try {
       if (destination instanceof Error) throw destination;
-      if (destination === undefined) secrets.revealUrl(field, name);
+      if (destination === null) {
+        const unknown = secrets.unknown(field, name);
+        if (unknown) throw new Error(unknown);
+      } else if (destination === undefined) secrets.revealUrl(field, name);
       else secrets.reveal(field, name, destination);
     } catch (error) {
       problems.add((error as Error).message);

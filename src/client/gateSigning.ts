@@ -1,14 +1,15 @@
 import { existsSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { sshKeygen } from '../activities/gateSignatures';
 import { UserError } from '../config/errors';
 import { GATE_SIGNATURE_NAMESPACE, gateDecisionPayload } from '../release/decisions';
 
 /** The key `relflow approve` signs with: --key, RELFLOW_SIGNING_KEY, or ~/.ssh/id_ed25519 when it exists. */
 export function signingKey(option: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (option) return option;
-  if (env.RELFLOW_SIGNING_KEY) return env.RELFLOW_SIGNING_KEY;
+  // Absolute: ssh-keygen signs in a directory of its own, where keys/approver would name nothing.
+  if (option) return resolve(option);
+  if (env.RELFLOW_SIGNING_KEY) return resolve(env.RELFLOW_SIGNING_KEY);
   const fallback = join(homedir(), '.ssh', 'id_ed25519');
   return existsSync(fallback) ? fallback : undefined;
 }

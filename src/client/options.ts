@@ -3,6 +3,8 @@ import { isSafeName } from '../config/names';
 import { durationMs } from '../config/duration';
 import type { ReleaseState } from '../release/model';
 import { isReleaseKind, RELEASE_KINDS, ReleaseKind } from '../release/version';
+import { dateStamp, isCalendarDate } from '../release/plan';
+import { MAX_BY } from '../release/decisions';
 import { BUILD_TASK_QUEUE, RELEASE_TASK_QUEUE } from '../config/taskQueues';
 import { defaultWorkspaceDir } from '../config/project';
 
@@ -28,13 +30,70 @@ export function parseReleaseId(value: string): string {
   return value;
 }
 
-/** A five-field cron expression (minute hour day month weekday), as Schedules take it. */
+const CRON_FIELDS = [
+  { name: 'minute', min: 0, max: 59 },
+  { name: 'hour', min: 0, max: 23 },
+  { name: 'day of month', min: 1, max: 31 },
+  { name: 'month', min: 1, max: 12, names: ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'] },
+  { name: 'day of week', min: 0, max: 7, names: ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'] },
+] as const;
+
+/** What is wrong with one cron field (`*`, `5`, `1-5`, `*\/15`, `1,15`, `MON-FRI`), or undefined. */
+function cronFieldProblem(text: string, field: (typeof CRON_FIELDS)[number]): string | undefined {
+  const names: readonly string[] = 'names' in field ? field.names : [];
+  const value = (part: string): number | undefined => {
+    const named = names.indexOf(part.toUpperCase());
+    if (named >= 0) return named + (field.name === 'month' ? 1 : 0);
+    return /^\d{1,2}$/.test(part) ? Number(part) : undefined;
+  };
+  for (const item of text.split(',')) {
+    const [range, step, extra] = item.split('/');
+    if (extra !== undefined || (step !== undefined && !/^\d{1,2}$/.test(step)) || step === '0')
+      return `${field.name} '${item}': a bad step`;
+    if (range === '*') continue;
+    const bounds = range.split('-');
+    if (bounds.length > 2) return `${field.name} '${item}': expected a value or a range a-b`;
+    const numbers = bounds.map(value);
+    if (numbers.some((number) => number === undefined || number < field.min || number > field.max)) {
+      return `${field.name} '${item}': expected ${field.min}-${field.max}${names.length ? ` or ${names[0]}-${names[names.length - 1]}` : ''}`;
+    }
+    if (numbers.length === 2 && (numbers[0] as number) > (numbers[1] as number)) return `${field.name} '${item}': the range runs backwards`;
+  }
+  return undefined;
+}
+
+/** A five-field cron expression (minute hour day month weekday), each field in its range, as Schedules take it. */
 export function parseCron(value: string): string {
   const fields = value.trim().split(/\s+/);
-  if (fields.length !== 5 || !fields.every((field) => /^[0-9A-Za-z*,/-]+$/.test(field))) {
+  if (fields.length !== 5) {
     throw new InvalidArgumentError('expected five cron fields (minute hour day month weekday), e.g. "0 2 * * *"');
   }
+  for (const [index, field] of fields.entries()) {
+    const problem = cronFieldProblem(field, CRON_FIELDS[index]);
+    if (problem) throw new InvalidArgumentError(`${problem} (expected five cron fields, e.g. "0 2 * * *")`);
+  }
   return value.trim();
+}
+
+/** A nightly's date: YYYYMMDD of a day that exists, from ten years before today (to rebuild an old one) to a day after. */
+export function parseNightlyDate(value: string, today: Date = new Date()): string {
+  if (!isCalendarDate(value)) throw new InvalidArgumentError('expected a date as YYYYMMDD, e.g. 20261124');
+  const [year, month, day] = [today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate()];
+  const earliest = dateStamp(new Date(Date.UTC(year - 10, month, day)));
+  const latest = dateStamp(new Date(Date.UTC(year, month, day + 1)));
+  if (value < earliest || value > latest) {
+    throw new InvalidArgumentError(`expected a day from ${earliest} to ${latest} (ten years back, a day ahead of today, UTC)`);
+  }
+  return value;
+}
+
+/** Who acts: a name of at most MAX_BY characters, printable (no control characters: they would forge lines in the report). */
+export function parsePerson(value: string): string {
+  if (!value) throw new InvalidArgumentError('expected a name, e.g. alice');
+  if (value.length > MAX_BY) throw new InvalidArgumentError(`expected at most ${MAX_BY} characters`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(value)) throw new InvalidArgumentError('expected a name without control characters');
+  return value;
 }
 
 /** An IANA time zone such as Europe/Paris. */

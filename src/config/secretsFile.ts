@@ -33,7 +33,7 @@ export interface HostPrefix {
 
 export function parseHostPrefix(text: string): HostPrefix | undefined {
   const match = HOST_PREFIX.exec(text);
-  if (!match) return undefined;
+  if (!match || (match[2] !== undefined && isAddress(match[3]))) return undefined;
   return {
     scheme: match[1].toLowerCase(),
     anySubdomain: match[2] !== undefined,
@@ -44,9 +44,21 @@ export function parseHostPrefix(text: string): HostPrefix | undefined {
   };
 }
 
-const hostPrefix = z.string().refine((value) => parseHostPrefix(value) !== undefined, {
-  message: 'a URL prefix such as https://api.github.com/, https://*.amazonaws.com/ or smtp://mail.example.com:587',
-});
+/** An IPv4 address, or part of one (`0.0.1`): `*.` before it would match hosts of other networks (10.0.0.1). */
+const isAddress = (host: string) => host.startsWith('[') || /^[\d.]+$/.test(host);
+
+const hostPrefix = z
+  .string()
+  .refine((value) => HOST_PREFIX.test(value), {
+    message: 'a URL prefix such as https://api.github.com/, https://*.amazonaws.com/ or smtp://mail.example.com:587',
+  })
+  .refine(
+    (value) => {
+      const match = HOST_PREFIX.exec(value);
+      return !match || match[2] === undefined || !isAddress(match[3]);
+    },
+    { message: '*. stands for the subdomains of a host name, not for part of an IP address: name the address (http://127.0.0.1:*/)' },
+  );
 
 const absolutePath = z.string().refine((path) => path.startsWith('/'), 'an absolute path');
 
@@ -65,7 +77,11 @@ const allowedSigner = z
   .regex(
     /^\S+(\s+[a-z-]+(=\S+)?(,[a-z-]+(=\S+)?)*)?\s+(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp\d+|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com)\s+[A-Za-z0-9+/=]+(\s.*)?$/,
     'an allowed_signers line: principal key-type key (e.g. alice@example.com ssh-ed25519 AAAAC3Nza...)',
-  );
+  )
+  // OpenSSH reads the principals as patterns: `*` would let the key sign as anyone an approver list names.
+  .refine((line) => !/[*?!]/.test(line.split(/\s/)[0]), {
+    message: 'principals are names (alice@example.com), not patterns: no *, ? or ! (OpenSSH would match them against every principal)',
+  });
 
 /**
  * Who may decide a gate: the signers (the allowed_signers format `ssh-keygen -Y

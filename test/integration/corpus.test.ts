@@ -320,14 +320,23 @@ describe('the hostile-input corpus: refused with one line, nothing changed on th
       [
         'a nightly date that is no day',
         ['start', 'nightly', '--date', '20261340', '-c', config],
-        /^relflow: --date: '20261340' is not a date/,
+        /^relflow: option '--date <yyyymmdd>' argument '20261340' is invalid\. expected a date as YYYYMMDD/,
       ],
       ['a manifest that does not exist', ['start', 'nightly', '-c', missing], /^relflow: .*no-such\.yaml/],
       ['a device as the manifest', ['validate', '-c', '/dev/zero'], /^relflow: \/dev\/zero: not a regular file; expected a YAML manifest$/],
       ['a release ID with a path', ['status', '../../etc'], /^relflow: .*release ID/],
       ['an empty release ID', ['status', ''], /^relflow: .*release-id.*expected a release ID/],
       ['a gate that does not exist', ['approve', 'corpus-3.4', 'deploy', '--by', 'alice'], /^relflow: .*'deploy'/],
-      ['an approval by nobody', ['approve', 'corpus-3.4', 'pypi', '--by', ''], /^relflow: say who decides \(by\)$/],
+      [
+        'an approval by nobody',
+        ['approve', 'corpus-3.4', 'pypi', '--by', ''],
+        /^relflow: option '--by <name>' argument '' is invalid\. expected a name/,
+      ],
+      [
+        'a name with a newline (a forged line in the report)',
+        ['approve', 'corpus-3.4', 'pypi', '--by', 'alice\napproved by: bob'],
+        /^relflow: .*expected a name without control characters/,
+      ],
       ['a name of 65 characters', ['approve', 'corpus-3.4', 'pypi', '--by', 'a'.repeat(65)], /^relflow: .*at most 64 characters/],
       [
         'a comment of 2,001 characters',
@@ -335,11 +344,21 @@ describe('the hostile-input corpus: refused with one line, nothing changed on th
         /^relflow: .*at most 2000 characters/,
       ],
       ['a cancel of an unknown release', ['cancel', 'nobody-9.9'], /^relflow: no running release with ID 'nobody-9\.9'/],
-      ['a retry by nobody', ['retry', 'corpus-3.4', '--by', ''], /^relflow: say who acts \(by\)$/],
+      ['a retry by nobody', ['retry', 'corpus-3.4', '--by', ''], /^relflow: option '--by <name>' argument '' is invalid\. expected a name/],
       [
         'a cron that is not one',
         ['schedule', 'create', 'nightly', '--cron', 'every night', '-c', config],
         /^relflow: .*expected five cron fields/,
+      ],
+      [
+        'a cron whose fields are out of range',
+        ['schedule', 'create', 'nightly', '--cron', '99 99 * * *', '-c', config],
+        /^relflow: .*minute '99': expected 0-59/,
+      ],
+      [
+        'a nightly of the year 9999',
+        ['plan', 'nightly', '--date', '99991231', '-c', config],
+        /^relflow: .*argument '99991231' is invalid\. expected a day from \d{8} to \d{8}/,
       ],
       [
         'a time zone on Mars',

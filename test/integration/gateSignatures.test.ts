@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { createGateSignatureActivities } from '../../src/activities/gateSignatures';
 import { signGateDecision } from '../../src/client/gateSigning';
 import { decideGate } from '../../src/client/releases';
@@ -158,12 +158,21 @@ describe('approvals bound to a key: a gate with allowed signers takes signed dec
       );
       assert.equal((await handle.query(releaseStateQuery)).gates.find((gate) => gate.name === 'pypi')?.status, 'open', 'still open');
 
-      // Through the CLI, as a person would: relflow approve --key.
+      // Through the CLI, as a person would: relflow approve --key, with the key's path relative to where it runs.
       const cli = await runCliAsync(
-        ['approve', releaseId, 'pypi', '--by', 'alice@example.com', '--key', alice.key, '--comment', 'ship it'],
-        {
-          TEMPORAL_ADDRESS: testServer().address,
-        },
+        [
+          'approve',
+          releaseId,
+          'pypi',
+          '--by',
+          'alice@example.com',
+          '--key',
+          join(basename(dirname(alice.key)), basename(alice.key)),
+          '--comment',
+          'ship it',
+        ],
+        { TEMPORAL_ADDRESS: testServer().address },
+        dirname(dirname(alice.key)),
       );
       assert.equal(cli.status, 0, cli.stderr);
       assert.match(cli.stdout, /gate pypi of .*: approved by alice@example\.com \(signature verified, key SHA256:/);

@@ -148,7 +148,10 @@ describe('hostile and malformed values are refused by validate, naming the field
     const before = git(remote, 'for-each-ref');
     const result = runCli(['start', 'nightly', '-c', config, '--date', '20261340'], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
     assert.equal(result.status, 2);
-    assert.equal(result.stderr.trim(), "relflow: --date: '20261340' is not a date: expected YYYYMMDD, e.g. 20261124");
+    assert.equal(
+      result.stderr.trim(),
+      "relflow: option '--date <yyyymmdd>' argument '20261340' is invalid. expected a date as YYYYMMDD, e.g. 20261124; see --help",
+    );
     assert.equal(git(remote, 'for-each-ref'), before, 'nothing changed on the remote');
   });
 

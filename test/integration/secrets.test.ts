@@ -150,6 +150,27 @@ describe('secrets are the worker’s, bound to destinations (RELFLOW_SECRETS)', 
     );
     assert.throws(() => parseSecretsFile('secrets:\n  X: { hosts: [] }\n', 'f'), /secrets\.X\.hosts: at least one URL prefix/);
     assert.throws(() => parseSecretsFile('tokens: {}\n', 'f'), /Unrecognized key/);
+    // A wildcard over part of an IP address would match other networks' hosts (10.0.0.1 ends with .0.0.1).
+    assert.throws(
+      () => parseSecretsFile("secrets:\n  X: { hosts: ['http://*.0.0.1:*/'] }\n", 'f'),
+      /^UserError: f \(RELFLOW_SECRETS\): secrets\.X\.hosts\.0: \*\. stands for the subdomains of a host name, not for part of an IP address/,
+    );
+    assert.equal(parseHostPrefix('http://*.0.0.1:*/'), undefined);
+    assert.ok(parseHostPrefix('https://*.amazonaws.com/'));
+    // OpenSSH matches an allowed_signers principal as a pattern: '*' would sign as every approver.
+    assert.throws(
+      () => parseSecretsFile('gates:\n  pypi:\n    allowedSigners: ["* ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA"]\n', 'f'),
+      /gates\.pypi\.allowedSigners\.0: principals are names \(alice@example\.com\), not patterns/,
+    );
+    assert.throws(
+      () =>
+        parseSecretsFile(
+          'gates:\n  pypi:\n    allowedSigners: ["alice@example.com,*@example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA"]\n',
+          'f',
+        ),
+      /not patterns/,
+    );
+    assert.ok(parseSecretsFile('gates:\n  pypi:\n    allowedSigners: ["alice@example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA"]\n', 'f'));
     assert.throws(
       () => workerSecrets({ RELFLOW_SECRETS: '/nonexistent/secrets.yaml' }),
       /RELFLOW_SECRETS: cannot read \/nonexistent\/secrets\.yaml \(ENOENT\)/,
@@ -250,6 +271,30 @@ describe('secrets are the worker’s, bound to destinations (RELFLOW_SECRETS)', 
       () => ec2Client({ region: 'us-east-1', endpoint: hostile, pollInterval: '1s' } as never, env),
       /ec2\.endpoint: .* is not AWS/,
     );
+  });
+
+  it('a git.tokenEnv the worker does not know is refused at preflight, also when every remote is a path or ssh', async function () {
+    const root = tempDir('secrets-git-token');
+    const core = createRemote(root, { name: 'core', files: { 'setup.py': "setup(version='3.3')\n" } });
+    const input: ManifestInput = {
+      product: 'typo',
+      versions: { core: '3.4', plugins: '1.4' },
+      repositories: [{ name: 'core', url: core }],
+    };
+    const manifest = manifestOf({ ...input, git: { tokenEnv: 'GITHUB_TOKNE' } });
+    const direct = createPreflightActivities(env, 'python3');
+    await assert.rejects(
+      direct.preflightRelease({ kind: 'ga', manifest, plan: buildReleasePlan(manifest, { kind: 'ga', version: '3.4' }) }),
+      (error: Error) => {
+        assert.deepEqual(error.message.split('\n').slice(1), [
+          `- git.tokenEnv: GITHUB_TOKNE is not a secret of the worker's secrets file (${env.RELFLOW_SECRETS}); add it there with the URL prefixes it may be sent to`,
+        ]);
+        return true;
+      },
+    );
+    // A name the file lists passes: the token is simply not sent to a remote that is a path.
+    const listed = manifestOf({ ...input, git: { tokenEnv: 'PLANTED' } });
+    await direct.preflightRelease({ kind: 'ga', manifest: listed, plan: buildReleasePlan(listed, { kind: 'ga', version: '3.4' }) });
   });
 
   it('a hostile manifest started on the real workflow blocks at preflight, naming every secret and host; the value is in no history', async function () {

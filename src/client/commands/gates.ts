@@ -1,12 +1,14 @@
 import { Option } from 'commander';
-import { parseReleaseId } from '../options';
+import { parsePerson, parseReleaseId } from '../options';
 import type { Command } from 'commander';
 import type { GateDecisionOptions } from '../actions/gates';
 
 /** gates: the commands of the CLI. */
 export function registerGatesCommands(program: Command): void {
   const byOption = () =>
-    new Option('--by <name>', 'who decides (checked against the gate approvers)').default(process.env.USER ?? 'unknown');
+    new Option('--by <name>', 'who decides (checked against the gate approvers)')
+      .argParser(parsePerson)
+      .default(process.env.USER ?? 'unknown');
 
   for (const [name, approve] of [
     ['approve', true],

@@ -1,4 +1,4 @@
-import { parseReleaseId } from '../options';
+import { parsePerson, parseReleaseId } from '../options';
 import type { Command } from 'commander';
 
 /** operator: the commands of the CLI. */
@@ -8,7 +8,7 @@ export function registerOperatorCommands(program: Command): void {
       .command(action)
       .description(`${action} the stage a blocked release waits on`)
       .argument('<release-id>', 'the blocked release', parseReleaseId)
-      .option('--by <name>', 'who acts', process.env.USER ?? 'unknown')
+      .option('--by <name>', 'who acts', parsePerson, process.env.USER ?? 'unknown')
       .option('--reason <text>', 'why, for the report')
       .addHelpText('after', `\nExample:\n  relflow ${action} cloudify-3.4 --reason "mirror is back"`)
       .action(async (releaseId: string, options: { by: string; reason?: string }) =>

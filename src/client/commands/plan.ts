@@ -1,5 +1,5 @@
 import { RELEASE_KINDS, ReleaseKind } from '../../release/version';
-import { configOption, parseKind } from '../options';
+import { configOption, parseKind, parseNightlyDate } from '../options';
 import type { Command } from 'commander';
 import type { PlanCommandOptions } from '../actions/plan';
 
@@ -12,7 +12,9 @@ export function registerPlanCommand(program: Command): void {
     .addOption(configOption())
     .option('-v, --version <version>', 'release version (as for start)')
     .option('--plugins-version <version>', 'plugins version stream')
-    .option('--date <yyyymmdd>', 'date of a nightly (default: today, UTC)')
+    .option('--date <yyyymmdd>', 'date of a nightly, up to ten years back (default: today, UTC)', (value: string) =>
+      parseNightlyDate(value),
+    )
     .option('--json', 'print the plan as JSON')
     .addHelpText('after', '\nExample:\n  relflow plan milestone --version 3.4m5 -c relflow.yaml')
     .action(async (kind: ReleaseKind, options: PlanCommandOptions) => (await import('../actions/plan.js')).planAction(kind, options));

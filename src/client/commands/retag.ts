@@ -1,4 +1,4 @@
-import { parseReleaseId, workerDefaults } from '../options';
+import { parsePerson, parseReleaseId, workerDefaults } from '../options';
 import type { Command } from 'commander';
 
 /** retag: the command of the CLI. */
@@ -9,7 +9,7 @@ export function registerRetagCommand(program: Command): void {
     .description("move a release's tag to the head of its build branch and force-push it (never done implicitly)")
     .argument('<release-id>', 'the release', parseReleaseId)
     .requiredOption('--repository <name>', 'the repository whose tag moves')
-    .option('--by <name>', 'who asks', process.env.USER ?? 'unknown')
+    .option('--by <name>', 'who asks', parsePerson, process.env.USER ?? 'unknown')
     .option('--task-queue <name>', 'task queue of the release workers', defaults.taskQueue)
     .option('--force', 'move the tag even when it belongs to a release that succeeded (rewrites what it published)')
     .addHelpText('after', '\nExample:\n  relflow retag cloudify-3.4m5 --repository cloudify-manager')

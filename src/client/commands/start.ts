@@ -1,5 +1,5 @@
 import { RELEASE_KINDS, ReleaseKind } from '../../release/version';
-import { configOption, manifestOptions, parseKind, workerDefaults } from '../options';
+import { configOption, manifestOptions, parseKind, parseNightlyDate, workerDefaults } from '../options';
 import type { StartCommandOptions } from '../actions/start';
 import type { Command } from 'commander';
 
@@ -18,7 +18,9 @@ export function registerStartCommand(program: Command): void {
       'release version: 3.4 (ga), 3.4m5 (milestone), 3.4.2 or 3.4.2m1 (patch); nightlies default to versions.core',
     )
     .option('--plugins-version <version>', 'plugins version stream (default: versions.plugins of the manifest)')
-    .option('--date <yyyymmdd>', 'date of a nightly (default: today, UTC)')
+    .option('--date <yyyymmdd>', 'date of a nightly, up to ten years back (default: today, UTC)', (value: string) =>
+      parseNightlyDate(value),
+    )
     .option('--task-queue <name>', 'task queue of the release workers (RELFLOW_TASK_QUEUE)', defaults.taskQueue)
     .option('--build-task-queue <name>', 'task queue of the build workers (RELFLOW_BUILD_TASK_QUEUE)', defaults.buildTaskQueue)
     .option('--json', 'print the started release as JSON')
