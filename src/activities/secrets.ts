@@ -1,6 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { UserError } from '../config/errors';
 import { HostPrefix, parseHostPrefix, parseSecretsFile, SecretsFile } from '../config/secretsFile';
+import { readSmallFile, SmallFileProblem } from '../config/smallFile';
+
+/** A secret is a token or a key, never more than this; the secrets file itself is a page of YAML. */
+const MAX_SECRET_BYTES = 64 * 1024;
+const MAX_SECRETS_FILE_BYTES = 1024 * 1024;
 
 /**
  * A secret the manifest names cannot be read on the worker. The same on
@@ -69,6 +74,25 @@ export class WorkerSecrets {
     return this.content.gates[gate]?.allowedSigners;
   }
 
+  /**
+   * The file sources a worker cannot read a secret from (not a regular file, too large, unreadable),
+   * one line each: checked when the worker starts, not when a release first needs the secret.
+   */
+  fileSourceProblems(): string[] {
+    const problems: string[] = [];
+    for (const [name, entry] of Object.entries(this.content.secrets)) {
+      if (!entry.file || !existsSync(entry.file)) continue; // mounted later is fine; the preflight names it missing
+      try {
+        readSmallFile(entry.file, MAX_SECRET_BYTES);
+      } catch (error) {
+        problems.push(
+          `${this.file}: secrets.${name}.file ${entry.file}: ${(error as Error).message}; expected a regular file of at most ${MAX_SECRET_BYTES} bytes`,
+        );
+      }
+    }
+    return problems;
+  }
+
   /** The names of the secrets the file lists. */
   get names(): string[] {
     return [...this.prefixes.keys()];
@@ -129,11 +153,10 @@ export class WorkerSecrets {
     if (entry.file) {
       let value: string;
       try {
-        value = readFileSync(entry.file, 'utf8').replace(/\r?\n$/, '');
+        value = readSmallFile(entry.file, MAX_SECRET_BYTES).replace(/\r?\n$/, '');
       } catch (error) {
-        throw new MissingSecret(
-          `${field}: secret ${name} cannot be read from ${entry.file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
-        );
+        const reason = error instanceof SmallFileProblem ? error.message : ((error as NodeJS.ErrnoException).code ?? 'error');
+        throw new MissingSecret(`${field}: secret ${name} cannot be read from ${entry.file} (${reason})`);
       }
       if (!value) throw new MissingSecret(`${field}: secret ${name}: ${entry.file} is empty`);
       return value;
@@ -160,9 +183,10 @@ export function workerSecrets(env: NodeJS.ProcessEnv): WorkerSecrets {
   if (file) {
     let text: string;
     try {
-      text = readFileSync(file, 'utf8');
+      text = readSmallFile(file, MAX_SECRETS_FILE_BYTES);
     } catch (error) {
-      throw new UserError(`RELFLOW_SECRETS: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+      const reason = error instanceof SmallFileProblem && error.kind === 'missing' ? 'ENOENT' : (error as Error).message;
+      throw new UserError(`RELFLOW_SECRETS: cannot read ${file} (${reason})`);
     }
     content = parseSecretsFile(text, file);
   }

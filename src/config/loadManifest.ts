@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readSmallFile, SmallFileProblem } from './smallFile';
 import { parseDocument } from 'yaml';
 import { UserError } from './errors';
 import type { Manifest } from './manifest';
@@ -34,15 +34,12 @@ const MAX_MANIFEST_BYTES = 1024 * 1024;
 /** A manifest file's text: a regular file of at most 1 MiB, or an error that names the file. */
 export function readManifestText(file: string): string {
   try {
-    const stat = statSync(file);
-    if (!stat.isFile()) throw new UserError(`${file}: not a regular file; expected a YAML manifest`);
-    if (stat.size > MAX_MANIFEST_BYTES)
-      throw new UserError(`${file}: ${stat.size} bytes; a manifest is at most ${MAX_MANIFEST_BYTES} bytes`);
-    return readFileSync(file, 'utf8');
+    return readSmallFile(file, MAX_MANIFEST_BYTES);
   } catch (error) {
-    if (error instanceof UserError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UserError(`${file}: cannot read the manifest (${code === 'ENOENT' ? 'no such file' : (code ?? String(error))})`);
+    if (!(error instanceof SmallFileProblem)) throw error;
+    if (error.kind === 'not-regular') throw new UserError(`${file}: not a regular file; expected a YAML manifest`);
+    if (error.kind === 'too-large') throw new UserError(`${file}: ${error.message}; a manifest is at most ${MAX_MANIFEST_BYTES} bytes`);
+    throw new UserError(`${file}: cannot read the manifest (${error.message})`);
   }
 }
 

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { createServer, Server, Socket } from 'node:net';
 import { writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { createCiActivities } from '../../src/activities/ci';
@@ -174,6 +175,52 @@ describe('secrets are the worker’s, bound to destinations (RELFLOW_SECRETS)', 
     assert.throws(
       () => workerSecrets({ RELFLOW_SECRETS: '/nonexistent/secrets.yaml' }),
       /RELFLOW_SECRETS: cannot read \/nonexistent\/secrets\.yaml \(ENOENT\)/,
+    );
+  });
+
+  it('a file source that is a FIFO, a device or a directory is refused at once, never waited on; the worker names it at start', function () {
+    const root = tempDir('secrets-fifo');
+    const fifo = join(root, 'token.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const file = join(root, 'secrets.yaml');
+    writeFileSync(
+      file,
+      [
+        'secrets:',
+        `  FIFO: { file: ${fifo}, hosts: [https://api.github.com/] }`,
+        '  ZERO: { file: /dev/zero, hosts: [https://api.github.com/] }',
+        `  DIR: { file: ${root}, hosts: [https://api.github.com/] }`,
+      ].join('\n'),
+    );
+    const fifoEnv = { RELFLOW_SECRETS: file };
+    const started = Date.now();
+    for (const [name, source] of [
+      ['FIFO', fifo],
+      ['ZERO', '/dev/zero'],
+      ['DIR', root],
+    ]) {
+      assert.throws(
+        () => readSecret(fifoEnv, 'ci.tokenEnv', name, 'https://api.github.com/'),
+        new RegExp(
+          `^MissingSecret: ci\\.tokenEnv: secret ${name} cannot be read from ${source.replace(/[./]/g, '\\$&')} \\(not a regular file\\)$`,
+        ),
+      );
+    }
+    assert.ok(Date.now() - started < 5000, 'no read waited for a writer');
+    assert.deepEqual(
+      workerSecrets(fifoEnv)
+        .fileSourceProblems()
+        .map((problem) => problem.replace(file, 'FILE')),
+      [
+        `FILE: secrets.FIFO.file ${fifo}: not a regular file; expected a regular file of at most 65536 bytes`,
+        'FILE: secrets.ZERO.file /dev/zero: not a regular file; expected a regular file of at most 65536 bytes',
+        `FILE: secrets.DIR.file ${root}: not a regular file; expected a regular file of at most 65536 bytes`,
+      ],
+    );
+    // The secrets file itself, as a FIFO: refused, not waited on.
+    assert.throws(
+      () => workerSecrets({ RELFLOW_SECRETS: fifo }),
+      /^UserError: RELFLOW_SECRETS: cannot read \S+token\.fifo \(not a regular file\)$/,
     );
   });
 

@@ -1,3 +1,4 @@
+import { UserError } from '../../config/errors';
 import { installMetricsRuntime } from '../../worker/metrics';
 import { createReleaseWorker } from '../../worker/worker';
 import { workerSecrets } from '../../activities/secrets';
@@ -32,6 +33,11 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<void
       : `[relflow worker] warning: Python ${python.python} (from ${python.source}) ${python.problem}: PyPI publishing will fail; set RELFLOW_PYTHON to a Python with build and twine, or run npm run bootstrap\n`,
   );
   const secrets = workerSecrets(process.env);
+  const unreadable = secrets.fileSourceProblems();
+  if (unreadable.length) {
+    await connection.close();
+    throw new UserError(`the worker's secrets file names sources it cannot read: ${unreadable.join('; ')}`);
+  }
   process.stdout.write(
     process.env.RELFLOW_SECRETS
       ? `[relflow worker] secrets file ${process.env.RELFLOW_SECRETS}: ${secrets.names.length} secrets (${secrets.names.join(', ')})\n`
