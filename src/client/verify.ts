@@ -46,9 +46,21 @@ function directoryFiles(dir: string): ReleaseFiles {
 
 function urlFiles(base: string): ReleaseFiles {
   const url = (name: string) => `${base}${encodeURIComponent(name)}`;
+  // fetch's own failures (no such host, a redirect loop, a body cut short of its Content-Length) as one line naming the URL.
+  const failed = (name: string, error: unknown) => {
+    const cause = (error as { cause?: { message?: string; code?: string } }).cause;
+    return new UserError(`${url(name)}: cannot be fetched (${cause?.code ?? cause?.message ?? (error as Error).message})`);
+  };
   const get = async (name: string) => {
-    const response = await fetch(url(name));
-    if (response.status === 404 || response.status === 403) return undefined;
+    let response: Response;
+    try {
+      response = await fetch(url(name));
+    } catch (error) {
+      throw failed(name, error);
+    }
+    if (response.status === 404) return undefined;
+    if (response.status === 403)
+      throw new UserError(`${url(name)}: HTTP 403 (forbidden: the server refuses to serve it, which is not the same as missing)`);
     if (!response.ok) throw new UserError(`${url(name)}: HTTP ${response.status}`);
     return response;
   };
@@ -56,13 +68,21 @@ function urlFiles(base: string): ReleaseFiles {
     where: base,
     read: async (name) => {
       const response = await get(name);
-      return response ? Buffer.from(await response.arrayBuffer()) : undefined;
+      try {
+        return response ? Buffer.from(await response.arrayBuffer()) : undefined;
+      } catch (error) {
+        throw failed(name, error);
+      }
     },
     async sha256(name) {
       const response = await get(name);
       if (!response?.body) return undefined;
       const hash = createHash('sha256');
-      for await (const chunk of response.body) hash.update(chunk);
+      try {
+        for await (const chunk of response.body) hash.update(chunk);
+      } catch (error) {
+        throw failed(name, error);
+      }
       return hash.digest('hex');
     },
   };
@@ -80,18 +100,26 @@ export function releaseFilesAt(location: string): ReleaseFiles {
   return directoryFiles(dir);
 }
 
-/** The lines of SHA256SUMS; a name that could leave the release's directory is refused. */
+/** More files than any release stores: a longer SHA256SUMS is refused before anything is fetched for it. */
+const MAX_CHECKSUM_LINES = 10_000;
+
+/** The lines of SHA256SUMS; a name that could leave the release's directory, or that is listed twice, is refused. */
 function parseChecksums(text: string): { file: string; sha256: string }[] {
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .map((line, index) => {
-      const match = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
-      if (!match || match[2].includes('/') || match[2].startsWith('.') || match[2].startsWith('-')) {
-        throw new UserError(`SHA256SUMS line ${index + 1}: expected '<sha256>  <file name>', got '${line.slice(0, 120)}'`);
-      }
-      return { sha256: match[1], file: match[2] };
-    });
+  const lines = text.split('\n').filter(Boolean);
+  if (lines.length > MAX_CHECKSUM_LINES) {
+    throw new UserError(`SHA256SUMS: ${lines.length} lines; a release lists at most ${MAX_CHECKSUM_LINES} files`);
+  }
+  const seen = new Map<string, number>();
+  return lines.map((line, index) => {
+    const match = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
+    if (!match || match[2].includes('/') || match[2].startsWith('.') || match[2].startsWith('-')) {
+      throw new UserError(`SHA256SUMS line ${index + 1}: expected '<sha256>  <file name>', got '${line.slice(0, 120)}'`);
+    }
+    const first = seen.get(match[2]);
+    if (first !== undefined) throw new UserError(`SHA256SUMS line ${index + 1}: ${match[2]} is listed again (first on line ${first})`);
+    seen.set(match[2], index + 1);
+    return { sha256: match[1], file: match[2] };
+  });
 }
 
 /** ssh-keygen -Y verify against an allowed_signers file: the principal that signed, or why not. */

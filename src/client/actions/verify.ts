@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { UserError } from '../../config/errors';
 import { isSafeName } from '../../config/names';
 import { textTable } from '../../release/report';
@@ -8,7 +9,9 @@ import { releaseFilesAt, verifyRelease } from '../verify';
 
 export async function verifyAction(release: string, options: { allowedSigners?: string; source: boolean }): Promise<void> {
   let location = release;
-  if (!/^https?:\/\//i.test(release) && !release.includes('/') && isSafeName(release) && !release.startsWith('.')) {
+  // A directory here is a directory, also when its name could be a release ID (relflow verify m5-RELEASE).
+  const isDirectory = statSync(release, { throwIfNoEntry: false })?.isDirectory() ?? false;
+  if (!isDirectory && !/^https?:\/\//i.test(release) && !release.includes('/') && isSafeName(release) && !release.startsWith('.')) {
     const state = await releaseState(await connectClient(), release);
     const listing = state.stored.find((file) => file.name === 'artifacts.json');
     const url = listing?.urls.find((candidate) => /^https?:\/\//.test(candidate)) ?? listing?.urls[0]?.replace(/^file:\/\//, '');
