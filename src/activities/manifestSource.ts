@@ -9,6 +9,9 @@ import type { Manifest } from '../config/manifest';
 import { gitEnvironment, runGit } from './gitWorkspace';
 import { insideRoot } from './paths';
 
+/** A branch or tag name as git check-ref-format takes it, narrowed: no leading '-', no spaces, no control characters. */
+const GIT_REF = /^[A-Za-z0-9_][A-Za-z0-9._/-]{0,199}$/;
+
 /** Where the workers take manifests from: a directory on the worker, or a configuration repository at a ref. */
 export interface TrustedManifests {
   dir?: string;
@@ -69,6 +72,12 @@ export async function loadManifestByReference(
   } else {
     const repo = trusted.repo as string;
     const at = ref.ref || trusted.defaultRef;
+    // A ref reaches git's command line: one that starts with '-' would be an option, a newline another line of its output.
+    if (!GIT_REF.test(at) || at.includes('..') || at.endsWith('.lock') || at.endsWith('/')) {
+      throw refused(
+        `manifest ${ref.name}: ${ref.ref ? '--manifest-ref' : 'RELFLOW_MANIFEST_REF'} '${at.slice(0, 80).replace(/[^\x20-\x7e]/g, '?')}' is not a branch or tag name (letters, digits, . _ / -, not starting with -)`,
+      );
+    }
     insideRoot('/', ref.name, 'manifest');
     const scratch = await mkdtemp(join(tmpdir(), 'relflow-manifest-'));
     try {

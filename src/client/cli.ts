@@ -81,6 +81,11 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`relflow: ${error.message}\n`);
       return EXIT.badInput;
     }
+    // An activity's refusal raised in this process (reading a manifest by reference, as the workers do): its message is the line.
+    if (error instanceof Error && error.name === 'ApplicationFailure') {
+      process.stderr.write(`relflow: ${error.message.split('\n')[0]}\n`);
+      return (error as Error & { nonRetryable?: boolean }).nonRetryable ? EXIT.badInput : EXIT.failed;
+    }
     // The server's refusals (an unknown namespace, a permission) are one line too; anything else is a bug: its stack helps.
     if (error instanceof Error && /^(ServiceError|NamespaceNotFoundError|WorkflowNotFoundError|ScheduleNotFoundError)$/.test(error.name)) {
       process.stderr.write(`relflow: the Temporal server refused: ${error.message.split('\n')[0]}\n`);

@@ -131,6 +131,37 @@ describe('the manifest by reference: read by a worker from where the workers tru
     await assert.rejects(loadManifestByReference(env, { name: 'missing.yaml' }), /manifest missing\.yaml: no such file at master/);
   });
 
+  it('the CLI refuses in one line, exit 2, names that leave the source and refs that would reach git as options or lines', async function () {
+    const dir = join(root, 'cli-manifests');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'cloudify.yaml'), stringify(product));
+    const cases: [NodeJS.ProcessEnv, string[], RegExp][] = [
+      [{ RELFLOW_MANIFEST_DIR: dir }, ['--manifest', '../x.yaml'], /^relflow: manifest: '\.\.\/x\.yaml' must be a relative path inside /],
+      [{ RELFLOW_MANIFEST_DIR: dir }, ['--manifest', '/etc/passwd'], /^relflow: manifest: '\/etc\/passwd' must be a relative path inside /],
+      [
+        env,
+        ['--manifest', 'cloudify.yaml', '--manifest-ref=-x'],
+        /^relflow: manifest cloudify\.yaml: --manifest-ref '-x' is not a branch or tag name/,
+      ],
+      [
+        env,
+        ['--manifest', 'cloudify.yaml', '--manifest-ref=--upload-pack=touch /tmp/owned'],
+        /--manifest-ref '--upload-pack=touch \/tmp\/owned' is not a branch or tag name/,
+      ],
+      [
+        env,
+        ['--manifest', 'cloudify.yaml', '--manifest-ref=main\nrefs/heads/evil'],
+        /--manifest-ref 'main\?refs\/heads\/evil' is not a branch or tag name/,
+      ],
+    ];
+    for (const [where, args, expected] of cases) {
+      const result = await runCliAsync(['start', 'nightly', ...args], { ...where, TEMPORAL_ADDRESS: '127.0.0.1:1' });
+      assert.equal(result.status, 2, `${args.join(' ')}: ${result.stderr}`);
+      assert.equal(result.stderr.split('\n').length, 2, `one line: ${result.stderr}`);
+      assert.match(result.stderr, expected);
+    }
+  });
+
   it('a worker with a trusted source refuses an inline manifest at preflight, unless RELFLOW_INLINE_MANIFESTS=1', async function () {
     const manifest = manifestOf(product);
     const input = {
