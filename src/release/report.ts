@@ -2,6 +2,7 @@ import { notesHtml, notesSummary, notesText, RepositoryNotes } from './notes';
 import { escapeHtml } from './escapeHtml';
 import type { ReleaseState, StoredFile } from './model';
 import { countOf } from './wording';
+import { PROVENANCE_SUFFIX } from './provenance';
 
 /** A table of the report: its column names and its rows, as text. */
 export interface ReportTable {
@@ -31,6 +32,8 @@ export interface ReleaseReport {
   gates: { name: string; status: string; by: string; when: string; decidedAt: string; comment: string; open: boolean }[];
   /** Every stored file: the artifacts' and the release's own (specs, artifacts.json). */
   files: StoredFile[];
+  /** What the builds made; artifacts.json, SHA256SUMS, release notes and provenance statements are files, not packages. */
+  packages: number;
   artifactsJson?: string;
   ci: string;
   systemTests: string;
@@ -90,6 +93,7 @@ export function releaseReport(state: ReleaseState): ReleaseReport {
       open: gate.status === 'open',
     })),
     files: releaseFiles(state),
+    packages: state.artifacts.flatMap((artifact) => artifact.files ?? []).filter((file) => !file.file.endsWith(PROVENANCE_SUFFIX)).length,
     artifactsJson: state.stored.find((file) => file.name === 'artifacts.json')?.urls[0],
     ci: state.ci ? `${state.ci.passed ? 'passed' : 'failed'} (${state.ci.detail})` : 'not run',
     systemTests: state.systemTests ? `${state.systemTests.passed ? 'passed' : 'failed'} (${state.systemTests.detail})` : 'not run',
@@ -294,7 +298,7 @@ export interface Message {
 
 /** The announcement: every package with URL, size and sha256; repositories and tags; results; what was published and skipped. */
 export function emailReport(report: ReleaseReport): Message {
-  const subject = `${report.title}: ${report.files.length} packages`;
+  const subject = `${report.title}: ${countOf(report.packages, 'package')}`;
   const results = [
     `Outcome: ${report.outcome}`,
     ...(report.build !== undefined ? [`Build number: ${report.build}`] : []),
@@ -336,7 +340,7 @@ export function emailReport(report: ReleaseReport): Message {
     (report.skipped.length
       ? `<p>Skipped: ${report.skipped.map((stage) => `${stage.name} (${escapeHtml(stage.detail)})`).join(', ')}</p>`
       : '');
-  return { subject, text, html, summary: `${report.files.length} packages; ${results.join('; ')}` };
+  return { subject, text, html, summary: `${countOf(report.packages, 'package')}; ${results.join('; ')}` };
 }
 
 /** The release's end in words: `succeeded`, or `succeeded with rejected gates: docs (rejected by bob: stale)`, or its status. */

@@ -21,14 +21,25 @@ describe('the announcement through a real mail server (Mailpit, read through its
       ...finishedNightly(),
       releaseId: 'mailpit-nightly-20261124',
       build: 7,
-      stored: [
+      // What a build stored, as the artifacts stage records it; a release's own files (artifacts.json, SHA256SUMS) are no packages.
+      artifacts: [
         {
           name: 'ui',
-          file: 'ui-3.5.0-b7.tgz',
-          size: 10,
-          sha256: 'ab'.repeat(32),
-          urls: ['http://storage.example/nightly/ui-3.5.0-b7.tgz'],
+          builder: 'local',
+          status: 'succeeded',
+          files: [
+            {
+              name: 'ui',
+              file: 'ui-3.5.0-b7.tgz',
+              size: 10,
+              sha256: 'ab'.repeat(32),
+              urls: ['http://storage.example/nightly/ui-3.5.0-b7.tgz'],
+            },
+          ],
         },
+      ],
+      stored: [
+        { name: 'SHA256SUMS', file: 'SHA256SUMS', size: 80, sha256: 'cd'.repeat(32), urls: ['http://storage.example/nightly/SHA256SUMS'] },
       ],
       notes: [
         {
@@ -59,7 +70,8 @@ describe('the announcement through a real mail server (Mailpit, read through its
       [['relflow@example.com', ['dev@example.com']]],
     );
     const message = await mailpit.message(messages[0].ID);
-    assert.match(message.Subject, /nightly release .*: 1 packages/);
+    assert.match(message.Subject, /nightly release .*: 1 package$/);
+    assert.match(message.Text.replace(/\r\n/g, '\n'), /^Outcome: succeeded$/m);
     // As it arrived over SMTP: CRLF line ends.
     const text = message.Text.replace(/\r\n/g, '\n');
     assert.match(text, /ui {2}ui-3\.5\.0-b7\.tgz {2}10 bytes {2}sha256 (ab){32}/);
