@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { readSecret, workerSecrets } from './secrets';
+import { MissingSecret, readSecret, workerSecrets } from './secrets';
 import { pathSegment } from './paths';
 import { heartbeat, PROXY_VARIABLES, variablesOf } from './process';
 
@@ -235,12 +235,21 @@ export function gitEnvironment(env: NodeJS.ProcessEnv, tokenEnv?: string, url?: 
 
 /**
  * For the CLI, which reads remotes before a release starts: the token's name
- * when the secrets file where it runs (RELFLOW_SECRETS) allows it for this URL;
- * otherwise none, and the remote is read anonymously.
+ * when the secrets file where it runs (RELFLOW_SECRETS) allows it for this URL
+ * and its value is here; otherwise none, and the remote is read anonymously
+ * (the token may well live on the workers only).
  */
 export function tokenAllowedFor(env: NodeJS.ProcessEnv, tokenEnv: string | undefined, url: string): string | undefined {
   if (!tokenEnv || !httpOrigin(url)) return undefined;
-  return workerSecrets(env).refusal('git.tokenEnv', tokenEnv, url) ? undefined : tokenEnv;
+  const secrets = workerSecrets(env);
+  if (secrets.refusal('git.tokenEnv', tokenEnv, url)) return undefined;
+  try {
+    secrets.reveal('git.tokenEnv', tokenEnv, url);
+    return tokenEnv;
+  } catch (error) {
+    if (error instanceof MissingSecret) return undefined;
+    throw error;
+  }
 }
 
 /** `https://host:port` of an http(s) remote URL; undefined for ssh, file and local paths. */

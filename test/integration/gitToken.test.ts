@@ -208,4 +208,24 @@ describe('git over https with git.tokenEnv (git http-backend behind an Authoriza
       delete process.env.RELFLOW_TEST_GIT_TOKEN;
     }
   });
+
+  it('relflow plan where the token lives on the workers only reads the remote anonymously, not "not set on the worker"', async function () {
+    const dir = tempDir('token-cli-anonymous');
+    const config = writeManifest(dir, {
+      product: 'cloudify',
+      versions: { core: '3.5', plugins: '1.5' },
+      git: { tokenEnv: 'RELFLOW_TEST_GIT_TOKEN' },
+      repositories: [{ name: 'cloudify-rest-client', url: `${elsewhere.url}/cloudify-rest-client.git` }],
+      versionRules: [{ preset: 'setup.py', required: true }],
+    });
+    delete process.env.RELFLOW_TEST_GIT_TOKEN;
+    // The secrets file here (RELFLOW_SECRETS) allows the token for this host; its value is not here.
+    const report = await planRelease({ kind: 'ga', version: '3.4', configFile: config });
+    assert.deepEqual(
+      report.repositories[0].changes.map((change) => change.path),
+      ['setup.py'],
+    );
+    const prepared = await prepareRelease({ kind: 'ga', version: '3.4', configFile: config });
+    assert.equal(prepared.plan.releaseId, 'cloudify-3.4');
+  });
 });

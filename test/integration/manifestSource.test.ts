@@ -131,6 +131,27 @@ describe('the manifest by reference: read by a worker from where the workers tru
     await assert.rejects(loadManifestByReference(env, { name: 'missing.yaml' }), /manifest missing\.yaml: no such file at master/);
   });
 
+  it('relflow plan --manifest plans from the configuration repository at its ref, as the workers will read it', async function () {
+    const result = await runCliAsync(['plan', 'ga', '--version', '3.5', '--manifest', 'cloudify.yaml', '--json'], {
+      RELFLOW_MANIFEST_REPO: env.RELFLOW_MANIFEST_REPO,
+      RELFLOW_MANIFEST_REF: 'master',
+    });
+    assert.equal(result.status, 0, result.stderr);
+    const report = JSON.parse(result.stdout) as { plan: { releaseId: string }; repositories: { name: string }[] };
+    // The product as the repository's master has it now (an earlier test may have pushed a change).
+    assert.match(report.plan.releaseId, /^(re)?configured-3\.5$/);
+    assert.deepEqual(
+      report.repositories.map((repository) => repository.name),
+      ['core'],
+    );
+    const missing = await runCliAsync(['plan', 'ga', '--version', '3.5', '--manifest', 'other.yaml'], {
+      RELFLOW_MANIFEST_REPO: env.RELFLOW_MANIFEST_REPO,
+      RELFLOW_MANIFEST_REF: 'master',
+    });
+    assert.equal(missing.status, 2, missing.stderr);
+    assert.match(missing.stderr, /^relflow: manifest other\.yaml: no such file at master/);
+  });
+
   it('the CLI refuses in one line, exit 2, names that leave the source and refs that would reach git as options or lines', async function () {
     const dir = join(root, 'cli-manifests');
     mkdirSync(dir);

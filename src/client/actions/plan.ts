@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { candidateFiles } from '../../activities/git';
 import { gitAt, gitEnvironment, remoteRefs, runGit, tokenAllowedFor } from '../../activities/gitWorkspace';
 import { loadManifest } from '../../config/loadManifest';
+import { loadManifestByReference } from '../../activities/manifestSource';
 import { UserError } from '../../config/errors';
 import type { Manifest } from '../../config/manifest';
 import {
@@ -86,19 +87,25 @@ function placeSpecs(plan: ReleasePlan, manifest: Manifest, repositories: Planned
 export async function planRelease(options: {
   kind: ReleaseKind;
   configFile: string;
+  /** A manifest of the workers' trusted source, read from it here as the workers will (instead of configFile). */
+  manifestName?: string;
+  manifestRef?: string;
   version?: string;
   pluginsVersion?: string;
   date?: string;
 }): Promise<PlanReport> {
-  const manifest = loadManifest(options.configFile);
-  refuseRulesThatAreNotIdempotent(manifest, options.configFile);
+  const source = options.manifestName ?? options.configFile;
+  const manifest = options.manifestName
+    ? (await loadManifestByReference(process.env, { name: options.manifestName, ref: options.manifestRef })).manifest
+    : loadManifest(options.configFile);
+  refuseRulesThatAreNotIdempotent(manifest, source);
   const plan = buildReleasePlan(manifest, { ...options, date: options.date ?? dateStamp(new Date()) });
   const scratch = await mkdtemp(join(tmpdir(), 'relflow-plan-'));
   const warnings: string[] = [];
   const typed = `${plan.version.major}.${plan.version.minor}`;
   if (options.version && plan.kind !== 'nightly' && typed !== manifest.versions.core.replace(/\.0$/, '')) {
     warnings.push(
-      `--version ${options.version} is for ${typed}, but versions.core in ${options.configFile} is ${manifest.versions.core}: the plugins stream stays at ${plan.forms.yaml_plugins_version}; is that meant?`,
+      `--version ${options.version} is for ${typed}, but versions.core in ${source} is ${manifest.versions.core}: the plugins stream stays at ${plan.forms.yaml_plugins_version}; is that meant?`,
     );
   }
   try {
@@ -217,6 +224,8 @@ export function formatPlan(report: PlanReport): string {
 
 export interface PlanCommandOptions {
   config: string;
+  manifest?: string;
+  manifestRef?: string;
   version?: string;
   pluginsVersion?: string;
   date?: string;
@@ -227,6 +236,8 @@ export async function planAction(kind: ReleaseKind, options: PlanCommandOptions)
   const report = await planRelease({
     kind,
     configFile: options.config,
+    manifestName: options.manifest,
+    manifestRef: options.manifestRef,
     version: options.version,
     pluginsVersion: options.pluginsVersion,
     date: options.date,
