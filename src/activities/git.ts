@@ -81,6 +81,8 @@ const MISSING_REMOTE =
 const UNAUTHORIZED =
   /(Authentication failed|returned error: 40[13]|could not read (Username|Password)|terminal prompts disabled|Permission denied \(publickey|Invalid username or password)/i;
 const REJECTED_PUSH = /(\[rejected\]|non-fast-forward|fetch first|failed to push some refs|already exists)/i;
+/** The remote's own refusal (a pre-receive or update hook, a protected branch): not a race, so not tried again. */
+const REMOTE_REJECTED = /\[remote rejected\]/;
 const MAX_PUSH_ATTEMPTS = 5;
 
 function lastLine(error: unknown): string {
@@ -104,6 +106,19 @@ export function describeGitFailure(error: unknown, what: string): Error {
     return ApplicationFailure.nonRetryable(
       `${what}: ${lastLine(error)} (check git.tokenEnv and the token's access to the repository)`,
       'GitUnauthorized',
+    );
+  }
+  if (error instanceof GitCommandError && REMOTE_REJECTED.test(error.message)) {
+    // What the remote said (its hook's lines, `remote: ...`) and why it rejected each ref, instead of git's last line.
+    const lines = error.message.split('\n');
+    const said = lines
+      .filter((line) => line.startsWith('remote: '))
+      .map((line) => line.slice(8).trim())
+      .filter(Boolean);
+    const why = [...new Set(lines.flatMap((line) => /\[remote rejected\] \((.+)\)/.exec(line)?.[1] ?? []))];
+    return ApplicationFailure.nonRetryable(
+      `${what}: the remote refused the push (${why.join('; ') || 'remote rejected'})${said.length ? `: ${said.slice(0, 10).join(' / ').slice(0, 600)}` : ''}`,
+      'GitPushRefused',
     );
   }
   if (error instanceof GitCommandError && MISSING_REMOTE.test(error.message)) {
@@ -370,7 +385,7 @@ export function createGitActivities(workspace: GitWorkspace) {
             if (tag) tagged = { tag, sha: localHead, created: !pushed.split('\n').some((line) => line.startsWith(`=\trefs/tags/${tag}:`)) };
             return { ...result, ...(tagged ? { tagged } : {}) };
           } catch (error) {
-            if (!REJECTED_PUSH.test(String(error)) || attempt >= MAX_PUSH_ATTEMPTS) throw error;
+            if (REMOTE_REJECTED.test(String(error)) || !REJECTED_PUSH.test(String(error)) || attempt >= MAX_PUSH_ATTEMPTS) throw error;
             if (tag) {
               // Refused, the tag may be why: one already there (an earlier try's at this commit, or another
               // release's) is not pushed again; the branch goes alone and the tag stage settles the rest.
@@ -404,7 +419,7 @@ export function createGitActivities(workspace: GitWorkspace) {
             // Porcelain marks a ref that was already up to date with '='.
             return { tag, sha, created: !pushed.split('\n').some((line) => line.startsWith(`=\trefs/tags/${tag}:`)) };
           } catch (error) {
-            if (!REJECTED_PUSH.test(String(error)) || attempt >= MAX_PUSH_ATTEMPTS) throw error;
+            if (REMOTE_REJECTED.test(String(error)) || !REJECTED_PUSH.test(String(error)) || attempt >= MAX_PUSH_ATTEMPTS) throw error;
           }
           const existing = await remoteTagCommit(git, tag);
           if (existing === sha) return { tag, sha, created: false };

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { createGitActivities } from '../../src/activities/git';
@@ -63,6 +63,22 @@ async function rejects(promise: Promise<unknown>, pattern: RegExp, type?: string
 }
 
 describe('git stage activities on real repositories', function () {
+  it("a push the remote's hook declines fails at once with the hook's own words, not git's 'failed to push some refs'", async function () {
+    const { activities, ref, remote, versionInput } = setup('ga', '3.4');
+    const hook = join(remote, 'hooks', 'pre-receive');
+    writeFileSync(
+      hook,
+      '#!/bin/sh\necho "branch 3.4-build is protected: releases go through the release team"\necho "see https://wiki.example/releases"\nexit 1\n',
+    );
+    chmodSync(hook, 0o755);
+    const { baseSha } = await activities.checkoutRepository(ref);
+    await rejects(
+      activities.versionRepository(versionInput(baseSha)),
+      /^cloudify-rest-client: version commit on '[^']+': the remote refused the push \(pre-receive hook declined\): branch 3\.4-build is protected: releases go through the release team \/ see https:\/\/wiki\.example\/releases$/,
+      'GitPushRefused',
+    );
+  });
+
   it('clones into a fresh workspace and fetches into a warm one, recording the base SHA', async function () {
     const { activities, ref, remote, root } = setup('ga', '3.4');
     const cold = await activities.checkoutRepository(ref);
