@@ -13,6 +13,7 @@ import { runProcess } from './process';
 import { remoteProblems } from './remoteCheck';
 import { smtpDestination } from './notify';
 import { awsDestination, readSecret, workerSecrets, WorkerSecrets } from './secrets';
+import { localDirectory } from './paths';
 import { inlineManifestsAccepted } from './manifestSource';
 import { directoryPath, s3Client, storageTargets } from './storage';
 
@@ -301,10 +302,16 @@ export function createPreflightActivities(env: NodeJS.ProcessEnv, pythonBin: str
       const problems: string[] = [];
       const checked: string[] = [];
 
-      if (input.inline && !inlineManifestsAccepted(env)) {
-        problems.push(
-          'this worker runs manifests by reference only (RELFLOW_MANIFEST_DIR or RELFLOW_MANIFEST_REPO): start the release with relflow start --manifest <name>, or set RELFLOW_INLINE_MANIFESTS=1 on the workers',
+      const refuse = (found: string[]) =>
+        ApplicationFailure.nonRetryable(
+          `preflight: ${found.length} problem${found.length === 1 ? '' : 's'}, nothing was changed:\n${found.map((problem) => `- ${problem}`).join('\n')}`,
+          'PreflightFailed',
         );
+      // Refused before any other check: the storage probe, the remote listing and the API calls act on what the manifest names.
+      if (input.inline && !inlineManifestsAccepted(env)) {
+        throw refuse([
+          'this worker runs manifests by reference only (RELFLOW_MANIFEST_DIR or RELFLOW_MANIFEST_REPO): start the release with relflow start --manifest <name>, or set RELFLOW_INLINE_MANIFESTS=1 on the workers',
+        ]);
       }
       problems.push(...secretProblems(input, env));
       checked.push('secrets');
@@ -357,12 +364,18 @@ export function createPreflightActivities(env: NodeJS.ProcessEnv, pythonBin: str
         checked.push('docs API');
       }
 
-      if (problems.length > 0) {
-        throw ApplicationFailure.nonRetryable(
-          `preflight: ${problems.length} problem${problems.length === 1 ? '' : 's'}, nothing was changed:\n${problems.map((problem) => `- ${problem}`).join('\n')}`,
-          'PreflightFailed',
-        );
+      const outbox = manifest.notifications.email?.outbox;
+      if (outbox) {
+        // Where the gate and release mails are written: outside the local roots they would be lost at the first gate.
+        try {
+          localDirectory(env, outbox, 'notifications.email.outbox');
+        } catch (error) {
+          problems.push((error as Error).message);
+        }
+        checked.push('outbox');
       }
+
+      if (problems.length > 0) throw refuse(problems);
       return { checked };
     },
   };

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { stringify } from 'yaml';
@@ -197,5 +197,44 @@ describe('the manifest by reference: read by a worker from where the workers tru
     );
     await createPreflightActivities({ ...env, RELFLOW_INLINE_MANIFESTS: '1' }, 'python3').preflightRelease(input);
     await createPreflightActivities(process.env, 'python3').preflightRelease(input);
+  });
+
+  it('the inline refusal comes before every other check: no storage probe, no remote listing, no API call for that manifest', async function () {
+    const mirror = join(tempDir('inline-mirror'), 'mirror');
+    const hostile = manifestOf({
+      ...product,
+      storage: { bucket: 'releases', mirrors: [{ type: 'directory', name: 'mirror', path: mirror }] },
+      repositories: [{ name: 'core', url: join(root, 'no-such-remote') }],
+    });
+    const input = {
+      kind: 'nightly' as const,
+      manifest: hostile,
+      plan: buildReleasePlan(hostile, { kind: 'nightly', date: '20261128' }),
+      inline: true,
+    };
+    await assert.rejects(createPreflightActivities(env, 'python3').preflightRelease(input), (error: Error) => {
+      // The one problem: the remote that does not exist was not even listed, the mirror not probed.
+      assert.equal(error.message.split('\n').length, 2, error.message);
+      assert.match(error.message, /^preflight: 1 problem, nothing was changed:\n- this worker runs manifests by reference only/);
+      return true;
+    });
+    assert.equal(existsSync(mirror), false, 'the storage probe did not run');
+  });
+
+  it("an email outbox outside the worker's local roots is refused at preflight, not lost at the first gate", async function () {
+    const manifest = manifestOf({
+      ...product,
+      notifications: { email: { from: 'r@example.com', to: ['t@example.com'], outbox: '/etc/relflow-outbox' } },
+    });
+    const input = { kind: 'nightly' as const, manifest, plan: buildReleasePlan(manifest, { kind: 'nightly', date: '20261128' }) };
+    await assert.rejects(
+      createPreflightActivities(process.env, 'python3').preflightRelease(input),
+      /^ApplicationFailure: preflight: 1 problem, nothing was changed:\n- notifications\.email\.outbox: \/etc\/relflow-outbox is outside the worker's local roots \(.*\); set RELFLOW_LOCAL_ROOTS on the worker to allow it$/,
+    );
+    const inside = manifestOf({
+      ...product,
+      notifications: { email: { from: 'r@example.com', to: ['t@example.com'], outbox: join(tempDir('outbox'), 'mail') } },
+    });
+    await createPreflightActivities(process.env, 'python3').preflightRelease({ ...input, manifest: inside });
   });
 });
