@@ -132,6 +132,17 @@ function identity(author: { name: string; email: string }): string[] {
   return ['-c', `user.name=${author.name}`, '-c', `user.email=${author.email}`];
 }
 
+/**
+ * The files of the release's version commit when `head` is one (made by the release's author with its
+ * message on top of the base): what an earlier attempt of the version step changed; otherwise none.
+ */
+async function versionCommitFiles(git: GitRepo, head: string, input: VersionCommitInput): Promise<string[]> {
+  if (head === input.baseSha) return [];
+  const [email, parent, ...message] = (await git.raw(['log', '-1', '--format=%ae%n%P%n%B', head])).split('\n');
+  if (email !== input.author.email || parent !== input.baseSha || message.join('\n').trim() !== input.message.trim()) return [];
+  return (await git.raw(['diff-tree', '--no-commit-id', '--name-only', '-r', '-z', head])).split('\0').filter(Boolean);
+}
+
 async function revParse(git: GitRepo, ref: string): Promise<string | undefined> {
   const sha = (await git.raw(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]).catch(() => '')).trim();
   return sha || undefined;
@@ -371,7 +382,12 @@ export function createGitActivities(workspace: GitWorkspace) {
           // rejected and the next attempt fetches: a round trip per repository saved in the usual case.
           const { git, start, remoteBuild, changes, localHead } = await commitVersionChanges(input, attempt > 1, tag);
           heartbeat({ step: 'push', attempt });
-          const result = { headSha: localHead, changedFiles: changes.map((change) => change.path), committed: changes.length > 0 };
+          const result = {
+            headSha: localHead,
+            // Run again after its push, the step makes no commit; the files are those of the version commit it finds.
+            changedFiles: changes.length > 0 ? changes.map((change) => change.path) : await versionCommitFiles(git, start, input),
+            committed: changes.length > 0,
+          };
           // A tag found on the remote in an earlier attempt counts only while the head is still where it points.
           if (tagged && tagged.sha !== localHead) tagged = undefined;
           const refspecs: string[] = [];

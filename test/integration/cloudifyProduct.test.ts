@@ -127,7 +127,11 @@ describe('preset: cloudify on a product shaped like Cloudify (real repositories,
         // The rules over their own output change nothing, and a retried version step makes no second commit.
         const released = Object.entries(expected[repository.name]).map(([path, content]) => ({ path, content }));
         assert.deepEqual(applyVersionRules(repository.name, released, rules, values), []);
-        assert.deepEqual(await activities.versionRepository(input), { headSha: first.headSha, changedFiles: [], committed: false });
+        const again = await activities.versionRepository(input);
+        assert.deepEqual(
+          { ...again, changedFiles: [...again.changedFiles].sort() },
+          { headSha: first.headSha, changedFiles: [...first.changedFiles].sort(), committed: false },
+        );
       }
       assert.deepEqual(
         plan.repositories.map((repository) => repository.name),

@@ -141,7 +141,8 @@ describe('git stage activities on real repositories', function () {
       assert.equal(git(remote, 'log', '-1', '--format=%an <%ae>|%s', branch), `Release Bot <release@example.com>|${plan.commitMessage}`);
 
       const second = await activities.versionRepository(versionInput(baseSha));
-      assert.deepEqual(second, { headSha: first.headSha, changedFiles: [], committed: false });
+      // No second commit; the files are still those the release's version commit changed (not "0 files versioned").
+      assert.deepEqual(second, { headSha: first.headSha, changedFiles: ['setup.py'], committed: false });
       assert.equal(remoteSha(remote, branch), first.headSha);
 
       if (tag) {
@@ -258,7 +259,7 @@ describe('git stage activities on real repositories', function () {
     // A new worker with an empty workspace picks the activity up again.
     const fresh = createGitActivities(new GitWorkspace(tempDir('other-worker')));
     const again = await fresh.versionRepository(versionInput(baseSha));
-    assert.deepEqual(again, { headSha: pushed.headSha, changedFiles: [], committed: false });
+    assert.deepEqual(again, { headSha: pushed.headSha, changedFiles: pushed.changedFiles, committed: false });
     assert.equal(remoteSha(remote, '3.4m5-build'), pushed.headSha);
   });
 
@@ -300,7 +301,7 @@ describe('git stage activities on real repositories', function () {
     const again = await activities.versionRepository({ ...versionInput(baseSha), tag: '3.4' });
     assert.deepEqual(again, {
       headSha: first.headSha,
-      changedFiles: [],
+      changedFiles: first.changedFiles,
       committed: false,
       tagged: { tag: '3.4', sha: first.headSha, created: false },
     });
