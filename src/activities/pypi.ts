@@ -8,6 +8,9 @@ import { insideRoot } from './paths';
 import { lastLines, runProcess } from './process';
 import { readSecret } from './secrets';
 import { sha256File } from './storage';
+import { sweepLeftoverTempDirs } from './builders/leftovers';
+
+const PYPI_TEMP_PREFIX = 'relflow-pypi';
 
 export interface PypiTarget {
   repository: { name: string; url: string };
@@ -95,12 +98,14 @@ async function distributionName(pythonBin: string, dist: string, files: string[]
  * lists each uploaded file with its sha256: a re-run uploads nothing twice.
  */
 export function createPypiActivities(workspace: GitWorkspace, pythonBin: string, env: NodeJS.ProcessEnv) {
+  sweepLeftoverTempDirs(tmpdir(), PYPI_TEMP_PREFIX);
   return {
     async publishPythonPackage(input: { pypi: NonNullable<Manifest['pypi']>; target: PypiTarget; tokenEnv?: string }): Promise<PypiResult> {
       const { pypi, target } = input;
       const username = readSecret(env, 'pypi.usernameEnv', pypi.usernameEnv, pypi.repositoryUrl);
       const password = readSecret(env, 'pypi.passwordEnv', pypi.passwordEnv, pypi.repositoryUrl);
-      const dir = await mkdtemp(join(tmpdir(), `relflow-pypi-${target.repository.name}-`));
+      // The pid in the name lets the next worker remove what this one leaves if it is killed mid-upload.
+      const dir = await mkdtemp(join(tmpdir(), `${PYPI_TEMP_PREFIX}-${process.pid}-${target.repository.name}-`));
       try {
         const source = join(dir, 'src');
         await workspace.checkOutCommit(target.repository.name, target.repository.url, target.sha, source, { tokenEnv: input.tokenEnv });

@@ -1,7 +1,10 @@
 import { strict as assert } from 'node:assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { GitWorkspace } from '../../src/activities/gitWorkspace';
+import { createPypiActivities } from '../../src/activities/pypi';
 import { sweepLeftoverBuilds } from '../../src/activities/builders/leftovers';
 import { runProcess } from '../../src/activities/process';
 import { tempDir } from '../support/temporal';
@@ -62,5 +65,25 @@ describe('build directories of a worker that died', function () {
     assert.deepEqual(sweepLeftoverBuilds(root), [orphan]);
     assert.deepEqual([existsSync(orphan), existsSync(live), existsSync(older)], [false, true, true]);
     assert.deepEqual(sweepLeftoverBuilds(join(root, 'none')), []);
+  });
+});
+
+describe('temporary directories of a worker killed during twine', function () {
+  it('are removed when the next worker starts its PyPI activities; a live process keeps its own, an unnamed one is left alone', function () {
+    const dead = spawnSync('sh', ['-c', 'echo $$']).stdout.toString().trim();
+    const made = (name: string) => {
+      const dir = join(tmpdir(), name);
+      mkdirSync(join(dir, 'dist'), { recursive: true });
+      return dir;
+    };
+    const orphan = made(`relflow-pypi-${dead}-cloudify-rest-client-x1`);
+    const live = made(`relflow-pypi-${process.pid}-cloudify-rest-client-x2`);
+    const unnamed = made(`relflow-pypi-cloudify-rest-client-x3-${process.pid}`);
+    try {
+      createPypiActivities(new GitWorkspace(tempDir('pypi-sweep')), 'python3', process.env);
+      assert.deepEqual([existsSync(orphan), existsSync(live), existsSync(unnamed)], [false, true, true]);
+    } finally {
+      for (const dir of [orphan, live, unnamed]) rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -63,3 +63,19 @@ export function sweepLeftoverBuilds(buildRoot: string): string[] {
   }
   return removed;
 }
+
+/**
+ * Removes the temporary directories `<prefix>-<pid>-...` in `root` whose process is gone (a worker
+ * killed during twine); returns them. Those of running processes, and names without a pid, stay.
+ */
+export function sweepLeftoverTempDirs(root: string, prefix: string): string[] {
+  const removed: string[] = [];
+  const pattern = new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-(\\d+)-`);
+  for (const entry of entriesOf(root)) {
+    const pid = Number(pattern.exec(entry.name)?.[1]);
+    if (!entry.isDirectory() || !Number.isInteger(pid) || pid <= 0 || processAlive(pid)) continue;
+    rmSync(join(root, entry.name), { recursive: true, force: true });
+    removed.push(join(root, entry.name));
+  }
+  return removed;
+}
