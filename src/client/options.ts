@@ -2,6 +2,7 @@ import { InvalidArgumentError, Option } from 'commander';
 import { isSafeName } from '../config/names';
 import { durationMs } from '../config/duration';
 import type { ReleaseState } from '../release/model';
+import type { ReleaseTarget } from './releases';
 import { isReleaseKind, RELEASE_KINDS, ReleaseKind } from '../release/version';
 import { dateStamp, isCalendarDate } from '../release/plan';
 import { MAX_BY } from '../release/decisions';
@@ -147,3 +148,25 @@ export const workerDefaults = () => ({
   workspace: defaultWorkspaceDir(),
   maxActivities: Number(process.env.RELFLOW_MAX_ACTIVITIES ?? 16),
 });
+
+/** The options plan and start share: the manifest (-c, or --manifest and --manifest-ref) and the release. */
+export interface TargetOptions {
+  config: string;
+  manifest?: string;
+  manifestRef?: string;
+  version?: string;
+  pluginsVersion?: string;
+  date?: string;
+}
+
+export function releaseTargetOf(kind: ReleaseKind, options: TargetOptions): ReleaseTarget {
+  return {
+    kind,
+    configFile: options.config,
+    manifestName: options.manifest,
+    manifestRef: options.manifestRef,
+    version: options.version,
+    pluginsVersion: options.pluginsVersion,
+    date: options.date,
+  };
+}

@@ -24,7 +24,8 @@ import { ReleaseKindKey, ReleaseProductKey, ReleaseStageKey, ReleaseStatusKey, R
 import { approveUpdate, operatorUpdate, rejectUpdate, releaseStateQuery } from '../workflows/api';
 import { GateDecision, GateState, OperatorCommand, ReleaseRequest, ReleaseState } from '../release/model';
 
-export interface StartOptions {
+/** Which release of which manifest: what plan and start both take from the command line. */
+export interface ReleaseTarget {
   kind: ReleaseKind;
   /** The manifest file, sent inside the request (workers configured for inline manifests)... */
   configFile: string;
@@ -38,8 +39,19 @@ export interface StartOptions {
   pluginsVersion?: string;
   /** YYYYMMDD for a nightly; today (UTC) when absent. */
   date?: string;
+}
+
+export interface StartOptions extends ReleaseTarget {
   taskQueue?: string;
   buildTaskQueue?: string;
+}
+
+/** The target's manifest: from the trusted source by name (with what was read there), else the file. */
+export async function targetManifest(target: ReleaseTarget) {
+  const byReference = target.manifestName
+    ? await loadManifestByReference(process.env, { name: target.manifestName, ref: target.manifestRef })
+    : undefined;
+  return { manifest: byReference?.manifest ?? loadManifest(target.configFile), byReference };
 }
 
 export interface PreparedRelease {
@@ -50,10 +62,7 @@ export interface PreparedRelease {
 
 /** Everything a start checks before it touches the server: the manifest, every name, every remote. */
 export async function prepareRelease(options: StartOptions): Promise<PreparedRelease> {
-  const byReference = options.manifestName
-    ? await loadManifestByReference(process.env, { name: options.manifestName, ref: options.manifestRef })
-    : undefined;
-  const manifest = byReference?.manifest ?? loadManifest(options.configFile);
+  const { manifest, byReference } = await targetManifest(options);
   const date = options.date ?? dateStamp(new Date());
   const plan = buildReleasePlan(manifest, { kind: options.kind, version: options.version, pluginsVersion: options.pluginsVersion, date });
   const request: ReleaseRequest = {

@@ -1,14 +1,13 @@
 import { refuseRulesThatAreNotIdempotent } from '../../release/ruleCheck';
 import { workerOnlyChecks } from '../../activities/preflight';
 import type { ReleaseKind } from '../../release/version';
-import { out } from '../options';
+import { out, releaseTargetOf, type TargetOptions } from '../options';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { candidateFiles } from '../../activities/git';
 import { gitAt, gitEnvironment, remoteRefs, runGit, tokenAllowedFor } from '../../activities/gitWorkspace';
-import { loadManifest } from '../../config/loadManifest';
-import { loadManifestByReference } from '../../activities/manifestSource';
+import { type ReleaseTarget, targetManifest } from '../releases';
 import { UserError } from '../../config/errors';
 import type { Manifest } from '../../config/manifest';
 import {
@@ -84,20 +83,9 @@ function placeSpecs(plan: ReleasePlan, manifest: Manifest, repositories: Planned
  * What a release would do, computed without changing anything: each base
  * branch is read from a throw-away shallow clone in the system temp directory.
  */
-export async function planRelease(options: {
-  kind: ReleaseKind;
-  configFile: string;
-  /** A manifest of the workers' trusted source, read from it here as the workers will (instead of configFile). */
-  manifestName?: string;
-  manifestRef?: string;
-  version?: string;
-  pluginsVersion?: string;
-  date?: string;
-}): Promise<PlanReport> {
+export async function planRelease(options: ReleaseTarget): Promise<PlanReport> {
   const source = options.manifestName ?? options.configFile;
-  const manifest = options.manifestName
-    ? (await loadManifestByReference(process.env, { name: options.manifestName, ref: options.manifestRef })).manifest
-    : loadManifest(options.configFile);
+  const { manifest } = await targetManifest(options);
   refuseRulesThatAreNotIdempotent(manifest, source);
   const plan = buildReleasePlan(manifest, { ...options, date: options.date ?? dateStamp(new Date()) });
   const scratch = await mkdtemp(join(tmpdir(), 'relflow-plan-'));
@@ -222,25 +210,11 @@ export function formatPlan(report: PlanReport): string {
   return lines.join('\n');
 }
 
-export interface PlanCommandOptions {
-  config: string;
-  manifest?: string;
-  manifestRef?: string;
-  version?: string;
-  pluginsVersion?: string;
-  date?: string;
+export interface PlanCommandOptions extends TargetOptions {
   json?: boolean;
 }
 
 export async function planAction(kind: ReleaseKind, options: PlanCommandOptions): Promise<void> {
-  const report = await planRelease({
-    kind,
-    configFile: options.config,
-    manifestName: options.manifest,
-    manifestRef: options.manifestRef,
-    version: options.version,
-    pluginsVersion: options.pluginsVersion,
-    date: options.date,
-  });
+  const report = await planRelease(releaseTargetOf(kind, options));
   out(options.json ? JSON.stringify(report, null, 2) : formatPlan(report));
 }

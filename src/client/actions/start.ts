@@ -1,16 +1,10 @@
 import { connectClient } from '../connection';
 import { markdownReport, releaseReport } from '../../release/report';
 import { prepareRelease, startPreparedRelease } from '../releases';
-import { out } from '../options';
+import { out, releaseTargetOf, type TargetOptions } from '../options';
 import type { ReleaseKind } from '../../release/version';
 
-export interface StartCommandOptions {
-  config: string;
-  manifest?: string;
-  manifestRef?: string;
-  version?: string;
-  pluginsVersion?: string;
-  date?: string;
+export interface StartCommandOptions extends TargetOptions {
   taskQueue: string;
   buildTaskQueue: string;
   json?: boolean;
@@ -18,13 +12,7 @@ export interface StartCommandOptions {
 
 export async function startAction(kind: ReleaseKind, options: StartCommandOptions): Promise<void> {
   const prepared = await prepareRelease({
-    kind,
-    configFile: options.config,
-    manifestName: options.manifest,
-    manifestRef: options.manifestRef,
-    version: options.version,
-    pluginsVersion: options.pluginsVersion,
-    date: options.date,
+    ...releaseTargetOf(kind, options),
     taskQueue: options.taskQueue,
     buildTaskQueue: options.buildTaskQueue,
   });
