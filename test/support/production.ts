@@ -8,7 +8,10 @@ import { payloadConverterPath, workflowsPath } from '../../src/worker/worker';
 import { RELFLOW_BIN } from './cli';
 import { createPostgresCluster, PostgresCluster } from './postgres';
 import { createTemporalSchema, prepareNamespace, ProductionServer, productionTools, startProductionServer } from './productionServer';
+import type { SystemServer } from './systemServer';
 import { tempDir } from './temporal';
+
+let topologies = 0;
 
 /** One relflow worker process (`relflow worker`) with a workspace of its own, as on a host of its own. */
 export interface WorkerProcess {
@@ -30,6 +33,8 @@ export interface ProductionTopologyOptions {
   /** Variables every worker gets on top of this process's (secrets, endpoints). */
   env?: NodeJS.ProcessEnv;
   namespace?: string;
+  /** The system layer's shared server (TLS, a namespace per topology); without it the topology boots PostgreSQL and a server of its own. */
+  shared?: SystemServer;
 }
 
 export interface ProductionTopology {
@@ -39,6 +44,8 @@ export interface ProductionTopology {
   postgres: PostgresCluster;
   server: ProductionServer;
   client: Client;
+  /** What a relflow process needs to reach this topology: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TLS_* on the shared server. */
+  clientEnv: NodeJS.ProcessEnv;
   workers: WorkerProcess[];
   startWorker(worker: WorkerProcess): Promise<void>;
   killWorker(worker: WorkerProcess): void;
@@ -49,20 +56,24 @@ export interface ProductionTopology {
 
 /**
  * The production topology of docker-compose.yml on this machine, without
- * Docker: PostgreSQL of its own, the Temporal server 1.29 on it (schema,
- * namespace, search attributes), and relflow workers as separate processes.
+ * Docker: PostgreSQL and the Temporal server 1.29 on it (its own, or the
+ * system layer's shared one), a namespace with relflow's search attributes,
+ * and relflow workers as separate processes.
  */
 export async function startProductionTopology(options: ProductionTopologyOptions): Promise<ProductionTopology> {
-  const tools = productionTools();
   const root = tempDir('production');
-  const namespace = options.namespace ?? 'default';
-  const postgres = createPostgresCluster(await freePort());
-  let server: ProductionServer | undefined;
+  const shared = options.shared;
+  const namespace = options.namespace ?? (shared ? `topology-${(topologies += 1)}` : 'default');
+  const postgres = shared?.postgres ?? createPostgresCluster(await freePort());
+  let server: ProductionServer | undefined = shared?.server;
   const workers: WorkerProcess[] = [];
   try {
-    createTemporalSchema(tools, postgres);
-    server = await startProductionServer(tools, postgres, join(root, 'temporal'));
-    await prepareNamespace(server.address, namespace);
+    if (!server) {
+      const tools = productionTools();
+      createTemporalSchema(tools, postgres);
+      server = await startProductionServer(tools, postgres, join(root, 'temporal'));
+    }
+    await prepareNamespace(server.address, namespace, shared?.tls);
     const bundle = await bundleWorkflowCode({
       workflowsPath: workflowsPath(),
       payloadConverterPath: payloadConverterPath(),
@@ -71,6 +82,7 @@ export async function startProductionTopology(options: ProductionTopologyOptions
     const bundlePath = join(root, 'workflow-bundle.js');
     writeFileSync(bundlePath, bundle.code);
     const address = server.address;
+    const clientEnv = shared ? shared.env(namespace) : { TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: namespace };
     const add = (queue: string, kind: string, count: number) => {
       for (let index = 1; index <= count; index += 1) {
         const name = `${kind}-${index}`;
@@ -84,8 +96,7 @@ export async function startProductionTopology(options: ProductionTopologyOptions
     const env = {
       ...process.env,
       ...options.env,
-      TEMPORAL_ADDRESS: address,
-      TEMPORAL_NAMESPACE: namespace,
+      ...clientEnv,
       RELFLOW_BUILD_TASK_QUEUE: options.buildTaskQueue,
       RELFLOW_WORKFLOW_BUNDLE: bundlePath,
     };
@@ -101,7 +112,7 @@ export async function startProductionTopology(options: ProductionTopologyOptions
       await waitForLog(worker, `polling '${worker.taskQueue}'`, worker.starts);
     };
     await Promise.all(workers.map(startWorker));
-    const client = new Client({ connection: await Connection.connect({ address }), namespace });
+    const client = new Client({ connection: await Connection.connect({ address, tls: shared?.tls }), namespace });
     const running = server;
     return {
       root,
@@ -110,6 +121,7 @@ export async function startProductionTopology(options: ProductionTopologyOptions
       postgres,
       server: running,
       client,
+      clientEnv,
       workers,
       startWorker,
       killWorker: (worker) => {
@@ -120,14 +132,18 @@ export async function startProductionTopology(options: ProductionTopologyOptions
       stop: async () => {
         for (const worker of workers) worker.process?.kill('SIGTERM');
         await client.connection.close();
-        await running.stop();
-        postgres.remove();
+        if (!shared) {
+          await running.stop();
+          postgres.remove();
+        }
       },
     };
   } catch (error) {
     for (const worker of workers) worker.process?.kill('SIGKILL');
-    await server?.stop();
-    postgres.remove();
+    if (!shared) {
+      await server?.stop();
+      postgres.remove();
+    }
     throw error;
   }
 }

@@ -272,18 +272,23 @@ function tail(file: string): string {
   return existsSync(file) ? readFileSync(file, 'utf8').split('\n').slice(-20).join('\n') : '';
 }
 
+/** relflow's search attributes as the operator service's addSearchAttributes takes them. */
+export function searchAttributeTypes(): Record<string, temporal.api.enums.v1.IndexedValueType> {
+  return Object.fromEntries(
+    SEARCH_ATTRIBUTES.map((key) => [key.name, temporal.api.enums.v1.IndexedValueType[`INDEXED_VALUE_TYPE_${key.type}`]]),
+  );
+}
+
 /** The namespace and relflow's search attributes, as the temporal-search-attributes service of docker-compose.yml makes them. */
-export async function prepareNamespace(address: string, namespace: string): Promise<void> {
-  const connection = await Connection.connect({ address });
+export async function prepareNamespace(address: string, namespace: string, tls?: ConnectionOptions['tls']): Promise<void> {
+  const connection = await Connection.connect({ address, tls });
   try {
     await connection.workflowService
       .registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') })
       .catch((error: Error) => {
         if (!/already exists|AlreadyExists/i.test(error.message)) throw error;
       });
-    const searchAttributes = Object.fromEntries(
-      SEARCH_ATTRIBUTES.map((key) => [key.name, temporal.api.enums.v1.IndexedValueType[`INDEXED_VALUE_TYPE_${key.type}`]]),
-    );
+    const searchAttributes = searchAttributeTypes();
     // A new namespace reaches every service's cache within seconds: retry until the server knows it.
     const deadline = Date.now() + 60_000;
     for (;;) {

@@ -1,19 +1,29 @@
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker, WorkerOptions } from '@temporalio/worker';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { tempDir } from './tempDirs';
 import { createActivities } from '../../src/activities';
 import { ensureTools } from '../../src/worker/tools';
-import { DevServer, freePort, startDevServer } from '../../src/dev/temporalServer';
+import { devServerDynamicConfigArgs, freePort } from '../../src/dev/temporalServer';
+import { SEARCH_ATTRIBUTES } from '../../src/workflows/searchAttributes';
 import { payloadConverterPath, workflowsPath } from '../../src/worker/worker';
 
-/** One real Temporal dev server (the bootstrapped CLI) for the whole test run. */
+/**
+ * One real Temporal dev server for the whole test run: @temporalio/testing's
+ * local environment on the bootstrapped Temporal CLI (never its download).
+ */
 interface Shared {
-  server: DevServer;
+  environment: TestWorkflowEnvironment;
+  server: TestServer;
   client: Client;
   connection: NativeConnection;
   bundle?: WorkerOptions['workflowBundle'];
+}
+
+/** Where the test server listens: its frontend and its Web UI. */
+export interface TestServer {
+  address: string;
+  uiUrl: string;
 }
 
 let shared: Shared | undefined;
@@ -24,28 +34,40 @@ export async function startTestServer(): Promise<void> {
     telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
   });
   const tools = ensureTools();
-  const log = join(tempDir('temporal'), 'server.log');
-  let server: DevServer | undefined;
+  let environment: TestWorkflowEnvironment | undefined;
   // The dev server also binds a few ports next to its frontend port: on a collision, try other ports.
-  for (let attempt = 1; !server; attempt += 1) {
+  for (let attempt = 1; !environment; attempt += 1) {
     const port = await freePort();
     try {
-      server = await startDevServer({ temporalCli: tools.temporalCli, port, uiPort: port + 1000, log, startTimeoutMs: 90_000 });
+      environment = await TestWorkflowEnvironment.createLocal({
+        server: {
+          executable: { type: 'existing-path', path: tools.temporalCli },
+          ip: '127.0.0.1',
+          port,
+          ui: true,
+          uiPort: port + 1000,
+          searchAttributes: SEARCH_ATTRIBUTES,
+          log: { format: 'pretty', level: 'error' },
+          extraArgs: devServerDynamicConfigArgs(),
+        },
+      });
+      shared = {
+        environment,
+        server: { address: `127.0.0.1:${port}`, uiUrl: `http://127.0.0.1:${port + 1000}` },
+        client: environment.client,
+        connection: environment.nativeConnection,
+      };
     } catch (error) {
-      if (attempt >= 3) throw new Error(`${(error as Error).message}\n${readFileSync(log, 'utf8').split('\n').slice(-15).join('\n')}`);
+      if (attempt >= 3) throw error;
     }
   }
-  const client = new Client({ connection: await Connection.connect({ address: server.address }), namespace: 'default' });
-  const connection = await NativeConnection.connect({ address: server.address });
-  shared = { server, client, connection };
 }
 
 export async function stopTestServer(): Promise<void> {
   if (!shared) return;
-  await shared.connection.close();
-  await shared.client.connection.close();
-  await shared.server.stop();
+  const { environment } = shared;
   shared = undefined;
+  await environment.teardown();
 }
 
 function current(): Shared {
@@ -55,10 +77,10 @@ function current(): Shared {
 
 /** The Temporal Web UI of the test server. */
 export function testUiUrl(): string {
-  return current().server.uiUrl as string;
+  return current().server.uiUrl;
 }
 
-export function testServer(): DevServer {
+export function testServer(): TestServer {
   return current().server;
 }
 

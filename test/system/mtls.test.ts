@@ -3,37 +3,25 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { connectClient, connectWorker, temporalSettings } from '../../src/client/connection';
-import { freePort } from '../../src/dev/temporalServer';
 import { projectRoot } from '../../src/worker/tools';
-import { createPostgresCluster, PostgresCluster } from '../support/postgres';
-import { createTemporalSchema, ProductionServer, productionTools, serverTls, startProductionServer } from '../support/productionServer';
+import { ProductionServer, serverTls } from '../support/productionServer';
+import { systemServer } from '../support/systemServer';
 import { tempDir } from '../support/temporal';
 
 /**
  * The Temporal connection of docker-compose.yml, for real: the certificates of
  * scripts/gen-certs.sh, the Temporal server 1.29 on PostgreSQL requiring client
- * certificates on its frontend and between its services, and relflow's own
- * connection settings (TEMPORAL_TLS_* as the compose file passes them).
+ * certificates on its frontend and between its services (the system layer's
+ * shared server), and relflow's own connection settings (TEMPORAL_TLS_* as the
+ * compose file passes them).
  */
 describe('mutual TLS between relflow and the Temporal frontend (scripts/gen-certs.sh, the production server)', function () {
   this.timeout(300_000);
   let certs: string;
-  let postgres: PostgresCluster;
   let server: ProductionServer;
 
   before(async function () {
-    const root = tempDir('mtls');
-    certs = join(root, 'certs');
-    execFileSync('sh', [join(projectRoot, 'scripts', 'gen-certs.sh'), certs], { encoding: 'utf8' });
-    const tools = productionTools();
-    postgres = createPostgresCluster(await freePort());
-    createTemporalSchema(tools, postgres);
-    server = await startProductionServer(tools, postgres, join(root, 'temporal'), { certs });
-  });
-
-  after(async function () {
-    await server?.stop();
-    postgres?.stop();
+    ({ certs, server } = await systemServer());
   });
 
   it('a worker certificate of the CA connects with relflow’s settings; no certificate, another CA or plaintext is refused', async function () {

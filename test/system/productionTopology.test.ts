@@ -9,6 +9,7 @@ import { createGaFixture, DEMO_REPOSITORIES, FIXTURE_SECRETS, GaFixture } from '
 import { git } from '../support/gitRepos';
 import { startProductionTopology, ProductionTopology, WorkerProcess } from '../support/production';
 import { releaseWorkflowIds, resumedAfter, RunningActivity, waitForRunningActivity } from '../support/runningActivity';
+import { systemServer } from '../support/systemServer';
 import { tempDir } from '../support/temporal';
 
 const TASK_QUEUE = 'relflow';
@@ -36,7 +37,7 @@ function startWithCli(topology: ProductionTopology, fixture: GaFixture, args: st
   const started = spawnSync(
     process.execPath,
     [RELFLOW_BIN, 'start', ...args, '-c', fixture.config, '--task-queue', TASK_QUEUE, '--build-task-queue', BUILD_TASK_QUEUE, '--json'],
-    { encoding: 'utf8', env: { ...process.env, ...fixture.env, TEMPORAL_ADDRESS: topology.address } },
+    { encoding: 'utf8', env: { ...process.env, ...fixture.env, ...topology.clientEnv } },
   );
   assert.equal(started.status, 0, started.stderr);
   return (JSON.parse(started.stdout) as { releaseId: string }).releaseId;
@@ -51,7 +52,12 @@ describe('the production topology: Temporal 1.29 on PostgreSQL, two release and 
     const root = tempDir('topology');
     // The build takes a few seconds, so that a worker can be killed in the middle of it.
     fixture = await createGaFixture(root, { product: 'prodtopo', buildCommand: 'sleep 5 && ./build.sh' });
-    topology = await startProductionTopology({ taskQueue: TASK_QUEUE, buildTaskQueue: BUILD_TASK_QUEUE, env: fixture.env });
+    topology = await startProductionTopology({
+      taskQueue: TASK_QUEUE,
+      buildTaskQueue: BUILD_TASK_QUEUE,
+      env: fixture.env,
+      shared: await systemServer(),
+    });
   });
 
   after(async function () {
