@@ -26,7 +26,8 @@ import { s3Client, sha256File, storeFile } from '../src/activities/storage';
 import { validateManifest } from '../src/config/loadManifest';
 import type { Manifest } from '../src/config/manifest';
 import { buildReleasePlan, repositoryTemplateValues } from '../src/release/plan';
-import { applyVersionRules, concreteRules } from '../src/release/versionRules';
+import { concreteRules } from '../src/release/versionRules';
+import { applyVersionRules } from '../src/release/versionRewrite';
 import { ensureTools, projectRoot } from '../src/worker/tools';
 import { PreparedRelease, startPreparedRelease } from '../src/client/releases';
 import { startToxiproxy } from '../chaos/toxiproxy';
@@ -178,7 +179,7 @@ async function baseline(manifest: Manifest, root: string, date: string): Promise
     git(dir, 'checkout', '-q', '-B', repository.buildBranch);
     const rules = concreteRules(manifest.versionRules);
     const files = ['setup.py', 'plugin.yaml'].map((path) => ({ path, content: readFileSync(join(dir, path), 'utf8') }));
-    for (const change of applyVersionRules(repository.name, files, rules, repositoryTemplateValues(plan, manifest, repository)))
+    for (const change of applyVersionRules(repository.name, files, rules, repositoryTemplateValues(plan, manifest, repository)).changes)
       writeFileSync(join(dir, change.path), change.after);
     git(dir, 'commit', '-q', '-am', plan.commitMessage);
     git(dir, 'tag', '-a', '-m', plan.commitMessage, repository.tag as string);

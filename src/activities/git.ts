@@ -7,7 +7,8 @@ import type { TemplateValues } from '../release/template';
 import { UserError } from '../config/errors';
 import { heartbeat } from './process';
 import { MissingSecret, SecretNotAllowed } from './secrets';
-import { applyVersionRules, ConcreteRule, decodeSource, encodeSource, FileChange, SourceFile } from '../release/versionRules';
+import type { ConcreteRule } from '../release/versionRules';
+import { applyVersionRules, decodeSource, encodeSource, FileChange, SourceFile } from '../release/versionRewrite';
 import { GitCommandError, GitRepo, GitWorkspace } from './gitWorkspace';
 
 export interface RepositoryRef {
@@ -57,6 +58,8 @@ export interface VersionCommitResult {
   committed: boolean;
   /** The tag, when it was asked for and is on the remote at `headSha`; absent when the tag stage must see to it. */
   tagged?: TagResult;
+  /** What the version rules could not check (a file that did not parse before the rewrite), each naming repository and file. */
+  warnings?: string[];
 }
 
 export interface TagInput extends RepositoryRef {
@@ -297,7 +300,7 @@ export function createGitActivities(workspace: GitWorkspace) {
     input: VersionCommitInput,
     fetch = true,
     tag?: string,
-  ): Promise<{ git: GitRepo; start: string; remoteBuild?: string; changes: FileChange[]; localHead: string }> {
+  ): Promise<{ git: GitRepo; start: string; remoteBuild?: string; changes: FileChange[]; warnings: string[]; localHead: string }> {
     const { repository } = input;
     const git = await workingCopy(input, fetch);
     const remoteBuild = await revParse(git, `refs/remotes/origin/${repository.buildBranch}`);
@@ -310,7 +313,7 @@ export function createGitActivities(workspace: GitWorkspace) {
     }
     const start = remoteBuild ?? input.baseSha;
     const files = await candidateFiles(git, start, input.rules);
-    const changes = applyVersionRules(repository.name, files, input.rules, input.values);
+    const { changes, warnings } = applyVersionRules(repository.name, files, input.rules, input.values);
     const modes = new Map(files.map((file) => [file.path, file.mode]));
     const localHead = await writeVersionCommit(git, {
       start,
@@ -320,7 +323,7 @@ export function createGitActivities(workspace: GitWorkspace) {
       author: input.author,
       message: input.message,
     });
-    return { git, start, remoteBuild, changes, localHead };
+    return { git, start, remoteBuild, changes, warnings, localHead };
   }
 
   return {
@@ -380,13 +383,14 @@ export function createGitActivities(workspace: GitWorkspace) {
         for (let attempt = 1; ; attempt += 1) {
           // The checkout stage fetched this working copy. When the remote has moved since, the push is
           // rejected and the next attempt fetches: a round trip per repository saved in the usual case.
-          const { git, start, remoteBuild, changes, localHead } = await commitVersionChanges(input, attempt > 1, tag);
+          const { git, start, remoteBuild, changes, warnings, localHead } = await commitVersionChanges(input, attempt > 1, tag);
           heartbeat({ step: 'push', attempt });
           const result = {
             headSha: localHead,
             // Run again after its push, the step makes no commit; the files are those of the version commit it finds.
             changedFiles: changes.length > 0 ? changes.map((change) => change.path) : await versionCommitFiles(git, start, input),
             committed: changes.length > 0,
+            ...(warnings.length > 0 ? { warnings } : {}),
           };
           // A tag found on the remote in an earlier attempt counts only while the head is still where it points.
           if (tagged && tagged.sha !== localHead) tagged = undefined;

@@ -1,4 +1,3 @@
-import { parse as parseYaml } from 'yaml';
 import type { Manifest, VersionPreset, VersionRule } from '../config/manifest';
 import { UserError } from '../config/errors';
 import { renderTemplate, TemplateValues } from './template';
@@ -8,8 +7,8 @@ import { isPep440 } from './version';
  * The version tool. A rule has the original tool's shape: `type` (regex over
  * the file name), `path` (regex over the repository name), `excluded` files,
  * `match` (regex that finds the spot), `replace` (regex inside the match) and
- * `with` (a template over the version forms). Pure: it works on file contents
- * and returns the new ones; the activity reads and writes the files.
+ * `with` (a template over the version forms); versionRewrite.ts applies them
+ * to a repository's files.
  */
 export interface ConcreteRule {
   description: string;
@@ -469,48 +468,6 @@ export function repositoryRules(manifest: Pick<Manifest, 'repositories' | 'versi
   return own ? concreteRules(own, `repositories[${index}].versionRules`) : concreteRules(manifest.versionRules);
 }
 
-/** How a file's bytes became its text: UTF-8 when they are valid UTF-8, else latin-1 (one character per byte, so every byte comes back). */
-export type SourceEncoding = 'utf8' | 'latin1';
-
-export interface SourceFile {
-  /** Relative to the repository root, with forward slashes. */
-  path: string;
-  content: string;
-  /** Absent: utf8. */
-  encoding?: SourceEncoding;
-}
-
-export interface FileChange {
-  path: string;
-  before: string;
-  after: string;
-  rules: string[];
-  encoding?: SourceEncoding;
-}
-
-const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
-/** A file's text and how to write it back byte for byte: a latin-1 file keeps its `é`, not U+FFFD. */
-export function decodeSource(bytes: Uint8Array): { content: string; encoding: SourceEncoding } {
-  try {
-    return { content: STRICT_UTF8.decode(bytes), encoding: 'utf8' };
-  } catch {
-    return { content: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1'), encoding: 'latin1' };
-  }
-}
-
-/** The bytes of a rewritten file, in the encoding it was read in; a latin-1 file cannot take a character it has no byte for. */
-export function encodeSource(change: Pick<FileChange, 'path' | 'after' | 'encoding'>): Buffer {
-  if (change.encoding !== 'latin1') return Buffer.from(change.after, 'utf8');
-  const outside = [...change.after].find((character) => character.charCodeAt(0) > 0xff);
-  if (outside !== undefined) {
-    throw new UserError(
-      `${change.path}: the file is not UTF-8 (read as latin-1) and the version rewrite put '${outside}' in it, which latin-1 cannot hold`,
-    );
-  }
-  return Buffer.from(change.after, 'latin1');
-}
-
 function compile(pattern: string, flags: string, where: string): RegExp {
   try {
     return new RegExp(pattern, flags);
@@ -534,58 +491,8 @@ export function ruleValues(values: TemplateValues & { storage_url?: string }): T
   };
 }
 
-function checkParses(file: SourceFile): void {
-  try {
-    if (/\.ya?ml$/.test(file.path)) parseYaml(file.content);
-    else if (/\.json$/.test(file.path)) JSON.parse(file.content);
-  } catch (error) {
-    throw new UserError(`${file.path}: no longer parses after the version rewrite: ${(error as Error).message.split('\n')[0]}`);
-  }
-}
-
 function basename(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
-}
-
-/**
- * Applies the rules to a repository's files. Returns the files that change;
- * refuses (UserError) when a required rule matches nothing, a written value is
- * not valid, a rewritten file no longer parses, or the rules are not
- * idempotent: a retried version step runs them over their own output, which
- * must change nothing (a match of `\d+\.\d+` would turn 3.4.1 into 3.4.1.1).
- */
-export function applyVersionRules(
-  repository: string,
-  files: readonly SourceFile[],
-  rules: readonly ConcreteRule[],
-  values: TemplateValues,
-): FileChange[] {
-  const result = rewrite(repository, files, rules, values);
-  const rewritten = new Map(result.map((change) => [change.path, change.after]));
-  let again: FileChange[];
-  try {
-    again = rewrite(
-      repository,
-      files.map((file) => ({ path: file.path, content: rewritten.get(file.path) ?? file.content })),
-      rules,
-      values,
-    );
-  } catch (error) {
-    throw new UserError(`${repository}: version rules are not idempotent: over their own output, ${(error as Error).message}`);
-  }
-  if (again.length > 0) {
-    const [change] = again;
-    const first = change.before.split('\n');
-    const second = change.after.split('\n');
-    const line = first.findIndex((text, number) => text !== second[number]);
-    const original = files.find((file) => file.path === change.path)?.content.split('\n')[line];
-    throw new UserError(
-      `${repository}: version rules are not idempotent: ${change.path}:${line + 1} (${change.rules.join(', ')}): ` +
-        `${original === undefined ? '' : `'${original.trim()}' becomes `}'${first[line]?.trim()}' in the first pass and ` +
-        `'${second[line]?.trim()}' in a second; anchor the rule's match so it does not match its own output`,
-    );
-  }
-  return result;
 }
 
 /** A rule made ready for one release's values: patterns compiled, the replacement rendered and checked. */
@@ -623,53 +530,4 @@ export function prepareRule(current: ConcreteRule, index: number, context: Templ
       return { text: rewritten, matched };
     },
   };
-}
-
-function rewrite(repository: string, files: readonly SourceFile[], rules: readonly ConcreteRule[], values: TemplateValues): FileChange[] {
-  const templateContext = ruleValues(values);
-  const changes = new Map<string, FileChange>();
-  for (const [index, current] of rules.entries()) {
-    const prepared = prepareRule(current, index, templateContext);
-    if (!prepared.appliesTo(repository)) continue;
-    let matched = false;
-    for (const file of files) {
-      if (!prepared.readsFile(file.path)) continue;
-      const previous = changes.get(file.path);
-      const before = previous?.after ?? file.content;
-      const result = prepared.rewriteText(before);
-      matched ||= result.matched;
-      const after = result.text;
-      if (after !== before || previous) {
-        const change: FileChange = previous ?? { path: file.path, before: file.content, after, rules: [], encoding: file.encoding };
-        change.after = after;
-        if (after !== before) change.rules.push(current.description);
-        changes.set(file.path, change);
-      }
-    }
-    if (current.required && !matched) {
-      throw new UserError(
-        `${repository}: required rule ${prepared.where} matched nothing (file name /${current.type}/, spot /${current.match}/)`,
-      );
-    }
-  }
-  const result = [...changes.values()].filter((change) => change.after !== change.before);
-  for (const change of result) {
-    checkParses({ path: change.path, content: change.after });
-    encodeSource(change);
-  }
-  return result.sort((a, b) => a.path.localeCompare(b.path));
-}
-
-/** A short unified-style diff of the changed lines, for `relflow plan`. */
-export function shortDiff(change: FileChange): string {
-  const before = change.before.split('\n');
-  const after = change.after.split('\n');
-  const lines = [`--- ${change.path}`, `+++ ${change.path}`];
-  for (let index = 0; index < Math.max(before.length, after.length); index += 1) {
-    if (before[index] !== after[index]) {
-      if (before[index] !== undefined) lines.push(`-${before[index]}`);
-      if (after[index] !== undefined) lines.push(`+${after[index]}`);
-    }
-  }
-  return lines.join('\n');
 }

@@ -5,7 +5,8 @@ import { createGitActivities } from '../../src/activities/git';
 import { GitWorkspace } from '../../src/activities/gitWorkspace';
 import { buildReleasePlan, repositoryTemplateValues } from '../../src/release/plan';
 import { ReleaseKind } from '../../src/release/version';
-import { applyVersionRules, repositoryRules } from '../../src/release/versionRules';
+import { repositoryRules } from '../../src/release/versionRules';
+import { applyVersionRules } from '../../src/release/versionRewrite';
 import { runCli } from '../support/cli';
 import {
   BEFORE,
@@ -126,7 +127,7 @@ describe('preset: cloudify on a product shaped like Cloudify (real repositories,
         }
         // The rules over their own output change nothing, and a retried version step makes no second commit.
         const released = Object.entries(expected[repository.name]).map(([path, content]) => ({ path, content }));
-        assert.deepEqual(applyVersionRules(repository.name, released, rules, values), []);
+        assert.deepEqual(applyVersionRules(repository.name, released, rules, values).changes, []);
         const again = await activities.versionRepository(input);
         assert.deepEqual(
           { ...again, changedFiles: [...again.changedFiles].sort() },
@@ -158,5 +159,33 @@ describe('preset: cloudify on a product shaped like Cloudify (real repositories,
       assert.ok(result.stdout.includes(line), `plan shows ${line}\n${result.stdout}`);
     }
     assert.match(result.stdout, /the version rules: valid, required ones match, idempotent/);
+    // The suite file of YAML 1.1 merge keys is rewritten and checked; a resource that never parsed is rewritten with a warning.
+    assert.ok(result.stdout.includes('+  core_branch: 3.3m4'), result.stdout);
+    assert.match(
+      result.stdout,
+      /^warning: cloudify-manager: tests\/resources\/dsl\/invalid_yaml\.yaml: did not parse before the version rewrite either \(line \d+: [^)]+\), so it is not checked$/m,
+    );
+  });
+
+  it('relflow plan refuses a rule that breaks a file that parsed, naming the repository, the file and its line', function () {
+    const root = tempDir('cloudify-plan-broken');
+    const remotes = createProductRemotes(root);
+    const manifest = productManifest(remotes);
+    manifest.versionRules = [
+      ...(manifest.versionRules ?? []),
+      {
+        description: 'careless region rule',
+        type: '^suites\\.yaml$',
+        match: 'region: \\S+',
+        replace: '\\S+$',
+        with: '[{{ yaml_version }}',
+      },
+    ];
+    const result = runCli(['plan', 'milestone', '--version', '3.3m4', '-c', writeManifest(root, manifest)]);
+    assert.equal(result.status, 2, result.stdout);
+    assert.match(
+      result.stderr,
+      /cloudify-system-tests: suites\/suites\.yaml:\d+: no longer parses after the version rewrite \(careless region rule\): /,
+    );
   });
 });

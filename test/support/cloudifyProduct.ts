@@ -66,6 +66,10 @@ export function productFiles(v: ProductLines): Record<string, Record<string, str
       'requirements.txt': `cloudify-plugins-common==${v.py}\ncloudify-script-plugin==${v.pluginsPy}\nflask==0.10.1\n`,
       'resources/rest-service/cloudify/types/types.yaml':
         'tosca_definitions_version: cloudify_dsl_1_0\nnode_types:\n  cloudify.nodes.Root: {}\n',
+      // A parser test resource that is not valid YAML on purpose.
+      'tests/resources/dsl/invalid_yaml.yaml':
+        `tosca_definitions_version: cloudify_dsl_1_0\nimports:\n  - http://www.getcloudify.org/spec/cloudify/${v.yaml}/types.yaml\n` +
+        'node_templates: [unclosed\n',
       'tests/resources/blueprint.yaml':
         `tosca_definitions_version: cloudify_dsl_1_0\nimports:\n  - http://www.getcloudify.org/spec/cloudify/${v.yaml}/types.yaml\n` +
         `  - http://www.getcloudify.org/spec/script-plugin/${v.pluginsYaml}/plugin.yaml\n`,
@@ -88,9 +92,14 @@ export function productFiles(v: ProductLines): Record<string, Record<string, str
         `    default: ${v.releaseUrl}cloudify-ui_${v.versionFile}-b200_amd64.deb\n  other_url:\n    default: http://example.com/keep/3.2.0/this.tgz\n`,
     },
     'cloudify-system-tests': {
+      // YAML 1.1 as PyYAML reads it: anchors, aliases, a merge key given twice in one mapping.
       'suites/suites.yaml':
         `variables:\n  core_branch: ${v.ref}\n  plugins_branch: ${v.pluginsRef}\n  BRANCH_NAME_PLUGINS: ${v.pluginsRef}\n` +
-        `suites:\n  - https://github.com/cloudify-cosmo/cloudify-manager-blueprints/archive/${v.ref}.tar.gz\n`,
+        `handler_defaults: &handler_defaults\n  handler: openstack_handler\n  inputs: &inputs\n    image: ubuntu-14.04\n` +
+        `openstack_region: &region\n  region: RegionOne\n` +
+        `suites:\n  - https://github.com/cloudify-cosmo/cloudify-manager-blueprints/archive/${v.ref}.tar.gz\n` +
+        `test_suites:\n  nodecellar_openstack:\n    <<: *handler_defaults\n    <<: *region\n    tests: [nodecellar_test]\n` +
+        `  hello_world:\n    <<: [*handler_defaults, *region]\n    inputs: *inputs\n`,
       'suites/packages.yaml':
         `packages:\n  cli: ${v.releaseUrl}cloudify-cli_${v.versionFile}-b200_amd64.deb\n` +
         `  tester: git+https://github.com/cloudify-cosmo/cloudify-system-tests.git@${v.ref}\n`,

@@ -5,19 +5,8 @@ import { buildReleasePlan, repositoryTemplateValues } from '../../src/release/pl
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../../src/worker/tools';
-import {
-  applyVersionRules,
-  CLOUDIFY_PRESETS,
-  concreteRules,
-  decodeSource,
-  encodeSource,
-  PRESETS,
-  presetTableRow,
-  RuleExample,
-  repositoryRules,
-  shortDiff,
-  SourceFile,
-} from '../../src/release/versionRules';
+import { CLOUDIFY_PRESETS, concreteRules, PRESETS, presetTableRow, RuleExample, repositoryRules } from '../../src/release/versionRules';
+import { applyVersionRules, decodeSource, encodeSource, shortDiff, SourceFile } from '../../src/release/versionRewrite';
 import { manifestOf } from '../support/manifests';
 
 const product: ManifestInput = {
@@ -35,7 +24,7 @@ const coreValues = repositoryTemplateValues(plan, manifest, plan.repositories[0]
 const pluginValues = repositoryTemplateValues(plan, manifest, plan.repositories[1]);
 
 function run(preset: VersionPreset, files: SourceFile[], values = coreValues, repository = 'cloudify-rest-client') {
-  return applyVersionRules(repository, files, concreteRules([{ preset, required: false }]), values);
+  return applyVersionRules(repository, files, concreteRules([{ preset, required: false }]), values).changes;
 }
 
 describe('the version tool (presets over real-world file shapes)', function () {
@@ -180,7 +169,7 @@ describe('the version tool (presets over real-world file shapes)', function () {
     ]);
     assert.throws(
       () => applyVersionRules('x', [{ path: 'a.yaml', content: 'version: 1\n' }], rules, coreValues),
-      /a\.yaml: no longer parses after the version rewrite/,
+      /^UserError: x: a\.yaml:2: no longer parses after the version rewrite \(bad\): /,
     );
   });
 
@@ -223,7 +212,7 @@ describe('the version tool (presets over real-world file shapes)', function () {
       { preset: 'setup.py', required: true },
       { preset: 'plugin.yaml', required: false },
     ]);
-    assert.equal(applyVersionRules('x', [{ path: 'setup.py', content: "setup(version='3.3')" }], presets, coreValues).length, 1);
+    assert.equal(applyVersionRules('x', [{ path: 'setup.py', content: "setup(version='3.3')" }], presets, coreValues).changes.length, 1);
   });
 
   it('refuses a Python rule whose value is not PEP 440', function () {
@@ -252,7 +241,7 @@ describe('the version tool (presets over real-world file shapes)', function () {
           required: true,
         },
       ]);
-    const [change] = applyVersionRules('x', [file], rule('{{ yaml_version }}'), coreValues);
+    const [change] = applyVersionRules('x', [file], rule('{{ yaml_version }}'), coreValues).changes;
     assert.deepEqual(encodeSource(change), Buffer.from("# Auteur: Ren\xe9\nVERSION = '3.4m5'\n", 'latin1'));
     assert.throws(
       () => applyVersionRules('x', [file], rule('{{ yaml_version }} \u2013 beta'), coreValues),
@@ -277,7 +266,7 @@ describe('the version tool (presets over real-world file shapes)', function () {
       { path: 'VERSION', content: 'v=1.3\n' },
       { path: 'old/VERSION', content: 'v=0.1\n' },
     ];
-    const changes = applyVersionRules('cloudify-script-plugin', files, rules, pluginValues);
+    const { changes } = applyVersionRules('cloudify-script-plugin', files, rules, pluginValues);
     assert.deepEqual(
       changes.map((change) => [change.path, change.after]),
       [['VERSION', 'v=1.5m5\n']],
@@ -288,7 +277,7 @@ describe('the version tool (presets over real-world file shapes)', function () {
         files,
         rules.map((rule) => ({ ...rule, required: false })),
         coreValues,
-      ),
+      ).changes,
       [],
     );
     assert.match(shortDiff(changes[0]), /^--- VERSION\n\+\+\+ VERSION\n-v=1\.3\n\+v=1\.5m5$/);
@@ -325,7 +314,7 @@ describe('the preset rules do what docs/version-rules.md shows (milestone 3.3m4,
         // A JSON example line is shown alone; the rewritten file must still parse, so it is checked inside an object.
         const whole = (line: string) => (example.file.endsWith('.json') ? `{\n${line.replace(/,$/, '')}\n}\n` : `${line}\n`);
         const file = { path: example.file, content: whole(example.before) };
-        const changes = applyVersionRules(
+        const { changes } = applyVersionRules(
           example.repository,
           [file],
           concreteRules([{ preset: preset as VersionPreset, required: false }]),

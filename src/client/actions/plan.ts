@@ -20,7 +20,8 @@ import {
   SpecPlacement,
   specPlacements,
 } from '../../release/plan';
-import { applyVersionRules, FileChange, repositoryRules, shortDiff } from '../../release/versionRules';
+import { repositoryRules } from '../../release/versionRules';
+import { applyVersionRules, FileChange, shortDiff } from '../../release/versionRewrite';
 import { mapWithLimit } from '../../release/concurrency';
 
 export interface PlannedRepository {
@@ -134,6 +135,8 @@ export async function planRelease(options: ReleaseTarget): Promise<PlanReport> {
       }
       const values = repositoryTemplateValues(plan, manifest, repository);
       const files = await candidateFiles(gitAt(dir, gitEnvironment(process.env)), 'HEAD', rules);
+      const { changes, warnings: notChecked } = applyVersionRules(repository.name, files, rules, values);
+      warnings.push(...notChecked);
       return {
         name: repository.name,
         url: repository.url,
@@ -142,7 +145,7 @@ export async function planRelease(options: ReleaseTarget): Promise<PlanReport> {
         tag: repository.tag,
         productVersion: String(values.yaml_version),
         pythonVersion: String(values.python_version),
-        changes: applyVersionRules(repository.name, files, rules, values),
+        changes,
       };
     }
     // Every repository that cannot be read, in manifest order, rather than whichever clone failed first.

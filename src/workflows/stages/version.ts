@@ -40,7 +40,8 @@ export const versionStage: Stage = {
           tag.set(repository.name, result.tagged.sha);
           context.release.repository(repository.name).tagSha = result.tagged.sha;
         }
-        return `${countOf(result.changedFiles.length, 'file')} versioned at ${result.headSha.slice(0, 12)}${result.tagged ? `, tagged ${result.tagged.tag}` : ''}`;
+        const notChecked = result.warnings?.length ? `; warning: ${result.warnings.join('; ')}` : '';
+        return `${countOf(result.changedFiles.length, 'file')} versioned at ${result.headSha.slice(0, 12)}${result.tagged ? `, tagged ${result.tagged.tag}` : ''}${notChecked}`;
       },
     });
   },
