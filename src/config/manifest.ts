@@ -143,6 +143,10 @@ const versionRule = z.union([
       with: ruleField('with', 'a template over the version forms', 'with: "{{ python_core_version }}"').describe(
         'template over the version forms, e.g. {{ .python_core_version }}',
       ),
+      replaces: z
+        .enum(['version', 'text'])
+        .optional()
+        .describe('version (the default): only a version or a ref is replaced, anything else is left and shown by plan; text: whatever replace matches'),
       required: z.boolean().default(false),
     })
     .strict()

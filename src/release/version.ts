@@ -167,3 +167,16 @@ export function checkVersionForms(forms: VersionForms): void {
 export function isPep440(version: string): boolean {
   return /^\d+(\.\d+)*((a|b|rc)\d+)?(\.post\d+)?(\.dev\d+)?$/.test(version);
 }
+
+/**
+ * A version in any form products write (3.2, 3.3a4, 3.3.0-m4, 3.3m4, 3.3.dev20261124, 3.2rc,
+ * 3.3.0m7, 3.2.0-ga-b200, v1.2.3) or a ref a release points siblings at (master, a tag such as
+ * nightly-20261124, a patch or build branch such as 3.3-patch1 or 3.3.1-build). A placeholder
+ * (CORE_TAG_NAME, _, {{ version }}) or a word (tosca_definitions_version) is neither.
+ */
+export function isVersionOrRef(text: string): boolean {
+  return VERSION_LIKE.test(text) || REF_LIKE.test(text);
+}
+
+const VERSION_LIKE = /^v?\d+(?:\.\d+)*(?:[._-]?(?:a|b|c|m|rc|alpha|beta|dev|post|sp|ga)\d*)*(?:[-+][\w.]+)*$/i;
+const REF_LIKE = /^(?:master|main|develop|trunk|nightly(?:-\d{8})?)$/;

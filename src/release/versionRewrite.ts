@@ -21,11 +21,13 @@ export interface SourceFile {
   encoding?: SourceEncoding;
 }
 
-/** What the rules do to a repository: the files that change, and what a release engineer should know (files not checked). */
+/** What the rules do to a repository: the files that change, and what a release engineer should know. */
 export interface VersionRewrite {
   changes: FileChange[];
-  /** Each names the repository and the file. */
+  /** Files not checked to parse; each names the repository and the file. */
   warnings: string[];
+  /** Spots a rule matched and left, their value not a version: `dsl_parser/version.py:3: VERSION = 'x': 'x' is not a version: left (rule)`. */
+  left: string[];
 }
 
 export interface FileChange {
@@ -135,6 +137,7 @@ function rewrite(repository: string, files: readonly SourceFile[], rules: readon
   const templateContext = ruleValues(values);
   const changes = new Map<string, FileChange>();
   const steps = new Map<string, RuleStep[]>();
+  const left = new Map<string, { path: string; line: number; text: string }>();
   for (const [index, current] of rules.entries()) {
     const prepared = prepareRule(current, index, templateContext);
     if (!prepared.appliesTo(repository)) continue;
@@ -145,6 +148,13 @@ function rewrite(repository: string, files: readonly SourceFile[], rules: readon
       const before = previous?.after ?? file.content;
       const result = prepared.rewriteText(before);
       matched ||= result.matched;
+      for (const spot of result.left) {
+        const line = before.slice(0, spot.offset).split('\n').length;
+        const where = `${file.path}:${line}: ${spot.spot.trim()}`;
+        if (!left.has(where)) {
+          left.set(where, { path: file.path, line, text: `${where}: '${spot.value}' is not a version: left (${current.description})` });
+        }
+      }
       const after = result.text;
       if (after !== before || previous) {
         const change: FileChange = previous ?? { path: file.path, before: file.content, after, rules: [], encoding: file.encoding };
@@ -171,7 +181,8 @@ function rewrite(repository: string, files: readonly SourceFile[], rules: readon
     if (warning) warnings.push(warning);
     encodeSource(change);
   }
-  return { changes: result, warnings };
+  const spots = [...left.values()].sort((a, b) => a.path.localeCompare(b.path) || a.line - b.line);
+  return { changes: result, warnings, left: spots.map((spot) => spot.text) };
 }
 
 /** A short unified-style diff of the changed lines, for `relflow plan`. */

@@ -1,7 +1,7 @@
 import type { Manifest, VersionPreset, VersionRule } from '../config/manifest';
 import { UserError } from '../config/errors';
 import { renderTemplate, TemplateValues } from './template';
-import { isPep440 } from './version';
+import { isPep440, isVersionOrRef } from './version';
 
 /**
  * The version tool. A rule has the original tool's shape: `type` (regex over
@@ -21,6 +21,8 @@ export interface ConcreteRule {
   required: boolean;
   /** Checked on every value the rule writes. */
   check?: 'pep440';
+  /** What the rule may replace: a version or a ref (the default; anything else is left and reported), or any text. */
+  replaces?: 'version' | 'text';
   /** Where the manifest wrote it (`versionRules[7]`), which a preset's several rules share. */
   origin?: string;
   /** A preset's before/after line (docs/version-rules.md, tests); dropped from the rules a release carries. */
@@ -154,6 +156,7 @@ function storageUrlRules(type: string, where: string, example: Omit<RuleExample,
         match: '{{ storage_url_pattern }}[^\\s\'"]+',
         replace: '{{ storage_url_pattern }}(?=[^/\\s\'"]+$)',
         with: '{{ release_url }}',
+        replaces: 'text',
       },
       example,
     ),
@@ -455,6 +458,7 @@ export function concreteRules(rules: readonly VersionRule[], field = 'versionRul
             replace: entry.replace,
             with: entry.with,
             required: entry.required,
+            ...(entry.replaces ? { replaces: entry.replaces } : {}),
             origin: `${field}[${index}]`,
           },
         ],
@@ -502,8 +506,16 @@ export interface PreparedRule {
   where: string;
   appliesTo(repository: string): boolean;
   readsFile(path: string): boolean;
-  /** The text with every spot rewritten, and whether any spot matched. */
-  rewriteText(text: string): { text: string; matched: boolean };
+  /** The text with every spot rewritten, whether any spot matched, and the spots left because their value is not a version. */
+  rewriteText(text: string): { text: string; matched: boolean; left: LeftSpot[] };
+}
+
+/** A spot a rule matched and left: what it would have replaced is not a version or a ref. */
+export interface LeftSpot {
+  /** Offset of the spot in the text. */
+  offset: number;
+  spot: string;
+  value: string;
 }
 
 export function prepareRule(current: ConcreteRule, index: number, context: TemplateValues): PreparedRule {
@@ -523,11 +535,16 @@ export function prepareRule(current: ConcreteRule, index: number, context: Templ
     readsFile: (path) => typePattern.test(basename(path)) && !current.excluded.includes(path),
     rewriteText(text) {
       let matched = false;
-      const rewritten = text.replace(matchPattern, (spot) => {
+      const left: LeftSpot[] = [];
+      const rewritten = text.replace(matchPattern, (spot: string, ...rest: unknown[]) => {
         matched = true;
-        return spot.replace(replacePattern, replacement);
+        return spot.replace(replacePattern, (value) => {
+          if (current.replaces === 'text' || value === replacement || isVersionOrRef(value)) return replacement;
+          left.push({ offset: rest.find((argument) => typeof argument === 'number') as number, spot, value });
+          return value;
+        });
       });
-      return { text: rewritten, matched };
+      return { text: rewritten, matched, left };
     },
   };
 }

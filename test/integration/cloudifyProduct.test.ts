@@ -159,6 +159,14 @@ describe('preset: cloudify on a product shaped like Cloudify (real repositories,
       assert.ok(result.stdout.includes(line), `plan shows ${line}\n${result.stdout}`);
     }
     assert.match(result.stdout, /the version rules: valid, required ones match, idempotent/);
+    // What the rules match but is no version is left, and shown.
+    for (const line of [
+      "    dsl_parser/version.py:1: VERSION = 'tosca_definitions_version': 'tosca_definitions_version' is not a version: left (version_info modules)",
+      "    packaging/manager-blueprint.yaml:3: http://www.getcloudify.org/spec/cloudify/CORE_TAG_NAME/types.yaml: 'CORE_TAG_NAME' is not a version: left (types.yaml import URLs)",
+      "    suites/suites.yaml:6: system_tests_branch: _: '_' is not a version: left (system-test branch keys (core))",
+    ]) {
+      assert.ok(result.stdout.includes(`\n${line}\n`), `plan shows ${line}\n${result.stdout}`);
+    }
     // The suite file of YAML 1.1 merge keys is rewritten and checked; a resource that never parsed is rewritten with a warning.
     assert.ok(result.stdout.includes('+  core_branch: 3.3m4'), result.stdout);
     assert.match(
@@ -179,6 +187,7 @@ describe('preset: cloudify on a product shaped like Cloudify (real repositories,
         match: 'region: \\S+',
         replace: '\\S+$',
         with: '[{{ yaml_version }}',
+        replaces: 'text',
       },
     ];
     const result = runCli(['plan', 'milestone', '--version', '3.3m4', '-c', writeManifest(root, manifest)]);

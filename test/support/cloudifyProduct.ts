@@ -50,6 +50,14 @@ export function productFiles(v: ProductLines): Record<string, Record<string, str
       VERSION: `{\n  "version": "${v.versionFile}",\n  "build": "200"\n}\n`,
       'cloudify_rest_client/version_info.py': `version_info = '${v.py}'\n`,
     },
+    'cloudify-dsl-parser': {
+      'setup.py':
+        `from setuptools import setup\n\nsetup(\n    name='cloudify-dsl-parser',\n    version='${v.py}',\n` +
+        `    install_requires=['PyYAML==3.10', 'networkx==1.8.1'],\n)\n`,
+      // A constant named VERSION that is the name of a blueprint key, not a version: never rewritten.
+      'dsl_parser/version.py': "VERSION = 'tosca_definitions_version'\nBASE_VERSION = 'cloudify_dsl_1_0'\n",
+      VERSION: `{\n  "version": "${v.versionFile}"\n}\n`,
+    },
     'cloudify-plugins-common': {
       'setup.py':
         `from setuptools import setup\n\nsetup(\n    name='cloudify-plugins-common',\n    version='${v.py}',\n    install_requires=[\n` +
@@ -66,6 +74,9 @@ export function productFiles(v: ProductLines): Record<string, Record<string, str
       'requirements.txt': `cloudify-plugins-common==${v.py}\ncloudify-script-plugin==${v.pluginsPy}\nflask==0.10.1\n`,
       'resources/rest-service/cloudify/types/types.yaml':
         'tosca_definitions_version: cloudify_dsl_1_0\nnode_types:\n  cloudify.nodes.Root: {}\n',
+      // Filled in at packaging: the placeholder is no version.
+      'packaging/manager-blueprint.yaml':
+        'tosca_definitions_version: cloudify_dsl_1_0\nimports:\n  - http://www.getcloudify.org/spec/cloudify/CORE_TAG_NAME/types.yaml\n',
       // A parser test resource that is not valid YAML on purpose.
       'tests/resources/dsl/invalid_yaml.yaml':
         `tosca_definitions_version: cloudify_dsl_1_0\nimports:\n  - http://www.getcloudify.org/spec/cloudify/${v.yaml}/types.yaml\n` +
@@ -95,6 +106,7 @@ export function productFiles(v: ProductLines): Record<string, Record<string, str
       // YAML 1.1 as PyYAML reads it: anchors, aliases, a merge key given twice in one mapping.
       'suites/suites.yaml':
         `variables:\n  core_branch: ${v.ref}\n  plugins_branch: ${v.pluginsRef}\n  BRANCH_NAME_PLUGINS: ${v.pluginsRef}\n` +
+        '  # injected by the build system\n  system_tests_branch: _\n' +
         `handler_defaults: &handler_defaults\n  handler: openstack_handler\n  inputs: &inputs\n    image: ubuntu-14.04\n` +
         `openstack_region: &region\n  region: RegionOne\n` +
         `suites:\n  - https://github.com/cloudify-cosmo/cloudify-manager-blueprints/archive/${v.ref}.tar.gz\n` +

@@ -16,7 +16,7 @@ const manifest = manifestOf(product);
 const plan = buildReleasePlan(manifest, { kind: 'milestone', version: '3.4m5' });
 const values = repositoryTemplateValues(plan, manifest, plan.repositories[0]);
 
-/** A rule that writes `with` over the value of `key:` lines, as a careless custom rule would. */
+/** A rule that writes `with` over whatever follows `key:`, as a careless custom rule would (`replaces: text`). */
 function keyRule(type: string, key: string, written: string) {
   return concreteRules([
     {
@@ -27,6 +27,7 @@ function keyRule(type: string, key: string, written: string) {
       match: `${key}\\s*[:=]\\s*\\S+`,
       replace: '(?<=[:=]\\s*)\\S+$',
       with: written,
+      replaces: 'text',
       required: false,
     },
   ]);

@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { ManifestInput, VERSION_PRESETS, VersionPreset } from '../../src/config/manifest';
 import { ruleIdempotenceProblems } from '../../src/release/ruleCheck';
 import { buildReleasePlan, repositoryTemplateValues } from '../../src/release/plan';
+import { isVersionOrRef } from '../../src/release/version';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../../src/worker/tools';
@@ -200,6 +201,7 @@ describe('the version tool (presets over real-world file shapes)', function () {
         match: "version='3\\.3'",
         replace: "'.*'",
         with: "'{{ python_version }}'",
+        replaces: 'text',
         required: true,
       },
     ]);
@@ -372,5 +374,86 @@ describe('every rule run over its own output, in every version form (validate, p
         "'VERSION = '3.5.dev20261124'' in the first pass and 'VERSION = '3.5.dev20261124.dev20261124'' in a second; " +
         "anchor the rule's match so it does not match its own output",
     ]);
+  });
+});
+
+describe('rules rewrite only versions and refs: a constant or a placeholder is left, and said', function () {
+  it('knows a version or a ref in the forms products write, and nothing else', function () {
+    for (const text of [
+      '3.2',
+      '3.3a4',
+      '3.3.0-m4',
+      '3.3m4',
+      '3.3.dev20261124',
+      '3.3dev20261124',
+      '3.3.0-dev20261124',
+      '3.2rc',
+      '3.3.0m7',
+      '3.2.0-ga-b200',
+      'v1.2.3',
+      '1.3.1-build',
+      '3.3-patch1',
+      'master',
+      'nightly-20261124',
+      '1',
+    ]) {
+      assert.ok(isVersionOrRef(text), text);
+    }
+    for (const text of [
+      'tosca_definitions_version',
+      'CORE_TAG_NAME',
+      '_',
+      '{{ version }}',
+      '',
+      'cloudify_dsl_1_0',
+      'latest',
+      "'3.3'",
+      '3.3,',
+    ]) {
+      assert.ok(!isVersionOrRef(text), text);
+    }
+  });
+
+  it('leaves a parser constant named VERSION, a placeholder import and a placeholder branch, each named with its line and rule', function () {
+    const files: SourceFile[] = [
+      { path: 'dsl_parser/version.py', content: "VERSION = 'tosca_definitions_version'\n" },
+      { path: 'cloudify_rest_client/version.py', content: "VERSION = '3.2'\n" },
+      { path: 'manager-blueprint.yaml', content: 'imports:\n  - http://www.getcloudify.org/spec/cloudify/CORE_TAG_NAME/types.yaml\n' },
+      { path: 'suites.yaml', content: 'variables:\n  core_branch: master\n  system_tests_branch: _\n' },
+    ];
+    const rules = concreteRules([{ preset: 'cloudify', required: false }]);
+    const { changes, left } = applyVersionRules('cloudify-dsl-parser', files, rules, coreValues);
+    assert.deepEqual(
+      changes.map((change) => [change.path, change.after]),
+      [
+        ['cloudify_rest_client/version.py', "VERSION = '3.4a5'\n"],
+        ['suites.yaml', 'variables:\n  core_branch: 3.4m5\n  system_tests_branch: _\n'],
+      ],
+    );
+    assert.deepEqual(left, [
+      "dsl_parser/version.py:1: VERSION = 'tosca_definitions_version': 'tosca_definitions_version' is not a version: left (version_info modules)",
+      "manager-blueprint.yaml:2: http://www.getcloudify.org/spec/cloudify/CORE_TAG_NAME/types.yaml: 'CORE_TAG_NAME' is not a version: left (types.yaml import URLs)",
+      "suites.yaml:3: system_tests_branch: _: '_' is not a version: left (system-test branch keys (core))",
+    ]);
+  });
+
+  it('a custom rule with replaces: text replaces whatever its replace pattern matches', function () {
+    const rule = (replaces?: 'text') =>
+      concreteRules([
+        {
+          description: 'quoted',
+          type: '^setup\\.py$',
+          path: '.*',
+          excluded: [],
+          match: 'version=\\S+',
+          replace: '(?<==)\\S+',
+          with: "'{{ python_version }}'",
+          required: false,
+          ...(replaces ? { replaces } : {}),
+        },
+      ]);
+    const files = [{ path: 'setup.py', content: "version='3.3'\n" }];
+    assert.deepEqual(applyVersionRules('x', files, rule(), coreValues).changes, []);
+    assert.equal(applyVersionRules('x', files, rule('text'), coreValues).changes[0]?.after, "version='3.4a5'\n");
   });
 });

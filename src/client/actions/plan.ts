@@ -33,6 +33,8 @@ export interface PlannedRepository {
   productVersion: string;
   pythonVersion: string;
   changes: FileChange[];
+  /** Spots the rules matched and left because their value is not a version (a constant, a placeholder). */
+  left: string[];
 }
 
 export interface PlanReport {
@@ -135,7 +137,7 @@ export async function planRelease(options: ReleaseTarget): Promise<PlanReport> {
       }
       const values = repositoryTemplateValues(plan, manifest, repository);
       const files = await candidateFiles(gitAt(dir, gitEnvironment(process.env)), 'HEAD', rules);
-      const { changes, warnings: notChecked } = applyVersionRules(repository.name, files, rules, values);
+      const { changes, warnings: notChecked, left } = applyVersionRules(repository.name, files, rules, values);
       warnings.push(...notChecked);
       return {
         name: repository.name,
@@ -146,6 +148,7 @@ export async function planRelease(options: ReleaseTarget): Promise<PlanReport> {
         productVersion: String(values.yaml_version),
         pythonVersion: String(values.python_version),
         changes,
+        left,
       };
     }
     // Every repository that cannot be read, in manifest order, rather than whichever clone failed first.
@@ -201,6 +204,7 @@ export function formatPlan(report: PlanReport): string {
       `  version ${repository.productVersion}, Python ${repository.pythonVersion}`,
       repository.changes.length === 0 ? '  no file changes' : `  ${repository.changes.length} file(s) change:`,
       ...repository.changes.map((change) => shortDiff(change).replace(/^/gm, '    ')),
+      ...(repository.left.length > 0 ? ['  left alone (not a version):', ...repository.left.map((spot) => `    ${spot}`)] : []),
     );
   }
   lines.push(
