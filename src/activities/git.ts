@@ -8,6 +8,7 @@ import { UserError } from '../config/errors';
 import { heartbeat } from './process';
 import { MissingSecret, SecretNotAllowed } from './secrets';
 import type { ConcreteRule } from '../release/versionRules';
+import { declaredPackage } from '../release/siblings';
 import { applyVersionRules, decodeSource, encodeSource, FileChange, SourceFile } from '../release/versionRewrite';
 import { GitCommandError, GitRepo, GitWorkspace } from './gitWorkspace';
 
@@ -38,6 +39,8 @@ export interface CheckoutResult {
   adopted?: boolean;
   /** Whether the mirror already existed (a warm workspace). */
   warm: boolean;
+  /** The Python package its setup.py declares, when that differs from the repository name: what siblings pin. */
+  packageName?: string;
 }
 
 export interface VersionCommitInput extends RepositoryRef {
@@ -149,6 +152,13 @@ async function versionCommitFiles(git: GitRepo, head: string, input: VersionComm
 async function revParse(git: GitRepo, ref: string): Promise<string | undefined> {
   const sha = (await git.raw(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]).catch(() => '')).trim();
   return sha || undefined;
+}
+
+/** The package the setup.py at the root of `commit` declares, when it names one other than the repository. */
+export async function declaredPackageAt(git: Pick<GitRepo, 'raw'>, commit: string, repository: string): Promise<string | undefined> {
+  const setupPy = await git.raw(['cat-file', 'blob', `${commit}:setup.py`]).catch(() => undefined);
+  const name = setupPy === undefined || setupPy.length > 1024 * 1024 ? undefined : declaredPackage(setupPy);
+  return name && name !== repository ? name : undefined;
 }
 
 async function isAncestor(git: GitRepo, ancestor: string, descendant: string): Promise<boolean> {
@@ -349,6 +359,8 @@ export function createGitActivities(workspace: GitWorkspace) {
             result = { baseSha: adoptBaseSha, warm, adopted: true };
           }
         }
+        const packageName = await declaredPackageAt(git, result.baseSha, repository.name);
+        if (packageName) result.packageName = packageName;
         if (input.versionRules) {
           const { rules, values } = input.versionRules;
           const files = await candidateFiles(git, result.baseSha, rules);

@@ -105,6 +105,10 @@ export const RULE_TEMPLATE_NAMES = [
   'build',
   'core_ref',
   'plugins_ref',
+  'core_siblings',
+  'plugins_siblings',
+  'core_sibling_repositories',
+  'plugins_sibling_repositories',
   'python_version',
   'yaml_version',
   'version_file_version',
@@ -146,7 +150,9 @@ const versionRule = z.union([
       replaces: z
         .enum(['version', 'text'])
         .optional()
-        .describe('version (the default): only a version or a ref is replaced, anything else is left and shown by plan; text: whatever replace matches'),
+        .describe(
+          'version (the default): only a version or a ref is replaced, anything else is left and shown by plan; text: whatever replace matches',
+        ),
       required: z.boolean().default(false),
     })
     .strict()
@@ -177,6 +183,19 @@ const versionRule = z.union([
     }),
 ]);
 
+/** A Python distribution name (PEP 508): what a pin names. */
+const pythonPackage = z
+  .string()
+  .regex(/^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,98}[A-Za-z0-9])?$/, 'a Python package name, e.g. cloudify-rest-client');
+
+/** A package or repository released elsewhere that follows one of the release's streams. */
+const sibling = z
+  .object({
+    name: pythonPackage.describe('its package name (and repository name, for git references and archive URLs)'),
+    stream: z.enum(['core', 'plugins']).default('core'),
+  })
+  .strict();
+
 const repository = z
   .object({
     name,
@@ -187,6 +206,11 @@ const repository = z
       .default('master')
       .describe('the main branch nightlies and build branches start from'),
     stream: z.enum(['core', 'plugins']).default('core').describe('which version stream the repository carries'),
+    package: pythonPackage
+      .optional()
+      .describe(
+        "the Python package its setup.py declares, when relflow cannot read it there (the CLI repository's 'cloudify'); siblings pin it",
+      ),
     pypi: z
       .union([z.boolean(), z.object({ packageDir: insidePath.default('.') }).strict()])
       .default(false)
@@ -366,6 +390,12 @@ export const manifestSchema = z
         `at most ${MAX_REPOSITORIES} repositories in one release: its state, result and query answer must stay under Temporal's 2 MB payload limit (the event count is not the limit: per-repository work runs in child workflows of 100); release the product as several manifests`,
       ),
     versionRules: z.array(versionRule).default([{ preset: 'setup.py' }, { preset: 'plugin.yaml' }]),
+    siblings: z
+      .array(sibling)
+      .default([])
+      .describe(
+        "packages released elsewhere that follow a stream: pinned like the release's own repositories, which (by name and by the package their setup.py declares) are the siblings",
+      ),
     artifacts: z.array(artifact).default([]),
     storage: storage.optional(),
     ec2: z

@@ -44,6 +44,8 @@ export interface RepositoryState extends ItemState {
   /** The commit the tag points at, once pushed. */
   tagSha?: string;
   changedFiles?: string[];
+  /** The Python package its setup.py declares, when not the repository name (read at checkout). */
+  packageName?: string;
   ci?: 'passed' | 'failed' | 'pending';
   published?: string[];
   /** The index page the published files are listed on (absent in releases recorded before it was kept). */

@@ -1,4 +1,5 @@
 import type { PreviousReleaseQuery, TagShape } from './notes';
+import { siblingPattern } from './siblings';
 import { isGitRefName } from '../config/names';
 import { DEFAULT_SPEC_LAYOUT } from '../config/defaults';
 import type { Manifest, RepositorySpec } from '../config/manifest';
@@ -189,7 +190,12 @@ function streamRef(plan: ReleasePlan, stream: RepositoryPlan['stream']): string 
   return stream === 'plugins' ? plan.forms.yaml_plugins_version : plan.forms.yaml_core_version;
 }
 
-export function repositoryTemplateValues(plan: ReleasePlan, manifest: Manifest, repository: RepositoryPlan): TemplateValues {
+export function repositoryTemplateValues(
+  plan: ReleasePlan,
+  manifest: Manifest,
+  repository: RepositoryPlan,
+  packages: Readonly<Record<string, string>> = {},
+): TemplateValues {
   const plugins = repository.stream === 'plugins';
   const publicUrl = storagePublicUrl(manifest);
   return {
@@ -201,6 +207,10 @@ export function repositoryTemplateValues(plan: ReleasePlan, manifest: Manifest, 
     build: plan.build ?? 0,
     core_ref: streamRef(plan, 'core'),
     plugins_ref: streamRef(plan, 'plugins'),
+    core_siblings: siblingPattern(manifest, 'core', 'packages', packages),
+    plugins_siblings: siblingPattern(manifest, 'plugins', 'packages', packages),
+    core_sibling_repositories: siblingPattern(manifest, 'core', 'repositories'),
+    plugins_sibling_repositories: siblingPattern(manifest, 'plugins', 'repositories'),
     python_version: plugins ? plan.forms.python_plugins_version : plan.forms.python_core_version,
     yaml_version: plugins ? plan.forms.yaml_plugins_version : plan.forms.yaml_core_version,
     version_file_version: plugins ? plan.forms.version_plugins_version : plan.forms.version_version,

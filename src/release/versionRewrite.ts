@@ -26,7 +26,7 @@ export interface VersionRewrite {
   changes: FileChange[];
   /** Files not checked to parse; each names the repository and the file. */
   warnings: string[];
-  /** Spots a rule matched and left, their value not a version: `dsl_parser/version.py:3: VERSION = 'x': 'x' is not a version: left (rule)`. */
+  /** Spots a rule matched and left, their value not a version (`version.py:3: VERSION = 'x': 'x' is not a version: left (rule)`). */
   left: string[];
 }
 

@@ -53,12 +53,22 @@ function rule(description: string, fields: RuleFields, example?: Omit<RuleExampl
   };
 }
 
-// A sibling repository or package: `cloudify-*`; those ending in `-plugin` carry the plugins stream.
-const CORE_NAME = 'cloudify-[A-Za-z0-9_-]+(?<!-plugin)';
-const PLUGIN_NAME = 'cloudify-[A-Za-z0-9_-]+-plugin';
+// The siblings of each stream are the release's own repositories and packages, and the manifest's `siblings` (plan.ts siblingPattern).
 const STREAMS = [
-  { stream: 'core', name: CORE_NAME, python: '{{ python_core_version }}', ref: '{{ core_ref }}' },
-  { stream: 'plugins', name: PLUGIN_NAME, python: '{{ python_plugins_version }}', ref: '{{ plugins_ref }}' },
+  {
+    stream: 'core',
+    repository: '{{ core_sibling_repositories }}',
+    package: '{{ core_siblings }}',
+    python: '{{ python_core_version }}',
+    ref: '{{ core_ref }}',
+  },
+  {
+    stream: 'plugins',
+    repository: '{{ plugins_sibling_repositories }}',
+    package: '{{ plugins_siblings }}',
+    python: '{{ python_plugins_version }}',
+    ref: '{{ plugins_ref }}',
+  },
 ] as const;
 
 /** GitHub archive URLs and `git+https://…@<ref>` references to sibling repositories: the ref becomes the sibling's tag (3.3m4, never 3.3a4). */
@@ -67,7 +77,7 @@ function siblingReferenceRules(
   where: string,
   examples: Record<'archive' | 'git', Omit<RuleExample, 'repository'>>,
 ): ConcreteRule[] {
-  return STREAMS.flatMap(({ stream, name, ref }) => [
+  return STREAMS.flatMap(({ stream, repository: name, ref }) => [
     rule(
       `${where} archive URLs of ${stream} repositories`,
       {
@@ -101,7 +111,7 @@ function siblingPinRules(
   prefix: string,
   examples: Record<'core' | 'plugins', Omit<RuleExample, 'repository'>>,
 ): ConcreteRule[] {
-  return STREAMS.map(({ stream, name, python }) =>
+  return STREAMS.map(({ stream, package: name, python }) =>
     rule(
       `${where} pins of ${stream} packages`,
       {

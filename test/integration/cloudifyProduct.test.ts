@@ -1,9 +1,10 @@
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { createGitActivities } from '../../src/activities/git';
+import { CheckoutResult, createGitActivities } from '../../src/activities/git';
 import { GitWorkspace } from '../../src/activities/gitWorkspace';
 import { buildReleasePlan, repositoryTemplateValues } from '../../src/release/plan';
+import { declaredPackages } from '../../src/release/siblings';
 import { ReleaseKind } from '../../src/release/version';
 import { repositoryRules } from '../../src/release/versionRules';
 import { applyVersionRules } from '../../src/release/versionRewrite';
@@ -105,12 +106,24 @@ describe('preset: cloudify on a product shaped like Cloudify (real repositories,
       const activities = createGitActivities(new GitWorkspace(join(root, 'workspace')));
       const before = productFiles(BEFORE);
       const expected = productFiles(after);
+      // As the workflow runs them: every checkout first (each reads the package its setup.py declares), then every version step.
+      const checkouts = new Map<string, CheckoutResult>();
+      for (const repository of plan.repositories) {
+        const rules = repositoryRules(manifest, repository.name);
+        const values = repositoryTemplateValues(plan, manifest, repository);
+        checkouts.set(
+          repository.name,
+          await activities.checkoutRepository({ releaseId: plan.releaseId, repository, versionRules: { rules, values } }),
+        );
+      }
+      const packages = declaredPackages(plan.repositories.map(({ name }) => ({ name, ...checkouts.get(name) })));
+      assert.deepEqual(packages, { 'cloudify-cli': 'cloudify' });
       for (const repository of plan.repositories) {
         const ref = { releaseId: plan.releaseId, repository };
         const rules = repositoryRules(manifest, repository.name);
-        const values = repositoryTemplateValues(plan, manifest, repository);
+        const values = repositoryTemplateValues(plan, manifest, repository, packages);
         assert.equal(values.release_url, after.releaseUrl);
-        const { baseSha } = await activities.checkoutRepository({ ...ref, versionRules: { rules, values } });
+        const { baseSha } = checkouts.get(repository.name) as CheckoutResult;
         const input = { ...ref, baseSha, rules, values, author, message: plan.commitMessage };
         const first = await activities.versionRepository(input);
         const changed = Object.keys(expected[repository.name]).filter(
@@ -154,6 +167,9 @@ describe('preset: cloudify on a product shaped like Cloudify (real repositories,
       '+    source: https://github.com/cloudify-cosmo/cloudify-script-plugin/archive/1.3m4.zip',
       '+  plugins_branch: 1.3m4',
       '+  "version": "3.3.0-m4"',
+      // Siblings: the CLI's package by the name its setup.py declares, a sibling released elsewhere; never the agent packager.
+      "+    install_requires=['cloudify==3.3a4', 'cloudify-agent-packager==3.5.2', 'fabric==1.8.3'],",
+      '+cloudify-diamond-plugin==1.3a4',
       `+    default: ${STORAGE_URL}/org/cloudify/3.3.0/m4-RELEASE/cloudify-ui_3.3.0-m4-b200_amd64.deb`,
     ]) {
       assert.ok(result.stdout.includes(line), `plan shows ${line}\n${result.stdout}`);

@@ -397,6 +397,24 @@ describe('release workflow (test activities, real dev server)', function () {
     );
   });
 
+  it('the version step pins siblings by the package their setup.py declares, read at checkout', async function () {
+    const taskQueue = uniqueTaskQueue('wf');
+    const { activities, calls } = fakeActivities({
+      checkoutRepository: async (input: never) => ({
+        baseSha: 'a'.repeat(40),
+        warm: false,
+        ...((input as { repository: { name: string } }).repository.name === 'core' ? { packageName: 'wf-cli' } : {}),
+      }),
+    });
+    const manifest = fullManifest({ ci: { provider: 'none' }, systemTests: undefined });
+    const state = await withWorkers({ taskQueue, activities }, async () =>
+      (await startRelease(taskQueue, 'nightly', undefined, manifest)).result(),
+    );
+    assert.equal(state.repositories.find((repository) => repository.name === 'core')?.packageName, 'wf-cli');
+    const pattern = new RegExp(`^${String((calls.versionRepository[0][0] as { values: Record<string, string> }).values.core_siblings)}$`);
+    assert.ok(pattern.test('wf-cli') && pattern.test('core') && !pattern.test('plugin'), String(pattern));
+  });
+
   it('a gate that times out counts as rejected, after reminders', async function () {
     const taskQueue = uniqueTaskQueue('wf');
     const { activities, calls } = fakeActivities();

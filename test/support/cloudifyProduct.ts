@@ -71,7 +71,8 @@ export function productFiles(v: ProductLines): Record<string, Record<string, str
       VERSION: `{\n  "version": "${v.versionFile}"\n}\n`,
     },
     'cloudify-manager': {
-      'requirements.txt': `cloudify-plugins-common==${v.py}\ncloudify-script-plugin==${v.pluginsPy}\nflask==0.10.1\n`,
+      // cloudify-diamond-plugin is released elsewhere, on the plugins stream (the manifest's siblings).
+      'requirements.txt': `cloudify-plugins-common==${v.py}\ncloudify-script-plugin==${v.pluginsPy}\ncloudify-diamond-plugin==${v.pluginsPy}\nflask==0.10.1\n`,
       'resources/rest-service/cloudify/types/types.yaml':
         'tosca_definitions_version: cloudify_dsl_1_0\nnode_types:\n  cloudify.nodes.Root: {}\n',
       // Filled in at packaging: the placeholder is no version.
@@ -96,6 +97,14 @@ export function productFiles(v: ProductLines): Record<string, Record<string, str
       VERSION: `{\n  "version": "${v.versionFile}"\n}\n`,
       '.travis.yml': `language: python\ninstall:\n  - pip install git+https://github.com/cloudify-cosmo/cloudify-plugins-common@${v.ref}\n`,
     },
+    // The CLI's package is named `cloudify`, not after its repository; the agent packager has a version stream of its own.
+    'cloudify-cli': {
+      'setup.py':
+        `from setuptools import setup\n\nsetup(\n    name='cloudify',\n    version='${v.py}',\n    install_requires=[\n` +
+        `        'cloudify-rest-client==${v.py}',\n        'cloudify-dsl-parser==${v.py}',\n` +
+        `        'cloudify-agent-packager==3.5.2',\n        'cloudify-script-plugin==${v.pluginsPy}',\n    ],\n)\n`,
+      VERSION: `{\n  "version": "${v.versionFile}"\n}\n`,
+    },
     'cloudify-manager-blueprints': {
       'aws-ec2-manager-blueprint.yaml':
         `tosca_definitions_version: cloudify_dsl_1_0\nimports:\n  - http://www.getcloudify.org/spec/cloudify/${v.yaml}/types.yaml\n` +
@@ -103,6 +112,9 @@ export function productFiles(v: ProductLines): Record<string, Record<string, str
         `    default: ${v.releaseUrl}cloudify-ui_${v.versionFile}-b200_amd64.deb\n  other_url:\n    default: http://example.com/keep/3.2.0/this.tgz\n`,
     },
     'cloudify-system-tests': {
+      'setup.py':
+        `from setuptools import setup\n\nsetup(\n    name='cloudify-system-tests',\n    version='${v.py}',\n` +
+        `    install_requires=['cloudify==${v.py}', 'cloudify-agent-packager==3.5.2', 'fabric==1.8.3'],\n)\n`,
       // YAML 1.1 as PyYAML reads it: anchors, aliases, a merge key given twice in one mapping.
       'suites/suites.yaml':
         `variables:\n  core_branch: ${v.ref}\n  plugins_branch: ${v.pluginsRef}\n  BRANCH_NAME_PLUGINS: ${v.pluginsRef}\n` +
@@ -152,5 +164,6 @@ export function productManifest(remotes: Record<string, string>): ManifestInput 
     })),
     storage: { bucket: 'gigaspaces-repository-eu', publicUrl: STORAGE_URL },
     versionRules: [{ preset: 'cloudify', required: false }],
+    siblings: [{ name: 'cloudify-diamond-plugin', stream: 'plugins' }],
   };
 }

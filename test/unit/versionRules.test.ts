@@ -294,7 +294,10 @@ describe('the preset rules do what docs/version-rules.md shows (milestone 3.3m4,
     'cloudify-hello-world-example',
     'cloudify-manager-blueprints',
     'cloudify-system-tests',
+    'cloudify-dsl-parser',
+    'cloudify-plugins-common',
     'cloudify-script-plugin',
+    'cloudify-diamond-plugin',
   ];
   const shown = manifestOf({
     product: 'cloudify',

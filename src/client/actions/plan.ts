@@ -5,7 +5,7 @@ import { out, releaseTargetOf, type TargetOptions } from '../options';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { candidateFiles } from '../../activities/git';
+import { candidateFiles, declaredPackageAt } from '../../activities/git';
 import { gitAt, gitEnvironment, remoteRefs, runGit, tokenAllowedFor } from '../../activities/gitWorkspace';
 import { type ReleaseTarget, targetManifest } from '../releases';
 import { UserError } from '../../config/errors';
@@ -82,6 +82,28 @@ function placeSpecs(plan: ReleasePlan, manifest: Manifest, repositories: Planned
   });
 }
 
+/** A repository's base branch, read: the package its setup.py declares, and its plan once every sibling's package is known. */
+interface ClonedRepository {
+  packageName?: string;
+  plan(packages: Readonly<Record<string, string>>): Promise<PlannedRepository>;
+}
+
+function settle<T>(promise: Promise<T>): Promise<PromiseSettledResult<T>> {
+  return promise.then(
+    (value): PromiseSettledResult<T> => ({ status: 'fulfilled', value }),
+    (reason: unknown): PromiseSettledResult<T> => ({ status: 'rejected', reason }),
+  );
+}
+
+/** Every value, or every problem at once in manifest order (rather than whichever repository failed first). */
+function everyOrProblems<T>(results: readonly PromiseSettledResult<T>[]): T[] {
+  const problems = results.flatMap((result) => (result.status === 'rejected' ? [result.reason as unknown] : []));
+  const userProblems = problems.filter((problem): problem is UserError => problem instanceof UserError);
+  if (userProblems.length < problems.length) throw problems.find((problem) => !(problem instanceof UserError));
+  if (userProblems.length > 0) throw new UserError(userProblems.map((problem) => problem.message).join('\n'));
+  return results.map((result) => (result as PromiseFulfilledResult<T>).value);
+}
+
 /**
  * What a release would do, computed without changing anything: each base
  * branch is read from a throw-away shallow clone in the system temp directory.
@@ -100,14 +122,18 @@ export async function planRelease(options: ReleaseTarget): Promise<PlanReport> {
     );
   }
   try {
-    // git.parallelism clones at a time, each settled (so every unreadable repository is reported).
-    const results = await mapWithLimit(plan.repositories, manifest.git.parallelism, (repository, index) =>
-      planRepository(repository, index).then(
-        (value): PromiseSettledResult<PlannedRepository> => ({ status: 'fulfilled', value }),
-        (reason: unknown): PromiseSettledResult<PlannedRepository> => ({ status: 'rejected', reason }),
-      ),
+    // git.parallelism clones at a time, each settled (so every unreadable repository is reported). The rules run once
+    // every clone is read: a repository's pins name its siblings' packages, which their setup.py files declare.
+    const cloned = everyOrProblems(
+      await mapWithLimit(plan.repositories, manifest.git.parallelism, (repository, index) => settle(cloneRepository(repository, index))),
     );
-    async function planRepository(repository: RepositoryPlan, index: number): Promise<PlannedRepository> {
+    const packages = Object.fromEntries(
+      cloned.flatMap((repository, index) => (repository.packageName ? [[plan.repositories[index].name, repository.packageName]] : [])),
+    );
+    const repositories = everyOrProblems(
+      await mapWithLimit(cloned, manifest.git.parallelism, (repository) => settle(repository.plan(packages))),
+    );
+    async function cloneRepository(repository: RepositoryPlan, index: number): Promise<ClonedRepository> {
       const rules = repositoryRules(manifest, repository.name);
       const dir = join(scratch, repository.name);
       try {
@@ -135,28 +161,28 @@ export async function planRelease(options: ReleaseTarget): Promise<PlanReport> {
           );
         }
       }
-      const values = repositoryTemplateValues(plan, manifest, repository);
-      const files = await candidateFiles(gitAt(dir, gitEnvironment(process.env)), 'HEAD', rules);
-      const { changes, warnings: notChecked, left } = applyVersionRules(repository.name, files, rules, values);
-      warnings.push(...notChecked);
+      const git = gitAt(dir, gitEnvironment(process.env));
       return {
-        name: repository.name,
-        url: repository.url,
-        baseBranch: repository.baseBranch,
-        buildBranch: repository.buildBranch,
-        tag: repository.tag,
-        productVersion: String(values.yaml_version),
-        pythonVersion: String(values.python_version),
-        changes,
-        left,
+        packageName: await declaredPackageAt(git, 'HEAD', repository.name),
+        plan: async (siblingPackages) => {
+          const values = repositoryTemplateValues(plan, manifest, repository, siblingPackages);
+          const files = await candidateFiles(git, 'HEAD', rules);
+          const { changes, warnings: notChecked, left } = applyVersionRules(repository.name, files, rules, values);
+          warnings.push(...notChecked);
+          return {
+            name: repository.name,
+            url: repository.url,
+            baseBranch: repository.baseBranch,
+            buildBranch: repository.buildBranch,
+            tag: repository.tag,
+            productVersion: String(values.yaml_version),
+            pythonVersion: String(values.python_version),
+            changes,
+            left,
+          };
+        },
       };
     }
-    // Every repository that cannot be read, in manifest order, rather than whichever clone failed first.
-    const problems = results.flatMap((result) => (result.status === 'rejected' ? [result.reason as unknown] : []));
-    const userProblems = problems.filter((problem): problem is UserError => problem instanceof UserError);
-    if (userProblems.length < problems.length) throw problems.find((problem) => !(problem instanceof UserError));
-    if (userProblems.length > 0) throw new UserError(userProblems.map((problem) => problem.message).join('\n'));
-    const repositories = results.map((result) => (result as PromiseFulfilledResult<PlannedRepository>).value);
     // Tags are looked up in parallel: list them in manifest order.
     const order = plan.repositories.map((repository) => `${repository.name}: `);
     warnings.sort((a, b) => order.findIndex((prefix) => a.startsWith(prefix)) - order.findIndex((prefix) => b.startsWith(prefix)));

@@ -39,9 +39,10 @@ export const checkoutStage: Stage = {
           values: repositoryTemplateValues(plan, context.manifest, repository),
         },
       }),
-      done: (repository, { baseSha, adopted }) => {
+      done: (repository, { baseSha, adopted, packageName }) => {
         checkout.set(repository.name, baseSha);
         context.release.repository(repository.name).baseSha = baseSha;
+        if (packageName) context.release.repository(repository.name).packageName = packageName;
         return `at ${baseSha.slice(0, 12)} of ${repository.baseBranch}${adopted ? `, continuing ${repository.buildBranch} of the earlier run` : ''}`;
       },
     });

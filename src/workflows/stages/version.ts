@@ -1,5 +1,6 @@
 import { patched } from '@temporalio/workflow';
 import { repositoryTemplateValues } from '../../release/plan';
+import { declaredPackages } from '../../release/siblings';
 import { repositoryRules } from '../../release/versionRules';
 import { countOf } from '../../release/wording';
 import { forEachRepository } from '../repositories';
@@ -28,7 +29,7 @@ export const versionStage: Stage = {
         tokenEnv: manifest.git.tokenEnv,
         baseSha: checkout.get(repository.name) as string,
         rules: repositoryRules(manifest, repository.name),
-        values: repositoryTemplateValues(plan, manifest, repository),
+        values: repositoryTemplateValues(plan, manifest, repository, declaredPackages(context.release.state.repositories)),
         author: manifest.git.author,
         message: plan.commitMessage,
         ...(withTag && repository.tag ? { tag: repository.tag } : {}),
