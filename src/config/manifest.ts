@@ -122,11 +122,34 @@ function ruleField(field: string, what: string, example: string) {
   return z.string({ required_error: message, invalid_type_error: message }).min(1, message);
 }
 
+/** The release kinds a rule runs in; every kind when absent. Its idempotency is checked for those kinds only. */
+const ruleKinds = z
+  .array(z.enum(['nightly', 'milestone', 'ga', 'patch']))
+  .min(1, 'at least one release kind; leave kinds out for every kind')
+  .optional()
+  .describe('the release kinds the rule runs in, e.g. [milestone, ga, patch]; every kind when absent');
+
+/** File paths a rule leaves alone: a path relative to the repository, or a regular expression over the whole path. */
+const excludedPaths = z
+  .array(
+    z.string().refine((entry) => {
+      try {
+        new RegExp(entry);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'a path or a regular expression over the path, e.g. tests/resources/.*'),
+  )
+  .describe('file paths (relative to the repository) left alone: each a path or a regular expression over the whole path');
+
 const versionRule = z.union([
   z
     .object({
       preset: z.enum(VERSION_PRESETS),
       required: z.boolean().default(false),
+      kinds: ruleKinds,
+      excluded: excludedPaths.optional(),
     })
     .strict(),
   z
@@ -137,7 +160,8 @@ const versionRule = z.union([
         'regular expression over the file name, e.g. setup.py or (.*-)?blueprint.yaml',
       ),
       path: z.string().default('.*').describe('regular expression over the repository name, e.g. cloudify-.*-plugin'),
-      excluded: z.array(z.string()).default([]).describe('file paths (relative to the repository) left alone'),
+      excluded: excludedPaths.default([]),
+      kinds: ruleKinds,
       match: ruleField('match', 'a regular expression that finds the spot', "match: version='[^']*'").describe(
         'regular expression that finds the spot',
       ),

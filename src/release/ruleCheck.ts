@@ -71,7 +71,9 @@ export function ruleIdempotenceProblems(manifest: Manifest): string[] {
       for (const [index, rule] of rules.entries()) {
         const prepared = prepareRule(rule, index, values);
         const key = `${prepared.where}|${sample.label}|${repository.stream}`;
-        if (checked.has(key) || problems.has(prepared.where) || !prepared.appliesTo(repository.name)) continue;
+        if (checked.has(key) || problems.has(prepared.where) || !prepared.appliesTo(repository.name) || !prepared.runsIn(sample.kind)) {
+          continue;
+        }
         checked.add(key);
         for (const line of lines) {
           const once = prepared.rewriteText(line).text;

@@ -140,7 +140,7 @@ function rewrite(repository: string, files: readonly SourceFile[], rules: readon
   const left = new Map<string, { path: string; line: number; text: string }>();
   for (const [index, current] of rules.entries()) {
     const prepared = prepareRule(current, index, templateContext);
-    if (!prepared.appliesTo(repository)) continue;
+    if (!prepared.appliesTo(repository) || !prepared.runsIn(String(values.kind))) continue;
     let matched = false;
     for (const file of files) {
       if (!prepared.readsFile(file.path)) continue;

@@ -1,7 +1,7 @@
 import type { Manifest, VersionPreset, VersionRule } from '../config/manifest';
 import { UserError } from '../config/errors';
 import { renderTemplate, TemplateValues } from './template';
-import { isPep440, isVersionOrRef } from './version';
+import { isPep440, isVersionOrRef, ReleaseKind } from './version';
 
 /**
  * The version tool. A rule has the original tool's shape: `type` (regex over
@@ -23,6 +23,8 @@ export interface ConcreteRule {
   check?: 'pep440';
   /** What the rule may replace: a version or a ref (the default; anything else is left and reported), or any text. */
   replaces?: 'version' | 'text';
+  /** The release kinds it runs in; every kind when absent. */
+  kinds?: readonly ReleaseKind[];
   /** Where the manifest wrote it (`versionRules[7]`), which a preset's several rules share. */
   origin?: string;
   /** A preset's before/after line (docs/version-rules.md, tests); dropped from the rules a release carries. */
@@ -455,7 +457,9 @@ export function concreteRules(rules: readonly VersionRule[], field = 'versionRul
     'preset' in entry
       ? presetRules(entry.preset).map(({ example: _example, ...preset }) => ({
           ...preset,
+          excluded: [...preset.excluded, ...(entry.excluded ?? [])],
           required: entry.required,
+          ...(entry.kinds ? { kinds: entry.kinds } : {}),
           origin: `${field}[${index}]`,
         }))
       : [
@@ -469,6 +473,7 @@ export function concreteRules(rules: readonly VersionRule[], field = 'versionRul
             with: entry.with,
             required: entry.required,
             ...(entry.replaces ? { replaces: entry.replaces } : {}),
+            ...(entry.kinds ? { kinds: entry.kinds } : {}),
             origin: `${field}[${index}]`,
           },
         ],
@@ -515,6 +520,8 @@ export interface PreparedRule {
   /** `versionRules[3] (setup.py version)`: how errors name it. */
   where: string;
   appliesTo(repository: string): boolean;
+  /** Whether it runs in a release of this kind (its `kinds`). */
+  runsIn(kind: string): boolean;
   readsFile(path: string): boolean;
   /** The text with every spot rewritten, whether any spot matched, and the spots left because their value is not a version. */
   rewriteText(text: string): { text: string; matched: boolean; left: LeftSpot[] };
@@ -535,6 +542,8 @@ export function prepareRule(current: ConcreteRule, index: number, context: Templ
   const matchPattern = compile(renderTemplate(current.match, context, `${where}.match`), 'gm', where);
   const replacePattern = compile(renderTemplate(current.replace, context, `${where}.replace`), 'g', where);
   const replacement = renderTemplate(current.with, context, `${where}.with`);
+  // An entry is the path itself or a regular expression over the whole path.
+  const excluded = current.excluded.flatMap((entry) => [entry, compile(`^(?:${entry})$`, '', `${where}.excluded`)]);
   if (current.check === 'pep440' && !isPep440(replacement)) {
     throw new UserError(`${where}: '${replacement}' is not a PEP 440 version`);
   }
@@ -542,7 +551,10 @@ export function prepareRule(current: ConcreteRule, index: number, context: Templ
     rule: current,
     where,
     appliesTo: (repository) => pathPattern.test(repository),
-    readsFile: (path) => typePattern.test(basename(path)) && !current.excluded.includes(path),
+    runsIn: (kind) => !current.kinds || current.kinds.some((candidate) => candidate === kind),
+    readsFile: (path) =>
+      typePattern.test(basename(path)) &&
+      !excluded.some((pattern) => pattern === path || (pattern instanceof RegExp && pattern.test(path))),
     rewriteText(text) {
       let matched = false;
       const left: LeftSpot[] = [];

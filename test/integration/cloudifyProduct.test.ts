@@ -36,6 +36,7 @@ const releases: [ReleaseKind, string | undefined, ProductLines][] = [
       pluginsYaml: '1.3dev20261124',
       versionFile: '3.3.0-dev20261124',
       releaseUrl: `${STORAGE_URL}/org/cloudify/nightly/20261124/`,
+      released: '3.2',
     },
   ],
   [
@@ -50,6 +51,7 @@ const releases: [ReleaseKind, string | undefined, ProductLines][] = [
       pluginsYaml: '1.3m4',
       versionFile: '3.3.0-m4',
       releaseUrl: `${STORAGE_URL}/org/cloudify/3.3.0/m4-RELEASE/`,
+      released: '3.3a4',
     },
   ],
   [
@@ -64,6 +66,7 @@ const releases: [ReleaseKind, string | undefined, ProductLines][] = [
       pluginsYaml: '1.3',
       versionFile: '3.3.0',
       releaseUrl: `${STORAGE_URL}/org/cloudify/3.3.0/ga-RELEASE/`,
+      released: '3.3',
     },
   ],
   [
@@ -78,6 +81,7 @@ const releases: [ReleaseKind, string | undefined, ProductLines][] = [
       pluginsYaml: '1.3.1',
       versionFile: '3.3.1',
       releaseUrl: `${STORAGE_URL}/org/cloudify/3.3.1/ga-RELEASE/`,
+      released: '3.3.1',
     },
   ],
   [
@@ -92,6 +96,7 @@ const releases: [ReleaseKind, string | undefined, ProductLines][] = [
       pluginsYaml: '1.3.1m1',
       versionFile: '3.3.1-m1',
       releaseUrl: `${STORAGE_URL}/org/cloudify/3.3.1/m1-RELEASE/`,
+      released: '3.3.1a1',
     },
   ],
 ];

@@ -16,6 +16,8 @@ export interface ProductLines {
   versionFile: string;
   /** Directory URL of the release's stored files. */
   releaseUrl: string;
+  /** What the team's own rule writes, in milestones, GAs and patches only (the Python form; nightlies keep the old one). */
+  released: string;
 }
 
 export const STORAGE_URL = 'http://repository.cloudifysource.org';
@@ -30,6 +32,7 @@ export const BEFORE: ProductLines = {
   pluginsYaml: '1.2',
   versionFile: '3.2.0',
   releaseUrl: `${STORAGE_URL}/org/cloudify3/3.2.0/ga-RELEASE/`,
+  released: '3.2',
 };
 
 const LATIN1_COMMENT = '# Auteur: Ren\xe9 Dup\xe9 <rene@example.com>\n';
@@ -75,6 +78,11 @@ export function productFiles(v: ProductLines): Record<string, Record<string, str
       'requirements.txt': `cloudify-plugins-common==${v.py}\ncloudify-script-plugin==${v.pluginsPy}\ncloudify-diamond-plugin==${v.pluginsPy}\nflask==0.10.1\n`,
       'resources/rest-service/cloudify/types/types.yaml':
         'tosca_definitions_version: cloudify_dsl_1_0\nnode_types:\n  cloudify.nodes.Root: {}\n',
+      // A team rule of the old tool, not safe for nightlies: it runs for milestones, GAs and patches (kinds).
+      'packaging/release.py': `RELEASE = '${v.released}'\n`,
+      // Resources that import an older types.yaml on purpose: excluded from the preset by path.
+      'tests/resources/dsl/old/blueprint_3_1.yaml':
+        'tosca_definitions_version: cloudify_dsl_1_0\nimports:\n  - http://www.getcloudify.org/spec/cloudify/3.1/types.yaml\n',
       // Filled in at packaging: the placeholder is no version.
       'packaging/manager-blueprint.yaml':
         'tosca_definitions_version: cloudify_dsl_1_0\nimports:\n  - http://www.getcloudify.org/spec/cloudify/CORE_TAG_NAME/types.yaml\n',
@@ -163,7 +171,17 @@ export function productManifest(remotes: Record<string, string>): ManifestInput 
       stream: name.endsWith('-plugin') ? 'plugins' : 'core',
     })),
     storage: { bucket: 'gigaspaces-repository-eu', publicUrl: STORAGE_URL },
-    versionRules: [{ preset: 'cloudify', required: false }],
+    versionRules: [
+      { preset: 'cloudify', required: false, excluded: ['tests/resources/dsl/old/.*'] },
+      {
+        description: 'packaging release (not nightly-safe)',
+        type: '^release\\.py$',
+        match: "RELEASE = '[^']*'",
+        replace: '\\d+\\.\\d+(?:\\.\\d+)?(?:(?:a|rc)\\d+)?',
+        with: '{{ python_version }}',
+        kinds: ['milestone', 'ga', 'patch'],
+      },
+    ],
     siblings: [{ name: 'cloudify-diamond-plugin', stream: 'plugins' }],
   };
 }

@@ -460,3 +460,69 @@ describe('rules rewrite only versions and refs: a constant or a placeholder is l
     assert.equal(applyVersionRules('x', files, rule('text'), coreValues).changes[0]?.after, "version='3.4a5'\n");
   });
 });
+
+describe('rules for the kinds they serve (kinds, and excluded on a preset entry)', function () {
+  const release = (kinds?: ('milestone' | 'ga' | 'patch')[]): ManifestInput => ({
+    ...product,
+    versionRules: [
+      {
+        description: 'old tool release rule',
+        type: '^release\\.py$',
+        match: "VERSION = '[^']*'",
+        // Takes 3.5 out of 3.5.dev20261124, so a nightly would grow a second .dev: not nightly-safe.
+        replace: '\\d+\\.\\d+(?:\\.\\d+)?(?:(?:a|rc)\\d+)?',
+        with: '{{ python_version }}',
+        ...(kinds ? { kinds } : {}),
+      },
+    ],
+  });
+
+  it('checks a rule idempotent only for the kinds it runs in, and runs it only there', function () {
+    assert.match(ruleIdempotenceProblems(manifestOf(release())).join('\n'), /old tool release rule\): not idempotent for a nightly/);
+    const scoped = manifestOf(release(['milestone', 'ga', 'patch']));
+    assert.deepEqual(ruleIdempotenceProblems(scoped), []);
+    const files = [{ path: 'packaging/release.py', content: "VERSION = '3.2'\n" }];
+    const rewrite = (manifestInput: ManifestInput, kind: 'nightly' | 'milestone', version?: string) => {
+      const scopedManifest = manifestOf(manifestInput);
+      const releasePlan = buildReleasePlan(scopedManifest, { kind, version, date: '20261124' });
+      const values = repositoryTemplateValues(releasePlan, scopedManifest, releasePlan.repositories[0]);
+      return applyVersionRules('cloudify-rest-client', files, repositoryRules(scopedManifest, 'cloudify-rest-client'), values).changes;
+    };
+    assert.throws(() => rewrite(release(), 'nightly'), /packaging\/release\.py:1 \(old tool release rule\)/);
+    assert.deepEqual(rewrite(release(['milestone', 'ga', 'patch']), 'nightly'), []);
+    assert.deepEqual(
+      rewrite(release(['milestone', 'ga', 'patch']), 'milestone', '3.5m2').map((change) => change.after),
+      ["VERSION = '3.5a2'\n"],
+    );
+  });
+
+  it('a preset entry leaves the paths it excludes, by path or by pattern', function () {
+    const rules = concreteRules([{ preset: 'types.yaml', required: false, excluded: ['tests/resources/old/.*', 'docs/example.yaml'] }]);
+    const imports = (version: string) => `imports:\n  - http://www.getcloudify.org/spec/cloudify/${version}/types.yaml\n`;
+    const { changes } = applyVersionRules(
+      'cloudify-manager',
+      [
+        { path: 'tests/resources/old/blueprint_3_1.yaml', content: imports('3.1') },
+        { path: 'docs/example.yaml', content: imports('3.2') },
+        { path: 'tests/resources/blueprint.yaml', content: imports('3.2') },
+      ],
+      rules,
+      coreValues,
+    );
+    assert.deepEqual(
+      changes.map((change) => change.path),
+      ['tests/resources/blueprint.yaml'],
+    );
+  });
+
+  it('refuses kinds that are no release kind, and an excluded pattern that is no regular expression', function () {
+    assert.throws(
+      () => manifestOf({ ...product, versionRules: [{ preset: 'setup.py', kinds: ['weekly' as 'ga'] }] }),
+      /versionRules\.0\.kinds\.0|versionRules\[0\]\.kinds\[0\]/,
+    );
+    assert.throws(
+      () => manifestOf({ ...product, versionRules: [{ preset: 'setup.py', excluded: ['tests/(unclosed'] }] }),
+      /a path or a regular expression over the path/,
+    );
+  });
+});
