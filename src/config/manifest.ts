@@ -76,6 +76,7 @@ export const VERSION_PRESETS = [
   'system-tests',
   'VERSION',
   'cloudify-VERSION',
+  'provision.sh',
 ] as const;
 export type VersionPreset = (typeof VERSION_PRESETS)[number];
 
@@ -105,6 +106,7 @@ export const RULE_TEMPLATE_NAMES = [
   'build',
   'core_ref',
   'plugins_ref',
+  'package_prerelease',
   'core_siblings',
   'plugins_siblings',
   'core_sibling_repositories',

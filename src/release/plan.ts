@@ -84,6 +84,14 @@ export function templateValues(
     minor: version.minor,
     patch: version.patch,
     prerelease: version.prerelease && version.prerelease.label !== 'dev' ? `${version.prerelease.label}${version.prerelease.number}` : '',
+    // What packaging scripts call the release: m4, rc1, ga, sp (a service pack), dev (a nightly).
+    package_prerelease: !version.prerelease
+      ? plan.kind === 'patch'
+        ? 'sp'
+        : 'ga'
+      : version.prerelease.label === 'dev'
+        ? 'dev'
+        : `${version.prerelease.label}${version.prerelease.number}`,
     date,
     release_dir: releaseDir(version),
     version_version_base: `${version.major}.${version.minor}.${version.patch}`,

@@ -208,6 +208,19 @@ export const PRESETS: Record<Exclude<VersionPreset, 'cloudify'>, ConcreteRule[]>
       core: { file: 'dev-requirements.txt', before: 'cloudify-dsl-parser>=3.2', after: 'cloudify-dsl-parser>=3.3a4' },
       plugins: { file: 'requirements.txt', before: 'cloudify-diamond-plugin==1.2', after: 'cloudify-diamond-plugin==1.3a4' },
     }),
+    // The pin inside a pip VCS fragment, which its ref moves with: `...@3.3m4#egg=cloudify-rest-client==3.3a4`.
+    ...siblingPinRules('^(dev-|test-)?requirements\\.txt$', 'requirements #egg=', '(?<=#egg=)', {
+      core: {
+        file: 'dev-requirements.txt',
+        before: '-e git+https://github.com/cloudify-cosmo/cloudify-rest-client@master#egg=cloudify-rest-client==3.2a5',
+        after: '-e git+https://github.com/cloudify-cosmo/cloudify-rest-client@3.3m4#egg=cloudify-rest-client==3.3a4',
+      },
+      plugins: {
+        file: 'requirements.txt',
+        before: '-e git+https://github.com/cloudify-cosmo/cloudify-script-plugin@master#egg=cloudify-script-plugin==1.2',
+        after: '-e git+https://github.com/cloudify-cosmo/cloudify-script-plugin@1.3m4#egg=cloudify-script-plugin==1.3a4',
+      },
+    }),
     ...siblingReferenceRules('^(dev-|test-)?requirements\\.txt$', 'requirements', {
       archive: {
         file: 'dev-requirements.txt',
@@ -409,6 +422,29 @@ export const PRESETS: Record<Exclude<VersionPreset, 'cloudify'>, ConcreteRule[]>
       { file: 'VERSION', repository: 'cloudify-script-plugin', before: '  "version": "1.2.0",', after: '  "version": "1.3.0-m4",' },
     ),
   ],
+  'provision.sh': [
+    shellVariableRule('provisioning script VERSION', 'VERSION', '{{ version_version_base }}', {
+      before: 'export VERSION="3.2.0"',
+      after: 'export VERSION="3.3.0"',
+    }),
+    // ga, sp, m4, rc1: words, not versions, so the spot is anchored on the variable's name instead.
+    shellVariableRule(
+      'provisioning script PRERELEASE (m4, rc1, ga, sp)',
+      'PRERELEASE',
+      '{{ package_prerelease }}',
+      { before: 'export PRERELEASE="ga"', after: 'export PRERELEASE="m4"' },
+      'text',
+    ),
+    shellVariableRule('provisioning script BUILD', 'BUILD', '{{ build }}', { before: 'export BUILD="200"', after: 'export BUILD="274"' }),
+    shellVariableRule('provisioning script CORE_TAG_NAME', 'CORE_TAG_NAME', '{{ core_ref }}', {
+      before: 'CORE_TAG_NAME="master"',
+      after: 'CORE_TAG_NAME="3.3m4"',
+    }),
+    shellVariableRule('provisioning script PLUGINS_TAG_NAME', 'PLUGINS_TAG_NAME', '{{ plugins_ref }}', {
+      before: 'PLUGINS_TAG_NAME="master"',
+      after: 'PLUGINS_TAG_NAME="1.3m4"',
+    }),
+  ],
   'cloudify-VERSION': [
     rule(
       'VERSION file of a cloudify-* repository (the core version, plugins included)',
@@ -424,6 +460,29 @@ export const PRESETS: Record<Exclude<VersionPreset, 'cloudify'>, ConcreteRule[]>
   ],
 };
 
+/** A shell variable of a provisioning script (`export VERSION="3.3.1"`, quoted or not): its value becomes `value`. */
+function shellVariableRule(
+  description: string,
+  variable: string,
+  value: string,
+  example: Omit<RuleExample, 'repository' | 'file'>,
+  replaces?: 'text',
+): ConcreteRule {
+  return rule(
+    description,
+    {
+      type: '^(.*[-_])?provision(ing)?\\.sh$',
+      match: `^[ \\t]*(?:export[ \\t]+)?${variable}=(?:"[^"\\n]*"|'[^'\\n]*'|[^\\s"';]*)`,
+      replace: `(?<==['"]?)[^'"\\s;]*(?=['"]?$)`,
+      with: value,
+      // Packaging scripts of milestones, GAs and patches; a nightly's packages are named otherwise.
+      kinds: ['milestone', 'ga', 'patch'],
+      ...(replaces ? { replaces } : {}),
+    },
+    { file: 'provision.sh', repository: 'cloudify-packager', ...example },
+  );
+}
+
 /** `preset: cloudify`: every kind of file the Cloudify version tool rewrote, each preset also usable alone. */
 export const CLOUDIFY_PRESETS: readonly Exclude<VersionPreset, 'cloudify'>[] = [
   'setup.py',
@@ -436,6 +495,7 @@ export const CLOUDIFY_PRESETS: readonly Exclude<VersionPreset, 'cloudify'>[] = [
   'system-tests',
   'cloudify-VERSION',
   'version_info',
+  'provision.sh',
 ];
 
 /** The line of docs/version-rules.md for a preset rule: name, what it rewrites, and its example before and after. */

@@ -37,6 +37,8 @@ const releases: [ReleaseKind, string | undefined, ProductLines][] = [
       versionFile: '3.3.0-dev20261124',
       releaseUrl: `${STORAGE_URL}/org/cloudify/nightly/20261124/`,
       released: '3.2',
+      // plan shows build 0: the release takes its number when it starts.
+      shell: { version: '3.2.0', prerelease: 'ga', build: '200', coreTag: '3.2', pluginsTag: '1.2' },
     },
   ],
   [
@@ -52,6 +54,8 @@ const releases: [ReleaseKind, string | undefined, ProductLines][] = [
       versionFile: '3.3.0-m4',
       releaseUrl: `${STORAGE_URL}/org/cloudify/3.3.0/m4-RELEASE/`,
       released: '3.3a4',
+      // plan shows build 0: the release takes its number when it starts.
+      shell: { version: '3.3.0', prerelease: 'm4', build: '0', coreTag: '3.3m4', pluginsTag: '1.3m4' },
     },
   ],
   [
@@ -67,6 +71,8 @@ const releases: [ReleaseKind, string | undefined, ProductLines][] = [
       versionFile: '3.3.0',
       releaseUrl: `${STORAGE_URL}/org/cloudify/3.3.0/ga-RELEASE/`,
       released: '3.3',
+      // plan shows build 0: the release takes its number when it starts.
+      shell: { version: '3.3.0', prerelease: 'ga', build: '0', coreTag: '3.3', pluginsTag: '1.3' },
     },
   ],
   [
@@ -82,6 +88,8 @@ const releases: [ReleaseKind, string | undefined, ProductLines][] = [
       versionFile: '3.3.1',
       releaseUrl: `${STORAGE_URL}/org/cloudify/3.3.1/ga-RELEASE/`,
       released: '3.3.1',
+      // plan shows build 0: the release takes its number when it starts.
+      shell: { version: '3.3.1', prerelease: 'sp', build: '0', coreTag: '3.3-patch1', pluginsTag: '3.3-patch1' },
     },
   ],
   [
@@ -97,6 +105,8 @@ const releases: [ReleaseKind, string | undefined, ProductLines][] = [
       versionFile: '3.3.1-m1',
       releaseUrl: `${STORAGE_URL}/org/cloudify/3.3.1/m1-RELEASE/`,
       released: '3.3.1a1',
+      // plan shows build 0: the release takes its number when it starts.
+      shell: { version: '3.3.1', prerelease: 'm1', build: '0', coreTag: '3.3.1m1', pluginsTag: '1.3.1m1' },
     },
   ],
 ];
@@ -168,7 +178,10 @@ describe('preset: cloudify on a product shaped like Cloudify (real repositories,
     for (const line of [
       "+        'cloudify-rest-client==3.3a4',",
       "+        'cloudify-dsl-parser>=3.3a4,<4',",
-      '+-e git+https://github.com/cloudify-cosmo/cloudify-rest-client@3.3m4#egg=cloudify-rest-client',
+      '+-e git+https://github.com/cloudify-cosmo/cloudify-rest-client@3.3m4#egg=cloudify-rest-client==3.3a4',
+      '+export PRERELEASE="m4"',
+      '+CORE_TAG_NAME="3.3m4"',
+      '+PLUGINS_TAG_NAME=1.3m4',
       '+    source: https://github.com/cloudify-cosmo/cloudify-script-plugin/archive/1.3m4.zip',
       '+  plugins_branch: 1.3m4',
       '+  "version": "3.3.0-m4"',

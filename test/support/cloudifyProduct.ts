@@ -18,6 +18,8 @@ export interface ProductLines {
   releaseUrl: string;
   /** What the team's own rule writes, in milestones, GAs and patches only (the Python form; nightlies keep the old one). */
   released: string;
+  /** A provisioning script's VERSION, PRERELEASE and BUILD (milestones, GAs and patches only). */
+  shell: { version: string; prerelease: string; build: string; coreTag: string; pluginsTag: string };
 }
 
 export const STORAGE_URL = 'http://repository.cloudifysource.org';
@@ -33,6 +35,7 @@ export const BEFORE: ProductLines = {
   versionFile: '3.2.0',
   releaseUrl: `${STORAGE_URL}/org/cloudify3/3.2.0/ga-RELEASE/`,
   released: '3.2',
+  shell: { version: '3.2.0', prerelease: 'ga', build: '200', coreTag: '3.2', pluginsTag: '1.2' },
 };
 
 const LATIN1_COMMENT = '# Auteur: Ren\xe9 Dup\xe9 <rene@example.com>\n';
@@ -66,7 +69,7 @@ export function productFiles(v: ProductLines): Record<string, Record<string, str
         `from setuptools import setup\n\nsetup(\n    name='cloudify-plugins-common',\n    version='${v.py}',\n    install_requires=[\n` +
         `        'cloudify-rest-client==${v.py}',\n        'cloudify-dsl-parser>=${v.py},<4',\n        'pika==0.9.14',\n    ],\n)\n`,
       'dev-requirements.txt':
-        `-e git+https://github.com/cloudify-cosmo/cloudify-rest-client@${v.ref}#egg=cloudify-rest-client\n` +
+        `-e git+https://github.com/cloudify-cosmo/cloudify-rest-client@${v.ref}#egg=cloudify-rest-client==${v.py}\n` +
         `https://github.com/cloudify-cosmo/cloudify-dsl-parser/archive/${v.ref}.zip\nnose==1.3.7\n`,
       '.travis.yml':
         `language: python\ninstall:\n  - pip install https://github.com/cloudify-cosmo/cloudify-rest-client/archive/${v.ref}.zip\n` +
@@ -118,6 +121,13 @@ export function productFiles(v: ProductLines): Record<string, Record<string, str
         `tosca_definitions_version: cloudify_dsl_1_0\nimports:\n  - http://www.getcloudify.org/spec/cloudify/${v.yaml}/types.yaml\n` +
         `  - http://www.getcloudify.org/spec/fabric-plugin/${v.pluginsYaml}/plugin.yaml\ninputs:\n  ui_package_url:\n` +
         `    default: ${v.releaseUrl}cloudify-ui_${v.versionFile}-b200_amd64.deb\n  other_url:\n    default: http://example.com/keep/3.2.0/this.tgz\n`,
+    },
+    // The packager's provisioning script, as Cloudify's build machines ran it.
+    'cloudify-packager': {
+      'vagrant/agents/provision.sh':
+        `#!/bin/bash -e\nexport VERSION="${v.shell.version}"\nexport PRERELEASE="${v.shell.prerelease}"\nexport BUILD="${v.shell.build}"\n` +
+        `CORE_TAG_NAME="${v.shell.coreTag}"\nPLUGINS_TAG_NAME=${v.shell.pluginsTag}\nexport VERSIONED=1\n` +
+        'echo "building ${VERSION}-${PRERELEASE}-b${BUILD}"\n',
     },
     'cloudify-system-tests': {
       'setup.py':
