@@ -6,7 +6,7 @@ import { ConcreteRule, prepareRule, ruleValues } from './versionRules';
 /**
  * The version rules applied to a repository's files: pure, it works on file
  * contents and returns the new ones (the version activity reads and writes
- * them, \`relflow plan\` shows them). Kept apart from the rules themselves,
+ * them, `relflow plan` shows them). Kept apart from the rules themselves,
  * which the workflow code reads: the parsers below are not workflow code.
  */
 

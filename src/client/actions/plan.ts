@@ -20,6 +20,7 @@ import {
   SpecPlacement,
   specPlacements,
 } from '../../release/plan';
+import { declaredPackages } from '../../release/siblings';
 import { repositoryRules } from '../../release/versionRules';
 import { applyVersionRules, FileChange, shortDiff } from '../../release/versionRewrite';
 import { mapWithLimit } from '../../release/concurrency';
@@ -127,8 +128,8 @@ export async function planRelease(options: ReleaseTarget): Promise<PlanReport> {
     const cloned = everyOrProblems(
       await mapWithLimit(plan.repositories, manifest.git.parallelism, (repository, index) => settle(cloneRepository(repository, index))),
     );
-    const packages = Object.fromEntries(
-      cloned.flatMap((repository, index) => (repository.packageName ? [[plan.repositories[index].name, repository.packageName]] : [])),
+    const packages = declaredPackages(
+      cloned.map((repository, index) => ({ name: plan.repositories[index].name, packageName: repository.packageName })),
     );
     const repositories = everyOrProblems(
       await mapWithLimit(cloned, manifest.git.parallelism, (repository) => settle(repository.plan(packages))),
