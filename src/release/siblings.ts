@@ -1,4 +1,6 @@
 import type { Manifest } from '../config/manifest';
+import type { TemplateValues } from './template';
+import type { ConcreteRule } from './versionRules';
 
 /**
  * The release's siblings of a stream as a regular expression over names: its
@@ -46,4 +48,21 @@ export function declaredPackages(repositories: readonly { name: string; packageN
   return Object.fromEntries(
     repositories.flatMap((repository) => (repository.packageName ? [[repository.name, repository.packageName]] : [])),
   );
+}
+
+const SIBLING_VALUES = ['core_siblings', 'plugins_siblings', 'core_sibling_repositories', 'plugins_sibling_repositories'] as const;
+
+/**
+ * The values an activity needs for these rules: the sibling patterns (every
+ * release repository's name, in each repository's input) only when a rule
+ * uses them, so a release of many repositories with rules that name no
+ * sibling does not carry them in every activity's history.
+ */
+export function rulesAndValues<Rule extends Pick<ConcreteRule, 'match' | 'replace' | 'with'>>(
+  rules: Rule[],
+  values: TemplateValues,
+): { rules: Rule[]; values: TemplateValues } {
+  const used = (name: string) => rules.some((rule) => [rule.match, rule.replace, rule.with].some((field) => field.includes(name)));
+  const unused = SIBLING_VALUES.filter((name) => !used(name));
+  return { rules, values: Object.fromEntries(Object.entries(values).filter(([name]) => !(unused as readonly string[]).includes(name))) };
 }

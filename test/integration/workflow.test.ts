@@ -406,13 +406,20 @@ describe('release workflow (test activities, real dev server)', function () {
         ...((input as { repository: { name: string } }).repository.name === 'core' ? { packageName: 'wf-cli' } : {}),
       }),
     });
-    const manifest = fullManifest({ ci: { provider: 'none' }, systemTests: undefined });
+    const manifest = fullManifest({ ci: { provider: 'none' }, systemTests: undefined, versionRules: [{ preset: 'cloudify' }] });
     const state = await withWorkers({ taskQueue, activities }, async () =>
       (await startRelease(taskQueue, 'nightly', undefined, manifest)).result(),
     );
     assert.equal(state.repositories.find((repository) => repository.name === 'core')?.packageName, 'wf-cli');
     const pattern = new RegExp(`^${String((calls.versionRepository[0][0] as { values: Record<string, string> }).values.core_siblings)}$`);
     assert.ok(pattern.test('wf-cli') && pattern.test('core') && !pattern.test('plugin'), String(pattern));
+    // Where no rule names a sibling (the default setup.py and plugin.yaml rules), the patterns stay out of the inputs.
+    const plain = fakeActivities();
+    const defaults = fullManifest({ ci: { provider: 'none' }, systemTests: undefined });
+    await withWorkers({ taskQueue: `${taskQueue}-plain`, activities: plain.activities }, async () =>
+      (await startRelease(`${taskQueue}-plain`, 'nightly', undefined, defaults)).result(),
+    );
+    assert.equal('core_siblings' in (plain.calls.versionRepository[0][0] as { values: object }).values, false);
   });
 
   it('a gate that times out counts as rejected, after reminders', async function () {

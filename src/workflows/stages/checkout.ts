@@ -5,6 +5,7 @@ import { forEachRepository } from '../repositories';
 import { planOf, Stage } from '../stage';
 import { repositoryRules } from '../../release/versionRules';
 import { repositoryTemplateValues } from '../../release/plan';
+import { rulesAndValues } from '../../release/siblings';
 
 /** Clones or fetches every repository, records the SHA the release starts from, and tries the version rules on it (nothing pushed yet). */
 export const checkoutStage: Stage = {
@@ -34,10 +35,10 @@ export const checkoutStage: Stage = {
         repository,
         tokenEnv: context.manifest.git.tokenEnv,
         adoptBaseSha: context.request.adopt?.baseShas[repository.name],
-        versionRules: {
-          rules: repositoryRules(context.manifest, repository.name),
-          values: repositoryTemplateValues(plan, context.manifest, repository),
-        },
+        versionRules: rulesAndValues(
+          repositoryRules(context.manifest, repository.name),
+          repositoryTemplateValues(plan, context.manifest, repository),
+        ),
       }),
       done: (repository, { baseSha, adopted, packageName }) => {
         checkout.set(repository.name, baseSha);

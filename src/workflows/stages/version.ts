@@ -1,6 +1,6 @@
 import { patched } from '@temporalio/workflow';
 import { repositoryTemplateValues } from '../../release/plan';
-import { declaredPackages } from '../../release/siblings';
+import { declaredPackages, rulesAndValues } from '../../release/siblings';
 import { repositoryRules } from '../../release/versionRules';
 import { countOf } from '../../release/wording';
 import { forEachRepository } from '../repositories';
@@ -28,8 +28,10 @@ export const versionStage: Stage = {
         repository,
         tokenEnv: manifest.git.tokenEnv,
         baseSha: checkout.get(repository.name) as string,
-        rules: repositoryRules(manifest, repository.name),
-        values: repositoryTemplateValues(plan, manifest, repository, declaredPackages(context.release.state.repositories)),
+        ...rulesAndValues(
+          repositoryRules(manifest, repository.name),
+          repositoryTemplateValues(plan, manifest, repository, declaredPackages(context.release.state.repositories)),
+        ),
         author: manifest.git.author,
         message: plan.commitMessage,
         ...(withTag && repository.tag ? { tag: repository.tag } : {}),
