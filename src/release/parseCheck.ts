@@ -28,7 +28,8 @@ function checkYaml(content: string): ParseProblem | undefined {
   return undefined;
 }
 
-function lineAt(content: string, offset: number): number {
+/** The 1-based line of an offset in a text. */
+export function lineAt(content: string, offset: number): number {
   let line = 1;
   for (let index = 0; index < offset && index < content.length; index += 1) if (content[index] === '\n') line += 1;
   return line;

@@ -1,10 +1,11 @@
 import type { PreviousReleaseQuery, TagShape } from './notes';
-import { siblingPattern } from './siblings';
+import { siblingValues, type SiblingValues } from './siblings';
 import { isGitRefName } from '../config/names';
 import { DEFAULT_SPEC_LAYOUT } from '../config/defaults';
 import type { Manifest, RepositorySpec } from '../config/manifest';
 import { UserError } from '../config/errors';
 import { renderTemplate, TemplateValues } from './template';
+import { escapeRegex } from './versionRules';
 import { checkVersionForms, parseReleaseVersion, pluginsVersion, ProductVersion, ReleaseKind, versionForms, VersionForms } from './version';
 
 export interface RepositoryPlan {
@@ -202,7 +203,7 @@ export function repositoryTemplateValues(
   plan: ReleasePlan,
   manifest: Manifest,
   repository: RepositoryPlan,
-  packages: Readonly<Record<string, string>> = {},
+  siblings: SiblingValues = siblingValues(manifest),
 ): TemplateValues {
   const plugins = repository.stream === 'plugins';
   const publicUrl = storagePublicUrl(manifest);
@@ -215,10 +216,7 @@ export function repositoryTemplateValues(
     build: plan.build ?? 0,
     core_ref: streamRef(plan, 'core'),
     plugins_ref: streamRef(plan, 'plugins'),
-    core_siblings: siblingPattern(manifest, 'core', 'packages', packages),
-    plugins_siblings: siblingPattern(manifest, 'plugins', 'packages', packages),
-    core_sibling_repositories: siblingPattern(manifest, 'core', 'repositories'),
-    plugins_sibling_repositories: siblingPattern(manifest, 'plugins', 'repositories'),
+    ...siblings,
     python_version: plugins ? plan.forms.python_plugins_version : plan.forms.python_core_version,
     yaml_version: plugins ? plan.forms.yaml_plugins_version : plan.forms.yaml_core_version,
     version_file_version: plugins ? plan.forms.version_plugins_version : plan.forms.version_version,
@@ -304,18 +302,19 @@ export interface SpecPlacement {
 export function specPlacements(plan: ReleasePlan, manifest: Manifest): SpecPlacement[] {
   if (!manifest.storage) return [];
   const publicUrl = storagePublicUrl(manifest);
+  const siblings = siblingValues(manifest);
   return manifest.repositories.flatMap((spec) => {
     const repository = plan.repositories.find((candidate) => candidate.name === spec.name);
     if (!repository) return [];
     const files: [string | undefined, string][] = [
       [spec.typesYaml, spec.specName ?? plan.product],
-      [spec.pluginYaml, spec.specName ?? spec.name.replace(new RegExp(`^${plan.product.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-`), '')],
+      [spec.pluginYaml, spec.specName ?? spec.name.replace(new RegExp(`^${escapeRegex(plan.product)}-`), '')],
     ];
     return files
       .filter((entry): entry is [string, string] => Boolean(entry[0]))
       .map(([path, specName]) => {
         const file = path.slice(path.lastIndexOf('/') + 1);
-        const values = { ...repositoryTemplateValues(plan, manifest, repository), spec_name: specName, file };
+        const values = { ...repositoryTemplateValues(plan, manifest, repository, siblings), spec_name: specName, file };
         const key = renderTemplate(manifest.storage?.specLayout ?? DEFAULT_SPEC_LAYOUT, values, 'storage.specLayout')
           .replace(/\/{2,}/g, '/')
           .replace(/^\//, '');

@@ -2,6 +2,7 @@ import type { Manifest } from '../config/manifest';
 import { UserError } from '../config/errors';
 import { ManifestError } from '../config/validate';
 import { buildReleasePlan, repositoryTemplateValues } from './plan';
+import { siblingValues } from './siblings';
 import type { ReleaseKind } from './version';
 import { prepareRule, PRESETS, repositoryRules, ruleValues } from './versionRules';
 
@@ -55,6 +56,7 @@ function syntheticLines(values: readonly string[]): string[] {
 export function ruleIdempotenceProblems(manifest: Manifest): string[] {
   const problems = new Map<string, string>();
   const checked = new Set<string>();
+  const siblings = siblingValues(manifest);
   for (const sample of sampleReleases(manifest)) {
     let plan;
     try {
@@ -65,7 +67,7 @@ export function ruleIdempotenceProblems(manifest: Manifest): string[] {
     }
     for (const repository of plan.repositories) {
       const rules = repositoryRules(manifest, repository.name);
-      const values = ruleValues(repositoryTemplateValues(plan, manifest, repository));
+      const values = ruleValues(repositoryTemplateValues(plan, manifest, repository, siblings));
       const forms = Object.values(plan.forms);
       const lines = syntheticLines(['3.2', '1.2', '3.2.0', 'master', ...forms]);
       for (const [index, rule] of rules.entries()) {

@@ -1,6 +1,6 @@
 import type { Manifest } from '../config/manifest';
 import type { TemplateValues } from './template';
-import type { ConcreteRule } from './versionRules';
+import { escapeRegex, type ConcreteRule } from './versionRules';
 
 /**
  * The release's siblings of a stream as a regular expression over names: its
@@ -29,7 +29,7 @@ export function siblingPattern(
   if (names.size === 0) return '(?!)';
   const alternatives = [...names]
     .sort((a, b) => b.length - a.length || a.localeCompare(b))
-    .map((name) => name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/[-_]/g, '[-_]'));
+    .map((name) => escapeRegex(name).replace(/[-_]/g, '[-_]'));
   // A whole name: not the start of a longer one (cloudify of cloudify-agent-packager).
   return `(?:${alternatives.join('|')})(?![A-Za-z0-9_-]*[A-Za-z0-9_])`;
 }
@@ -51,6 +51,24 @@ export function declaredPackages(repositories: readonly { name: string; packageN
 }
 
 const SIBLING_VALUES = ['core_siblings', 'plugins_siblings', 'core_sibling_repositories', 'plugins_sibling_repositories'] as const;
+
+export type SiblingValues = Record<(typeof SIBLING_VALUES)[number], string>;
+
+/**
+ * The four sibling template values, the same for every repository of a
+ * release: computed once per stage or plan, not once per repository.
+ */
+export function siblingValues(
+  manifest: Pick<Manifest, 'repositories'> & { siblings?: Manifest['siblings'] },
+  packages: Readonly<Record<string, string>> = {},
+): SiblingValues {
+  return {
+    core_siblings: siblingPattern(manifest, 'core', 'packages', packages),
+    plugins_siblings: siblingPattern(manifest, 'plugins', 'packages', packages),
+    core_sibling_repositories: siblingPattern(manifest, 'core', 'repositories'),
+    plugins_sibling_repositories: siblingPattern(manifest, 'plugins', 'repositories'),
+  };
+}
 
 /**
  * The values an activity needs for these rules: the sibling patterns (every

@@ -1,7 +1,7 @@
 import { UserError } from '../config/errors';
 import type { TemplateValues } from './template';
-import { describeProblem, isParseChecked, MAX_CHECKED_BYTES, ParseProblem, parseProblem } from './parseCheck';
-import { ConcreteRule, prepareRule, ruleValues } from './versionRules';
+import { describeProblem, isParseChecked, lineAt, MAX_CHECKED_BYTES, ParseProblem, parseProblem } from './parseCheck';
+import { ConcreteRule, PreparedRule, prepareRule, ruleValues } from './versionRules';
 
 /**
  * The version rules applied to a repository's files: pure, it works on file
@@ -66,7 +66,7 @@ export function encodeSource(change: Pick<FileChange, 'path' | 'after' | 'encodi
  * Python): refused otherwise, naming the repository, the file and the line. A
  * file that did not parse before is not the rewrite's doing: a warning.
  */
-function checkParses(repository: string, change: FileChange, steps: readonly RuleStep[]): string | undefined {
+function checkParses(repository: string, change: FileChange, applied: readonly PreparedRule[]): string | undefined {
   if (!isParseChecked(change.path)) return undefined;
   if (change.after.length > MAX_CHECKED_BYTES) {
     return `${repository}: ${change.path}: larger than ${MAX_CHECKED_BYTES / 1024 / 1024} MiB, not checked to parse after the version rewrite`;
@@ -77,19 +77,25 @@ function checkParses(repository: string, change: FileChange, steps: readonly Rul
   if (before) {
     return `${repository}: ${change.path}: did not parse before the version rewrite either (${describeProblem(before)}), so it is not checked`;
   }
-  // The rule to blame is the first whose output does not parse.
-  const culprit = steps.find((step) => parseProblem(change.path, step.text) !== undefined);
-  const problem = culprit ? (parseProblem(change.path, culprit.text) as ParseProblem) : after;
+  const { rule, problem } = firstBreakingRule(change, applied) ?? { rule: change.rules.join(', '), problem: after };
   throw new UserError(
     `${repository}: ${change.path}${problem.line !== undefined ? `:${problem.line}` : ''}: no longer parses after the version rewrite ` +
-      `(${culprit?.rule ?? change.rules.join(', ')}): ${problem.message}`,
+      `(${rule}): ${problem.message}`,
   );
 }
 
-/** A file's text after one rule changed it. */
-interface RuleStep {
-  rule: string;
-  text: string;
+/** The rule to blame: the first whose output does not parse, found by running the rules over the file again (only when it fails). */
+function firstBreakingRule(change: FileChange, applied: readonly PreparedRule[]): { rule: string; problem: ParseProblem } | undefined {
+  let text = change.before;
+  for (const prepared of applied) {
+    if (!prepared.readsFile(change.path)) continue;
+    const next = prepared.rewriteText(text).text;
+    if (next === text) continue;
+    text = next;
+    const problem = parseProblem(change.path, text);
+    if (problem) return { rule: prepared.rule.description, problem };
+  }
+  return undefined;
 }
 
 /**
@@ -136,11 +142,12 @@ export function applyVersionRules(
 function rewrite(repository: string, files: readonly SourceFile[], rules: readonly ConcreteRule[], values: TemplateValues): VersionRewrite {
   const templateContext = ruleValues(values);
   const changes = new Map<string, FileChange>();
-  const steps = new Map<string, RuleStep[]>();
+  const applied: PreparedRule[] = [];
   const left = new Map<string, { path: string; line: number; text: string }>();
   for (const [index, current] of rules.entries()) {
     const prepared = prepareRule(current, index, templateContext);
     if (!prepared.appliesTo(repository) || !prepared.runsIn(String(values.kind))) continue;
+    applied.push(prepared);
     let matched = false;
     for (const file of files) {
       if (!prepared.readsFile(file.path)) continue;
@@ -149,7 +156,7 @@ function rewrite(repository: string, files: readonly SourceFile[], rules: readon
       const result = prepared.rewriteText(before);
       matched ||= result.matched;
       for (const spot of result.left) {
-        const line = before.slice(0, spot.offset).split('\n').length;
+        const line = lineAt(before, spot.offset);
         const where = `${file.path}:${line}: ${spot.spot.trim()}`;
         if (!left.has(where)) {
           left.set(where, { path: file.path, line, text: `${where}: '${spot.value}' is not a version: left (${current.description})` });
@@ -159,11 +166,7 @@ function rewrite(repository: string, files: readonly SourceFile[], rules: readon
       if (after !== before || previous) {
         const change: FileChange = previous ?? { path: file.path, before: file.content, after, rules: [], encoding: file.encoding };
         change.after = after;
-        if (after !== before) {
-          change.rules.push(current.description);
-          if (isParseChecked(file.path))
-            steps.set(file.path, [...(steps.get(file.path) ?? []), { rule: current.description, text: after }]);
-        }
+        if (after !== before) change.rules.push(current.description);
         changes.set(file.path, change);
       }
     }
@@ -177,7 +180,7 @@ function rewrite(repository: string, files: readonly SourceFile[], rules: readon
   result.sort((a, b) => a.path.localeCompare(b.path));
   const warnings: string[] = [];
   for (const change of result) {
-    const warning = checkParses(repository, change, steps.get(change.path) ?? []);
+    const warning = checkParses(repository, change, applied);
     if (warning) warnings.push(warning);
     encodeSource(change);
   }

@@ -555,7 +555,7 @@ function compile(pattern: string, flags: string, where: string): RegExp {
   }
 }
 
-function escapeRegex(text: string): string {
+export function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 

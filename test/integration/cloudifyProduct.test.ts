@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { CheckoutResult, createGitActivities } from '../../src/activities/git';
 import { GitWorkspace } from '../../src/activities/gitWorkspace';
 import { buildReleasePlan, repositoryTemplateValues } from '../../src/release/plan';
-import { declaredPackages } from '../../src/release/siblings';
+import { declaredPackages, siblingValues } from '../../src/release/siblings';
 import { ReleaseKind } from '../../src/release/version';
 import { repositoryRules } from '../../src/release/versionRules';
 import { applyVersionRules } from '../../src/release/versionRewrite';
@@ -133,10 +133,11 @@ describe('preset: cloudify on a product shaped like Cloudify (real repositories,
       }
       const packages = declaredPackages(plan.repositories.map(({ name }) => ({ name, ...checkouts.get(name) })));
       assert.deepEqual(packages, { 'cloudify-cli': 'cloudify' });
+      const siblings = siblingValues(manifest, packages);
       for (const repository of plan.repositories) {
         const ref = { releaseId: plan.releaseId, repository };
         const rules = repositoryRules(manifest, repository.name);
-        const values = repositoryTemplateValues(plan, manifest, repository, packages);
+        const values = repositoryTemplateValues(plan, manifest, repository, siblings);
         assert.equal(values.release_url, after.releaseUrl);
         const { baseSha } = checkouts.get(repository.name) as CheckoutResult;
         const input = { ...ref, baseSha, rules, values, author, message: plan.commitMessage };

@@ -20,7 +20,7 @@ import {
   SpecPlacement,
   specPlacements,
 } from '../../release/plan';
-import { declaredPackages } from '../../release/siblings';
+import { declaredPackages, siblingValues, type SiblingValues } from '../../release/siblings';
 import { repositoryRules } from '../../release/versionRules';
 import { applyVersionRules, FileChange, shortDiff } from '../../release/versionRewrite';
 import { mapWithLimit } from '../../release/concurrency';
@@ -86,7 +86,7 @@ function placeSpecs(plan: ReleasePlan, manifest: Manifest, repositories: Planned
 /** A repository's base branch, read: the package its setup.py declares, and its plan once every sibling's package is known. */
 interface ClonedRepository {
   packageName?: string;
-  plan(packages: Readonly<Record<string, string>>): Promise<PlannedRepository>;
+  plan(siblings: SiblingValues): Promise<PlannedRepository>;
 }
 
 function settle<T>(promise: Promise<T>): Promise<PromiseSettledResult<T>> {
@@ -128,11 +128,12 @@ export async function planRelease(options: ReleaseTarget): Promise<PlanReport> {
     const cloned = everyOrProblems(
       await mapWithLimit(plan.repositories, manifest.git.parallelism, (repository, index) => settle(cloneRepository(repository, index))),
     );
-    const packages = declaredPackages(
-      cloned.map((repository, index) => ({ name: plan.repositories[index].name, packageName: repository.packageName })),
+    const siblings = siblingValues(
+      manifest,
+      declaredPackages(cloned.map((repository, index) => ({ name: plan.repositories[index].name, packageName: repository.packageName }))),
     );
     const repositories = everyOrProblems(
-      await mapWithLimit(cloned, manifest.git.parallelism, (repository) => settle(repository.plan(packages))),
+      await mapWithLimit(cloned, manifest.git.parallelism, (repository) => settle(repository.plan(siblings))),
     );
     async function cloneRepository(repository: RepositoryPlan, index: number): Promise<ClonedRepository> {
       const rules = repositoryRules(manifest, repository.name);
@@ -165,8 +166,8 @@ export async function planRelease(options: ReleaseTarget): Promise<PlanReport> {
       const git = gitAt(dir, gitEnvironment(process.env));
       return {
         packageName: await declaredPackageAt(git, 'HEAD', repository.name),
-        plan: async (siblingPackages) => {
-          const values = repositoryTemplateValues(plan, manifest, repository, siblingPackages);
+        plan: async (siblings) => {
+          const values = repositoryTemplateValues(plan, manifest, repository, siblings);
           const files = await candidateFiles(git, 'HEAD', rules);
           const { changes, warnings: notChecked, left } = applyVersionRules(repository.name, files, rules, values);
           warnings.push(...notChecked);

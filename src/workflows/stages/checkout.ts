@@ -5,7 +5,7 @@ import { forEachRepository } from '../repositories';
 import { planOf, Stage } from '../stage';
 import { repositoryRules } from '../../release/versionRules';
 import { repositoryTemplateValues } from '../../release/plan';
-import { rulesAndValues } from '../../release/siblings';
+import { rulesAndValues, siblingValues } from '../../release/siblings';
 
 /** Clones or fetches every repository, records the SHA the release starts from, and tries the version rules on it (nothing pushed yet). */
 export const checkoutStage: Stage = {
@@ -25,6 +25,7 @@ export const checkoutStage: Stage = {
       context.release.state.build = build;
     }
     const { checkout } = context.results;
+    const siblings = siblingValues(context.manifest);
     await forEachRepository(context, {
       isDone: (repository) => checkout.has(repository.name),
       starting: (repository) => `fetching ${repository.baseBranch}`,
@@ -37,7 +38,7 @@ export const checkoutStage: Stage = {
         adoptBaseSha: context.request.adopt?.baseShas[repository.name],
         versionRules: rulesAndValues(
           repositoryRules(context.manifest, repository.name),
-          repositoryTemplateValues(plan, context.manifest, repository),
+          repositoryTemplateValues(plan, context.manifest, repository, siblings),
         ),
       }),
       done: (repository, { baseSha, adopted, packageName }) => {

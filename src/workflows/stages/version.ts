@@ -1,6 +1,6 @@
 import { patched } from '@temporalio/workflow';
 import { repositoryTemplateValues } from '../../release/plan';
-import { declaredPackages, rulesAndValues } from '../../release/siblings';
+import { declaredPackages, rulesAndValues, siblingValues } from '../../release/siblings';
 import { repositoryRules } from '../../release/versionRules';
 import { countOf } from '../../release/wording';
 import { forEachRepository } from '../repositories';
@@ -16,6 +16,7 @@ export const versionStage: Stage = {
     const plan = planOf(context);
     const { manifest } = context;
     const { checkout, version, tag } = context.results;
+    const siblings = siblingValues(manifest, declaredPackages(context.release.state.repositories));
     // Branch and tag in one atomic push per repository; runs from before push them in two stages.
     const withTag = !untaggedReason(context) && patched('atomic-tag-push');
     await forEachRepository(context, {
@@ -28,10 +29,7 @@ export const versionStage: Stage = {
         repository,
         tokenEnv: manifest.git.tokenEnv,
         baseSha: checkout.get(repository.name) as string,
-        ...rulesAndValues(
-          repositoryRules(manifest, repository.name),
-          repositoryTemplateValues(plan, manifest, repository, declaredPackages(context.release.state.repositories)),
-        ),
+        ...rulesAndValues(repositoryRules(manifest, repository.name), repositoryTemplateValues(plan, manifest, repository, siblings)),
         author: manifest.git.author,
         message: plan.commitMessage,
         ...(withTag && repository.tag ? { tag: repository.tag } : {}),
