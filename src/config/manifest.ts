@@ -1,6 +1,6 @@
 import { isGitRefName } from './names';
 import { z } from 'zod';
-import { DEFAULT_EC2_POLL_INTERVAL, DEFAULT_SPEC_LAYOUT } from './defaults';
+import { DEFAULT_EC2_POLL_INTERVAL, DEFAULT_PACKAGE_FILE_VERSION, DEFAULT_SPEC_LAYOUT } from './defaults';
 import { durationMs } from './duration';
 
 /**
@@ -77,6 +77,8 @@ export const VERSION_PRESETS = [
   'VERSION',
   'cloudify-VERSION',
   'provision.sh',
+  'packages.yaml',
+  'package-sources',
 ] as const;
 export type VersionPreset = (typeof VERSION_PRESETS)[number];
 
@@ -101,12 +103,14 @@ export const RULE_TEMPLATE_NAMES = [
   'version_version',
   'version_plugins_version',
   'repository',
+  'repository_pattern',
   'main_branch',
   'ref',
   'build',
   'core_ref',
   'plugins_ref',
   'package_prerelease',
+  'package_file_version',
   'core_siblings',
   'plugins_siblings',
   'core_sibling_repositories',
@@ -327,6 +331,11 @@ const storage = s3Target
         'object key template of types.yaml and plugin.yaml: where the import URLs the version rules write point (spec_name, yaml_version, file, ...)',
       ),
     publicUrl: httpUrl.optional().describe('the URL the stored files are downloaded from; the bucket URL when absent'),
+    formerPublicUrls: z
+      .array(httpUrl)
+      .max(20)
+      .optional()
+      .describe("earlier hosts of the stored files: the version rules move package URLs under them to this release's directory"),
     md5: z.boolean().default(false).describe('also write .md5 files beside the .sha256 ones'),
     firstBuildNumber: z
       .number()
@@ -386,6 +395,12 @@ export const manifestSchema = z
           .strict()
           .default({}),
         commitMessage: z.string().default('Release {{ product }} {{ release_name }}'),
+        packageFileVersion: z
+          .string()
+          .default(DEFAULT_PACKAGE_FILE_VERSION)
+          .describe(
+            'the version in the file names of stored packages (cloudify-ui_3.3.0-m4-b274_amd64.deb), as the version rules write it',
+          ),
       })
       .strict()
       .default({}),

@@ -1,11 +1,11 @@
 import type { PreviousReleaseQuery, TagShape } from './notes';
 import { siblingValues, type SiblingValues } from './siblings';
 import { isGitRefName } from '../config/names';
-import { DEFAULT_SPEC_LAYOUT } from '../config/defaults';
+import { DEFAULT_PACKAGE_FILE_VERSION, DEFAULT_SPEC_LAYOUT } from '../config/defaults';
 import type { Manifest, RepositorySpec } from '../config/manifest';
 import { UserError } from '../config/errors';
 import { renderTemplate, TemplateValues } from './template';
-import { escapeRegex } from './versionRules';
+import { escapeRegex, storageUrlPattern } from './versionRules';
 import { checkVersionForms, parseReleaseVersion, pluginsVersion, ProductVersion, ReleaseKind, versionForms, VersionForms } from './version';
 
 export interface RepositoryPlan {
@@ -199,6 +199,12 @@ function streamRef(plan: ReleasePlan, stream: RepositoryPlan['stream']): string 
   return stream === 'plugins' ? plan.forms.yaml_plugins_version : plan.forms.yaml_core_version;
 }
 
+function repositoryPattern(repository: Pick<RepositoryPlan, 'name' | 'url'>): string {
+  const urlName = repository.url.replace(/(?:\.git)?\/*$/, '').replace(/^.*[/:]/, '');
+  const names = [...new Set([repository.name, urlName].filter(Boolean))].sort((a, b) => b.length - a.length);
+  return `(?:${names.map(escapeRegex).join('|')})`;
+}
+
 export function repositoryTemplateValues(
   plan: ReleasePlan,
   manifest: Manifest,
@@ -207,13 +213,24 @@ export function repositoryTemplateValues(
 ): TemplateValues {
   const plugins = repository.stream === 'plugins';
   const publicUrl = storagePublicUrl(manifest);
-  return {
+  const base = {
     ...templateValues(plan, plan.date),
     repository: repository.name,
+    // The repository's name, as the manifest or its URL (github.com/org/<name>.git) spells it, as a regular expression.
+    repository_pattern: repositoryPattern(repository),
     main_branch: repository.mainBranch,
     ref: releaseRef(repository),
     // `relflow plan` shows 0: the release takes its number when it starts.
     build: plan.build ?? 0,
+  };
+  return {
+    ...base,
+    // A manifest recorded before packageFileVersion existed has none: the default.
+    package_file_version: renderTemplate(
+      manifest.naming.packageFileVersion ?? DEFAULT_PACKAGE_FILE_VERSION,
+      base,
+      'naming.packageFileVersion',
+    ),
     core_ref: streamRef(plan, 'core'),
     plugins_ref: streamRef(plan, 'plugins'),
     ...siblings,
@@ -222,6 +239,7 @@ export function repositoryTemplateValues(
     version_file_version: plugins ? plan.forms.version_plugins_version : plan.forms.version_version,
     storage_url: publicUrl,
     release_url: publicUrl && plan.storagePrefix !== undefined ? `${publicUrl}/${plan.storagePrefix}` : undefined,
+    storage_url_pattern: storageUrlPattern([publicUrl, ...(manifest.storage?.formerPublicUrls ?? [])]),
   };
 }
 

@@ -77,7 +77,7 @@ const STREAMS = [
 function siblingReferenceRules(
   type: string,
   where: string,
-  examples: Record<'archive' | 'git', Omit<RuleExample, 'repository'>>,
+  examples: Record<'archive' | 'git', Omit<RuleExample, 'repository'> & { repository?: string }>,
 ): ConcreteRule[] {
   return STREAMS.flatMap(({ stream, repository: name, ref }) => [
     rule(
@@ -94,11 +94,45 @@ function siblingReferenceRules(
       `${where} git references to ${stream} repositories`,
       {
         type,
-        match: `git\\+https?://github\\.com/[^/\\s'"]+/${name}(?:\\.git)?@[^#\\s'"]+`,
+        match: `git\\+(?:https?|git|ssh)://(?:git@)?github\\.com/[^/\\s'"]+/${name}(?:\\.git)?@[^#\\s'"]+`,
         replace: `(?<=@)[^@]+$`,
         with: ref,
       },
       stream === 'core' ? examples.git : undefined,
+    ),
+  ]);
+}
+
+/**
+ * The other ways a package source names a sibling's ref: a `git clone -b <ref> <url>` argument
+ * (`"cloudify_manager": "-b 3.2 https://github.com/org/cloudify-manager.git"`) and a
+ * `raw.githubusercontent.com/<org>/<repository>/<ref>/<path>` URL.
+ */
+function siblingSourceRules(
+  type: string,
+  where: string,
+  examples: Record<'clone' | 'raw', Omit<RuleExample, 'repository'> & { repository?: string }>,
+): ConcreteRule[] {
+  return STREAMS.flatMap(({ stream, repository: name, ref }) => [
+    rule(
+      `${where} clone -b refs of ${stream} repositories`,
+      {
+        type,
+        match: `-b[ \\t]+[^\\s'"]+[ \\t]+(?:https?|git|ssh)://(?:git@)?github\\.com/[^/\\s'"]+/${name}(?:\\.git)?(?![\\w.-])`,
+        replace: `(?<=^-b[ \\t]+)[^\\s'"]+`,
+        with: ref,
+      },
+      stream === 'core' ? examples.clone : undefined,
+    ),
+    rule(
+      `${where} raw file URLs of ${stream} repositories`,
+      {
+        type,
+        match: `https?://raw\\.githubusercontent\\.com/[^/\\s'"]+/${name}/[^/\\s'"]+/`,
+        replace: `(?<=^https?://raw\\.githubusercontent\\.com/[^/]+/[^/]+/)[^/]+(?=/$)`,
+        with: ref,
+      },
+      stream === 'core' ? examples.raw : undefined,
     ),
   ]);
 }
@@ -172,17 +206,26 @@ function storageUrlRules(type: string, where: string, example: Omit<RuleExample,
       },
       example,
     ),
-    // The version in the file name too (cloudify-ui_3.3.0-m4-b274_amd64.deb), not only its directory.
+    // The version in the file name too, with the release's build number (cloudify-ui_3.3.0-m4-b274_amd64.deb, 3.3.0-ga-b280).
     rule(`${where} package file name versions`, {
       type,
       match: '{{ storage_url_pattern }}[^\\s\'"]+',
-      replace: '\\d+\\.\\d+\\.\\d+(?:-(?:m|rc|dev)\\d+)?(?=(?:[-_.][^/]*)?$)',
-      with: '{{ version_version }}',
+      replace: '\\d+\\.\\d+\\.\\d+(?:-(?:m\\d+|rc\\d+|dev\\d*|ga|sp\\d*))?(?:-b\\d+)?(?=(?:[-_.][^/]*)?$)',
+      with: '{{ package_file_version }}',
+      replaces: 'text',
     }),
   ];
 }
 
 const SYSTEM_TEST_FILES = '^(packages|suites)\\.ya?ml$';
+
+const PACKAGE_SOURCE_FILES = '^(?!(?:packages|suites)\\.ya?ml$).*\\.(?:py|ya?ml)$';
+
+/** The spec files a blueprint's `dsl_resources` copy, and the version each takes. */
+const DSL_RESOURCE_FILES = [
+  { name: 'plugin.yaml', file: 'plugin\\.yaml', version: '{{ yaml_plugins_version }}' },
+  { name: 'types.yaml', file: 'types\\.yaml', version: '{{ yaml_core_version }}' },
+];
 
 /** Built-in rules for the common files, so a manifest rarely writes regexes. */
 export const PRESETS: Record<Exclude<VersionPreset, 'cloudify'>, ConcreteRule[]> = {
@@ -272,6 +315,14 @@ export const PRESETS: Record<Exclude<VersionPreset, 'cloudify'>, ConcreteRule[]>
       },
       { file: 'version_info.py', before: "version_info = '3.3'", after: "version_info = '3.3a4'" },
     ),
+    // The packager's shell form; CLOUDIFY_PACKAGE_RELEASE is left: what a milestone's value is, Cloudify's files do not say.
+    shellVariableRule(
+      'version_info CLOUDIFY_VERSION',
+      'CLOUDIFY_VERSION',
+      '{{ version_version_base }}',
+      { file: 'version_info', before: "export CLOUDIFY_VERSION='3.2.0'", after: "export CLOUDIFY_VERSION='3.3.0'" },
+      { type: '^version_info$' },
+    ),
   ],
   'package.json': [
     rule(
@@ -305,7 +356,8 @@ export const PRESETS: Record<Exclude<VersionPreset, 'cloudify'>, ConcreteRule[]>
       'plugin.yaml source archive URL',
       {
         type: '^plugin\\.yaml$',
-        match: `^\\s*source:\\s*['"]?\\S+/archive/[^/\\s'"]+?\\.(?:zip|tar\\.gz)`,
+        // Its own repository's archive only: a plugin.yaml that points at another repository takes that one's ref (package-sources).
+        match: `^\\s*source:\\s*['"]?\\S+/{{ repository_pattern }}/archive/[^/\\s'"]+?\\.(?:zip|tar\\.gz)`,
         replace: '(?<=/archive/)[^/]+?(?=\\.(?:zip|tar\\.gz)$)',
         with: '{{ ref }}',
       },
@@ -348,6 +400,30 @@ export const PRESETS: Record<Exclude<VersionPreset, 'cloudify'>, ConcreteRule[]>
         after: '  - http://www.getcloudify.org/spec/script-plugin/1.3m4/plugin.yaml',
       },
     ),
+    ...DSL_RESOURCE_FILES.map(({ name, file, version }) =>
+      rule(
+        `dsl_resources ${name} source and destination paths`,
+        {
+          type: '\\.ya?ml$',
+          // The pair must agree: the destination takes the version the source's URL takes.
+          match:
+            `source_path['"]?\\s*:\\s*['"]?[^'"\\s,}]*/spec/[^/'"\\s]+/[^/'"\\s]+/${file}['"]?\\s*,\\s*` +
+            `['"]?destination_path['"]?\\s*:\\s*['"]?/spec/[^/'"\\s]+/[^/'"\\s]+/${file}`,
+          replace: `(?<=/spec/[^/'"\\s]+/)[^/'"\\s]+(?=/${file})`,
+          with: version,
+        },
+        name === 'plugin.yaml'
+          ? {
+              file: 'aws-ec2-manager-blueprint-inputs.yaml',
+              repository: 'cloudify-manager-blueprints',
+              before:
+                "  - {'source_path': 'http://www.getcloudify.org/spec/aws-plugin/1.2/plugin.yaml', 'destination_path': '/spec/aws-plugin/1.2/plugin.yaml'}",
+              after:
+                "  - {'source_path': 'http://www.getcloudify.org/spec/aws-plugin/1.3m4/plugin.yaml', 'destination_path': '/spec/aws-plugin/1.3m4/plugin.yaml'}",
+            }
+          : undefined,
+      ),
+    ),
   ],
   'sphinx-conf.py': [
     rule(
@@ -371,11 +447,14 @@ export const PRESETS: Record<Exclude<VersionPreset, 'cloudify'>, ConcreteRule[]>
       { file: 'conf.py', before: "release = '3.2'", after: "release = '3.3m4'" },
     ),
   ],
-  blueprint: storageUrlRules('^(.*-)?blueprint(-inputs)?\\.yaml$', 'manager blueprint', {
+  // Any YAML file: the URLs must be under the storage's public bases (openstack.yaml, simple.yaml, *-inputs.yaml).
+  blueprint: storageUrlRules('\\.ya?ml$', 'blueprint', {
     file: 'aws-ec2-manager-blueprint-inputs.yaml',
     repository: 'cloudify-manager-blueprints',
-    before: '  ui_package_url: http://repository.cloudifysource.org/org/cloudify3/3.2.0/ga-RELEASE/cloudify-ui_3.2.0-b200_amd64.deb',
-    after: '  ui_package_url: http://repository.cloudifysource.org/org/cloudify/3.3.0/m4-RELEASE/cloudify-ui_3.3.0-m4-b200_amd64.deb',
+    // From a former host (storage.formerPublicUrls), a GA's file name with its build number.
+    before:
+      '  ui_package_url: http://gigaspaces-repository-eu.s3.amazonaws.com/org/cloudify3/3.2.0/ga-RELEASE/cloudify-ui_3.2.0-ga-b200_amd64.deb',
+    after: '  ui_package_url: http://repository.cloudifysource.org/org/cloudify/3.3.0/m4-RELEASE/cloudify-ui_3.3.0-m4-b274_amd64.deb',
   }),
   travis: siblingReferenceRules('^\\.travis\\.yml$', '.travis.yml', {
     archive: {
@@ -395,7 +474,7 @@ export const PRESETS: Record<Exclude<VersionPreset, 'cloudify'>, ConcreteRule[]>
       file: 'packages.yaml',
       repository: 'cloudify-system-tests',
       before: '  cli: http://repository.cloudifysource.org/org/cloudify3/3.2.0/ga-RELEASE/cloudify-cli_3.2.0-b200_amd64.deb',
-      after: '  cli: http://repository.cloudifysource.org/org/cloudify/3.3.0/m4-RELEASE/cloudify-cli_3.3.0-m4-b200_amd64.deb',
+      after: '  cli: http://repository.cloudifysource.org/org/cloudify/3.3.0/m4-RELEASE/cloudify-cli_3.3.0-m4-b274_amd64.deb',
     }),
     ...siblingReferenceRules(SYSTEM_TEST_FILES, 'system-test', {
       archive: {
@@ -433,7 +512,7 @@ export const PRESETS: Record<Exclude<VersionPreset, 'cloudify'>, ConcreteRule[]>
       'PRERELEASE',
       '{{ package_prerelease }}',
       { before: 'export PRERELEASE="ga"', after: 'export PRERELEASE="m4"' },
-      'text',
+      { replaces: 'text' },
     ),
     shellVariableRule('provisioning script BUILD', 'BUILD', '{{ build }}', { before: 'export BUILD="200"', after: 'export BUILD="274"' }),
     shellVariableRule('provisioning script CORE_TAG_NAME', 'CORE_TAG_NAME', '{{ core_ref }}', {
@@ -443,6 +522,52 @@ export const PRESETS: Record<Exclude<VersionPreset, 'cloudify'>, ConcreteRule[]>
     shellVariableRule('provisioning script PLUGINS_TAG_NAME', 'PLUGINS_TAG_NAME', '{{ plugins_ref }}', {
       before: 'PLUGINS_TAG_NAME="master"',
       after: 'PLUGINS_TAG_NAME="1.3m4"',
+    }),
+  ],
+  'packages.yaml': [
+    rule(
+      'packages.yaml package versions',
+      {
+        type: '^packages\\.ya?ml$',
+        match: `^[ \\t-]*version:[ \\t]*['"]?[^'"\\s#]+`,
+        replace: `(?<=:[ \\t]*['"]?)[^'"\\s#]+$`,
+        with: '{{ version_version }}',
+      },
+      { file: 'packages.yaml', repository: 'cloudify-packager', before: '    version: "3.2.0"', after: '    version: "3.3.0-m4"' },
+    ),
+  ],
+  // Python and YAML files that name where siblings come from (a packager's vars.py, YAML defaults);
+  // the system-test files have their own preset.
+  'package-sources': [
+    ...siblingReferenceRules(PACKAGE_SOURCE_FILES, 'package source', {
+      archive: {
+        file: 'openstack.yaml',
+        repository: 'cloudify-manager-blueprints',
+        before: '    default: https://github.com/cloudify-cosmo/cloudify-manager/archive/master.tar.gz',
+        after: '    default: https://github.com/cloudify-cosmo/cloudify-manager/archive/3.3m4.tar.gz',
+      },
+      git: {
+        file: 'vars.py',
+        repository: 'cloudify-packager',
+        before: '    "cloudify_rest_client": "git+git://github.com/cloudify-cosmo/cloudify-rest-client.git@3.2",',
+        after: '    "cloudify_rest_client": "git+git://github.com/cloudify-cosmo/cloudify-rest-client.git@3.3m4",',
+      },
+    }),
+    ...siblingSourceRules(PACKAGE_SOURCE_FILES, 'package source', {
+      clone: {
+        file: 'vars.py',
+        repository: 'cloudify-packager',
+        before: '    "cloudify_manager": "-b 3.2 https://github.com/cloudify-cosmo/cloudify-manager.git",',
+        after: '    "cloudify_manager": "-b 3.3m4 https://github.com/cloudify-cosmo/cloudify-manager.git",',
+      },
+      raw: {
+        file: 'simple.yaml',
+        repository: 'cloudify-manager-blueprints',
+        before:
+          '    default: https://raw.githubusercontent.com/cloudify-cosmo/cloudify-manager/master/resources/rest-service/cloudify/types/types.yaml',
+        after:
+          '    default: https://raw.githubusercontent.com/cloudify-cosmo/cloudify-manager/3.3m4/resources/rest-service/cloudify/types/types.yaml',
+      },
     }),
   ],
   'cloudify-VERSION': [
@@ -460,24 +585,24 @@ export const PRESETS: Record<Exclude<VersionPreset, 'cloudify'>, ConcreteRule[]>
   ],
 };
 
-/** A shell variable of a provisioning script (`export VERSION="3.3.1"`, quoted or not): its value becomes `value`. */
+/** A shell variable (`export VERSION="3.3.1"`, quoted or not) of a provisioning script, or of `type`: its value becomes `value`. */
 function shellVariableRule(
   description: string,
   variable: string,
   value: string,
-  example: Omit<RuleExample, 'repository' | 'file'>,
-  replaces?: 'text',
+  example: Omit<RuleExample, 'repository' | 'file'> & { file?: string },
+  options: { type?: string; replaces?: 'text' } = {},
 ): ConcreteRule {
   return rule(
     description,
     {
-      type: '^(.*[-_])?provision(ing)?\\.sh$',
+      type: options.type ?? '^(.*[-_])?provision(ing)?\\.sh$',
       match: `^[ \\t]*(?:export[ \\t]+)?${variable}=(?:"[^"\\n]*"|'[^'\\n]*'|[^\\s"';]*)`,
       replace: `(?<==['"]?)[^'"\\s;]*(?=['"]?$)`,
       with: value,
       // Packaging scripts of milestones, GAs and patches; a nightly's packages are named otherwise.
       kinds: ['milestone', 'ga', 'patch'],
-      ...(replaces ? { replaces } : {}),
+      ...(options.replaces ? { replaces: options.replaces } : {}),
     },
     { file: 'provision.sh', repository: 'cloudify-packager', ...example },
   );
@@ -491,8 +616,9 @@ export const CLOUDIFY_PRESETS: readonly Exclude<VersionPreset, 'cloudify'>[] = [
   'plugin.yaml',
   'types.yaml',
   'blueprint',
-  'travis',
+  'package-sources',
   'system-tests',
+  'packages.yaml',
   'cloudify-VERSION',
   'version_info',
   'provision.sh',
@@ -559,14 +685,20 @@ export function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** `storage_url_pattern` lets the blueprint preset find URLs under the storage's public base. */
-export function ruleValues(values: TemplateValues & { storage_url?: string }): TemplateValues {
-  const base = values.storage_url;
+/** The package URLs the storage rules find: under any of these public bases (the storage's and its former hosts'). */
+export function storageUrlPattern(bases: readonly (string | undefined)[]): string {
+  const known = bases.filter((base): base is string => Boolean(base)).map((base) => escapeRegex(base.replace(/\/+$/, '')));
   // Without storage there is nothing to point blueprints at: the pattern matches nothing.
+  return known.length > 0 ? `(?:${known.join('|')})/(?:[^\\s'"]*/)?` : '(?!)';
+}
+
+/** `storage_url_pattern` lets the blueprint preset find URLs under the storage's public bases. */
+export function ruleValues(values: TemplateValues & { storage_url?: string }): TemplateValues {
   return {
     ...values,
     release_url: values.release_url ?? '',
-    storage_url_pattern: base ? `${escapeRegex(base.replace(/\/+$/, ''))}/(?:[^\\s'"]*/)?` : '(?!)',
+    // An input written before the former hosts existed carries the storage's URL only.
+    storage_url_pattern: values.storage_url_pattern ?? storageUrlPattern([values.storage_url]),
   };
 }
 

@@ -36,8 +36,9 @@ const releases: [ReleaseKind, string | undefined, ProductLines][] = [
       pluginsYaml: '1.3dev20261124',
       versionFile: '3.3.0-dev20261124',
       releaseUrl: `${STORAGE_URL}/org/cloudify/nightly/20261124/`,
+      formerHostUrl: `${STORAGE_URL}/org/cloudify/nightly/20261124/`,
+      packageFile: '3.3.0-dev-b274',
       released: '3.2',
-      // plan shows build 0: the release takes its number when it starts.
       shell: { version: '3.2.0', prerelease: 'ga', build: '200', coreTag: '3.2', pluginsTag: '1.2' },
     },
   ],
@@ -52,10 +53,11 @@ const releases: [ReleaseKind, string | undefined, ProductLines][] = [
       yaml: '3.3m4',
       pluginsYaml: '1.3m4',
       versionFile: '3.3.0-m4',
-      releaseUrl: `${STORAGE_URL}/org/cloudify/3.3.0/m4-RELEASE/`,
+      releaseUrl: `${STORAGE_URL}/org/cloudify3/3.3.0/m4-RELEASE/`,
+      formerHostUrl: `${STORAGE_URL}/org/cloudify3/3.3.0/m4-RELEASE/`,
+      packageFile: '3.3.0-m4-b274',
       released: '3.3a4',
-      // plan shows build 0: the release takes its number when it starts.
-      shell: { version: '3.3.0', prerelease: 'm4', build: '0', coreTag: '3.3m4', pluginsTag: '1.3m4' },
+      shell: { version: '3.3.0', prerelease: 'm4', build: '274', coreTag: '3.3m4', pluginsTag: '1.3m4' },
     },
   ],
   [
@@ -69,10 +71,11 @@ const releases: [ReleaseKind, string | undefined, ProductLines][] = [
       yaml: '3.3',
       pluginsYaml: '1.3',
       versionFile: '3.3.0',
-      releaseUrl: `${STORAGE_URL}/org/cloudify/3.3.0/ga-RELEASE/`,
+      releaseUrl: `${STORAGE_URL}/org/cloudify3/3.3.0/ga-RELEASE/`,
+      formerHostUrl: `${STORAGE_URL}/org/cloudify3/3.3.0/ga-RELEASE/`,
+      packageFile: '3.3.0-ga-b274',
       released: '3.3',
-      // plan shows build 0: the release takes its number when it starts.
-      shell: { version: '3.3.0', prerelease: 'ga', build: '0', coreTag: '3.3', pluginsTag: '1.3' },
+      shell: { version: '3.3.0', prerelease: 'ga', build: '274', coreTag: '3.3', pluginsTag: '1.3' },
     },
   ],
   [
@@ -86,10 +89,11 @@ const releases: [ReleaseKind, string | undefined, ProductLines][] = [
       yaml: '3.3.1',
       pluginsYaml: '1.3.1',
       versionFile: '3.3.1',
-      releaseUrl: `${STORAGE_URL}/org/cloudify/3.3.1/ga-RELEASE/`,
+      releaseUrl: `${STORAGE_URL}/org/cloudify3/3.3.1/sp-RELEASE/`,
+      formerHostUrl: `${STORAGE_URL}/org/cloudify3/3.3.1/sp-RELEASE/`,
+      packageFile: '3.3.1-sp-b274',
       released: '3.3.1',
-      // plan shows build 0: the release takes its number when it starts.
-      shell: { version: '3.3.1', prerelease: 'sp', build: '0', coreTag: '3.3-patch1', pluginsTag: '3.3-patch1' },
+      shell: { version: '3.3.1', prerelease: 'sp', build: '274', coreTag: '3.3-patch1', pluginsTag: '3.3-patch1' },
     },
   ],
   [
@@ -103,10 +107,11 @@ const releases: [ReleaseKind, string | undefined, ProductLines][] = [
       yaml: '3.3.1m1',
       pluginsYaml: '1.3.1m1',
       versionFile: '3.3.1-m1',
-      releaseUrl: `${STORAGE_URL}/org/cloudify/3.3.1/m1-RELEASE/`,
+      releaseUrl: `${STORAGE_URL}/org/cloudify3/3.3.1/m1-RELEASE/`,
+      formerHostUrl: `${STORAGE_URL}/org/cloudify3/3.3.1/m1-RELEASE/`,
+      packageFile: '3.3.1-m1-b274',
       released: '3.3.1a1',
-      // plan shows build 0: the release takes its number when it starts.
-      shell: { version: '3.3.1', prerelease: 'm1', build: '0', coreTag: '3.3.1m1', pluginsTag: '1.3.1m1' },
+      shell: { version: '3.3.1', prerelease: 'm1', build: '274', coreTag: '3.3.1m1', pluginsTag: '1.3.1m1' },
     },
   ],
 ];
@@ -117,7 +122,8 @@ describe('preset: cloudify on a product shaped like Cloudify (real repositories,
       const root = tempDir(`cloudify-${kind}`);
       const remotes = createProductRemotes(root);
       const manifest = manifestOf(productManifest(remotes));
-      const plan = buildReleasePlan(manifest, { kind, version, date: '20261124' });
+      // Build 274: the number the release takes when it starts.
+      const plan = { ...buildReleasePlan(manifest, { kind, version, date: '20261124' }), build: 274 };
       const activities = createGitActivities(new GitWorkspace(join(root, 'workspace')));
       const before = productFiles(BEFORE);
       const expected = productFiles(after);
@@ -189,7 +195,16 @@ describe('preset: cloudify on a product shaped like Cloudify (real repositories,
       // Siblings: the CLI's package by the name its setup.py declares, a sibling released elsewhere; never the agent packager.
       "+    install_requires=['cloudify==3.3a4', 'cloudify-agent-packager==3.5.2', 'fabric==1.8.3'],",
       '+cloudify-diamond-plugin==1.3a4',
-      `+    default: ${STORAGE_URL}/org/cloudify/3.3.0/m4-RELEASE/cloudify-ui_3.3.0-m4-b200_amd64.deb`,
+      // plan shows build 0: the release takes its number when it starts.
+      `+    default: ${STORAGE_URL}/org/cloudify3/3.3.0/m4-RELEASE/cloudify-ui_3.3.0-m4-b0_amd64.deb`,
+      `+    default: ${STORAGE_URL}/org/cloudify3/3.3.0/m4-RELEASE/cloudify-rest-service_3.3.0-m4-b0_amd64.deb`,
+      "+      - {'source_path': 'http://www.getcloudify.org/spec/fabric-plugin/1.3m4/plugin.yaml', 'destination_path': '/spec/fabric-plugin/1.3m4/plugin.yaml'}",
+      '+    "cloudify_manager": "-b 3.3m4 https://github.com/cloudify-cosmo/cloudify-manager.git",',
+      '+    "cloudify_rest_client": "git+git://github.com/cloudify-cosmo/cloudify-rest-client.git@3.3m4",',
+      '+    default: https://raw.githubusercontent.com/cloudify-cosmo/cloudify-manager/3.3m4/resources/rest-service/cloudify/types/types.yaml',
+      '+    version: "3.3.0-m4"',
+      "+export CLOUDIFY_VERSION='3.3.0'",
+      '+CLOUDIFY_VERSION=3.3.0',
     ]) {
       assert.ok(result.stdout.includes(line), `plan shows ${line}\n${result.stdout}`);
     }

@@ -16,6 +16,10 @@ export interface ProductLines {
   versionFile: string;
   /** Directory URL of the release's stored files. */
   releaseUrl: string;
+  /** The same, as a blueprint wrote it on the storage's former host before the release (the release's own URL after it). */
+  formerHostUrl: string;
+  /** The version in a stored package's file name (3.3.0-m4-b274). */
+  packageFile: string;
   /** What the team's own rule writes, in milestones, GAs and patches only (the Python form; nightlies keep the old one). */
   released: string;
   /** A provisioning script's VERSION, PRERELEASE and BUILD (milestones, GAs and patches only). */
@@ -23,6 +27,8 @@ export interface ProductLines {
 }
 
 export const STORAGE_URL = 'http://repository.cloudifysource.org';
+/** Where the stored files were downloaded from before (storage.formerPublicUrls). */
+export const FORMER_STORAGE_URL = 'http://gigaspaces-repository-eu.s3.amazonaws.com';
 
 /** What the repositories hold before any release: the 3.2 / 1.2 release, references to master. */
 export const BEFORE: ProductLines = {
@@ -34,6 +40,8 @@ export const BEFORE: ProductLines = {
   pluginsYaml: '1.2',
   versionFile: '3.2.0',
   releaseUrl: `${STORAGE_URL}/org/cloudify3/3.2.0/ga-RELEASE/`,
+  formerHostUrl: `${FORMER_STORAGE_URL}/org/cloudify3/3.2.0/ga-RELEASE/`,
+  packageFile: '3.2.0-ga-b200',
   released: '3.2',
   shell: { version: '3.2.0', prerelease: 'ga', build: '200', coreTag: '3.2', pluginsTag: '1.2' },
 };
@@ -93,6 +101,10 @@ export function productFiles(v: ProductLines): Record<string, Record<string, str
       'tests/resources/dsl/invalid_yaml.yaml':
         `tosca_definitions_version: cloudify_dsl_1_0\nimports:\n  - http://www.getcloudify.org/spec/cloudify/${v.yaml}/types.yaml\n` +
         'node_templates: [unclosed\n',
+      // A plugin.yaml in a core repository that points at a plugin: the plugin's ref, not the manager's.
+      'plugins/fabric/plugin.yaml':
+        `plugins:\n  fabric:\n    executor: central_deployment_agent\n    package_name: cloudify-fabric-plugin\n` +
+        `    package_version: '${v.pluginsYaml}'\n    source: https://github.com/cloudify-cosmo/cloudify-fabric-plugin/archive/${v.pluginsRef}.zip\n`,
       'tests/resources/blueprint.yaml':
         `tosca_definitions_version: cloudify_dsl_1_0\nimports:\n  - http://www.getcloudify.org/spec/cloudify/${v.yaml}/types.yaml\n` +
         `  - http://www.getcloudify.org/spec/script-plugin/${v.pluginsYaml}/plugin.yaml\n`,
@@ -120,7 +132,20 @@ export function productFiles(v: ProductLines): Record<string, Record<string, str
       'aws-ec2-manager-blueprint.yaml':
         `tosca_definitions_version: cloudify_dsl_1_0\nimports:\n  - http://www.getcloudify.org/spec/cloudify/${v.yaml}/types.yaml\n` +
         `  - http://www.getcloudify.org/spec/fabric-plugin/${v.pluginsYaml}/plugin.yaml\ninputs:\n  ui_package_url:\n` +
-        `    default: ${v.releaseUrl}cloudify-ui_${v.versionFile}-b200_amd64.deb\n  other_url:\n    default: http://example.com/keep/3.2.0/this.tgz\n`,
+        `    default: ${v.releaseUrl}cloudify-ui_${v.packageFile}_amd64.deb\n  other_url:\n    default: http://example.com/keep/3.2.0/this.tgz\n`,
+      // Another blueprint name, a URL on the storage's former host, a sibling's archive as a default, a dsl_resources pair.
+      'openstack.yaml':
+        `tosca_definitions_version: cloudify_dsl_1_0\nimports:\n  - http://www.getcloudify.org/spec/cloudify/${v.yaml}/types.yaml\ninputs:\n` +
+        `  rest_service_package_url:\n    default: ${v.formerHostUrl}cloudify-rest-service_${v.packageFile}_amd64.deb\n` +
+        `  manager_resources_url:\n    default: https://github.com/cloudify-cosmo/cloudify-manager/archive/${v.ref}.tar.gz\n` +
+        `  dsl_resources:\n    default:\n      - {'source_path': 'http://www.getcloudify.org/spec/fabric-plugin/${v.pluginsYaml}/plugin.yaml', ` +
+        `'destination_path': '/spec/fabric-plugin/${v.pluginsYaml}/plugin.yaml'}\n`,
+    },
+    'cloudify-hello-world-example': {
+      // A blueprint not named *blueprint.yaml, a raw URL of a sibling's file as an input's default.
+      'simple.yaml':
+        `tosca_definitions_version: cloudify_dsl_1_0\nimports:\n  - http://www.getcloudify.org/spec/cloudify/${v.yaml}/types.yaml\n` +
+        `inputs:\n  types_url:\n    default: https://raw.githubusercontent.com/cloudify-cosmo/cloudify-manager/${v.ref}/resources/rest-service/cloudify/types/types.yaml\n`,
     },
     // The packager's provisioning script, as Cloudify's build machines ran it.
     'cloudify-packager': {
@@ -128,6 +153,30 @@ export function productFiles(v: ProductLines): Record<string, Record<string, str
         `#!/bin/bash -e\nexport VERSION="${v.shell.version}"\nexport PRERELEASE="${v.shell.prerelease}"\nexport BUILD="${v.shell.build}"\n` +
         `CORE_TAG_NAME="${v.shell.coreTag}"\nPLUGINS_TAG_NAME=${v.shell.pluginsTag}\nexport VERSIONED=1\n` +
         'echo "building ${VERSION}-${PRERELEASE}-b${BUILD}"\n',
+      // A packaging manifest: one version key per package.
+      'packages.yaml':
+        `packages:\n  - name: cloudify-manager\n    version: "${v.versionFile}"\n  - name: cloudify-ui\n    version: ${v.versionFile}\n` +
+        `  - name: nginx\n    source: http://nginx.org/download/nginx-1.8.0.tar.gz\n`,
+      // Package sources as a Python dictionary.
+      'vars.py':
+        `PACKAGES = {\n    "cloudify_rest_client": "git+git://github.com/cloudify-cosmo/cloudify-rest-client.git@${v.ref}",\n` +
+        `    "cloudify_manager": "-b ${v.ref} https://github.com/cloudify-cosmo/cloudify-manager.git",\n` +
+        `    "cloudify_script_plugin": "git+https://github.com/cloudify-cosmo/cloudify-script-plugin@${v.pluginsRef}",\n` +
+        `    "flask": "git+https://github.com/pallets/flask.git@1.0",\n}\n`,
+      version_info: `export CLOUDIFY_VERSION='${v.shell.version}'\nexport CLOUDIFY_PACKAGE_RELEASE='0.1'\n`,
+    },
+    'cloudify-agent': {
+      'setup.py': `from setuptools import setup\n\nsetup(\n    name='cloudify-agent',\n    version='${v.py}',\n)\n`,
+      // The unquoted form of version_info.
+      'packaging/version_info': `CLOUDIFY_VERSION=${v.shell.version}\nCLOUDIFY_PACKAGE_RELEASE=ga\n`,
+    },
+    'cloudify-fabric-plugin': {
+      'setup.py':
+        `from setuptools import setup\n\nsetup(\n    name='cloudify-fabric-plugin',\n    version='${v.pluginsPy}',\n` +
+        `    install_requires=['cloudify-plugins-common>=${v.py}'],\n)\n`,
+      'plugin.yaml':
+        `plugins:\n  fabric:\n    executor: central_deployment_agent\n    package_name: cloudify-fabric-plugin\n` +
+        `    package_version: '${v.pluginsYaml}'\n    source: https://github.com/cloudify-cosmo/cloudify-fabric-plugin/archive/${v.pluginsRef}.zip\n`,
     },
     'cloudify-system-tests': {
       'setup.py':
@@ -143,7 +192,7 @@ export function productFiles(v: ProductLines): Record<string, Record<string, str
         `test_suites:\n  nodecellar_openstack:\n    <<: *handler_defaults\n    <<: *region\n    tests: [nodecellar_test]\n` +
         `  hello_world:\n    <<: [*handler_defaults, *region]\n    inputs: *inputs\n`,
       'suites/packages.yaml':
-        `packages:\n  cli: ${v.releaseUrl}cloudify-cli_${v.versionFile}-b200_amd64.deb\n` +
+        `packages:\n  cli: ${v.releaseUrl}cloudify-cli_${v.packageFile}_amd64.deb\n` +
         `  tester: git+https://github.com/cloudify-cosmo/cloudify-system-tests.git@${v.ref}\n`,
     },
   };
@@ -180,7 +229,13 @@ export function productManifest(remotes: Record<string, string>): ManifestInput 
       url: remotes[name],
       stream: name.endsWith('-plugin') ? 'plugins' : 'core',
     })),
-    storage: { bucket: 'gigaspaces-repository-eu', publicUrl: STORAGE_URL },
+    storage: {
+      bucket: 'gigaspaces-repository-eu',
+      publicUrl: STORAGE_URL,
+      formerPublicUrls: [FORMER_STORAGE_URL],
+      // Cloudify's own layout: the product directory cloudify3, service packs under sp-RELEASE.
+      layout: 'org/cloudify3/{{ version_version_base }}/{{ package_prerelease }}-RELEASE/{{ file }}',
+    },
     versionRules: [
       { preset: 'cloudify', required: false, excluded: ['tests/resources/dsl/old/.*'] },
       {

@@ -20,7 +20,8 @@ const product: ManifestInput = {
   storage: { bucket: 'gigaspaces-repository-eu', publicUrl: 'http://repository.cloudifysource.org' },
 };
 const manifest = manifestOf(product);
-const plan = buildReleasePlan(manifest, { kind: 'milestone', version: '3.4m5' });
+// Build 275, as the release's number once it starts (plan shows 0).
+const plan = { ...buildReleasePlan(manifest, { kind: 'milestone', version: '3.4m5' }), build: 275 };
 const coreValues = repositoryTemplateValues(plan, manifest, plan.repositories[0]);
 const pluginValues = repositoryTemplateValues(plan, manifest, plan.repositories[1]);
 
@@ -92,7 +93,7 @@ describe('the version tool (presets over real-world file shapes)', function () {
       before:
         "inputs:\n  ui_package_url:\n    default: http://repository.cloudifysource.org/org/cloudify3/3.3.0/m4-RELEASE/cloudify-ui_3.3.0-m4-b274_amd64.deb\n  rest_service_package_url: 'http://repository.cloudifysource.org/org/cloudify3/3.3.0/m4-RELEASE/cloudify-rest-service-3.3.0-m4-b274.tgz'\n  other_url: http://example.com/keep/this.tgz\n",
       after:
-        "inputs:\n  ui_package_url:\n    default: http://repository.cloudifysource.org/org/cloudify/3.4.0/m5-RELEASE/cloudify-ui_3.4.0-m5-b274_amd64.deb\n  rest_service_package_url: 'http://repository.cloudifysource.org/org/cloudify/3.4.0/m5-RELEASE/cloudify-rest-service-3.4.0-m5-b274.tgz'\n  other_url: http://example.com/keep/this.tgz\n",
+        "inputs:\n  ui_package_url:\n    default: http://repository.cloudifysource.org/org/cloudify/3.4.0/m5-RELEASE/cloudify-ui_3.4.0-m5-b275_amd64.deb\n  rest_service_package_url: 'http://repository.cloudifysource.org/org/cloudify/3.4.0/m5-RELEASE/cloudify-rest-service-3.4.0-m5-b275.tgz'\n  other_url: http://example.com/keep/this.tgz\n",
     },
   ];
   for (const testCase of cases) {
@@ -106,6 +107,41 @@ describe('the version tool (presets over real-world file shapes)', function () {
       assert.deepEqual(again, [], 'a second run changes nothing');
     });
   }
+
+  it("plugin.yaml's source takes the holding repository's ref only when it is that repository's archive", function () {
+    // A core repository's plugin.yaml that points at a plugin: the plugin.yaml preset alone (the default) leaves its source.
+    const held = (source: string) =>
+      `plugins:\n  fabric:\n    package_version: '1.2'\n    source: https://github.com/cloudify-cosmo/${source}.zip\n`;
+    const [manager] = run('plugin.yaml', [{ path: 'plugins/fabric/plugin.yaml', content: held('cloudify-fabric-plugin/archive/master') }]);
+    assert.equal(manager.after, held('cloudify-fabric-plugin/archive/master').replace("'1.2'", "'1.5m5'"));
+    // The repository's own archive, named as its URL spells it (/srv/script.git) or as the manifest does.
+    for (const name of ['script', 'cloudify-script-plugin']) {
+      const [own] = run(
+        'plugin.yaml',
+        [{ path: 'plugin.yaml', content: held(`${name}/archive/1.2`) }],
+        pluginValues,
+        'cloudify-script-plugin',
+      );
+      assert.equal(own.after, held(`${name}/archive/1.5m5`).replace("'1.2'", "'1.5m5'"));
+    }
+    // preset: cloudify gives the plugin's archive the plugins stream's ref, in any repository.
+    const product = manifestOf({
+      product: 'cloudify',
+      versions: { core: '3.5', plugins: '1.5' },
+      repositories: [
+        { name: 'cloudify-manager', url: '/srv/cloudify-manager.git' },
+        { name: 'cloudify-fabric-plugin', url: '/srv/cloudify-fabric-plugin.git', stream: 'plugins' },
+      ],
+    });
+    const productPlan = buildReleasePlan(product, { kind: 'milestone', version: '3.4m5' });
+    const [cloudify] = applyVersionRules(
+      'cloudify-manager',
+      [{ path: 'plugins/fabric/plugin.yaml', content: held('cloudify-fabric-plugin/archive/master') }],
+      concreteRules([{ preset: 'cloudify', required: false }]),
+      repositoryTemplateValues(productPlan, product, productPlan.repositories[0]),
+    ).changes;
+    assert.equal(cloudify.after, held('cloudify-fabric-plugin/archive/1.5m5').replace("'1.2'", "'1.5m5'"));
+  });
 
   it('points a blueprint URL at this release only when it is under the storage URL', function () {
     const changes = run('blueprint', [
@@ -134,7 +170,7 @@ describe('the version tool (presets over real-world file shapes)', function () {
       { preset: 'sphinx-conf.py', required: false },
       { preset: 'setup.py', required: true },
     ]);
-    assert.equal(rules.length, 7, 'presets expand to several rules');
+    assert.equal(rules.length, 9, 'presets expand to several rules');
     assert.throws(
       () => applyVersionRules('cloudify-rest-client', [{ path: 'README.md', content: 'hi' }], rules, coreValues),
       /cloudify-rest-client: required rule versionRules\[3\] \(setup\.py version\) matched nothing/,
@@ -304,7 +340,11 @@ describe('the preset rules do what docs/version-rules.md shows (milestone 3.3m4,
     product: 'cloudify',
     versions: { core: '3.3', plugins: '1.3' },
     repositories: repositories.map((name) => ({ name, url: `/srv/${name}.git`, stream: name.endsWith('-plugin') ? 'plugins' : 'core' })),
-    storage: { bucket: 'gigaspaces-repository-eu', publicUrl: 'http://repository.cloudifysource.org' },
+    storage: {
+      bucket: 'gigaspaces-repository-eu',
+      publicUrl: 'http://repository.cloudifysource.org',
+      formerPublicUrls: ['http://gigaspaces-repository-eu.s3.amazonaws.com'],
+    },
   });
   // Build 274, as the release's number once it starts (plan shows 0).
   const shownPlan = { ...buildReleasePlan(shown, { kind: 'milestone', version: '3.3m4' }), build: 274 };
