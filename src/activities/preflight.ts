@@ -30,6 +30,11 @@ export interface PreflightResult {
   checked: string[];
 }
 
+/** Whether the release pushes tags: only then does the CI stage wait on them (and need its token and the GitHub API). */
+function pushesTags({ plan }: PreflightInput): boolean {
+  return plan.repositories.some((repository) => repository.tag);
+}
+
 /** Whether the release will publish to PyPI (its gate opens and a repository is published). */
 function publishesToPypi({ manifest, kind }: PreflightInput): boolean {
   return (
@@ -52,7 +57,7 @@ interface NeededSecret {
 }
 
 function neededSecrets(input: PreflightInput): NeededSecret[] {
-  const { manifest, kind } = input;
+  const { manifest } = input;
   const needed: Array<{ field: string; name: string | undefined; destination: NeededSecret['destination'] }> = [];
   const aws = (section: string, service: string, spec: Parameters<typeof awsDestination>[2]): string | Error => {
     try {
@@ -86,7 +91,7 @@ function neededSecrets(input: PreflightInput): NeededSecret[] {
       { field: 'ec2.secretAccessKeyEnv', name: manifest.ec2.secretAccessKeyEnv, destination },
     );
   }
-  if (manifest.ci.provider === 'github' && kind !== 'patch')
+  if (manifest.ci.provider === 'github' && pushesTags(input))
     needed.push({ field: 'ci.tokenEnv', name: manifest.ci.tokenEnv, destination: manifest.ci.apiUrl });
   if (manifest.github?.releases && input.plan.repositories.some((repository) => repository.tag)) {
     const github = githubReleasesTarget(manifest);
@@ -264,7 +269,7 @@ async function docsProblems(
  * credentials), one line each: `relflow plan` lists them beside what it checked.
  */
 export function workerOnlyChecks(input: PreflightInput): string[] {
-  const { manifest, kind } = input;
+  const { manifest } = input;
   const checks: string[] = [];
   const secrets = neededSecrets(input);
   if (secrets.length > 0)
@@ -283,7 +288,7 @@ export function workerOnlyChecks(input: PreflightInput): string[] {
         .join(', ')}`,
     );
   }
-  if (manifest.ci.provider === 'github' && kind !== 'patch')
+  if (manifest.ci.provider === 'github' && pushesTags(input))
     checks.push(`the GitHub API answers for ${manifest.repositories.length} repositories of ${manifest.ci.owner}`);
   const docs = docsProjects(input);
   if (docs.length > 0) checks.push(`ReadTheDocs knows ${docs.join(', ')}`);
@@ -353,7 +358,7 @@ export function createPreflightActivities(env: NodeJS.ProcessEnv, pythonBin: str
         checked.push('vagrant');
       }
 
-      if (manifest.ci.provider === 'github' && input.kind !== 'patch' && !problems.some((problem) => problem.startsWith('ci.'))) {
+      if (manifest.ci.provider === 'github' && pushesTags(input) && !problems.some((problem) => problem.startsWith('ci.'))) {
         problems.push(...(await githubProblems(manifest, env)));
         checked.push('CI API');
       }

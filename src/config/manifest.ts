@@ -380,6 +380,8 @@ export const manifestSchema = z
         branch: z
           .object({
             nightly: z.string().default('{{ main_branch }}'),
+            // The core version for every repository: '{{ version }}-build' names a plugin's by its own stream (1.3-build), but a GA
+            // that does not bump the plugins would then find the earlier GA's 1.3-build beside its 1.3 tag and take it for its own.
             milestone: z.string().default('{{ yaml_core_version }}-build'),
             ga: z.string().default('{{ yaml_core_version }}-build'),
             patch: z.string().default('{{ major }}.{{ minor }}-patch{{ patch }}'),
@@ -391,6 +393,12 @@ export const manifestSchema = z
             nightly: z.string().default('nightly-{{ date }}'),
             milestone: z.string().default('{{ version }}'),
             ga: z.string().default('{{ version }}'),
+            patch: z
+              .string()
+              .optional()
+              .describe(
+                "tag of a patch (e.g. '{{ version }}': 3.3.1, plugins 1.3.1); off by default, as patches are built from their branch",
+              ),
           })
           .strict()
           .default({}),

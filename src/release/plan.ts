@@ -6,7 +6,16 @@ import type { Manifest, RepositorySpec } from '../config/manifest';
 import { UserError } from '../config/errors';
 import { renderTemplate, TemplateValues } from './template';
 import { escapeRegex, storageUrlPattern } from './versionRules';
-import { checkVersionForms, parseReleaseVersion, pluginsVersion, ProductVersion, ReleaseKind, versionForms, VersionForms } from './version';
+import {
+  checkVersionForms,
+  isPatchPrerelease,
+  parseReleaseVersion,
+  pluginsVersion,
+  ProductVersion,
+  ReleaseKind,
+  versionForms,
+  VersionForms,
+} from './version';
 
 export interface RepositoryPlan {
   name: string;
@@ -129,10 +138,10 @@ function repositoryPlan(
     renderTemplate(manifest.naming.branch[plan.kind], values, `naming.branch.${plan.kind}`),
     `naming.branch.${plan.kind}`,
   );
-  // A patch is built from its branch; a patch milestone or candidate is tagged like any milestone.
-  const tagKind = plan.kind === 'patch' ? (plan.version.prerelease ? 'milestone' : undefined) : plan.kind;
+  // A patch is built from its branch (tagged only with naming.tag.patch); a patch milestone or candidate is tagged like any milestone.
+  const tagKind = plan.kind === 'patch' ? (plan.version.prerelease ? 'milestone' : manifest.naming.tag.patch && 'patch') : plan.kind;
   const tag = tagKind
-    ? gitRefName(renderTemplate(manifest.naming.tag[tagKind], values, `naming.tag.${tagKind}`), `naming.tag.${tagKind}`)
+    ? gitRefName(renderTemplate(manifest.naming.tag[tagKind] as string, values, `naming.tag.${tagKind}`), `naming.tag.${tagKind}`)
     : undefined;
   gitRefName(repository.branch, `repositories[${repository.name}].branch`);
   return {
@@ -169,6 +178,16 @@ export function notesQuery(plan: ReleasePlan, manifest: Manifest, repository: Re
     nightlyTag: shape(manifest.naming.tag.nightly, 'naming.tag.nightly'),
     ...(previousPatchBranch ? { previousPatchBranch } : {}),
   };
+}
+
+/**
+ * Why a release has no tags, or undefined when it is tagged: a patch is built from its branch unless
+ * the manifest names its tag (naming.tag.patch); its milestones and candidates are tagged.
+ */
+export function untaggedReason(kind: ReleaseKind, version: string | undefined, manifest: Pick<Manifest, 'naming'>): string | undefined {
+  return kind === 'patch' && !isPatchPrerelease(kind, version) && !manifest.naming.tag.patch
+    ? 'patches are built from the patch branch, not tags (naming.tag.patch tags them)'
+    : undefined;
 }
 
 /** The public base URL of the stored files. */

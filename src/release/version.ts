@@ -39,6 +39,20 @@ export function versionExample(kind: ReleaseKind): string {
   return EXAMPLES[kind];
 }
 
+/** The accepted spelling of a form other tools used (Cloudify's `3.2rc`, `3.3.0m7`), when the input is one. */
+function spellingHint(kind: ReleaseKind, input: string): string | undefined {
+  const numberless = /^(\d{1,4})\.(\d{1,4})(\.\d{1,4})?(m|rc)$/.exec(input);
+  if (numberless) {
+    const [, major, minor, patch = '', label] = numberless;
+    return `a ${label === 'rc' ? 'candidate' : 'milestone'} needs its number: write ${major}.${minor}${patch}${label}1 (or the number it is)`;
+  }
+  const zeroPatch = /^(\d{1,4})\.(\d{1,4})\.0((?:m|rc)\d{1,4})?$/.exec(input);
+  if (zeroPatch && kind !== 'patch') {
+    return `write ${zeroPatch[1]}.${zeroPatch[2]}${zeroPatch[3] ?? ''}: a ${kind} version has no patch number`;
+  }
+  return undefined;
+}
+
 /**
  * Parses the version a release engineer types for a release kind.
  * `nightlyDate` (YYYYMMDD) is required for nightlies and comes from workflow time.
@@ -46,7 +60,8 @@ export function versionExample(kind: ReleaseKind): string {
 export function parseReleaseVersion(kind: ReleaseKind, input: string, nightlyDate?: string): ProductVersion {
   const match = PATTERNS[kind].exec(input.trim());
   if (!match) {
-    throw new UserError(`invalid ${kind} version '${input}': expected e.g. ${EXAMPLES[kind]}`);
+    const hint = spellingHint(kind, input.trim());
+    throw new UserError(`invalid ${kind} version '${input}': ${hint ?? `expected e.g. ${EXAMPLES[kind]}`}`);
   }
   const major = Number(match[1]);
   const minor = Number(match[2]);

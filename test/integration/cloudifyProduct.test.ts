@@ -20,10 +20,14 @@ import {
   STORAGE_URL,
 } from '../support/cloudifyProduct';
 import { manifestOf, writeManifest } from '../support/manifests';
+import type { ManifestInput } from '../../src/config/manifest';
 import { tempDir } from '../support/temporal';
 
 const author = { name: 'relflow', email: 'release@example.com' };
-const releases: [ReleaseKind, string | undefined, ProductLines][] = [
+/** Cloudify's service-pack model: built on 3.3.1-build (plugins 1.3.1-build) and tagged 3.3.1 / 1.3.1. */
+const TAGGED_PATCH: Partial<ManifestInput> = { naming: { branch: { patch: '{{ version }}-build' }, tag: { patch: '{{ version }}' } } };
+
+const releases: [ReleaseKind, string | undefined, ProductLines, Partial<ManifestInput>?][] = [
   [
     'nightly',
     undefined,
@@ -97,6 +101,43 @@ const releases: [ReleaseKind, string | undefined, ProductLines][] = [
     },
   ],
   [
+    'milestone',
+    '3.3rc1',
+    {
+      py: '3.3rc1',
+      pluginsPy: '1.3rc1',
+      ref: '3.3rc1',
+      pluginsRef: '1.3rc1',
+      yaml: '3.3rc1',
+      pluginsYaml: '1.3rc1',
+      versionFile: '3.3.0-rc1',
+      releaseUrl: `${STORAGE_URL}/org/cloudify3/3.3.0/rc1-RELEASE/`,
+      formerHostUrl: `${STORAGE_URL}/org/cloudify3/3.3.0/rc1-RELEASE/`,
+      packageFile: '3.3.0-rc1-b274',
+      released: '3.3rc1',
+      shell: { version: '3.3.0', prerelease: 'rc1', build: '274', coreTag: '3.3rc1', pluginsTag: '1.3rc1' },
+    },
+  ],
+  [
+    'patch',
+    '3.3.1',
+    {
+      py: '3.3.1',
+      pluginsPy: '1.3.1',
+      ref: '3.3.1',
+      pluginsRef: '1.3.1',
+      yaml: '3.3.1',
+      pluginsYaml: '1.3.1',
+      versionFile: '3.3.1',
+      releaseUrl: `${STORAGE_URL}/org/cloudify3/3.3.1/sp-RELEASE/`,
+      formerHostUrl: `${STORAGE_URL}/org/cloudify3/3.3.1/sp-RELEASE/`,
+      packageFile: '3.3.1-sp-b274',
+      released: '3.3.1',
+      shell: { version: '3.3.1', prerelease: 'sp', build: '274', coreTag: '3.3.1', pluginsTag: '1.3.1' },
+    },
+    TAGGED_PATCH,
+  ],
+  [
     'patch',
     '3.3.1m1',
     {
@@ -117,11 +158,12 @@ const releases: [ReleaseKind, string | undefined, ProductLines][] = [
 ];
 
 describe('preset: cloudify on a product shaped like Cloudify (real repositories, the version stage activities)', function () {
-  for (const [kind, version, after] of releases) {
-    it(`${kind} ${version ?? '3.3 of 20261124'}: every file the old version tool rewrote, every line, and a second pass changes nothing`, async function () {
+  for (const [kind, version, after, overrides] of releases) {
+    const title = `${kind} ${version ?? '3.3 of 20261124'}${overrides ? ' (tagged, on its -build branch)' : ''}`;
+    it(`${title}: every file the old version tool rewrote, every line, and a second pass changes nothing`, async function () {
       const root = tempDir(`cloudify-${kind}`);
       const remotes = createProductRemotes(root);
-      const manifest = manifestOf(productManifest(remotes));
+      const manifest = manifestOf({ ...productManifest(remotes), ...overrides });
       // Build 274: the number the release takes when it starts.
       const plan = { ...buildReleasePlan(manifest, { kind, version, date: '20261124' }), build: 274 };
       const activities = createGitActivities(new GitWorkspace(join(root, 'workspace')));

@@ -197,6 +197,33 @@ describe('release workflow (test activities, real dev server)', function () {
     );
   });
 
+  it('patch with naming.tag.patch: built on its -build branch, tagged and tested, sibling references on the tags', async function () {
+    const taskQueue = uniqueTaskQueue('wf');
+    const { activities, calls } = fakeActivities();
+    const manifest = fullManifest({
+      naming: { branch: { patch: '{{ version }}-build' }, tag: { patch: '{{ version }}' } },
+      versionRules: [{ preset: 'cloudify' }],
+    });
+    const state = await withWorkers({ taskQueue, activities }, async () =>
+      (await startRelease(taskQueue, 'patch', '3.4.2', manifest)).result(),
+    );
+    const table = stageTable(state);
+    assert.deepEqual([table.tag, table.ci, table.artifacts], ['succeeded', 'succeeded', 'succeeded']);
+    const inputs = calls.versionRepository.map(
+      ([input]) => input as { tag: string; repository: { buildBranch: string; baseBranch: string }; values: Record<string, string> },
+    );
+    assert.deepEqual(
+      inputs.map((input) => [input.repository.baseBranch, input.repository.buildBranch, input.tag]),
+      [
+        ['3.4.2-build', '3.4.2-build', '3.4.2'],
+        ['1.5.2-build', '1.5.2-build', '1.5.2'],
+      ],
+    );
+    // What the rules write into sibling references: the tags, not the moving branches.
+    assert.deepEqual([inputs[0].values.core_ref, inputs[0].values.plugins_ref], ['3.4.2', '1.5.2']);
+    assert.equal(calls.waitForCi.length, 1);
+  });
+
   it('a tag the version push could not make (the remote had it) is made by the tag stage, for that repository only', async function () {
     const taskQueue = uniqueTaskQueue('wf');
     const { activities, calls } = fakeActivities({

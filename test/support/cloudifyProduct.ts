@@ -205,7 +205,7 @@ export function fileBytes(repository: string, path: string, content: string): Bu
   return Buffer.from(content, repository === 'cloudify-rest-client' && path === 'setup.py' ? 'latin1' : 'utf8');
 }
 
-/** Real remotes of the product at its 3.2 state, with the patch branch `3.3-patch1` on each. */
+/** Real remotes of the product at its 3.2 state, with the patch branches `3.3-patch1`, `3.3.1-build` and `1.3.1-build` on each. */
 export function createProductRemotes(root: string): Record<string, string> {
   const files = productFiles(BEFORE);
   return Object.fromEntries(
@@ -214,7 +214,8 @@ export function createProductRemotes(root: string): Record<string, string> {
       createRemote(root, {
         name,
         files: Object.fromEntries(Object.entries(files[name]).map(([path, content]) => [path, fileBytes(name, path, content)])),
-        branches: { '3.3-patch1': { 'PATCH-NOTES': 'a fix\n' } },
+        // The patch branch of the flow document, and the service pack's build branches of a tagged patch.
+        branches: Object.fromEntries(['3.3-patch1', '3.3.1-build', '1.3.1-build'].map((branch) => [branch, { 'PATCH-NOTES': 'a fix\n' }])),
       }),
     ]),
   );

@@ -1,13 +1,19 @@
 import { strict as assert } from 'node:assert';
 import { UserError } from '../../src/config/errors';
-import { buildReleasePlan } from '../../src/release/plan';
+import type { ManifestInput } from '../../src/config/manifest';
+import { buildReleasePlan, untaggedReason } from '../../src/release/plan';
 import { parseReleaseVersion, pluginsVersion, ReleaseKind, versionForms } from '../../src/release/version';
 import { manifestOf } from '../support/manifests';
 
 describe('release versions and naming (src/release)', function () {
   describe('parseReleaseVersion refuses invalid input with a valid example', function () {
     const invalid: [ReleaseKind, string, RegExp][] = [
-      ['milestone', '3.4m', /invalid milestone version '3\.4m': expected e\.g\. 3\.4m5/],
+      ['milestone', '3.4m', /invalid milestone version '3\.4m': a milestone needs its number: write 3\.4m1/],
+      // Forms Cloudify used: refused with the accepted spelling.
+      ['milestone', '3.2rc', /invalid milestone version '3\.2rc': a candidate needs its number: write 3\.2rc1/],
+      ['milestone', '3.3.0m7', /invalid milestone version '3\.3\.0m7': write 3\.3m7: a milestone version has no patch number/],
+      ['ga', '3.3.0', /invalid ga version '3\.3\.0': write 3\.3: a ga version has no patch number/],
+      ['patch', '3.3.1rc', /a candidate needs its number: write 3\.3\.1rc1/],
       ['ga', 'v3', /invalid ga version 'v3': expected e\.g\. 3\.4/],
       ['patch', '3.4-patch', /invalid patch version '3\.4-patch': expected e\.g\. 3\.4\.2/],
       ['ga', '../x', /invalid ga version '\.\.\/x'/],
@@ -206,6 +212,50 @@ describe('release versions and naming (src/release)', function () {
       assert.equal(plan.repositories[0].buildBranch, 'release/2.1');
       assert.equal(plan.repositories[0].tag, 'v2.1');
       assert.equal(plan.commitMessage, 'Bump to 2.1');
+    });
+
+    it("a plugin repository's build branch can be its own stream's (1.3-build); a patch is tagged only with naming.tag.patch", function () {
+      const product = (naming?: ManifestInput['naming']) =>
+        manifestOf({
+          product: 'cloudify',
+          versions: { core: '3.3', plugins: '1.3' },
+          ...(naming ? { naming } : {}),
+          repositories: [
+            { name: 'cloudify-manager', url: '/srv/manager.git' },
+            { name: 'cloudify-script-plugin', url: '/srv/script.git', stream: 'plugins' },
+          ],
+        });
+      const branches = (manifest: ReturnType<typeof product>, kind: ReleaseKind, version: string) =>
+        buildReleasePlan(manifest, { kind, version }).repositories.map((repository) => [repository.buildBranch, repository.tag]);
+      // By default every repository's build branch is named by the core version; '{{ version }}' names a plugin's by its own stream.
+      assert.deepEqual(branches(product(), 'ga', '3.3'), [
+        ['3.3-build', '3.3'],
+        ['3.3-build', '1.3'],
+      ]);
+      const ownStream = product({ branch: { milestone: '{{ version }}-build', ga: '{{ version }}-build' } });
+      assert.deepEqual(branches(ownStream, 'ga', '3.3'), [
+        ['3.3-build', '3.3'],
+        ['1.3-build', '1.3'],
+      ]);
+      assert.deepEqual(branches(ownStream, 'milestone', '3.3m4'), [
+        ['3.3m4-build', '3.3m4'],
+        ['1.3m4-build', '1.3m4'],
+      ]);
+      assert.deepEqual(branches(product(), 'patch', '3.3.1'), [
+        ['3.3-patch1', undefined],
+        ['3.3-patch1', undefined],
+      ]);
+      const tagged = product({ branch: { patch: '{{ version }}-build' }, tag: { patch: '{{ version }}' } });
+      assert.deepEqual(branches(tagged, 'patch', '3.3.1'), [
+        ['3.3.1-build', '3.3.1'],
+        ['1.3.1-build', '1.3.1'],
+      ]);
+      assert.equal(
+        untaggedReason('patch', '3.3.1', product()),
+        'patches are built from the patch branch, not tags (naming.tag.patch tags them)',
+      );
+      assert.equal(untaggedReason('patch', '3.3.1', tagged), undefined);
+      assert.equal(untaggedReason('patch', '3.3.1m1', product()), undefined);
     });
 
     it('refuses a template that renders a name git would not accept', function () {

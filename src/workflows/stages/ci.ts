@@ -1,14 +1,14 @@
-import { isPatchPrerelease } from '../../release/version';
 import { durationMs } from '../../config/duration';
 import { activity } from '../proxies';
 import { planOf, Stage } from '../stage';
+import { releaseUntagged } from './tag';
 
 /** Waits for unit and integration results on the tags. Red CI does not stop the release; it skips system tests and gates. */
 export const ciStage: Stage = {
   name: 'ci',
   skippable: true,
   skip: ({ request, manifest }) => {
-    if (request.kind === 'patch' && !isPatchPrerelease(request.kind, request.version)) return 'patches have no tags to test';
+    if (releaseUntagged({ request, manifest })) return 'patches have no tags to test';
     if (manifest.ci.provider === 'none') return 'no CI provider configured (ci.provider: none)';
     return undefined;
   },

@@ -1,12 +1,10 @@
-import { isPatchPrerelease } from '../../release/version';
+import { untaggedReason } from '../../release/plan';
 import { forEachRepository } from '../repositories';
 import { planOf, ReleaseContext, Stage } from '../stage';
 
-/** Why a release has no tags: patches are built from their branch. */
-export function untaggedReason({ request }: Pick<ReleaseContext, 'request'>): string | undefined {
-  return request.kind === 'patch' && !isPatchPrerelease(request.kind, request.version)
-    ? 'patches are built from the patch branch, not tags'
-    : undefined;
+/** Why a release has no tags (patches are built from their branch unless naming.tag.patch tags them). */
+export function releaseUntagged({ request, manifest }: Pick<ReleaseContext, 'request' | 'manifest'>): string | undefined {
+  return untaggedReason(request.kind, request.version, manifest);
 }
 
 /**
@@ -17,7 +15,7 @@ export function untaggedReason({ request }: Pick<ReleaseContext, 'request'>): st
 export const tagStage: Stage = {
   name: 'tag',
   skippable: false,
-  skip: untaggedReason,
+  skip: releaseUntagged,
   async run(context) {
     const plan = planOf(context);
     const { manifest } = context;

@@ -5,7 +5,7 @@ import { repositoryRules } from '../../release/versionRules';
 import { countOf } from '../../release/wording';
 import { forEachRepository } from '../repositories';
 import { planOf, Stage } from '../stage';
-import { untaggedReason } from './tag';
+import { releaseUntagged } from './tag';
 
 /** The version tool over every repository, one commit each on the build branch, pushed with the release's tag. */
 export const versionStage: Stage = {
@@ -18,7 +18,7 @@ export const versionStage: Stage = {
     const { checkout, version, tag } = context.results;
     const siblings = siblingValues(manifest, declaredPackages(context.release.state.repositories));
     // Branch and tag in one atomic push per repository; runs from before push them in two stages.
-    const withTag = !untaggedReason(context) && patched('atomic-tag-push');
+    const withTag = !releaseUntagged(context) && patched('atomic-tag-push');
     await forEachRepository(context, {
       isDone: (repository) => version.has(repository.name),
       starting: (repository) => `versioning on ${repository.buildBranch}`,
