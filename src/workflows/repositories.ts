@@ -14,8 +14,9 @@ import { activity } from './proxies';
 import { planOf, ReleaseContext } from './stage';
 import { errorMessage, fail, start, succeed } from './tracker';
 
-/** The activities a stage runs once per repository. */
-export type RepositoryActivity = 'checkoutRepository' | 'versionRepository' | 'tagRepository' | 'publishPythonPackage' | 'buildDocs';
+/** The activities a stage runs once per repository: the only ones a batch runs. */
+const REPOSITORY_ACTIVITIES = ['checkoutRepository', 'versionRepository', 'tagRepository', 'publishPythonPackage', 'buildDocs'] as const;
+export type RepositoryActivity = (typeof REPOSITORY_ACTIVITIES)[number];
 type InputOf<K extends RepositoryActivity> = Parameters<ReleaseActivities[K]>[0];
 type ResultOf<K extends RepositoryActivity> = Awaited<ReturnType<ReleaseActivities[K]>>;
 
@@ -57,6 +58,24 @@ export type RepositoryBatchOutcome = { repository: string; result: unknown } | {
 
 /** A batch of one stage's repository activities; each repository's outcome, failures included. */
 export async function repositoryBatchWorkflow(batch: RepositoryBatchInput): Promise<RepositoryBatchOutcome[]> {
+  // Any client of the namespace can start a batch: it must not become a way to run the workers' other activities (signing).
+  if (!(REPOSITORY_ACTIVITIES as readonly unknown[]).includes(batch?.activity)) {
+    throw ApplicationFailure.nonRetryable(
+      `repositoryBatchWorkflow: activity must be one of ${REPOSITORY_ACTIVITIES.join(', ')}, got ${JSON.stringify(batch?.activity)?.slice(0, 60)}`,
+      'InvalidBatch',
+    );
+  }
+  if (
+    !Array.isArray(batch.items) ||
+    batch.items.length > REPOSITORY_BATCH ||
+    !Number.isInteger(batch.parallelism) ||
+    batch.parallelism < 1
+  ) {
+    throw ApplicationFailure.nonRetryable(
+      `repositoryBatchWorkflow: items must be a list of at most ${REPOSITORY_BATCH} and parallelism a positive integer`,
+      'InvalidBatch',
+    );
+  }
   return mapWithLimit(batch.items, batch.parallelism, async (item): Promise<RepositoryBatchOutcome> => {
     const run = activity(batch.activity, item.summary ? { summary: item.summary } : {}) as (input: unknown) => Promise<unknown>;
     try {

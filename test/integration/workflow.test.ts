@@ -5,7 +5,7 @@ import { workflowMetadataQuery } from '@temporalio/workflow';
 import type { ManifestInput } from '../../src/config/manifest';
 import { decideGate, operateRelease } from '../../src/client/releases';
 import type { ReleaseKind } from '../../src/release/version';
-import { releaseWorkflow } from '../../src/workflows';
+import { releaseWorkflow, repositoryBatchWorkflow } from '../../src/workflows';
 import { errorMessage } from '../../src/workflows/tracker';
 import { approveSignal, releaseStateQuery } from '../../src/workflows/api';
 import { ReleaseState } from '../../src/release/model';
@@ -639,6 +639,35 @@ describe('release workflow (test activities, real dev server)', function () {
       ];
       for (const [workflowId, request, expected] of hostile) {
         const handle = await testClient().workflow.start(releaseWorkflow, { taskQueue, workflowId, args: [request as never] });
+        await assert.rejects(handle.result(), (error: unknown) => {
+          assert.ok(error instanceof WorkflowFailedError);
+          assert.match(errorMessage(error), expected);
+          return true;
+        });
+      }
+    });
+    assert.deepEqual(Object.keys(calls), [], 'no activity ran');
+  });
+
+  it('a repository batch started by any client runs only its five activities: a signing activity is refused before it runs', async function () {
+    const taskQueue = uniqueTaskQueue('wf');
+    const { activities, calls } = fakeActivities();
+    await withWorkers({ taskQueue, activities }, async () => {
+      const hostile: [unknown, RegExp][] = [
+        [
+          { activity: 'publishChecksums', parallelism: 1, items: [{ repository: 'x', input: {} }] },
+          /activity must be one of checkoutRepository, versionRepository, tagRepository, publishPythonPackage, buildDocs, got "publishChecksums"/,
+        ],
+        [{ activity: 'publishProvenance', parallelism: 1, items: [] }, /got "publishProvenance"/],
+        [{ activity: 'tagRepository', parallelism: 0, items: [] }, /parallelism a positive integer/],
+        [undefined, /activity must be one of/],
+      ];
+      for (const [index, [batch, expected]] of hostile.entries()) {
+        const handle = await testClient().workflow.start(repositoryBatchWorkflow, {
+          taskQueue,
+          workflowId: `wf-batch-${process.pid}-${Date.now()}-${index}`,
+          args: [batch as never],
+        });
         await assert.rejects(handle.result(), (error: unknown) => {
           assert.ok(error instanceof WorkflowFailedError);
           assert.match(errorMessage(error), expected);
