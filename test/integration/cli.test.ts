@@ -129,7 +129,10 @@ describe('relflow CLI', function () {
     assert.equal(runCli(['start', 'weekly', '-c', config]).status, 2);
     const result = runCli(['start', 'milestone', '--version', '3.4m', '-c', config]);
     assert.equal(result.status, 2);
-    assert.equal(oneLineError(result.stderr), "relflow: invalid milestone version '3.4m': expected e.g. 3.4m5 (or 3.4rc1)");
+    assert.equal(
+      oneLineError(result.stderr),
+      "relflow: invalid milestone version '3.4m': a milestone needs its number: write 3.4m1 (or the number it is)",
+    );
   });
 
   it('starts a nightly and shows its status from the query', async function () {
