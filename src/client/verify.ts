@@ -106,6 +106,8 @@ const MAX_CHECKSUM_LINES = 10_000;
 /** The lines of SHA256SUMS; a name that could leave the release's directory, or that is listed twice, is refused. */
 function parseChecksums(text: string): { file: string; sha256: string }[] {
   const lines = text.split('\n').filter(Boolean);
+  // Signed or not, a listing of nothing would let every check pass with no file checked.
+  if (lines.length === 0) throw new UserError('SHA256SUMS: lists no file; a release lists every file it stores');
   if (lines.length > MAX_CHECKSUM_LINES) {
     throw new UserError(`SHA256SUMS: ${lines.length} lines; a release lists at most ${MAX_CHECKSUM_LINES} files`);
   }
@@ -114,6 +116,12 @@ function parseChecksums(text: string): { file: string; sha256: string }[] {
     const match = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
     if (!match || match[2].includes('/') || match[2].startsWith('.') || match[2].startsWith('-')) {
       throw new UserError(`SHA256SUMS line ${index + 1}: expected '<sha256>  <file name>', got '${line.slice(0, 120)}'`);
+    }
+    // eslint-disable-next-line no-control-regex -- control characters (a NUL) are what it refuses
+    if (/[\x00-\x1f\x7f]/.test(match[2])) {
+      throw new UserError(
+        `SHA256SUMS line ${index + 1}: the file name has a control character (${JSON.stringify(match[2]).slice(0, 120)})`,
+      );
     }
     const first = seen.get(match[2]);
     if (first !== undefined) throw new UserError(`SHA256SUMS line ${index + 1}: ${match[2]} is listed again (first on line ${first})`);

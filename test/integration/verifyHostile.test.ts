@@ -59,6 +59,20 @@ describe('relflow verify on hostile directories and URLs', function () {
     assert.equal(million.stderr, 'relflow: SHA256SUMS: 1000000 lines; a release lists at most 10000 files\n');
   });
 
+  it('an empty SHA256SUMS, and a file name with a NUL, are refused in one line: no check passes with no file checked', async function () {
+    const empty = tempDir('verify-empty');
+    writeFileSync(join(empty, 'SHA256SUMS'), '\n');
+    const none = await verify(empty);
+    assert.equal(none.status, 2);
+    assert.equal(none.stderr, 'relflow: SHA256SUMS: lists no file; a release lists every file it stores\n');
+
+    const nul = tempDir('verify-nul');
+    writeFileSync(join(nul, 'SHA256SUMS'), `${sha('a')}  a\u0000b.tgz\n`);
+    const withNul = await verify(nul);
+    assert.equal(withNul.status, 2);
+    assert.equal(withNul.stderr, 'relflow: SHA256SUMS line 1: the file name has a control character ("a\\u0000b.tgz")\n');
+  });
+
   it('a redirect loop, a body cut short, a 403 and a host that refuses are each one line naming the URL', async function () {
     // A port that was just free: nothing listens there.
     const closed = createServer();
