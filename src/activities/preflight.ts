@@ -30,7 +30,7 @@ export interface PreflightResult {
   checked: string[];
 }
 
-/** Whether the release pushes tags: only then does the CI stage wait on them (and need its token and the GitHub API). */
+/** Whether the release pushes tags: only then does the CI stage wait on them (its token and the GitHub API), and GitHub releases exist. */
 function pushesTags({ plan }: PreflightInput): boolean {
   return plan.repositories.some((repository) => repository.tag);
 }
@@ -93,7 +93,7 @@ function neededSecrets(input: PreflightInput): NeededSecret[] {
   }
   if (manifest.ci.provider === 'github' && pushesTags(input))
     needed.push({ field: 'ci.tokenEnv', name: manifest.ci.tokenEnv, destination: manifest.ci.apiUrl });
-  if (manifest.github?.releases && input.plan.repositories.some((repository) => repository.tag)) {
+  if (manifest.github?.releases && pushesTags(input)) {
     const github = githubReleasesTarget(manifest);
     needed.push({
       field: github.tokenEnv === manifest.github?.tokenEnv ? 'github.tokenEnv' : 'ci.tokenEnv',

@@ -42,9 +42,12 @@ export interface RuleExample {
   after: string;
 }
 
+/** A preset rule's example as written beside it: the repository defaults to cloudify-manager. */
+type PresetExample = Omit<RuleExample, 'repository'> & { repository?: string };
+
 type RuleFields = Omit<ConcreteRule, 'description' | 'path' | 'excluded' | 'required'> & Partial<Pick<ConcreteRule, 'path'>>;
 
-function rule(description: string, fields: RuleFields, example?: Omit<RuleExample, 'repository'> & { repository?: string }): ConcreteRule {
+function rule(description: string, fields: RuleFields, example?: PresetExample): ConcreteRule {
   return {
     description,
     path: '.*',
@@ -73,80 +76,58 @@ const STREAMS = [
   },
 ] as const;
 
-/** GitHub archive URLs and `git+https://…@<ref>` references to sibling repositories: the ref becomes the sibling's tag (3.3m4, never 3.3a4). */
+/** How a package source names a sibling repository at a ref; the spot the rule replaces is the ref. */
+const REFERENCE_FORMS = {
+  archive: {
+    what: 'archive URLs of',
+    match: (name: string) => `https?://github\\.com/[^/\\s'"]+/${name}/archive/[^/\\s'"#]+?\\.(?:zip|tar\\.gz)`,
+    replace: `(?<=/archive/)[^/]+?(?=\\.(?:zip|tar\\.gz)$)`,
+  },
+  git: {
+    what: 'git references to',
+    match: (name: string) => `git\\+(?:https?|git|ssh)://(?:git@)?github\\.com/[^/\\s'"]+/${name}(?:\\.git)?@[^#\\s'"]+`,
+    replace: `(?<=@)[^@]+$`,
+  },
+  // `"cloudify_manager": "-b 3.2 https://github.com/org/cloudify-manager.git"`
+  clone: {
+    what: 'clone -b refs of',
+    match: (name: string) => `-b[ \\t]+[^\\s'"]+[ \\t]+(?:https?|git|ssh)://(?:git@)?github\\.com/[^/\\s'"]+/${name}(?:\\.git)?(?![\\w.-])`,
+    replace: `(?<=^-b[ \\t]+)[^\\s'"]+`,
+  },
+  // `raw.githubusercontent.com/<org>/<repository>/<ref>/<path>`
+  raw: {
+    what: 'raw file URLs of',
+    match: (name: string) => `https?://raw\\.githubusercontent\\.com/[^/\\s'"]+/${name}/[^/\\s'"]+/`,
+    replace: `(?<=^https?://raw\\.githubusercontent\\.com/[^/]+/[^/]+/)[^/]+(?=/$)`,
+  },
+} as const;
+
+/**
+ * References to sibling repositories in each form an example is given for (the core stream's example):
+ * the ref becomes the sibling's tag (3.3m4, never 3.3a4).
+ */
 function siblingReferenceRules(
   type: string,
   where: string,
-  examples: Record<'archive' | 'git', Omit<RuleExample, 'repository'> & { repository?: string }>,
+  examples: Partial<Record<keyof typeof REFERENCE_FORMS, PresetExample>>,
 ): ConcreteRule[] {
-  return STREAMS.flatMap(({ stream, repository: name, ref }) => [
-    rule(
-      `${where} archive URLs of ${stream} repositories`,
-      {
-        type,
-        match: `https?://github\\.com/[^/\\s'"]+/${name}/archive/[^/\\s'"#]+?\\.(?:zip|tar\\.gz)`,
-        replace: `(?<=/archive/)[^/]+?(?=\\.(?:zip|tar\\.gz)$)`,
-        with: ref,
-      },
-      stream === 'core' ? examples.archive : undefined,
+  const forms = (Object.keys(REFERENCE_FORMS) as (keyof typeof REFERENCE_FORMS)[]).filter((form) => examples[form]);
+  return STREAMS.flatMap(({ stream, repository: name, ref }) =>
+    forms.map((form) =>
+      rule(
+        `${where} ${REFERENCE_FORMS[form].what} ${stream} repositories`,
+        { type, match: REFERENCE_FORMS[form].match(name), replace: REFERENCE_FORMS[form].replace, with: ref },
+        stream === 'core' ? examples[form] : undefined,
+      ),
     ),
-    rule(
-      `${where} git references to ${stream} repositories`,
-      {
-        type,
-        match: `git\\+(?:https?|git|ssh)://(?:git@)?github\\.com/[^/\\s'"]+/${name}(?:\\.git)?@[^#\\s'"]+`,
-        replace: `(?<=@)[^@]+$`,
-        with: ref,
-      },
-      stream === 'core' ? examples.git : undefined,
-    ),
-  ]);
-}
-
-/**
- * The other ways a package source names a sibling's ref: a `git clone -b <ref> <url>` argument
- * (`"cloudify_manager": "-b 3.2 https://github.com/org/cloudify-manager.git"`) and a
- * `raw.githubusercontent.com/<org>/<repository>/<ref>/<path>` URL.
- */
-function siblingSourceRules(
-  type: string,
-  where: string,
-  examples: Record<'clone' | 'raw', Omit<RuleExample, 'repository'> & { repository?: string }>,
-): ConcreteRule[] {
-  return STREAMS.flatMap(({ stream, repository: name, ref }) => [
-    rule(
-      `${where} clone -b refs of ${stream} repositories`,
-      {
-        type,
-        match: `-b[ \\t]+[^\\s'"]+[ \\t]+(?:https?|git|ssh)://(?:git@)?github\\.com/[^/\\s'"]+/${name}(?:\\.git)?(?![\\w.-])`,
-        replace: `(?<=^-b[ \\t]+)[^\\s'"]+`,
-        with: ref,
-      },
-      stream === 'core' ? examples.clone : undefined,
-    ),
-    rule(
-      `${where} raw file URLs of ${stream} repositories`,
-      {
-        type,
-        match: `https?://raw\\.githubusercontent\\.com/[^/\\s'"]+/${name}/[^/\\s'"]+/`,
-        replace: `(?<=^https?://raw\\.githubusercontent\\.com/[^/]+/[^/]+/)[^/]+(?=/$)`,
-        with: ref,
-      },
-      stream === 'core' ? examples.raw : undefined,
-    ),
-  ]);
+  );
 }
 
 /**
  * Pins of sibling packages (`cloudify-rest-client==3.3a4`, `cloudify-dsl-parser>=3.3a4`):
  * the Python form of their stream. Upper bounds are left alone.
  */
-function siblingPinRules(
-  type: string,
-  where: string,
-  prefix: string,
-  examples: Record<'core' | 'plugins', Omit<RuleExample, 'repository'>>,
-): ConcreteRule[] {
+function siblingPinRules(type: string, where: string, prefix: string, examples: Record<'core' | 'plugins', PresetExample>): ConcreteRule[] {
   return STREAMS.map(({ stream, package: name, python }) =>
     rule(
       `${where} pins of ${stream} packages`,
@@ -193,7 +174,7 @@ function branchKeyRules(type: string): ConcreteRule[] {
 }
 
 /** URLs under the storage's public base point at this release's directory, and the version in their file names is this release's. */
-function storageUrlRules(type: string, where: string, example: Omit<RuleExample, 'repository'> & { repository?: string }): ConcreteRule[] {
+function storageUrlRules(type: string, where: string, example: PresetExample): ConcreteRule[] {
   return [
     rule(
       `${where} package URLs`,
@@ -223,8 +204,8 @@ const PACKAGE_SOURCE_FILES = '^(?!(?:packages|suites)\\.ya?ml$).*\\.(?:py|ya?ml)
 
 /** The spec files a blueprint's `dsl_resources` copy, and the version each takes. */
 const DSL_RESOURCE_FILES = [
-  { name: 'plugin.yaml', file: 'plugin\\.yaml', version: '{{ yaml_plugins_version }}' },
-  { name: 'types.yaml', file: 'types\\.yaml', version: '{{ yaml_core_version }}' },
+  { name: 'plugin.yaml', version: '{{ yaml_plugins_version }}' },
+  { name: 'types.yaml', version: '{{ yaml_core_version }}' },
 ];
 
 /** Built-in rules for the common files, so a manifest rarely writes regexes. */
@@ -400,8 +381,9 @@ export const PRESETS: Record<Exclude<VersionPreset, 'cloudify'>, ConcreteRule[]>
         after: '  - http://www.getcloudify.org/spec/script-plugin/1.3m4/plugin.yaml',
       },
     ),
-    ...DSL_RESOURCE_FILES.map(({ name, file, version }) =>
-      rule(
+    ...DSL_RESOURCE_FILES.map(({ name, version }) => {
+      const file = escapeRegex(name);
+      return rule(
         `dsl_resources ${name} source and destination paths`,
         {
           type: '\\.ya?ml$',
@@ -422,8 +404,8 @@ export const PRESETS: Record<Exclude<VersionPreset, 'cloudify'>, ConcreteRule[]>
                 "  - {'source_path': 'http://www.getcloudify.org/spec/aws-plugin/1.3m4/plugin.yaml', 'destination_path': '/spec/aws-plugin/1.3m4/plugin.yaml'}",
             }
           : undefined,
-      ),
-    ),
+      );
+    }),
   ],
   'sphinx-conf.py': [
     rule(
@@ -552,8 +534,6 @@ export const PRESETS: Record<Exclude<VersionPreset, 'cloudify'>, ConcreteRule[]>
         before: '    "cloudify_rest_client": "git+git://github.com/cloudify-cosmo/cloudify-rest-client.git@3.2",',
         after: '    "cloudify_rest_client": "git+git://github.com/cloudify-cosmo/cloudify-rest-client.git@3.3m4",',
       },
-    }),
-    ...siblingSourceRules(PACKAGE_SOURCE_FILES, 'package source', {
       clone: {
         file: 'vars.py',
         repository: 'cloudify-packager',

@@ -46,6 +46,11 @@ export const BEFORE: ProductLines = {
   shell: { version: '3.2.0', prerelease: 'ga', build: '200', coreTag: '3.2', pluginsTag: '1.2' },
 };
 
+/** The fabric plugin's plugin.yaml: in its own repository, and held by the manager (which must give it the plugin's ref). */
+const fabricPluginYaml = (v: ProductLines) =>
+  `plugins:\n  fabric:\n    executor: central_deployment_agent\n    package_name: cloudify-fabric-plugin\n` +
+  `    package_version: '${v.pluginsYaml}'\n    source: https://github.com/cloudify-cosmo/cloudify-fabric-plugin/archive/${v.pluginsRef}.zip\n`;
+
 const LATIN1_COMMENT = '# Auteur: Ren\xe9 Dup\xe9 <rene@example.com>\n';
 
 /**
@@ -102,9 +107,7 @@ export function productFiles(v: ProductLines): Record<string, Record<string, str
         `tosca_definitions_version: cloudify_dsl_1_0\nimports:\n  - http://www.getcloudify.org/spec/cloudify/${v.yaml}/types.yaml\n` +
         'node_templates: [unclosed\n',
       // A plugin.yaml in a core repository that points at a plugin: the plugin's ref, not the manager's.
-      'plugins/fabric/plugin.yaml':
-        `plugins:\n  fabric:\n    executor: central_deployment_agent\n    package_name: cloudify-fabric-plugin\n` +
-        `    package_version: '${v.pluginsYaml}'\n    source: https://github.com/cloudify-cosmo/cloudify-fabric-plugin/archive/${v.pluginsRef}.zip\n`,
+      'plugins/fabric/plugin.yaml': fabricPluginYaml(v),
       'tests/resources/blueprint.yaml':
         `tosca_definitions_version: cloudify_dsl_1_0\nimports:\n  - http://www.getcloudify.org/spec/cloudify/${v.yaml}/types.yaml\n` +
         `  - http://www.getcloudify.org/spec/script-plugin/${v.pluginsYaml}/plugin.yaml\n`,
@@ -174,9 +177,7 @@ export function productFiles(v: ProductLines): Record<string, Record<string, str
       'setup.py':
         `from setuptools import setup\n\nsetup(\n    name='cloudify-fabric-plugin',\n    version='${v.pluginsPy}',\n` +
         `    install_requires=['cloudify-plugins-common>=${v.py}'],\n)\n`,
-      'plugin.yaml':
-        `plugins:\n  fabric:\n    executor: central_deployment_agent\n    package_name: cloudify-fabric-plugin\n` +
-        `    package_version: '${v.pluginsYaml}'\n    source: https://github.com/cloudify-cosmo/cloudify-fabric-plugin/archive/${v.pluginsRef}.zip\n`,
+      'plugin.yaml': fabricPluginYaml(v),
     },
     'cloudify-system-tests': {
       'setup.py':
