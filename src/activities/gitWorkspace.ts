@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { MissingSecret, readSecret, workerSecrets } from './secrets';
 import { pathSegment } from './paths';
@@ -196,7 +197,19 @@ export class GitWorkspace {
 }
 
 /** What git sees of the worker's environment; the rest (editors, pagers, hooks) stays out. */
-const PASSED_TO_GIT = ['PATH', 'HOME', 'TMPDIR', 'SSH_AUTH_SOCK', ...PROXY_VARIABLES];
+const PASSED_TO_GIT = ['PATH', 'TMPDIR', 'SSH_AUTH_SOCK', ...PROXY_VARIABLES];
+
+let ownHome: string | undefined;
+
+/**
+ * An empty HOME of relflow's own, made once per process: git finds no `.gitconfig`, attributes or
+ * ignore files a build (or anyone) could plant in the worker's HOME. ssh still reads the account's
+ * `~/.ssh` (OpenSSH takes it from the password database, not from HOME).
+ */
+function gitHome(): string {
+  ownHome ??= mkdtempSync(join(tmpdir(), 'relflow-git-home-'));
+  return ownHome;
+}
 
 /**
  * Git runs with no terminal prompt and, when the manifest names a token for an
@@ -212,6 +225,10 @@ export function gitEnvironment(env: NodeJS.ProcessEnv, tokenEnv?: string, url?: 
     // No transport that runs a command a URL names (ext::, fd::): a remote is a place, never a program.
     GIT_ALLOW_PROTOCOL: 'file:git:http:https:ssh',
     ...variablesOf(env, PASSED_TO_GIT),
+    // Only the configuration relflow gives: no global or system file (hooks paths, URL rewrites, credential helpers).
+    HOME: gitHome(),
+    GIT_CONFIG_GLOBAL: '/dev/null',
+    GIT_CONFIG_NOSYSTEM: '1',
   };
   const origin = tokenEnv && url ? httpOrigin(url) : undefined;
   const config: Array<[string, string]> = [];
@@ -225,6 +242,8 @@ export function gitEnvironment(env: NodeJS.ProcessEnv, tokenEnv?: string, url?: 
   // A connection that stalls (a lost packet, a dead proxy) fails after 30 s under 1 kB/s instead of hanging
   // until the activity's hour is up: the activity heartbeats while git runs, so only git can notice.
   config.push(['http.lowSpeedLimit', '1000'], ['http.lowSpeedTime', '30']);
+  // No hook runs, whoever wrote it: a hook is a program, and it would see this environment.
+  config.push(['core.hooksPath', '/dev/null']);
   result.GIT_CONFIG_COUNT = String(config.length);
   config.forEach(([key, value], index) => {
     result[`GIT_CONFIG_KEY_${index}`] = key;

@@ -79,6 +79,39 @@ describe('git stage activities on real repositories', function () {
     );
   });
 
+  it("reads nothing of the worker's own git configuration: a planted ~/.gitconfig's hooks and URL rewrites never run", async function () {
+    const { root, remote, repository, ref, versionInput } = setup('milestone', '3.4m5');
+    // What an earlier build could leave in the worker's HOME: a hooks directory, and a rewrite of the remote to one of its own.
+    const home = join(root, 'worker-home');
+    const hooks = join(home, 'hooks');
+    const diverted = join(root, 'diverted.git');
+    mkdirSync(hooks, { recursive: true });
+    git(root, 'init', '-q', '--bare', diverted);
+    for (const hook of ['pre-push', 'reference-transaction', 'post-checkout', 'pre-commit', 'post-commit']) {
+      writeFileSync(join(hooks, hook), `#!/bin/sh\nenv > "${join(root, 'ran')}-${hook}"\n`);
+      chmodSync(join(hooks, hook), 0o755);
+    }
+    writeFileSync(join(home, '.gitconfig'), `[core]\n\thooksPath = ${hooks}\n[url "${diverted}"]\n\tinsteadOf = ${remote}\n`);
+    mkdirSync(join(home, '.config', 'git'), { recursive: true });
+    writeFileSync(join(home, '.config', 'git', 'config'), `[core]\n\thooksPath = ${hooks}\n`);
+    const activities = createGitActivities(
+      new GitWorkspace(join(root, 'workspace'), { ...process.env, HOME: home, XDG_CONFIG_HOME: join(home, '.config') }),
+    );
+
+    const { baseSha } = await activities.checkoutRepository(ref);
+    assert.equal(baseSha, remoteSha(remote, 'master'), "cloned from the manifest's remote, not the rewrite");
+    const { headSha } = await activities.versionRepository(versionInput(baseSha));
+    await activities.tagRepository({ ...ref, tag: '3.4m5', sha: headSha, message: 'Release 3.4m5', author });
+
+    assert.equal(remoteSha(remote, repository.buildBranch), headSha, "pushed to the manifest's remote");
+    assert.equal(git(remote, 'rev-parse', 'refs/tags/3.4m5^{commit}'), headSha);
+    assert.equal(git(diverted, 'for-each-ref'), '', 'nothing went to the rewritten URL');
+    const ran = ['pre-push', 'reference-transaction', 'post-checkout', 'pre-commit', 'post-commit'].filter((hook) =>
+      existsSync(`${join(root, 'ran')}-${hook}`),
+    );
+    assert.deepEqual(ran, [], 'no hook of the worker HOME ran');
+  });
+
   it('clones into a fresh workspace and fetches into a warm one, recording the base SHA', async function () {
     const { activities, ref, remote, root } = setup('ga', '3.4');
     const cold = await activities.checkoutRepository(ref);
