@@ -1,4 +1,4 @@
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { createHash } from 'node:crypto';
 import { localDirectory } from './paths';
 import { heartbeat } from './process';
@@ -96,14 +96,18 @@ export function createNotifyActivities(env: NodeJS.ProcessEnv) {
       const server = smtpDestination(email.smtp);
       const user = readSecret(env, 'notifications.email.smtp.userEnv', email.smtp.userEnv, server);
       const pass = readSecret(env, 'notifications.email.smtp.passwordEnv', email.smtp.passwordEnv, server);
+      const requireTLS = !email.smtp.secure && (email.smtp.requireTLS ?? Boolean(email.smtp.passwordEnv));
       const transport = nodemailer.createTransport({
         host: email.smtp.host,
         port: email.smtp.port,
         secure: email.smtp.secure,
+        requireTLS,
         auth: user ? { user, pass } : undefined,
         tls: { rejectUnauthorized: env.RELFLOW_SMTP_INSECURE_TLS !== '1' },
       });
-      const info = await transport.sendMail(mailOf(email, message, messageId));
+      const info = await transport.sendMail(mailOf(email, message, messageId)).catch((error: unknown) => {
+        throw requireTLS && isMissingStartTls(error) ? noStartTls(server) : error;
+      });
       report.email = String(info.messageId);
     }
     if (report.email && !before.email) {
@@ -155,6 +159,19 @@ export function announcement(state: ReleaseState): Message {
 }
 
 /** The SMTP server as a URL, the destination its user and password are checked against. */
+/** nodemailer's refusal when requireTLS meets a server that offers no STARTTLS. */
+function isMissingStartTls(error: unknown): boolean {
+  return error instanceof Error && /STARTTLS/i.test(error.message) && (error as { code?: string }).code === 'ETLS';
+}
+
+function noStartTls(server: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(
+    `notifications.email.smtp: ${server} offers no STARTTLS, and the password goes only over TLS: ` +
+      "use the server's TLS port with secure: true, or set requireTLS: false to send it in clear (a relay on loopback)",
+    'SmtpWithoutTls',
+  );
+}
+
 export function smtpDestination(smtp: { host: string; port: number; secure: boolean }): string {
   const host = smtp.host.includes(':') ? `[${smtp.host}]` : smtp.host;
   return `${smtp.secure ? 'smtps' : 'smtp'}://${host}:${smtp.port}`;

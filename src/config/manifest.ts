@@ -536,6 +536,12 @@ export const manifestSchema = z
                 secure: z.boolean().default(false),
                 userEnv: envName.optional(),
                 passwordEnv: envName.optional(),
+                requireTLS: z
+                  .boolean()
+                  .optional()
+                  .describe(
+                    'refuse to log in without STARTTLS (default: true when passwordEnv is set; false sends the password in clear, e.g. to a relay on loopback)',
+                  ),
               })
               .strict()
               .optional(),

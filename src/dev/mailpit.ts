@@ -33,12 +33,16 @@ export interface Mailpit {
 /**
  * Mailpit (built into the relflow cache by the bootstrap) on free ports, its
  * database in dataDir: SMTP taking any credentials without TLS, as a relay
- * inside a network does, and its REST API for what it received. (Its web UI's
+ * inside a network does (or, given a certificate, only after STARTTLS), and its REST API for what it received. (Its web UI's
  * assets are not in the Go module: the API is what there is.)
  */
-export async function startMailpit(binary: string, dataDir: string): Promise<Mailpit> {
+export async function startMailpit(binary: string, dataDir: string, tls?: { certificate: string; key: string }): Promise<Mailpit> {
   const [smtpPort, httpPort] = [await freePort(), await freePort()];
   mkdirSync(dataDir, { recursive: true });
+  // With a certificate, as a mail provider's submission port is: STARTTLS required before anything, login included.
+  const security = tls
+    ? ['--smtp-tls-cert', tls.certificate, '--smtp-tls-key', tls.key, '--smtp-require-starttls']
+    : ['--smtp-auth-allow-insecure'];
   const child: ChildProcess = spawn(
     binary,
     [
@@ -47,7 +51,7 @@ export async function startMailpit(binary: string, dataDir: string): Promise<Mai
       '--listen',
       `127.0.0.1:${httpPort}`,
       '--smtp-auth-accept-any',
-      '--smtp-auth-allow-insecure',
+      ...security,
       '--database',
       join(dataDir, 'mailpit.db'),
     ],

@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { ApplicationFailure } from '@temporalio/common';
 import { createNotifyActivities } from '../../src/activities/notify';
 import type { ReleaseState } from '../../src/release/model';
 import { finishedNightly } from '../support/fakeActivities';
@@ -57,7 +58,15 @@ describe('the announcement through a real mail server (Mailpit, read through its
       email: {
         from: 'relflow@example.com',
         to: ['dev@example.com'],
-        smtp: { host: '127.0.0.1', port: mailpit.smtpPort, secure: false, userEnv: 'TEST_SMTP_USER', passwordEnv: 'TEST_SMTP_PASSWORD' },
+        // A relay on loopback that takes a login without TLS: said so, as the manifest must.
+        smtp: {
+          host: '127.0.0.1',
+          port: mailpit.smtpPort,
+          secure: false,
+          userEnv: 'TEST_SMTP_USER',
+          passwordEnv: 'TEST_SMTP_PASSWORD',
+          requireTLS: false,
+        },
       },
       webhooks: [],
     };
@@ -82,5 +91,51 @@ describe('the announcement through a real mail server (Mailpit, read through its
       message.HTML,
     );
     assert.ok(!JSON.stringify(message).includes('smtp-secret-for-mailpit'), 'the SMTP password is not in the message');
+  });
+});
+
+describe('an SMTP password goes only over TLS (Mailpit with and without STARTTLS)', function () {
+  this.timeout(60_000);
+  const servers: Mailpit[] = [];
+  const env = { ...process.env, TEST_SMTP_USER: 'relflow', TEST_SMTP_PASSWORD: 'smtp-secret-for-mailpit' };
+  const notificationsFor = (server: Mailpit) => ({
+    email: {
+      from: 'relflow@example.com',
+      to: ['dev@example.com'],
+      smtp: { host: '127.0.0.1', port: server.smtpPort, secure: false, userEnv: 'TEST_SMTP_USER', passwordEnv: 'TEST_SMTP_PASSWORD' },
+    },
+    webhooks: [],
+  });
+  const state = (): ReleaseState => ({ ...finishedNightly(), releaseId: 'mailpit-tls-nightly-20261124' });
+
+  after(function () {
+    for (const server of servers) server.stop();
+  });
+
+  it('a server that offers no STARTTLS gets no login: refused at once, naming the server and the way out, nothing sent', async function () {
+    const plain = await startMailpit();
+    servers.push(plain);
+    const { announceRelease } = createNotifyActivities(env);
+    await assert.rejects(announceRelease({ notifications: notificationsFor(plain), state: state() }), (error: unknown) => {
+      assert.ok(error instanceof ApplicationFailure, String(error));
+      assert.equal(error.nonRetryable, true);
+      assert.equal(
+        error.message,
+        `notifications.email.smtp: smtp://127.0.0.1:${plain.smtpPort} offers no STARTTLS, and the password goes only over TLS: ` +
+          "use the server's TLS port with secure: true, or set requireTLS: false to send it in clear (a relay on loopback)",
+      );
+      assert.ok(!error.message.includes('smtp-secret-for-mailpit'));
+      return true;
+    });
+    assert.deepEqual(await plain.messages(), []);
+  });
+
+  it('a submission port that requires STARTTLS gets the login inside TLS and the mail arrives', async function () {
+    const secured = await startMailpit({ tls: true });
+    servers.push(secured);
+    // The test's certificate is self-signed; a deploy trusts its server's.
+    const { announceRelease } = createNotifyActivities({ ...env, RELFLOW_SMTP_INSECURE_TLS: '1' });
+    await announceRelease({ notifications: notificationsFor(secured), state: state() });
+    assert.equal((await secured.messages()).length, 1);
   });
 });

@@ -109,7 +109,8 @@ export async function createGaFixture(
       email: {
         from: 'relflow@example.com',
         to: ['dev@example.com'],
-        smtp: { host: '127.0.0.1', port: inbox.port, userEnv: 'TEST_SMTP_USER', passwordEnv: 'TEST_SMTP_PASSWORD' },
+        // The inbox is a relay on loopback without STARTTLS: the manifest says the login may go in clear.
+        smtp: { host: '127.0.0.1', port: inbox.port, userEnv: 'TEST_SMTP_USER', passwordEnv: 'TEST_SMTP_PASSWORD', requireTLS: false },
       },
       webhooks: [{ name: 'chat', urlEnv: 'TEST_WEBHOOK_URL' }],
     },
