@@ -35,6 +35,16 @@ async function waitHeartbeating(ms: number, details: unknown): Promise<void> {
   }
 }
 
+/** Whether `url` is `base` or below it: the same origin, and a path under base's path on a segment boundary. */
+function isUnder(url: string, base: string): boolean {
+  const [target, root] = [new URL(url), new URL(base)];
+  const prefix = root.pathname.replace(/\/+$/, '');
+  return target.origin === root.origin && (target.pathname === prefix || target.pathname.startsWith(`${prefix}/`));
+}
+
+/** A list longer than this many pages (100 items each) is an API that never stops answering "next". */
+const MAX_PAGES = 1000;
+
 /**
  * One request (a path under the API, or a URL GitHub gave). A rate limit is
  * waited out (Retry-After, X-RateLimit-Reset) up to `deadline`; 401 and a 403
@@ -47,8 +57,16 @@ export async function githubRequest(
   deadline: number,
   body?: unknown,
 ): Promise<Response> {
-  const url = /^https?:\/\//.test(pathOrUrl) ? pathOrUrl : `${api.apiUrl.replace(/\/+$/, '')}${pathOrUrl}`;
+  const base = api.apiUrl.replace(/\/+$/, '');
+  const url = /^https?:\/\//.test(pathOrUrl) ? pathOrUrl : `${base}${pathOrUrl}`;
   const path = new URL(url).pathname;
+  // A URL GitHub gave (a Link header's next page) is followed only under the API's own origin and path:
+  // the token is for the API, never for a host a response names.
+  if (!isUnder(url, base))
+    throw ApplicationFailure.nonRetryable(
+      `GitHub API ${path}: the response points to ${new URL(url).origin}, outside ${base}; the token is not sent there`,
+      'GithubForeignUrl',
+    );
   for (;;) {
     const response = await fetch(url, {
       method,
@@ -86,7 +104,8 @@ export async function githubPages<T>(
   let url: string | undefined = `${path}${path.includes('?') ? '&' : '?'}per_page=100`;
   let first: Record<string, unknown> | undefined;
   const items: T[] = [];
-  while (url) {
+  for (let pages = 0; url; pages += 1) {
+    if (pages === MAX_PAGES) throw ApplicationFailure.nonRetryable(`GitHub API ${path}: more than ${MAX_PAGES} pages`, 'GithubEndlessList');
     const response = await githubRequest(api, 'GET', url, deadline);
     if (!response.ok) throw new Error(`GitHub API ${new URL(response.url).pathname}: HTTP ${response.status}`);
     const page = (await response.json()) as Record<string, unknown> | T[];
