@@ -1,4 +1,4 @@
-import { realpathSync } from 'node:fs';
+import { lstatSync, readlinkSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
@@ -23,19 +23,28 @@ function leavesRoot(field: string, detail: string): ApplicationFailure {
   return ApplicationFailure.nonRetryable(`${field}: ${detail}`, 'InvalidReleaseInput');
 }
 
-/** The real path of `path`, or of its deepest existing ancestor with the rest appended (it may not exist yet). */
-function realPathOf(path: string): string {
-  const missing: string[] = [];
-  let current = path;
-  for (;;) {
-    try {
-      return join(realpathSync(current), ...missing.reverse());
-    } catch {
-      if (dirname(current) === current) return path;
-      missing.push(basename(current));
-      current = dirname(current);
-    }
+/**
+ * The real path of `path` as the kernel would follow it when writing there: links resolved, a dangling
+ * link by its target, and whatever does not exist yet appended to its deepest existing ancestor.
+ */
+function realPathOf(path: string, hops = 0): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    // Not there, or a link to something that is not there (yet): a write through it lands at its target.
   }
+  const parent = dirname(path);
+  if (parent === path) return path;
+  const realParent = realPathOf(parent, hops);
+  let target: string | undefined;
+  try {
+    target = lstatSync(path).isSymbolicLink() ? readlinkSync(path) : undefined;
+  } catch {
+    target = undefined;
+  }
+  // 40 hops is the kernel's own limit; a longer chain is a loop nothing can be written through.
+  if (target !== undefined && hops < 40) return realPathOf(resolve(realParent, target), hops + 1);
+  return join(realParent, basename(path));
 }
 
 function within(root: string, path: string): boolean {

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import type { BuildRequest } from '../../src/activities/builders';
@@ -161,8 +161,22 @@ describe('vagrant builder (a stand-in vagrant CLI; no provider runs here)', func
     );
     await assert.rejects(
       builder.provision(request('../../etc')),
-      /artifacts\.box\.vagrant\.directory: '\.\.\/\.\.\/etc' must stay inside the repository/,
+      /artifacts\.box\.vagrant\.directory: '\.\.\/\.\.\/etc' must be a relative path inside .*\/src$/,
     );
+    // A directory of the repository that is a link out of it, to a Vagrantfile of someone else's.
+    const elsewhere = join(root, 'elsewhere');
+    mkdirSync(elsewhere, { recursive: true });
+    writeFileSync(join(elsewhere, 'Vagrantfile'), 'Vagrant.configure("2") { }\n');
+    const work = join(root, 'work', 'packager');
+    symlinkSync(elsewhere, join(work, 'linked-box'));
+    git(work, 'add', 'linked-box');
+    git(work, 'commit', '-q', '-m', 'a box directory that links out');
+    git(work, 'push', '-q', remote, 'HEAD:master');
+    await assert.rejects(
+      builder.provision({ ...request('linked-box'), sha: git(remote, 'rev-parse', 'master') }),
+      /artifacts\.box\.vagrant\.directory: 'linked-box' leaves .*\/src \(through a link\)/,
+    );
+    assert.equal(existsSync(vagrant.log), false, 'no vagrant command ran');
     const missing = createVagrantBuilder(
       workspace,
       join(root, 'workspace', 'builds'),

@@ -33,6 +33,22 @@ describe('every manifest path stays in its root', function () {
       refused(/^systemTests\.junit: 'pkg\/\.\.\/\.\.\/x' must be a relative path/),
     );
     assert.throws(() => insideRoot(root, 'escape/passwd', 'pypi.packageDir'), refused(/'escape\/passwd' leaves .* \(through a link\)/));
+    // A link to something that does not exist yet: a write through it would create the target outside.
+    const outside = join(tempDir('paths-outside'), 'planted.xml');
+    symlinkSync(outside, join(root, 'pkg', 'junit.xml'));
+    assert.throws(() => insideRoot(root, 'pkg/junit.xml', 'systemTests.junit'), refused(/'pkg\/junit\.xml' leaves .* \(through a link\)/));
+    symlinkSync('../../nowhere/x', join(root, 'pkg', 'relative'));
+    assert.throws(() => insideRoot(root, 'pkg/relative', 'systemTests.junit'), refused(/leaves .* \(through a link\)/));
+    // Links that stay inside, dangling or not, are fine.
+    symlinkSync('sub-to-be', join(root, 'pkg', 'inside'));
+    assert.equal(insideRoot(root, 'pkg/inside', 'systemTests.junit'), join(root, 'pkg', 'inside'));
+    symlinkSync('loop-b', join(root, 'loop-a'));
+    symlinkSync('loop-a', join(root, 'loop-b'));
+    assert.equal(
+      insideRoot(root, 'loop-a', 'systemTests.junit'),
+      join(root, 'loop-a'),
+      'a loop stays where it is: nothing can be written through it',
+    );
   });
 
   it('an outbox or a directory mirror outside the worker’s local roots is refused before anything is written', async function () {

@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { join, relative, resolve } from 'node:path';
+import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import type { StoredFile } from '../../release/model';
 import type { GitWorkspace } from '../gitWorkspace';
 import { lastLines, runProcess } from '../process';
 import { buildRun, buildScript, collectMachineOutputs, removeMachineReports } from './remoteMachine';
-import { pathSegment } from '../paths';
+import { insideRoot, pathSegment } from '../paths';
 import { vagrantEnvironment } from './buildEnvironment';
 import { checkOutReleaseCommit } from './source';
 import type { Builder, BuildRequest, Machine } from './types';
@@ -35,14 +35,8 @@ export function createVagrantBuilder(workspace: GitWorkspace, buildRoot: string,
         `artifacts.${request.artifact.name}.vagrant.directory: required with builder vagrant`,
         'InvalidArtifact',
       );
-    const dir = resolve(source, directory);
-    if (relative(source, dir).startsWith('..')) {
-      throw ApplicationFailure.nonRetryable(
-        `artifacts.${request.artifact.name}.vagrant.directory: '${directory}' must stay inside the repository`,
-        'InvalidArtifact',
-      );
-    }
-    return dir;
+    // Links resolved: a directory of the repository that links out (to the worker's HOME) is refused too.
+    return insideRoot(source, directory, `artifacts.${request.artifact.name}.vagrant.directory`);
   };
   const vagrantCommand = async (request: BuildRequest, args: string[], timeoutMs: number) => {
     try {
@@ -72,6 +66,8 @@ export function createVagrantBuilder(workspace: GitWorkspace, buildRoot: string,
       const dir = machineDir(request);
       // A machine an earlier attempt brought up keeps its state in .vagrant: `vagrant up` again resumes it.
       if (!existsSync(join(dir, '.vagrant'))) await checkOutReleaseCommit(workspace, request, join(runDir(request), 'src'));
+      // Checked again on the checked-out tree, where the repository's own links now are.
+      machineDir(request);
       if (!existsSync(join(dir, 'Vagrantfile'))) {
         throw ApplicationFailure.nonRetryable(
           `artifacts.${request.artifact.name}.vagrant.directory: no Vagrantfile in '${request.artifact.vagrant?.directory}' of ${request.repository.name} at ${request.sha.slice(0, 12)}`,
