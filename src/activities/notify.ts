@@ -158,7 +158,6 @@ export function announcement(state: ReleaseState): Message {
   return emailReport(releaseReport(state.status === 'running' ? { ...state, status: 'succeeded' } : state));
 }
 
-/** The SMTP server as a URL, the destination its user and password are checked against. */
 /** nodemailer's refusal when requireTLS meets a server that offers no STARTTLS. */
 function isMissingStartTls(error: unknown): boolean {
   return error instanceof Error && /STARTTLS/i.test(error.message) && (error as { code?: string }).code === 'ETLS';
@@ -172,6 +171,7 @@ function noStartTls(server: string): ApplicationFailure {
   );
 }
 
+/** The SMTP server as a URL, the destination its user and password are checked against. */
 export function smtpDestination(smtp: { host: string; port: number; secure: boolean }): string {
   const host = smtp.host.includes(':') ? `[${smtp.host}]` : smtp.host;
   return `${smtp.secure ? 'smtps' : 'smtp'}://${host}:${smtp.port}`;

@@ -33,8 +33,9 @@ export interface Mailpit {
 /**
  * Mailpit (built into the relflow cache by the bootstrap) on free ports, its
  * database in dataDir: SMTP taking any credentials without TLS, as a relay
- * inside a network does (or, given a certificate, only after STARTTLS), and its REST API for what it received. (Its web UI's
- * assets are not in the Go module: the API is what there is.)
+ * inside a network does (or, given a certificate, only after STARTTLS), and
+ * its REST API for what it received. (Its web UI's assets are not in the Go
+ * module: the API is what there is.)
  */
 export async function startMailpit(binary: string, dataDir: string, tls?: { certificate: string; key: string }): Promise<Mailpit> {
   const [smtpPort, httpPort] = [await freePort(), await freePort()];
