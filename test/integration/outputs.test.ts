@@ -97,12 +97,17 @@ describe('build outputs are regular files under the output root, matched alike o
     const request = { artifact: { name: 'agent' }, machine: { id: 'i-0123', builder: 'ec2' } } as unknown as BuildRequest & {
       machine: Machine;
     };
-    const hostile = async (build: (dir: string) => void, expected: RegExp) => {
+    const hostile = async (
+      build: (dir: string) => void,
+      expected: RegExp,
+      members: (src: string) => string[] = () => ['.'],
+      flags = 'cf',
+    ) => {
       const dir = tempDir('outputs-tar');
       const src = join(dir, 'src');
       mkdirSync(join(src, 'dist'), { recursive: true });
       build(src);
-      execFileSync('tar', ['cf', join(dir, 'outputs.tar'), '-C', src, '.']);
+      execFileSync('tar', [flags, join(dir, 'outputs.tar'), '-C', src, ...members(src)]);
       const out = join(dir, 'out');
       mkdirSync(out);
       await assert.rejects(unpackMachineOutputs(request, join(dir, 'outputs.tar'), out, process.env), invalidOutput(expected));
@@ -116,6 +121,26 @@ describe('build outputs are regular files under the output root, matched alike o
       writeFileSync(join(src, 'dist', 'a'), 'a');
       execFileSync('ln', [join(src, 'dist', 'a'), join(src, 'dist', 'b')]);
     }, /hold 1 entries that are not regular files \(\.\/dist\/[ab] link to \.\/dist\/[ab]\)/);
+    // A link listed first, before 400 files: the whole listing is read, not its last 20 kB.
+    const many = Array.from(
+      { length: 400 },
+      (_, index) => `./dist/agent-package-with-a-long-descriptive-name-${String(index).padStart(4, '0')}.rpm`,
+    );
+    await hostile(
+      (src) => {
+        symlinkSync('/proc/self/environ', join(src, 'dist', 'first'));
+        for (const file of many) writeFileSync(join(src, file), 'rpm');
+      },
+      /hold 1 entries that are not regular files \(\.\/dist\/first -> \/proc\/self\/environ\)/,
+      () => ['./dist/first', ...many],
+    );
+    // 10 kB on the wire that would unpack into 1 GiB.
+    await hostile(
+      (src) => execFileSync('truncate', ['-s', '1G', join(src, 'dist', 'agent.tar.gz')]),
+      /^agent: the outputs of i-0123 declare 1073741824 bytes in a tarball of \d+ \(a sparse or forged member\)/,
+      () => ['./dist/agent.tar.gz'],
+      '-cSf',
+    );
 
     // Regular files unpack with the worker's owner.
     const dir = tempDir('outputs-tar-ok');

@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -143,17 +143,28 @@ export async function unpackMachineOutputs(
   env: NodeJS.ProcessEnv,
 ) {
   const tar = (args: string[]) => runProcess(['tar', ...args], { cwd: out, env: { PATH: env.PATH, LC_ALL: 'C' }, timeoutMs: 10 * 60_000 });
-  const listing = await tar(['--list', '--verbose', '--numeric-owner', '--quoting-style=escape', '-f', tarball]);
+  // The whole listing, into a file (a process's output is kept only as its last 20 kB): every entry is checked.
+  const index = `${tarball}.listing`;
+  const listing = await tar(['--list', '--verbose', '--numeric-owner', '--quoting-style=escape', '-f', tarball, `--index-file=${index}`]);
   if (listing.code !== 0)
     throw new Error(`${request.artifact.name}: cannot read the outputs of ${request.machine.id}: ${lastLines(listing.output)}`);
-  // GNU tar's long listing starts each entry with its type: - a file, d a directory, l h c b p the rest.
-  const others = listing.output.split('\n').filter((line) => line && !/^[-d]/.test(line));
-  if (others.length > 0) {
-    throw ApplicationFailure.nonRetryable(
-      `${request.artifact.name}: the outputs of ${request.machine.id} hold ${others.length} entries that are not regular files (${others[0].split(/\s+/).slice(5).join(' ')}); build outputs must be regular files`,
+  const lines = (await readFile(index, 'utf8')).split('\n').filter(Boolean);
+  await rm(index, { force: true });
+  const refuse = (why: string) =>
+    ApplicationFailure.nonRetryable(
+      `${request.artifact.name}: the outputs of ${request.machine.id} ${why}; build outputs must be regular files`,
       'InvalidOutput',
     );
-  }
+  // GNU tar's long listing starts each entry with its type: - a file, d a directory, l h c b p the rest.
+  const others = lines.filter((line) => !/^[-d]/.test(line));
+  if (others.length > 0)
+    throw refuse(`hold ${others.length} entries that are not regular files (${others[0].split(/\s+/).slice(5).join(' ')})`);
+  // An uncompressed tar holds every byte of its members, so what they declare fits in it: more is a sparse
+  // (or forged) member that would unpack into far more than was uploaded (10 kB becoming 20 GiB).
+  const declared = lines.reduce((sum, line) => sum + Number(line.split(/\s+/)[2] ?? 0), 0);
+  const size = (await stat(tarball)).size;
+  if (!Number.isFinite(declared) || declared > size)
+    throw refuse(`declare ${declared} bytes in a tarball of ${size} (a sparse or forged member)`);
   const untar = await tar(['--extract', '--no-same-owner', '--no-same-permissions', '--no-overwrite-dir', '-f', tarball, '-C', out]);
   if (untar.code !== 0)
     throw new Error(`${request.artifact.name}: cannot unpack the outputs of ${request.machine.id}: ${lastLines(untar.output)}`);
