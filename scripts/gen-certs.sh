@@ -2,7 +2,8 @@
 # Certificates for mutual TLS between the relflow workers, the CLI, the Web UI and the Temporal
 # frontend (docker-compose.yml mounts ./certs). A private CA signs:
 #   server.pem/.key  the Temporal server (frontend and internode), names: temporal, localhost, 127.0.0.1
-#   worker.pem/.key  the relflow workers and CLI (TEMPORAL_TLS_CLIENT_CERT_PATH / _KEY_PATH)
+#   worker.pem/.key  the relflow worker and CLI (TEMPORAL_TLS_CLIENT_CERT_PATH / _KEY_PATH)
+#   build-worker.pem/.key  the build worker, an identity of its own
 #   ui.pem/.key      the Temporal Web UI's connection to the frontend
 # Usage: scripts/gen-certs.sh [DIR] (default ./certs). Existing files are kept; delete DIR to rotate.
 set -eu
@@ -38,6 +39,7 @@ leaf() {
 # The server also dials itself (internode, and its worker service to the frontend): server and client use.
 leaf server temporal serverAuth,clientAuth "DNS:temporal,DNS:localhost,IP:127.0.0.1"
 leaf worker relflow-worker clientAuth
+leaf build-worker relflow-build-worker clientAuth
 leaf ui temporal-ui clientAuth
 chmod 644 ./*.pem
-echo "certificates in $(pwd): ca.pem, server.pem/.key, worker.pem/.key, ui.pem/.key"
+echo "certificates in $(pwd): ca.pem, server.pem/.key, worker.pem/.key, build-worker.pem/.key, ui.pem/.key (ca.key: keep it here, mount it nowhere)"

@@ -139,16 +139,37 @@ describe('production topology (docker-compose.yml, Dockerfile), checked without 
     assert.equal(env('temporal').TEMPORAL_TLS_REQUIRE_CLIENT_AUTH, 'true');
     assert.equal(env('temporal').TEMPORAL_TLS_CLIENT1_CA_CERT, '/certs/ca.pem');
     assert.ok(JSON.stringify(services.temporal.healthcheck).includes('--tls-cert-path'));
-    for (const worker of ['relflow-worker', 'relflow-build-worker']) {
-      assert.match(env(worker).TEMPORAL_TLS_CLIENT_CERT_PATH, /\/certs\/worker\.pem/);
+    assert.match(env('relflow-worker').TEMPORAL_TLS_CLIENT_CERT_PATH, /\/certs\/worker\.pem/);
+    assert.equal(env('relflow-build-worker').TEMPORAL_TLS_CLIENT_CERT_PATH, '/certs/build-worker.pem');
+    for (const worker of ['relflow-worker', 'relflow-build-worker'])
       assert.match(env(worker).TEMPORAL_TLS_SERVER_CA_CERT_PATH, /\/certs\/ca\.pem/);
-    }
     assert.equal(env('temporal-search-attributes').TEMPORAL_TLS_CLIENT_CERT_PATH, '/certs/worker.pem');
     assert.equal(env('temporal-ui').TEMPORAL_TLS_CERT, '/certs/ui.pem');
-    for (const service of ['temporal', 'temporal-search-attributes', 'temporal-ui', 'relflow-worker', 'relflow-build-worker'])
-      assert.ok(services[service].volumes?.includes('./certs:/certs:ro'), `${service} mounts the certificates`);
+    // Each service mounts the CA certificate and its own pair, nothing else of ./certs: never ca.key, never another's key.
+    const own: Record<string, string> = {
+      temporal: 'server',
+      'temporal-search-attributes': 'worker',
+      'temporal-ui': 'ui',
+      'relflow-worker': 'worker',
+      'relflow-build-worker': 'build-worker',
+    };
+    for (const [name, service] of Object.entries(services)) {
+      const certificates = (service.volumes ?? []).filter((volume) => volume.startsWith('./certs'));
+      const expected = own[name]
+        ? ['ca.pem', `${own[name]}.pem`, `${own[name]}.key`].map((file) => `./certs/${file}:/certs/${file}:ro`)
+        : [];
+      assert.deepEqual(certificates, expected, `${name} mounts only its own certificate`);
+    }
     const script = readFileSync(join(projectRoot, 'scripts', 'gen-certs.sh'), 'utf8');
-    for (const file of ['ca.pem', 'server.pem', 'worker.pem', 'ui.pem']) assert.ok(script.includes(file.replace('.pem', '')), file);
+    for (const leaf of ['server', 'worker', 'build-worker', 'ui']) assert.match(script, new RegExp(`^leaf ${leaf} `, 'm'), leaf);
+  });
+
+  it('publishes metrics on this host only, keeps the Web UI read-only, and sends no secret or certificate into the image', function () {
+    for (const worker of ['relflow-worker', 'relflow-build-worker'])
+      for (const port of services[worker].ports ?? []) assert.match(port, /^127\.0\.0\.1:/, `${worker} publishes ${port}`);
+    assert.equal((services['temporal-ui'].environment as Record<string, string>).TEMPORAL_DISABLE_WRITE_ACTIONS, 'true');
+    const ignored = readFileSync(join(projectRoot, '.dockerignore'), 'utf8').split('\n');
+    for (const pattern of ['certs', 'config', '*.env', '*.key', '.git', 'node_modules']) assert.ok(ignored.includes(pattern), pattern);
   });
 
   it('keeps Postgres data and the workspaces in volumes', function () {
