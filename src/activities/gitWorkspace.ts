@@ -1,8 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { MissingSecret, readSecret, workerSecrets } from './secrets';
 import { pathSegment } from './paths';
@@ -199,18 +198,6 @@ export class GitWorkspace {
 /** What git sees of the worker's environment; the rest (editors, pagers, hooks) stays out. */
 const PASSED_TO_GIT = ['PATH', 'TMPDIR', 'SSH_AUTH_SOCK', ...PROXY_VARIABLES];
 
-let ownHome: string | undefined;
-
-/**
- * An empty HOME of relflow's own, made once per process: git finds no `.gitconfig`, attributes or
- * ignore files a build (or anyone) could plant in the worker's HOME. ssh still reads the account's
- * `~/.ssh` (OpenSSH takes it from the password database, not from HOME).
- */
-function gitHome(): string {
-  ownHome ??= mkdtempSync(join(tmpdir(), 'relflow-git-home-'));
-  return ownHome;
-}
-
 /**
  * Git runs with no terminal prompt and, when the manifest names a token for an
  * http(s) remote, with that token as an Authorization header scoped to the
@@ -225,8 +212,10 @@ export function gitEnvironment(env: NodeJS.ProcessEnv, tokenEnv?: string, url?: 
     // No transport that runs a command a URL names (ext::, fd::): a remote is a place, never a program.
     GIT_ALLOW_PROTOCOL: 'file:git:http:https:ssh',
     ...variablesOf(env, PASSED_TO_GIT),
-    // Only the configuration relflow gives: no global or system file (hooks paths, URL rewrites, credential helpers).
-    HOME: gitHome(),
+    // Only the configuration relflow gives: no global or system file (hooks paths, URL rewrites, credential
+    // helpers), and a HOME where nothing can be planted (git takes ENOTDIR as "no such file"; ssh reads the
+    // account's ~/.ssh from the password database, not from HOME).
+    HOME: '/dev/null',
     GIT_CONFIG_GLOBAL: '/dev/null',
     GIT_CONFIG_NOSYSTEM: '1',
   };
