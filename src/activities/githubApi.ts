@@ -1,5 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { parseHostPrefix } from '../config/secretsFile';
 import { heartbeat } from './process';
+import { destinationAllowed } from './secrets';
 
 /** GitHub's REST API as a release reads and writes it: where, with which token, and the manifest field that names it. */
 export interface GithubApi {
@@ -35,13 +37,6 @@ async function waitHeartbeating(ms: number, details: unknown): Promise<void> {
   }
 }
 
-/** Whether `url` is `base` or below it: the same origin, and a path under base's path on a segment boundary. */
-function isUnder(url: string, base: string): boolean {
-  const [target, root] = [new URL(url), new URL(base)];
-  const prefix = root.pathname.replace(/\/+$/, '');
-  return target.origin === root.origin && (target.pathname === prefix || target.pathname.startsWith(`${prefix}/`));
-}
-
 /** A list longer than this many pages (100 items each) is an API that never stops answering "next". */
 const MAX_PAGES = 1000;
 
@@ -62,7 +57,9 @@ export async function githubRequest(
   const path = new URL(url).pathname;
   // A URL GitHub gave (a Link header's next page) is followed only under the API's own origin and path:
   // the token is for the API, never for a host a response names.
-  if (!isUnder(url, base))
+  // The same prefix match as a secret's hosts: same scheme, host and port, a path under base's on a segment boundary.
+  const apiPrefix = parseHostPrefix(base);
+  if (!apiPrefix || !destinationAllowed(apiPrefix, url))
     throw ApplicationFailure.nonRetryable(
       `GitHub API ${path}: the response points to ${new URL(url).origin}, outside ${base}; the token is not sent there`,
       'GithubForeignUrl',

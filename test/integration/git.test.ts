@@ -87,7 +87,8 @@ describe('git stage activities on real repositories', function () {
     const diverted = join(root, 'diverted.git');
     mkdirSync(hooks, { recursive: true });
     git(root, 'init', '-q', '--bare', diverted);
-    for (const hook of ['pre-push', 'reference-transaction', 'post-checkout', 'pre-commit', 'post-commit']) {
+    const planted = ['pre-push', 'reference-transaction', 'post-checkout', 'pre-commit', 'post-commit'];
+    for (const hook of planted) {
       writeFileSync(join(hooks, hook), `#!/bin/sh\nenv > "${join(root, 'ran')}-${hook}"\n`);
       chmodSync(join(hooks, hook), 0o755);
     }
@@ -106,9 +107,7 @@ describe('git stage activities on real repositories', function () {
     assert.equal(remoteSha(remote, repository.buildBranch), headSha, "pushed to the manifest's remote");
     assert.equal(git(remote, 'rev-parse', 'refs/tags/3.4m5^{commit}'), headSha);
     assert.equal(git(diverted, 'for-each-ref'), '', 'nothing went to the rewritten URL');
-    const ran = ['pre-push', 'reference-transaction', 'post-checkout', 'pre-commit', 'post-commit'].filter((hook) =>
-      existsSync(`${join(root, 'ran')}-${hook}`),
-    );
+    const ran = planted.filter((hook) => existsSync(`${join(root, 'ran')}-${hook}`));
     assert.deepEqual(ran, [], 'no hook of the worker HOME ran');
   });
 
