@@ -1,8 +1,10 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
+import { parse } from 'yaml';
 import { UserError } from '../config/errors';
+import { projectRoot } from '../config/project';
 import { SEARCH_ATTRIBUTES } from '../workflows/searchAttributes';
 
 export interface DevServerOptions {
@@ -47,14 +49,18 @@ export function devServerArgs(options: DevServerOptions): string[] {
   return [...args, ...devServerDynamicConfigArgs()];
 }
 
-/** What relflow needs of the dev server beyond its defaults (workflow updates, fresh search attributes, no version check). */
+/** The server's dynamic configuration for relflow, one file for docker-compose, the harness and the dev server. */
+export const DYNAMIC_CONFIG_FILE = join(projectRoot, 'deploy', 'temporal-dynamicconfig.yaml');
+
+/** The file's settings as key and value (each has one value, for the whole server). */
+export function relflowDynamicConfig(): [string, unknown][] {
+  const settings = parse(readFileSync(DYNAMIC_CONFIG_FILE, 'utf8')) as Record<string, { value: unknown }[]>;
+  return Object.entries(settings).map(([key, values]) => [key, values[0].value]);
+}
+
+/** The same settings for the dev server, which takes them as --dynamic-config-value. */
 export function devServerDynamicConfigArgs(): string[] {
-  return Object.entries({
-    'frontend.enableServerVersionCheck': false,
-    'frontend.enableUpdateWorkflowExecution': true,
-    'frontend.enableUpdateWorkflowExecutionAsyncAccepted': true,
-    'system.forceSearchAttributesCacheRefreshOnRead': true,
-  }).flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${JSON.stringify(value)}`]);
+  return relflowDynamicConfig().flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${JSON.stringify(value)}`]);
 }
 
 export function isPortOpen(host: string, port: number): Promise<boolean> {

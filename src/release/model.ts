@@ -116,6 +116,8 @@ export interface ReleaseState {
   notes?: RepositoryNotes[];
   /** Operator actions, in order: who did what and when. */
   log: { at: string; by: string; action: string }[];
+  /** Every signal the release refused; the log keeps the first distinct ones only. */
+  refusedSignals?: number;
   /** The manifest's source, when the release named it by reference. */
   manifest?: ManifestSource;
 }

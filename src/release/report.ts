@@ -104,8 +104,15 @@ export function releaseReport(state: ReleaseState): ReleaseReport {
       error: blocked.error,
       commands: `relflow retry ${state.releaseId}${blocked.skippable ? ` | relflow skip ${state.releaseId}` : ''} | relflow abort ${state.releaseId}`,
     },
-    decisions: state.log.map((entry) => `${entry.at} ${entry.by}: ${entry.action}`),
+    decisions: [...state.log.map((entry) => `${entry.at} ${entry.by}: ${entry.action}`), ...refusalsNotLogged(state)],
   };
+}
+
+/** The refused signals the log does not show one by one. */
+function refusalsNotLogged(state: ReleaseState): string[] {
+  const logged = state.log.filter((entry) => entry.action.startsWith('refused ')).length;
+  const more = (state.refusedSignals ?? 0) - logged;
+  return more > 0 ? [`${more} more refused signal${more === 1 ? '' : 's'} (repeats, or past the first ${logged}), not shown`] : [];
 }
 
 /** Columns padded to their widest cell, two spaces apart. */

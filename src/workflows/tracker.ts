@@ -81,9 +81,10 @@ export class ReleaseTracker {
   /**
    * A signal the release refused, in its log so whoever sent it (the Web UI's
    * signal form says only "sent") sees why in `relflow status`. The same refusal
-   * is kept once; at most MAX_REFUSALS are kept.
+   * is kept once; at most MAX_REFUSALS are kept, and the rest only counted.
    */
   recordRefusal(by: unknown, action: string): void {
+    this.state.refusedSignals = (this.state.refusedSignals ?? 0) + 1;
     const who = typeof by === 'string' && by ? by.slice(0, MAX_BY) : 'unknown';
     const refusals = this.state.log.filter((entry) => entry.action.startsWith('refused '));
     if (refusals.length >= MAX_REFUSALS || refusals.some((entry) => entry.by === who && entry.action === action)) return;

@@ -609,6 +609,59 @@ describe('release workflow (test activities, real dev server)', function () {
     );
   });
 
+  it("a flood of large refused signals stays under the history's limit (deploy/temporal-dynamicconfig.yaml): the release survives and counts them", async function () {
+    this.timeout(120_000);
+    const taskQueue = uniqueTaskQueue('wf');
+    const { activities } = fakeActivities();
+    const outcomes: string[] = [];
+    let historyBytes = 0;
+    const state = await withWorkers({ taskQueue, activities }, async () => {
+      const handle = await startRelease(taskQueue, 'ga', '3.4');
+      await waitFor(handle, openGate('pypi'), 'the pypi gate');
+      // 29 signals of 1.9 MB are 55 MB: without a bound the server terminates the release at 50 MB of history.
+      const decision = new TextEncoder().encode(JSON.stringify({ gate: 'pypi', by: 'mallory', comment: 'x'.repeat(1_900_000) }));
+      for (let sent = 0; sent < 29; sent += 1) {
+        outcomes.push(
+          await testClient()
+            .workflowService.signalWorkflowExecution({
+              namespace: 'default',
+              workflowExecution: { workflowId: handle.workflowId },
+              signalName: 'approve',
+              input: { payloads: [{ metadata: { encoding: new TextEncoder().encode('json/plain') }, data: decision }] },
+              identity: 'mallory',
+            })
+            .then(
+              () => 'accepted',
+              (error: Error) => error.message,
+            ),
+        );
+      }
+      // The CLI decides with updates, which no signal limit touches.
+      await decideGate(testClient(), handle.workflowId, { gate: 'pypi', by: 'alice' }, true);
+      await waitFor(handle, openGate('docs'), 'the docs gate');
+      await decideGate(testClient(), handle.workflowId, { gate: 'docs', by: 'bob' }, true);
+      const result = await handle.result();
+      historyBytes = Number((await handle.describe()).raw.workflowExecutionInfo?.historySizeBytes ?? 0);
+      return result;
+    });
+    assert.equal(state.status, 'succeeded');
+    const accepted = outcomes.filter((outcome) => outcome === 'accepted').length;
+    assert.equal(accepted, 20, `the server took 20 signals:\n${outcomes.join('\n')}`);
+    assert.ok(
+      outcomes.slice(accepted).every((outcome) => /exceeded workflow execution limit for signal events/.test(outcome)),
+      outcomes.join('\n'),
+    );
+    assert.ok(historyBytes > 20 * 1_900_000 && historyBytes < 50 * 1024 * 1024, `history of ${historyBytes} bytes`);
+    assert.equal(state.refusedSignals, 20);
+    const refusals = state.log.filter((entry) => entry.action.startsWith('refused '));
+    assert.deepEqual(
+      refusals.map((entry) => entry.action),
+      ['refused approve signal: comment: text of at most 2000 characters'],
+      'one log line, not twenty payloads',
+    );
+    assert.match(releaseReport(state).decisions.join('\n'), /19 more refused signals \(repeats, or past the first 1\), not shown/);
+  });
+
   it('a release started by any client checks its own input: a hostile ID or manifest fails at plan, before any activity', async function () {
     const taskQueue = uniqueTaskQueue('wf');
     const { activities, calls } = fakeActivities();

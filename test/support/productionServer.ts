@@ -1,12 +1,12 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Connection, ConnectionOptions } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { stringify } from 'yaml';
 import { createServer } from 'node:net';
-import { freePort, isPortOpen } from '../../src/dev/temporalServer';
+import { DYNAMIC_CONFIG_FILE, freePort, isPortOpen } from '../../src/dev/temporalServer';
 import { projectRoot } from '../../src/worker/tools';
 import { SEARCH_ATTRIBUTES } from '../../src/workflows/searchAttributes';
 import { PostgresCluster } from './postgres';
@@ -168,14 +168,6 @@ function canListen(port: number): Promise<boolean> {
   });
 }
 
-/** What relflow needs of the server beyond its defaults (the dev server gets the same with --dynamic-config-value). */
-const DYNAMIC_CONFIG = {
-  'frontend.enableUpdateWorkflowExecution': true,
-  'frontend.enableUpdateWorkflowExecutionAsyncAccepted': true,
-  'system.forceSearchAttributesCacheRefreshOnRead': true,
-  'frontend.enableServerVersionCheck': false,
-};
-
 /** The Temporal server 1.29 on PostgreSQL, its four services (frontend, history, matching, worker) in one process. */
 export async function startProductionServer(
   tools: ProductionTools,
@@ -188,10 +180,7 @@ export async function startProductionServer(
   ports.frontend.httpPort = await freePort();
   mkdirSync(join(dir, 'config', 'dynamicconfig'), { recursive: true });
   const dynamicConfig = join(dir, 'config', 'dynamicconfig', 'relflow.yaml');
-  writeFileSync(
-    dynamicConfig,
-    stringify(Object.fromEntries(Object.entries(DYNAMIC_CONFIG).map(([key, value]) => [key, [{ value, constraints: {} }]]))),
-  );
+  copyFileSync(DYNAMIC_CONFIG_FILE, dynamicConfig);
   writeFileSync(join(dir, 'config', 'production.yaml'), stringify(serverConfig(cluster, ports, dynamicConfig, options.certs)));
   const tls = options.certs ? serverTls(options.certs, 'worker') : undefined;
   const log = join(dir, 'server.log');

@@ -172,6 +172,15 @@ describe('production topology (docker-compose.yml, Dockerfile), checked without 
     for (const pattern of ['certs', 'config', '*.env', '*.key', '.git', 'node_modules']) assert.ok(ignored.includes(pattern), pattern);
   });
 
+  it("gives the server relflow's dynamic configuration, the file the harness and the dev server read", function () {
+    const temporal = services.temporal;
+    const path = (temporal.environment as Record<string, string>).DYNAMIC_CONFIG_FILE_PATH;
+    assert.ok(
+      temporal.volumes?.includes(`./deploy/temporal-dynamicconfig.yaml:${path}:ro`),
+      `${path} is deploy/temporal-dynamicconfig.yaml`,
+    );
+  });
+
   it('keeps Postgres data and the workspaces in volumes', function () {
     assert.ok(services.postgresql.volumes?.some((volume) => volume.startsWith('postgres-data:')));
     assert.ok(services['relflow-worker'].volumes?.some((volume) => volume.startsWith('workspace:')));
