@@ -48,6 +48,52 @@ export async function sha256File(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
+/**
+ * What a file's bytes are, as relflow and S3 name them: the sha256 (hex, as
+ * SHA256SUMS writes it, and base64, as S3's ChecksumSHA256 of a single-part
+ * object is), and the composite checksum S3 keeps for a multipart upload of
+ * PART_SIZE parts (the sha256 of the parts' sha256s).
+ */
+export interface FileDigest {
+  sha256: string;
+  size: number;
+  checksums: string[];
+}
+
+export async function fileDigest(path: string): Promise<FileDigest> {
+  const whole = createHash('sha256');
+  const parts: Buffer[] = [];
+  let part = createHash('sha256');
+  let inPart = 0;
+  let size = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
+    whole.update(chunk);
+    size += chunk.length;
+    let offset = 0;
+    while (offset < chunk.length) {
+      const take = Math.min(chunk.length - offset, PART_SIZE - inPart);
+      part.update(chunk.subarray(offset, offset + take));
+      offset += take;
+      inPart += take;
+      if (inPart === PART_SIZE) {
+        parts.push(part.digest());
+        part = createHash('sha256');
+        inPart = 0;
+      }
+    }
+  }
+  if (inPart > 0) parts.push(part.digest());
+  const digest = whole.digest();
+  const checksums = [digest.toString('base64')];
+  if (parts.length > 1) checksums.push(createHash('sha256').update(Buffer.concat(parts)).digest('base64'));
+  return { sha256: digest.toString('hex'), size, checksums };
+}
+
+/** The digest of a file known by its sha256 alone (a stored file's record): its single-part checksum. */
+function recordedDigest(file: Pick<StoredFile, 'sha256' | 'size'>): FileDigest {
+  return { sha256: file.sha256, size: file.size, checksums: [Buffer.from(file.sha256, 'hex').toString('base64')] };
+}
+
 async function md5File(path: string): Promise<string> {
   const hash = createHash('md5');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
@@ -80,6 +126,8 @@ export function s3Client(spec: S3Spec, env: NodeJS.ProcessEnv): S3Client {
     forcePathStyle: Boolean(spec.endpoint),
     credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : undefined,
     requestChecksumCalculation: 'WHEN_REQUIRED',
+    // relflow hashes what it reads where it matters; moto's multipart checksum lacks S3's `-N`, which the SDK would misread.
+    responseChecksumValidation: 'WHEN_REQUIRED',
   });
   if (s3Clients.size >= MAX_S3_CLIENTS) {
     // Not destroyed: a request may still be on it; its idle connections close with the server's timeout.
@@ -92,9 +140,15 @@ export function s3Client(spec: S3Spec, env: NodeJS.ProcessEnv): S3Client {
 
 const PART_SIZE = 16 * 1024 * 1024;
 
-/** What an S3 key holds: the sha256 and release recorded with the object, and its size. */
+/**
+ * What a key holds. `checksum` is S3's own SHA256 checksum of the bytes (base64,
+ * without a multipart `-N` suffix), which S3 computes or checks on upload and no
+ * writer can set; `sha256` is a directory file's hash, computed here. The
+ * `x-amz-meta-sha256` a writer of the bucket sets at will is never read.
+ */
 interface HeldObject {
   sha256?: string;
+  checksum?: string;
   size?: number;
   /** The release that stored it; absent for an object relflow did not store, or stored before it recorded releases. */
   release?: string;
@@ -102,18 +156,55 @@ interface HeldObject {
 
 async function s3Object(client: S3Client, bucket: string, key: string): Promise<HeldObject | undefined> {
   try {
-    const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-    return { sha256: head.Metadata?.sha256, size: head.ContentLength, release: head.Metadata?.release };
+    const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, ChecksumMode: 'ENABLED' }));
+    return { checksum: head.ChecksumSHA256?.replace(/-\d+$/, ''), size: head.ContentLength, release: head.Metadata?.release };
   } catch (error) {
     if (error instanceof NotFound || (error as { name?: string }).name === 'NotFound') return undefined;
     throw error;
   }
 }
 
-/** Whether the bucket holds these bytes at `key` (by the sha256 recorded with the object, and its size). */
-async function s3HoldsObject(client: S3Client, bucket: string, key: string, sha256: string, size: number): Promise<boolean> {
-  const held = await s3Object(client, bucket, key);
-  return held?.sha256 === sha256 && held.size === size;
+/** Whether a key holds exactly these bytes: by S3's checksum (or the hash of a directory's file) and the size. */
+function holdsBytes(held: HeldObject | undefined, digest: FileDigest): boolean {
+  if (!held || held.size !== digest.size) return false;
+  return held.sha256 !== undefined
+    ? held.sha256 === digest.sha256
+    : held.checksum !== undefined && digest.checksums.includes(held.checksum);
+}
+
+/** The sha256 of an object's bytes, read from S3 (for a multipart object whose composite checksum a record cannot name). */
+async function s3ObjectSha256(client: S3Client, bucket: string, key: string): Promise<string | undefined> {
+  try {
+    const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    const hash = createHash('sha256');
+    for await (const chunk of response.Body as AsyncIterable<Buffer>) hash.update(chunk);
+    return hash.digest('hex');
+  } catch (error) {
+    if (isMissingObject(error)) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Whether the bucket holds these bytes at `key`: by S3's checksum where it
+ * decides, by the bytes themselves where it cannot (an object stored without a
+ * checksum, or a multipart one when only the sha256 is known).
+ */
+async function s3HoldsObject(client: S3Client, bucket: string, key: string, digest: FileDigest): Promise<boolean> {
+  return holdsBytesAt(client, bucket, key, await s3Object(client, bucket, key), digest);
+}
+
+async function holdsBytesAt(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  held: HeldObject | undefined,
+  digest: FileDigest,
+): Promise<boolean> {
+  if (holdsBytes(held, digest)) return true;
+  if (!held || held.size !== digest.size) return false;
+  const undecided = held.checksum === undefined || (digest.size > PART_SIZE && digest.checksums.length === 1);
+  return undecided && (await s3ObjectSha256(client, bucket, key)) === digest.sha256;
 }
 
 /** What putting a file on a target came to: already there, copied inside the bucket from equal bytes, or sent. */
@@ -134,14 +225,14 @@ export function contentIndexKey(sha256: string): string {
 }
 
 /**
- * A key of this bucket that holds these bytes, from the content index, when the
- * object there still carries the same sha256 and size (an index entry is a hint:
- * a deleted or rewritten object is not copied).
+ * A key of this bucket that holds these bytes, from the content index, when S3's
+ * checksum of the object there is theirs (an index entry is a hint anyone who
+ * writes the bucket can plant: a deleted, rewritten or foreign object is not copied).
  */
-async function keyHoldingContent(client: S3Client, bucket: string, sha256: string, size: number): Promise<string | undefined> {
-  const key = (await getS3Text(client, bucket, contentIndexKey(sha256)))?.trim();
+async function keyHoldingContent(client: S3Client, bucket: string, digest: FileDigest): Promise<string | undefined> {
+  const key = (await getS3Text(client, bucket, contentIndexKey(digest.sha256)))?.trim();
   if (!key || key.length > 1024) return undefined;
-  return (await s3HoldsObject(client, bucket, key, sha256, size)) ? key : undefined;
+  return holdsBytes(await s3Object(client, bucket, key), digest) ? key : undefined;
 }
 
 /** `bucket/key` as CopyObject takes it: the key URL-encoded segment by segment. */
@@ -150,24 +241,26 @@ function copySource(bucket: string, key: string): string {
 }
 
 /**
- * Puts the file at `key` unless an object with the same sha256 is already
- * there. Bytes the bucket holds under another key (yesterday's nightly of an
- * unchanged repository, a Docker image two releases share) are copied inside
- * the bucket instead of sent again; a copy that fails for any reason is sent.
+ * Puts the file at `key` unless S3 already holds these bytes there. Bytes the
+ * bucket holds under another key (yesterday's nightly of an unchanged
+ * repository, a Docker image two releases share) are copied inside the bucket
+ * instead of sent again, and the copy's checksum is checked; a copy that fails
+ * or does not hold the bytes is replaced by sending them.
  */
 async function putS3(
   client: S3Client,
-  target: { bucket: string; held: HeldObject | undefined },
+  target: { bucket: string; holds: boolean },
   key: string,
-  file: { path: string; sha256: string; size: number; release: string },
+  file: { path: string; digest: FileDigest; release: string },
 ): Promise<TargetPut> {
-  const { bucket, held } = target;
-  const { path, sha256, size } = file;
-  if (held?.sha256 === sha256 && held.size === size) return 'held';
+  const { bucket } = target;
+  const { path, digest } = file;
+  const { sha256, size } = digest;
+  if (target.holds) return 'held';
   const Metadata = { sha256, release: file.release };
   let put: TargetPut = 'uploaded';
   const source =
-    size >= CONTENT_COPY_MIN_SIZE && size <= CONTENT_COPY_MAX_SIZE ? await keyHoldingContent(client, bucket, sha256, size) : undefined;
+    size >= CONTENT_COPY_MIN_SIZE && size <= CONTENT_COPY_MAX_SIZE ? await keyHoldingContent(client, bucket, digest) : undefined;
   if (source) {
     // A copy of gigabytes takes a while inside S3: the activity stays alive meanwhile.
     const beat = setInterval(() => heartbeat({ key, copying: source }), 1000);
@@ -179,9 +272,11 @@ async function putS3(
           CopySource: copySource(bucket, source),
           MetadataDirective: 'REPLACE',
           Metadata,
+          ChecksumAlgorithm: 'SHA256',
         }),
       );
-      put = 'copied';
+      // The source may have been rewritten since it was checked: the copy counts only if S3 says it holds the bytes.
+      if (holdsBytes(await s3Object(client, bucket, key), digest)) put = 'copied';
     } catch {
       // The source went away or the copy is refused: send the bytes, as without an index.
     } finally {
@@ -281,7 +376,7 @@ async function putDirectory(
 function refuseReplacing(targetName: string, key: string, held: HeldObject, file: { sha256: string; release: string }): never {
   const by = held.release ? `release ${held.release} published` : 'a file no release recorded as its own is';
   throw ApplicationFailure.nonRetryable(
-    `storage (${targetName}): ${key}: ${by} there (sha256 ${String(held.sha256 ?? 'unknown').slice(0, 12)}); ` +
+    `storage (${targetName}): ${key}: ${by} there (${held.sha256 ? `sha256 ${held.sha256.slice(0, 12)}` : `S3 checksum ${held.checksum ?? 'none'}`}); ` +
       `release ${file.release} would replace it with other bytes (sha256 ${file.sha256.slice(0, 12)}). ` +
       'A release never replaces a file another release published: give this release its own key ' +
       '(storage.layout, storage.specLayout, or a new --plugins-version for plugins that changed)',
@@ -322,7 +417,7 @@ export async function isStoredEverywhere(
 ): Promise<boolean> {
   for (const target of storageTargets(storage)) {
     if (target.type === 's3') {
-      if (!(await s3HoldsObject(s3Client(target, env), target.bucket, key, file.sha256, file.size))) return false;
+      if (!(await s3HoldsObject(s3Client(target, env), target.bucket, key, recordedDigest(file)))) return false;
     } else {
       const path = directoryPath(target, key, env);
       if (!existsSync(path) || (await stat(path)).size !== file.size) return false;
@@ -373,10 +468,10 @@ export interface StoreFileResult extends StoredFile {
  * they received.
  */
 export async function storeFile(input: StoreFileInput, env: NodeJS.ProcessEnv): Promise<StoreFileResult> {
-  const { size } = await stat(input.path);
-  const sha256 = await sha256File(input.path);
+  const digest = await fileDigest(input.path);
+  const { sha256, size } = digest;
   const md5 = input.storage.md5 ? await md5File(input.path) : undefined;
-  const file = { path: input.path, sha256, size, release: pathSegment(input.release, 'storage: release') };
+  const file = { path: input.path, digest, sha256, release: pathSegment(input.release, 'storage: release') };
   const fileName = input.key.slice(input.key.lastIndexOf('/') + 1);
   const urls: string[] = [];
   const skipped: string[] = [];
@@ -384,21 +479,26 @@ export async function storeFile(input: StoreFileInput, env: NodeJS.ProcessEnv): 
   const failures: string[] = [];
   const targets = await Promise.all(
     storageTargets(input.storage).map(async (target) => {
-      const held =
-        target.type === 's3'
-          ? await s3Object(s3Client(target, env), target.bucket, input.key)
-          : await directoryObject(target, input.key, env);
-      const same = held?.sha256 === sha256 && (target.type === 'directory' || held.size === size);
-      if (held && !same && held.release !== file.release) refuseReplacing(target.name, input.key, held, file);
-      return { target, held };
+      let held: HeldObject | undefined;
+      let holds: boolean;
+      if (target.type === 's3') {
+        const client = s3Client(target, env);
+        held = await s3Object(client, target.bucket, input.key);
+        holds = await holdsBytesAt(client, target.bucket, input.key, held, digest);
+      } else {
+        held = await directoryObject(target, input.key, env);
+        holds = held?.sha256 === sha256;
+      }
+      if (held && !holds && held.release !== file.release) refuseReplacing(target.name, input.key, held, file);
+      return { target, held, holds };
     }),
   );
-  for (const { target, held } of targets) {
+  for (const { target, held, holds } of targets) {
     try {
       let put: TargetPut;
       if (target.type === 's3') {
         const client = s3Client(target, env);
-        put = await putS3(client, { bucket: target.bucket, held }, input.key, file);
+        put = await putS3(client, { bucket: target.bucket, holds }, input.key, file);
         // A file just put needs its sidecars; one already there may lack them (a crash in between).
         await putS3Text(client, target.bucket, `${input.key}.sha256`, `${sha256}  ${fileName}\n`, put !== 'held');
         if (md5) await putS3Text(client, target.bucket, `${input.key}.md5`, `${md5}  ${fileName}\n`, put !== 'held');

@@ -178,6 +178,67 @@ describe('storage on moto S3 and directory mirrors', function () {
     }
   });
 
+  it("a writer of the bucket cannot pass foreign bytes as the release's: S3's checksum decides, never x-amz-meta-sha256", async function () {
+    const dir = tempDir('storage-planted');
+    const path = join(dir, 'agent.tar.gz');
+    const sha256 = await writeBigFile(path, 3);
+    const trojan = Buffer.alloc(3 * 1024 * 1024, 0x54);
+    const storage = await storageOn('planted-releases');
+    const env = { ...process.env, ...MOTO_ENV };
+    const client = s3Client(storage, env);
+    const plant = (key: string, release = 'demo-3.4') =>
+      client.send(
+        new PutObjectCommand({
+          Bucket: 'planted-releases',
+          Key: key,
+          Body: trojan,
+          Metadata: { sha256, release },
+          ChecksumAlgorithm: 'SHA256',
+        }),
+      );
+    const bytesAt = async (key: string) =>
+      createHash('sha256')
+        .update(
+          (await (
+            await client.send(new GetObjectCommand({ Bucket: 'planted-releases', Key: key }))
+          ).Body?.transformToByteArray()) as Uint8Array,
+        )
+        .digest('hex');
+
+    // A content index entry that names a planted object claiming the release's sha256: nothing is copied from it.
+    await plant('planted/agent.tar.gz');
+    await client.send(
+      new PutObjectCommand({ Bucket: 'planted-releases', Key: `.relflow/content/sha256/${sha256}`, Body: 'planted/agent.tar.gz\n' }),
+    );
+    const indexed = await storeFile({ storage, release: 'demo-3.4', name: 'agent', key: 'org/demo/3.4/agent.tar.gz', path }, env);
+    assert.deepEqual([indexed.copied, indexed.skipped], [[], []]);
+    assert.equal(await bytesAt('org/demo/3.4/agent.tar.gz'), sha256, 'the release sent its own bytes');
+
+    // The release's own key, planted with the same claim: not "already held", replaced by the release's bytes.
+    await plant('org/demo/3.4/agent.tar.gz');
+    const replanted = await storeFile({ storage, release: 'demo-3.4', name: 'agent', key: 'org/demo/3.4/agent.tar.gz', path }, env);
+    assert.deepEqual(replanted.skipped, []);
+    assert.equal(await bytesAt('org/demo/3.4/agent.tar.gz'), sha256);
+    assert.equal(await isStoredEverywhere(storage, 'org/demo/3.4/agent.tar.gz', { sha256, size: 3 * 1024 * 1024 }, env), true);
+    await plant('org/demo/3.4/agent.tar.gz');
+    assert.equal(await isStoredEverywhere(storage, 'org/demo/3.4/agent.tar.gz', { sha256, size: 3 * 1024 * 1024 }, env), false);
+
+    // A multipart object (composite checksum) known only by its sha256 is checked by its bytes.
+    const big = join(dir, 'box.tar.gz');
+    const bigSha256 = await writeBigFile(big, 20);
+    await storeFile({ storage, release: 'demo-3.4', name: 'box', key: 'org/demo/3.4/box.tar.gz', path: big }, env);
+    assert.equal(await isStoredEverywhere(storage, 'org/demo/3.4/box.tar.gz', { sha256: bigSha256, size: 20 * 1024 * 1024 }, env), true);
+    await client.send(
+      new PutObjectCommand({
+        Bucket: 'planted-releases',
+        Key: 'org/demo/3.4/box.tar.gz',
+        Body: Buffer.alloc(20 * 1024 * 1024, 0x54),
+        Metadata: { sha256: bigSha256, release: 'demo-3.4' },
+      }),
+    );
+    assert.equal(await isStoredEverywhere(storage, 'org/demo/3.4/box.tar.gz', { sha256: bigSha256, size: 20 * 1024 * 1024 }, env), false);
+  });
+
   it('keeps connections alive across calls: twenty looks at stored files open one connection, not twenty', async function () {
     // moto closes every connection (Connection: close), as S3 does not: an S3 endpoint that keeps them open and counts them.
     let connections = 0;
