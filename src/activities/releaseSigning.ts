@@ -18,6 +18,7 @@ export async function signWithReleaseKey(
   what: string,
   bytes: Buffer | string,
   env: NodeJS.ProcessEnv,
+  namespace = RELEASE_SIGNATURE_NAMESPACE,
 ): Promise<{ signature: Buffer; keyid: string } | undefined> {
   const key = workerSecrets(env).releaseSigningKey;
   if (!key) return undefined;
@@ -26,7 +27,7 @@ export async function signWithReleaseKey(
     const file = join(dir, 'signed');
     await writeFile(file, bytes);
     const keygen = (args: string[]) => sshKeygen(args, { cwd: dir, env: { PATH: env.PATH } });
-    const signed = await keygen(['-q', '-Y', 'sign', '-n', RELEASE_SIGNATURE_NAMESPACE, '-f', key, file]);
+    const signed = await keygen(['-q', '-Y', 'sign', '-n', namespace, '-f', key, file]);
     const fingerprint = signed.code === 0 ? await keygen(['-l', '-E', 'sha256', '-f', key]) : signed;
     if (signed.code !== 0 || fingerprint.code !== 0) {
       // The message of ssh-keygen names the key file, never its content.
@@ -36,6 +37,34 @@ export async function signWithReleaseKey(
       );
     }
     return { signature: await readFile(`${file}.sig`), keyid: fingerprint.output.split(' ')[1] ?? '' };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Whether `signature` is the workers' release key's signature of these bytes
+ * in this namespace (ssh-keygen -Y verify against the key's own public half);
+ * undefined when the secrets file names no key.
+ */
+export async function signedByReleaseKey(
+  bytes: Buffer | string,
+  signature: string | undefined,
+  env: NodeJS.ProcessEnv,
+  namespace: string,
+): Promise<boolean | undefined> {
+  const key = workerSecrets(env).releaseSigningKey;
+  if (!key) return undefined;
+  if (!signature?.startsWith('-----BEGIN SSH SIGNATURE-----')) return false;
+  const dir = await mkdtemp(join(tmpdir(), 'relflow-verify-'));
+  try {
+    const keygen = (args: string[], stdin?: Buffer | string) => sshKeygen(args, { cwd: dir, env: { PATH: env.PATH }, stdin });
+    const publicKey = await keygen(['-y', '-f', key]);
+    if (publicKey.code !== 0) return false;
+    await writeFile(join(dir, 'allowed'), `relflow ${publicKey.output.trim()}\n`);
+    await writeFile(join(dir, 'signature'), signature);
+    const verified = await keygen(['-Y', 'verify', '-f', 'allowed', '-I', 'relflow', '-n', namespace, '-s', 'signature'], bytes);
+    return verified.code === 0;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Manifest } from '../config/manifest';
 import { mapWithLimit } from '../release/concurrency';
 import type { StoredFile } from '../release/model';
 import { type GitWorkspace, gitEnvironment, remoteRefs, runGit } from './gitWorkspace';
+import { RELEASE_SIGNATURE_NAMESPACE, signedByReleaseKey } from './releaseSigning';
 import { isStoredEverywhere, readStoredText } from './storage';
 
 export interface ReleasedWorkInput {
@@ -66,6 +68,7 @@ export async function findReleasedWork(
     return undefined;
   }
   if (!Array.isArray(files) || !input.artifacts.every((artifact) => files.some((file) => file.name === artifact))) return undefined;
+  if (!(await coveredBySignedSums(input, listing, files, env))) return undefined;
   const stored = await mapWithLimit(files, input.parallelism, (file) =>
     isStoredEverywhere(input.storage, `${input.keyPrefix}${file.file}`, file, env),
   );
@@ -75,6 +78,27 @@ export async function findReleasedWork(
     files,
     ...(Number.isInteger(build) ? { build } : {}),
   };
+}
+
+/**
+ * Where the workers hold the release key, an earlier run's artifacts.json counts
+ * only if the SHA256SUMS that key signed lists it and every file it names with
+ * the same sha256: anyone who writes the bucket can write a listing.
+ */
+async function coveredBySignedSums(
+  input: ReleasedWorkInput,
+  listing: string,
+  files: StoredFile[],
+  env: NodeJS.ProcessEnv,
+): Promise<boolean> {
+  const sums = await readStoredText(input.storage, `${input.keyPrefix}SHA256SUMS`, env);
+  const signature = await readStoredText(input.storage, `${input.keyPrefix}SHA256SUMS.sig`, env);
+  const signed = await signedByReleaseKey(sums ?? '', signature, env, RELEASE_SIGNATURE_NAMESPACE);
+  if (signed === undefined) return true;
+  if (!signed || !sums) return false;
+  const lines = new Set(sums.split('\n'));
+  const listed = [{ file: 'artifacts.json', sha256: createHash('sha256').update(listing).digest('hex') }, ...files];
+  return listed.every((file) => lines.has(`${file.sha256}  ${file.file}`));
 }
 
 export function createReleasedWorkActivities(workspace: GitWorkspace, env: NodeJS.ProcessEnv) {

@@ -1,11 +1,13 @@
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { CreateBucketCommand, DeleteObjectCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
+import { writeLoopbackSecretsFile } from '../../src/dev/secretsFile';
 import { s3Client } from '../../src/activities/storage';
 import { validateManifest } from '../../src/config/loadManifest';
 import { MOTO_ENV, motoEndpoint } from '../../src/dev/localServices';
-import type { ReleaseState } from '../../src/release/model';
+import type { ReleaseState, StoredFile } from '../../src/release/model';
 import { releaseWorkflow } from '../../src/workflows';
 import { createRemote } from '../support/gitRepos';
 import { tempDir, testClient, uniqueTaskQueue, withWorkers } from '../support/temporal';
@@ -15,8 +17,7 @@ const stageStatus = (state: ReleaseState) => Object.fromEntries(state.stages.map
 describe('a release started again over finished work (real git, moto)', function () {
   this.timeout(180_000);
 
-  it('takes every tag and stored file from one look and runs only what is left; a missing file makes it run every stage', async function () {
-    const root = tempDir('released-work');
+  async function shortcutProduct(root: string, env: NodeJS.ProcessEnv) {
     const build =
       'set -e\necho "$RELFLOW_VERSION $RELFLOW_BUILD" > VERSION.txt\ntar -cf - VERSION.txt | gzip -n > "$RELFLOW_ARTIFACT.tgz"\n';
     const remotes = ['core', 'ui'].map((name) => createRemote(root, { name, files: { 'build.sh': build } }));
@@ -26,7 +27,6 @@ describe('a release started again over finished work (real git, moto)', function
       accessKeyIdEnv: 'TEST_AWS_KEY',
       secretAccessKeyEnv: 'TEST_AWS_SECRET',
     };
-    const env = { ...process.env, ...MOTO_ENV };
     const s3 = s3Client({ ...storage, region: 'us-east-1' }, env);
     await s3.send(new CreateBucketCommand({ Bucket: storage.bucket }));
     const manifest = validateManifest(
@@ -53,6 +53,12 @@ describe('a release started again over finished work (real git, moto)', function
           })
         ).result(),
       );
+    return { remotes, storage, s3, run };
+  }
+
+  it('takes every tag and stored file from one look and runs only what is left; a missing file makes it run every stage', async function () {
+    const root = tempDir('released-work');
+    const { remotes, storage, s3, run } = await shortcutProduct(root, { ...process.env, ...MOTO_ENV });
     const id = `shortcut-nightly-${Date.now()}`;
     const first: ReleaseState = await run(id);
     assert.equal(first.status, 'succeeded', JSON.stringify(first.stages));
@@ -97,5 +103,70 @@ describe('a release started again over finished work (real git, moto)', function
     assert.deepEqual(commitsOf(), commits, 'still no commit made');
     assert.match(third.artifacts.find((artifact) => artifact.name === 'core')?.detail ?? '', /not rebuilt/);
     assert.doesNotMatch(third.artifacts.find((artifact) => artifact.name === 'ui')?.detail ?? '', /not rebuilt/);
+  });
+
+  it("with a release key, neither a planted listing nor a planted build record is taken for the release's: the build runs again", async function () {
+    const root = tempDir('released-planted');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'release', '-f', join(root, 'release-key')]);
+    const secrets = writeLoopbackSecretsFile(join(root, 'secrets.yaml'), Object.keys(MOTO_ENV), { signingKey: join(root, 'release-key') });
+    const env = { ...process.env, ...MOTO_ENV, RELFLOW_SECRETS: secrets };
+    const { storage, s3, run } = await shortcutProduct(root, env);
+    const id = `shortcut-planted-${Date.now()}`;
+    const first: ReleaseState = await run(id);
+    assert.equal(first.status, 'succeeded', JSON.stringify(first.stages));
+    const core = first.artifacts.find((artifact) => artifact.name === 'core')?.files?.[0] as StoredFile;
+    const prefix = 'org/shortcut/nightly/20261124/';
+    const buildRecord = (
+      await s3.send(new ListObjectsV2Command({ Bucket: storage.bucket, Prefix: `${prefix}.relflow-builds/core/` }))
+    ).Contents?.find((object) => object.Key?.endsWith('.json'))?.Key as string;
+    assert.ok(buildRecord, 'the build recorded what it stored');
+
+    // A writer of the bucket swaps core's file and rewrites the listing and the build record to match it.
+    const trojan = Buffer.from('trojan bytes');
+    const trojanSha256 = createHash('sha256').update(trojan).digest('hex');
+    // Each object claims to be the release's own (x-amz-meta-release), so the release may rewrite them;
+    // a foreign one would block it instead.
+    const put = (key: string, body: string | Buffer) =>
+      s3.send(
+        new PutObjectCommand({
+          Bucket: storage.bucket,
+          Key: key,
+          Body: body,
+          Metadata: { release: 'shortcut-nightly-20261124', sha256: core.sha256 },
+        }),
+      );
+    const swap = (text: string) =>
+      text.split(core.sha256).join(trojanSha256).split(`"size": ${core.size}`).join(`"size": ${trojan.length}`);
+    const read = async (key: string) =>
+      (await (await s3.send(new GetObjectCommand({ Bucket: storage.bucket, Key: key }))).Body?.transformToString()) as string;
+    await put(`${prefix}${core.file}`, trojan);
+    await put(`${prefix}${core.file}.sha256`, `${trojanSha256}  ${core.file}\n`);
+    await put(`${prefix}artifacts.json`, swap(await read(`${prefix}artifacts.json`)));
+    await put(buildRecord, swap(await read(buildRecord)));
+
+    const again: ReleaseState = await run(`${id}-again`);
+    assert.equal(again.status, 'succeeded', JSON.stringify(again.stages));
+    assert.doesNotMatch(again.stages.find((stage) => stage.name === 'checkout')?.detail ?? '', /earlier run/);
+    assert.doesNotMatch(again.artifacts.find((artifact) => artifact.name === 'core')?.detail ?? '', /not rebuilt/);
+    assert.match(
+      again.artifacts.find((artifact) => artifact.name === 'ui')?.detail ?? '',
+      /not rebuilt/,
+      'a record the key signed still serves',
+    );
+    // The build ran again (its tar has new times, so new bytes): the bucket, the listing and SHA256SUMS hold what it built.
+    const rebuilt = again.artifacts.find((artifact) => artifact.name === 'core')?.files?.[0] as StoredFile;
+    assert.notEqual(rebuilt.sha256, trojanSha256);
+    const stored = await (
+      await s3.send(new GetObjectCommand({ Bucket: storage.bucket, Key: `${prefix}${core.file}` }))
+    ).Body?.transformToByteArray();
+    assert.equal(
+      createHash('sha256')
+        .update(stored as Uint8Array)
+        .digest('hex'),
+      rebuilt.sha256,
+      'the build put its own bytes there',
+    );
+    assert.match(await read(`${prefix}SHA256SUMS`), new RegExp(`^${rebuilt.sha256}  ${core.file.replace(/\./g, '\\.')}$`, 'm'));
+    assert.doesNotMatch(await read(`${prefix}artifacts.json`), new RegExp(trojanSha256));
   });
 });

@@ -3,6 +3,7 @@ import { readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import type { StoredFile } from '../../release/model';
+import { signedByReleaseKey, signWithReleaseKey } from '../releaseSigning';
 import { isStoredEverywhere, readStoredText, storedFileOf, storeFile, writeStoredText } from '../storage';
 import type { BuildRequest } from './types';
 
@@ -81,6 +82,9 @@ export function machineOutputList(patterns: string[], list: string): string {
   ].join('; ');
 }
 
+/** The namespace of build record signatures: no other signature of the release key passes for one. */
+const BUILD_RECORD_NAMESPACE = 'relflow-build-record';
+
 /** What a finished build stored, kept beside the release's files: one record per artifact and commit. */
 function buildRecordKey(request: BuildRequest): string {
   return `${request.keyPrefix}.relflow-builds/${request.artifact.name}/built-${request.sha}.json`;
@@ -121,7 +125,10 @@ export async function storeBuildOutputs(request: BuildRequest, paths: string[], 
     );
     stored.push(storedFileOf(result));
   }
-  await writeStoredText(request.storage, buildRecordKey(request), `${JSON.stringify(stored, null, 2)}\n`, env);
+  const record = `${JSON.stringify(stored, null, 2)}\n`;
+  await writeStoredText(request.storage, buildRecordKey(request), record, env);
+  const signed = await signWithReleaseKey(`the build record of ${request.artifact.name}`, record, env, BUILD_RECORD_NAMESPACE);
+  if (signed) await writeStoredText(request.storage, `${buildRecordKey(request)}.sig`, signed.signature.toString('utf8'), env);
   return stored;
 }
 
@@ -133,6 +140,9 @@ export async function storeBuildOutputs(request: BuildRequest, paths: string[], 
 export async function findStoredBuild(request: BuildRequest, env: NodeJS.ProcessEnv): Promise<StoredFile[] | undefined> {
   const record = await readStoredText(request.storage, buildRecordKey(request), env);
   if (!record) return undefined;
+  // Where the workers hold the release key, a record counts only if that key signed it: anyone who writes the bucket can write one.
+  const signature = await readStoredText(request.storage, `${buildRecordKey(request)}.sig`, env);
+  if ((await signedByReleaseKey(record, signature, env, BUILD_RECORD_NAMESPACE)) === false) return undefined;
   const files = JSON.parse(record) as StoredFile[];
   for (const file of files) {
     if (!(await isStoredEverywhere(request.storage, `${request.keyPrefix}${file.file}`, file, env))) return undefined;
