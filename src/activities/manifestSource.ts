@@ -17,13 +17,38 @@ export interface TrustedManifests {
   dir?: string;
   repo?: string;
   defaultRef: string;
+  /** The reviewed refs a release may name (RELFLOW_MANIFEST_REFS; default the one configured ref). */
+  allowedRefs: string[];
+  /** An allowed-signers file: every manifest commit must carry a good SSH signature of one of them. */
+  signers?: string;
 }
 
-/** RELFLOW_MANIFEST_DIR, or RELFLOW_MANIFEST_REPO (at RELFLOW_MANIFEST_REF, default main); undefined when neither is set. */
+/** A commit named by its full SHA-1 (or SHA-256) object name. */
+const COMMIT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+
+/**
+ * RELFLOW_MANIFEST_DIR, or RELFLOW_MANIFEST_REPO (at RELFLOW_MANIFEST_REF, default main, and the
+ * refs RELFLOW_MANIFEST_REFS allows); undefined when neither is set.
+ */
 export function trustedManifests(env: NodeJS.ProcessEnv): TrustedManifests | undefined {
-  if (env.RELFLOW_MANIFEST_DIR) return { dir: env.RELFLOW_MANIFEST_DIR, defaultRef: '' };
-  if (env.RELFLOW_MANIFEST_REPO) return { repo: env.RELFLOW_MANIFEST_REPO, defaultRef: env.RELFLOW_MANIFEST_REF || 'main' };
-  return undefined;
+  if (env.RELFLOW_MANIFEST_DIR) return { dir: env.RELFLOW_MANIFEST_DIR, defaultRef: '', allowedRefs: [] };
+  if (!env.RELFLOW_MANIFEST_REPO) return undefined;
+  const defaultRef = env.RELFLOW_MANIFEST_REF || 'main';
+  const listed = (env.RELFLOW_MANIFEST_REFS ?? '')
+    .split(',')
+    .map((ref) => ref.trim())
+    .filter(Boolean);
+  return {
+    repo: env.RELFLOW_MANIFEST_REPO,
+    defaultRef,
+    allowedRefs: listed.length > 0 ? listed : [defaultRef],
+    ...(env.RELFLOW_MANIFEST_SIGNERS ? { signers: env.RELFLOW_MANIFEST_SIGNERS } : {}),
+  };
+}
+
+/** The full ref an allowed name is fetched as: a branch, unless it names a tag as refs/tags/<tag>. */
+function fullRef(name: string): string {
+  return name.startsWith('refs/tags/') || name.startsWith('refs/heads/') ? name : `refs/heads/${name}`;
 }
 
 /**
@@ -73,9 +98,21 @@ export async function loadManifestByReference(
     const repo = trusted.repo as string;
     const at = ref.ref || trusted.defaultRef;
     // A ref reaches git's command line: one that starts with '-' would be an option, a newline another line of its output.
-    if (!GIT_REF.test(at) || at.includes('..') || at.endsWith('.lock') || at.endsWith('/')) {
+    for (const [name, what] of [
+      [at, ref.ref ? '--manifest-ref' : 'RELFLOW_MANIFEST_REF'],
+      ...trusted.allowedRefs.map((allowed) => [allowed, 'RELFLOW_MANIFEST_REFS']),
+    ]) {
+      if (!GIT_REF.test(name) || name.includes('..') || name.endsWith('.lock') || name.endsWith('/')) {
+        throw refused(
+          `manifest ${ref.name}: ${what} '${name.slice(0, 80).replace(/[^\x20-\x7e]/g, '?')}' is not a branch or tag name (letters, digits, . _ / -, not starting with -)`,
+        );
+      }
+    }
+    // The starter chooses among the reviewed refs, or a commit on one of them: never a pull request's head or a fork's commit.
+    const pinned = COMMIT_ID.test(at);
+    if (!pinned && !trusted.allowedRefs.some((allowed) => fullRef(allowed) === fullRef(at))) {
       throw refused(
-        `manifest ${ref.name}: ${ref.ref ? '--manifest-ref' : 'RELFLOW_MANIFEST_REF'} '${at.slice(0, 80).replace(/[^\x20-\x7e]/g, '?')}' is not a branch or tag name (letters, digits, . _ / -, not starting with -)`,
+        `manifest ${ref.name}: ref '${at}' is not one the workers take manifests from; allowed: ${trusted.allowedRefs.join(', ')} (RELFLOW_MANIFEST_REFS), or a commit on one of them`,
       );
     }
     insideRoot('/', ref.name, 'manifest');
@@ -83,16 +120,47 @@ export async function loadManifestByReference(
     try {
       const gitEnv = gitEnvironment(env, env.RELFLOW_MANIFEST_TOKEN_SECRET || undefined, repo);
       await runGit(scratch, ['init', '--quiet', '--bare'], gitEnv);
+      const wanted = pinned ? trusted.allowedRefs : [at];
+      const refspecs = wanted.map((name, index) => `+${fullRef(name)}:refs/allowed/${index}`);
       try {
-        await runGit(scratch, ['fetch', '--quiet', '--depth', '1', '--', repo, at], gitEnv);
+        // A pinned commit needs the history of the allowed refs to show it is on one; a ref needs its head only.
+        await runGit(scratch, ['fetch', '--quiet', ...(pinned ? [] : ['--depth', '1']), '--', repo, ...refspecs], gitEnv);
       } catch (error) {
         const reason = (error instanceof Error ? error.message : String(error)).trim().split('\n').slice(-1)[0];
         throw ApplicationFailure.retryable(
-          `manifest ${ref.name}: cannot fetch ${at} of the configuration repository: ${reason}`,
+          `manifest ${ref.name}: cannot fetch ${wanted.map(fullRef).join(', ')} of the configuration repository: ${reason}`,
           'ManifestFetchFailed',
         );
       }
-      commit = (await runGit(scratch, ['rev-parse', 'FETCH_HEAD^{commit}'], gitEnv)).trim();
+      if (pinned) {
+        const onAllowed = await Promise.all(
+          wanted.map((_, index) =>
+            runGit(scratch, ['merge-base', '--is-ancestor', at, `refs/allowed/${index}`], gitEnv).then(
+              () => true,
+              () => false,
+            ),
+          ),
+        );
+        if (!onAllowed.includes(true)) {
+          throw refused(
+            `manifest ${ref.name}: commit ${at.slice(0, 12)} is on none of the refs the workers take manifests from (${trusted.allowedRefs.join(', ')})`,
+          );
+        }
+        commit = at;
+      } else {
+        commit = (await runGit(scratch, ['rev-parse', 'refs/allowed/0^{commit}'], gitEnv)).trim();
+      }
+      if (trusted.signers) {
+        await runGit(
+          scratch,
+          ['-c', 'gpg.format=ssh', '-c', `gpg.ssh.allowedSignersFile=${trusted.signers}`, 'verify-commit', commit],
+          gitEnv,
+        ).catch(() => {
+          throw refused(
+            `manifest ${ref.name}: commit ${commit?.slice(0, 12)} carries no good signature of a signer in ${trusted.signers} (RELFLOW_MANIFEST_SIGNERS)`,
+          );
+        });
+      }
       try {
         text = await runGit(scratch, ['show', `${commit}:${ref.name}`], gitEnv);
       } catch {

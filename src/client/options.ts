@@ -129,7 +129,10 @@ export const manifestOptions = () => [
     '--manifest <name>',
     "the manifest's file in the workers' trusted source (RELFLOW_MANIFEST_DIR or RELFLOW_MANIFEST_REPO, set here too): the worker reads it, so a schedule releases with the current one; instead of -c",
   ),
-  new Option('--manifest-ref <ref>', 'branch or tag of RELFLOW_MANIFEST_REPO (default RELFLOW_MANIFEST_REF, else main)'),
+  new Option(
+    '--manifest-ref <ref>',
+    'a ref of RELFLOW_MANIFEST_REPO that RELFLOW_MANIFEST_REFS allows, or a commit on one (default RELFLOW_MANIFEST_REF, else main)',
+  ),
 ];
 
 /** 0 done (or still running), 1 failed, aborted, cancelled or a gate rejected, 3 waiting at a gate. */

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { stringify } from 'yaml';
@@ -129,6 +130,59 @@ describe('the manifest by reference: read by a worker from where the workers tru
     await assert.rejects(loadManifestByReference(local, { name: 'broken.yaml' }), /broken\.yaml: versions\.core/);
     await assert.rejects(loadManifestByReference(process.env, { name: 'cloudify.yaml' }), /no trusted manifest source is configured here/);
     await assert.rejects(loadManifestByReference(env, { name: 'missing.yaml' }), /manifest missing\.yaml: no such file at master/);
+  });
+
+  it('--manifest-ref takes the reviewed refs only (RELFLOW_MANIFEST_REFS), or a commit on one; RELFLOW_MANIFEST_SIGNERS wants signed commits', async function () {
+    const remote = createRemote(root, { name: 'reviewed-config', files: { 'cloudify.yaml': stringify(product) } });
+    const work = join(root, 'work', 'reviewed-config');
+    const head = () => git(work, 'rev-parse', 'HEAD').trim();
+    const reviewed = head();
+    // An unreviewed proposal: a pull request's head and a branch of its own, then gone from the history of master.
+    writeFileSync(join(work, 'cloudify.yaml'), stringify({ ...product, product: 'proposed' }));
+    git(work, 'commit', '-q', '-am', 'proposal');
+    const proposal = head();
+    git(work, 'push', '-q', remote, 'HEAD:refs/pull/7/head', 'HEAD:refs/heads/feature');
+    git(work, 'reset', '-q', '--hard', reviewed);
+    git(work, 'tag', 'v1');
+    git(work, 'push', '-q', remote, 'v1');
+    const source = { ...process.env, RELFLOW_MANIFEST_REPO: remote, RELFLOW_MANIFEST_REF: 'master' };
+    const load = (ref: string | undefined, extra: NodeJS.ProcessEnv = {}) =>
+      loadManifestByReference({ ...source, ...extra }, { name: 'cloudify.yaml', ...(ref ? { ref } : {}) });
+
+    assert.equal((await load(undefined)).source.commit, reviewed);
+    for (const ref of ['refs/pull/7/head', 'feature', 'v1']) {
+      await assert.rejects(
+        load(ref),
+        /ref '.*' is not one the workers take manifests from; allowed: master \(RELFLOW_MANIFEST_REFS\)/,
+        ref,
+      );
+    }
+    await assert.rejects(
+      load(proposal),
+      new RegExp(`commit ${proposal.slice(0, 12)} is on none of the refs the workers take manifests from \\(master\\)`),
+    );
+    const pinned = await load(reviewed);
+    assert.deepEqual([pinned.source.commit, pinned.manifest.product], [reviewed, 'configured']);
+    const tagged = await load('refs/tags/v1', { RELFLOW_MANIFEST_REFS: 'master, refs/tags/v1' });
+    assert.equal(tagged.source.commit, reviewed);
+    await assert.rejects(load('--upload-pack=x', { RELFLOW_MANIFEST_REFS: 'master' }), /is not a branch or tag name/);
+
+    // Signed commits only: a commit signed by an allowed signer passes, an unsigned one is refused.
+    const key = join(root, 'config-signer');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'alice', '-f', key]);
+    const signers = join(root, 'config-signers');
+    writeFileSync(signers, `alice@example.com ${readFileSync(`${key}.pub`, 'utf8')}`);
+    writeFileSync(join(work, 'cloudify.yaml'), stringify({ ...product, product: 'signed' }));
+    git(work, '-c', 'gpg.format=ssh', '-c', `user.signingkey=${key}`, 'commit', '-q', '-S', '-am', 'signed change');
+    git(work, 'push', '-q', remote, 'master');
+    const signed = await load(undefined, { RELFLOW_MANIFEST_SIGNERS: signers });
+    assert.deepEqual([signed.source.commit, signed.manifest.product], [head(), 'signed']);
+    await assert.rejects(
+      load(reviewed, { RELFLOW_MANIFEST_SIGNERS: signers }),
+      new RegExp(
+        `commit ${reviewed.slice(0, 12)} carries no good signature of a signer in .*config-signers \\(RELFLOW_MANIFEST_SIGNERS\\)`,
+      ),
+    );
   });
 
   it('relflow plan --manifest plans from the configuration repository at its ref, as the workers will read it', async function () {
