@@ -15,6 +15,7 @@ import { smtpDestination } from './notify';
 import { awsDestination, readSecret, workerSecrets, WorkerSecrets } from './secrets';
 import { localDirectory } from './paths';
 import { inlineManifestsAccepted } from './manifestSource';
+import { TRUST_REFUSED } from '../release/model';
 import { directoryPath, s3Client, storageTargets } from './storage';
 
 export interface PreflightInput {
@@ -307,18 +308,23 @@ export function createPreflightActivities(env: NodeJS.ProcessEnv, pythonBin: str
       const problems: string[] = [];
       const checked: string[] = [];
 
-      const refuse = (found: string[]) =>
+      // A refusal of the trust checks (where the manifest came from, where secrets go) cannot be skipped; other problems can.
+      const refuse = (found: string[], type = 'PreflightFailed') =>
         ApplicationFailure.nonRetryable(
           `preflight: ${found.length} problem${found.length === 1 ? '' : 's'}, nothing was changed:\n${found.map((problem) => `- ${problem}`).join('\n')}`,
-          'PreflightFailed',
+          type,
         );
       // Refused before any other check: the storage probe, the remote listing and the API calls act on what the manifest names.
       if (input.inline && !inlineManifestsAccepted(env)) {
-        throw refuse([
-          'this worker runs manifests by reference only (RELFLOW_MANIFEST_DIR or RELFLOW_MANIFEST_REPO): start the release with relflow start --manifest <name>, or set RELFLOW_INLINE_MANIFESTS=1 on the workers',
-        ]);
+        throw refuse(
+          [
+            'this worker runs manifests by reference only (RELFLOW_MANIFEST_DIR or RELFLOW_MANIFEST_REPO): start the release with relflow start --manifest <name>, or set RELFLOW_INLINE_MANIFESTS=1 on the workers',
+          ],
+          TRUST_REFUSED,
+        );
       }
-      problems.push(...secretProblems(input, env));
+      const untrusted = secretProblems(input, env);
+      problems.push(...untrusted);
       checked.push('secrets');
 
       problems.push(...ruleIdempotenceProblems(manifest));
@@ -380,7 +386,7 @@ export function createPreflightActivities(env: NodeJS.ProcessEnv, pythonBin: str
         checked.push('outbox');
       }
 
-      if (problems.length > 0) throw refuse(problems);
+      if (problems.length > 0) throw refuse(problems, untrusted.length > 0 ? TRUST_REFUSED : undefined);
       return { checked };
     },
   };

@@ -181,3 +181,6 @@ export interface OperatorCommand {
   by: string;
   reason?: string;
 }
+
+/** The failure type of a preflight that refused the manifest's source or a secret's destination: the release cannot skip it. */
+export const TRUST_REFUSED = 'TrustRefused';

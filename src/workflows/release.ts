@@ -1,5 +1,5 @@
 import { releaseStarted } from './metrics';
-import { ApplicationFailure, isCancellation, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation, patched, workflowInfo } from '@temporalio/workflow';
 import { alert } from './alerts';
 import { releasedWorkSkipReason } from './releasedWork';
 import { Gates } from './gates';
@@ -17,7 +17,7 @@ import { systemTestsStage } from './stages/systemTests';
 import { tagStage } from './stages/tag';
 import { versionStage } from './stages/version';
 import type { Manifest } from '../config/manifest';
-import type { ReleaseRequest, ReleaseState } from '../release/model';
+import { type ReleaseRequest, type ReleaseState, TRUST_REFUSED } from '../release/model';
 import { errorMessage, fail, reject, ReleaseTracker, skip, succeed } from './tracker';
 
 /** The release, in order. Each stage says when it does not apply. */
@@ -38,6 +38,17 @@ export const PIPELINE: readonly Stage[] = [
 
 type StageEnd = 'done' | 'aborted';
 
+/** From this change on, a preflight that refused the manifest's source or a secret's destination cannot be skipped. */
+const UNSKIPPABLE_TRUST = 'unskippable-trust-refusals';
+
+/** The type of the application failure under an activity's failure, if any. */
+function failureType(error: unknown): string | undefined {
+  for (let cause = error; cause instanceof Error; cause = (cause as { cause?: unknown }).cause) {
+    if (cause instanceof ApplicationFailure) return cause.type ?? undefined;
+  }
+  return undefined;
+}
+
 /**
  * Runs a stage; when it fails after its retries the release is blocked on it
  * and waits for an operator's retry, skip or abort. Work done before is kept.
@@ -56,11 +67,12 @@ async function runStage(stage: Stage, context: ReleaseContext, operator: Operato
       if (isCancellation(error)) throw error;
       const message = errorMessage(error);
       if (stage.name === 'plan') throw ApplicationFailure.nonRetryable(`plan: ${message}`, 'InvalidReleaseInput');
-      release.block(stage.name, message, stage.skippable);
+      const skippable = stage.skippable && !(failureType(error) === TRUST_REFUSED && patched(UNSKIPPABLE_TRUST));
+      release.block(stage.name, message, skippable);
       const id = release.state.releaseId;
       await alert(context.manifest, {
         subject: `${release.state.product} release ${release.state.releaseName ?? id} is blocked on ${stage.name}`,
-        text: `Stage ${stage.name} failed after its retries:\n  ${message}\n\nRetry: relflow retry ${id}\n${stage.skippable ? `Skip:  relflow skip ${id}\n` : ''}Abort: relflow abort ${id}`,
+        text: `Stage ${stage.name} failed after its retries:\n  ${message}\n\nRetry: relflow retry ${id}\n${skippable ? `Skip:  relflow skip ${id}\n` : ''}Abort: relflow abort ${id}`,
         summary: `blocked on ${stage.name}: ${message} (relflow retry ${id})`,
       });
       const command = await operator.next();

@@ -10,7 +10,8 @@ import type { ManifestInput } from '../../src/config/manifest';
 import type { ReleaseState } from '../../src/release/model';
 import { buildReleasePlan } from '../../src/release/plan';
 import { releaseWorkflow } from '../../src/workflows';
-import { releaseStateQuery } from '../../src/workflows/api';
+import { operatorSignal, releaseStateQuery } from '../../src/workflows/api';
+import { operateRelease } from '../../src/client/releases';
 import { errorMessage } from '../../src/workflows/tracker';
 import { runCliAsync } from '../support/cli';
 import { fakeActivities } from '../support/fakeActivities';
@@ -251,6 +252,35 @@ describe('the manifest by reference: read by a worker from where the workers tru
     );
     await createPreflightActivities({ ...env, RELFLOW_INLINE_MANIFESTS: '1' }, 'python3').preflightRelease(input);
     await createPreflightActivities(process.env, 'python3').preflightRelease(input);
+  });
+
+  it('the inline refusal cannot be skipped: relflow skip and a raw skip signal are refused, nothing after the preflight runs', async function () {
+    const taskQueue = uniqueTaskQueue('unskippable');
+    const { activities, calls } = fakeActivities({ preflightRelease: createPreflightActivities(env, 'python3').preflightRelease as never });
+    await withWorkers({ taskQueue, activities }, async () => {
+      const handle = await testClient().workflow.start(releaseWorkflow, {
+        taskQueue,
+        workflowId: `unskippable-${Date.now()}`,
+        args: [{ manifest: manifestOf(product), kind: 'nightly', date: '20261128', buildTaskQueue: `${taskQueue}-builds` }],
+      });
+      const blocked = await finished(handle);
+      assert.equal(blocked.blocked?.stage, 'preflight');
+      assert.equal(blocked.blocked?.skippable, false);
+      await assert.rejects(
+        operateRelease(testClient(), handle.workflowId, { action: 'skip', by: 'anyone' }),
+        /stage preflight cannot be skipped/,
+      );
+      await handle.signal(operatorSignal, { action: 'skip', by: 'anyone' });
+      await operateRelease(testClient(), handle.workflowId, { action: 'abort', by: 'alice' });
+      const state = await handle.result();
+      assert.equal(state.stages.find((stage) => stage.name === 'preflight')?.status, 'failed');
+      assert.ok(state.log.some((entry) => /^refused operator signal: stage preflight cannot be skipped/.test(entry.action)));
+      assert.ok(
+        state.stages.filter((stage) => !['plan', 'preflight'].includes(stage.name)).every((stage) => stage.status !== 'succeeded'),
+        JSON.stringify(state.stages),
+      );
+      assert.deepEqual(calls.checkoutRepository ?? [], [], 'nothing checked out, pushed or built');
+    });
   });
 
   it('the inline refusal comes before every other check: no storage probe, no remote listing, no API call for that manifest', async function () {

@@ -23,7 +23,7 @@ import { createRemote } from '../support/gitRepos';
 import { manifestOf } from '../support/manifests';
 import { createTestWorker, tempDir, testClient, uniqueTaskQueue } from '../support/temporal';
 import type { ManifestInput } from '../../src/config/manifest';
-import type { ReleaseState } from '../../src/release/model';
+import { type ReleaseState, TRUST_REFUSED } from '../../src/release/model';
 
 /**
  * A host that must never hear from relflow: it listens on 127.0.0.2 (loopback,
@@ -336,6 +336,7 @@ describe('secrets are the worker’s, bound to destinations (RELFLOW_SECRETS)', 
         assert.deepEqual(error.message.split('\n').slice(1), [
           `- git.tokenEnv: GITHUB_TOKNE is not a secret of the worker's secrets file (${env.RELFLOW_SECRETS}); add it there with the URL prefixes it may be sent to`,
         ]);
+        assert.equal((error as ApplicationFailure).type, TRUST_REFUSED, 'a secret problem blocks the release unskippably');
         return true;
       },
     );
