@@ -1,18 +1,32 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GATE_SIGNATURE_NAMESPACE, gateDecisionPayload } from '../release/decisions';
-import type { GateName, GateSigner } from '../release/model';
+import { GATE_SIGNATURE_NAMESPACE, gateDecisionPayload, OPERATOR_SIGNATURE_NAMESPACE, operatorCommandPayload } from '../release/decisions';
+import type { GateName, GateSigner, OperatorAction } from '../release/model';
 import { execFile } from 'node:child_process';
 import { workerSecrets } from './secrets';
 
-export interface GateDecisionToVerify {
+/** Where a decision was made: a signature is good for one release run in one namespace. */
+interface DecisionScope {
   releaseId: string;
+  run: string;
+  namespace: string;
+}
+
+export interface GateDecisionToVerify extends DecisionScope {
   gate: GateName;
   decision: 'approved' | 'rejected';
   /** Who says they decide: a key listed for several principals speaks for this one when it is among them. */
   by: string;
   comment?: string;
+  time?: string;
+  signature?: string;
+}
+
+export interface OperatorCommandToVerify extends DecisionScope {
+  action: OperatorAction;
+  by: string;
+  reason?: string;
   time?: string;
   signature?: string;
 }
@@ -44,59 +58,111 @@ export function sshKeygen(
 /** A signed decision older or newer than this is refused: a signature is not a standing order. */
 export const SIGNATURE_MAX_AGE_MS = 10 * 60_000;
 
+/** What a signed decision is checked against: who may sign, in which signature namespace, over which bytes. */
+interface SignedDecision {
+  signers: string[];
+  namespace: string;
+  payload: string;
+  by: string;
+  time?: string;
+  signature?: string;
+  /** Whose signers, for a refusal: "gate pypi". */
+  signersOf: string;
+  /** The decision in words, for a refusal: "approved of gate pypi of cloudify-3.4". */
+  what: string;
+  /** How to make a signed one, for a refusal of an unsigned one. */
+  howToSign: string;
+}
+
 /**
- * Checks a gate decision against the workers' trust file: a gate with allowed
- * signers takes a decision only with a good signature (ssh-keygen -Y verify,
- * namespace relflow-gate) by one of them over exactly this release, gate,
- * decision, comment and a time within ten minutes of now.
+ * A signature by one of the allowed signers (ssh-keygen -Y find-principals, then
+ * -Y verify in the decision's namespace) over exactly this payload, made within
+ * ten minutes of now.
+ */
+async function verifySignedDecision(decision: SignedDecision, env: NodeJS.ProcessEnv): Promise<GateVerdict> {
+  const refuse = (problem: string): GateVerdict => ({ required: true, problem });
+  if (!decision.signature || !decision.time) return refuse(decision.howToSign);
+  const skew = Math.abs(Date.now() - Date.parse(decision.time));
+  if (!(skew <= SIGNATURE_MAX_AGE_MS)) {
+    return refuse(`the decision was signed at ${decision.time}, more than ten minutes from now: sign it again (and check the clock)`);
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'relflow-decision-'));
+  try {
+    const allowed = join(dir, 'allowed_signers');
+    const signature = join(dir, 'decision.sig');
+    await writeFile(allowed, `${decision.signers.join('\n')}\n`);
+    await writeFile(signature, decision.signature.endsWith('\n') ? decision.signature : `${decision.signature}\n`);
+    const keygen = (args: string[], stdin?: string) => sshKeygen(args, { cwd: dir, env: { PATH: env.PATH }, stdin });
+    const found = await keygen(['-Y', 'find-principals', '-s', signature, '-f', allowed]);
+    const principals =
+      found.code === 0
+        ? found.output
+            .split('\n')
+            .map((line) => line.trim())
+            .filter(Boolean)
+        : [];
+    const principal = principals.includes(decision.by) ? decision.by : principals[0];
+    if (!principal) return refuse(`the key that signed this decision is not one of the allowed signers of ${decision.signersOf}`);
+    const verified = await keygen(
+      ['-Y', 'verify', '-f', allowed, '-I', principal, '-n', decision.namespace, '-s', signature],
+      decision.payload,
+    );
+    const good = /Good "[^"]+" signature for (.+) with \S+ key (SHA256:[A-Za-z0-9+/=]+)/.exec(verified.output);
+    if (verified.code !== 0 || !good) {
+      return refuse(
+        `the signature of ${principal} does not match this decision (${decision.what}): it was made for another release, run, namespace, decision or comment, or altered`,
+      );
+    }
+    return { required: true, signer: { principal, fingerprint: good[2] } };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Checks gate decisions and operator commands against the workers' trust file:
+ * a gate (or `operators`) with allowed signers takes a decision only with a good
+ * signature by one of them over exactly this namespace, release, run, decision,
+ * comment and a time within ten minutes of now.
  */
 export function createGateSignatureActivities(env: NodeJS.ProcessEnv) {
   return {
     async verifyGateDecision(input: GateDecisionToVerify): Promise<GateVerdict> {
       const signers = workerSecrets(env).gateSigners(input.gate);
       if (!signers) return { required: false };
-      const refuse = (problem: string): GateVerdict => ({ required: true, problem });
-      if (!input.signature || !input.time) {
-        return refuse(
-          `gate ${input.gate} takes signed decisions only: decide with relflow approve/reject --key <your SSH key> (a key of the workers' allowed signers for ${input.gate}); the Web UI's signal form cannot pass it`,
-        );
-      }
-      const skew = Math.abs(Date.now() - Date.parse(input.time));
-      if (!(skew <= SIGNATURE_MAX_AGE_MS)) {
-        return refuse(`the decision was signed at ${input.time}, more than ten minutes from now: sign it again (and check the clock)`);
-      }
-      const dir = await mkdtemp(join(tmpdir(), 'relflow-gate-'));
-      try {
-        const allowed = join(dir, 'allowed_signers');
-        const signature = join(dir, 'decision.sig');
-        await writeFile(allowed, `${signers.join('\n')}\n`);
-        await writeFile(signature, input.signature.endsWith('\n') ? input.signature : `${input.signature}\n`);
-        const keygen = (args: string[], stdin?: string) => sshKeygen(args, { cwd: dir, env: { PATH: env.PATH }, stdin });
-        const found = await keygen(['-Y', 'find-principals', '-s', signature, '-f', allowed]);
-        const principals =
-          found.code === 0
-            ? found.output
-                .split('\n')
-                .map((line) => line.trim())
-                .filter(Boolean)
-            : [];
-        const principal = principals.includes(input.by) ? input.by : principals[0];
-        if (!principal) return refuse(`the key that signed this decision is not one of the allowed signers of gate ${input.gate}`);
-        const payload = gateDecisionPayload({ ...input, release: input.releaseId, time: input.time });
-        const verified = await keygen(
-          ['-Y', 'verify', '-f', allowed, '-I', principal, '-n', GATE_SIGNATURE_NAMESPACE, '-s', signature],
-          payload,
-        );
-        const good = /Good "[^"]+" signature for (.+) with \S+ key (SHA256:[A-Za-z0-9+/=]+)/.exec(verified.output);
-        if (verified.code !== 0 || !good) {
-          return refuse(
-            `the signature of ${principal} does not match this decision (${input.decision} of gate ${input.gate} of ${input.releaseId}): it was made for another release, gate, decision or comment, or altered`,
-          );
-        }
-        return { required: true, signer: { principal, fingerprint: good[2] } };
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-      }
+      return verifySignedDecision(
+        {
+          signers,
+          namespace: GATE_SIGNATURE_NAMESPACE,
+          payload: gateDecisionPayload({ ...input, release: input.releaseId, time: input.time ?? '' }),
+          by: input.by,
+          time: input.time,
+          signature: input.signature,
+          signersOf: `gate ${input.gate}`,
+          what: `${input.decision} of gate ${input.gate} of ${input.releaseId}`,
+          howToSign: `gate ${input.gate} takes signed decisions only: decide with relflow approve/reject --key <your SSH key> (a key of the workers' allowed signers for ${input.gate}); the Web UI's signal form cannot pass it`,
+        },
+        env,
+      );
+    },
+
+    async verifyOperatorCommand(input: OperatorCommandToVerify): Promise<GateVerdict> {
+      const signers = workerSecrets(env).operatorSigners();
+      if (!signers) return { required: false };
+      return verifySignedDecision(
+        {
+          signers,
+          namespace: OPERATOR_SIGNATURE_NAMESPACE,
+          payload: operatorCommandPayload({ ...input, release: input.releaseId, time: input.time ?? '' }),
+          by: input.by,
+          time: input.time,
+          signature: input.signature,
+          signersOf: 'the operators',
+          what: `${input.action} of ${input.releaseId}`,
+          howToSign: `this release takes signed operator commands only: relflow ${input.action} --key <your SSH key> (a key of the workers' operators.allowedSigners); the Web UI's signal form cannot pass it`,
+        },
+        env,
+      );
     },
   };
 }

@@ -74,6 +74,11 @@ export class WorkerSecrets {
     return this.content.gates[gate]?.allowedSigners;
   }
 
+  /** Who may sign operator commands (retry, skip, abort), or undefined when they take unsigned ones. */
+  operatorSigners(): string[] | undefined {
+    return this.content.operators?.allowedSigners;
+  }
+
   /**
    * The file sources a worker cannot read a secret from (not a regular file, too large, unreadable),
    * one line each: checked when the worker starts, not when a release first needs the secret.

@@ -280,6 +280,16 @@ async function refusal(client: Client, releaseId: string, error: unknown): Promi
   return error;
 }
 
+/** The namespace and the current run of a release: what a signed decision or command is bound to. */
+export async function decisionScopeOf(client: Client, releaseId: string): Promise<{ namespace: string; release: string; run: string }> {
+  try {
+    const { runId } = await client.workflow.getHandle(releaseId).describe();
+    return { namespace: client.options.namespace, release: releaseId, run: runId };
+  } catch (error) {
+    throw await refusal(client, releaseId, error);
+  }
+}
+
 /** Approves or rejects a gate; the release answers at once, or refuses with the reason. */
 export async function decideGate(client: Client, releaseId: string, decision: GateDecision, approve: boolean): Promise<GateState> {
   try {

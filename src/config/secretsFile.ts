@@ -94,6 +94,8 @@ export const secretsFileSchema = z
   .object({
     secrets: z.record(secretName, secretEntry).default({}),
     gates: z.object({ pypi: gateTrust.optional(), docs: gateTrust.optional() }).strict().default({}),
+    /** Who may sign retry, skip and abort; unset, the operators' commands need no signature. */
+    operators: gateTrust.optional(),
     signing: z
       .object({
         key: absolutePath.describe("the private SSH key that signs each release's SHA256SUMS (ssh-keygen -Y sign -n relflow-release)"),

@@ -14,7 +14,12 @@ export function decisionShapeProblem(decision: unknown): string | undefined {
   if (typeof gate !== 'string' || !(GATES as readonly string[]).includes(gate)) {
     return `unknown gate '${String(gate).slice(0, 40)}': expected one of ${GATES.join(', ')}`;
   }
-  const { time, signature } = decision as Record<string, unknown>;
+  return signatureProblem(decision) ?? personProblem(by, 'say who decides (by)') ?? textProblem(comment, 'comment');
+}
+
+/** What is wrong with the time and signature of a signed decision or command (both, or neither). */
+function signatureProblem(record: object): string | undefined {
+  const { time, signature } = record as Record<string, unknown>;
   if (time !== undefined && (typeof time !== 'string' || !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(time)))
     return 'time: an ISO 8601 UTC time such as 2026-11-28T15:00:00.000Z';
   if (
@@ -23,7 +28,7 @@ export function decisionShapeProblem(decision: unknown): string | undefined {
   )
     return `signature: an SSH signature (-----BEGIN SSH SIGNATURE-----) of at most ${MAX_SIGNATURE} characters`;
   if ((signature === undefined) !== (time === undefined)) return 'a signed decision has both its time and its signature';
-  return personProblem(by, 'say who decides (by)') ?? textProblem(comment, 'comment');
+  return undefined;
 }
 
 /** The namespace of gate decision signatures: a signature made for anything else never verifies as one. */
@@ -31,18 +36,37 @@ export const GATE_SIGNATURE_NAMESPACE = 'relflow-gate';
 export const MAX_SIGNATURE = 4000;
 
 /**
- * The exact bytes a gate decision's signature covers: the release, the gate,
- * the decision, the comment and the time. A signature is good for that one
- * decision of that one release, and for a few minutes.
+ * The exact bytes a gate decision's signature covers: the namespace, the
+ * release and its run, the gate, the decision, the comment and the time. A
+ * signature is good for that one decision of that one run, and for a few minutes.
  */
 export function gateDecisionPayload(decision: {
+  namespace: string;
   release: string;
+  run: string;
   gate: string;
   decision: 'approved' | 'rejected';
   comment?: string;
   time: string;
 }): string {
-  return `${JSON.stringify({ release: decision.release, gate: decision.gate, decision: decision.decision, comment: decision.comment ?? '', time: decision.time })}\n`;
+  const { namespace, release, run, gate, comment, time } = decision;
+  return `${JSON.stringify({ namespace, release, run, gate, decision: decision.decision, comment: comment ?? '', time })}\n`;
+}
+
+/** The namespace of operator command signatures. */
+export const OPERATOR_SIGNATURE_NAMESPACE = 'relflow-operator';
+
+/** The same for an operator's retry, skip or abort: the namespace, the release and its run, the action, the reason and the time. */
+export function operatorCommandPayload(command: {
+  namespace: string;
+  release: string;
+  run: string;
+  action: string;
+  reason?: string;
+  time: string;
+}): string {
+  const { namespace, release, run, action, reason, time } = command;
+  return `${JSON.stringify({ namespace, release, run, action, reason: reason ?? '', time })}\n`;
 }
 
 /** The same for an operator's retry, skip or abort. */
@@ -51,7 +75,7 @@ export function commandShapeProblem(command: unknown): string | undefined {
   const { action, by, reason } = command as Record<string, unknown>;
   if (typeof action !== 'string' || !['retry', 'skip', 'abort'].includes(action))
     return `unknown action '${String(action).slice(0, 40)}': expected retry, skip or abort`;
-  return personProblem(by, 'say who acts (by)') ?? textProblem(reason, 'reason');
+  return signatureProblem(command) ?? personProblem(by, 'say who acts (by)') ?? textProblem(reason, 'reason');
 }
 
 function personProblem(by: unknown, missing: string): string | undefined {

@@ -164,7 +164,7 @@ export interface GateDecision {
   comment?: string;
   /** When the decision was signed (ISO 8601), part of what is signed. */
   time?: string;
-  /** An SSH signature (ssh-keygen -Y sign -n relflow-gate) of gateDecisionPayload. */
+  /** An SSH signature (ssh-keygen -Y sign -n relflow-gate) of gateDecisionPayload: namespace, release, run, gate, decision. */
   signature?: string;
 }
 
@@ -180,6 +180,10 @@ export interface OperatorCommand {
   action: OperatorAction;
   by: string;
   reason?: string;
+  /** When the command was signed (ISO 8601), part of what is signed. */
+  time?: string;
+  /** An SSH signature (ssh-keygen -Y sign -n relflow-operator) of operatorCommandPayload. */
+  signature?: string;
 }
 
 /** The failure type of a preflight that refused the manifest's source or a secret's destination: the release cannot skip it. */

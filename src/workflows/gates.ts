@@ -1,4 +1,4 @@
-import { ApplicationFailure, condition, patched, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, condition, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { GateVerdict } from '../activities/gateSignatures';
 import { activity } from './proxies';
 import type { GateSpec } from '../config/manifest';
@@ -10,6 +10,12 @@ import { ReleaseTracker } from './tracker';
 import { decisionShapeProblem } from '../release/decisions';
 
 export type GateOutcome = 'approved' | 'rejected' | 'timed-out';
+
+/** What a signed decision or command is bound to: this release's run in this namespace. */
+export function decisionScope(release: ReleaseTracker): { releaseId: string; run: string; namespace: string } {
+  const info = workflowInfo();
+  return { releaseId: release.state.releaseId, run: info.runId, namespace: info.namespace };
+}
 
 /** Gate decisions are checked against the workers' trust file (signed decisions) from this change on. */
 const SIGNED_GATES = 'signed-gate-decisions';
@@ -75,7 +81,7 @@ export class Gates {
 
   private async verify(decision: GateDecision, status: 'approved' | 'rejected'): Promise<GateVerdict> {
     const verdict = await activity('verifyGateDecision')({
-      releaseId: this.release.state.releaseId,
+      ...decisionScope(this.release),
       gate: decision.gate,
       decision: status,
       by: decision.by,

@@ -1,23 +1,31 @@
-import { condition, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, condition, patched, setHandler } from '@temporalio/workflow';
+import type { GateVerdict } from '../activities/gateSignatures';
 import { OperatorCommand } from '../release/model';
 import { operatorSignal, operatorUpdate } from './api';
+import { decisionScope } from './gates';
 import { isUndecodable } from './payloadConverter';
+import { activity } from './proxies';
 import { ReleaseTracker } from './tracker';
 import { commandShapeProblem } from '../release/decisions';
+
+/** Operator commands are checked against the workers' trust file (operators.allowedSigners) from this change on. */
+const SIGNED_OPERATORS = 'signed-operator-commands';
 
 /** `retry`, `skip` and `abort` for a release blocked on a stage. */
 export class OperatorControls {
   private pending?: OperatorCommand;
 
   constructor(private readonly release: ReleaseTracker) {
-    setHandler(operatorSignal, (command) => {
-      const problem = this.problem(command);
+    setHandler(operatorSignal, async (command) => {
+      const problem = this.problem(command) ?? (await this.verify(command));
       if (problem) this.release.recordRefusal(command?.by, `refused operator signal: ${problem}`);
       else this.pending = command;
     });
     setHandler(
       operatorUpdate,
-      (command) => {
+      async (command) => {
+        const problem = await this.verify(command);
+        if (problem) throw ApplicationFailure.nonRetryable(problem, 'OperatorCommandRefused');
         this.pending = command;
         return `${command.action} accepted for stage ${this.release.state.blocked?.stage}`;
       },
@@ -45,13 +53,35 @@ export class OperatorControls {
     return undefined;
   }
 
+  /**
+   * Where the workers list operators' allowed signers, a command counts only
+   * with a good signature (verifyOperatorCommand, on a worker) over this
+   * release's run and namespace; the reason it is refused, or undefined.
+   */
+  private async verify(command: OperatorCommand): Promise<string | undefined> {
+    if (!patched(SIGNED_OPERATORS)) return undefined;
+    const verdict: GateVerdict = await activity('verifyOperatorCommand')({
+      ...decisionScope(this.release),
+      action: command.action,
+      by: command.by,
+      reason: command.reason,
+      time: command.time,
+      signature: command.signature,
+    });
+    if (verdict.signer && verdict.signer.principal !== command.by) {
+      return `the command is signed by ${verdict.signer.principal}, not by ${command.by}: pass --by ${verdict.signer.principal}`;
+    }
+    // Another command may have come while the signature was checked.
+    return verdict.problem ?? this.problem(command);
+  }
+
   async next(): Promise<OperatorCommand> {
     await condition(() => this.pending !== undefined);
     const command = this.pending as OperatorCommand;
     this.pending = undefined;
     this.release.record(
       command.by,
-      `${command.action} stage ${this.release.state.blocked?.stage}${command.reason ? `: ${command.reason}` : ''}`,
+      `${command.action} stage ${this.release.state.blocked?.stage}${command.signature ? ' (signed)' : ''}${command.reason ? `: ${command.reason}` : ''}`,
     );
     return command;
   }

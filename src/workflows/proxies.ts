@@ -90,6 +90,7 @@ export const ACTIVITY_OPTIONS: Record<keyof ReleaseActivities, ActivityOptions> 
   announceRelease: { ...DEFAULT, startToCloseTimeout: '5 minutes' },
   // A person waits on the answer: ssh-keygen takes milliseconds.
   verifyGateDecision: { ...DEFAULT, startToCloseTimeout: '1 minute' },
+  verifyOperatorCommand: { ...DEFAULT, startToCloseTimeout: '1 minute' },
   // A shallow fetch of one file of the configuration repository.
   loadReleaseManifest: { ...DEFAULT, startToCloseTimeout: '5 minutes' },
   // Build activities: their start-to-close is the artifact's timeout plus ten minutes, their heartbeat the release's (artifact workflow).

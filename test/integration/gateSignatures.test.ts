@@ -1,14 +1,15 @@
 import { strict as assert } from 'node:assert';
+import { ApplicationFailure } from '@temporalio/common';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { createGateSignatureActivities } from '../../src/activities/gateSignatures';
-import { signGateDecision } from '../../src/client/gateSigning';
-import { decideGate } from '../../src/client/releases';
+import { signGateDecision, signOperatorCommand } from '../../src/client/gateSigning';
+import { decideGate, decisionScopeOf, operateRelease } from '../../src/client/releases';
 import type { ManifestInput } from '../../src/config/manifest';
-import type { GateDecision, ReleaseState } from '../../src/release/model';
+import type { GateDecision, OperatorCommand, ReleaseState } from '../../src/release/model';
 import { releaseWorkflow } from '../../src/workflows';
-import { approveSignal, releaseStateQuery } from '../../src/workflows/api';
+import { approveSignal, operatorSignal, releaseStateQuery } from '../../src/workflows/api';
 import { runCli, runCliAsync } from '../support/cli';
 import { fakeActivities } from '../support/fakeActivities';
 import { manifestOf, writeManifest } from '../support/manifests';
@@ -57,7 +58,8 @@ describe('approvals bound to a key: a gate with allowed signers takes signed dec
     const trust = join(dir, 'secrets.yaml');
     writeFileSync(
       trust,
-      `${readFileSync(TEST_SECRETS_FILE, 'utf8')}gates:\n  pypi:\n    allowedSigners:\n      - alice@example.com ${alice.publicKey}\n`,
+      `${readFileSync(TEST_SECRETS_FILE, 'utf8')}gates:\n  pypi:\n    allowedSigners:\n      - alice@example.com ${alice.publicKey}\n` +
+        `operators:\n  allowedSigners:\n    - alice@example.com ${alice.publicKey}\n`,
     );
     env = { ...process.env, RELFLOW_SECRETS: trust };
   });
@@ -77,13 +79,24 @@ describe('approvals bound to a key: a gate with allowed signers takes signed dec
     const { verifyGateDecision } = createGateSignatureActivities(env);
     const decision = {
       releaseId: 'signed-3.5',
+      run: 'run-1',
+      namespace: 'default',
       gate: 'pypi' as const,
       decision: 'approved' as const,
       by: 'alice@example.com',
       comment: 'ship it',
     };
-    const sign = (key: string, over: Partial<{ release: string; gate: string; decision: 'approved' | 'rejected'; comment: string }> = {}) =>
-      signGateDecision(key, { release: 'signed-3.5', gate: 'pypi', decision: 'approved', comment: 'ship it', ...over });
+    type Signed = { release: string; run: string; namespace: string; gate: string; decision: 'approved' | 'rejected'; comment: string };
+    const sign = (key: string, over: Partial<Signed> = {}) =>
+      signGateDecision(key, {
+        release: 'signed-3.5',
+        run: 'run-1',
+        namespace: 'default',
+        gate: 'pypi',
+        decision: 'approved',
+        comment: 'ship it',
+        ...over,
+      });
 
     const good = await verifyGateDecision({ ...decision, ...(await sign(alice.key)) });
     assert.equal(good.required, true);
@@ -107,6 +120,9 @@ describe('approvals bound to a key: a gate with allowed signers takes signed dec
       await sign(alice.key, { release: 'signed-3.4' }),
       /does not match this decision \(approved of gate pypi of signed-3\.5\)/,
     );
+    // Bound to the run and the namespace: staging's approval, or one for an earlier run of the release, is no approval here.
+    await refusedWith(await sign(alice.key, { namespace: 'staging' }), /does not match this decision/);
+    await refusedWith(await sign(alice.key, { run: 'run-0' }), /does not match this decision/);
     const old = await sign(alice.key);
     const tamperedTime = { ...old, time: new Date(Date.now() - 60_000).toISOString() };
     await refusedWith(tamperedTime, /does not match/);
@@ -141,17 +157,18 @@ describe('approvals bound to a key: a gate with allowed signers takes signed dec
         approve({ gate: 'pypi', by: 'alice@example.com' }),
         /^UserError: refused: gate pypi takes signed decisions only/,
       );
-      const byMallory = await signGateDecision(mallory.key, { release: releaseId, gate: 'pypi', decision: 'approved' });
+      const scope = await decisionScopeOf(testClient(), releaseId);
+      const byMallory = await signGateDecision(mallory.key, { ...scope, gate: 'pypi', decision: 'approved' });
       await assert.rejects(
         approve({ gate: 'pypi', by: 'alice@example.com', ...byMallory }),
         /refused: the key that signed this decision is not one of the allowed signers of gate pypi/,
       );
-      const forAnother = await signGateDecision(alice.key, { release: 'signed-3.4', gate: 'pypi', decision: 'approved' });
+      const forAnother = await signGateDecision(alice.key, { ...scope, release: 'signed-3.4', gate: 'pypi', decision: 'approved' });
       await assert.rejects(
         approve({ gate: 'pypi', by: 'alice@example.com', ...forAnother }),
         /refused: the signature of alice@example\.com does not match/,
       );
-      const byAlice = await signGateDecision(alice.key, { release: releaseId, gate: 'pypi', decision: 'approved' });
+      const byAlice = await signGateDecision(alice.key, { ...scope, gate: 'pypi', decision: 'approved' });
       await assert.rejects(
         approve({ gate: 'pypi', by: 'bob', ...byAlice }),
         /refused: the decision is signed by alice@example\.com, not by bob/,
@@ -186,6 +203,57 @@ describe('approvals bound to a key: a gate with allowed signers takes signed dec
         ),
       );
       assert.ok(calls.publishPythonPackage, 'published after the signed approval');
+    });
+  });
+
+  it('retry, skip and abort are signed where the workers list operators: unsigned, foreign and other-run commands are refused', async function () {
+    const taskQueue = uniqueTaskQueue('signed-ops');
+    let checkouts = 0;
+    const fallback = fakeActivities().activities as unknown as Record<string, (...args: never[]) => Promise<unknown>>;
+    const { activities } = fakeActivities({
+      verifyOperatorCommand: createGateSignatureActivities(env).verifyOperatorCommand as never,
+      checkoutRepository: async (...args: never[]) => {
+        checkouts += 1;
+        if (checkouts === 1) throw ApplicationFailure.nonRetryable('remote down', 'RemoteDown');
+        return fallback.checkoutRepository(...args);
+      },
+    });
+    await withWorkers({ taskQueue, activities }, async () => {
+      const releaseId = `signed-ops-${process.pid}-${Date.now()}`;
+      const handle = await testClient().workflow.start(releaseWorkflow, {
+        taskQueue,
+        workflowId: releaseId,
+        args: [{ manifest: manifestOf(manifest), kind: 'nightly', date: '20261203', buildTaskQueue: `${taskQueue}-builds` }],
+      });
+      await waitFor(handle, (state) => state.blocked?.stage === 'checkout');
+      const operate = (command: OperatorCommand) => operateRelease(testClient(), releaseId, command);
+      await assert.rejects(operate({ action: 'retry', by: 'anyone' }), /refused: this release takes signed operator commands only/);
+      await handle.signal(operatorSignal, { action: 'retry', by: 'anyone' });
+      await waitFor(handle, (state) =>
+        state.log.some((entry) => entry.action.startsWith('refused operator signal: this release takes signed')),
+      );
+      const scope = await decisionScopeOf(testClient(), releaseId);
+      const byMallory = await signOperatorCommand(mallory.key, { ...scope, action: 'retry' });
+      await assert.rejects(
+        operate({ action: 'retry', by: 'alice@example.com', ...byMallory }),
+        /refused: the key that signed this decision is not one of the allowed signers of the operators/,
+      );
+      const otherRun = await signOperatorCommand(alice.key, { ...scope, run: 'an-earlier-run', action: 'retry' });
+      await assert.rejects(operate({ action: 'retry', by: 'alice@example.com', ...otherRun }), /does not match this decision \(retry of /);
+      const abortSigned = await signOperatorCommand(alice.key, { ...scope, action: 'abort' });
+      await assert.rejects(operate({ action: 'retry', by: 'alice@example.com', ...abortSigned }), /does not match/, 'an abort is no retry');
+      assert.equal((await handle.query(releaseStateQuery)).blocked?.stage, 'checkout', 'still blocked');
+
+      // Through the CLI, as an operator would.
+      const cli = await runCliAsync(['retry', releaseId, '--by', 'alice@example.com', '--key', alice.key, '--reason', 'remote is back'], {
+        TEMPORAL_ADDRESS: testServer().address,
+      });
+      assert.equal(cli.status, 0, cli.stderr);
+      const state = await waitFor(handle, (candidate) => candidate.status === 'succeeded');
+      assert.equal(checkouts, 2, 'checked out again after the signed retry');
+      assert.ok(
+        state.log.some((entry) => entry.by === 'alice@example.com' && entry.action === 'retry stage checkout (signed): remote is back'),
+      );
     });
   });
 });

@@ -69,6 +69,7 @@ export function fakeActivities(overrides: Partial<Record<keyof ReleaseActivities
     sendAlert: async () => ({ webhooks: [] }),
     announceRelease: async () => ({ email: '<id@test>', webhooks: [] }),
     verifyGateDecision: async () => ({ required: false }),
+    verifyOperatorCommand: async () => ({ required: false }),
     loadReleaseManifest: async () => {
       throw new Error('no manifest source in the fake activities');
     },

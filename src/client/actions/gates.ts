@@ -3,7 +3,7 @@ import { decisionShapeProblem } from '../../release/decisions';
 import { connectClient } from '../connection';
 import type { GateName } from '../../release/model';
 import { signGateDecision, signingKey } from '../gateSigning';
-import { decideGate } from '../releases';
+import { decideGate, decisionScopeOf } from '../releases';
 import { out } from '../options';
 
 export interface GateDecisionOptions {
@@ -17,11 +17,17 @@ export async function gateDecisionAction(approve: boolean, releaseId: string, ga
   const problem = decisionShapeProblem({ gate, by: options.by, comment: options.comment });
   if (problem) throw new UserError(problem);
   const key = options.sign ? signingKey(options.key) : undefined;
+  const client = await connectClient();
   const signed = key
-    ? await signGateDecision(key, { release: releaseId, gate, decision: approve ? 'approved' : 'rejected', comment: options.comment })
+    ? await signGateDecision(key, {
+        ...(await decisionScopeOf(client, releaseId)),
+        gate,
+        decision: approve ? 'approved' : 'rejected',
+        comment: options.comment,
+      })
     : {};
   const state = await decideGate(
-    await connectClient(),
+    client,
     releaseId,
     { gate: gate as GateName, by: options.by, comment: options.comment, ...signed },
     approve,

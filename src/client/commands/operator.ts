@@ -1,5 +1,6 @@
 import { parsePerson, parseReleaseId } from '../options';
 import type { Command } from 'commander';
+import type { OperatorOptions } from '../actions/operator';
 
 /** operator: the commands of the CLI. */
 export function registerOperatorCommands(program: Command): void {
@@ -10,9 +11,14 @@ export function registerOperatorCommands(program: Command): void {
       .argument('<release-id>', 'the blocked release', parseReleaseId)
       .option('--by <name>', 'who acts', parsePerson, process.env.USER ?? 'unknown')
       .option('--reason <text>', 'why, for the report')
-      .addHelpText('after', `\nExample:\n  relflow ${action} cloudify-3.4 --reason "mirror is back"`)
-      .action(async (releaseId: string, options: { by: string; reason?: string }) =>
-        (await import('../actions/operator.js')).operatorAction(releaseId, { action, by: options.by, reason: options.reason }),
+      .option(
+        '--key <file>',
+        'the SSH key that signs the command (as for relflow approve); default RELFLOW_SIGNING_KEY, else ~/.ssh/id_ed25519 when it exists. Workers whose secrets file lists operators.allowedSigners take signed commands only',
+      )
+      .option('--no-sign', 'send the command unsigned (for workers that take unsigned commands)')
+      .addHelpText('after', `\nExample:\n  relflow ${action} cloudify-3.4 --reason "mirror is back" --key ~/.ssh/release_ed25519`)
+      .action(async (releaseId: string, options: OperatorOptions) =>
+        (await import('../actions/operator.js')).operatorAction(releaseId, action, options),
       );
   }
 
