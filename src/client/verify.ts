@@ -164,7 +164,7 @@ async function checkSignature(signed: Buffer, signature: Buffer, allowedSigners:
 export async function verifyRelease(
   files: ReleaseFiles,
   allowedSigners: string | undefined,
-  options: { source?: boolean } = {},
+  options: VerifyOptions = {},
 ): Promise<VerifyRow[]> {
   const rows: VerifyRow[] = [];
   const sums = await files.read('SHA256SUMS');
@@ -196,11 +196,39 @@ export async function verifyRelease(
       detail: actual === undefined ? 'missing' : actual === entry.sha256 ? entry.sha256 : `is ${actual}, SHA256SUMS says ${entry.sha256}`,
     });
   }
-  const sources = new Map<string, Promise<Map<string, string> | string>>();
+  if (options.release !== undefined) rows.push(await checkReleaseName(files, entries, options.release));
+  const sources =
+    options.source === false
+      ? undefined
+      : { seen: new Map<string, Promise<Map<string, string> | string>>(), insecure: options.insecureSource === true };
   for (const [name, body] of statements) {
-    rows.push(...(await checkProvenance(name, body, entries, allowedSigners, options.source === false ? undefined : sources)));
+    rows.push(...(await checkProvenance(name, body, entries, allowedSigners, sources)));
   }
   return rows;
+}
+
+export interface VerifyOptions {
+  /** false: the provenance's source commits are not looked up on their remotes. */
+  source?: boolean;
+  /** Look sources up on remotes that are not https (ssh, http, file, paths): a statement's URL is run by git. */
+  insecureSource?: boolean;
+  /** The release asked for: artifacts.json, which SHA256SUMS covers, must name it. */
+  release?: string;
+}
+
+/** Whether the files are the release asked for: artifacts.json (listed in SHA256SUMS) names it. */
+async function checkReleaseName(files: ReleaseFiles, entries: { file: string }[], release: string): Promise<VerifyRow> {
+  const row = { file: 'artifacts.json', check: 'release' };
+  if (!entries.some((entry) => entry.file === 'artifacts.json')) return { ...row, ok: false, detail: 'not listed in SHA256SUMS' };
+  let named: unknown;
+  try {
+    named = (JSON.parse((await files.read('artifacts.json'))?.toString('utf8') ?? 'null') as { release?: unknown } | null)?.release;
+  } catch {
+    return { ...row, ok: false, detail: 'not JSON' };
+  }
+  return named === release
+    ? { ...row, ok: true, detail: release }
+    : { ...row, ok: false, detail: `is release ${String(named).slice(0, 80)}, not ${release}` };
 }
 
 /** The statement of a provenance file (its first DSSE envelope), or why it is not one. */
@@ -249,18 +277,20 @@ async function checkProvenance(
   text: Buffer | undefined,
   sums: { file: string; sha256: string }[],
   allowedSigners: string | undefined,
-  sources: Map<string, Promise<Map<string, string> | string>> | undefined,
+  sources: { seen: Map<string, Promise<Map<string, string> | string>>; insecure: boolean } | undefined,
 ): Promise<VerifyRow[]> {
   const read = text ? readEnvelope(text.toString('utf8')) : 'missing';
   if (typeof read === 'string') return [{ file: name, check: 'provenance', ok: false, detail: read }];
   const { envelope, payload, statement } = read;
   const rows: VerifyRow[] = [];
+  let signed = false;
   const sig = envelope.signatures[0]?.sig;
   if (!sig) rows.push({ file: name, check: 'provenance signature', ok: false, detail: 'missing: the statement is not signed' });
   else if (!allowedSigners)
     rows.push({ file: name, check: 'provenance signature', ok: false, detail: 'not checked: pass --allowed-signers FILE' });
   else {
     const checked = await checkSignature(dssePae(envelope.payloadType, payload), Buffer.from(sig, 'base64'), allowedSigners);
+    signed = checked.ok;
     rows.push({ file: name, check: 'provenance signature', ...checked });
   }
   const listed = new Map(sums.map((entry) => [entry.file, entry.sha256]));
@@ -275,13 +305,22 @@ async function checkProvenance(
       ? `does not name ${subject}`
       : wrong.length > 0
         ? `digest of ${wrong.join(', ')} differs from SHA256SUMS`
-        : `${names.join(', ')} as in SHA256SUMS`,
+        : `${names.join(', ')} as in SHA256SUMS${statement.predicate?.buildDefinition?.internalParameters?.reused === true ? ' (reused: stored by an earlier build of this commit, not built by this run)' : ''}`,
   });
   if (!sources) return rows;
   const source = statementSource(statement);
   if (!source) return [...rows, { file: name, check: 'provenance source', ok: false, detail: 'the statement names no source commit' }];
-  if (!sources.has(source.url)) sources.set(source.url, remoteCommits(source.url));
-  const refs = await sources.get(source.url);
+  // The statement's URL is run by git: only one a trusted key vouches for, and only over https unless asked.
+  const notChecked = (why: string): VerifyRow[] => [
+    ...rows,
+    { file: name, check: 'provenance source', ok: false, detail: `not checked: ${why}` },
+  ];
+  if (!signed) return notChecked("the statement's signature does not hold");
+  if (!sources.insecure && !/^https:\/\//i.test(source.url)) {
+    return notChecked(`${source.url.slice(0, 200)} is not an https remote (--insecure-source looks it up anyway)`);
+  }
+  if (!sources.seen.has(source.url)) sources.seen.set(source.url, remoteCommits(source.url));
+  const refs = await sources.seen.get(source.url);
   const at = typeof refs === 'string' ? undefined : (refs?.get(`${source.ref}^{}`) ?? refs?.get(source.ref));
   rows.push({
     file: name,

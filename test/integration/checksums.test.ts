@@ -7,7 +7,8 @@ import { s3Client } from '../../src/activities/storage';
 import { validateManifest } from '../../src/config/loadManifest';
 import { MOTO_ENV, motoEndpoint } from '../../src/dev/localServices';
 import type { ReleaseState } from '../../src/release/model';
-import type { DsseEnvelope, ProvenanceStatement } from '../../src/release/provenance';
+import { type DsseEnvelope, dssePae, type ProvenanceStatement } from '../../src/release/provenance';
+import { releaseFilesAt, verifyRelease } from '../../src/client/verify';
 import { releaseWorkflow } from '../../src/workflows';
 import { runCliAsync } from '../support/cli';
 import { createRemote } from '../support/gitRepos';
@@ -137,7 +138,12 @@ describe('signed checksums: SHA256SUMS and its signature beside every release, a
       },
     );
 
-    const verify = (location: string, signers = release.allowedSigners) => runCliAsync(['verify', location, '--allowed-signers', signers]);
+    // The test's remote is a path: looked up only when asked, as a downloader would for a remote they trust.
+    const verify = (location: string, signers = release.allowedSigners) =>
+      runCliAsync(['verify', location, '--allowed-signers', signers, '--insecure-source']);
+    const strict = await runCliAsync(['verify', dir, '--allowed-signers', release.allowedSigners]);
+    assert.equal(strict.status, 1);
+    assert.match(strict.stdout, /^ui\.tgz\.intoto\.jsonl +provenance source +FAILED +not checked: .* is not an https remote/m);
     const good = await verify(dir);
     assert.equal(good.status, 0, good.stdout + good.stderr);
     assert.match(
@@ -177,11 +183,55 @@ describe('signed checksums: SHA256SUMS and its signature beside every release, a
       join(dir, 'ui.tgz.intoto.jsonl'),
       `${JSON.stringify({ ...envelope, payload: Buffer.from(JSON.stringify(forged)).toString('base64') })}\n`,
     );
-    const forgedCheck = await runCliAsync(['verify', dir, '--allowed-signers', release.allowedSigners, '--no-source']);
+    const forgedCheck = await verify(dir);
     assert.equal(forgedCheck.status, 1);
     assert.match(forgedCheck.stdout, /^ui\.tgz\.intoto\.jsonl +provenance signature +FAILED +bad signature/m);
     assert.match(forgedCheck.stdout, /^ui\.tgz\.intoto\.jsonl +sha256 +FAILED +is [0-9a-f]{64}, SHA256SUMS says/m);
-    assert.doesNotMatch(forgedCheck.stdout, /provenance source/);
+    // The forged statement's URL is never run by git: only a statement whose signature holds names a remote to look at.
+    assert.match(
+      forgedCheck.stdout,
+      /^ui\.tgz\.intoto\.jsonl +provenance source +FAILED +not checked: the statement's signature does not hold$/m,
+    );
+
+    // A statement of reused outputs, signed by the release key, says so.
+    const reusedStatement = {
+      ...statement,
+      predicate: {
+        ...statement.predicate,
+        buildDefinition: { ...buildDefinition, internalParameters: { ...buildDefinition.internalParameters, reused: true } },
+      },
+    };
+    const reusedPayload = Buffer.from(JSON.stringify(reusedStatement));
+    const signedPae = execFileSync('ssh-keygen', ['-q', '-Y', 'sign', '-n', 'relflow-release', '-f', release.key], {
+      input: dssePae(envelope.payloadType, reusedPayload),
+    });
+    writeFileSync(
+      join(dir, 'ui.tgz.intoto.jsonl'),
+      `${JSON.stringify({ ...envelope, payload: reusedPayload.toString('base64'), signatures: [{ ...envelope.signatures[0], sig: signedPae.toString('base64') }] })}\n`,
+    );
+    const reusedCheck = await verify(dir);
+    assert.match(reusedCheck.stdout, /^ui\.tgz\.intoto\.jsonl +provenance signature +ok/m);
+    assert.match(
+      reusedCheck.stdout,
+      /^ui\.tgz\.intoto\.jsonl +provenance subjects +ok +NOTES\.txt, ui\.tgz as in SHA256SUMS \(reused: stored by an earlier build/m,
+    );
+
+    // The release asked for: artifacts.json, under the signed SHA256SUMS, must name it.
+    const bound = await verifyRelease(releaseFilesAt(dir), release.allowedSigners, { source: false, release: state.releaseId });
+    assert.deepEqual(
+      bound.find((row) => row.check === 'release'),
+      { file: 'artifacts.json', check: 'release', ok: true, detail: state.releaseId },
+    );
+    const other = await verifyRelease(releaseFilesAt(dir), release.allowedSigners, { source: false, release: 'cloudify-3.3' });
+    assert.deepEqual(
+      other.find((row) => row.check === 'release'),
+      {
+        file: 'artifacts.json',
+        check: 'release',
+        ok: false,
+        detail: `is release ${state.releaseId}, not cloudify-3.3`,
+      },
+    );
     writeFileSync(join(dir, 'ui.tgz.intoto.jsonl'), original);
 
     // The tag moved on the remote after the release: the provenance's source no longer holds.

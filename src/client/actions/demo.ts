@@ -73,7 +73,7 @@ async function relflowAtTerminal(args: string[], address: string): Promise<{ ok:
 
 /** What a downloader runs: `relflow verify <id> --allowed-signers FILE`; its table, and whether every check held. */
 async function verifyWithCli(releaseId: string, allowedSigners: string, address: string): Promise<boolean> {
-  const { ok, failure } = await relflowAtTerminal(['verify', releaseId, '--allowed-signers', allowedSigners], address);
+  const { ok, failure } = await relflowAtTerminal(['verify', releaseId, '--allowed-signers', allowedSigners, '--insecure-source'], address);
   if (!ok) log(`relflow verify failed: ${failure}`);
   return ok;
 }

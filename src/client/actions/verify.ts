@@ -7,8 +7,12 @@ import { EXIT, out } from '../options';
 import { releaseState } from '../releases';
 import { releaseFilesAt, verifyRelease } from '../verify';
 
-export async function verifyAction(release: string, options: { allowedSigners?: string; source: boolean }): Promise<void> {
+export async function verifyAction(
+  release: string,
+  options: { allowedSigners?: string; source: boolean; insecureSource?: boolean },
+): Promise<void> {
   let location = release;
+  let asked: string | undefined;
   // A directory here is a directory, also when its name could be a release ID (relflow verify m5-RELEASE).
   const isDirectory = statSync(release, { throwIfNoEntry: false })?.isDirectory() ?? false;
   if (!isDirectory && !/^https?:\/\//i.test(release) && !release.includes('/') && isSafeName(release) && !release.startsWith('.')) {
@@ -17,8 +21,13 @@ export async function verifyAction(release: string, options: { allowedSigners?: 
     const url = listing?.urls.find((candidate) => /^https?:\/\//.test(candidate)) ?? listing?.urls[0]?.replace(/^file:\/\//, '');
     if (!url) throw new UserError(`release ${release} has no artifacts.json yet (stage artifacts not done)`);
     location = url.replace(/artifacts\.json$/, '');
+    asked = release;
   }
-  const rows = await verifyRelease(releaseFilesAt(location), options.allowedSigners, { source: options.source });
+  const rows = await verifyRelease(releaseFilesAt(location), options.allowedSigners, {
+    source: options.source,
+    insecureSource: options.insecureSource,
+    ...(asked ? { release: asked } : {}),
+  });
   out(
     textTable({
       head: ['FILE', 'CHECK', 'RESULT', 'DETAIL'],

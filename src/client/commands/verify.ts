@@ -13,6 +13,10 @@ export function registerVerifyCommand(program: Command): void {
     )
     .option('--allowed-signers <file>', 'an OpenSSH allowed_signers file with the release key (e.g. relflow-release ssh-ed25519 AAAA...)')
     .option('--no-source', "do not check the provenance's source commits against the git remotes (git ls-remote)")
+    .option(
+      '--insecure-source',
+      'also look sources up on remotes that are not https (ssh, http, file paths): git runs the URL a signed statement names',
+    )
     .addHelpText(
       'after',
       '\nExamples:\n' +
@@ -20,7 +24,7 @@ export function registerVerifyCommand(program: Command): void {
         '  relflow verify http://repository.cloudifysource.org/org/cloudify/3.4.0/m5-RELEASE/artifacts.json --allowed-signers FILE\n' +
         '  relflow verify cloudify-3.4m5 --allowed-signers FILE',
     )
-    .action(async (release: string, options: { allowedSigners?: string; source: boolean }) =>
+    .action(async (release: string, options: { allowedSigners?: string; source: boolean; insecureSource?: boolean }) =>
       (await import('../actions/verify.js')).verifyAction(release, options),
     );
 }
