@@ -1,6 +1,7 @@
 import { buildFinished } from './metrics';
 import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, patched, workflowInfo } from '@temporalio/workflow';
 import type { BuildRequest, Machine } from '../activities/builders';
+import { refuseUnlessChild } from './childOfRelease';
 import { activity, HEARTBEAT_TIMEOUT } from './proxies';
 import { DEFAULT_EC2_POLL_INTERVAL } from '../config/defaults';
 import { durationMs } from '../config/duration';
@@ -44,6 +45,7 @@ async function awaitMachineBuild(request: BuildRequest & { machine: Machine }): 
  * runs on success, failure and cancellation alike.
  */
 export async function artifactWorkflow(input: BuildRequest): Promise<ArtifactResult> {
+  refuseUnlessChild('artifactWorkflow');
   // Machines and their reports are keyed by the run, so an operator's retry gets a machine of its own.
   const request: BuildRequest = patched('artifact-run-id') ? { ...input, runId: workflowInfo().runId } : input;
   const timeouts = {

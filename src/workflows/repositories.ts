@@ -1,3 +1,4 @@
+import { refuseUnlessChild } from './childOfRelease';
 import {
   ApplicationFailure,
   executeChild,
@@ -76,6 +77,7 @@ export async function repositoryBatchWorkflow(batch: RepositoryBatchInput): Prom
       'InvalidBatch',
     );
   }
+  refuseUnlessChild('repositoryBatchWorkflow');
   return mapWithLimit(batch.items, batch.parallelism, async (item): Promise<RepositoryBatchOutcome> => {
     const run = activity(batch.activity, item.summary ? { summary: item.summary } : {}) as (input: unknown) => Promise<unknown>;
     try {

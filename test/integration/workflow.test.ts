@@ -5,7 +5,7 @@ import { workflowMetadataQuery } from '@temporalio/workflow';
 import type { ManifestInput } from '../../src/config/manifest';
 import { decideGate, operateRelease } from '../../src/client/releases';
 import type { ReleaseKind } from '../../src/release/version';
-import { releaseWorkflow, repositoryBatchWorkflow } from '../../src/workflows';
+import { artifactWorkflow, releaseWorkflow, repositoryBatchWorkflow } from '../../src/workflows';
 import { errorMessage } from '../../src/workflows/tracker';
 import { approveSignal, releaseStateQuery } from '../../src/workflows/api';
 import { ReleaseState } from '../../src/release/model';
@@ -714,6 +714,11 @@ describe('release workflow (test activities, real dev server)', function () {
         [{ activity: 'publishProvenance', parallelism: 1, items: [] }, /got "publishProvenance"/],
         [{ activity: 'tagRepository', parallelism: 0, items: [] }, /parallelism a positive integer/],
         [undefined, /activity must be one of/],
+        // A well-formed batch of the worker's own activities, started by a client: its input is no release's.
+        [
+          { activity: 'tagRepository', parallelism: 1, items: [{ repository: 'core', input: { url: '/srv/core.git', tag: 'x' } }] },
+          /repositoryBatchWorkflow runs only as a child of a release \(relflow start\), not when a client starts it/,
+        ],
       ];
       for (const [index, [batch, expected]] of hostile.entries()) {
         const handle = await testClient().workflow.start(repositoryBatchWorkflow, {
@@ -727,6 +732,23 @@ describe('release workflow (test activities, real dev server)', function () {
           return true;
         });
       }
+    });
+    assert.deepEqual(Object.keys(calls), [], 'no activity ran');
+  });
+
+  it('an artifact build started by any client is refused before any activity: a command of its choosing never runs', async function () {
+    const taskQueue = uniqueTaskQueue('wf');
+    const { activities, calls } = fakeActivities();
+    await withWorkers({ taskQueue, activities }, async () => {
+      const handle = await testClient().workflow.start(artifactWorkflow, {
+        taskQueue,
+        workflowId: `wf-artifact-${process.pid}-${Date.now()}`,
+        args: [{ artifact: { name: 'x', command: 'cat /proc/*/environ', outputs: ['x'] } } as never],
+      });
+      await assert.rejects(handle.result(), (error: unknown) => {
+        assert.match(errorMessage(error), /artifactWorkflow runs only as a child of a release/);
+        return true;
+      });
     });
     assert.deepEqual(Object.keys(calls), [], 'no activity ran');
   });
