@@ -12,7 +12,7 @@ RUN npx tsc -p tsconfig.json
 
 FROM node:24.21-bookworm-slim AS runtime
 RUN apt-get update \
-  && apt-get install -y --no-install-recommends git python3 python3-venv ca-certificates openssh-client \
+  && apt-get install -y --no-install-recommends git python3 python3-venv ca-certificates openssh-client bubblewrap \
   && rm -rf /var/lib/apt/lists/*
 COPY scripts/requirements-tools.txt /tmp/requirements-tools.txt
 RUN python3 -m venv /opt/relflow-tools \

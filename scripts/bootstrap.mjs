@@ -295,6 +295,46 @@ function node24() {
   return binary;
 }
 
+/**
+ * bubblewrap, the sandbox of local builds: bwrap on PATH when there is one, else Debian's package
+ * fetched with `apt-get download` and unpacked here (no root needed). Undefined where neither works:
+ * the workers then refuse local builds unless RELFLOW_SANDBOX=none.
+ */
+function bubblewrap() {
+  const onPath = which('bwrap');
+  if (onPath) {
+    say(`bubblewrap: ${onPath}`);
+    return onPath;
+  }
+  const dir = join(cacheRoot, `bubblewrap-${versions.bubblewrap}`);
+  const binary = join(dir, 'usr', 'bin', 'bwrap');
+  if (existsSync(binary)) {
+    say(`bubblewrap: ${binary}`);
+    return binary;
+  }
+  if (!which('apt-get') || !which('dpkg-deb')) {
+    say('bubblewrap: not on PATH and no apt-get here; local builds need RELFLOW_BWRAP, or RELFLOW_SANDBOX=none');
+    return undefined;
+  }
+  say(`installing bubblewrap ${versions.bubblewrap} (apt-get download) into ${dir}`);
+  try {
+    inStaging(dir, (staging) => {
+      // The pinned build, or the archive's current one once a security update replaced it.
+      const pinned = spawnSync('apt-get', ['download', `bubblewrap=${versions.bubblewrap}`], { cwd: staging, stdio: 'pipe' });
+      if (pinned.status !== 0) run('apt-get', ['download', 'bubblewrap'], { cwd: staging });
+      const deb = readdirSync(staging).find((name) => name.endsWith('.deb'));
+      if (!deb) throw new Error('apt-get download left no .deb');
+      run('dpkg-deb', ['-x', deb, '.'], { cwd: staging });
+      rmSync(join(staging, deb));
+      run(join(staging, 'usr', 'bin', 'bwrap'), ['--version'], { stdio: 'pipe' });
+    });
+  } catch (error) {
+    say(`bubblewrap: could not be installed (${error.message}); local builds need RELFLOW_BWRAP, or RELFLOW_SANDBOX=none`);
+    return undefined;
+  }
+  return binary;
+}
+
 function pythonTools() {
   const requirements = join(projectRoot, 'scripts', 'requirements-tools.txt');
   const pins = readFileSync(requirements, 'utf8');
@@ -403,7 +443,7 @@ async function main() {
   const stateDir = join(projectRoot, '.relflow');
   const file = join(stateDir, 'tools.json');
   const previous = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
-  const tools = { ...previous, temporalCli: temporalCli(), pythonVenv: pythonTools(), mailpit: mailpit() };
+  const tools = { ...previous, temporalCli: temporalCli(), pythonVenv: pythonTools(), mailpit: mailpit(), bwrap: bubblewrap() };
   if (production) {
     const server = temporalServer();
     Object.assign(tools, {

@@ -12,9 +12,10 @@ import { httpOrigin } from './gitWorkspace';
 import { runProcess } from './process';
 import { remoteProblems } from './remoteCheck';
 import { smtpDestination } from './notify';
-import { awsDestination, readSecret, workerSecrets, WorkerSecrets } from './secrets';
+import { awsDestination, MissingSecret, readSecret, workerSecrets, WorkerSecrets } from './secrets';
 import { localDirectory } from './paths';
 import { inlineManifestsAccepted } from './manifestSource';
+import { workerSandbox } from './builders/sandbox';
 import { TRUST_REFUSED } from '../release/model';
 import { directoryPath, s3Client, storageTargets } from './storage';
 
@@ -124,13 +125,19 @@ function neededSecrets(input: PreflightInput): NeededSecret[] {
 }
 
 /** Why each needed secret cannot be used where the release will send it (one line each, at most once per line). */
-function secretProblems(input: PreflightInput, env: NodeJS.ProcessEnv): string[] {
+/**
+ * What is wrong with the secrets the release needs, in order; `untrusted` when
+ * one would go where the secrets file does not let it (or the file does not
+ * list it), not only lack its value.
+ */
+function secretProblems(input: PreflightInput, env: NodeJS.ProcessEnv): { problems: string[]; untrusted: boolean } {
   const problems = new Set<string>();
+  let untrusted = false;
   let secrets: WorkerSecrets;
   try {
     secrets = workerSecrets(env);
   } catch (error) {
-    return [(error as Error).message];
+    return { problems: [(error as Error).message], untrusted: true };
   }
   for (const { field, name, destination } of neededSecrets(input)) {
     try {
@@ -142,9 +149,10 @@ function secretProblems(input: PreflightInput, env: NodeJS.ProcessEnv): string[]
       else secrets.reveal(field, name, destination);
     } catch (error) {
       problems.add((error as Error).message);
+      untrusted ||= !(error instanceof MissingSecret);
     }
   }
-  return [...problems];
+  return { problems: [...problems], untrusted };
 }
 
 /** The ReadTheDocs projects the release will build: its docs gate applies. */
@@ -323,8 +331,8 @@ export function createPreflightActivities(env: NodeJS.ProcessEnv, pythonBin: str
           TRUST_REFUSED,
         );
       }
-      const untrusted = secretProblems(input, env);
-      problems.push(...untrusted);
+      const secretCheck = secretProblems(input, env);
+      problems.push(...secretCheck.problems);
       checked.push('secrets');
 
       problems.push(...ruleIdempotenceProblems(manifest));
@@ -352,6 +360,13 @@ export function createPreflightActivities(env: NodeJS.ProcessEnv, pythonBin: str
       if (manifest.storage && !problems.some((problem) => problem.startsWith('storage'))) {
         problems.push(...(await storageProblems(manifest.storage, env, plan.storagePrefix ?? '')));
         checked.push('storage');
+      }
+
+      if (manifest.artifacts.some((artifact) => artifact.builder === 'local')) {
+        // This worker's view; the build workers (their own task queue) check their own when they build.
+        const sandbox = workerSandbox(env);
+        if (sandbox.kind === 'missing') problems.push(`artifacts: ${sandbox.problem}`);
+        checked.push(sandbox.kind === 'none' ? 'sandbox: none (RELFLOW_SANDBOX=none)' : 'sandbox');
       }
 
       if (manifest.artifacts.some((artifact) => artifact.builder === 'vagrant')) {
@@ -386,7 +401,7 @@ export function createPreflightActivities(env: NodeJS.ProcessEnv, pythonBin: str
         checked.push('outbox');
       }
 
-      if (problems.length > 0) throw refuse(problems, untrusted.length > 0 ? TRUST_REFUSED : undefined);
+      if (problems.length > 0) throw refuse(problems, secretCheck.untrusted ? TRUST_REFUSED : undefined);
       return { checked };
     },
   };

@@ -276,6 +276,10 @@ const artifact = z
     command: z.string().min(1).describe('the build command, run by sh in the repository (or on the machine)'),
     outputs: z.array(insidePath).min(1).describe('files the build leaves, relative to the repository; globs allowed'),
     timeout: duration.default('2h'),
+    network: z
+      .boolean()
+      .optional()
+      .describe('whether a local build may reach the network (its sandbox has none otherwise), e.g. to download dependencies'),
     env: z
       .array(buildVariable)
       .optional()

@@ -46,14 +46,18 @@ describe('artifacts of a release started again (local builder, moto S3, director
     );
     const taskQueue = uniqueTaskQueue('reuse');
     const run = (workflowId: string): Promise<ReleaseState> =>
-      withWorkers({ taskQueue, workspaceDir: join(root, 'workspace'), env: { ...process.env, ...MOTO_ENV } }, async () => {
-        const handle = await testClient().workflow.start(releaseWorkflow, {
-          taskQueue,
-          workflowId,
-          args: [{ manifest, kind: 'nightly', date: '20261125', buildTaskQueue: `${taskQueue}-builds` }],
-        });
-        return handle.result();
-      });
+      // The build counts itself in a file beside the test, outside its build directory: the sandbox would keep that write.
+      withWorkers(
+        { taskQueue, workspaceDir: join(root, 'workspace'), env: { ...process.env, ...MOTO_ENV, RELFLOW_SANDBOX: 'none' } },
+        async () => {
+          const handle = await testClient().workflow.start(releaseWorkflow, {
+            taskQueue,
+            workflowId,
+            args: [{ manifest, kind: 'nightly', date: '20261125', buildTaskQueue: `${taskQueue}-builds` }],
+          });
+          return handle.result();
+        },
+      );
     const artifactOf = (state: ReleaseState) => state.artifacts.find((artifact) => artifact.name === 'ui');
     const buildCount = () => readFileSync(builds, 'utf8').trim().split('\n').length;
 

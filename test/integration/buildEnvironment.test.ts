@@ -1,5 +1,9 @@
 import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { sandboxed, workerSandbox } from '../../src/activities/builders/sandbox';
 import { ApplicationFailure } from '@temporalio/common';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { localBuildEnvironment, vagrantEnvironment } from '../../src/activities/builders/buildEnvironment';
@@ -73,6 +77,15 @@ async function localBuild(name: string, script: string, artifact: Partial<BuildR
     storage: storage as unknown as BuildRequest['storage'],
   };
   return { root, builder, build, bucket };
+}
+
+/** Commits build.sh with these lines to the build's remote, and points the build at that commit. */
+async function commitScript(setup: Awaited<ReturnType<typeof localBuild>>, script: string): Promise<void> {
+  const work = join(setup.root, 'work', 'agent');
+  writeFileSync(join(work, 'build.sh'), `#!/bin/sh\nmkdir -p dist\n${script}\n`);
+  git(work, 'commit', '-q', '-am', 'hostile build');
+  git(work, 'push', '-q', setup.build.repository.url, 'master');
+  setup.build.sha = git(work, 'rev-parse', 'HEAD').trim();
 }
 
 describe('least privilege for builds: the environment a build command and vagrant see', function () {
@@ -161,5 +174,76 @@ describe('least privilege for builds: the environment a build command and vagran
     assert.match(seen, new RegExp(`^HOME=${join(root, 'builds')}/cloudify-3.4/agent/home$`, 'm'));
     assert.ok(!seen.includes(PLANTED), 'no worker secret');
     assert.doesNotMatch(seen, /SSH_AUTH_SOCK|TEST_AWS|RELFLOW_SECRETS/);
+  });
+
+  it('a local build runs in bubblewrap: it cannot read the worker, write outside its directory, reach the network or outlive itself', async function () {
+    const listener = createServer((socket) => socket.end('reached\n'));
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const port = (listener.address() as AddressInfo).port;
+    const script = (root: string) =>
+      [
+        `cat ${root}/worker-file.txt > dist/seen.txt 2>&1 || echo "worker file: unreadable" >> dist/seen.txt`,
+        `grep -l ${PLANTED} /proc/*/environ >> dist/seen.txt 2>/dev/null || echo "environ: none" >> dist/seen.txt`,
+        `test -e /proc/${process.pid} && echo "worker pid: visible" >> dist/seen.txt || echo "worker pid: hidden" >> dist/seen.txt`,
+        `echo x > ${root}/escaped.txt 2>/dev/null && echo "outside: written" >> dist/seen.txt || echo "outside: refused" >> dist/seen.txt`,
+        `echo x > /etc/relflow-escape 2>/dev/null && echo "system: written" >> dist/seen.txt || echo "system: refused" >> dist/seen.txt`,
+        `(exec 3<>/dev/tcp/127.0.0.1/${port}) 2>/dev/null; bash -c 'exec 3<>/dev/tcp/127.0.0.1/${port} && head -1 <&3' >> dist/seen.txt 2>/dev/null || echo "network: none" >> dist/seen.txt`,
+        `setsid sh -c 'sleep 3131; echo late > ${root}/late.txt' > /dev/null 2>&1 &`,
+        'true',
+      ].join('\n');
+    try {
+      const boxed = await localBuild('build-sandbox', '', { outputs: ['dist/seen.txt'] });
+      writeFileSync(join(boxed.root, 'worker-file.txt'), `${PLANTED}\n`);
+      await commitScript(boxed, script(boxed.root));
+      const [stored] = await boxed.builder.build({ ...boxed.build, machine: await boxed.builder.provision(boxed.build) });
+      const object = await boxed.bucket.send(new GetObjectCommand({ Bucket: boxed.build.storage.bucket, Key: `x/${stored.file}` }));
+      const seen = (await object.Body?.transformToString()) ?? '';
+      assert.ok(!seen.includes(PLANTED), seen);
+      for (const line of ['worker file: unreadable', 'environ: none', 'worker pid: hidden', 'system: refused', 'network: none']) {
+        assert.match(seen, new RegExp(`^${line}$`, 'm'), seen);
+      }
+      // A write beside the build directory lands in the sandbox's own /tmp, never on the worker's disk.
+      assert.ok(!existsSync(join(boxed.root, 'escaped.txt')));
+      assert.equal(spawnSync('pgrep', ['-f', 'sleep 3131']).status, 1, 'the background process died with the build');
+
+      // network: true gives the build the worker's network, nothing else.
+      const online = await localBuild('build-sandbox-net', '', { outputs: ['dist/seen.txt'], network: true });
+      await commitScript(online, script(online.root));
+      const [net] = await online.builder.build({ ...online.build, machine: await online.builder.provision(online.build) });
+      const netSeen =
+        (await (
+          await online.bucket.send(new GetObjectCommand({ Bucket: online.build.storage.bucket, Key: `x/${net.file}` }))
+        ).Body?.transformToString()) ?? '';
+      assert.match(netSeen, /^reached$/m);
+      assert.match(netSeen, /^worker file: unreadable$/m);
+      assert.ok(!existsSync(join(online.root, 'escaped.txt')));
+    } finally {
+      listener.close();
+      spawnSync('pkill', ['-f', 'sleep 3131']);
+    }
+  });
+
+  it('without bubblewrap a local build is refused, naming the fix; RELFLOW_SANDBOX=none builds unsandboxed', function () {
+    const missing = workerSandbox({ PATH: process.env.PATH, RELFLOW_BWRAP: '/nonexistent/bwrap' });
+    assert.equal(missing.kind, 'missing');
+    assert.throws(
+      () => sandboxed(missing, ['sh'], { buildDir: '/b', cwd: '/b', env: {}, network: false, what: 'artifacts.agent' }),
+      /artifacts\.agent: local builds run in a bubblewrap sandbox, and this worker has none: run npm run bootstrap/,
+    );
+    assert.deepEqual(workerSandbox({ RELFLOW_SANDBOX: 'none' }).kind, 'none');
+    assert.deepEqual(
+      sandboxed(workerSandbox({ RELFLOW_SANDBOX: 'none' }), ['sh', '-c', 'x'], {
+        buildDir: '/b',
+        cwd: '/b',
+        env: {},
+        network: false,
+        what: 'a',
+      }),
+      ['sh', '-c', 'x'],
+    );
+    assert.match(
+      JSON.stringify(workerSandbox({ RELFLOW_SANDBOX: 'docker' })),
+      /RELFLOW_SANDBOX=docker: expected bubblewrap \(the default\) or none/,
+    );
   });
 });

@@ -8,16 +8,18 @@ import { claimBuildDir } from './leftovers';
 import { expandOutputs, storeBuildOutputs } from './outputs';
 import { localBuildEnvironment } from './buildEnvironment';
 import { checkOutReleaseCommit } from './source';
+import { sandboxed, workerSandbox } from './sandbox';
 import type { Builder, BuildRequest, Machine } from './types';
 import type { StoredFile } from '../../release/model';
 
-async function runCommand(command: string, cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<void> {
-  const result = await runProcess(['sh', '-c', command], { cwd, env, timeoutMs, logTail: true });
+async function runCommand(argv: string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<void> {
+  const result = await runProcess(argv, { cwd, env, timeoutMs, logTail: true });
   if (result.code !== 0) throw new Error(`build command failed (exit ${result.code}): ${lastLines(result.output)}`);
 }
 
 /** The local builder: the build command runs on the worker, in a checkout of the release's commit. */
 export function createLocalBuilder(workspace: GitWorkspace, buildRoot: string, env: NodeJS.ProcessEnv): Builder {
+  const sandbox = workerSandbox(env);
   const buildDir = (request: BuildRequest) =>
     join(buildRoot, pathSegment(request.releaseId, 'release ID'), pathSegment(request.artifact.name, 'artifact name'));
   return {
@@ -33,7 +35,15 @@ export function createLocalBuilder(workspace: GitWorkspace, buildRoot: string, e
         await checkOutReleaseCommit(workspace, request, source);
         claimBuildDir(buildDir(request));
         const home = join(buildDir(request), 'home');
-        await runCommand(request.artifact.command, source, localBuildEnvironment(env, request, home), request.timeoutMs);
+        const buildEnv = localBuildEnvironment(env, request, home);
+        const argv = sandboxed(sandbox, ['sh', '-c', request.artifact.command], {
+          buildDir: buildDir(request),
+          cwd: source,
+          env: buildEnv,
+          network: request.artifact.network === true,
+          what: `artifacts.${request.artifact.name}`,
+        });
+        await runCommand(argv, source, buildEnv, request.timeoutMs);
         return await storeBuildOutputs(request, expandOutputs(source, request.artifact.outputs, request.artifact.name), env);
       } finally {
         await rm(buildDir(request), { recursive: true, force: true });
