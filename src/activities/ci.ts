@@ -1,7 +1,9 @@
 import { tmpdir } from 'node:os';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Manifest } from '../config/manifest';
 import { durationMs } from '../config/duration';
-import { heartbeat, lastLines, runProcess } from './process';
+import { heartbeat, lastLines, runProcess, scratchHome } from './process';
 import { readSecret } from './secrets';
 import { GithubApi, githubPages } from './githubApi';
 
@@ -69,11 +71,12 @@ export function createCiActivities(env: NodeJS.ProcessEnv) {
       const { ci } = input;
       if (ci.provider === 'none') return { passed: true, repositories: [], detail: 'no CI provider' };
       if (ci.provider === 'command') {
+        const dir = await mkdtemp(join(tmpdir(), 'relflow-ci-'));
         const result = await runProcess(['sh', '-c', ci.command], {
-          cwd: tmpdir(),
-          env: { PATH: env.PATH, HOME: env.HOME, RELFLOW_CI_TARGETS: JSON.stringify(input.targets) },
+          cwd: dir,
+          env: { PATH: env.PATH, HOME: scratchHome(dir), RELFLOW_CI_TARGETS: JSON.stringify(input.targets) },
           timeoutMs: durationMs(ci.timeout),
-        });
+        }).finally(() => rm(dir, { recursive: true, force: true }));
         const passed = result.code === 0;
         return {
           passed,

@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
 import { SPAWN_FAILED } from './processGuardProtocol';
 
@@ -147,4 +149,16 @@ export function variablesOf(env: NodeJS.ProcessEnv, names: readonly string[]): N
   const result: NodeJS.ProcessEnv = {};
   for (const name of names) if (env[name] !== undefined) result[name] = env[name];
   return result;
+}
+
+/**
+ * A HOME of its own for a command that runs the release's or the repository's
+ * code (a CI command, system tests, `python -m build`), inside a directory the
+ * caller removes: nothing it writes there reaches the worker's real HOME, and
+ * it reads none of the worker's dotfiles (~/.gitconfig, ~/.ssh, ~/.aws).
+ */
+export function scratchHome(dir: string): string {
+  const home = join(dir, 'home');
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  return home;
 }

@@ -5,7 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Manifest } from '../config/manifest';
 import { gitAt, gitEnvironment, GitWorkspace } from './gitWorkspace';
 import { insideRoot } from './paths';
-import { lastLines, runProcess } from './process';
+import { lastLines, runProcess, scratchHome } from './process';
 import { readSecret } from './secrets';
 import { sha256File } from './storage';
 import { sweepLeftoverTempDirs } from './builders/leftovers';
@@ -54,12 +54,12 @@ async function indexDigests(indexUrl: string, project: string): Promise<Map<stri
   return digests;
 }
 
-/** The environment a build and twine see: no secrets, but the pip settings (index, proxy, certificates) of the worker. */
+/** The environment a build and twine see: no secrets, no HOME of the worker's, but its pip settings (index, proxy, certificates). */
 function toolEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const passed = Object.entries(env).filter(([name]) =>
     /^(PIP_|https?_proxy$|HTTPS?_PROXY$|no_proxy$|NO_PROXY$|SSL_CERT_|REQUESTS_CA_BUNDLE$)/.test(name),
   );
-  return { PATH: env.PATH, HOME: env.HOME, ...Object.fromEntries(passed), PIP_DISABLE_PIP_VERSION_CHECK: '1' };
+  return { PATH: env.PATH, ...Object.fromEntries(passed), PIP_DISABLE_PIP_VERSION_CHECK: '1' };
 }
 
 /**
@@ -110,7 +110,7 @@ export function createPypiActivities(workspace: GitWorkspace, pythonBin: string,
         const source = join(dir, 'src');
         await workspace.checkOutCommit(target.repository.name, target.repository.url, target.sha, source, { tokenEnv: input.tokenEnv });
         const committed = (await gitAt(source, gitEnvironment(env)).raw(['show', '-s', '--format=%ct', 'HEAD'])).trim();
-        const base = { ...toolEnvironment(env), SOURCE_DATE_EPOCH: committed };
+        const base = { ...toolEnvironment(env), HOME: scratchHome(dir), SOURCE_DATE_EPOCH: committed };
         const packageDir = insideRoot(source, target.packageDir, 'pypi.packageDir');
         const dist = join(dir, 'dist');
         const build = await runProcess(

@@ -6,7 +6,7 @@ import { insideRoot } from './paths';
 import type { Manifest } from '../config/manifest';
 import { durationMs } from '../config/duration';
 import type { StoredFile } from '../release/model';
-import { CommandTimeout, lastLines, runProcess } from './process';
+import { CommandTimeout, lastLines, runProcess, scratchHome } from './process';
 import { ApplicationFailure } from '@temporalio/common';
 
 export interface SystemTestResult {
@@ -45,7 +45,7 @@ export function createSystemTestActivities(env: NodeJS.ProcessEnv) {
         await writeFile(manifestPath, JSON.stringify({ release: input.releaseId, files: input.files }, null, 2));
         const result = await runProcess(['sh', '-c', input.systemTests.command], {
           cwd: dir,
-          env: { PATH: env.PATH, HOME: env.HOME, RELFLOW_ARTIFACTS_MANIFEST: manifestPath, RELFLOW_RELEASE_ID: input.releaseId },
+          env: { PATH: env.PATH, HOME: scratchHome(dir), RELFLOW_ARTIFACTS_MANIFEST: manifestPath, RELFLOW_RELEASE_ID: input.releaseId },
           timeoutMs: durationMs(input.systemTests.timeout),
         }).catch((error: unknown) => {
           // Tests that ran out of time are not run again by themselves; a run cut short by a dead worker is.

@@ -3,7 +3,9 @@ import { TEST_SECRETS_FILE } from '../support/secrets';
 import { createCiActivities } from '../../src/activities/ci';
 import { createDocsActivities } from '../../src/activities/readthedocs';
 import { createSystemTestActivities, junitCounts } from '../../src/activities/systemTests';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from '../support/tempDirs';
 import { startGithubApi, startLocalApi, startReadTheDocsApi } from '../support/fakeSaas';
 import { ApplicationFailure } from '@temporalio/common';
 
@@ -138,6 +140,24 @@ describe('CI on tags (GitHub REST API served locally) and ReadTheDocs builds', f
     const dir = /(\/\S*relflow-system-tests-\w+)/.exec(failed.detail)?.[1];
     assert.ok(dir, failed.detail);
     assert.equal(existsSync(dir), false, `${dir} was removed`);
+  });
+
+  it("a CI command and system tests get a HOME of their own: the worker's dotfiles are neither read nor written", async function () {
+    const workerHome = tempDir('worker-home');
+    writeFileSync(join(workerHome, '.gitconfig'), '[credential]\n\thelper = store\n');
+    const env = { PATH: process.env.PATH, HOME: workerHome };
+    const probe =
+      'test -e "$HOME/.gitconfig" && exit 7; git config --global core.hooksPath /tmp/planted-hooks; ' +
+      'printf \'<testsuite tests="1" failures="0"/>\' > junit.xml';
+    const ci = await createCiActivities(env).waitForCi({ ci: { provider: 'command', command: probe, timeout: '10s' }, targets });
+    assert.equal(ci.passed, true, ci.detail);
+    const tests = await createSystemTestActivities(env).runSystemTests({
+      systemTests: { command: probe, junit: 'junit.xml', timeout: '1m' },
+      releaseId: 'r',
+      files: [],
+    });
+    assert.equal(tests.passed, true, tests.detail);
+    assert.equal(readFileSync(join(workerHome, '.gitconfig'), 'utf8'), '[credential]\n\thelper = store\n', 'the worker HOME is untouched');
   });
 
   it('counts a JUnit report over all its suites', function () {
