@@ -58,14 +58,17 @@ export function sshKeygen(
 /** A signed decision older or newer than this is refused: a signature is not a standing order. */
 export const SIGNATURE_MAX_AGE_MS = 10 * 60_000;
 
-/** What a signed decision is checked against: who may sign, in which signature namespace, over which bytes. */
-interface SignedDecision {
-  signers: string[];
-  namespace: string;
-  payload: string;
+/** What a decision says of its signature: who signs, when, and the signature. */
+interface DecisionSignature {
   by: string;
   time?: string;
   signature?: string;
+}
+
+/** What a signed decision is checked against: in which signature namespace, over which bytes. */
+interface SignedDecision {
+  namespace: string;
+  payload: string;
   /** Whose signers, for a refusal: "gate pypi". */
   signersOf: string;
   /** The decision in words, for a refusal: "approved of gate pypi of cloudify-3.4". */
@@ -77,21 +80,27 @@ interface SignedDecision {
 /**
  * A signature by one of the allowed signers (ssh-keygen -Y find-principals, then
  * -Y verify in the decision's namespace) over exactly this payload, made within
- * ten minutes of now.
+ * ten minutes of now; not required where no signers are listed.
  */
-async function verifySignedDecision(decision: SignedDecision, env: NodeJS.ProcessEnv): Promise<GateVerdict> {
+async function verifySignedDecision(
+  signers: string[] | undefined,
+  signed: DecisionSignature,
+  decision: SignedDecision,
+  env: NodeJS.ProcessEnv,
+): Promise<GateVerdict> {
+  if (!signers) return { required: false };
   const refuse = (problem: string): GateVerdict => ({ required: true, problem });
-  if (!decision.signature || !decision.time) return refuse(decision.howToSign);
-  const skew = Math.abs(Date.now() - Date.parse(decision.time));
+  if (!signed.signature || !signed.time) return refuse(decision.howToSign);
+  const skew = Math.abs(Date.now() - Date.parse(signed.time));
   if (!(skew <= SIGNATURE_MAX_AGE_MS)) {
-    return refuse(`the decision was signed at ${decision.time}, more than ten minutes from now: sign it again (and check the clock)`);
+    return refuse(`the decision was signed at ${signed.time}, more than ten minutes from now: sign it again (and check the clock)`);
   }
   const dir = await mkdtemp(join(tmpdir(), 'relflow-decision-'));
   try {
     const allowed = join(dir, 'allowed_signers');
     const signature = join(dir, 'decision.sig');
-    await writeFile(allowed, `${decision.signers.join('\n')}\n`);
-    await writeFile(signature, decision.signature.endsWith('\n') ? decision.signature : `${decision.signature}\n`);
+    await writeFile(allowed, `${signers.join('\n')}\n`);
+    await writeFile(signature, signed.signature.endsWith('\n') ? signed.signature : `${signed.signature}\n`);
     const keygen = (args: string[], stdin?: string) => sshKeygen(args, { cwd: dir, env: { PATH: env.PATH }, stdin });
     const found = await keygen(['-Y', 'find-principals', '-s', signature, '-f', allowed]);
     const principals =
@@ -101,7 +110,7 @@ async function verifySignedDecision(decision: SignedDecision, env: NodeJS.Proces
             .map((line) => line.trim())
             .filter(Boolean)
         : [];
-    const principal = principals.includes(decision.by) ? decision.by : principals[0];
+    const principal = principals.includes(signed.by) ? signed.by : principals[0];
     if (!principal) return refuse(`the key that signed this decision is not one of the allowed signers of ${decision.signersOf}`);
     const verified = await keygen(
       ['-Y', 'verify', '-f', allowed, '-I', principal, '-n', decision.namespace, '-s', signature],
@@ -127,42 +136,32 @@ async function verifySignedDecision(decision: SignedDecision, env: NodeJS.Proces
  */
 export function createGateSignatureActivities(env: NodeJS.ProcessEnv) {
   return {
-    async verifyGateDecision(input: GateDecisionToVerify): Promise<GateVerdict> {
-      const signers = workerSecrets(env).gateSigners(input.gate);
-      if (!signers) return { required: false };
-      return verifySignedDecision(
+    verifyGateDecision: (input: GateDecisionToVerify): Promise<GateVerdict> =>
+      verifySignedDecision(
+        workerSecrets(env).gateSigners(input.gate),
+        input,
         {
-          signers,
           namespace: GATE_SIGNATURE_NAMESPACE,
           payload: gateDecisionPayload({ ...input, release: input.releaseId, time: input.time ?? '' }),
-          by: input.by,
-          time: input.time,
-          signature: input.signature,
           signersOf: `gate ${input.gate}`,
           what: `${input.decision} of gate ${input.gate} of ${input.releaseId}`,
           howToSign: `gate ${input.gate} takes signed decisions only: decide with relflow approve/reject --key <your SSH key> (a key of the workers' allowed signers for ${input.gate}); the Web UI's signal form cannot pass it`,
         },
         env,
-      );
-    },
+      ),
 
-    async verifyOperatorCommand(input: OperatorCommandToVerify): Promise<GateVerdict> {
-      const signers = workerSecrets(env).operatorSigners();
-      if (!signers) return { required: false };
-      return verifySignedDecision(
+    verifyOperatorCommand: (input: OperatorCommandToVerify): Promise<GateVerdict> =>
+      verifySignedDecision(
+        workerSecrets(env).operatorSigners(),
+        input,
         {
-          signers,
           namespace: OPERATOR_SIGNATURE_NAMESPACE,
           payload: operatorCommandPayload({ ...input, release: input.releaseId, time: input.time ?? '' }),
-          by: input.by,
-          time: input.time,
-          signature: input.signature,
           signersOf: 'the operators',
           what: `${input.action} of ${input.releaseId}`,
           howToSign: `this release takes signed operator commands only: relflow ${input.action} --key <your SSH key> (a key of the workers' operators.allowedSigners); the Web UI's signal form cannot pass it`,
         },
         env,
-      );
-    },
+      ),
   };
 }

@@ -42,6 +42,11 @@ export async function signWithReleaseKey(
   }
 }
 
+/** Whether the workers hold a release key: without one nothing is signed, and no signature is looked for. */
+export function holdsReleaseKey(env: NodeJS.ProcessEnv): boolean {
+  return workerSecrets(env).releaseSigningKey !== undefined;
+}
+
 /**
  * Whether `signature` is the workers' release key's signature of these bytes
  * in this namespace (ssh-keygen -Y verify against the key's own public half);

@@ -3,7 +3,7 @@ import { readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import type { StoredFile } from '../../release/model';
-import { signedByReleaseKey, signWithReleaseKey } from '../releaseSigning';
+import { holdsReleaseKey, signedByReleaseKey, signWithReleaseKey } from '../releaseSigning';
 import { isStoredEverywhere, readStoredText, storedFileOf, storeFile, writeStoredText } from '../storage';
 import type { BuildRequest } from './types';
 
@@ -141,8 +141,10 @@ export async function findStoredBuild(request: BuildRequest, env: NodeJS.Process
   const record = await readStoredText(request.storage, buildRecordKey(request), env);
   if (!record) return undefined;
   // Where the workers hold the release key, a record counts only if that key signed it: anyone who writes the bucket can write one.
-  const signature = await readStoredText(request.storage, `${buildRecordKey(request)}.sig`, env);
-  if ((await signedByReleaseKey(record, signature, env, BUILD_RECORD_NAMESPACE)) === false) return undefined;
+  if (holdsReleaseKey(env)) {
+    const signature = await readStoredText(request.storage, `${buildRecordKey(request)}.sig`, env);
+    if (!(await signedByReleaseKey(record, signature, env, BUILD_RECORD_NAMESPACE))) return undefined;
+  }
   const files = JSON.parse(record) as StoredFile[];
   for (const file of files) {
     if (!(await isStoredEverywhere(request.storage, `${request.keyPrefix}${file.file}`, file, env))) return undefined;
