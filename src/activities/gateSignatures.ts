@@ -59,14 +59,14 @@ export function sshKeygen(
 export const SIGNATURE_MAX_AGE_MS = 10 * 60_000;
 
 /** What a decision says of its signature: who signs, when, and the signature. */
-interface DecisionSignature {
+export interface DecisionSignature {
   by: string;
   time?: string;
   signature?: string;
 }
 
 /** What a signed decision is checked against: in which signature namespace, over which bytes. */
-interface SignedDecision {
+export interface SignedDecision {
   namespace: string;
   payload: string;
   /** Whose signers, for a refusal: "gate pypi". */
@@ -82,7 +82,7 @@ interface SignedDecision {
  * -Y verify in the decision's namespace) over exactly this payload, made within
  * ten minutes of now; not required where no signers are listed.
  */
-async function verifySignedDecision(
+export async function verifySignedDecision(
   signers: string[] | undefined,
   signed: DecisionSignature,
   decision: SignedDecision,

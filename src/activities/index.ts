@@ -16,6 +16,7 @@ import { createDocsActivities } from './readthedocs';
 import { createReaperActivities } from './reaper';
 import { createReleaseNotesActivities } from './releaseNotes';
 import { createReleasedWorkActivities } from './releasedWork';
+import { createRetagActivities } from './retagTarget';
 import { workerSecrets } from './secrets';
 import { createSpecsActivities } from './specs';
 import { createStorageActivities } from './storage';
@@ -52,6 +53,7 @@ export function createActivities(config: ActivityConfig) {
     ...createNotifyActivities(env),
     ...createBuildActivities(workspace, join(config.workspaceDir, 'builds'), env),
     ...createReaperActivities(env),
+    ...createRetagActivities(env),
     ...createGateSignatureActivities(env),
     ...createManifestActivities(env),
   };

@@ -3,7 +3,13 @@ import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { sshKeygen } from '../activities/gateSignatures';
 import { UserError } from '../config/errors';
-import { GATE_SIGNATURE_NAMESPACE, gateDecisionPayload, OPERATOR_SIGNATURE_NAMESPACE, operatorCommandPayload } from '../release/decisions';
+import {
+  GATE_SIGNATURE_NAMESPACE,
+  gateDecisionPayload,
+  OPERATOR_SIGNATURE_NAMESPACE,
+  operatorCommandPayload,
+  retagCommandPayload,
+} from '../release/decisions';
 
 /** The key `relflow approve` signs with: --key, RELFLOW_SIGNING_KEY, or ~/.ssh/id_ed25519 when it exists. */
 export function signingKey(option: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
@@ -38,6 +44,14 @@ export function signOperatorCommand(
   command: DecisionScope & { action: string; reason?: string },
 ): Promise<{ time: string; signature: string }> {
   return signDecision(key, OPERATOR_SIGNATURE_NAMESPACE, 'command', (time) => operatorCommandPayload({ ...command, time }));
+}
+
+/** The same for `relflow retag` (`-n relflow-operator`): the repository and --force are signed too. */
+export function signRetagCommand(
+  key: string,
+  command: DecisionScope & { repository: string; force: boolean },
+): Promise<{ time: string; signature: string }> {
+  return signDecision(key, OPERATOR_SIGNATURE_NAMESPACE, 'command', (time) => retagCommandPayload({ ...command, time }));
 }
 
 async function signDecision(

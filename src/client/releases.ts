@@ -1,13 +1,14 @@
 import {
   Client,
+  ApplicationFailure,
   ServiceError,
   WorkflowExecutionAlreadyStartedError,
   WorkflowExecutionInfo,
+  WorkflowFailedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
 import { loadManifest } from '../config/loadManifest';
-import type { Manifest } from '../config/manifest';
 import { loadManifestByReference } from '../activities/manifestSource';
 import { tokenAllowedFor } from '../activities/gitWorkspace';
 import { remoteProblems } from '../activities/remoteCheck';
@@ -18,6 +19,7 @@ import { RELEASE_TASK_QUEUE } from '../config/taskQueues';
 import { requireSearchAttributes } from './searchAttributeCheck';
 import { releaseWorkflow, retagWorkflow } from '../workflows';
 import type { TagResult } from '../activities/git';
+import type { RetagRequest } from '../activities/retagTarget';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { ReleaseKindKey, ReleaseProductKey, ReleaseStageKey, ReleaseStatusKey, ReleaseVersionKey } from '../workflows/searchAttributes';
@@ -345,23 +347,6 @@ export async function listReleases(
   return result;
 }
 
-/** The succeeded release (of any kind, this one included) whose tag of the repository has this name, if any. */
-async function succeededReleaseWithTag(
-  client: Client,
-  product: string,
-  repositoryName: string,
-  tag: string,
-): Promise<{ releaseId: string; closed: string } | undefined> {
-  const query = `WorkflowType = 'releaseWorkflow' AND ReleaseProduct = ${quoted(product)} AND ReleaseStatus = 'succeeded'`;
-  for await (const execution of client.workflow.list({ query })) {
-    const result = (await client.workflow.getHandle(execution.workflowId, execution.runId).result()) as ReleaseState;
-    if (result.repositories.some((candidate) => candidate.name === repositoryName && candidate.tag === tag && candidate.tagSha)) {
-      return { releaseId: execution.workflowId, closed: execution.closeTime?.toISOString() ?? '' };
-    }
-  }
-  return undefined;
-}
-
 /** The request a release was started with, read back from the start of its history. */
 export async function releaseRequest(client: Client, releaseId: string): Promise<ReleaseRequest> {
   const history = await client.workflow.getHandle(releaseId).fetchHistory();
@@ -370,62 +355,24 @@ export async function releaseRequest(client: Client, releaseId: string): Promise
   return defaultPayloadConverter.fromPayload(payload) as ReleaseRequest;
 }
 
-/** The manifest a release ran with: in its request, or read again from the trusted source (refused if it changed since). */
-async function manifestOfRelease(request: ReleaseRequest, state: ReleaseState): Promise<Manifest> {
-  if (request.manifest) return request.manifest;
-  if (!request.manifestRef || !state.manifest) throw new UserError(`release ${state.releaseId} has no manifest yet`);
-  const ref = { name: state.manifest.name, ref: request.manifestRef.ref, sha256: state.manifest.sha256 };
-  return (await loadManifestByReference(process.env, ref)).manifest;
-}
-
-/** Runs the retag as a workflow of its own on the release workers, so it is recorded and retried like the rest. */
-export async function retagRelease(
-  client: Client,
-  releaseId: string,
-  repositoryName: string,
-  by: string,
-  taskQueue?: string,
-  force = false,
-): Promise<TagResult> {
-  const state = await releaseState(client, releaseId);
-  const manifest = await manifestOfRelease(await releaseRequest(client, releaseId), state);
-  const repository = state.repositories.find((candidate) => candidate.name === repositoryName);
-  const spec = manifest.repositories.find((candidate) => candidate.name === repositoryName);
-  if (!repository || !spec)
-    throw new UserError(
-      `release ${releaseId} has no repository '${repositoryName}'; it has ${state.repositories.map((candidate) => candidate.name).join(', ')}`,
-    );
-  if (!repository.tag || !repository.buildBranch)
-    throw new UserError(`${repositoryName} has no tag in release ${releaseId} (patches are not tagged)`);
-  const owner = force ? undefined : await succeededReleaseWithTag(client, state.product, repositoryName, repository.tag);
-  if (owner) {
-    throw new UserError(
-      `refused: tag '${repository.tag}' of ${repositoryName} belongs to release ${owner.releaseId}, which succeeded at ${owner.closed}; ` +
-        'moving it changes what that release published. Pass --force if that is meant',
-    );
+/**
+ * Runs the retag as a workflow of its own on the release workers, so it is
+ * recorded and retried like the rest; it names the release and repository, and
+ * the worker reads what to move from the release and refuses what it may not.
+ */
+export async function retagRelease(client: Client, request: RetagRequest, taskQueue?: string): Promise<TagResult> {
+  try {
+    return await client.workflow.execute(retagWorkflow, {
+      taskQueue: taskQueue ?? RELEASE_TASK_QUEUE,
+      workflowId: `${request.releaseId}/retag/${request.repository}/${Date.now()}`,
+      staticSummary: `retag ${request.repository} of ${request.releaseId} by ${request.by}${request.force ? ' (forced)' : ''}`,
+      args: [request],
+    });
+  } catch (error) {
+    // The refusal is the workflow's own, or its activity's (one cause further).
+    let cause = error instanceof WorkflowFailedError ? error.cause : undefined;
+    while (cause && !(cause instanceof ApplicationFailure)) cause = cause.cause instanceof Error ? cause.cause : undefined;
+    if (cause instanceof ApplicationFailure && cause.type === 'RetagRefused') throw new UserError(`refused: ${cause.message}`);
+    throw error;
   }
-  return client.workflow.execute(retagWorkflow, {
-    taskQueue: taskQueue ?? RELEASE_TASK_QUEUE,
-    workflowId: `${releaseId}/retag/${repositoryName}/${Date.now()}`,
-    staticSummary: `retag ${repository.tag} of ${repositoryName} (${releaseId}) by ${by}`,
-    args: [
-      {
-        releaseId,
-        repository: {
-          name: spec.name,
-          url: spec.url,
-          mainBranch: spec.branch,
-          baseBranch: repository.buildBranch,
-          buildBranch: repository.buildBranch,
-          tag: repository.tag,
-          stream: spec.stream,
-          version: repository.tag,
-        },
-        tag: repository.tag,
-        message: `Retag ${repository.tag} by ${by}`,
-        author: manifest.git.author,
-        tokenEnv: manifest.git.tokenEnv,
-      },
-    ],
-  });
 }

@@ -69,6 +69,31 @@ export function operatorCommandPayload(command: {
   return `${JSON.stringify({ namespace, release, run, action, reason: reason ?? '', time })}\n`;
 }
 
+/** The same for `relflow retag`: the namespace, the release and its run, the repository, whether forced, and the time. */
+export function retagCommandPayload(command: {
+  namespace: string;
+  release: string;
+  run: string;
+  repository: string;
+  force: boolean;
+  time: string;
+}): string {
+  const { namespace, release, run, repository, force, time } = command;
+  return `${JSON.stringify({ namespace, release, run, action: 'retag', repository, force, time })}\n`;
+}
+
+/** What is wrong with a retag request, whoever sends it; undefined when well formed. */
+export function retagShapeProblem(request: unknown): string | undefined {
+  if (typeof request !== 'object' || request === null)
+    return 'expected a request such as {"releaseId": "cloudify-3.4", "repository": "cloudify-manager", "by": "alice"}';
+  const { releaseId, repository, force } = request as Record<string, unknown>;
+  if (typeof releaseId !== 'string' || !releaseId || releaseId.length > 200) return 'releaseId: the ID of a release';
+  if (typeof repository !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(repository))
+    return "repository: the name of one of the release's repositories";
+  if (force !== undefined && typeof force !== 'boolean') return 'force: true or false';
+  return signatureProblem(request) ?? personProblem((request as Record<string, unknown>).by, 'say who asks (by)');
+}
+
 /** The same for an operator's retry, skip or abort. */
 export function commandShapeProblem(command: unknown): string | undefined {
   if (typeof command !== 'object' || command === null) return 'expected a command such as {"action": "retry", "by": "alice"}';

@@ -186,5 +186,8 @@ export interface OperatorCommand {
   signature?: string;
 }
 
+/** The name of the release's state query (workflows/api.ts defines it; an activity that reads a release names it). */
+export const RELEASE_STATE_QUERY = 'release';
+
 /** The failure type of a preflight that refused the manifest's source or a secret's destination: the release cannot skip it. */
 export const TRUST_REFUSED = 'TrustRefused';

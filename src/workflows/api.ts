@@ -1,8 +1,9 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { RELEASE_STATE_QUERY } from '../release/model';
 import type { GateDecision, GateState, OperatorCommand, ReleaseState } from '../release/model';
 
 /** The release's Temporal interface, defined once and imported by the workflow and the client. */
-export const releaseStateQuery = defineQuery<ReleaseState>('release');
+export const releaseStateQuery = defineQuery<ReleaseState>(RELEASE_STATE_QUERY);
 
 /** Signals, usable from the Web UI's signal form: {"gate": "pypi", "by": "alice"}. */
 export const approveSignal = defineSignal<[GateDecision]>('approve');

@@ -66,6 +66,8 @@ export const ACTIVITY_OPTIONS: Record<keyof ReleaseActivities, ActivityOptions> 
   versionRepository: GIT,
   tagRepository: GIT,
   retagRepository: GIT,
+  // Reads the release's record and its manifest, checks the operator's signature and who published the tag.
+  retagTarget: { ...DEFAULT, startToCloseTimeout: '5 minutes' },
   uploadSpecs: DEFAULT,
   publishArtifactsManifest: DEFAULT,
   allocateBuildNumber: DEFAULT,

@@ -4,6 +4,7 @@ import { createRemote } from '../support/gitRepos';
 import { writeManifest } from '../support/manifests';
 import { runCliAsync } from '../support/cli';
 import { fakeActivities, untilCancelled } from '../support/fakeActivities';
+import { createRetagActivities } from '../../src/activities/retagTarget';
 import { tempDir, testClient, testServer, uniqueTaskQueue, until, withWorkers } from '../support/temporal';
 import { releaseStateQuery } from '../../src/workflows/api';
 import { ReleaseState } from '../../src/release/model';
@@ -41,8 +42,8 @@ describe('relflow CLI on releases (the real binary against the test server)', fu
     };
   });
 
-  it('watch stops at a gate (exit 3); approve, reject with reasons; status, report, list', async function () {
-    const { activities } = fakeActivities();
+  it('watch stops at a gate (exit 3); approve, reject with reasons; status, report, list; retag', async function () {
+    const { activities } = fakeActivities({ retagTarget: createRetagActivities({ PATH: process.env.PATH }).retagTarget as never });
     await withWorkers({ taskQueue, activities }, async () => {
       const started = await runCliAsync(['start', 'ga', '--version', '3.4', '-c', config, '--json'], env);
       assert.equal(started.status, 0, started.stderr);
@@ -96,7 +97,7 @@ describe('relflow CLI on releases (the real binary against the test server)', fu
       assert.equal(listed.releaseId, id);
 
       const released = await runCliAsync(['retag', id, '--repository', 'core', '--by', 'alice'], env);
-      assert.equal(released.status, 2);
+      assert.equal(released.status, 2, released.stderr);
       assert.match(
         released.stderr,
         new RegExp(`^relflow: refused: tag '3\\.4' of core belongs to release ${id}, which succeeded at .*Pass --force if that is meant`),

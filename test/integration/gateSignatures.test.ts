@@ -4,11 +4,13 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { createGateSignatureActivities } from '../../src/activities/gateSignatures';
-import { signGateDecision, signOperatorCommand } from '../../src/client/gateSigning';
+import { createRetagActivities } from '../../src/activities/retagTarget';
+import { signGateDecision, signOperatorCommand, signRetagCommand } from '../../src/client/gateSigning';
 import { decideGate, decisionScopeOf, operateRelease } from '../../src/client/releases';
 import type { ManifestInput } from '../../src/config/manifest';
 import type { GateDecision, OperatorCommand, ReleaseState } from '../../src/release/model';
-import { releaseWorkflow } from '../../src/workflows';
+import { releaseWorkflow, retagWorkflow } from '../../src/workflows';
+import { errorMessage } from '../../src/workflows/tracker';
 import { approveSignal, operatorSignal, releaseStateQuery } from '../../src/workflows/api';
 import { runCli, runCliAsync } from '../support/cli';
 import { fakeActivities } from '../support/fakeActivities';
@@ -254,6 +256,70 @@ describe('approvals bound to a key: a gate with allowed signers takes signed dec
       assert.ok(
         state.log.some((entry) => entry.by === 'alice@example.com' && entry.action === 'retry stage checkout (signed): remote is back'),
       );
+    });
+  });
+});
+
+describe('relflow retag names a release and a repository; the worker reads the rest and takes signed requests only', function () {
+  this.timeout(120_000);
+
+  it('a client-chosen tag input, a foreign workflow, unsigned and mis-signed requests are refused; a signed one moves the recorded tag', async function () {
+    const dir = tempDir('retag-keys');
+    const alice = keyOf(dir, 'alice');
+    const trust = join(dir, 'secrets.yaml');
+    writeFileSync(
+      trust,
+      `${readFileSync(TEST_SECRETS_FILE, 'utf8')}operators:\n  allowedSigners:\n    - alice@example.com ${alice.publicKey}\n`,
+    );
+    const env = { ...process.env, RELFLOW_SECRETS: trust };
+    const taskQueue = uniqueTaskQueue('signed-retag');
+    const { activities, calls } = fakeActivities({ retagTarget: createRetagActivities(env).retagTarget as never });
+    await withWorkers({ taskQueue, activities }, async () => {
+      const releaseId = `signed-retag-${process.pid}-${Date.now()}`;
+      const release = await testClient().workflow.start(releaseWorkflow, {
+        taskQueue,
+        workflowId: releaseId,
+        args: [{ manifest: manifestOf(manifest), kind: 'ga', version: '3.4', buildTaskQueue: `${taskQueue}-builds` }],
+      });
+      await waitFor(release, (state) => state.gates.some((gate) => gate.status === 'open'));
+      const retag = async (input: unknown, workflowId = `${releaseId}/retag/${Date.now()}`) =>
+        testClient().workflow.execute(retagWorkflow, { taskQueue, workflowId, args: [input as never] });
+
+      // The attack of the issue: a client names the URL and tag to force-push.
+      const forged = { releaseId, repository: { name: 'core', url: '/srv/other.git', buildBranch: 'main' }, tag: '3.3', message: 'x' };
+      await assert.rejects(retag(forged), (error: unknown) => {
+        assert.match(errorMessage(error), /retag refused: repository: the name of one of the release's repositories/);
+        return true;
+      });
+      const ownId = `${releaseId}/retag/self`;
+      await assert.rejects(retag({ releaseId: ownId, repository: 'core', by: 'mallory' }, ownId), (error: unknown) => {
+        assert.match(errorMessage(error), /is a retagWorkflow, not a release/);
+        return true;
+      });
+      await assert.rejects(retag({ releaseId, repository: 'core', by: 'mallory' }), (error: unknown) => {
+        assert.match(errorMessage(error), /this worker takes signed operator commands only: relflow retag --key/);
+        return true;
+      });
+      const scope = await decisionScopeOf(testClient(), releaseId);
+      const forced = await signRetagCommand(alice.key, { ...scope, repository: 'core', force: true });
+      await assert.rejects(retag({ releaseId, repository: 'core', by: 'alice@example.com', ...forced }), (error: unknown) => {
+        assert.match(errorMessage(error), /does not match this decision \(retag of core in /, 'signed with --force, sent without');
+        return true;
+      });
+      assert.equal(calls.retagRepository, undefined, 'nothing was retagged');
+
+      const cli = await runCliAsync(['retag', releaseId, '--repository', 'core', '--by', 'alice@example.com', '--key', alice.key], {
+        TEMPORAL_ADDRESS: testServer().address,
+        RELFLOW_TASK_QUEUE: taskQueue,
+      });
+      assert.equal(cli.status, 0, cli.stderr);
+      assert.equal(cli.stdout.trim(), `tag 3.4 of core moved to ${'c'.repeat(40)}`);
+      const [[moved]] = calls.retagRepository as [[{ repository: { url: string; buildBranch: string }; tag: string; message: string }]];
+      assert.deepEqual(
+        { url: moved.repository.url, branch: moved.repository.buildBranch, tag: moved.tag, message: moved.message },
+        { url: '/srv/core.git', branch: '3.4-build', tag: '3.4', message: 'Retag 3.4 by alice@example.com (signed)' },
+      );
+      await release.terminate('test done');
     });
   });
 });
