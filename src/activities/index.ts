@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { createBuildActivities } from './builders';
+import { forRelflowWorkflowsOnly } from './callerCheck';
 import { createChecksumActivities } from './checksums';
 import { createCiActivities } from './ci';
 import { createGateSignatureActivities } from './gateSignatures';
@@ -58,7 +59,10 @@ export function createActivities(config: ActivityConfig) {
     ...createManifestActivities(env),
   };
   for (const name of Object.keys(activities) as Array<keyof typeof activities>) {
-    (activities as Record<string, unknown>)[name] = keepingAlive(activities[name] as (...args: unknown[]) => Promise<unknown>);
+    (activities as Record<string, unknown>)[name] = forRelflowWorkflowsOnly(
+      name,
+      keepingAlive(activities[name] as (...args: unknown[]) => Promise<unknown>),
+    );
   }
   return activities;
 }

@@ -186,6 +186,9 @@ export interface OperatorCommand {
   signature?: string;
 }
 
+/** Every workflow type the workers register (src/workflows/index.ts; a unit test holds them equal): their activities run for these only. */
+export const WORKFLOW_TYPES = ['releaseWorkflow', 'artifactWorkflow', 'retagWorkflow', 'reapWorkflow', 'repositoryBatchWorkflow'] as const;
+
 /** The name of the release's state query (workflows/api.ts defines it; an activity that reads a release names it). */
 export const RELEASE_STATE_QUERY = 'release';
 

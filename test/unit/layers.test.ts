@@ -2,6 +2,8 @@ import { strict as assert } from 'node:assert';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { projectRoot } from '../../src/worker/tools';
+import { WORKFLOW_TYPES } from '../../src/release/model';
+import * as workflows from '../../src/workflows';
 
 /**
  * The house rules of DESIGN.md, read from the imports themselves: each folder
@@ -97,5 +99,11 @@ describe('the house: which folder of src/ may use which (DESIGN.md)', function (
     visit(join(SRC, 'workflows', 'index.ts'));
     assert.ok(seen.size > 10, 'the walk found the workflow code');
     assert.deepEqual(wrong, []);
+  });
+});
+
+describe('the workflow types', function () {
+  it('WORKFLOW_TYPES, the only callers the activities accept, are exactly the workflows the workers register', function () {
+    assert.deepEqual([...WORKFLOW_TYPES].sort(), Object.keys(workflows).sort());
   });
 });
