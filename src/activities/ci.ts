@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Manifest } from '../config/manifest';
 import { durationMs } from '../config/duration';
 import { heartbeat, lastLines, runProcess, scratchHome } from './process';
+import { sandboxed, workerSandbox } from './builders/sandbox';
 import { readSecret } from './secrets';
 import { GithubApi, githubPages } from './githubApi';
 
@@ -62,6 +63,7 @@ async function githubVerdict(
 }
 
 export function createCiActivities(env: NodeJS.ProcessEnv) {
+  const sandbox = workerSandbox(env);
   return {
     /**
      * Waits for the unit and integration results on the release tags. A failure
@@ -72,11 +74,17 @@ export function createCiActivities(env: NodeJS.ProcessEnv) {
       if (ci.provider === 'none') return { passed: true, repositories: [], detail: 'no CI provider' };
       if (ci.provider === 'command') {
         const dir = await mkdtemp(join(tmpdir(), 'relflow-ci-'));
-        const result = await runProcess(['sh', '-c', ci.command], {
+        const commandEnv = { PATH: env.PATH, HOME: scratchHome(dir), RELFLOW_CI_TARGETS: JSON.stringify(input.targets) };
+        const argv = sandboxed(sandbox, ['sh', '-c', ci.command], {
+          buildDir: dir,
           cwd: dir,
-          env: { PATH: env.PATH, HOME: scratchHome(dir), RELFLOW_CI_TARGETS: JSON.stringify(input.targets) },
-          timeoutMs: durationMs(ci.timeout),
-        }).finally(() => rm(dir, { recursive: true, force: true }));
+          env: commandEnv,
+          network: true,
+          what: 'ci.command',
+        });
+        const result = await runProcess(argv, { cwd: dir, env: commandEnv, timeoutMs: durationMs(ci.timeout) }).finally(() =>
+          rm(dir, { recursive: true, force: true }),
+        );
         const passed = result.code === 0;
         return {
           passed,

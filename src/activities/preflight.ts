@@ -362,10 +362,17 @@ export function createPreflightActivities(env: NodeJS.ProcessEnv, pythonBin: str
         checked.push('storage');
       }
 
-      if (manifest.artifacts.some((artifact) => artifact.builder === 'local')) {
+      // What runs a product's code on a worker: local builds, the CI command, the system tests, python -m build.
+      const sandboxed = [
+        ...(manifest.artifacts.some((artifact) => artifact.builder === 'local') ? ['artifacts'] : []),
+        ...(manifest.ci.provider === 'command' ? ['ci.command'] : []),
+        ...(manifest.systemTests ? ['systemTests'] : []),
+        ...(publishesToPypi(input) ? ['pypi'] : []),
+      ];
+      if (sandboxed.length > 0) {
         // This worker's view; the build workers (their own task queue) check their own when they build.
         const sandbox = workerSandbox(env);
-        if (sandbox.kind === 'missing') problems.push(`artifacts: ${sandbox.problem}`);
+        if (sandbox.kind === 'missing') problems.push(`${sandboxed.join(', ')}: ${sandbox.problem}`);
         checked.push(sandbox.kind === 'none' ? 'sandbox: none (RELFLOW_SANDBOX=none)' : 'sandbox');
       }
 

@@ -1,11 +1,12 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Manifest } from '../config/manifest';
 import { gitAt, gitEnvironment, GitWorkspace } from './gitWorkspace';
 import { insideRoot } from './paths';
 import { lastLines, runProcess, scratchHome } from './process';
+import { sandboxed, workerSandbox } from './builders/sandbox';
 import { readSecret } from './secrets';
 import { sha256File } from './storage';
 import { sweepLeftoverTempDirs } from './builders/leftovers';
@@ -70,7 +71,8 @@ async function buildArguments(pythonBin: string, sourceDir: string, env: NodeJS.
   const pyproject = await readFile(join(sourceDir, 'pyproject.toml'), 'utf8').catch(() => '');
   const backend = /^\s*build-backend\s*=\s*["']([^"']+)["']/m.exec(pyproject)?.[1];
   if (backend && !backend.startsWith('setuptools.build_meta')) return [];
-  const probe = await runProcess([pythonBin, '-c', 'import setuptools, wheel'], { cwd: sourceDir, env, timeoutMs: 60_000 });
+  // -I: the package's own directory is not on sys.path, so a setuptools.py of the repository is not what is imported.
+  const probe = await runProcess([pythonBin, '-I', '-c', 'import setuptools, wheel'], { cwd: sourceDir, env, timeoutMs: 60_000 });
   return probe.code === 0 ? ['--no-isolation'] : [];
 }
 
@@ -86,7 +88,7 @@ async function distributionName(pythonBin: string, dist: string, files: string[]
     'print(email.message_from_string(text)["Name"])',
   ].join('\n');
   const file = files.find((candidate) => candidate.endsWith('.whl')) ?? files[0];
-  const result = await runProcess([pythonBin, '-c', script, join(dist, file)], { cwd: dist, env, timeoutMs: 60_000 });
+  const result = await runProcess([pythonBin, '-I', '-c', script, join(dist, file)], { cwd: dist, env, timeoutMs: 60_000 });
   if (result.code !== 0) throw new Error(`cannot read the package name from ${file}: ${lastLines(result.output)}`);
   return result.output.trim().split('\n').slice(-1)[0];
 }
@@ -99,6 +101,7 @@ async function distributionName(pythonBin: string, dist: string, files: string[]
  */
 export function createPypiActivities(workspace: GitWorkspace, pythonBin: string, env: NodeJS.ProcessEnv) {
   sweepLeftoverTempDirs(tmpdir(), PYPI_TEMP_PREFIX);
+  const sandbox = workerSandbox(env);
   return {
     async publishPythonPackage(input: { pypi: NonNullable<Manifest['pypi']>; target: PypiTarget; tokenEnv?: string }): Promise<PypiResult> {
       const { pypi, target } = input;
@@ -113,23 +116,21 @@ export function createPypiActivities(workspace: GitWorkspace, pythonBin: string,
         const base = { ...toolEnvironment(env), HOME: scratchHome(dir), SOURCE_DATE_EPOCH: committed };
         const packageDir = insideRoot(source, target.packageDir, 'pypi.packageDir');
         const dist = join(dir, 'dist');
+        // The package's setup.py is the repository's code: it runs in the sandbox, with the network pip needs.
+        const argv = [
+          pythonBin,
+          '-m',
+          'build',
+          ...(await buildArguments(pythonBin, packageDir, base)),
+          '--sdist',
+          '--wheel',
+          '--outdir',
+          dist,
+          packageDir,
+        ];
         const build = await runProcess(
-          [
-            pythonBin,
-            '-m',
-            'build',
-            ...(await buildArguments(pythonBin, packageDir, base)),
-            '--sdist',
-            '--wheel',
-            '--outdir',
-            dist,
-            packageDir,
-          ],
-          {
-            cwd: dir,
-            env: base,
-            timeoutMs: 30 * 60_000,
-          },
+          sandboxed(sandbox, argv, { buildDir: dir, cwd: dir, env: base, network: true, what: 'pypi', readable: [dirname(pythonBin)] }),
+          { cwd: dir, env: base, timeoutMs: 30 * 60_000 },
         );
         if (build.code !== 0) throw new Error(`${target.repository.name}: python -m build failed: ${lastLines(build.output)}`);
         const files = (await readdir(dist)).sort();
@@ -143,6 +144,7 @@ export function createPypiActivities(workspace: GitWorkspace, pythonBin: string,
           const upload = await runProcess(
             [
               pythonBin,
+              '-I',
               '-m',
               'twine',
               'upload',

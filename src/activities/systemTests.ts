@@ -7,6 +7,7 @@ import type { Manifest } from '../config/manifest';
 import { durationMs } from '../config/duration';
 import type { StoredFile } from '../release/model';
 import { CommandTimeout, lastLines, runProcess, scratchHome } from './process';
+import { sandboxed, workerSandbox } from './builders/sandbox';
 import { ApplicationFailure } from '@temporalio/common';
 
 export interface SystemTestResult {
@@ -32,6 +33,7 @@ export function junitCounts(xml: string): { tests: number; failures: number; ski
 }
 
 export function createSystemTestActivities(env: NodeJS.ProcessEnv) {
+  const sandbox = workerSandbox(env);
   return {
     /** The configured command gets the artifacts manifest; its exit status and JUnit report decide. */
     async runSystemTests(input: {
@@ -43,16 +45,27 @@ export function createSystemTestActivities(env: NodeJS.ProcessEnv) {
       try {
         const manifestPath = join(dir, 'artifacts.json');
         await writeFile(manifestPath, JSON.stringify({ release: input.releaseId, files: input.files }, null, 2));
-        const result = await runProcess(['sh', '-c', input.systemTests.command], {
+        const commandEnv = {
+          PATH: env.PATH,
+          HOME: scratchHome(dir),
+          RELFLOW_ARTIFACTS_MANIFEST: manifestPath,
+          RELFLOW_RELEASE_ID: input.releaseId,
+        };
+        const argv = sandboxed(sandbox, ['sh', '-c', input.systemTests.command], {
+          buildDir: dir,
           cwd: dir,
-          env: { PATH: env.PATH, HOME: scratchHome(dir), RELFLOW_ARTIFACTS_MANIFEST: manifestPath, RELFLOW_RELEASE_ID: input.releaseId },
-          timeoutMs: durationMs(input.systemTests.timeout),
-        }).catch((error: unknown) => {
-          // Tests that ran out of time are not run again by themselves; a run cut short by a dead worker is.
-          if (error instanceof CommandTimeout)
-            throw ApplicationFailure.nonRetryable(`system tests: ${error.message}`, 'SystemTestsTimeout');
-          throw error;
+          env: commandEnv,
+          network: true,
+          what: 'systemTests.command',
         });
+        const result = await runProcess(argv, { cwd: dir, env: commandEnv, timeoutMs: durationMs(input.systemTests.timeout) }).catch(
+          (error: unknown) => {
+            // Tests that ran out of time are not run again by themselves; a run cut short by a dead worker is.
+            if (error instanceof CommandTimeout)
+              throw ApplicationFailure.nonRetryable(`system tests: ${error.message}`, 'SystemTestsTimeout');
+            throw error;
+          },
+        );
         const junit = input.systemTests.junit && insideRoot(dir, input.systemTests.junit, 'systemTests.junit');
         const counts = junit && existsSync(junit) ? junitCounts(readFileSync(junit, 'utf8')) : { tests: 0, failures: 0, skipped: 0 };
         const passed = result.code === 0 && counts.failures === 0;

@@ -228,7 +228,7 @@ describe('least privilege for builds: the environment a build command and vagran
     assert.equal(missing.kind, 'missing');
     assert.throws(
       () => sandboxed(missing, ['sh'], { buildDir: '/b', cwd: '/b', env: {}, network: false, what: 'artifacts.agent' }),
-      /artifacts\.agent: local builds run in a bubblewrap sandbox, and this worker has none: run npm run bootstrap/,
+      /artifacts\.agent: a product's code \(local builds, a CI command, system tests, python -m build\) runs in a bubblewrap sandbox, and this worker has none: run npm run bootstrap/,
     );
     assert.deepEqual(workerSandbox({ RELFLOW_SANDBOX: 'none' }).kind, 'none');
     assert.deepEqual(

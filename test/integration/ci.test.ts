@@ -3,7 +3,7 @@ import { TEST_SECRETS_FILE } from '../support/secrets';
 import { createCiActivities } from '../../src/activities/ci';
 import { createDocsActivities } from '../../src/activities/readthedocs';
 import { createSystemTestActivities, junitCounts } from '../../src/activities/systemTests';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../support/tempDirs';
 import { startGithubApi, startLocalApi, startReadTheDocsApi } from '../support/fakeSaas';
@@ -158,6 +158,23 @@ describe('CI on tags (GitHub REST API served locally) and ReadTheDocs builds', f
     });
     assert.equal(tests.passed, true, tests.detail);
     assert.equal(readFileSync(join(workerHome, '.gitconfig'), 'utf8'), '[credential]\n\thelper = store\n', 'the worker HOME is untouched');
+  });
+
+  it('a CI command and system tests run in the sandbox: no worker process is visible, nothing outside their directory is written', async function () {
+    const outside = tempDir('ci-outside');
+    const env = { PATH: process.env.PATH, HOME: tempDir('worker-home') };
+    const probe = (name: string) =>
+      `test -e /proc/${process.pid} && exit 5; echo planted > ${outside}/${name} 2>/dev/null; ` +
+      'printf \'<testsuite tests="1" failures="0"/>\' > junit.xml';
+    const ci = await createCiActivities(env).waitForCi({ ci: { provider: 'command', command: probe('ci'), timeout: '10s' }, targets });
+    assert.equal(ci.passed, true, ci.detail);
+    const tests = await createSystemTestActivities(env).runSystemTests({
+      systemTests: { command: probe('system-tests'), junit: 'junit.xml', timeout: '1m' },
+      releaseId: 'r',
+      files: [],
+    });
+    assert.equal(tests.passed, true, tests.detail);
+    assert.deepEqual(readdirSync(outside), [], 'nothing was written outside');
   });
 
   it('counts a JUnit report over all its suites', function () {

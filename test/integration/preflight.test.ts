@@ -62,6 +62,33 @@ describe('the preflight on the worker (real remotes, moto S3), before any side e
     await assert.rejects(preflight.preflightRelease({ kind: 'nightly', manifest, plan: nightly }), /preflight: 3 problems/);
   });
 
+  it('a worker without bubblewrap is refused for a CI command and system tests, naming both and the fix', async function () {
+    const root = tempDir('preflight-sandbox');
+    const core = createRemote(root, { name: 'core', files: { 'setup.py': "setup(version='3.3')\n" } });
+    const manifest = manifestOf({
+      product: 'sandboxless',
+      versions: { core: '3.4', plugins: '1.3' },
+      repositories: [{ name: 'core', url: core }],
+      ci: { provider: 'command', command: 'true' },
+      systemTests: { command: 'true' },
+    });
+    const plan = buildReleasePlan(manifest, { kind: 'nightly', date: '20261203' });
+    const preflight = createPreflightActivities({ ...process.env, RELFLOW_BWRAP: '/nonexistent/bwrap' }, 'python3');
+    await assert.rejects(preflight.preflightRelease({ kind: 'nightly', manifest, plan }), (error: unknown) => {
+      assert.match(
+        String((error as Error).message),
+        /- ci\.command, systemTests: a product's code \(local builds, a CI command, system tests, python -m build\) runs in a bubblewrap sandbox, and this worker has none: .*RELFLOW_SANDBOX=none/,
+      );
+      return true;
+    });
+    const unsandboxed = await createPreflightActivities({ ...process.env, RELFLOW_SANDBOX: 'none' }, 'python3').preflightRelease({
+      kind: 'nightly',
+      manifest,
+      plan,
+    });
+    assert.ok(unsandboxed.checked.includes('sandbox: none (RELFLOW_SANDBOX=none)'), 'the opt-out is reported');
+  });
+
   it('asks every outside system the release will use: storage takes a write, GitHub and ReadTheDocs answer, vagrant is there', async function () {
     const root = tempDir('preflight-apis');
     const core = createRemote(root, { name: 'core', files: { 'setup.py': "setup(version='3.3')\n" } });

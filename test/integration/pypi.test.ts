@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createPypiActivities } from '../../src/activities/pypi';
 import { GitWorkspace } from '../../src/activities/gitWorkspace';
@@ -44,5 +45,40 @@ describe('PyPI publishing on pypiserver with twine (python -m build, the tools P
       { encoding: 'utf8' },
     );
     assert.match(execFileSync(join(venv, 'bin', 'pip'), ['show', 'relflow-flit-demo'], { encoding: 'utf8' }), /Version: 3\.4/);
+  });
+
+  it("a package's setup.py runs in the sandbox: it sees no worker process and writes nothing outside its directory", async function () {
+    const root = tempDir('pypi-sandbox');
+    const outside = tempDir('pypi-outside');
+    const setup = [
+      'import os, sys',
+      `if os.path.exists("/proc/${process.pid}/environ"): sys.exit("setup.py sees the worker's process")`,
+      'try:',
+      `    open(${JSON.stringify(join(outside, 'from-setup.py'))}, "w").write("planted")`,
+      'except OSError:',
+      '    pass',
+      'from setuptools import setup',
+      'setup(name="relflow-sandboxed-demo", version="3.4", py_modules=["demo"])',
+    ].join('\n');
+    const remote = createRemote(root, {
+      name: 'cloudify-sandboxed-plugin',
+      files: {
+        'setup.py': `${setup}\n`,
+        'demo.py': 'x = 1\n',
+        // What `import setuptools` finds first when the package's directory is on sys.path.
+        'setuptools.py': `open(${JSON.stringify(join(outside, 'from-setuptools.py'))}, "w").write("planted")\n`,
+      },
+    });
+    const pypiUrl = await startPypiServer(join(root, 'packages'));
+    const published = await createPypiActivities(
+      new GitWorkspace(tempDir('pypi-workspace')),
+      pythonTool(ensureTools(), 'python'),
+      process.env,
+    ).publishPythonPackage({
+      pypi: { repositoryUrl: pypiUrl },
+      target: { repository: { name: 'cloudify-sandboxed-plugin', url: remote }, sha: git(remote, 'rev-parse', 'master'), packageDir: '.' },
+    });
+    assert.equal(published.uploaded.length, 2, 'built and published');
+    assert.deepEqual(readdirSync(outside), [], "neither the repository's setup.py nor its setuptools.py wrote outside the build");
   });
 });

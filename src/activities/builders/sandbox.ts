@@ -28,7 +28,7 @@ export function workerSandbox(env: NodeJS.ProcessEnv): Sandbox {
   return {
     kind: 'missing',
     problem:
-      'local builds run in a bubblewrap sandbox, and this worker has none: run npm run bootstrap (it installs bubblewrap with apt-get download), set RELFLOW_BWRAP, or set RELFLOW_SANDBOX=none to build unsandboxed',
+      "a product's code (local builds, a CI command, system tests, python -m build) runs in a bubblewrap sandbox, and this worker has none: run npm run bootstrap (it installs bubblewrap with apt-get download), set RELFLOW_BWRAP, or set RELFLOW_SANDBOX=none to build unsandboxed",
   };
 }
 
@@ -43,12 +43,12 @@ function bootstrapBwrap(): string | undefined {
  * kind (no network unless `network`), a PID namespace that dies with the build
  * and its own /proc, a new session, the system read-only, /tmp empty, and only
  * the build directory writable. The programs on PATH (and directories the
- * build's variables name) are visible read-only; nothing else of the worker is.
+ * build's variables name, and `readable`) are visible read-only; nothing else of the worker is.
  */
 export function sandboxed(
   sandbox: Sandbox,
   argv: string[],
-  options: { buildDir: string; cwd: string; env: NodeJS.ProcessEnv; network: boolean; what: string },
+  options: { buildDir: string; cwd: string; env: NodeJS.ProcessEnv; network: boolean; what: string; readable?: string[] },
 ): string[] {
   if (sandbox.kind === 'none') return argv;
   if (sandbox.kind === 'missing') throw ApplicationFailure.nonRetryable(`${options.what}: ${sandbox.problem}`, 'SandboxMissing');
@@ -59,7 +59,7 @@ export function sandboxed(
     const parent = dirname(path);
     readable.add(statSync(path).isDirectory() && path.endsWith('/bin') && parent !== '/' ? parent : path);
   };
-  for (const dir of (options.env.PATH ?? '').split(':')) visible(dir);
+  for (const dir of [...(options.env.PATH ?? '').split(':'), ...(options.readable ?? [])]) visible(dir);
   for (const [name, value] of Object.entries(options.env)) {
     if (name !== 'PATH' && name !== 'HOME' && name !== 'TMPDIR' && value) visible(value);
   }
