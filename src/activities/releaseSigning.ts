@@ -42,9 +42,10 @@ export async function signWithReleaseKey(
   }
 }
 
-/** Whether the workers hold a release key: without one nothing is signed, and no signature is looked for. */
+/** Whether this worker checks release signatures (it holds the key, or only its public half): without either, none is looked for. */
 export function holdsReleaseKey(env: NodeJS.ProcessEnv): boolean {
-  return workerSecrets(env).releaseSigningKey !== undefined;
+  const secrets = workerSecrets(env);
+  return secrets.releaseSigningKey !== undefined || secrets.releasePublicKey !== undefined;
 }
 
 /**
@@ -58,13 +59,15 @@ export async function signedByReleaseKey(
   env: NodeJS.ProcessEnv,
   namespace: string,
 ): Promise<boolean | undefined> {
-  const key = workerSecrets(env).releaseSigningKey;
-  if (!key) return undefined;
+  const { releaseSigningKey: key, releasePublicKey } = workerSecrets(env);
+  if (!key && !releasePublicKey) return undefined;
   if (!signature?.startsWith('-----BEGIN SSH SIGNATURE-----')) return false;
   const dir = await mkdtemp(join(tmpdir(), 'relflow-verify-'));
   try {
     const keygen = (args: string[], stdin?: Buffer | string) => sshKeygen(args, { cwd: dir, env: { PATH: env.PATH }, stdin });
-    const publicKey = await keygen(['-y', '-f', key]);
+    const publicKey = releasePublicKey
+      ? { code: 0, output: (await readFile(releasePublicKey, 'utf8')).trim().split(/\s+/).slice(0, 2).join(' ') }
+      : await keygen(['-y', '-f', key as string]);
     if (publicKey.code !== 0) return false;
     await writeFile(join(dir, 'allowed'), `relflow ${publicKey.output.trim()}\n`);
     await writeFile(join(dir, 'signature'), signature);

@@ -70,6 +70,11 @@ export class WorkerSecrets {
     return this.content.signing?.key;
   }
 
+  /** The public key file that checks the release key's signatures, on a worker that holds only that half. */
+  get releasePublicKey(): string | undefined {
+    return this.content.signing?.publicKey;
+  }
+
   gateSigners(gate: 'pypi' | 'docs'): string[] | undefined {
     return this.content.gates[gate]?.allowedSigners;
   }

@@ -98,9 +98,15 @@ export const secretsFileSchema = z
     operators: gateTrust.optional(),
     signing: z
       .object({
-        key: absolutePath.describe("the private SSH key that signs each release's SHA256SUMS (ssh-keygen -Y sign -n relflow-release)"),
+        key: absolutePath
+          .optional()
+          .describe("the private SSH key that signs each release's SHA256SUMS (ssh-keygen -Y sign -n relflow-release)"),
+        publicKey: absolutePath
+          .optional()
+          .describe('its public half, for a worker that checks signatures and signs nothing (a build worker)'),
       })
       .strict()
+      .refine((signing) => signing.key || signing.publicKey, 'signing: name key (the release workers) or publicKey (the build workers)')
       .optional(),
   })
   .strict();

@@ -97,6 +97,8 @@ export const ACTIVITY_OPTIONS: Record<keyof ReleaseActivities, ActivityOptions> 
   loadReleaseManifest: { ...DEFAULT, startToCloseTimeout: '5 minutes' },
   // Build activities: their start-to-close is the artifact's timeout plus ten minutes, their heartbeat the release's (artifact workflow).
   findStoredBuild: BUILD,
+  // Two small S3 writes and an ssh-keygen signature, on a release worker.
+  signBuildRecord: DEFAULT,
   provisionBuilder: BUILD,
   buildArtifact: BUILD,
   tearDownBuilder: BUILD,

@@ -5,19 +5,20 @@ import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, ListObjects
 import { createHash } from 'node:crypto';
 import { writeLoopbackSecretsFile } from '../../src/dev/secretsFile';
 import { s3Client } from '../../src/activities/storage';
+import { signedByReleaseKey } from '../../src/activities/releaseSigning';
 import { validateManifest } from '../../src/config/loadManifest';
 import { MOTO_ENV, motoEndpoint } from '../../src/dev/localServices';
 import type { ReleaseState, StoredFile } from '../../src/release/model';
 import { releaseWorkflow } from '../../src/workflows';
 import { createRemote } from '../support/gitRepos';
-import { tempDir, testClient, uniqueTaskQueue, withWorkers } from '../support/temporal';
+import { createTestWorker, tempDir, testClient, uniqueTaskQueue } from '../support/temporal';
 
 const stageStatus = (state: ReleaseState) => Object.fromEntries(state.stages.map((stage) => [stage.name, stage.status]));
 
 describe('a release started again over finished work (real git, moto)', function () {
   this.timeout(180_000);
 
-  async function shortcutProduct(root: string, env: NodeJS.ProcessEnv) {
+  async function shortcutProduct(root: string, env: NodeJS.ProcessEnv, buildEnv = env) {
     const build =
       'set -e\necho "$RELFLOW_VERSION $RELFLOW_BUILD" > VERSION.txt\ntar -cf - VERSION.txt | gzip -n > "$RELFLOW_ARTIFACT.tgz"\n';
     const remotes = ['core', 'ui'].map((name) => createRemote(root, { name, files: { 'build.sh': build } }));
@@ -43,16 +44,24 @@ describe('a release started again over finished work (real git, moto)', function
       'shortcut manifest',
     );
     const taskQueue = uniqueTaskQueue('shortcut');
-    const run = (workflowId: string) =>
-      withWorkers({ taskQueue, workspaceDir: join(root, 'workspace'), env }, async () =>
-        (
-          await testClient().workflow.start(releaseWorkflow, {
-            taskQueue,
-            workflowId,
-            args: [{ manifest, kind: 'nightly', date: '20261124', buildTaskQueue: `${taskQueue}-builds` }],
-          })
-        ).result(),
-      );
+    const release = () =>
+      testClient().workflow.execute(releaseWorkflow, {
+        taskQueue,
+        workflowId,
+        args: [{ manifest, kind: 'nightly', date: '20261124', buildTaskQueue: `${taskQueue}-builds` }],
+      });
+    let workflowId = '';
+    // The release and build workers each with their own environment (a build worker's secrets file may differ).
+    const run = async (id: string): Promise<ReleaseState> => {
+      workflowId = id;
+      const releaseWorker = await createTestWorker({ taskQueue, workspaceDir: join(root, 'workspace'), env });
+      const buildWorker = await createTestWorker({
+        taskQueue: `${taskQueue}-builds`,
+        workspaceDir: join(root, 'build-workspace'),
+        env: buildEnv,
+      });
+      return buildWorker.runUntil(releaseWorker.runUntil(release()));
+    };
     return { remotes, storage, s3, run };
   }
 
@@ -103,6 +112,39 @@ describe('a release started again over finished work (real git, moto)', function
     assert.deepEqual(commitsOf(), commits, 'still no commit made');
     assert.match(third.artifacts.find((artifact) => artifact.name === 'core')?.detail ?? '', /not rebuilt/);
     assert.doesNotMatch(third.artifacts.find((artifact) => artifact.name === 'ui')?.detail ?? '', /not rebuilt/);
+  });
+
+  it('build workers that hold only the public key sign nothing: the release worker signs each build record, and a later run reuses it', async function () {
+    const root = tempDir('released-split-keys');
+    const key = join(root, 'release-key');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'release', '-f', key]);
+    const releaseSecrets = writeLoopbackSecretsFile(join(root, 'release-secrets.yaml'), Object.keys(MOTO_ENV), { signingKey: key });
+    const buildSecrets = writeLoopbackSecretsFile(join(root, 'build-secrets.yaml'), Object.keys(MOTO_ENV), { publicKey: `${key}.pub` });
+    const env = { ...process.env, ...MOTO_ENV, RELFLOW_SECRETS: releaseSecrets };
+    const buildEnv = { ...process.env, ...MOTO_ENV, RELFLOW_SECRETS: buildSecrets };
+    const { storage, s3, run } = await shortcutProduct(root, env, buildEnv);
+    const id = `shortcut-split-${Date.now()}`;
+    const first = await run(id);
+    assert.equal(first.status, 'succeeded', JSON.stringify(first.stages));
+    const prefix = 'org/shortcut/nightly/20261124/';
+    const records =
+      (await s3.send(new ListObjectsV2Command({ Bucket: storage.bucket, Prefix: `${prefix}.relflow-builds/` }))).Contents ?? [];
+    const record = records.find((object) => object.Key?.startsWith(`${prefix}.relflow-builds/core/`) && object.Key.endsWith('.json'))
+      ?.Key as string;
+    const text = async (objectKey: string) =>
+      (await (await s3.send(new GetObjectCommand({ Bucket: storage.bucket, Key: objectKey }))).Body?.transformToString()) ?? '';
+    assert.equal(
+      await signedByReleaseKey(await text(record), await text(`${record}.sig`), buildEnv, 'relflow-build-record'),
+      true,
+      'the record is signed by the release key, and the public half alone checks it',
+    );
+    // One file of ui gone: the next run builds ui again and takes core's signed record, checked by the key-less build worker.
+    const ui = first.artifacts.find((artifact) => artifact.name === 'ui')?.files?.[0]?.file as string;
+    await s3.send(new DeleteObjectCommand({ Bucket: storage.bucket, Key: `${prefix}${ui}` }));
+    const again = await run(`${id}-again`);
+    assert.equal(again.status, 'succeeded', JSON.stringify(again.stages));
+    assert.match(again.artifacts.find((artifact) => artifact.name === 'core')?.detail ?? '', /not rebuilt/);
+    assert.doesNotMatch(again.artifacts.find((artifact) => artifact.name === 'ui')?.detail ?? '', /not rebuilt/);
   });
 
   it("with a release key, neither a planted listing nor a planted build record is taken for the release's: the build runs again", async function () {

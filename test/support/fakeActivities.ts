@@ -68,6 +68,7 @@ export function fakeActivities(overrides: Partial<Record<keyof ReleaseActivities
     }),
     sendAlert: async () => ({ webhooks: [] }),
     announceRelease: async () => ({ email: '<id@test>', webhooks: [] }),
+    signBuildRecord: async () => false,
     verifyGateDecision: async () => ({ required: false }),
     verifyOperatorCommand: async () => ({ required: false }),
     loadReleaseManifest: async () => {

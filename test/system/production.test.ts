@@ -96,8 +96,9 @@ describe('production topology (docker-compose.yml, Dockerfile), checked without 
         [],
         `${worker} misses variables`,
       );
-      assert.deepEqual(services[worker].env_file, ['relflow.env']);
     }
+    assert.deepEqual(services['relflow-worker'].env_file, ['relflow.env']);
+    assert.deepEqual(services['relflow-build-worker'].env_file, ['relflow-build.env']);
     const secretsFile = readFileSync(join(projectRoot, 'relflow.env.example'), 'utf8');
     const example = JSON.stringify(loadManifest(join(projectRoot, 'relflow.example.yaml')));
     const secretNames = [...example.matchAll(/"\w+Env":"([A-Z_]+)"/g)].map((match) => match[1]);
@@ -106,10 +107,10 @@ describe('production topology (docker-compose.yml, Dockerfile), checked without 
   });
 
   it('mounts a secrets file that lets each secret of the example manifest go where the example sends it, and nowhere else', function () {
-    for (const worker of ['relflow-worker', 'relflow-build-worker']) {
+    for (const worker of ['relflow-worker', 'relflow-build-worker'])
       assert.equal(services[worker].environment?.RELFLOW_SECRETS, '/config/secrets.yaml');
-      assert.ok(services[worker].volumes?.includes('./config:/config:ro'));
-    }
+    assert.ok(services['relflow-worker'].volumes?.includes('./config:/config:ro'));
+    assert.ok(services['relflow-build-worker'].volumes?.includes('./config-build:/config:ro'));
     const env = { RELFLOW_SECRETS: join(projectRoot, 'relflow.secrets.example.yaml') };
     const secrets = workerSecrets(env);
     const manifest = loadManifest(join(projectRoot, 'relflow.example.yaml'));
@@ -132,6 +133,31 @@ describe('production topology (docker-compose.yml, Dockerfile), checked without 
       assert.equal(secrets.refusal(field, name, destination), undefined, `${field} -> ${destination}`);
       assert.match(secrets.refusal(field, name, 'https://attacker.example/') ?? '', /may not be sent to https:\/\/attacker\.example\//);
     }
+  });
+
+  it('separates duties: the build worker gets storage and EC2 credentials and the public half of the release key, nothing else', function () {
+    const build = workerSecrets({ RELFLOW_SECRETS: join(projectRoot, 'relflow-build.secrets.example.yaml') });
+    const release = workerSecrets({ RELFLOW_SECRETS: join(projectRoot, 'relflow.secrets.example.yaml') });
+    assert.equal(build.releaseSigningKey, undefined, 'no signing key');
+    assert.equal(build.releasePublicKey, '/config/release_key.pub');
+    assert.equal(release.releaseSigningKey, '/config/release_key');
+    const manifest = loadManifest(join(projectRoot, 'relflow.example.yaml'));
+    const storage = awsDestination('storage', 's3', manifest.storage ?? {});
+    assert.equal(build.refusal('storage.secretAccessKeyEnv', 'AWS_SECRET_ACCESS_KEY', storage), undefined);
+    assert.equal(build.refusal('ec2.secretAccessKeyEnv', 'AWS_SECRET_ACCESS_KEY', awsDestination('ec2', 'ec2', manifest.ec2)), undefined);
+    for (const [field, name, destination] of [
+      ['git.tokenEnv', manifest.git.tokenEnv, manifest.repositories[0].url],
+      ['pypi.passwordEnv', manifest.pypi?.passwordEnv, manifest.pypi?.repositoryUrl],
+      ['readthedocs.tokenEnv', manifest.readthedocs?.tokenEnv, `${manifest.readthedocs?.apiUrl}/projects/x/`],
+    ] as const) {
+      assert.ok(name, field);
+      assert.match(build.refusal(field, name, destination ?? '') ?? '', new RegExp(name), `${field}: not the build worker's`);
+    }
+    const env = readFileSync(join(projectRoot, 'relflow-build.env.example'), 'utf8');
+    assert.deepEqual(
+      [...env.matchAll(/^([A-Z_]+)=/gm)].map((match) => match[1]),
+      ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'],
+    );
   });
 
   it('speaks mutual TLS to the Temporal frontend: every client has a certificate of the gen-certs.sh CA', function () {

@@ -1,8 +1,9 @@
 import { sweepLeftoverBuilds } from './leftovers';
 import type { GitWorkspace } from '../gitWorkspace';
+import { workerSecrets } from '../secrets';
 import { createEc2Builder } from './ec2';
 import { createLocalBuilder } from './local';
-import { findStoredBuild } from './outputs';
+import { BuildRecordTarget, findStoredBuild, recordBuild } from './outputs';
 import type { Builder, BuildRequest, Machine } from './types';
 import { createVagrantBuilder } from './vagrant';
 import type { StoredFile } from '../../release/model';
@@ -23,6 +24,12 @@ export function createBuildActivities(workspace: GitWorkspace, buildRoot: string
     /** The stored files of an earlier build from the same commit, when they are all still in place. */
     async findStoredBuild(request: BuildRequest): Promise<StoredFile[] | undefined> {
       return findStoredBuild(request, env);
+    },
+    /** On a release worker: records a finished build's files, signed with the release key it holds (false: it holds none). */
+    async signBuildRecord(input: BuildRecordTarget & { files: StoredFile[] }): Promise<boolean> {
+      const { files, ...target } = input;
+      if (!workerSecrets(env).releaseSigningKey) return false;
+      return recordBuild(target, files, env);
     },
     async provisionBuilder(request: BuildRequest): Promise<Machine> {
       return builderFor(request).provision(request);

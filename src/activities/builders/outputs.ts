@@ -85,9 +85,31 @@ export function machineOutputList(patterns: string[], list: string): string {
 /** The namespace of build record signatures: no other signature of the release key passes for one. */
 const BUILD_RECORD_NAMESPACE = 'relflow-build-record';
 
+/** Which build a record is of: the release's key prefix, the artifact and the commit. */
+export interface BuildRecordTarget {
+  storage: BuildRequest['storage'];
+  keyPrefix: string;
+  artifact: { name: string };
+  sha: string;
+}
+
 /** What a finished build stored, kept beside the release's files: one record per artifact and commit. */
-function buildRecordKey(request: BuildRequest): string {
+function buildRecordKey(request: BuildRecordTarget): string {
   return `${request.keyPrefix}.relflow-builds/${request.artifact.name}/built-${request.sha}.json`;
+}
+
+/**
+ * Records what a build stored, and signs the record where this worker holds
+ * the release key. A build worker without the key records it unsigned; the
+ * release worker signs it from the build's result (the child's, through
+ * Temporal), never from what the bucket says.
+ */
+export async function recordBuild(request: BuildRecordTarget, stored: StoredFile[], env: NodeJS.ProcessEnv): Promise<boolean> {
+  const record = `${JSON.stringify(stored, null, 2)}\n`;
+  await writeStoredText(request.storage, buildRecordKey(request), record, env);
+  const signed = await signWithReleaseKey(`the build record of ${request.artifact.name}`, record, env, BUILD_RECORD_NAMESPACE);
+  if (signed) await writeStoredText(request.storage, `${buildRecordKey(request)}.sig`, signed.signature.toString('utf8'), env);
+  return signed !== undefined;
 }
 
 /** Stores the files a build left (on the store and every mirror) and records them; a build that left none of its outputs fails. */
@@ -125,10 +147,7 @@ export async function storeBuildOutputs(request: BuildRequest, paths: string[], 
     );
     stored.push(storedFileOf(result));
   }
-  const record = `${JSON.stringify(stored, null, 2)}\n`;
-  await writeStoredText(request.storage, buildRecordKey(request), record, env);
-  const signed = await signWithReleaseKey(`the build record of ${request.artifact.name}`, record, env, BUILD_RECORD_NAMESPACE);
-  if (signed) await writeStoredText(request.storage, `${buildRecordKey(request)}.sig`, signed.signature.toString('utf8'), env);
+  await recordBuild(request, stored, env);
   return stored;
 }
 

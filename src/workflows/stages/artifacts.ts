@@ -11,6 +11,9 @@ import { countOf } from '../../release/wording';
 import type { StoredFile } from '../../release/model';
 import { BUILD_TASK_QUEUE } from '../../config/taskQueues';
 
+/** From this change on, the release's own worker signs the record of each build (the build workers may hold no key). */
+const RELEASE_SIGNS_BUILD_RECORDS = 'release-signs-build-records';
+
 /** The repository an artifact builds from (the manifest's check made sure it is one of the plan's). */
 function repositoryOf(plan: ReleasePlan, name: string): RepositoryPlan {
   return plan.repositories.find((candidate) => candidate.name === name) as RepositoryPlan;
@@ -60,6 +63,16 @@ export const artifactsStage: Stage = {
           });
           state.runId = child.firstExecutionRunId;
           const result = await child.result();
+          // The build workers need not hold the release key: a release worker signs the record of what they built.
+          if (!result.reused && patched(RELEASE_SIGNS_BUILD_RECORDS)) {
+            await activity('signBuildRecord')({
+              storage,
+              keyPrefix: storageKey(plan, manifest, ''),
+              artifact: { name: artifact.name },
+              sha: releaseCommit(context, repository.name),
+              files: result.files,
+            });
+          }
           context.results.artifacts.set(artifact.name, result.files);
           state.machineId = result.machineId;
           state.reused = result.reused === true;
