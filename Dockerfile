@@ -23,7 +23,9 @@ RUN npm ci --omit=dev && npm cache clean --force
 COPY --from=build /src/lib/src ./lib/src
 COPY bin ./bin
 COPY relflow.example.yaml relflow.secrets.example.yaml ./
+# The workflow bundle, written once here: a worker start loads it instead of bundling.
+RUN node bin/relflow worker --write-bundle /app/workflows.js
 RUN mkdir -p /workspace && chown node:node /workspace
 USER node
-ENV RELFLOW_WORKSPACE=/workspace RELFLOW_PYTHON=/opt/relflow-tools/bin/python NODE_ENV=production
+ENV RELFLOW_WORKSPACE=/workspace RELFLOW_PYTHON=/opt/relflow-tools/bin/python RELFLOW_WORKFLOW_BUNDLE=/app/workflows.js NODE_ENV=production
 CMD ["node", "bin/relflow", "worker"]

@@ -64,7 +64,9 @@ const mib = (bytes: number) => (bytes / 1048576).toFixed(1);
 export function progressLine(running: RunningActivity): string {
   const details = running.details ?? {};
   const where = running.workflowId.includes('/artifact/') ? `${running.workflowId.split('/artifact/')[1]}: ` : '';
-  const attempt = running.attempt > 1 ? ` (attempt ${running.attempt})` : '';
+  // A machine's build is watched by one look per poll interval, each an attempt: the count is of looks, not failures.
+  const attempt =
+    running.activity === 'checkMachineBuild' ? ` (look ${running.attempt})` : running.attempt > 1 ? ` (attempt ${running.attempt})` : '';
   const label = `${where}${running.activity}${attempt}`;
   if (typeof details.loaded === 'number' && typeof details.total === 'number' && details.total > 0) {
     const fraction = details.loaded / details.total;

@@ -1,5 +1,5 @@
 import type Long from 'long';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { strict as assert } from 'node:assert';
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -169,8 +169,16 @@ describe('relflow CLI', function () {
     });
   });
 
-  it('`relflow worker` runs releases from its task queue and stops on SIGINT', async function () {
+  it('`relflow worker` runs releases from its task queue (with the bundle `--write-bundle` wrote) and stops on SIGINT', async function () {
     const queue = uniqueTaskQueue('cli-worker');
+    const bundle = join(tempDir('bundle'), 'workflows.js');
+    const written = await runCliAsync(['worker', '--write-bundle', bundle], {});
+    assert.equal(written.status, 0, written.stderr);
+    assert.match(
+      written.stdout,
+      new RegExp(`^workflow bundle written to ${bundle} \\(\\d+ KiB\\): start workers with RELFLOW_WORKFLOW_BUNDLE=`),
+    );
+    assert.match(readFileSync(bundle, 'utf8'), /releaseWorkflow/);
     // A python3 on PATH without build and twine, as on many hosts: the worker must not pick it.
     const stubs = tempDir('python-stub');
     writeFileSync(join(stubs, 'python3'), '#!/bin/sh\nexit 1\n', { mode: 0o755 });
@@ -185,6 +193,7 @@ describe('relflow CLI', function () {
           PATH: `${stubs}:${process.env.PATH}`,
           RELFLOW_PYTHON: '',
           RELFLOW_METRICS_ADDRESS: metricsAddress,
+          RELFLOW_WORKFLOW_BUNDLE: bundle,
         },
       },
     );

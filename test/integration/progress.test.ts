@@ -31,6 +31,11 @@ describe('progress of long work: relflow status, watch and logs from heartbeats'
       progressLine({ workflowId: 'x', activity: 'checkoutRepository', attempt: 3, details: { git: 'fetch' } }),
       'checkoutRepository (attempt 3): git fetch',
     );
+    // Each look at a machine is an attempt of one activity: a build that runs normally is not "attempt 4".
+    assert.equal(
+      progressLine({ workflowId: 'r/artifact/agent', activity: 'checkMachineBuild', attempt: 4, details: { machine: 'i-0abc' } }),
+      'agent: checkMachineBuild (look 4): on i-0abc, waiting for its result',
+    );
   });
 
   it('a running build: status shows its last log line, logs prints the tail, then says how it ended', async function () {

@@ -1,6 +1,10 @@
 import { UserError } from '../../config/errors';
 import { installMetricsRuntime } from '../../worker/metrics';
-import { createReleaseWorker } from '../../worker/worker';
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { createReleaseWorker, payloadConverterPath, workflowsPath } from '../../worker/worker';
+import { out } from '../options';
 import { workerSecrets } from '../../activities/secrets';
 import { nodeRuntimeNotice } from '../../worker/nodeRuntime';
 import { workerPython } from '../../worker/tools';
@@ -11,6 +15,23 @@ export interface WorkerCommandOptions {
   taskQueue: string;
   workspace: string;
   maxActivities: number;
+}
+
+/** Writes the workflow bundle a worker would build at start (RELFLOW_WORKFLOW_BUNDLE then names it). */
+export async function writeBundleCommand(file: string): Promise<void> {
+  const target = resolve(file);
+  if (!existsSync(dirname(target))) throw new UserError(`--write-bundle ${file}: the directory ${dirname(target)} does not exist`);
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: workflowsPath(),
+    payloadConverterPath: payloadConverterPath(),
+    logger: { trace() {}, debug() {}, info() {}, warn() {}, error: (message: string) => process.stderr.write(`${message}\n`) } as never,
+  });
+  const partial = `${target}.${process.pid}.tmp`;
+  writeFileSync(partial, code);
+  renameSync(partial, target);
+  out(
+    `workflow bundle written to ${target} (${(code.length / 1024).toFixed(0)} KiB): start workers with RELFLOW_WORKFLOW_BUNDLE=${target}`,
+  );
 }
 
 /** A worker alone, for a Temporal server that runs elsewhere. Stops on SIGINT/SIGTERM. */

@@ -11,6 +11,17 @@ export function registerWorkerCommand(program: Command): void {
     .option('--task-queue <name>', 'task queue to poll (RELFLOW_TASK_QUEUE)', defaults.taskQueue)
     .option('--workspace <dir>', 'persistent workspace for git mirrors and builds (RELFLOW_WORKSPACE)', defaults.workspace)
     .option('--max-activities <n>', 'activities run at once (RELFLOW_MAX_ACTIVITIES)', parsePositive, defaults.maxActivities)
-    .addHelpText('after', '\nExample:\n  TEMPORAL_ADDRESS=temporal.internal:7233 relflow worker --max-activities 8')
-    .action(async (options: WorkerCommandOptions) => (await import('../actions/worker.js')).workerCommand(options));
+    .option(
+      '--write-bundle <file>',
+      'write the workflow bundle to this file and exit; workers started with RELFLOW_WORKFLOW_BUNDLE=<file> load it instead of bundling',
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  TEMPORAL_ADDRESS=temporal.internal:7233 relflow worker --max-activities 8\n  relflow worker --write-bundle /opt/relflow/workflows.js   # once, e.g. when the image is built',
+    )
+    .action(async (options: WorkerCommandOptions & { writeBundle?: string }) =>
+      options.writeBundle
+        ? (await import('../actions/worker.js')).writeBundleCommand(options.writeBundle)
+        : (await import('../actions/worker.js')).workerCommand(options),
+    );
 }
