@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { MissingSecret, readSecret, workerSecrets } from './secrets';
@@ -83,6 +83,9 @@ export function gitAt(dir: string, env: NodeJS.ProcessEnv): Omit<GitRepo, 'fetch
   };
 }
 
+/** A release's working copies go when git has not touched them for two weeks. */
+export const WORKING_COPY_MAX_AGE_MS = 14 * 24 * 3600_000;
+
 export class GitWorkspace {
   private readonly mirrorLocks = new Map<string, Promise<unknown>>();
 
@@ -90,6 +93,28 @@ export class GitWorkspace {
     readonly root: string,
     private readonly env: NodeJS.ProcessEnv = process.env,
   ) {}
+
+  /**
+   * Removes the working copies of releases none of whose repositories git
+   * touched for `maxAgeMs` (a worker start calls it): each is ~7 MB, and a
+   * release that comes back clones again from the mirror. Returns the release
+   * IDs removed.
+   */
+  pruneWorkingCopies(maxAgeMs = WORKING_COPY_MAX_AGE_MS, now = Date.now()): string[] {
+    const releases = join(this.root, 'releases');
+    if (!existsSync(releases)) return [];
+    const removed: string[] = [];
+    for (const release of readdirSync(releases)) {
+      const dir = join(releases, release);
+      const touched = [dir, ...readdirSync(dir).map((name) => join(dir, name, '.git'))]
+        .filter((path) => existsSync(path))
+        .map((path) => statSync(path).mtimeMs);
+      if (now - Math.max(...touched) < maxAgeMs) continue;
+      rmSync(dir, { recursive: true, force: true });
+      removed.push(release);
+    }
+    return removed;
+  }
 
   mirrorDir(name: string, url: string): string {
     const hash = createHash('sha256').update(url).digest('hex').slice(0, 10);

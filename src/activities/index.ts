@@ -37,6 +37,7 @@ export function createActivities(config: ActivityConfig) {
   // A secrets file that cannot be read or is malformed stops the worker at start, not a release halfway.
   workerSecrets(env);
   const workspace = new GitWorkspace(join(config.workspaceDir, 'git'), env);
+  workspace.pruneWorkingCopies();
   const activities = {
     ...createPreflightActivities(env, config.pythonBin ?? 'python3'),
     ...createGitActivities(workspace),

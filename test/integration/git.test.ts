@@ -1,10 +1,10 @@
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { createGitActivities } from '../../src/activities/git';
-import { GitWorkspace, remoteRefs } from '../../src/activities/gitWorkspace';
+import { GitWorkspace, remoteRefs, WORKING_COPY_MAX_AGE_MS } from '../../src/activities/gitWorkspace';
 import { buildReleasePlan, repositoryTemplateValues, ReleasePlan } from '../../src/release/plan';
 import { ReleaseKind } from '../../src/release/version';
 import { concreteRules } from '../../src/release/versionRules';
@@ -405,5 +405,19 @@ describe('git transports', function () {
     const marker = join(tempDir('ext-transport'), 'ran');
     await assert.rejects(remoteRefs(`ext::sh -c touch% ${marker}`, [], process.env), /transport 'ext' not allowed/);
     assert.equal(existsSync(marker), false);
+  });
+
+  it("prunes a release's working copies when git has not touched them for two weeks; a recent release's stay", async function () {
+    const { workspace, remote } = setup('nightly');
+    await workspace.workingCopy('fresh-release', 'core', remote);
+    await workspace.workingCopy('old-release', 'core', remote);
+    const old = join(workspace.root, 'releases', 'old-release');
+    const longAgo = new Date(Date.now() - WORKING_COPY_MAX_AGE_MS - 3600_000);
+    for (const path of [old, join(old, 'core', '.git')]) utimesSync(path, longAgo, longAgo);
+    assert.deepEqual(workspace.pruneWorkingCopies(), ['old-release']);
+    assert.ok(!existsSync(old), 'the old working copies are gone');
+    assert.ok(existsSync(join(workspace.root, 'releases', 'fresh-release', 'core', '.git')), 'a recent release keeps its own');
+    const again = await workspace.workingCopy('old-release', 'core', remote);
+    assert.ok(existsSync(join(again.dir, '.git')), 'a release that comes back clones again from the mirror');
   });
 });
