@@ -169,7 +169,7 @@ describe('relflow CLI', function () {
     });
   });
 
-  it('`relflow worker` runs releases from its task queue (with the bundle `--write-bundle` wrote) and stops on SIGINT', async function () {
+  it('`relflow worker` runs releases from its task queue and stops on SIGINT; it loads the bundle `--write-bundle` wrote', async function () {
     const queue = uniqueTaskQueue('cli-worker');
     const bundle = join(tempDir('bundle'), 'workflows.js');
     const written = await runCliAsync(['worker', '--write-bundle', bundle], {});
