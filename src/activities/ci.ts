@@ -3,8 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Manifest } from '../config/manifest';
 import { durationMs } from '../config/duration';
-import { heartbeat, lastLines, runProcess, scratchHome } from './process';
-import { sandboxed, workerSandbox } from './builders/sandbox';
+import { heartbeat, lastLines } from './process';
+import { runSandboxedCommand, workerSandbox } from './builders/sandbox';
 import { readSecret } from './secrets';
 import { GithubApi, githubPages } from './githubApi';
 
@@ -74,17 +74,13 @@ export function createCiActivities(env: NodeJS.ProcessEnv) {
       if (ci.provider === 'none') return { passed: true, repositories: [], detail: 'no CI provider' };
       if (ci.provider === 'command') {
         const dir = await mkdtemp(join(tmpdir(), 'relflow-ci-'));
-        const commandEnv = { PATH: env.PATH, HOME: scratchHome(dir), RELFLOW_CI_TARGETS: JSON.stringify(input.targets) };
-        const argv = sandboxed(sandbox, ['sh', '-c', ci.command], {
-          buildDir: dir,
-          cwd: dir,
-          env: commandEnv,
-          network: true,
+        const result = await runSandboxedCommand(sandbox, ci.command, {
+          dir,
+          env,
+          variables: { RELFLOW_CI_TARGETS: JSON.stringify(input.targets) },
+          timeoutMs: durationMs(ci.timeout),
           what: 'ci.command',
-        });
-        const result = await runProcess(argv, { cwd: dir, env: commandEnv, timeoutMs: durationMs(ci.timeout) }).finally(() =>
-          rm(dir, { recursive: true, force: true }),
-        );
+        }).finally(() => rm(dir, { recursive: true, force: true }));
         const passed = result.code === 0;
         return {
           passed,

@@ -1,5 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { Client, defaultPayloadConverter, WorkflowNotFoundError } from '@temporalio/client';
+import { Client, WorkflowNotFoundError } from '@temporalio/client';
+import { releaseStartRequest } from './releaseRecord';
 import type { Manifest } from '../config/manifest';
 import { OPERATOR_SIGNATURE_NAMESPACE, retagCommandPayload } from '../release/decisions';
 import { RELEASE_STATE_QUERY, ReleaseRequest, ReleaseState } from '../release/model';
@@ -35,14 +36,13 @@ async function startOf(client: Client, releaseId: string): Promise<{ runId: stri
   }
   // Any client can start a workflow under any ID: only a release's own record says what a release tagged.
   if (description.type !== 'releaseWorkflow') throw refused(`${releaseId} is a ${description.type}, not a release`);
-  const history = await client.workflow.getHandle(releaseId, description.runId).fetchHistory();
-  const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
-  if (!payload) throw refused(`release ${releaseId} has no start input in its history`);
+  const request = await releaseStartRequest(client, releaseId, description.runId);
+  if (!request) throw refused(`release ${releaseId} has no start input in its history`);
   const state =
     description.status.name === 'COMPLETED'
       ? ((await client.workflow.getHandle(releaseId, description.runId).result()) as ReleaseState)
       : await client.workflow.getHandle(releaseId, description.runId).query<ReleaseState>(RELEASE_STATE_QUERY);
-  return { runId: description.runId, request: defaultPayloadConverter.fromPayload(payload) as ReleaseRequest, state };
+  return { runId: description.runId, request, state };
 }
 
 /** The manifest the release ran with, read again from this worker's trusted source; an inline one only where this worker runs those. */

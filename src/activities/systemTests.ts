@@ -6,8 +6,8 @@ import { insideRoot } from './paths';
 import type { Manifest } from '../config/manifest';
 import { durationMs } from '../config/duration';
 import type { StoredFile } from '../release/model';
-import { CommandTimeout, lastLines, runProcess, scratchHome } from './process';
-import { sandboxed, workerSandbox } from './builders/sandbox';
+import { CommandTimeout, lastLines } from './process';
+import { runSandboxedCommand, workerSandbox } from './builders/sandbox';
 import { ApplicationFailure } from '@temporalio/common';
 
 export interface SystemTestResult {
@@ -45,27 +45,18 @@ export function createSystemTestActivities(env: NodeJS.ProcessEnv) {
       try {
         const manifestPath = join(dir, 'artifacts.json');
         await writeFile(manifestPath, JSON.stringify({ release: input.releaseId, files: input.files }, null, 2));
-        const commandEnv = {
-          PATH: env.PATH,
-          HOME: scratchHome(dir),
-          RELFLOW_ARTIFACTS_MANIFEST: manifestPath,
-          RELFLOW_RELEASE_ID: input.releaseId,
-        };
-        const argv = sandboxed(sandbox, ['sh', '-c', input.systemTests.command], {
-          buildDir: dir,
-          cwd: dir,
-          env: commandEnv,
-          network: true,
+        const result = await runSandboxedCommand(sandbox, input.systemTests.command, {
+          dir,
+          env,
+          variables: { RELFLOW_ARTIFACTS_MANIFEST: manifestPath, RELFLOW_RELEASE_ID: input.releaseId },
+          timeoutMs: durationMs(input.systemTests.timeout),
           what: 'systemTests.command',
+        }).catch((error: unknown) => {
+          // Tests that ran out of time are not run again by themselves; a run cut short by a dead worker is.
+          if (error instanceof CommandTimeout)
+            throw ApplicationFailure.nonRetryable(`system tests: ${error.message}`, 'SystemTestsTimeout');
+          throw error;
         });
-        const result = await runProcess(argv, { cwd: dir, env: commandEnv, timeoutMs: durationMs(input.systemTests.timeout) }).catch(
-          (error: unknown) => {
-            // Tests that ran out of time are not run again by themselves; a run cut short by a dead worker is.
-            if (error instanceof CommandTimeout)
-              throw ApplicationFailure.nonRetryable(`system tests: ${error.message}`, 'SystemTestsTimeout');
-            throw error;
-          },
-        );
         const junit = input.systemTests.junit && insideRoot(dir, input.systemTests.junit, 'systemTests.junit');
         const counts = junit && existsSync(junit) ? junitCounts(readFileSync(junit, 'utf8')) : { tests: 0, failures: 0, skipped: 0 };
         const passed = result.code === 0 && counts.failures === 0;

@@ -20,6 +20,7 @@ import { requireSearchAttributes } from './searchAttributeCheck';
 import { releaseWorkflow, retagWorkflow } from '../workflows';
 import type { TagResult } from '../activities/git';
 import type { RetagRequest } from '../activities/retagTarget';
+import { releaseStartRequest } from '../activities/releaseRecord';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { ReleaseKindKey, ReleaseProductKey, ReleaseStageKey, ReleaseStatusKey, ReleaseVersionKey } from '../workflows/searchAttributes';
@@ -349,10 +350,9 @@ export async function listReleases(
 
 /** The request a release was started with, read back from the start of its history. */
 export async function releaseRequest(client: Client, releaseId: string): Promise<ReleaseRequest> {
-  const history = await client.workflow.getHandle(releaseId).fetchHistory();
-  const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
-  if (!payload) throw new UserError(`release ${releaseId} has no start input in its history`);
-  return defaultPayloadConverter.fromPayload(payload) as ReleaseRequest;
+  const request = await releaseStartRequest(client, releaseId);
+  if (!request) throw new UserError(`release ${releaseId} has no start input in its history`);
+  return request;
 }
 
 /**

@@ -3,6 +3,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import { projectRoot } from '../../config/project';
+import { runProcess, scratchHome } from '../process';
 
 /** Where the builds of this worker run: bubblewrap (bwrap), or nowhere special when the operator says so. */
 export type Sandbox = { kind: 'bubblewrap'; bwrap: string } | { kind: 'none'; reason: string } | { kind: 'missing'; problem: string };
@@ -70,4 +71,19 @@ export function sandboxed(
   args.push('--proc', '/proc', '--dev', '/dev', '--bind', options.buildDir, options.buildDir);
   args.push('--setenv', 'TMPDIR', '/tmp', '--chdir', options.cwd, '--');
   return [sandbox.bwrap, ...args, ...argv];
+}
+
+/**
+ * A manifest's shell command (ci.command, systemTests.command) in the sandbox,
+ * with the network, in `dir` with a scratch HOME; it sees PATH, HOME and `variables` only.
+ */
+export function runSandboxedCommand(
+  sandbox: Sandbox,
+  command: string,
+  options: { dir: string; env: NodeJS.ProcessEnv; variables: Record<string, string>; timeoutMs: number; what: string },
+): ReturnType<typeof runProcess> {
+  const { dir } = options;
+  const env = { PATH: options.env.PATH, HOME: scratchHome(dir), ...options.variables };
+  const argv = sandboxed(sandbox, ['sh', '-c', command], { buildDir: dir, cwd: dir, env, network: true, what: options.what });
+  return runProcess(argv, { cwd: dir, env, timeoutMs: options.timeoutMs });
 }
