@@ -3,10 +3,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import { parseManifest, readManifestText } from '../config/loadManifest';
+import { MAX_MANIFEST_BYTES, manifestText, parseManifest, readManifestText } from '../config/loadManifest';
+import { UserError } from '../config/errors';
 import type { ManifestRef, ManifestSource } from '../release/model';
 import type { Manifest } from '../config/manifest';
-import { gitEnvironment, runGit } from './gitWorkspace';
+import { gitEnvironment, runGit, runGitBytes } from './gitWorkspace';
 import { insideRoot } from './paths';
 
 /** A branch or tag name as git check-ref-format takes it, narrowed: no leading '-', no spaces, no control characters. */
@@ -161,10 +162,21 @@ export async function loadManifestByReference(
           );
         });
       }
+      const here = `${at} (${commit.slice(0, 12)}) of the configuration repository`;
+      // ls-tree tells a link or a directory from a file, and its size, before a byte of it is read.
+      const entry = (await runGit(scratch, ['ls-tree', '-l', '--full-tree', commit, '--', ref.name], gitEnv)).split('\n')[0] ?? '';
+      const listed = /^(\d+) (\w+) [0-9a-f]+ +(\S+)\t/.exec(entry);
+      if (!listed) throw refused(`manifest ${ref.name}: no such file at ${here}`);
+      const [, mode, type, size] = listed;
+      if (mode === '120000') throw refused(`manifest ${ref.name}: a symbolic link at ${here}; a manifest is a file of the repository`);
+      if (type !== 'blob') throw refused(`manifest ${ref.name}: not a file at ${here} (a ${type}); expected a YAML manifest`);
+      if (Number(size) > MAX_MANIFEST_BYTES) {
+        throw refused(`manifest ${ref.name}: ${size} bytes at ${here}; a manifest is at most ${MAX_MANIFEST_BYTES} bytes`);
+      }
       try {
-        text = await runGit(scratch, ['show', `${commit}:${ref.name}`], gitEnv);
-      } catch {
-        throw refused(`manifest ${ref.name}: no such file at ${at} (${commit.slice(0, 12)}) of the configuration repository`);
+        text = manifestText(await runGitBytes(scratch, ['cat-file', 'blob', `${commit}:${ref.name}`], gitEnv), `manifest ${ref.name}`);
+      } catch (error) {
+        throw refused(error instanceof UserError ? error.message : `manifest ${ref.name}: cannot read it at ${here}`);
       }
     } finally {
       await rm(scratch, { recursive: true, force: true });

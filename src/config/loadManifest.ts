@@ -1,4 +1,4 @@
-import { readSmallFile, SmallFileProblem } from './smallFile';
+import { readSmallFileBytes, SmallFileProblem } from './smallFile';
 import { parseDocument } from 'yaml';
 import { UserError } from './errors';
 import type { Manifest } from './manifest';
@@ -29,13 +29,29 @@ export function parseManifest(text: string, file: string): Manifest {
 }
 
 /** A manifest is a page of YAML: anything larger (or a device such as /dev/zero) is not one. */
-const MAX_MANIFEST_BYTES = 1024 * 1024;
+export const MAX_MANIFEST_BYTES = 1024 * 1024;
+
+/**
+ * A manifest's bytes as text. YAML is UTF-8 here: bytes that are not would become U+FFFD
+ * silently and reach a command line changed, so they are refused with the line they are on.
+ */
+export function manifestText(bytes: Uint8Array, file: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    const valid = new TextDecoder('utf-8').decode(bytes);
+    const at = valid.indexOf('\uFFFD');
+    const line = valid.slice(0, at).split('\n').length;
+    throw new UserError(`${file}: line ${line}: bytes that are not UTF-8; a manifest is UTF-8 text`);
+  }
+}
 
 /** A manifest file's text: a regular file of at most 1 MiB, or an error that names the file. */
 export function readManifestText(file: string): string {
   try {
-    return readSmallFile(file, MAX_MANIFEST_BYTES);
+    return manifestText(readSmallFileBytes(file, MAX_MANIFEST_BYTES), file);
   } catch (error) {
+    if (error instanceof UserError) throw error;
     if (!(error instanceof SmallFileProblem)) throw error;
     if (error.kind === 'not-regular') throw new UserError(`${file}: not a regular file; expected a YAML manifest`);
     if (error.kind === 'too-large') throw new UserError(`${file}: ${error.message}; a manifest is at most ${MAX_MANIFEST_BYTES} bytes`);

@@ -121,7 +121,13 @@ export function parseSecretsFile(text: string, file: string): SecretsFile {
   if (document.errors.length > 0) {
     throw new UserError(`${file}: invalid YAML: ${document.errors[0].message.split('\n')[0]}`);
   }
-  const value: unknown = document.toJS({ maxAliasCount: 100 }) ?? {};
+  let value: unknown;
+  try {
+    // Aliases of aliases would expand to billions of nodes: refused by count.
+    value = document.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (error) {
+    throw new UserError(`${file}: invalid YAML: ${(error as Error).message.split('\n')[0]}`);
+  }
   const parsed = secretsFileSchema.safeParse(value);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(top)'}: ${issue.message}`);

@@ -16,6 +16,11 @@ export class SmallFileProblem extends Error {
  * swapped for one) is refused at once instead of hanging the process in open().
  */
 export function readSmallFile(path: string, maxBytes: number): string {
+  return readSmallFileBytes(path, maxBytes).toString('utf8');
+}
+
+/** The bytes of a regular file of at most maxBytes, read as readSmallFile reads them. */
+export function readSmallFileBytes(path: string, maxBytes: number): Buffer {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -27,7 +32,7 @@ export function readSmallFile(path: string, maxBytes: number): string {
     const stat = fstatSync(fd);
     if (!stat.isFile()) throw new SmallFileProblem('not-regular', 'not a regular file');
     if (stat.size > maxBytes) throw new SmallFileProblem('too-large', `${stat.size} bytes`);
-    return readFileSync(fd, 'utf8');
+    return readFileSync(fd);
   } finally {
     closeSync(fd);
   }

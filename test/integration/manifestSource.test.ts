@@ -186,6 +186,43 @@ describe('the manifest by reference: read by a worker from where the workers tru
     );
   });
 
+  it('a link, a directory, an oversized file and bytes that are not UTF-8 are refused by what they are, before they are read', async function () {
+    const remote = createRemote(root, { name: 'shaped-config', files: { 'cloudify.yaml': stringify(product) } });
+    const work = join(root, 'work', 'shaped-config');
+    execFileSync('ln', ['-s', '/etc/passwd', join(work, 'linked.yaml')]);
+    mkdirSync(join(work, 'folder.yaml'));
+    writeFileSync(join(work, 'folder.yaml', 'inner.yaml'), 'x: 1\n');
+    // A 2 MiB manifest: a comment line of a million characters, twice; refused by its size in the tree, never shown.
+    writeFileSync(join(work, 'huge.yaml'), `${stringify(product)}#${'x'.repeat(1 << 20)}\n#${'x'.repeat(1 << 20)}\n`);
+    const latin1 = stringify({ ...product, ci: { provider: 'none' } }).replace('product: configured', 'product: configured\n# caf\u00e9');
+    writeFileSync(join(work, 'latin1.yaml'), Buffer.from(latin1, 'latin1'));
+    git(work, 'add', '-A');
+    git(work, 'commit', '-q', '-m', 'shapes');
+    git(work, 'push', '-q', remote, 'master');
+    const source = { ...process.env, RELFLOW_MANIFEST_REPO: remote, RELFLOW_MANIFEST_REF: 'master' };
+    const load = (name: string) => loadManifestByReference(source, { name });
+    await assert.rejects(load('linked.yaml'), /^ApplicationFailure: manifest linked\.yaml: a symbolic link at master \([0-9a-f]{12}\)/);
+    await assert.rejects(load('folder.yaml'), /manifest folder\.yaml: not a file at master .* \(a tree\)/);
+    await assert.rejects(load('huge.yaml'), /manifest huge\.yaml: 209\d{4} bytes at master .*; a manifest is at most 1048576 bytes/);
+    await assert.rejects(
+      load('latin1.yaml'),
+      /^ApplicationFailure: manifest latin1\.yaml: line 2: bytes that are not UTF-8; a manifest is UTF-8 text$/,
+    );
+    assert.equal((await load('cloudify.yaml')).manifest.product, 'configured');
+
+    // The same bytes in a directory source, and given to the CLI as a file.
+    const dir = join(root, 'shaped-manifests');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'latin1.yaml'), Buffer.from(latin1, 'latin1'));
+    await assert.rejects(
+      loadManifestByReference({ ...process.env, RELFLOW_MANIFEST_DIR: dir }, { name: 'latin1.yaml' }),
+      /manifest latin1\.yaml: .*latin1\.yaml: line 2: bytes that are not UTF-8/,
+    );
+    const result = await runCliAsync(['plan', 'ga', '--version', '3.5', '-c', join(dir, 'latin1.yaml')]);
+    assert.equal(result.status, 2, result.stderr);
+    assert.match(result.stderr, /^relflow: .*latin1\.yaml: line 2: bytes that are not UTF-8; a manifest is UTF-8 text\n$/);
+  });
+
   it('relflow plan --manifest plans from the configuration repository at its ref, as the workers will read it', async function () {
     const result = await runCliAsync(['plan', 'ga', '--version', '3.5', '--manifest', 'cloudify.yaml', '--json'], {
       RELFLOW_MANIFEST_REPO: env.RELFLOW_MANIFEST_REPO,

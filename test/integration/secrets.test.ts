@@ -172,6 +172,14 @@ describe('secrets are the worker’s, bound to destinations (RELFLOW_SECRETS)', 
       /not patterns/,
     );
     assert.ok(parseSecretsFile('gates:\n  pypi:\n    allowedSigners: ["alice@example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA"]\n', 'f'));
+    // An alias bomb: nine aliases of nine aliases, seven levels deep.
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x]']
+      .concat('bcdefg'.split('').map((name, index) => `${name}: &${name} [${Array(9).fill(`*${'abcdefg'[index]}`).join(', ')}]`))
+      .join('\n');
+    assert.throws(
+      () => parseSecretsFile(bomb, 'f'),
+      /^UserError: f: invalid YAML: Excessive alias count indicates a resource exhaustion attack$/,
+    );
     assert.throws(
       () => workerSecrets({ RELFLOW_SECRETS: '/nonexistent/secrets.yaml' }),
       /RELFLOW_SECRETS: cannot read \/nonexistent\/secrets\.yaml \(ENOENT\)/,
