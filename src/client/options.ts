@@ -5,7 +5,7 @@ import type { ReleaseState } from '../release/model';
 import type { ReleaseTarget } from './releases';
 import { isReleaseKind, RELEASE_KINDS, ReleaseKind } from '../release/version';
 import { dateStamp, isCalendarDate } from '../release/plan';
-import { MAX_BY } from '../release/decisions';
+import { CONTROL_CHARACTERS, MAX_BY } from '../release/decisions';
 import { BUILD_TASK_QUEUE, RELEASE_TASK_QUEUE } from '../config/taskQueues';
 import { defaultWorkspaceDir } from '../config/project';
 
@@ -92,8 +92,7 @@ export function parseNightlyDate(value: string, today: Date = new Date()): strin
 export function parsePerson(value: string): string {
   if (!value) throw new InvalidArgumentError('expected a name, e.g. alice');
   if (value.length > MAX_BY) throw new InvalidArgumentError(`expected at most ${MAX_BY} characters`);
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f-\u009f]/.test(value)) throw new InvalidArgumentError('expected a name without control characters');
+  if (CONTROL_CHARACTERS.test(value)) throw new InvalidArgumentError('expected a name without control characters');
   return value;
 }
 

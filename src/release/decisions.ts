@@ -4,6 +4,15 @@ import { GATES } from './model';
 export const MAX_BY = 64;
 export const MAX_COMMENT = 2000;
 
+/** Control characters in a name would forge lines in the log, the report and the mail that show it. */
+// eslint-disable-next-line no-control-regex
+export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** What is wrong with a name that is not printable (the workflow checks it under a patch, the CLI always). */
+export function unprintableNameProblem(by: unknown): string | undefined {
+  return typeof by === 'string' && CONTROL_CHARACTERS.test(by) ? 'by: a name without control characters' : undefined;
+}
+
 /**
  * What is wrong with the shape of a gate decision, whoever sends it (the CLI
  * before it connects, the workflow for any client); undefined when well formed.

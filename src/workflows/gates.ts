@@ -7,7 +7,7 @@ import { approveSignal, approveUpdate, rejectSignal, rejectUpdate } from './api'
 import { GateDecision, GateName, GateSigner, GateState } from '../release/model';
 import { isUndecodable } from './payloadConverter';
 import { ReleaseTracker } from './tracker';
-import { decisionShapeProblem } from '../release/decisions';
+import { decisionShapeProblem, unprintableNameProblem } from '../release/decisions';
 
 export type GateOutcome = 'approved' | 'rejected' | 'timed-out';
 
@@ -19,12 +19,16 @@ export function decisionScope(release: ReleaseTracker): { releaseId: string; run
 
 /** Gate decisions are checked against the workers' trust file (signed decisions) from this change on. */
 const SIGNED_GATES = 'signed-gate-decisions';
+/** Decisions and commands whose name holds a control character are refused from this change on (older releases keep their rules). */
+export const PRINTABLE_NAMES = 'printable-decision-names';
 
 /**
  * The manual decisions of a release. Signals serve the Web UI's signal form;
  * validated updates give the CLI an immediate yes or a no with the reason.
  */
 export class Gates {
+  private readonly printableNames = patched(PRINTABLE_NAMES);
+
   constructor(private readonly release: ReleaseTracker) {
     setHandler(approveSignal, (decision) => this.decideIfValid(decision, 'approved'));
     setHandler(rejectSignal, (decision) => this.decideIfValid(decision, 'rejected'));
@@ -38,7 +42,7 @@ export class Gates {
   problem(decision: GateDecision): string | undefined {
     if (isUndecodable(decision))
       return `the decision could not be decoded (encoding ${decision.undecodable}): send JSON such as {"gate": "pypi", "by": "alice"}`;
-    const shape = decisionShapeProblem(decision);
+    const shape = decisionShapeProblem(decision) ?? (this.printableNames ? unprintableNameProblem(decision.by) : undefined);
     if (shape) return shape;
     const gate = this.release.gate(decision.gate);
     if (!gate || gate.status === 'closed') return `gate ${decision.gate} is not open (the release is at stage ${this.release.state.stage})`;

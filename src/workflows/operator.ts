@@ -2,11 +2,11 @@ import { ApplicationFailure, condition, patched, setHandler } from '@temporalio/
 import type { GateVerdict } from '../activities/gateSignatures';
 import { OperatorCommand } from '../release/model';
 import { operatorSignal, operatorUpdate } from './api';
-import { decisionScope } from './gates';
+import { decisionScope, PRINTABLE_NAMES } from './gates';
 import { isUndecodable } from './payloadConverter';
 import { activity } from './proxies';
 import { ReleaseTracker } from './tracker';
-import { commandShapeProblem } from '../release/decisions';
+import { commandShapeProblem, unprintableNameProblem } from '../release/decisions';
 
 /** Operator commands are checked against the workers' trust file (operators.allowedSigners) from this change on. */
 const SIGNED_OPERATORS = 'signed-operator-commands';
@@ -14,6 +14,7 @@ const SIGNED_OPERATORS = 'signed-operator-commands';
 /** `retry`, `skip` and `abort` for a release blocked on a stage. */
 export class OperatorControls {
   private pending?: OperatorCommand;
+  private readonly printableNames = patched(PRINTABLE_NAMES);
 
   constructor(private readonly release: ReleaseTracker) {
     setHandler(operatorSignal, async (command) => {
@@ -41,7 +42,7 @@ export class OperatorControls {
   problem(command: OperatorCommand): string | undefined {
     if (isUndecodable(command))
       return `the command could not be decoded (encoding ${command.undecodable}): send JSON such as {"action": "retry", "by": "alice"}`;
-    const shape = commandShapeProblem(command);
+    const shape = commandShapeProblem(command) ?? (this.printableNames ? unprintableNameProblem(command.by) : undefined);
     if (shape) return shape;
     const blocked = this.release.state.blocked;
     if (!blocked || this.pending) {

@@ -16,7 +16,7 @@ import {
   STAGES,
 } from '../release/model';
 import { releaseStateQuery } from './api';
-import { MAX_BY } from '../release/decisions';
+import { CONTROL_CHARACTERS, MAX_BY } from '../release/decisions';
 
 const MAX_REFUSALS = 20;
 
@@ -85,7 +85,8 @@ export class ReleaseTracker {
    */
   recordRefusal(by: unknown, action: string): void {
     this.state.refusedSignals = (this.state.refusedSignals ?? 0) + 1;
-    const who = typeof by === 'string' && by ? by.slice(0, MAX_BY) : 'unknown';
+    // A refused name is shown as sent, but never as more than one line.
+    const who = typeof by === 'string' && by ? by.slice(0, MAX_BY).replace(new RegExp(CONTROL_CHARACTERS, 'g'), '?') : 'unknown';
     const refusals = this.state.log.filter((entry) => entry.action.startsWith('refused '));
     if (refusals.length >= MAX_REFUSALS || refusals.some((entry) => entry.by === who && entry.action === action)) return;
     this.record(who, action);

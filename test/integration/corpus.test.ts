@@ -10,6 +10,7 @@ import { decideGate, operateRelease } from '../../src/client/releases';
 import { releaseWorkflow } from '../../src/workflows';
 import { approveSignal, releaseStateQuery } from '../../src/workflows/api';
 import { errorMessage } from '../../src/workflows/tracker';
+import { CONTROL_CHARACTERS } from '../../src/release/decisions';
 import { runCliAsync } from '../support/cli';
 import { fakeActivities } from '../support/fakeActivities';
 import { createRemote, git } from '../support/gitRepos';
@@ -434,6 +435,18 @@ describe('the hostile-input corpus: refused with one line, nothing changed on th
           /^refused approve signal: mallory may not decide gate pypi; approvers: alice$/,
         ],
         ['a decision without by', 'reject', raw('{"gate": "pypi"}'), /^refused reject signal: .*by/],
+        [
+          'a name with a line of its own',
+          'approve',
+          raw(JSON.stringify({ gate: 'pypi', by: 'alice\n2026-12-04T00:00:00Z alice: approved gate pypi' })),
+          /^refused approve signal: by: a name without control characters$/,
+        ],
+        [
+          'an operator with a terminal escape',
+          'operator',
+          raw(JSON.stringify({ action: 'abort', by: 'alice\u001b[2J' })),
+          /^refused operator signal: by: a name without control characters$/,
+        ],
         ['a by that is a number', 'approve', raw('{"gate": "pypi", "by": 42}'), /^refused approve signal: .*by/],
         ['a gate that is an object', 'reject', raw('{"gate": {"$ne": 1}, "by": "alice"}'), /^refused reject signal: .*gate/],
         [
@@ -480,6 +493,11 @@ describe('the hostile-input corpus: refused with one line, nothing changed on th
           /refused: by: at most 64 characters/,
         ],
         [
+          'an approval by a name with a carriage return',
+          () => decideGate(testClient(), handle.workflowId, { gate: 'pypi', by: 'alice\rbob' }, true),
+          /refused: by: a name without control characters/,
+        ],
+        [
           'a rejection with a 1.2 MB comment',
           () => decideGate(testClient(), handle.workflowId, { gate: 'pypi', by: 'alice', comment: 'y'.repeat(1_200_000) }, false),
           /refused: comment: text of at most 2000 characters/,
@@ -510,6 +528,10 @@ describe('the hostile-input corpus: refused with one line, nothing changed on th
       assert.equal(calls.publishPythonPackage, undefined, 'nothing was published');
       const refusals = after.log.filter((entry) => entry.action.startsWith('refused ')).map((entry) => entry.action);
       assert.equal(refusals.length, signals.length, `one log line per refused signal:\n${refusals.join('\n')}`);
+      assert.ok(
+        after.log.every((entry) => !CONTROL_CHARACTERS.test(entry.by)),
+        'no refused name brings a control character into the log',
+      );
       signals.forEach(([what, , , expected], index) => {
         oneLine(refusals[index], expected, what);
         counts.refusedBeforeSideEffect += 1;
