@@ -1,4 +1,4 @@
-import { ruleIdempotenceProblems } from '../release/ruleCheck';
+import { manifestProblems } from '../release/manifestCheck';
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { DeleteObjectCommand, HeadBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -335,8 +335,8 @@ export function createPreflightActivities(env: NodeJS.ProcessEnv, pythonBin: str
       problems.push(...secretCheck.problems);
       checked.push('secrets');
 
-      problems.push(...ruleIdempotenceProblems(manifest));
-      checked.push('version rules');
+      problems.push(...manifestProblems(manifest));
+      checked.push('version rules, storage layouts and outputs');
 
       const git = await runProcess(['git', '--version'], { cwd: '/', env: { PATH: env.PATH }, timeoutMs: 30_000 }).catch(() => undefined);
       if (git?.code !== 0) problems.push('git is not installed on this worker (or not on its PATH)');

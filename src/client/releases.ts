@@ -1,3 +1,4 @@
+import { refuseManifestProblems } from '../release/manifestCheck';
 import {
   Client,
   ApplicationFailure,
@@ -66,6 +67,7 @@ export interface PreparedRelease {
 /** Everything a start checks before it touches the server: the manifest, every name, every remote. */
 export async function prepareRelease(options: StartOptions): Promise<PreparedRelease> {
   const { manifest, byReference } = await targetManifest(options);
+  refuseManifestProblems(manifest, options.manifestName ?? options.configFile);
   const date = options.date ?? dateStamp(new Date());
   const plan = buildReleasePlan(manifest, { kind: options.kind, version: options.version, pluginsVersion: options.pluginsVersion, date });
   const request: ReleaseRequest = {

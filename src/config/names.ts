@@ -26,3 +26,11 @@ export function isGitRefName(name: string): boolean {
     name.split('/').some((part) => part.startsWith('.'))
   );
 }
+
+/**
+ * An output pattern a build machine can take: its shell command line quotes it
+ * as a find expression, so only letters, digits and . _ / - * ? are allowed.
+ */
+export function isMachineOutputPattern(pattern: string): boolean {
+  return /^[A-Za-z0-9._/*?-]+$/.test(pattern);
+}

@@ -1,13 +1,12 @@
 import type { Manifest } from '../config/manifest';
 import { UserError } from '../config/errors';
-import { ManifestError } from '../config/validate';
 import { buildReleasePlan, repositoryTemplateValues } from './plan';
 import { siblingValues } from './siblings';
 import type { ReleaseKind } from './version';
 import { prepareRule, PRESETS, repositoryRules, ruleValues } from './versionRules';
 
 /** One release of each kind: the dev forms of a nightly, a milestone, a candidate, a GA, a patch and its milestone. */
-function sampleReleases(manifest: Manifest): { label: string; kind: ReleaseKind; version?: string }[] {
+export function sampleReleases(manifest: Manifest): { label: string; kind: ReleaseKind; version?: string }[] {
   const core = manifest.versions.core;
   return [
     { label: 'a nightly', kind: 'nightly' },
@@ -94,14 +93,4 @@ export function ruleIdempotenceProblems(manifest: Manifest): string[] {
     }
   }
   return [...problems.values()];
-}
-
-/** `relflow validate` and `relflow plan`: every such rule named, against the file, before anything is read or written. */
-export function refuseRulesThatAreNotIdempotent(manifest: Manifest, file: string): void {
-  const problems = ruleIdempotenceProblems(manifest);
-  if (problems.length > 0)
-    throw new ManifestError(
-      file,
-      problems.map((message) => ({ path: '', message })),
-    );
 }

@@ -99,6 +99,32 @@ const MANIFEST_CASES: [string, Edit, RegExp][] = [
     /^artifacts\[0\]\.vagrant\.directory: a relative path/,
   ],
   [
+    'a storage layout that steps out of the release',
+    (m) => ((m.storage as Record<string, unknown>).layout = 'org/../../{{ product }}/{{ file }}'),
+    /^storage\.layout: renders to 'org\/\.\.\/\.\.\/corpus\/file\.tgz' for a milestone, which has a '\.\.' part/,
+  ],
+  [
+    'a spec layout that starts with a step out',
+    (m) => {
+      (m.storage as Record<string, unknown>).specLayout = '../{{ spec_name }}/{{ file }}';
+      repositories(m)[1].pluginYaml = 'plugin.yaml';
+    },
+    /^storage\.specLayout: renders to '\.\.\/.*' for a nightly, which has a '\.\.' part/,
+  ],
+  [
+    'an ec2 output with shell characters',
+    (m) =>
+      (m.artifacts = [
+        artifact({ builder: 'ec2', ec2: { imageId: 'ami-12345678', instanceType: 't3.small' }, outputs: ['alpha.tgz;touch x'] }),
+      ]),
+    /^artifacts\.ui\.outputs: 'alpha\.tgz;touch x' may only use letters, digits, \. _ \/ - \* \? with builder ec2/,
+  ],
+  [
+    'two outputs stored under one name',
+    (m) => (m.artifacts = [artifact({ outputs: ['x/ui.tgz', 'y/ui.tgz'] })]),
+    /^artifacts\.ui\.outputs: x\/ui\.tgz and y\/ui\.tgz would be stored under the same name ui\.tgz/,
+  ],
+  [
     'an ec2 artifact without ec2 settings',
     (m) => (m.artifacts = [artifact({ builder: 'ec2' })]),
     /^artifacts\[0\]\.ec2: required with builder ec2/,

@@ -71,7 +71,7 @@ export function expandOutputs(dir: string, patterns: string[], artifact: string)
  * into `list` with the worker's glob semantics (globToRegExp as POSIX extended
  * regular expressions; find never follows a link), each as ./path so that no
  * name reads as an option to tar. A match that is not a regular file fails it.
- * Patterns are SAFE_PATTERN: their expressions hold no quote.
+ * Patterns are isMachineOutputPattern's: their expressions hold no quote.
  */
 export function machineOutputList(patterns: string[], list: string): string {
   const expressions = patterns.map((pattern) => `-e '${globExpression(pattern)}'`).join(' ');

@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { DeleteObjectsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ApplicationFailure } from '@temporalio/common';
+import { isMachineOutputPattern } from '../../config/names';
 import type { StoredFile } from '../../release/model';
 import { heartbeat, lastLines, pause, runProcess } from '../process';
 import { openStoredObject, readStoredText, s3Client, sha256File } from '../storage';
@@ -20,8 +21,6 @@ import type { BuildRequest, Machine } from './types';
 
 /** How long a machine's presigned URLs outlive its build timeout: its last uploads. */
 export const URL_GRACE_SECONDS = 300;
-
-const SAFE_PATTERN = /^[A-Za-z0-9._/*?-]+$/;
 
 function quote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
@@ -50,7 +49,7 @@ export function reportKeys(request: BuildRequest) {
  */
 export async function buildScript(request: BuildRequest, env: NodeJS.ProcessEnv): Promise<string> {
   for (const pattern of request.artifact.outputs) {
-    if (!SAFE_PATTERN.test(pattern)) {
+    if (!isMachineOutputPattern(pattern)) {
       throw ApplicationFailure.nonRetryable(
         `artifacts.${request.artifact.name}.outputs: '${pattern}' may only use letters, digits, . _ / - * ? on a build machine`,
         'InvalidOutput',

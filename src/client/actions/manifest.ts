@@ -1,4 +1,4 @@
-import { refuseRulesThatAreNotIdempotent } from '../../release/ruleCheck';
+import { refuseManifestProblems } from '../../release/manifestCheck';
 import { writeFileSync } from 'node:fs';
 import { workerSecrets } from '../../activities/secrets';
 import { loadManifest } from '../../config/loadManifest';
@@ -21,7 +21,7 @@ export function unauthenticatedGates(manifest: Manifest, env: NodeJS.ProcessEnv)
 
 export function validateAction(options: { config: string }): void {
   const manifest = loadManifest(options.config);
-  refuseRulesThatAreNotIdempotent(manifest, options.config);
+  refuseManifestProblems(manifest, options.config);
   out(`${options.config}: valid (${manifest.repositories.length} repositories, ${manifest.artifacts.length} artifacts)`);
   for (const warning of unauthenticatedGates(manifest, process.env)) process.stderr.write(`warning: ${warning}\n`);
 }

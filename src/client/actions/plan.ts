@@ -1,4 +1,4 @@
-import { refuseRulesThatAreNotIdempotent } from '../../release/ruleCheck';
+import { refuseManifestProblems } from '../../release/manifestCheck';
 import { workerOnlyChecks } from '../../activities/preflight';
 import type { ReleaseKind } from '../../release/version';
 import { out, releaseTargetOf, type TargetOptions } from '../options';
@@ -54,6 +54,7 @@ const CHECKED_HERE = [
   "every remote's base branch can be read",
   'release tags already on the remotes (warnings above)',
   'the version rules: valid, required ones match, idempotent, rewritten files still parse',
+  'the storage layouts render to keys inside the release, and the outputs can be built and stored by name',
   'where the spec files go and what imports them',
 ];
 
@@ -112,7 +113,7 @@ function everyOrProblems<T>(results: readonly PromiseSettledResult<T>[]): T[] {
 export async function planRelease(options: ReleaseTarget): Promise<PlanReport> {
   const source = options.manifestName ?? options.configFile;
   const { manifest } = await targetManifest(options);
-  refuseRulesThatAreNotIdempotent(manifest, source);
+  refuseManifestProblems(manifest, source);
   const plan = buildReleasePlan(manifest, { ...options, date: options.date ?? dateStamp(new Date()) });
   const scratch = await mkdtemp(join(tmpdir(), 'relflow-plan-'));
   const warnings: string[] = [];
