@@ -11,6 +11,10 @@ import { decisionShapeProblem, unprintableNameProblem } from '../release/decisio
 
 export type GateOutcome = 'approved' | 'rejected' | 'timed-out';
 
+function refusedUpdate(status: 'approved' | 'rejected', problem: string): string {
+  return `refused ${status === 'approved' ? 'approve' : 'reject'} update: ${problem}`;
+}
+
 /** What a signed decision or command is bound to: this release's run in this namespace. */
 export function decisionScope(release: ReleaseTracker): { releaseId: string; run: string; namespace: string } {
   const info = workflowInfo();
@@ -21,6 +25,8 @@ export function decisionScope(release: ReleaseTracker): { releaseId: string; run
 const SIGNED_GATES = 'signed-gate-decisions';
 /** Decisions and commands whose name holds a control character are refused from this change on (older releases keep their rules). */
 export const PRINTABLE_NAMES = 'printable-decision-names';
+/** Refused decision updates are kept in the release's log like refused signals from this change on. */
+export const REFUSED_UPDATES_LOGGED = 'refused-updates-logged';
 
 /**
  * The manual decisions of a release. Signals serve the Web UI's signal form;
@@ -28,14 +34,17 @@ export const PRINTABLE_NAMES = 'printable-decision-names';
  */
 export class Gates {
   private readonly printableNames = patched(PRINTABLE_NAMES);
+  private readonly logsRefusedUpdates = patched(REFUSED_UPDATES_LOGGED);
 
   constructor(private readonly release: ReleaseTracker) {
     setHandler(approveSignal, (decision) => this.decideIfValid(decision, 'approved'));
     setHandler(rejectSignal, (decision) => this.decideIfValid(decision, 'rejected'));
     setHandler(approveUpdate, (decision) => this.decideVerified(decision, 'approved'), {
-      validator: (decision) => this.validate(decision),
+      validator: (decision) => this.validate(decision, 'approved'),
     });
-    setHandler(rejectUpdate, (decision) => this.decideVerified(decision, 'rejected'), { validator: (decision) => this.validate(decision) });
+    setHandler(rejectUpdate, (decision) => this.decideVerified(decision, 'rejected'), {
+      validator: (decision) => this.validate(decision, 'rejected'),
+    });
   }
 
   /** Why a decision is refused, or undefined when it is valid. */
@@ -55,9 +64,21 @@ export class Gates {
     return undefined;
   }
 
-  private validate(decision: GateDecision): void {
+  /**
+   * A validator's refusal adds nothing to the history. An attempt the log will
+   * show (an approver's name that is not one, a gate decided already) is let
+   * through to the handler, which logs it and refuses it; a malformed decision,
+   * a repeat or one past the first refusals is refused here, so a flood costs nothing.
+   */
+  private validate(decision: GateDecision, status: 'approved' | 'rejected'): void {
     const problem = this.problem(decision);
-    if (problem) throw new Error(problem);
+    if (!problem) return;
+    const logged =
+      this.logsRefusedUpdates &&
+      !isUndecodable(decision) &&
+      !decisionShapeProblem(decision) &&
+      this.release.wouldLogRefusal(decision.by, refusedUpdate(status, problem));
+    if (!logged) throw new Error(problem);
   }
 
   private async decideIfValid(decision: GateDecision, status: 'approved' | 'rejected'): Promise<void> {
@@ -78,8 +99,14 @@ export class Gates {
    */
   private async decideVerified(decision: GateDecision, status: 'approved' | 'rejected'): Promise<GateState> {
     if (!patched(SIGNED_GATES)) return this.decide(decision, status);
+    const refuse = (problem: string): never => {
+      if (this.logsRefusedUpdates) this.release.recordRefusal(decision.by, refusedUpdate(status, problem));
+      throw ApplicationFailure.nonRetryable(problem, 'GateDecisionRefused');
+    };
+    const problem = this.logsRefusedUpdates ? this.problem(decision) : undefined;
+    if (problem) refuse(problem);
     const verdict = await this.verify(decision, status);
-    if (verdict.problem) throw ApplicationFailure.nonRetryable(verdict.problem, 'GateDecisionRefused');
+    if (verdict.problem) refuse(verdict.problem);
     return this.decide(decision, status, verdict.signer);
   }
 

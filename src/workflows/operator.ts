@@ -2,7 +2,7 @@ import { ApplicationFailure, condition, patched, setHandler } from '@temporalio/
 import type { GateVerdict } from '../activities/gateSignatures';
 import { OperatorCommand } from '../release/model';
 import { operatorSignal, operatorUpdate } from './api';
-import { decisionScope, PRINTABLE_NAMES } from './gates';
+import { decisionScope, PRINTABLE_NAMES, REFUSED_UPDATES_LOGGED } from './gates';
 import { isUndecodable } from './payloadConverter';
 import { activity } from './proxies';
 import { ReleaseTracker } from './tracker';
@@ -15,6 +15,7 @@ const SIGNED_OPERATORS = 'signed-operator-commands';
 export class OperatorControls {
   private pending?: OperatorCommand;
   private readonly printableNames = patched(PRINTABLE_NAMES);
+  private readonly logsRefusedUpdates = patched(REFUSED_UPDATES_LOGGED);
 
   constructor(private readonly release: ReleaseTracker) {
     setHandler(operatorSignal, async (command) => {
@@ -25,15 +26,25 @@ export class OperatorControls {
     setHandler(
       operatorUpdate,
       async (command) => {
-        const problem = await this.verify(command);
-        if (problem) throw ApplicationFailure.nonRetryable(problem, 'OperatorCommandRefused');
+        const problem = (this.logsRefusedUpdates ? this.problem(command) : undefined) ?? (await this.verify(command));
+        if (problem) {
+          if (this.logsRefusedUpdates) this.release.recordRefusal(command.by, `refused operator update: ${problem}`);
+          throw ApplicationFailure.nonRetryable(problem, 'OperatorCommandRefused');
+        }
         this.pending = command;
         return `${command.action} accepted for stage ${this.release.state.blocked?.stage}`;
       },
       {
+        // As for gate decisions (Gates.validate): an attempt the log will show goes to the handler, which logs and refuses it.
         validator: (command) => {
           const problem = this.problem(command);
-          if (problem) throw new Error(problem);
+          if (!problem) return;
+          const logged =
+            this.logsRefusedUpdates &&
+            !isUndecodable(command) &&
+            !commandShapeProblem(command) &&
+            this.release.wouldLogRefusal(command.by, `refused operator update: ${problem}`);
+          if (!logged) throw new Error(problem);
         },
       },
     );

@@ -85,11 +85,14 @@ export class ReleaseTracker {
    */
   recordRefusal(by: unknown, action: string): void {
     this.state.refusedSignals = (this.state.refusedSignals ?? 0) + 1;
-    // A refused name is shown as sent, but never as more than one line.
-    const who = typeof by === 'string' && by ? by.slice(0, MAX_BY).replace(new RegExp(CONTROL_CHARACTERS, 'g'), '?') : 'unknown';
+    if (this.wouldLogRefusal(by, action)) this.record(refuserName(by), action);
+  }
+
+  /** Whether recordRefusal would log this refusal (not a repeat, not past the first MAX_REFUSALS): a validator asks, to add no history. */
+  wouldLogRefusal(by: unknown, action: string): boolean {
+    const who = refuserName(by);
     const refusals = this.state.log.filter((entry) => entry.action.startsWith('refused '));
-    if (refusals.length >= MAX_REFUSALS || refusals.some((entry) => entry.by === who && entry.action === action)) return;
-    this.record(who, action);
+    return refusals.length < MAX_REFUSALS && !refusals.some((entry) => entry.by === who && entry.action === action);
   }
 
   /** The manifest the release was started by reference with, once a worker read it. */
@@ -190,4 +193,9 @@ export function errorMessage(error: unknown): string {
     current = (current as { cause?: unknown }).cause;
   }
   return current instanceof Error ? current.message : String(current);
+}
+
+/** A refused name as sent, but never more than one line. */
+function refuserName(by: unknown): string {
+  return typeof by === 'string' && by ? by.slice(0, MAX_BY).replace(new RegExp(CONTROL_CHARACTERS, 'g'), '?') : 'unknown';
 }

@@ -507,11 +507,13 @@ describe('the hostile-input corpus: refused with one line, nothing changed on th
       }
       // The same refused signal again is logged once.
       await handle.signal(approveSignal, { gate: 'pypi', by: 'mallory' });
-      const updates: [string, () => Promise<unknown>, RegExp][] = [
+      // [what, the update, its one-line error, the line the release's log keeps for it (none for a malformed one)].
+      const updates: [string, () => Promise<unknown>, RegExp, RegExp?][] = [
         [
           'an approval of a gate that is not open',
           () => decideGate(testClient(), handle.workflowId, { gate: 'docs', by: 'alice' }, true),
           /refused: .*docs/,
+          /^refused approve update: gate docs is not open \(the release is at stage pypi\)$/,
         ],
         [
           'an approval by 65 characters',
@@ -522,6 +524,7 @@ describe('the hostile-input corpus: refused with one line, nothing changed on th
           'an approval by a name with a carriage return',
           () => decideGate(testClient(), handle.workflowId, { gate: 'pypi', by: 'alice\rbob' }, true),
           /refused: by: a name without control characters/,
+          /^refused approve update: by: a name without control characters$/,
         ],
         [
           'a rejection with a 1.2 MB comment',
@@ -532,11 +535,18 @@ describe('the hostile-input corpus: refused with one line, nothing changed on th
           'an approval by someone else',
           () => decideGate(testClient(), handle.workflowId, { gate: 'pypi', by: 'mallory' }, true),
           /refused: mallory may not decide gate pypi/,
+          /^refused approve update: mallory may not decide gate pypi; approvers: alice$/,
+        ],
+        [
+          'the same approval again',
+          () => decideGate(testClient(), handle.workflowId, { gate: 'pypi', by: 'mallory' }, true),
+          /refused: mallory may not decide gate pypi/,
         ],
         [
           'a skip of a release that is not blocked',
           () => operateRelease(testClient(), handle.workflowId, { action: 'skip', by: 'alice' }),
           /refused: release .* is not blocked/,
+          /^refused operator update: release .* is not blocked/,
         ],
         ['an abort by nobody', () => operateRelease(testClient(), handle.workflowId, { action: 'abort', by: '' }), /refused: say who acts/],
       ];
@@ -553,7 +563,17 @@ describe('the hostile-input corpus: refused with one line, nothing changed on th
       assert.equal(after.gates.find((gate) => gate.name === 'pypi')?.status, 'open');
       assert.equal(calls.publishPythonPackage, undefined, 'nothing was published');
       const refusals = after.log.filter((entry) => entry.action.startsWith('refused ')).map((entry) => entry.action);
-      assert.equal(refusals.length, signals.length, `one log line per refused signal:\n${refusals.join('\n')}`);
+      const loggedUpdates = updates.filter(([, , , logged]) => logged);
+      assert.equal(
+        refusals.length,
+        signals.length + loggedUpdates.length,
+        `one log line per refused signal, and per attempted decision:\n${refusals.join('\n')}`,
+      );
+      assert.deepEqual(
+        refusals.slice(signals.length).map((line, index) => (loggedUpdates[index][3] as RegExp).test(line)),
+        loggedUpdates.map(() => true),
+        `the attempted decisions, in order:\n${refusals.slice(signals.length).join('\n')}`,
+      );
       assert.ok(
         after.log.every((entry) => !CONTROL_CHARACTERS.test(entry.by)),
         'no refused name brings a control character into the log',

@@ -1,3 +1,4 @@
+import { releaseReport } from '../../src/release/report';
 import { strict as assert } from 'node:assert';
 import { ApplicationFailure } from '@temporalio/common';
 import { execFileSync } from 'node:child_process';
@@ -176,6 +177,18 @@ describe('approvals bound to a key: a gate with allowed signers takes signed dec
         /refused: the decision is signed by alice@example\.com, not by bob/,
       );
       assert.equal((await handle.query(releaseStateQuery)).gates.find((gate) => gate.name === 'pypi')?.status, 'open', 'still open');
+      // Each attempted approval is in the report's decisions, with who sent it and why it was refused.
+      const attempts = releaseReport(await handle.query(releaseStateQuery)).decisions.filter((line) =>
+        line.includes(' refused approve update: '),
+      );
+      const expected = [
+        /^\S+Z alice@example\.com: refused approve update: gate pypi takes signed decisions only: decide with relflow approve\/reject --key/,
+        /^\S+Z alice@example\.com: refused approve update: the key that signed this decision is not one of the allowed signers of gate pypi$/,
+        /^\S+Z alice@example\.com: refused approve update: the signature of alice@example\.com does not match this decision/,
+        /^\S+Z bob: refused approve update: the decision is signed by alice@example\.com, not by bob: pass --by alice@example\.com$/,
+      ];
+      assert.equal(attempts.length, expected.length, attempts.join('\n'));
+      attempts.forEach((line, index) => assert.match(line, expected[index]));
 
       // Through the CLI, as a person would: relflow approve --key, with the key's path relative to where it runs.
       const cli = await runCliAsync(
