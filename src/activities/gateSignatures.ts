@@ -136,6 +136,10 @@ export async function verifySignedDecision(
  */
 export function createGateSignatureActivities(env: NodeJS.ProcessEnv) {
   return {
+    /** Whether the workers' trust file lists allowed signers for the gate: the commands the release shows then carry --key. */
+    gateTakesSignedDecisions: async (input: { gate: 'pypi' | 'docs' }): Promise<boolean> =>
+      (workerSecrets(env).gateSigners(input.gate)?.length ?? 0) > 0,
+
     verifyGateDecision: (input: GateDecisionToVerify): Promise<GateVerdict> =>
       verifySignedDecision(
         workerSecrets(env).gateSigners(input.gate),

@@ -123,3 +123,12 @@ function textProblem(text: unknown, field: string): string | undefined {
     return `${field}: text of at most ${MAX_COMMENT} characters`;
   return undefined;
 }
+
+/** The commands that decide an open gate, as an operator types them: with --key where the gate takes signed decisions only. */
+export function gateCommands(releaseId: string, gate: { name: string; signed?: boolean }): { approve: string; reject: string } {
+  const key = gate.signed ? ' --key <your SSH key>' : '';
+  return {
+    approve: `relflow approve ${releaseId} ${gate.name} --by <you>${key}`,
+    reject: `relflow reject ${releaseId} ${gate.name} --by <you>${key} --comment <why>`,
+  };
+}

@@ -89,6 +89,8 @@ export interface GateState {
   comment?: string;
   /** The verified signer of the decision, when the gate takes signed decisions only. */
   signer?: GateSigner;
+  /** The gate takes signed decisions only (the workers' trust file lists its signers): decide with --key. */
+  signed?: boolean;
 }
 
 export type ReleaseStatus = 'running' | 'waiting' | 'blocked' | 'succeeded' | 'failed' | 'aborted' | 'cancelled';

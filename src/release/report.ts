@@ -1,3 +1,4 @@
+import { gateCommands } from './decisions';
 import { notesHtml, notesSummary, notesText, RepositoryNotes } from './notes';
 import { escapeHtml } from './escapeHtml';
 import type { ReleaseState, StoredFile } from './model';
@@ -29,7 +30,7 @@ export interface ReleaseReport {
   stages: { name: string; status: string; when: string; ended: string; detail: string }[];
   repositories: { name: string; status: string; baseSha: string; commit: string; branch: string; tag: string; detail: string }[];
   artifacts: { name: string; status: string; machine: string; detail: string }[];
-  gates: { name: string; status: string; by: string; when: string; decidedAt: string; comment: string; open: boolean }[];
+  gates: { name: string; status: string; by: string; when: string; decidedAt: string; comment: string; open: boolean; signed: boolean }[];
   /** Every stored file: the artifacts' and the release's own (specs, artifacts.json). */
   files: StoredFile[];
   /** What the builds made; artifacts.json, SHA256SUMS, release notes and provenance statements are files, not packages. */
@@ -91,6 +92,7 @@ export function releaseReport(state: ReleaseState): ReleaseReport {
       decidedAt: gate.decidedAt ?? '',
       comment: gate.comment ?? '',
       open: gate.status === 'open',
+      signed: gate.signed === true,
     })),
     files: releaseFiles(state),
     packages: state.artifacts.flatMap((artifact) => artifact.files ?? []).filter((file) => !file.file.endsWith(PROVENANCE_SUFFIX)).length,
@@ -161,7 +163,7 @@ export function terminalReport(report: ReleaseReport): string {
     const rows = report.gates.map((gate) => [gate.name, gate.status, gate.by || '-', gate.when]);
     lines.push('', textTable({ head: ['GATE', 'STATE', 'BY', 'WHEN'], rows }));
     for (const gate of report.gates.filter((candidate) => candidate.open)) {
-      lines.push(`waiting: relflow approve ${report.releaseId} ${gate.name} --by <you>   (or reject)`);
+      lines.push(`waiting: ${gateCommands(report.releaseId, gate).approve}   (or reject)`);
     }
   }
   if (report.blocked) lines.push('', `BLOCKED on ${report.blocked.stage}: ${report.blocked.error}`, `  ${report.blocked.commands}`);
@@ -190,11 +192,14 @@ export function currentDetails(state: ReleaseState): string {
     ...report.stages.map((stage, index) => `| ${index + 1} | ${stage.name} | ${stage.status} | ${cell(stage.detail)} |`),
   ];
   for (const gate of state.gates.filter((candidate) => candidate.status === 'open')) {
+    const commands = gateCommands(state.releaseId, gate);
+    // Each command on a line of its own: the Web UI cuts a long line off.
     lines.push(
       '',
-      `**Waiting at the ${gate.name} gate** for ${gate.approvers.length > 0 ? gate.approvers.join(', ') : 'anyone'}:`,
+      `**Waiting at the ${gate.name} gate** for ${gate.approvers.length > 0 ? gate.approvers.join(', ') : 'anyone'}${gate.signed ? ', signed decisions only' : ''}:`,
       '',
-      `\`relflow approve ${state.releaseId} ${gate.name} --by <you>\` (or \`relflow reject ${state.releaseId} ${gate.name} --by <you> --comment <why>\`)`,
+      `- approve: \`${commands.approve}\``,
+      `- reject: \`${commands.reject}\``,
     );
   }
   if (report.blocked) {

@@ -25,6 +25,8 @@ export function decisionScope(release: ReleaseTracker): { releaseId: string; run
 const SIGNED_GATES = 'signed-gate-decisions';
 /** Decisions and commands whose name holds a control character are refused from this change on (older releases keep their rules). */
 export const PRINTABLE_NAMES = 'printable-decision-names';
+/** An open gate says whether it takes signed decisions only, so the commands it shows carry --key, from this change on. */
+const GATE_KNOWS_ITS_SIGNERS = 'gate-knows-its-signers';
 /** Refused decision updates are kept in the release's log like refused signals from this change on. */
 export const REFUSED_UPDATES_LOGGED = 'refused-updates-logged';
 
@@ -145,6 +147,7 @@ export class Gates {
   /** Opens the gate and waits for a decision, reminding while it waits; a timeout counts as rejected. */
   async open(name: GateName, spec: GateSpec, remind: (gate: GateState, first: boolean) => Promise<void>): Promise<GateOutcome> {
     const gate: GateState = { name, status: 'open', approvers: spec.approvers, openedAt: new Date().toISOString() };
+    if (patched(GATE_KNOWS_ITS_SIGNERS) && (await activity('gateTakesSignedDecisions')({ gate: name }))) gate.signed = true;
     this.release.state.gates = [...this.release.state.gates.filter((candidate) => candidate.name !== name), gate];
     const previous = this.release.state.status;
     this.release.setStatus('waiting');

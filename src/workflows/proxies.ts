@@ -92,6 +92,8 @@ export const ACTIVITY_OPTIONS: Record<keyof ReleaseActivities, ActivityOptions> 
   announceRelease: { ...DEFAULT, startToCloseTimeout: '5 minutes' },
   // A person waits on the answer: ssh-keygen takes milliseconds.
   verifyGateDecision: { ...DEFAULT, startToCloseTimeout: '1 minute' },
+  // Reads the workers' trust file.
+  gateTakesSignedDecisions: { ...DEFAULT, startToCloseTimeout: '1 minute' },
   verifyOperatorCommand: { ...DEFAULT, startToCloseTimeout: '1 minute' },
   // A shallow fetch of one file of the configuration repository.
   loadReleaseManifest: { ...DEFAULT, startToCloseTimeout: '5 minutes' },

@@ -1,4 +1,4 @@
-import { releaseReport } from '../../src/release/report';
+import { currentDetails, releaseReport } from '../../src/release/report';
 import { strict as assert } from 'node:assert';
 import { ApplicationFailure } from '@temporalio/common';
 import { execFileSync } from 'node:child_process';
@@ -140,7 +140,11 @@ describe('approvals bound to a key: a gate with allowed signers takes signed dec
 
   it('on a real release: the Web UI’s signal and unsigned or foreign decisions are refused; alice’s signed approval passes and is recorded', async function () {
     const taskQueue = uniqueTaskQueue('signed');
-    const { activities, calls } = fakeActivities({ verifyGateDecision: createGateSignatureActivities(env).verifyGateDecision as never });
+    const signatures = createGateSignatureActivities(env);
+    const { activities, calls } = fakeActivities({
+      verifyGateDecision: signatures.verifyGateDecision as never,
+      gateTakesSignedDecisions: signatures.gateTakesSignedDecisions as never,
+    });
     await withWorkers({ taskQueue, activities }, async () => {
       const releaseId = `signed-${process.pid}-${Date.now()}`;
       const handle = await testClient().workflow.start(releaseWorkflow, {
@@ -148,7 +152,19 @@ describe('approvals bound to a key: a gate with allowed signers takes signed dec
         workflowId: releaseId,
         args: [{ manifest: manifestOf(manifest), kind: 'ga', version: '3.5', buildTaskQueue: `${taskQueue}-builds` }],
       });
-      await waitFor(handle, (state) => state.gates.some((gate) => gate.name === 'pypi' && gate.status === 'open'));
+      const opened = await waitFor(handle, (state) => state.gates.some((gate) => gate.name === 'pypi' && gate.status === 'open'));
+
+      // Every place that shows how to decide says --key: status and the Web UI's details (a line each).
+      const approveCommand = `relflow approve ${releaseId} pypi --by <you> --key <your SSH key>`;
+      const status = await runCliAsync(['status', releaseId], { TEMPORAL_ADDRESS: testServer().address });
+      assert.ok(status.stdout.includes(`waiting: ${approveCommand}   (or reject)`), status.stdout);
+      const details = currentDetails(opened);
+      assert.match(details, /^\*\*Waiting at the pypi gate\*\* for anyone, signed decisions only:$/m);
+      assert.ok(details.split('\n').includes(`- approve: \`${approveCommand}\``), details);
+      assert.ok(
+        details.split('\n').includes(`- reject: \`relflow reject ${releaseId} pypi --by <you> --key <your SSH key> --comment <why>\``),
+        details,
+      );
 
       // The Web UI's signal form: no signature, refused into the log.
       await handle.signal(approveSignal, { gate: 'pypi', by: 'alice@example.com' });

@@ -70,6 +70,7 @@ export function fakeActivities(overrides: Partial<Record<keyof ReleaseActivities
     announceRelease: async () => ({ email: '<id@test>', webhooks: [] }),
     signBuildRecord: async () => false,
     verifyGateDecision: async () => ({ required: false }),
+    gateTakesSignedDecisions: async () => false,
     verifyOperatorCommand: async () => ({ required: false }),
     loadReleaseManifest: async () => {
       throw new Error('no manifest source in the fake activities');

@@ -1,3 +1,4 @@
+import { gateCommands } from '../../release/decisions';
 import { patched } from '@temporalio/workflow';
 import { forEachRepository } from '../repositories';
 import type { GateSpec } from '../../config/manifest';
@@ -37,8 +38,8 @@ async function passGate(context: ReleaseContext, name: GateName, spec: GateSpec)
       subject: `${first ? 'Waiting for' : 'Reminder: still waiting for'} the ${name} gate of ${plan.product} ${plan.releaseName}`,
       text:
         `The ${name} gate of release ${releaseId} is open${gate.approvers.length ? ` for ${gate.approvers.join(', ')}` : ''}.\n\n` +
-        `Approve: relflow approve ${releaseId} ${name} --by <you>\nReject:  relflow reject ${releaseId} ${name} --by <you>`,
-      summary: `relflow approve ${releaseId} ${name} --by <you>`,
+        `Approve: ${gateCommands(releaseId, gate).approve}\nReject:  ${gateCommands(releaseId, gate).reject}`,
+      summary: gateCommands(releaseId, gate).approve,
     });
   const decided = context.release.gate(name);
   // A stage retried after a failure keeps the decision its gate already has: no second approval, no second "waiting" mail.
