@@ -105,29 +105,33 @@ function latest(keys: VersionKey[]): VersionKey | undefined {
  * branches: a nightly with the previous nightly; a milestone or candidate with
  * the previous one of its version, else the last GA before it; a GA with the
  * last GA (and its own milestones listed); a patch with the previous patch's
- * branch, else the last GA or tagged patch before it.
+ * branch, else the last GA or tagged patch before it. A first nightly takes
+ * the newest release, when the repository has one.
  */
 export function previousRelease(
   query: PreviousReleaseQuery,
   tags: string[],
   branches: string[],
 ): { previous?: string; prereleases?: string[] } {
+  const releases = tags
+    .map((tag) => {
+      const version = inner(tag, query.releaseTag);
+      return version === undefined ? undefined : versionKey(tag, version);
+    })
+    .filter((key): key is VersionKey => key !== undefined);
   if (query.kind === 'nightly') {
     const dates = tags
       .map((tag) => ({ tag, date: inner(tag, query.nightlyTag) }))
       .filter((entry): entry is { tag: string; date: string } => Boolean(entry.date && /^\d{8}$/.test(entry.date)))
       .filter((entry) => !query.date || entry.date < query.date)
       .sort((a, b) => b.date.localeCompare(a.date));
-    return dates[0] ? { previous: dates[0].tag } : {};
+    // The first nightly of a repository that has releases is compared with the newest of them, not called the first release.
+    const previous = dates[0]?.tag ?? latest(releases)?.name;
+    return previous ? { previous } : {};
   }
   const current = versionKey('', query.version);
   if (!current) return {};
-  const released = tags
-    .map((tag) => {
-      const version = inner(tag, query.releaseTag);
-      return version === undefined ? undefined : versionKey(tag, version);
-    })
-    .filter((key): key is VersionKey => key !== undefined && compareKeys(key.key, current.key) < 0);
+  const released = releases.filter((key) => compareKeys(key.key, current.key) < 0);
   const finals = released.filter((key) => !key.pre);
   if (current.pre) {
     const sameVersion = released.filter(

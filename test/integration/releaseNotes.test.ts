@@ -75,6 +75,72 @@ describe('release notes', function () {
       'a custom tag template',
     );
     assert.deepEqual(previousRelease(query('ga', '3.0'), ['other'], []), {}, 'a first release');
+    assert.deepEqual(
+      previousRelease(query('nightly', '3.5', { date: '20261124' }), ['3.2', '3.3', '3.4m1', 'other'], []),
+      { previous: '3.4m1' },
+      'a first nightly of a repository with releases: the newest of them',
+    );
+    assert.deepEqual(previousRelease(query('nightly', '3.5', { date: '20261124' }), ['other'], []), {}, 'a first nightly, first release');
+  });
+
+  it("from real repositories: a core patch compares its plugin with the plugin's GA, a first nightly with the last GA", async function () {
+    const root = tempDir('notes-patch');
+    const plugin = createRemote(root, { name: 'cloudify-script-plugin', files: { 'setup.py': "setup(version='1.2')\n" } });
+    const core = createRemote(root, { name: 'cloudify-manager', files: { 'setup.py': "setup(version='3.2')\n" } });
+    const commit = (remote: string, name: string, message: string, tag?: string) => {
+      const work = join(root, 'work', name);
+      git(work, 'commit', '-q', '--allow-empty', '-m', message);
+      if (tag) git(work, 'tag', tag);
+      git(work, 'push', '-q', '--tags', remote, 'HEAD:master');
+      return git(work, 'rev-parse', 'HEAD').trim();
+    };
+    git(join(root, 'work', 'cloudify-script-plugin'), 'tag', '1.2');
+    commit(plugin, 'cloudify-script-plugin', 'Support Windows agents (#40)', '1.3');
+    const pluginHead = commit(plugin, 'cloudify-script-plugin', 'Fix the process timeout (#41)');
+    git(join(root, 'work', 'cloudify-manager'), 'tag', '3.2');
+    commit(core, 'cloudify-manager', 'Release 3.3', '3.3');
+    const coreHead = commit(core, 'cloudify-manager', 'Add the snapshot API (#90)');
+    const manifest = manifestOf({
+      product: 'cloudify',
+      versions: { core: '3.3', plugins: '1.3' },
+      repositories: [
+        { name: 'cloudify-manager', url: core },
+        { name: 'cloudify-script-plugin', url: plugin, stream: 'plugins' },
+      ],
+    });
+    const notesOf = async (kind: 'patch' | 'nightly', version?: string) => {
+      const plan = buildReleasePlan(manifest, { kind, version, date: '20261204' });
+      const { notes } = await createReleaseNotesActivities(
+        new GitWorkspace(tempDir('notes-patch-workspace'), process.env),
+        process.env,
+      ).writeReleaseNotes({
+        releaseId: plan.releaseId,
+        title: plan.releaseId,
+        relflowEmail: 'release@example.com',
+        repositories: plan.repositories.map((repository) => ({
+          name: repository.name,
+          url: repository.url,
+          head: repository.name === 'cloudify-manager' ? coreHead : pluginHead,
+          query: notesQuery(plan, manifest, repository),
+        })),
+        parallelism: 2,
+      });
+      return notesMarkdown(plan.releaseId, notes)
+        .split('\n')
+        .filter((line) => line.startsWith('## ') || line.startsWith('- '));
+    };
+    assert.deepEqual(await notesOf('patch', '3.3.1'), [
+      '## cloudify-manager (since 3.3)',
+      '- Add the snapshot API (#90)',
+      '## cloudify-script-plugin (since 1.3)',
+      '- Fix the process timeout (#41)',
+    ]);
+    assert.deepEqual(await notesOf('nightly'), [
+      '## cloudify-manager (since 3.3)',
+      '- Add the snapshot API (#90)',
+      '## cloudify-script-plugin (since 1.3)',
+      '- Fix the process timeout (#41)',
+    ]);
   });
 
   it('the tag shapes come from the naming templates; a patch names the previous patch branch', function () {
