@@ -16,7 +16,7 @@ import { awsDestination, MissingSecret, readSecret, workerSecrets, WorkerSecrets
 import { localDirectory } from './paths';
 import { inlineManifestsAccepted } from './manifestSource';
 import { workerSandbox } from './builders/sandbox';
-import { TRUST_REFUSED } from '../release/model';
+import { TRUST_REFUSED, UNTRUSTED_MANIFEST } from '../release/model';
 import { directoryPath, s3Client, storageTargets } from './storage';
 
 export interface PreflightInput {
@@ -328,7 +328,7 @@ export function createPreflightActivities(env: NodeJS.ProcessEnv, pythonBin: str
           [
             'this worker runs manifests by reference only (RELFLOW_MANIFEST_DIR or RELFLOW_MANIFEST_REPO): start the release with relflow start --manifest <name>, or set RELFLOW_INLINE_MANIFESTS=1 on the workers',
           ],
-          TRUST_REFUSED,
+          UNTRUSTED_MANIFEST,
         );
       }
       const secretCheck = secretProblems(input, env);

@@ -196,3 +196,5 @@ export const RELEASE_STATE_QUERY = 'release';
 
 /** The failure type of a preflight that refused the manifest's source or a secret's destination: the release cannot skip it. */
 export const TRUST_REFUSED = 'TrustRefused';
+/** The preflight refused a manifest sent inside the request: everything it names, its notifications too, is the sender's. */
+export const UNTRUSTED_MANIFEST = 'UntrustedManifest';

@@ -17,7 +17,7 @@ import { systemTestsStage } from './stages/systemTests';
 import { tagStage } from './stages/tag';
 import { versionStage } from './stages/version';
 import type { Manifest } from '../config/manifest';
-import { type ReleaseRequest, type ReleaseState, TRUST_REFUSED } from '../release/model';
+import { type ReleaseRequest, type ReleaseState, TRUST_REFUSED, UNTRUSTED_MANIFEST } from '../release/model';
 import { errorMessage, fail, reject, ReleaseTracker, skip, succeed } from './tracker';
 
 /** The release, in order. Each stage says when it does not apply. */
@@ -40,6 +40,8 @@ type StageEnd = 'done' | 'aborted';
 
 /** From this change on, a preflight that refused the manifest's source or a secret's destination cannot be skipped. */
 const UNSKIPPABLE_TRUST = 'unskippable-trust-refusals';
+/** From this change on, a release whose inline manifest the preflight refused sends no alert through that manifest's notifications. */
+const NO_ALERT_FOR_UNTRUSTED = 'no-alert-for-untrusted-manifest';
 
 /** The type of the application failure under an activity's failure, if any. */
 function failureType(error: unknown): string | undefined {
@@ -67,14 +69,19 @@ async function runStage(stage: Stage, context: ReleaseContext, operator: Operato
       if (isCancellation(error)) throw error;
       const message = errorMessage(error);
       if (stage.name === 'plan') throw ApplicationFailure.nonRetryable(`plan: ${message}`, 'InvalidReleaseInput');
-      const skippable = stage.skippable && !(failureType(error) === TRUST_REFUSED && patched(UNSKIPPABLE_TRUST));
+      const type = failureType(error);
+      const untrusted = type === UNTRUSTED_MANIFEST;
+      const skippable = stage.skippable && !((type === TRUST_REFUSED || untrusted) && patched(UNSKIPPABLE_TRUST));
       release.block(stage.name, message, skippable);
       const id = release.state.releaseId;
-      await alert(context.manifest, {
-        subject: `${release.state.product} release ${release.state.releaseName ?? id} is blocked on ${stage.name}`,
-        text: `Stage ${stage.name} failed after its retries:\n  ${message}\n\nRetry: relflow retry ${id}\n${skippable ? `Skip:  relflow skip ${id}\n` : ''}Abort: relflow abort ${id}`,
-        summary: `blocked on ${stage.name}: ${message} (relflow retry ${id})`,
-      });
+      // The refused manifest's webhooks and recipients are its sender's: the block shows in status, the Web UI and metrics.
+      if (!(untrusted && patched(NO_ALERT_FOR_UNTRUSTED))) {
+        await alert(context.manifest, {
+          subject: `${release.state.product} release ${release.state.releaseName ?? id} is blocked on ${stage.name}`,
+          text: `Stage ${stage.name} failed after its retries:\n  ${message}\n\nRetry: relflow retry ${id}\n${skippable ? `Skip:  relflow skip ${id}\n` : ''}Abort: relflow abort ${id}`,
+          summary: `blocked on ${stage.name}: ${message} (relflow retry ${id})`,
+        });
+      }
       const command = await operator.next();
       release.unblock();
       if (command.action === 'abort') {

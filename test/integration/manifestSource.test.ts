@@ -298,7 +298,15 @@ describe('the manifest by reference: read by a worker from where the workers tru
       const handle = await testClient().workflow.start(releaseWorkflow, {
         taskQueue,
         workflowId: `unskippable-${Date.now()}`,
-        args: [{ manifest: manifestOf(product), kind: 'nightly', date: '20261128', buildTaskQueue: `${taskQueue}-builds` }],
+        // Its notifications are the sender's: no alert goes there.
+        args: [
+          {
+            manifest: manifestOf({ ...product, notifications: { webhooks: [{ name: 'attacker', urlEnv: 'ATTACKER_WEBHOOK' }] } }),
+            kind: 'nightly',
+            date: '20261128',
+            buildTaskQueue: `${taskQueue}-builds`,
+          },
+        ],
       });
       const blocked = await finished(handle);
       assert.equal(blocked.blocked?.stage, 'preflight');
@@ -317,6 +325,7 @@ describe('the manifest by reference: read by a worker from where the workers tru
         JSON.stringify(state.stages),
       );
       assert.deepEqual(calls.checkoutRepository ?? [], [], 'nothing checked out, pushed or built');
+      assert.equal(calls.sendAlert, undefined, "no alert through the refused manifest's webhooks");
     });
   });
 
