@@ -3,6 +3,7 @@ import { UserError } from '../config/errors';
 import { registerDevCommand } from './commands/dev';
 import { registerDemoCommand } from './commands/demo';
 import { registerWorkerCommand } from './commands/worker';
+import { registerNamespaceCommand } from './commands/namespace';
 import { registerStartCommand } from './commands/start';
 import { registerStatusCommand } from './commands/status';
 import { registerPlanCommand } from './commands/plan';
@@ -50,6 +51,7 @@ Example:
   registerDevCommand(program);
   registerDemoCommand(program);
   registerWorkerCommand(program);
+  registerNamespaceCommand(program);
   registerStartCommand(program);
   registerStatusCommand(program);
   registerPlanCommand(program);

@@ -15,10 +15,9 @@ export async function missingSearchAttributes(operatorService: OperatorService, 
 
 /** The one-line error for a namespace without relflow's search attributes, with the command that creates them. */
 export function missingSearchAttributesError(missing: string[], namespace: string): UserError {
-  const flags = missing.map((name) => `--name ${name} --type Keyword`).join(' ');
   return new UserError(
     `namespace '${namespace}' lacks relflow's search attributes ${missing.join(', ')}: create them with ` +
-      `\`temporal operator search-attribute create --namespace ${namespace} ${flags}\` (relflow dev and docker-compose create them for you)`,
+      `\`TEMPORAL_NAMESPACE=${namespace} relflow setup-namespace\` (relflow dev and docker-compose create them for you)`,
   );
 }
 

@@ -110,7 +110,7 @@ describe('relflow CLI', function () {
     const env = { TEMPORAL_ADDRESS: testServer().address, TEMPORAL_NAMESPACE: namespace, RELFLOW_TASK_QUEUE: uniqueTaskQueue('bare') };
     const expected = new RegExp(
       `^relflow: namespace '${namespace}' lacks relflow's search attributes ReleaseKind, ReleaseVersion, ReleaseStage, ReleaseProduct, ReleaseStatus: create them with ` +
-        `\`temporal operator search-attribute create --namespace ${namespace} --name ReleaseKind --type Keyword --name ReleaseVersion --type Keyword .*--name ReleaseStatus --type Keyword\``,
+        `\`TEMPORAL_NAMESPACE=${namespace} relflow setup-namespace\``,
     );
     let started = runCli(['start', 'nightly', '-c', config, '--date', '20260909'], env);
     // A namespace is known to every frontend a moment after it is registered.
@@ -123,6 +123,20 @@ describe('relflow CLI', function () {
     const worker = runCli(['worker'], env);
     assert.equal(worker.status, 2, worker.stderr);
     assert.match(oneLineError(worker.stderr), expected);
+    // The command it names makes them; run again, it changes nothing.
+    const setup = runCli(['setup-namespace'], env);
+    assert.equal(setup.status, 0, setup.stderr);
+    assert.equal(
+      setup.stdout.trim(),
+      `namespace ${namespace}: exists (kept as it is); search attributes: added ReleaseKind, ReleaseVersion, ReleaseStage, ReleaseProduct, ReleaseStatus`,
+    );
+    const again = runCli(['setup-namespace'], env);
+    assert.equal(again.stdout.trim(), `namespace ${namespace}: exists (kept as it is); search attributes: all present`);
+    const fresh = runCli(['setup-namespace', '--retention', '7d'], { ...env, TEMPORAL_NAMESPACE: `${namespace}-new` });
+    assert.equal(fresh.status, 0, fresh.stderr);
+    assert.match(fresh.stdout, /: registered \(retention 7d\); search attributes: added ReleaseKind, /);
+    const bad = runCli(['setup-namespace', '--retention', 'forever'], env);
+    assert.equal(bad.status, 2);
   });
 
   it('rejects an unknown release kind and a bad version with exit 2', function () {

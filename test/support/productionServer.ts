@@ -2,13 +2,12 @@ import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Connection, ConnectionOptions } from '@temporalio/client';
-import { msToTs } from '@temporalio/common/lib/time';
-import { temporal } from '@temporalio/proto';
+import { durationMs } from '../../src/config/duration';
+import { setUpNamespace } from '../../src/client/namespaceSetup';
 import { stringify } from 'yaml';
 import { createServer } from 'node:net';
 import { DYNAMIC_CONFIG_FILE, freePort, isPortOpen } from '../../src/dev/temporalServer';
 import { projectRoot } from '../../src/worker/tools';
-import { SEARCH_ATTRIBUTES } from '../../src/workflows/searchAttributes';
 import { PostgresCluster } from './postgres';
 
 /** The binaries `node scripts/bootstrap.mjs --production` builds into the relflow cache. */
@@ -261,41 +260,11 @@ function tail(file: string): string {
   return existsSync(file) ? readFileSync(file, 'utf8').split('\n').slice(-20).join('\n') : '';
 }
 
-/** relflow's search attributes as the operator service's addSearchAttributes takes them. */
-export function searchAttributeTypes(): Record<string, temporal.api.enums.v1.IndexedValueType> {
-  return Object.fromEntries(
-    SEARCH_ATTRIBUTES.map((key) => [key.name, temporal.api.enums.v1.IndexedValueType[`INDEXED_VALUE_TYPE_${key.type}`]]),
-  );
-}
-
-/** The namespace and relflow's search attributes, as the temporal-search-attributes service of docker-compose.yml makes them. */
+/** The namespace and relflow's search attributes, as `relflow setup-namespace` makes them. */
 export async function prepareNamespace(address: string, namespace: string, tls?: ConnectionOptions['tls']): Promise<void> {
   const connection = await Connection.connect({ address, tls });
   try {
-    await connection.workflowService
-      .registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') })
-      .catch((error: Error) => {
-        if (!/already exists|AlreadyExists/i.test(error.message)) throw error;
-      });
-    const searchAttributes = searchAttributeTypes();
-    // A new namespace reaches every service's cache within seconds: retry until the server knows it.
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      try {
-        await connection.operatorService.addSearchAttributes({ namespace, searchAttributes });
-        break;
-      } catch (error) {
-        if (/already exists/i.test((error as Error).message)) break;
-        if (Date.now() > deadline) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 500));
-      }
-    }
-    for (;;) {
-      const listed = await connection.operatorService.listSearchAttributes({ namespace });
-      if (SEARCH_ATTRIBUTES.every((key) => listed.customAttributes?.[key.name])) break;
-      if (Date.now() > deadline) throw new Error(`search attributes not listed in ${namespace} after 60 s`);
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
+    await setUpNamespace(connection, namespace, durationMs('1d'));
   } finally {
     await connection.close();
   }

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { projectRoot } from '../../src/worker/tools';
-import { searchAttributeTypes } from './productionServer';
+import { searchAttributeTypes } from '../../src/client/namespaceSetup';
 
 /** The launcher of Temporal's time-skipping test server that `node scripts/bootstrap.mjs --time-skipping` puts in the cache. */
 export function timeSkippingServer(): string {
