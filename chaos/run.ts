@@ -1,6 +1,6 @@
 /**
  * `npm run chaos`: GA releases of a seven-repository product on the production
- * topology (Temporal 1.29 on PostgreSQL, two release and two build workers as
+ * topology (Temporal on PostgreSQL, two release and two build workers as
  * processes), with faults at points picked from what the release is running:
  * worker processes SIGKILLed, the Temporal server SIGKILLed, PostgreSQL stopped
  * at once. Afterwards every effect is counted with plain tools (git, the S3

@@ -235,7 +235,13 @@ function goBinaries(what, directory, packages, alternative) {
   inStaging(binDir, (staging) => {
     for (const pkg of packages) {
       run(go, ['install', '-v', `${pkg.module}@${pkg.version}`], {
-        env: { ...process.env, GOBIN: staging, GOFLAGS: `${process.env.GOFLAGS ?? ''} -mod=mod`.trim() },
+        env: {
+          ...process.env,
+          GOBIN: staging,
+          GOFLAGS: `${process.env.GOFLAGS ?? ''} -mod=mod`.trim(),
+          // A module that needs a newer Go than this machine's: the go command fetches that toolchain from the module proxy.
+          ...(pkg.toolchain ? { GOTOOLCHAIN: pkg.toolchain } : {}),
+        },
       });
       if (pkg.built !== pkg.name) renameSync(join(staging, pkg.built), join(staging, pkg.name));
     }
@@ -248,8 +254,8 @@ function goBinaries(what, directory, packages, alternative) {
 function temporalServer() {
   const version = `v${versions.temporalServer}`;
   return goBinaries(`the Temporal server ${version}`, `temporal-server-${version}`, [
-    { module: 'go.temporal.io/server/cmd/server', version, built: 'server', name: 'temporal-server' },
-    { module: 'go.temporal.io/server/cmd/tools/sql', version, built: 'sql', name: 'temporal-sql-tool' },
+    { module: 'go.temporal.io/server/cmd/server', version, built: 'server', name: 'temporal-server', toolchain: versions.goToolchain },
+    { module: 'go.temporal.io/server/cmd/tools/sql', version, built: 'sql', name: 'temporal-sql-tool', toolchain: versions.goToolchain },
   ]);
 }
 

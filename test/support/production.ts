@@ -5,13 +5,17 @@ import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { freePort } from '../../src/dev/temporalServer';
 import { payloadConverterPath, workflowsPath } from '../../src/worker/worker';
-import { RELFLOW_BIN } from './cli';
 import { createPostgresCluster, PostgresCluster } from './postgres';
 import { createTemporalSchema, prepareNamespace, ProductionServer, productionTools, startProductionServer } from './productionServer';
 import type { SystemServer } from './systemServer';
+import { localCommand, serviceUnit } from './systemdUnit';
 import { tempDir } from './temporal';
 
 let topologies = 0;
+
+/** The settings of a unit that name this host's addresses, paths, queues and trust: the harness gives its own. */
+const HOST_SETTINGS =
+  /^(TEMPORAL_.*|RELFLOW_(WORKSPACE|TASK_QUEUE|BUILD_TASK_QUEUE|WORKFLOW_BUNDLE|METRICS_ADDRESS|SECRETS|MANIFEST_DIR|LOCAL_ROOTS|INLINE_MANIFESTS))$/;
 
 /** One relflow worker process (`relflow worker`) with a workspace of its own, as on a host of its own. */
 export interface WorkerProcess {
@@ -56,9 +60,9 @@ export interface ProductionTopology {
 
 /**
  * The production topology of docker-compose.yml on this machine, without
- * Docker: PostgreSQL and the Temporal server 1.29 on it (its own, or the
+ * Docker: PostgreSQL and the Temporal server on it (its own, or the
  * system layer's shared one), a namespace with relflow's search attributes,
- * and relflow workers as separate processes.
+ * and relflow workers as separate processes, started from their systemd units.
  */
 export async function startProductionTopology(options: ProductionTopologyOptions): Promise<ProductionTopology> {
   const root = tempDir('production');
@@ -100,11 +104,17 @@ export async function startProductionTopology(options: ProductionTopologyOptions
       RELFLOW_BUILD_TASK_QUEUE: options.buildTaskQueue,
       RELFLOW_WORKFLOW_BUNDLE: bundlePath,
     };
+    // Each worker starts from its systemd unit (deploy/systemd): its command and its settings, but for those of this host
+    // (addresses, paths, queues, trust) which the topology and the test give.
+    const units = { release: serviceUnit('relflow-worker.service'), build: serviceUnit('relflow-build-worker.service') };
     const startWorker = async (worker: WorkerProcess) => {
       const out = openSync(worker.log, 'a');
       worker.starts += 1;
-      const child = spawn(process.execPath, [RELFLOW_BIN, 'worker', '--task-queue', worker.taskQueue, '--workspace', worker.workspace], {
-        env: { ...env, RELFLOW_TASK_QUEUE: worker.taskQueue },
+      const unit = worker.name.startsWith('build') ? units.build : units.release;
+      const [command, ...args] = localCommand(unit.execStart);
+      const unitSettings = Object.fromEntries(Object.entries(unit.environment).filter(([name]) => !HOST_SETTINGS.test(name)));
+      const child = spawn(command, args, {
+        env: { ...unitSettings, ...env, RELFLOW_TASK_QUEUE: worker.taskQueue, RELFLOW_WORKSPACE: worker.workspace },
         stdio: ['ignore', out, out],
       });
       closeSync(out);

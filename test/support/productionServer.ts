@@ -1,10 +1,9 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Connection, ConnectionOptions } from '@temporalio/client';
 import { durationMs } from '../../src/config/duration';
 import { setUpNamespace } from '../../src/client/namespaceSetup';
-import { stringify } from 'yaml';
 import { createServer } from 'node:net';
 import { DYNAMIC_CONFIG_FILE, freePort, isPortOpen } from '../../src/dev/temporalServer';
 import { projectRoot } from '../../src/worker/tools';
@@ -34,6 +33,8 @@ export function productionTools(): ProductionTools {
 }
 
 const TEMPORAL_SERVICES = ['frontend', 'history', 'matching', 'worker'] as const;
+/** The server's configuration template an operator runs the server with. */
+export const SERVER_CONFIG_FILE = join(projectRoot, 'deploy', 'temporal-server.yaml');
 type TemporalService = (typeof TEMPORAL_SERVICES)[number];
 
 export interface ProductionServer {
@@ -47,36 +48,19 @@ export interface ProductionServer {
   log: string;
 }
 
-function sqlTool(tools: ProductionTools, cluster: PostgresCluster, database: string, args: string[]): void {
-  const argv = [
-    '--plugin',
-    'postgres12',
-    '--ep',
-    '127.0.0.1',
-    '-p',
-    String(cluster.port),
-    '-u',
-    cluster.user,
-    '--pw',
-    'unused',
-    '--db',
-    database,
-    ...args,
-  ];
-  const result = spawnSync(tools.temporalSqlTool, argv, { encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`temporal-sql-tool ${argv.join(' ')} failed:\n${result.stdout}${result.stderr}`);
+/** The connection of deploy/temporal-server.yaml and deploy/temporal-schema.sh to this cluster. */
+function databaseEnv(cluster: PostgresCluster): NodeJS.ProcessEnv {
+  return { POSTGRES_SEEDS: '127.0.0.1', DB_PORT: String(cluster.port), POSTGRES_USER: cluster.user, POSTGRES_PWD: 'unused' };
 }
 
-/** Both databases of the Temporal server, with the schema embedded in temporal-sql-tool (postgresql/v12). */
+/** Both databases of the Temporal server, made by deploy/temporal-schema.sh as an operator runs it. */
 export function createTemporalSchema(tools: ProductionTools, cluster: PostgresCluster): void {
-  for (const [database, schema] of [
-    ['temporal', 'postgresql/v12/temporal'],
-    ['temporal_visibility', 'postgresql/v12/visibility'],
-  ]) {
-    sqlTool(tools, cluster, database, ['create-database']);
-    sqlTool(tools, cluster, database, ['setup-schema', '-v', '0.0']);
-    sqlTool(tools, cluster, database, ['update-schema', '--schema-name', schema]);
-  }
+  const script = join(projectRoot, 'deploy', 'temporal-schema.sh');
+  const result = spawnSync('sh', [script], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, ...databaseEnv(cluster), TEMPORAL_SQL_TOOL: tools.temporalSqlTool },
+  });
+  if (result.status !== 0) throw new Error(`deploy/temporal-schema.sh failed:\n${result.stdout}${result.stderr}`);
 }
 
 interface ServicePorts {
@@ -85,65 +69,29 @@ interface ServicePorts {
   httpPort?: number;
 }
 
-/** The server's config, after config/development-postgres12.yaml of the module, on free ports and this cluster. */
 /**
- * Mutual TLS on the frontend and between the services, with the certificates of
- * scripts/gen-certs.sh: as docker-compose.yml configures the server through the
- * auto-setup image's TEMPORAL_TLS_* variables.
+ * The environment deploy/temporal-server.yaml reads: this cluster, free ports,
+ * and with certificates mutual TLS on the frontend and between the services,
+ * with the certificates of scripts/gen-certs.sh.
  */
-function tlsConfig(certs: string): object {
-  const side = {
-    server: {
-      certFile: join(certs, 'server.pem'),
-      keyFile: join(certs, 'server.key'),
-      requireClientAuth: true,
-      clientCaFiles: [join(certs, 'ca.pem')],
-    },
-    client: { serverName: 'temporal', rootCaFiles: [join(certs, 'ca.pem')] },
-  };
-  return { internode: side, frontend: side };
-}
-
-function serverConfig(
-  cluster: PostgresCluster,
-  ports: Record<TemporalService, ServicePorts>,
-  dynamicConfig: string,
-  certs?: string,
-): object {
-  const datastore = (databaseName: string, maxConns: number) => ({
-    sql: {
-      pluginName: 'postgres12',
-      databaseName,
-      connectAddr: `127.0.0.1:${cluster.port}`,
-      connectProtocol: 'tcp',
-      user: cluster.user,
-      password: 'unused',
-      maxConns,
-      maxIdleConns: maxConns,
-      maxConnLifetime: '1h',
-    },
-  });
+function serverEnv(cluster: PostgresCluster, ports: Record<TemporalService, ServicePorts>, dynamicConfig: string, certs?: string) {
   return {
-    log: { stdout: true, level: 'warn' },
-    persistence: {
-      defaultStore: 'postgres-default',
-      visibilityStore: 'postgres-visibility',
-      numHistoryShards: 4,
-      datastores: { 'postgres-default': datastore('temporal', 20), 'postgres-visibility': datastore('temporal_visibility', 4) },
-    },
-    global: { membership: { maxJoinDuration: '30s', broadcastAddress: '127.0.0.1' }, ...(certs ? { tls: tlsConfig(certs) } : {}) },
-    services: Object.fromEntries(TEMPORAL_SERVICES.map((service) => [service, { rpc: { ...ports[service], bindOnLocalHost: true } }])),
-    clusterMetadata: {
-      enableGlobalNamespace: false,
-      failoverVersionIncrement: 10,
-      masterClusterName: 'active',
-      currentClusterName: 'active',
-      clusterInformation: {
-        active: { enabled: true, initialFailoverVersion: 1, rpcName: 'frontend', rpcAddress: `127.0.0.1:${ports.frontend.grpcPort}` },
-      },
-    },
-    dcRedirectionPolicy: { policy: 'noop' },
-    dynamicConfigClient: { filepath: dynamicConfig, pollInterval: '10s' },
+    ...databaseEnv(cluster),
+    ...Object.fromEntries(
+      TEMPORAL_SERVICES.flatMap((service) => [
+        [`${service.toUpperCase()}_GRPC_PORT`, String(ports[service].grpcPort)],
+        [`${service.toUpperCase()}_MEMBERSHIP_PORT`, String(ports[service].membershipPort)],
+      ]),
+    ),
+    FRONTEND_HTTP_PORT: String(ports.frontend.httpPort),
+    DYNAMIC_CONFIG_FILE_PATH: dynamicConfig,
+    ...(certs
+      ? {
+          TEMPORAL_TLS_CERT: join(certs, 'server.pem'),
+          TEMPORAL_TLS_KEY: join(certs, 'server.key'),
+          TEMPORAL_TLS_CA: join(certs, 'ca.pem'),
+        }
+      : {}),
   };
 }
 
@@ -167,7 +115,7 @@ function canListen(port: number): Promise<boolean> {
   });
 }
 
-/** The Temporal server 1.29 on PostgreSQL, its four services (frontend, history, matching, worker) in one process. */
+/** The Temporal server on PostgreSQL (deploy/temporal-server.yaml), its four services in one process. */
 export async function startProductionServer(
   tools: ProductionTools,
   cluster: PostgresCluster,
@@ -177,10 +125,8 @@ export async function startProductionServer(
   const ports = {} as Record<TemporalService, ServicePorts>;
   for (const service of TEMPORAL_SERVICES) ports[service] = { grpcPort: await membershipPort(), membershipPort: await membershipPort() };
   ports.frontend.httpPort = await freePort();
-  mkdirSync(join(dir, 'config', 'dynamicconfig'), { recursive: true });
-  const dynamicConfig = join(dir, 'config', 'dynamicconfig', 'relflow.yaml');
-  copyFileSync(DYNAMIC_CONFIG_FILE, dynamicConfig);
-  writeFileSync(join(dir, 'config', 'production.yaml'), stringify(serverConfig(cluster, ports, dynamicConfig, options.certs)));
+  mkdirSync(dir, { recursive: true });
+  const environment = serverEnv(cluster, ports, DYNAMIC_CONFIG_FILE, options.certs);
   const tls = options.certs ? serverTls(options.certs, 'worker') : undefined;
   const log = join(dir, 'server.log');
   const address = `127.0.0.1:${ports.frontend.grpcPort}`;
@@ -194,8 +140,12 @@ export async function startProductionServer(
     start: async () => {
       if (!server.process) {
         const out = openSync(log, 'a');
-        const args = ['--root', dir, '--config', 'config', '--env', 'production', '--allow-no-auth', 'start'];
-        server.process = spawn(tools.temporalServer, args, { stdio: ['ignore', out, out] });
+        // As docs/production.md runs it: the repository's config template, rendered by the server from its environment.
+        const args = ['--config-file', SERVER_CONFIG_FILE, '--allow-no-auth', 'start'];
+        server.process = spawn(tools.temporalServer, args, {
+          stdio: ['ignore', out, out],
+          env: { PATH: process.env.PATH, ...environment },
+        });
         closeSync(out);
       }
       const child = server.process;

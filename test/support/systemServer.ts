@@ -8,7 +8,7 @@ import { createTemporalSchema, ProductionServer, productionTools, serverTls, sta
 import { tempDir } from './temporal';
 
 /**
- * The system layer's one PostgreSQL cluster and Temporal server 1.29 on it,
+ * The system layer's one PostgreSQL cluster and Temporal server on it (deploy/temporal-server.yaml),
  * with mutual TLS as docker-compose.yml runs it (the certificates of
  * scripts/gen-certs.sh): booted by the first system test that asks, shared by
  * all of them (each topology in a namespace of its own), stopped by the global

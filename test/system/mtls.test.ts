@@ -10,7 +10,7 @@ import { tempDir } from '../support/temporal';
 
 /**
  * The Temporal connection of docker-compose.yml, for real: the certificates of
- * scripts/gen-certs.sh, the Temporal server 1.29 on PostgreSQL requiring client
+ * scripts/gen-certs.sh, the Temporal server on PostgreSQL requiring client
  * certificates on its frontend and between its services (the system layer's
  * shared server), and relflow's own connection settings (TEMPORAL_TLS_* as the
  * compose file passes them).

@@ -9,6 +9,7 @@ import { loadManifest } from '../../src/config/loadManifest';
 import { projectRoot } from '../../src/worker/tools';
 import { postgresBinDir } from '../support/postgres';
 import { productionTools } from '../support/productionServer';
+import { serviceUnit } from '../support/systemdUnit';
 
 interface Service {
   image?: string;
@@ -48,16 +49,23 @@ describe('production topology (docker-compose.yml, Dockerfile), checked without 
   };
   const services = compose.services;
 
-  it('has PostgreSQL, Temporal with its schema setup, the Web UI and two relflow workers', function () {
+  it('has PostgreSQL, its schema job, Temporal, the namespace job, the Web UI and two relflow workers', function () {
     assert.deepEqual(Object.keys(services).sort(), [
       'postgresql',
       'relflow-build-worker',
+      'relflow-setup-namespace',
       'relflow-worker',
       'temporal',
-      'temporal-search-attributes',
+      'temporal-schema',
       'temporal-ui',
     ]);
-    assert.match(services.temporal.image ?? '', /^temporalio\/auto-setup:/);
+    // No auto-setup (deprecated): the server image runs the repository's config template, after the schema job.
+    assert.match(services.temporal.image ?? '', /^temporalio\/server:/);
+    assert.ok(services.temporal.volumes?.includes('./deploy/temporal-server.yaml:/etc/temporal/relflow/temporal-server.yaml:ro'));
+    assert.match(JSON.stringify(services.temporal), /--config-file \/etc\/temporal\/relflow\/temporal-server\.yaml --allow-no-auth start/);
+    assert.deepEqual(services.temporal.depends_on, { 'temporal-schema': { condition: 'service_completed_successfully' } });
+    assert.ok(services['temporal-schema'].volumes?.includes('./deploy/temporal-schema.sh:/deploy/temporal-schema.sh:ro'));
+    assert.deepEqual(services['relflow-worker'].depends_on?.['relflow-setup-namespace'], { condition: 'service_completed_successfully' });
     assert.equal(services['relflow-worker'].environment?.RELFLOW_TASK_QUEUE, 'relflow');
     assert.equal(services['relflow-build-worker'].environment?.RELFLOW_TASK_QUEUE, 'relflow-builds');
   });
@@ -72,7 +80,7 @@ describe('production topology (docker-compose.yml, Dockerfile), checked without 
 
   it('gives every long-running service a health check, and publishes the gRPC and Web UI ports', function () {
     for (const [name, service] of Object.entries(services)) {
-      if (name === 'temporal-search-attributes') continue;
+      if (name === 'temporal-schema' || name === 'relflow-setup-namespace') continue;
       assert.ok(service.healthcheck?.test?.length, `${name} has no health check`);
     }
     // Published on this host only: other hosts come through a tunnel or an authenticating proxy.
@@ -80,10 +88,14 @@ describe('production topology (docker-compose.yml, Dockerfile), checked without 
     assert.deepEqual(services['temporal-ui'].ports, ['127.0.0.1:8233:8080']);
   });
 
-  it('registers the search attributes the workflow keeps current', function () {
-    const command = JSON.stringify(services['temporal-search-attributes']);
-    for (const name of ['ReleaseKind', 'ReleaseVersion', 'ReleaseStage', 'ReleaseProduct', 'ReleaseStatus'])
-      assert.ok(command.includes(name), name);
+  it('registers the namespace and the search attributes with relflow setup-namespace, as on a server of your own', function () {
+    assert.deepEqual((services['relflow-setup-namespace'] as { command?: string[] }).command, [
+      'node',
+      'bin/relflow',
+      'setup-namespace',
+      '--retention',
+      '30d',
+    ]);
   });
 
   it('passes every variable the worker reads, and the secrets through relflow.env', function () {
@@ -104,6 +116,34 @@ describe('production topology (docker-compose.yml, Dockerfile), checked without 
     const secretNames = [...example.matchAll(/"\w+Env":"([A-Z_]+)"/g)].map((match) => match[1]);
     assert.ok(secretNames.length >= 8);
     for (const name of secretNames) assert.match(secretsFile, new RegExp(`^${name}=`, 'm'), `${name} in relflow.env.example`);
+  });
+
+  it('has a systemd unit per worker kind that sets only variables relflow reads, with its secrets in an EnvironmentFile', function () {
+    const read = variablesReadBySource();
+    for (const [name, queue, secrets] of [
+      ['relflow-worker.service', 'relflow', '/etc/relflow/relflow.env'],
+      ['relflow-build-worker.service', 'relflow-builds', '/etc/relflow/relflow-build.env'],
+    ]) {
+      const unit = serviceUnit(name);
+      const unknown = Object.keys(unit.environment).filter((variable) => !read.includes(variable));
+      assert.deepEqual(unknown, [], `${name} sets variables relflow does not read`);
+      assert.equal(unit.environment.RELFLOW_TASK_QUEUE, queue);
+      assert.equal(unit.environment.RELFLOW_INLINE_MANIFESTS, '0', `${name} takes manifests by reference only`);
+      assert.equal(unit.environmentFiles[0], secrets);
+      assert.deepEqual(unit.execStart.slice(1), ['/opt/relflow/bin/relflow', 'worker']);
+      // The bundle the worker loads is the one its ExecStartPre writes.
+      assert.deepEqual(unit.execStartPre, [
+        ['/usr/bin/node', '/opt/relflow/bin/relflow', 'worker', '--write-bundle', unit.environment.RELFLOW_WORKFLOW_BUNDLE],
+      ]);
+      // The compose file's workers and the units agree on what they set, but for paths and addresses.
+      const composed = services[name === 'relflow-worker.service' ? 'relflow-worker' : 'relflow-build-worker'].environment ?? {};
+      for (const variable of ['RELFLOW_TASK_QUEUE', 'RELFLOW_BUILD_TASK_QUEUE', 'RELFLOW_SANDBOX', 'TEMPORAL_TLS_SERVER_NAME']) {
+        assert.equal(unit.environment[variable], String(composed[variable]).replace(/^\$\{\w+:-(.*)\}$/, '$1'), `${name} ${variable}`);
+      }
+    }
+    const build = serviceUnit('relflow-build-worker.service').environment;
+    assert.match(build.TEMPORAL_TLS_CLIENT_CERT_PATH, /build-worker\.pem$/, 'the build worker has its own identity');
+    assert.equal(build.RELFLOW_MANIFEST_DIR, undefined, 'the build worker starts no release');
   });
 
   it('mounts a secrets file that lets each secret of the example manifest go where the example sends it, and nowhere else', function () {
@@ -162,19 +202,23 @@ describe('production topology (docker-compose.yml, Dockerfile), checked without 
 
   it('speaks mutual TLS to the Temporal frontend: every client has a certificate of the gen-certs.sh CA', function () {
     const env = (service: string) => (services[service].environment ?? {}) as Record<string, string>;
-    assert.equal(env('temporal').TEMPORAL_TLS_REQUIRE_CLIENT_AUTH, 'true');
-    assert.equal(env('temporal').TEMPORAL_TLS_CLIENT1_CA_CERT, '/certs/ca.pem');
-    assert.ok(JSON.stringify(services.temporal.healthcheck).includes('--tls-cert-path'));
+    // The server's TLS is the config template's (deploy/temporal-server.yaml), which requires client certificates.
+    assert.deepEqual(
+      [env('temporal').TEMPORAL_TLS_CERT, env('temporal').TEMPORAL_TLS_KEY, env('temporal').TEMPORAL_TLS_CA],
+      ['/certs/server.pem', '/certs/server.key', '/certs/ca.pem'],
+    );
+    const template = readFileSync(join(projectRoot, 'deploy', 'temporal-server.yaml'), 'utf8');
+    assert.equal(template.match(/requireClientAuth: true/g)?.length, 2, 'frontend and internode require client certificates');
     assert.match(env('relflow-worker').TEMPORAL_TLS_CLIENT_CERT_PATH, /\/certs\/worker\.pem/);
     assert.equal(env('relflow-build-worker').TEMPORAL_TLS_CLIENT_CERT_PATH, '/certs/build-worker.pem');
     for (const worker of ['relflow-worker', 'relflow-build-worker'])
       assert.match(env(worker).TEMPORAL_TLS_SERVER_CA_CERT_PATH, /\/certs\/ca\.pem/);
-    assert.equal(env('temporal-search-attributes').TEMPORAL_TLS_CLIENT_CERT_PATH, '/certs/worker.pem');
+    assert.equal(env('relflow-setup-namespace').TEMPORAL_TLS_CLIENT_CERT_PATH, '/certs/worker.pem');
     assert.equal(env('temporal-ui').TEMPORAL_TLS_CERT, '/certs/ui.pem');
     // Each service mounts the CA certificate and its own pair, nothing else of ./certs: never ca.key, never another's key.
     const own: Record<string, string> = {
       temporal: 'server',
-      'temporal-search-attributes': 'worker',
+      'relflow-setup-namespace': 'worker',
       'temporal-ui': 'ui',
       'relflow-worker': 'worker',
       'relflow-build-worker': 'build-worker',
@@ -233,13 +277,9 @@ describe('production topology (docker-compose.yml, Dockerfile), checked without 
   it('runs the engine of scripts/versions.json, the one the test harness runs', function () {
     const versions = JSON.parse(readFileSync(join(projectRoot, 'scripts', 'versions.json'), 'utf8')) as Record<string, string>;
     assert.match(services.postgresql.image ?? '', new RegExp(`^postgres:${versions.postgresql}\\.\\d+$`));
-    assert.equal(services.temporal.image, `temporalio/auto-setup:${versions.temporalServer}`);
-    assert.match(
-      services['temporal-search-attributes'].image ?? '',
-      new RegExp(
-        `^temporalio/admin-tools:${versions.temporalServer.replace(/\./g, '\\.')}-.*-cli-${versions.adminToolsCli.replace(/\./g, '\\.')}$`,
-      ),
-    );
+    assert.equal(services.temporal.image, `temporalio/server:${versions.temporalServer}`);
+    assert.equal(services['temporal-schema'].image, `temporalio/admin-tools:${versions.temporalServer}`);
+    assert.equal(services['temporal-ui'].image, `temporalio/ui:${versions.webUi}`);
     // The harness (test/support/production.ts): Debian's PostgreSQL of that major version, the server built at that version.
     assert.match(
       execFileSync(join(postgresBinDir(), 'postgres'), ['--version'], { encoding: 'utf8' }),

@@ -43,7 +43,7 @@ function startWithCli(topology: ProductionTopology, fixture: GaFixture, args: st
   return (JSON.parse(started.stdout) as { releaseId: string }).releaseId;
 }
 
-describe('the production topology: Temporal 1.29 on PostgreSQL, two release and two build workers as processes', function () {
+describe('the production topology: Temporal on PostgreSQL, two release and two build workers as processes', function () {
   this.timeout(900_000);
   let fixture: GaFixture;
   let topology: ProductionTopology;
