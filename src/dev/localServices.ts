@@ -29,12 +29,16 @@ export function motoEndpoint(): Promise<string> {
   return moto;
 }
 
-/** A pypiserver without authentication over `packagesDir`; returns its base URL. */
-export async function startPypiServer(packagesDir: string): Promise<string> {
+/**
+ * A pypiserver over `packagesDir`; returns its base URL. Without `htpasswd` it takes any upload;
+ * with one (an Apache htpasswd file: `htpasswd -c -B file user`), uploads need its credentials.
+ */
+export async function startPypiServer(packagesDir: string, options: { htpasswd?: string } = {}): Promise<string> {
   mkdirSync(packagesDir, { recursive: true });
   const port = await freePort();
+  const authentication = options.htpasswd ? ['-a', 'update', '-P', options.htpasswd] : ['-a', '.', '-P', '.'];
   await startServer(
-    [pythonTool(ensureTools(), 'pypi-server'), 'run', '-i', '127.0.0.1', '-p', String(port), '-a', '.', '-P', '.', packagesDir],
+    [pythonTool(ensureTools(), 'pypi-server'), 'run', '-i', '127.0.0.1', '-p', String(port), ...authentication, packagesDir],
     port,
     'pypiserver',
   );

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createPypiActivities } from '../../src/activities/pypi';
 import { GitWorkspace } from '../../src/activities/gitWorkspace';
@@ -45,6 +45,48 @@ describe('PyPI publishing on pypiserver with twine (python -m build, the tools P
       { encoding: 'utf8' },
     );
     assert.match(execFileSync(join(venv, 'bin', 'pip'), ['show', 'relflow-flit-demo'], { encoding: 'utf8' }), /Version: 3\.4/);
+  });
+
+  it('an index that checks credentials (pypiserver with an htpasswd file): a wrong password publishes nothing, the right one publishes', async function () {
+    const root = tempDir('pypi-auth');
+    const remote = createRemote(root, {
+      name: 'cloudify-auth-plugin',
+      files: {
+        'setup.py': 'from setuptools import setup\nsetup(name="relflow-auth-demo", version="3.4", py_modules=["demo"])\n',
+        'demo.py': 'x = 1\n',
+      },
+    });
+    const pythonBin = pythonTool(ensureTools(), 'python');
+    const htpasswd = join(root, 'htpasswd');
+    // bcrypt, as `htpasswd -c -B` writes it; pypiserver reads it with passlib.
+    execFileSync(pythonBin, [
+      '-c',
+      'import sys; from passlib.apache import HtpasswdFile; f = HtpasswdFile(sys.argv[1], new=True, default_scheme="bcrypt"); f.set_password("release-bot", "s3cret-upload"); f.save()',
+      htpasswd,
+    ]);
+    const packages = join(root, 'packages');
+    const pypiUrl = await startPypiServer(packages, { htpasswd });
+    // The worker sends the credentials to this index only.
+    const secrets = join(root, 'secrets.yaml');
+    writeFileSync(secrets, `secrets:\n  PYPI_USER: { hosts: ['${pypiUrl}/'] }\n  PYPI_PASSWORD: { hosts: ['${pypiUrl}/'] }\n`);
+    const publish = (password: string) =>
+      createPypiActivities(new GitWorkspace(tempDir('pypi-auth-workspace')), pythonBin, {
+        ...process.env,
+        RELFLOW_SECRETS: secrets,
+        PYPI_USER: 'release-bot',
+        PYPI_PASSWORD: password,
+      }).publishPythonPackage({
+        pypi: { repositoryUrl: pypiUrl, usernameEnv: 'PYPI_USER', passwordEnv: 'PYPI_PASSWORD' },
+        target: { repository: { name: 'cloudify-auth-plugin', url: remote }, sha: git(remote, 'rev-parse', 'master'), packageDir: '.' },
+      });
+    await assert.rejects(publish('wrong-password'), (error: Error) => {
+      assert.match(error.message, /403|Forbidden|credentials|Unauthorized/i);
+      assert.doesNotMatch(error.message, /wrong-password/, 'the password is in no error');
+      return true;
+    });
+    assert.deepEqual(readdirSync(packages), [], 'nothing was stored with a wrong password');
+    const published = await publish('s3cret-upload');
+    assert.deepEqual(published.uploaded.sort(), ['relflow_auth_demo-3.4-py3-none-any.whl', 'relflow_auth_demo-3.4.tar.gz']);
   });
 
   it("a package's setup.py runs in the sandbox: it sees no worker process and writes nothing outside its directory", async function () {
