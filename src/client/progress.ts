@@ -12,6 +12,8 @@ export interface RunningActivity {
   attempt: number;
   details?: Record<string, unknown>;
   lastHeartbeat?: string;
+  /** The server holds it (temporal activity pause): it does not run again until it is unpaused. */
+  paused?: { activityId: string; by?: string; reason?: string };
 }
 
 /** The pending activities of a workflow, from the server (what each one's last heartbeat said); none when it is gone. */
@@ -39,6 +41,15 @@ export async function pendingActivities(client: Client, workflowId: string): Pro
       attempt: pending.attempt ?? 1,
       ...(details ? { details } : {}),
       ...(seconds ? { lastHeartbeat: new Date(seconds * 1000).toISOString() } : {}),
+      ...(pending.paused
+        ? {
+            paused: {
+              activityId: pending.activityId ?? '',
+              ...(pending.pauseInfo?.manual?.identity ? { by: pending.pauseInfo.manual.identity } : {}),
+              ...(pending.pauseInfo?.manual?.reason ? { reason: pending.pauseInfo.manual.reason } : {}),
+            },
+          }
+        : {}),
     };
   });
 }
@@ -68,6 +79,13 @@ export function progressLine(running: RunningActivity): string {
   const attempt =
     running.activity === 'checkMachineBuild' ? ` (look ${running.attempt})` : running.attempt > 1 ? ` (attempt ${running.attempt})` : '';
   const label = `${where}${running.activity}${attempt}`;
+  if (running.paused) {
+    const { activityId, by, reason } = running.paused;
+    return (
+      `${label} PAUSED${by ? ` by ${by}` : ''}${reason ? `: ${reason}` : ''}; it runs again after ` +
+      `temporal activity unpause --workflow-id ${running.workflowId} --activity-id ${activityId}`
+    );
+  }
   if (typeof details.loaded === 'number' && typeof details.total === 'number' && details.total > 0) {
     const fraction = details.loaded / details.total;
     return `${label} ${basename(String(details.key ?? ''))} ${bar(fraction)} ${Math.floor(100 * fraction)}% (${mib(details.loaded)} of ${mib(details.total)} MiB)`;

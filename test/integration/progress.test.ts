@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createRemote } from '../support/gitRepos';
 import { writeManifest } from '../support/manifests';
@@ -6,6 +7,7 @@ import { runCliAsync } from '../support/cli';
 import { fakeActivities } from '../support/fakeActivities';
 import { tempDir, testClient, testServer, uniqueTaskQueue, until, withWorkers } from '../support/temporal';
 import { runProcess } from '../../src/activities/process';
+import { ensureTools } from '../../src/worker/tools';
 import { progressLine } from '../../src/client/progress';
 import { releaseStateQuery } from '../../src/workflows/api';
 
@@ -107,6 +109,80 @@ describe('progress of long work: relflow status, watch and logs from heartbeats'
       const state = await testClient().workflow.getHandle(id).query(releaseStateQuery);
       assert.ok(['running', 'succeeded'].includes(state.status));
       await testClient().workflow.getHandle(id).result();
+    });
+  });
+
+  it('a paused activity (temporal activity pause, as for an outage of an outside service) shows as PAUSED in status, with who, why and how to unpause', async function () {
+    const root = tempDir('paused');
+    const core = createRemote(root, { name: 'core', files: { 'setup.py': "setup(version='3.3')\n" } });
+    const taskQueue = uniqueTaskQueue('paused');
+    const config = writeManifest(root, {
+      product: 'paused',
+      versions: { core: '3.5', plugins: '1.5' },
+      repositories: [{ name: 'core', url: core }],
+      artifacts: [{ name: 'ui', repository: 'core', command: 'make', outputs: ['ui.tgz'] }],
+      storage: { bucket: 'unused' },
+    });
+    const env = { TEMPORAL_ADDRESS: testServer().address, RELFLOW_TASK_QUEUE: taskQueue, RELFLOW_BUILD_TASK_QUEUE: `${taskQueue}-builds` };
+    const marker = `${root}/stop`;
+    const { activities } = fakeActivities({
+      buildArtifact: async () => {
+        await runProcess(['sh', '-c', `while [ ! -e ${marker} ]; do sleep 0.2; done`], {
+          cwd: root,
+          env: { PATH: process.env.PATH },
+          timeoutMs: 120_000,
+          logTail: true,
+        });
+        return [{ name: 'ui', file: 'ui.tgz', size: 1, sha256: 'ab'.repeat(32), urls: ['http://storage/ui.tgz'] }];
+      },
+    });
+    await withWorkers({ taskQueue, activities }, async () => {
+      const started = await runCliAsync(['start', 'nightly', '-c', config, '--date', '20261124', '--json'], env);
+      assert.equal(started.status, 0, started.stderr);
+      const id = (JSON.parse(started.stdout) as { releaseId: string }).releaseId;
+      const build = `${id}/artifact/ui`;
+      const activityId = await until('the build running', async () => {
+        const pending =
+          (
+            await testClient()
+              .workflow.getHandle(build)
+              .describe()
+              .catch(() => undefined)
+          )?.raw.pendingActivities ?? [];
+        return pending.find((activity) => activity.activityType?.name === 'buildArtifact')?.activityId ?? undefined;
+      });
+      const cli = ensureTools().temporalCli;
+      const address = ['--address', testServer().address];
+      execFileSync(cli, [
+        'activity',
+        'pause',
+        ...address,
+        '--workflow-id',
+        build,
+        '--activity-id',
+        activityId,
+        '--identity',
+        'alice',
+        '--reason',
+        'the EC2 API is down',
+      ]);
+      const status = await until('a status with the pause', async () => {
+        const run = await runCliAsync(['status', id], env);
+        return run.stdout.includes('PAUSED') ? run.stdout : undefined;
+      });
+      assert.ok(
+        status.includes(
+          `  ui: buildArtifact PAUSED by alice: the EC2 API is down; it runs again after temporal activity unpause --workflow-id ${build} --activity-id ${activityId}\n`,
+        ),
+        status,
+      );
+      execFileSync(cli, ['activity', 'unpause', ...address, '--workflow-id', build, '--activity-id', activityId]);
+      await until('no pause in status', async () => !(await runCliAsync(['status', id], env)).stdout.includes('PAUSED') || undefined);
+      writeFileSync(marker, '');
+      await until('the release done', async () => {
+        const state = await testClient().workflow.getHandle(id).query(releaseStateQuery);
+        return state.status === 'succeeded' || undefined;
+      });
     });
   });
 });
