@@ -295,22 +295,46 @@ export async function decisionScopeOf(client: Client, releaseId: string): Promis
   }
 }
 
+/** How long a decision waits for a release whose workflow task is being retried (a worker died, a slow task under a flood). */
+const TASK_RETRY_WAIT_MS = 60_000;
+
+/**
+ * An update, sent again while the server refuses updates because the release's
+ * workflow task failed and is being retried; past the wait, the reason in one line.
+ */
+async function updateRelease<T>(client: Client, releaseId: string, send: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + TASK_RETRY_WAIT_MS;
+  for (;;) {
+    try {
+      return await send();
+    } catch (error) {
+      const failing = /Workflow Task in failed state/i.test(`${error instanceof Error ? error.message : ''} ${causeMessage(error)}`);
+      if (!failing) throw await refusal(client, releaseId, error);
+      if (Date.now() > deadline) {
+        throw new UserError(
+          `release ${releaseId} takes no decision now: its workflow task keeps failing (see the worker log, and \`relflow status ${releaseId}\`); try again once it runs`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+}
+
+function causeMessage(error: unknown): string {
+  const cause = error instanceof Error ? (error as { cause?: unknown }).cause : undefined;
+  return cause instanceof Error ? cause.message : '';
+}
+
 /** Approves or rejects a gate; the release answers at once, or refuses with the reason. */
 export async function decideGate(client: Client, releaseId: string, decision: GateDecision, approve: boolean): Promise<GateState> {
-  try {
-    return await client.workflow.getHandle(releaseId).executeUpdate(approve ? approveUpdate : rejectUpdate, { args: [decision] });
-  } catch (error) {
-    throw await refusal(client, releaseId, error);
-  }
+  return updateRelease(client, releaseId, () =>
+    client.workflow.getHandle(releaseId).executeUpdate(approve ? approveUpdate : rejectUpdate, { args: [decision] }),
+  );
 }
 
 /** retry, skip or abort a blocked release. */
 export async function operateRelease(client: Client, releaseId: string, command: OperatorCommand): Promise<string> {
-  try {
-    return await client.workflow.getHandle(releaseId).executeUpdate(operatorUpdate, { args: [command] });
-  } catch (error) {
-    throw await refusal(client, releaseId, error);
-  }
+  return updateRelease(client, releaseId, () => client.workflow.getHandle(releaseId).executeUpdate(operatorUpdate, { args: [command] }));
 }
 
 export interface ReleaseSummary {
