@@ -1,4 +1,5 @@
 import { bundleWorkflowCode, NativeConnection, Worker, WorkerOptions } from '@temporalio/worker';
+import type { WorkerDeploymentVersion } from '@temporalio/common';
 import { createActivities } from '../activities';
 import { BUILD_TASK_QUEUE, RELEASE_TASK_QUEUE } from '../config/taskQueues';
 
@@ -17,6 +18,11 @@ export interface WorkerSettings {
   workflowBundle?: WorkerOptions['workflowBundle'];
   maxConcurrentActivityTaskExecutions?: number;
   env?: NodeJS.ProcessEnv;
+  /**
+   * This worker's Worker Deployment version (src/worker/versioning.ts): with one, each workflow runs on the
+   * build that started it (pinned) while newer builds take new releases; without, the worker is unversioned.
+   */
+  version?: WorkerDeploymentVersion;
 }
 
 export function workflowsPath(): string {
@@ -47,6 +53,10 @@ export async function createReleaseWorker(settings: WorkerSettings): Promise<Wor
     dataConverter: { payloadConverterPath: payloadConverterPath() },
     activities: createActivities({ workspaceDir: settings.workspaceDir, pythonBin: settings.pythonBin ?? env.RELFLOW_PYTHON, env }),
     maxConcurrentActivityTaskExecutions: settings.maxConcurrentActivityTaskExecutions ?? 16,
+    // Pinned by default; each workflow type says its own behaviour (src/workflows/index.ts).
+    ...(settings.version
+      ? { workerDeploymentOptions: { useWorkerVersioning: true, version: settings.version, defaultVersioningBehavior: 'PINNED' } }
+      : {}),
   });
 }
 

@@ -26,6 +26,9 @@ export interface WorkerProcess {
   process?: ChildProcess;
   /** How many times this worker was started. */
   starts: number;
+  /** Settings of its own on top of the topology's (another build's bundle), and arguments after its unit's command. */
+  env?: NodeJS.ProcessEnv;
+  args?: string[];
 }
 
 export interface ProductionTopologyOptions {
@@ -52,6 +55,8 @@ export interface ProductionTopology {
   clientEnv: NodeJS.ProcessEnv;
   workers: WorkerProcess[];
   startWorker(worker: WorkerProcess): Promise<void>;
+  /** Starts one more worker of a kind (as a deploy starts the next build's workers); it polls when this returns. */
+  addWorker(kind: 'release' | 'build', options: { env?: NodeJS.ProcessEnv; args?: string[] }): Promise<WorkerProcess>;
   killWorker(worker: WorkerProcess): void;
   /** Every worker log, for a failure message or a search for secrets. */
   workerLogs(): string;
@@ -89,7 +94,7 @@ export async function startProductionTopology(options: ProductionTopologyOptions
     const clientEnv = shared ? shared.env(namespace) : { TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: namespace };
     const add = (queue: string, kind: string, count: number) => {
       for (let index = 1; index <= count; index += 1) {
-        const name = `${kind}-${index}`;
+        const name = `${kind}-${workers.filter((worker) => worker.name.startsWith(`${kind}-`)).length + 1}`;
         const workspace = join(root, 'workers', name);
         mkdirSync(workspace, { recursive: true });
         workers.push({ name, taskQueue: queue, workspace, log: join(root, 'workers', `${name}.log`), starts: 0 });
@@ -113,8 +118,8 @@ export async function startProductionTopology(options: ProductionTopologyOptions
       const unit = worker.name.startsWith('build') ? units.build : units.release;
       const [command, ...args] = localCommand(unit.execStart);
       const unitSettings = Object.fromEntries(Object.entries(unit.environment).filter(([name]) => !HOST_SETTINGS.test(name)));
-      const child = spawn(command, args, {
-        env: { ...unitSettings, ...env, RELFLOW_TASK_QUEUE: worker.taskQueue, RELFLOW_WORKSPACE: worker.workspace },
+      const child = spawn(command, [...args, ...(worker.args ?? [])], {
+        env: { ...unitSettings, ...env, ...worker.env, RELFLOW_TASK_QUEUE: worker.taskQueue, RELFLOW_WORKSPACE: worker.workspace },
         stdio: ['ignore', out, out],
       });
       closeSync(out);
@@ -134,6 +139,13 @@ export async function startProductionTopology(options: ProductionTopologyOptions
       clientEnv,
       workers,
       startWorker,
+      addWorker: async (kind, extra) => {
+        add(kind === 'release' ? options.taskQueue : options.buildTaskQueue, kind, 1);
+        const worker = workers[workers.length - 1];
+        Object.assign(worker, extra);
+        await startWorker(worker);
+        return worker;
+      },
       killWorker: (worker) => {
         worker.process?.kill('SIGKILL');
         worker.process = undefined;
