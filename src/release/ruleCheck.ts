@@ -1,12 +1,12 @@
 import type { Manifest } from '../config/manifest';
 import { UserError } from '../config/errors';
-import { buildReleasePlan, repositoryTemplateValues } from './plan';
+import { buildReleasePlan, type ReleasePlan, repositoryTemplateValues } from './plan';
 import { siblingValues } from './siblings';
 import type { ReleaseKind } from './version';
 import { prepareRule, PRESETS, repositoryRules, ruleValues } from './versionRules';
 
 /** One release of each kind: the dev forms of a nightly, a milestone, a candidate, a GA, a patch and its milestone. */
-export function sampleReleases(manifest: Manifest): { label: string; kind: ReleaseKind; version?: string }[] {
+function sampleReleases(manifest: Manifest): { label: string; kind: ReleaseKind; version?: string }[] {
   const core = manifest.versions.core;
   return [
     { label: 'a nightly', kind: 'nightly' },
@@ -16,6 +16,18 @@ export function sampleReleases(manifest: Manifest): { label: string; kind: Relea
     { label: 'a patch', kind: 'patch', version: `${core}.1` },
     { label: 'a patch milestone', kind: 'patch', version: `${core}.1m1` },
   ];
+}
+
+/** The plan of each sample release the manifest can make (a kind it cannot, such as a patch without a patch branch name, is left out). */
+export function samplePlans(manifest: Manifest): { sample: ReturnType<typeof sampleReleases>[number]; plan: ReleasePlan }[] {
+  return sampleReleases(manifest).flatMap((sample) => {
+    try {
+      return [{ sample, plan: buildReleasePlan(manifest, { kind: sample.kind, version: sample.version, date: '20261124' }) }];
+    } catch (error) {
+      if (error instanceof UserError) return [];
+      throw error;
+    }
+  });
 }
 
 /** Lines in the shapes version rules are written for, around a value: the preset examples and common assignments, pins and URLs. */
@@ -56,14 +68,7 @@ export function ruleIdempotenceProblems(manifest: Manifest): string[] {
   const problems = new Map<string, string>();
   const checked = new Set<string>();
   const siblings = siblingValues(manifest);
-  for (const sample of sampleReleases(manifest)) {
-    let plan;
-    try {
-      plan = buildReleasePlan(manifest, { kind: sample.kind, version: sample.version, date: '20261124' });
-    } catch (error) {
-      if (error instanceof UserError) continue;
-      throw error;
-    }
+  for (const { sample, plan } of samplePlans(manifest)) {
     for (const repository of plan.repositories) {
       const rules = repositoryRules(manifest, repository.name);
       const values = ruleValues(repositoryTemplateValues(plan, manifest, repository, siblings));

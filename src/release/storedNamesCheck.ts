@@ -1,9 +1,8 @@
 import type { Manifest } from '../config/manifest';
-import { UserError } from '../config/errors';
 import { CONTROL_CHARACTERS } from './decisions';
 import { isMachineOutputPattern } from '../config/names';
-import { buildReleasePlan, specPlacements, storageKey } from './plan';
-import { sampleReleases } from './ruleCheck';
+import { specPlacements, storageKey } from './plan';
+import { samplePlans } from './ruleCheck';
 
 /** Why a rendered key cannot be stored, or undefined: a mirror directory takes each '/' part as a directory. */
 function keyProblem(key: string): string | undefined {
@@ -24,14 +23,7 @@ function keyProblem(key: string): string | undefined {
 export function storedNameProblems(manifest: Manifest): string[] {
   const problems = new Map<string, string>();
   if (manifest.storage) {
-    for (const sample of sampleReleases(manifest)) {
-      let plan;
-      try {
-        plan = buildReleasePlan(manifest, { kind: sample.kind, version: sample.version, date: '20261124' });
-      } catch (error) {
-        if (error instanceof UserError) continue;
-        throw error;
-      }
+    for (const { sample, plan } of samplePlans(manifest)) {
       const field = plan.kind === 'nightly' ? 'storage.nightlyLayout' : 'storage.layout';
       const rendered: [string, string][] = [
         [field, storageKey(plan, manifest, 'file.tgz')],

@@ -1,4 +1,5 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { RELFLOW_BIN } from './cli';
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -188,4 +189,31 @@ async function waitForLog(worker: WorkerProcess, line: string, count: number): P
     if (Date.now() > deadline) throw new Error(`worker ${worker.name} did not start within 90 s:\n${readLog(worker.log).slice(-3000)}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+/** `relflow start <args> --json` against the topology's queues, as an operator runs it; the release ID it started. */
+export function startWithCli(
+  topology: ProductionTopology,
+  fixture: { config: string; env: NodeJS.ProcessEnv },
+  queues: { taskQueue: string; buildTaskQueue: string },
+  args: string[],
+): string {
+  const started = spawnSync(
+    process.execPath,
+    [
+      RELFLOW_BIN,
+      'start',
+      ...args,
+      '-c',
+      fixture.config,
+      '--task-queue',
+      queues.taskQueue,
+      '--build-task-queue',
+      queues.buildTaskQueue,
+      '--json',
+    ],
+    { encoding: 'utf8', env: { ...process.env, ...fixture.env, ...topology.clientEnv } },
+  );
+  if (started.status !== 0) throw new Error(`relflow start ${args.join(' ')} failed: ${started.stderr}`);
+  return (JSON.parse(started.stdout) as { releaseId: string }).releaseId;
 }

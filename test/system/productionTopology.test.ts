@@ -1,13 +1,11 @@
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { decideGate } from '../../src/client/releases';
 import type { ReleaseState } from '../../src/release/model';
 import { releaseStateQuery } from '../../src/workflows/api';
-import { RELFLOW_BIN } from '../support/cli';
 import { createGaFixture, DEMO_REPOSITORIES, FIXTURE_SECRETS, GaFixture } from '../support/gaFixture';
 import { git } from '../support/gitRepos';
-import { startProductionTopology, ProductionTopology, WorkerProcess } from '../support/production';
+import { startProductionTopology, startWithCli, ProductionTopology, WorkerProcess } from '../support/production';
 import { releaseWorkflowIds, resumedAfter, RunningActivity, waitForRunningActivity } from '../support/runningActivity';
 import { systemServer } from '../support/systemServer';
 import { tempDir } from '../support/temporal';
@@ -32,15 +30,8 @@ async function killAndMeasure(topology: ProductionTopology, activity: RunningAct
   return resumed;
 }
 
-/** `relflow start <args> --json` against the topology, as an operator runs it; the release ID it started. */
-function startWithCli(topology: ProductionTopology, fixture: GaFixture, args: string[]): string {
-  const started = spawnSync(
-    process.execPath,
-    [RELFLOW_BIN, 'start', ...args, '-c', fixture.config, '--task-queue', TASK_QUEUE, '--build-task-queue', BUILD_TASK_QUEUE, '--json'],
-    { encoding: 'utf8', env: { ...process.env, ...fixture.env, ...topology.clientEnv } },
-  );
-  assert.equal(started.status, 0, started.stderr);
-  return (JSON.parse(started.stdout) as { releaseId: string }).releaseId;
+function startRelease(topology: ProductionTopology, fixture: GaFixture, args: string[]): string {
+  return startWithCli(topology, fixture, { taskQueue: TASK_QUEUE, buildTaskQueue: BUILD_TASK_QUEUE }, args);
 }
 
 describe('the production topology: Temporal on PostgreSQL, two release and two build workers as processes', function () {
@@ -109,7 +100,7 @@ describe('the production topology: Temporal on PostgreSQL, two release and two b
 
   it('a nightly started by `relflow start` finishes; a build worker SIGKILLed mid-build, the build goes on on another worker within 30 s', async function () {
     for (const name of DEMO_REPOSITORIES) fixture.ciStates[name] = 'success';
-    const releaseId = startWithCli(topology, fixture, ['nightly', '--date', '20261128']);
+    const releaseId = startRelease(topology, fixture, ['nightly', '--date', '20261128']);
     const build = await waitForRunningActivity(topology.client, releaseId, (activity) => activity.type === 'buildArtifact');
     const resumed = await killAndMeasure(topology, build);
     assert.ok(resumed.ms < 30_000, `the build ran again after ${resumed.ms} ms`);
@@ -119,7 +110,7 @@ describe('the production topology: Temporal on PostgreSQL, two release and two b
 
   it('a GA with both gates finishes; the release worker waiting on CI SIGKILLed, the wait goes on on the other worker within 30 s', async function () {
     for (const name of DEMO_REPOSITORIES) delete fixture.ciStates[name];
-    const releaseId = startWithCli(topology, fixture, ['ga', '--version', '3.4']);
+    const releaseId = startRelease(topology, fixture, ['ga', '--version', '3.4']);
     const waiting = await waitForRunningActivity(topology.client, releaseId, (activity) => activity.type === 'waitForCi');
     const resumed = await killAndMeasure(topology, waiting);
     assert.ok(resumed.ms < 30_000, `the CI wait ran again after ${resumed.ms} ms`);

@@ -9,9 +9,8 @@ import type { ReleaseState } from '../../src/release/model';
 import { releaseStateQuery } from '../../src/workflows/api';
 import { projectRoot } from '../../src/worker/tools';
 import { DEFAULT_DEPLOYMENT } from '../../src/worker/versioning';
-import { RELFLOW_BIN } from '../support/cli';
 import { createGaFixture, DEMO_REPOSITORIES, GaFixture } from '../support/gaFixture';
-import { startProductionTopology, ProductionTopology } from '../support/production';
+import { startProductionTopology, startWithCli, ProductionTopology } from '../support/production';
 import { systemServer } from '../support/systemServer';
 import { tempDir } from '../support/temporal';
 
@@ -64,15 +63,7 @@ describe('an upgrade while a GA waits at its gate: Worker Versioning on the prod
     await fixture?.close();
   });
 
-  const start = (args: string[]) => {
-    const started = spawnSync(
-      process.execPath,
-      [RELFLOW_BIN, 'start', ...args, '-c', fixture.config, '--task-queue', TASK_QUEUE, '--build-task-queue', BUILD_TASK_QUEUE, '--json'],
-      { encoding: 'utf8', env: { ...process.env, ...fixture.env, ...topology.clientEnv } },
-    );
-    assert.equal(started.status, 0, started.stderr);
-    return (JSON.parse(started.stdout) as { releaseId: string }).releaseId;
-  };
+  const start = (args: string[]) => startWithCli(topology, fixture, { taskQueue: TASK_QUEUE, buildTaskQueue: BUILD_TASK_QUEUE }, args);
   const buildOf = async (workflowId: string) =>
     (await topology.client.workflow.getHandle(workflowId).describe()).raw.workflowExecutionInfo?.versioningInfo?.deploymentVersion?.buildId;
   const drainage = async (buildId: string) => {
