@@ -121,14 +121,6 @@ export function parseDuration(value: string): string {
   return value;
 }
 
-/** A reaper's grace: at least 15 minutes, as the reap workflow requires of any client. */
-export function parseGrace(value: string): string {
-  parseDuration(value);
-  if (durationMs(value) < 15 * 60_000)
-    throw new InvalidArgumentError('expected at least 15m: younger machines may belong to releases that just started');
-  return value;
-}
-
 export const configOption = () => new Option('-c, --config <file>', 'the release manifest (YAML)').default('relflow.yaml');
 /** A manifest named by reference: read from the trusted source by the workers, not sent with the request. */
 export const manifestOptions = () => [

@@ -4,9 +4,6 @@ import type { ReapInput } from '../activities/reaper';
 import { durationMs } from '../config/duration';
 import { activity } from './proxies';
 
-/** The shortest grace a sweep takes: a machine launched a moment ago may belong to a release the server does not list yet. */
-const MIN_GRACE_MS = 15 * 60_000;
-
 /** What is wrong with a sweep's input from any client (a schedule's, or a start by hand), or undefined. */
 function reapInputProblem(input: ReapInput): string | undefined {
   if (typeof input !== 'object' || input === null || typeof input.ec2 !== 'object' || input.ec2 === null)
@@ -18,13 +15,11 @@ function reapInputProblem(input: ReapInput): string | undefined {
     return "installation: the manifest's installation or product name";
   if (input.dryRun !== undefined && typeof input.dryRun !== 'boolean') return 'dryRun: true or false';
   if (input.grace !== undefined) {
-    let grace: number;
     try {
-      grace = durationMs(input.grace);
+      durationMs(input.grace);
     } catch {
       return `grace: a duration such as 15m (got ${String(input.grace).slice(0, 40)})`;
     }
-    if (grace < MIN_GRACE_MS) return `grace: at least 15m (got ${input.grace}): younger machines may belong to releases that just started`;
   }
   return undefined;
 }

@@ -1,4 +1,4 @@
-import { configOption, parseGrace } from '../options';
+import { configOption, parseDuration } from '../options';
 import type { Command } from 'commander';
 
 /** reap: the command of the CLI. */
@@ -8,7 +8,7 @@ export function registerReapCommand(program: Command): void {
     .description('terminate the EC2 build machines whose release no longer runs (what a terminated release leaves behind)')
     .addOption(configOption())
     .option('--dry-run', 'list what would be terminated; terminate nothing')
-    .option('--grace <duration>', 'keep machines launched less than this long ago, whatever their release', parseGrace, '15m')
+    .option('--grace <duration>', 'keep machines launched less than this long ago, whatever their release', parseDuration, '15m')
     .option('--json', 'print JSON')
     .addHelpText(
       'after',

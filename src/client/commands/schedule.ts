@@ -1,4 +1,4 @@
-import { configOption, manifestOptions, parseCron, parseGrace, parseTimeZone, workerDefaults } from '../options';
+import { configOption, manifestOptions, parseCron, parseDuration, parseTimeZone, workerDefaults } from '../options';
 import type { Command } from 'commander';
 import type { ScheduleCreateOptions } from '../actions/schedule';
 import type { ScheduleVerb } from '../schedules';
@@ -19,7 +19,7 @@ export function registerScheduleCommands(program: Command): void {
     .addOption(manifestOptions()[1])
     .option('--id <schedule-id>', 'schedule ID (default: <product>-nightly or <product>-reap)')
     .option('--timezone <tz>', 'time zone of the cron expression', parseTimeZone, 'UTC')
-    .option('--grace <duration>', 'reap: keep machines launched less than this long ago', parseGrace, '15m')
+    .option('--grace <duration>', 'reap: keep machines launched less than this long ago', parseDuration, '15m')
     .option('--task-queue <name>', 'task queue of the release workers', defaults.taskQueue)
     .addHelpText(
       'after',
