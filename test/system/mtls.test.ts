@@ -1,10 +1,11 @@
 import { strict as assert } from 'node:assert';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { connectClient, connectWorker, temporalSettings } from '../../src/client/connection';
 import { projectRoot } from '../../src/worker/tools';
-import { ProductionServer, serverTls } from '../support/productionServer';
+import { ProductionServer, productionTools, serverTls } from '../support/productionServer';
+import { freePort } from '../../src/dev/temporalServer';
 import { systemServer } from '../support/systemServer';
 import { tempDir } from '../support/temporal';
 
@@ -59,5 +60,47 @@ describe('mutual TLS between relflow and the Temporal frontend (scripts/gen-cert
     const ours = serverTls(certs, 'worker') as { clientCertPair?: unknown };
     const theirs = serverTls(other, 'worker') as { clientCertPair?: unknown };
     await refused({ tls: { ...ours, clientCertPair: theirs.clientCertPair } as never }, 'a client certificate of another CA');
+  });
+
+  it("the Web UI's server without Docker (deploy/temporal-ui/production.yaml) reaches the server with the ui certificate and lists its namespaces", async function () {
+    const port = await freePort();
+    const ui = spawn(
+      productionTools().temporalUiServer,
+      ['--root', join(projectRoot, 'deploy'), '--config', 'temporal-ui', '--env', 'production', 'start'],
+      {
+        env: {
+          PATH: process.env.PATH,
+          TEMPORAL_ADDRESS: server.address,
+          TEMPORAL_UI_PORT: String(port),
+          TEMPORAL_TLS_CA: join(certs, 'ca.pem'),
+          TEMPORAL_TLS_CERT: join(certs, 'ui.pem'),
+          TEMPORAL_TLS_KEY: join(certs, 'ui.key'),
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let output = '';
+    ui.stdout.on('data', (chunk) => (output += chunk));
+    ui.stderr.on('data', (chunk) => (output += chunk));
+    try {
+      let body = '';
+      for (let attempt = 0; attempt < 100 && !body.includes('temporal-system'); attempt += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        body = await fetch(`http://127.0.0.1:${port}/api/v1/namespaces`)
+          .then((response) => response.text())
+          .catch(() => '');
+      }
+      assert.ok(
+        body.includes('temporal-system'),
+        `the UI server lists the namespaces over mutual TLS: ${body.slice(0, 300)}\n${output.slice(-2000)}`,
+      );
+      const settings = (await (await fetch(`http://127.0.0.1:${port}/api/v1/settings`)).json()) as { DisableWriteActions?: boolean };
+      assert.equal(settings.DisableWriteActions, true, 'read-only, as in docker-compose');
+      const page = await fetch(`http://127.0.0.1:${port}/`);
+      assert.equal(page.status, 200);
+      assert.match(await page.text(), /<html/i, 'the UI itself is served');
+    } finally {
+      ui.kill('SIGTERM');
+    }
   });
 });
