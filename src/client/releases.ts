@@ -265,9 +265,18 @@ export async function releaseState(client: Client, releaseId: string): Promise<R
   try {
     return await handle.query(releaseStateQuery);
   } catch (error) {
-    // The server lists pollers seen lately, so a worker that just stopped still counts until the query fails.
-    if (error instanceof ServiceError) throw noWorker();
-    throw error;
+    if (!(error instanceof ServiceError)) throw error;
+    // The server lists pollers seen in the last minutes, so a worker that just stopped still counts: one that
+    // polled within the last poll (a minute) is there, and the workflow task itself is what fails or is slow.
+    const polling = pollers.some((poller) => Date.now() - Number(poller.lastAccessTime?.seconds ?? 0) * 1000 < 90_000);
+    if (!polling) throw noWorker();
+    const attempt = description.raw.pendingWorkflowTask?.attempt ?? 0;
+    const reason = (error.cause instanceof Error ? error.cause.message : error.message).split('\n')[0];
+    throw new UserError(
+      `release ${releaseId} cannot answer now: a worker polls '${description.taskQueue}', but the release's workflow task ` +
+        `${attempt > 1 ? `failed and is being retried (attempt ${attempt})` : 'did not answer in time (a busy worker, or a very long history)'}: ` +
+        `${reason}; see the worker's log`,
+    );
   }
 }
 

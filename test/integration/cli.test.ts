@@ -4,6 +4,7 @@ import { strict as assert } from 'node:assert';
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import { createRemote } from '../support/gitRepos';
 import { writeManifest } from '../support/manifests';
 import { RELFLOW_BIN, runCli, runCliAsync } from '../support/cli';
@@ -283,6 +284,33 @@ describe('relflow CLI', function () {
       `relflow: release ${orphanId} (running) cannot answer: no worker polls its task queue '${nobody}'; start one with \`relflow worker --task-queue ${nobody}\``,
     );
     await testClient().workflow.getHandle(orphanId).terminate('test: no worker will come');
+  });
+
+  it('status tells a release whose workflow task fails from one that has no worker', async function () {
+    const taskQueue = uniqueTaskQueue('failing-task');
+    const connection = await NativeConnection.connect({ address: testServer().address });
+    const worker = await Worker.create({
+      connection,
+      taskQueue,
+      workflowsPath: require.resolve('../support/failingWorkflows'),
+    });
+    await worker.runUntil(async () => {
+      const id = `failing-task-${process.pid}-${Date.now()}`;
+      await testClient().workflow.start('releaseWorkflow', { taskQueue, workflowId: id, args: [] });
+      const status = await until('a failed workflow task', async () => {
+        const run = await runCliAsync(['status', id], { TEMPORAL_ADDRESS: testServer().address });
+        return /attempt [2-9]/.test(run.stderr) ? run : undefined;
+      });
+      assert.equal(status.status, 2, status.stderr);
+      assert.match(
+        oneLineError(status.stderr),
+        new RegExp(
+          `^relflow: release ${id} cannot answer now: a worker polls '${taskQueue}', but the release's workflow task failed and is being retried \\(attempt \\d+\\): .*; see the worker's log$`,
+        ),
+      );
+      await testClient().workflow.getHandle(id).terminate('test: a build with a bug');
+    });
+    await connection.close();
   });
 
   it('`relflow dev --port --ui-port` keeps its state across a restart, says the address to use, refuses a taken port, stops on Ctrl-C', async function () {
