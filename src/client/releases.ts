@@ -271,7 +271,7 @@ export async function releaseState(client: Client, releaseId: string): Promise<R
     const polling = pollers.some((poller) => Date.now() - Number(poller.lastAccessTime?.seconds ?? 0) * 1000 < 90_000);
     if (!polling) throw noWorker();
     const attempt = description.raw.pendingWorkflowTask?.attempt ?? 0;
-    const reason = (error.cause instanceof Error ? error.cause.message : error.message).split('\n')[0];
+    const reason = causeMessage(error).split('\n')[0];
     throw new UserError(
       `release ${releaseId} cannot answer now: a worker polls '${description.taskQueue}', but the release's workflow task ` +
         `${attempt > 1 ? `failed and is being retried (attempt ${attempt})` : 'did not answer in time (a busy worker, or a very long history)'}: ` +
@@ -288,8 +288,7 @@ async function refusal(client: Client, releaseId: string, error: unknown): Promi
     return new UserError(`no release with ID '${releaseId}' (see \`relflow list\`)`);
   }
   if (error instanceof WorkflowUpdateFailedError) {
-    const cause = error.cause instanceof Error ? error.cause.message : error.message;
-    return new UserError(`refused: ${cause}`);
+    return new UserError(`refused: ${causeMessage(error)}`);
   }
   return error;
 }
@@ -317,7 +316,9 @@ async function updateRelease<T>(client: Client, releaseId: string, send: () => P
     try {
       return await send();
     } catch (error) {
-      const failing = /Workflow Task in failed state/i.test(`${error instanceof Error ? error.message : ''} ${causeMessage(error)}`);
+      const failing = [error instanceof Error ? error.message : '', causeMessage(error)].some((message) =>
+        /Workflow Task in failed state/i.test(message),
+      );
       if (!failing) throw await refusal(client, releaseId, error);
       if (Date.now() > deadline) {
         throw new UserError(
@@ -329,9 +330,10 @@ async function updateRelease<T>(client: Client, releaseId: string, send: () => P
   }
 }
 
+/** The message of an error's cause (the server's or the workflow's words under the SDK's wrapper), else its own. */
 function causeMessage(error: unknown): string {
   const cause = error instanceof Error ? (error as { cause?: unknown }).cause : undefined;
-  return cause instanceof Error ? cause.message : '';
+  return cause instanceof Error ? cause.message : error instanceof Error ? error.message : String(error);
 }
 
 /** Approves or rejects a gate; the release answers at once, or refuses with the reason. */

@@ -66,21 +66,14 @@ export class Gates {
     return undefined;
   }
 
-  /**
-   * A validator's refusal adds nothing to the history. An attempt the log will
-   * show (an approver's name that is not one, a gate decided already) is let
-   * through to the handler, which logs it and refuses it; a malformed decision,
-   * a repeat or one past the first refusals is refused here, so a flood costs nothing.
-   */
+  /** Malformed decisions are refused here; the other refusals are logged by the handler (ReleaseTracker.refuseInValidator). */
   private validate(decision: GateDecision, status: 'approved' | 'rejected'): void {
     const problem = this.problem(decision);
-    if (!problem) return;
-    const logged =
-      this.logsRefusedUpdates &&
-      !isUndecodable(decision) &&
-      !decisionShapeProblem(decision) &&
-      this.release.wouldLogRefusal(decision.by, refusedUpdate(status, problem));
-    if (!logged) throw new Error(problem);
+    const wellFormed = this.logsRefusedUpdates && !isUndecodable(decision) && !decisionShapeProblem(decision);
+    this.release.refuseInValidator(
+      problem,
+      wellFormed && problem ? { by: decision.by, action: refusedUpdate(status, problem) } : undefined,
+    );
   }
 
   private async decideIfValid(decision: GateDecision, status: 'approved' | 'rejected'): Promise<void> {

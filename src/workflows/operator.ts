@@ -35,16 +35,14 @@ export class OperatorControls {
         return `${command.action} accepted for stage ${this.release.state.blocked?.stage}`;
       },
       {
-        // As for gate decisions (Gates.validate): an attempt the log will show goes to the handler, which logs and refuses it.
+        // As for gate decisions: malformed commands are refused here, the others logged by the handler.
         validator: (command) => {
           const problem = this.problem(command);
-          if (!problem) return;
-          const logged =
-            this.logsRefusedUpdates &&
-            !isUndecodable(command) &&
-            !commandShapeProblem(command) &&
-            this.release.wouldLogRefusal(command.by, `refused operator update: ${problem}`);
-          if (!logged) throw new Error(problem);
+          const wellFormed = this.logsRefusedUpdates && !isUndecodable(command) && !commandShapeProblem(command);
+          this.release.refuseInValidator(
+            problem,
+            wellFormed && problem ? { by: command.by, action: `refused operator update: ${problem}` } : undefined,
+          );
         },
       },
     );

@@ -88,7 +88,16 @@ export class ReleaseTracker {
     if (this.wouldLogRefusal(by, action)) this.record(refuserName(by), action);
   }
 
-  /** Whether recordRefusal would log this refusal (not a repeat, not past the first MAX_REFUSALS): a validator asks, to add no history. */
+  /**
+   * An update validator's refusal adds nothing to the history. An attempt the log will show (a
+   * well-formed one, not a repeat, not past the first MAX_REFUSALS) is let through to the handler,
+   * which logs it and refuses it; any other is refused by the validator, so a flood costs nothing.
+   */
+  refuseInValidator(problem: string | undefined, logged: { by: unknown; action: string } | undefined): void {
+    if (problem && !(logged && this.wouldLogRefusal(logged.by, logged.action))) throw new Error(problem);
+  }
+
+  /** Whether recordRefusal would log this refusal (not a repeat, not past the first MAX_REFUSALS). */
   wouldLogRefusal(by: unknown, action: string): boolean {
     const who = refuserName(by);
     const refusals = this.state.log.filter((entry) => entry.action.startsWith('refused '));

@@ -33,14 +33,16 @@ function gateSkipReason(name: GateName, spec: GateSpec, kind: ReleaseKind): stri
 async function passGate(context: ReleaseContext, name: GateName, spec: GateSpec): Promise<{ approved: boolean; detail: string }> {
   const plan = planOf(context);
   const releaseId = context.release.state.releaseId;
-  const remind = async (gate: GateState, first: boolean) =>
-    alert(context.manifest, {
+  const remind = async (gate: GateState, first: boolean) => {
+    const commands = gateCommands(releaseId, gate);
+    await alert(context.manifest, {
       subject: `${first ? 'Waiting for' : 'Reminder: still waiting for'} the ${name} gate of ${plan.product} ${plan.releaseName}`,
       text:
         `The ${name} gate of release ${releaseId} is open${gate.approvers.length ? ` for ${gate.approvers.join(', ')}` : ''}.\n\n` +
-        `Approve: ${gateCommands(releaseId, gate).approve}\nReject:  ${gateCommands(releaseId, gate).reject}`,
-      summary: gateCommands(releaseId, gate).approve,
+        `Approve: ${commands.approve}\nReject:  ${commands.reject}`,
+      summary: commands.approve,
     });
+  };
   const decided = context.release.gate(name);
   // A stage retried after a failure keeps the decision its gate already has: no second approval, no second "waiting" mail.
   const outcome =
